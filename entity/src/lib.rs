@@ -1,0 +1,15 @@
+//! SeaORM entities for mluvme, in the `sea-orm-cli generate entity` style.
+//!
+//! The schema itself is owned by the `migration` crate; keep the two in sync.
+
+pub mod prelude;
+
+pub mod daily_stats;
+pub mod messages;
+pub mod mistakes;
+pub mod saved_words;
+pub mod stars;
+pub mod turns;
+pub mod updates;
+pub mod user_settings;
+pub mod users;

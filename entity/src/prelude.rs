@@ -1,0 +1,9 @@
+pub use super::daily_stats::Entity as DailyStats;
+pub use super::messages::Entity as Messages;
+pub use super::mistakes::Entity as Mistakes;
+pub use super::saved_words::Entity as SavedWords;
+pub use super::stars::Entity as Stars;
+pub use super::turns::Entity as Turns;
+pub use super::updates::Entity as Updates;
+pub use super::user_settings::Entity as UserSettings;
+pub use super::users::Entity as Users;

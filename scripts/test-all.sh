@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a new machine: installs PostgreSQL when missing, starts a
+# throwaway instance on 127.0.0.1 (removed on exit), and runs every workspace test against
+# SQLite and PostgreSQL. Usage: scripts/test-all.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return; }; done
+  return 1
+}
+
+if ! PGBIN=$(pg_bin); then
+  echo "== installing PostgreSQL (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq postgresql >/dev/null
+  PGBIN=$(pg_bin)
+fi
+
+PGDIR=$(mktemp -d /tmp/mluvme-pg.XXXXXX)
+PGPORT=${PGPORT:-55432}
+chown postgres:postgres "$PGDIR" 2>/dev/null || true
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDIR"; }
+trap cleanup EXIT
+
+echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
+as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust --no-sync >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c max_connections=200" -w -l "$PGDIR/log" start >/dev/null
+export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+
+echo "== cargo test (SQLite + PostgreSQL)"
+cargo test --workspace "$@"

@@ -1,0 +1,53 @@
+//! Sending to Telegram with the retries that are safe.
+//!
+//! 429 answers carry `retry_after`: we wait exactly that and try again. Network errors and 5xx
+//! are retried with a short backoff. Anything else (bad request, blocked by the user) is final.
+
+use std::future::Future;
+use std::time::Duration;
+
+use teloxide::{ApiError, RequestError};
+
+const ATTEMPTS: u32 = 4;
+
+pub async fn with_retry<T, F, Fut>(what: &'static str, mut f: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let mut backoff = Duration::from_millis(300);
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(RequestError::RetryAfter(s)) if attempt < ATTEMPTS => {
+                tracing::info!(what, seconds = s.seconds(), "Telegram asked us to slow down");
+                tokio::time::sleep(s.duration()).await;
+            }
+            Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
+                tracing::warn!(what, error = %e, attempt, "transient Telegram error; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            Err(e) => return Err(e),
+        }
+        attempt += 1;
+    }
+}
+
+/// Network trouble and server-side failures, which a later attempt may not meet.
+pub fn is_transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(_) | RequestError::Io(_) => true,
+        RequestError::Api(ApiError::Unknown(desc)) => {
+            let d = desc.to_ascii_lowercase();
+            d.contains("internal server error") || d.contains("bad gateway") || d.contains("service unavailable") || d.contains("gateway timeout")
+        }
+        _ => false,
+    }
+}
+
+/// The learner blocked the bot or deleted their account: stop sending to them.
+pub fn is_blocked(e: &RequestError) -> bool {
+    matches!(e, RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound))
+}

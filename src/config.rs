@@ -1,0 +1,236 @@
+//! Typed settings from the environment.
+//!
+//! Every setting is read once at start-up; a missing or malformed value stops the process with one
+//! line naming the variable and how to fix it (zero-to-production style: fail fast, fail clearly).
+//! Defaults run the bot on one machine with nothing else installed (SQLite file, local audio dir).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why the configuration could not be built: always names the variable and the fix.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("{var} is not set: {hint}")]
+    Missing { var: &'static str, hint: &'static str },
+    #[error("{var}={value:?} is invalid: {hint}")]
+    Invalid { var: &'static str, value: String, hint: String },
+}
+
+/// Everything the bot needs to run, already validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telegram_token: String,
+    /// Bot API base URL (a self-hosted telegram-bot-api server, or an emulator in tests).
+    pub telegram_api_url: Option<url::Url>,
+    pub openai_api_key: String,
+    pub openai_base_url: Option<String>,
+    pub database_url: String,
+    pub audio_dir: PathBuf,
+    pub admin_ids: Vec<i64>,
+    pub models: Models,
+    pub adaptive_model_selection: bool,
+    pub limits: Limits,
+    /// How long a single OpenAI request may take before it counts as failed.
+    pub openai_timeout: Duration,
+    /// Long-poll timeout for getUpdates (must stay under the HTTP client's 17 s total timeout).
+    pub poll_timeout_secs: u32,
+    /// How long SIGTERM waits for turns in flight before exiting anyway.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Models {
+    pub main: String,
+    pub simple: String,
+    pub stt: String,
+    pub tts: String,
+    pub tts_voice: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest voice note we accept, in seconds (checked before downloading).
+    pub max_voice_secs: u32,
+    /// Largest file we download; Telegram's getFile refuses anything above 20 MB anyway.
+    pub max_file_bytes: u64,
+    /// Whole-prompt token budget for one turn's context.
+    pub context_token_budget: usize,
+    /// Updates one chat may have waiting before it gets a "one at a time" notice.
+    pub chat_backlog: usize,
+    /// Turns processed at once across all chats (bounds memory and upstream pressure).
+    pub max_concurrent_turns: usize,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from any key → value lookup, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let telegram_token = var("TELOXIDE_TOKEN").ok_or(ConfigError::Missing {
+            var: "TELOXIDE_TOKEN",
+            hint: "set it to the bot token from @BotFather, e.g. TELOXIDE_TOKEN=123456:ABC…",
+        })?;
+        if !telegram_token.contains(':') {
+            return Err(ConfigError::Invalid {
+                var: "TELOXIDE_TOKEN",
+                value: "<hidden>".into(),
+                hint: "a bot token looks like 123456:ABC… (copy it from @BotFather)".into(),
+            });
+        }
+        let telegram_api_url = var("TELOXIDE_API_URL").map(|v| parse_url("TELOXIDE_API_URL", &v)).transpose()?;
+        let openai_api_key = var("OPENAI_API_KEY").ok_or(ConfigError::Missing {
+            var: "OPENAI_API_KEY",
+            hint: "set it to your OpenAI key (any value works for a local OpenAI-compatible server)",
+        })?;
+        let openai_base_url = var("OPENAI_BASE_URL")
+            .map(|v| parse_url("OPENAI_BASE_URL", &v).map(|u| u.as_str().trim_end_matches('/').to_owned()))
+            .transpose()?;
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://mluvme.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_URL",
+                value: redact_url(&database_url),
+                hint: "use sqlite://path.db?mode=rwc or postgres://user:pass@host/db".into(),
+            });
+        }
+        let admin_ids = match var("ADMIN_IDS") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<i64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| ConfigError::Invalid {
+                    var: "ADMIN_IDS",
+                    value: v.clone(),
+                    hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678".into(),
+                })?,
+        };
+        Ok(Config {
+            telegram_token,
+            telegram_api_url,
+            openai_api_key,
+            openai_base_url,
+            database_url,
+            audio_dir: PathBuf::from(var("AUDIO_DIR").unwrap_or_else(|| "./data/audio".into())),
+            admin_ids,
+            models: Models {
+                main: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
+                simple: var("OPENAI_MODEL_SIMPLE").unwrap_or_else(|| "gpt-4o-mini".into()),
+                stt: var("STT_MODEL").unwrap_or_else(|| "whisper-1".into()),
+                tts: var("TTS_MODEL").unwrap_or_else(|| "tts-1".into()),
+                tts_voice: var("TTS_VOICE").unwrap_or_else(|| "onyx".into()),
+            },
+            adaptive_model_selection: parse_bool(&var, "ADAPTIVE_MODEL_SELECTION", true)?,
+            limits: Limits {
+                max_voice_secs: parse_num(&var, "MAX_VOICE_SECONDS", 60, 1, 600)?,
+                max_file_bytes: 20 * 1024 * 1024,
+                context_token_budget: parse_num(&var, "CONTEXT_TOKEN_BUDGET", 3000, 500, 200_000)?,
+                chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
+                max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 64, 1, 10_000)?,
+            },
+            openai_timeout: Duration::from_secs(parse_num(&var, "OPENAI_TIMEOUT_SECONDS", 60, 1, 600)?),
+            poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
+            shutdown_grace: Duration::from_secs(parse_num(&var, "SHUTDOWN_GRACE_SECONDS", 25, 0, 300)?),
+        })
+    }
+
+    pub fn is_admin(&self, user_id: i64) -> bool {
+        self.admin_ids.contains(&user_id)
+    }
+}
+
+fn parse_url(var: &'static str, value: &str) -> Result<url::Url, ConfigError> {
+    url::Url::parse(value).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| ConfigError::Invalid {
+        var,
+        value: value.to_owned(),
+        hint: "expected an http(s) URL such as http://127.0.0.1:8081".into(),
+    })
+}
+
+fn parse_bool(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid { var: name, value: other.into(), hint: "use true or false".into() }),
+    }
+}
+
+fn parse_num<T>(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = var(name) else { return Ok(default) };
+    match raw.parse::<T>() {
+        Ok(v) if v >= min && v <= max => Ok(v),
+        _ => Err(ConfigError::Invalid { var: name, value: raw, hint: format!("a whole number from {min} to {max}") }),
+    }
+}
+
+/// Hides the password of a database URL so it never reaches a log line or an error message.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_token_and_key_are_enough_and_defaults_fill_the_rest() {
+        let c = cfg(&[("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")]).unwrap();
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert_eq!(c.models.main, "gpt-4o");
+        assert_eq!(c.models.simple, "gpt-4o-mini");
+        assert_eq!(c.limits.max_voice_secs, 60);
+        assert!(c.adaptive_model_selection);
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable_and_the_fix() {
+        let err = cfg(&[("OPENAI_API_KEY", "sk")]).unwrap_err().to_string();
+        assert!(err.contains("TELOXIDE_TOKEN") && err.contains("@BotFather"), "{err}");
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_with_the_variable_name() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        for (k, v) in [("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url")] {
+            let mut pairs = base.to_vec();
+            pairs.push((k, v));
+            let err = cfg(&pairs).unwrap_err().to_string();
+            assert!(err.starts_with(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn database_passwords_never_appear_in_errors() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn admin_ids_are_parsed_from_a_comma_list() {
+        let c = cfg(&[("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk"), ("ADMIN_IDS", " 1, 22 ,333")]).unwrap();
+        assert_eq!(c.admin_ids, vec![1, 22, 333]);
+        assert!(c.is_admin(22));
+    }
+}

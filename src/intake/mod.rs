@@ -1,0 +1,61 @@
+//! Durable intake: the bot's own update loop.
+//!
+//! teloxide's polling confirms a batch to Telegram as soon as it is queued, and its per-chat
+//! queues block every chat once one fills. So the intake replaces that loop (the handler tree
+//! stays a dptree `schema()`): each update is written to the `updates` table *before* the next
+//! getUpdates confirms it, processed from that record through the per-chat [`scheduler`], and
+//! marked done when handled. On start-up whatever was recorded but not done is resumed; a
+//! redelivered update is recognised by its `update_id` and not answered twice.
+
+pub mod poller;
+pub mod scheduler;
+
+use std::sync::Arc;
+
+use teloxide::types::Update;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::store;
+use scheduler::Scheduler;
+
+/// Runs the bot until `shutdown` fires, then finishes the turns in flight (within the grace
+/// period) and flushes audio writes.
+pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let scheduler = scheduler_for(app.clone());
+    let resumed = store::inbox::pending(&app.db).await?;
+    if !resumed.is_empty() {
+        tracing::info!(count = resumed.len(), "resuming updates recorded before the last stop");
+    }
+    for update in resumed {
+        scheduler.submit(update);
+    }
+    poller::poll(&app, &scheduler, &shutdown).await;
+    tracing::info!("stopped taking updates; finishing turns in flight");
+    if tokio::time::timeout(app.config.shutdown_grace, scheduler.drain()).await.is_err() {
+        tracing::warn!("grace period over; unfinished updates stay recorded and resume on next start");
+    }
+    app.audio.flush().await;
+    Ok(())
+}
+
+fn scheduler_for(app: Arc<App>) -> Scheduler {
+    let a = app.clone();
+    let process: scheduler::Processor = Arc::new(move |u| Box::pin(handle(a.clone(), u)));
+    let overflow: scheduler::OverflowHandler = Arc::new(move |u| Box::pin(crate::bot::overflow(app.clone(), u)));
+    Scheduler::new(app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns, process, overflow)
+}
+
+/// Runs one recorded update through the handler tree and marks it done.
+async fn handle(app: Arc<App>, update: Update) {
+    let id = update.id.0 as i64;
+    let outcome = crate::bot::dispatch(app.clone(), update).await;
+    let error = outcome.err().map(|e| e.to_string());
+    if let Some(e) = &error {
+        tracing::error!(update_id = id, error = %e, "update failed");
+    }
+    if let Err(e) = store::inbox::finish(&app.db, id, error.as_deref(), app.clock.now()).await {
+        // Left pending: it will be resumed on the next start.
+        tracing::error!(update_id = id, error = %e, "could not mark update done");
+    }
+}

@@ -1,0 +1,39 @@
+//! mluvme — a Telegram bot for practising spoken Czech with Honzík.
+//!
+//! # Layout
+//!
+//! - [`config`]: typed settings from the environment; fails fast with one clear line.
+//! - [`telemetry`]: the one tracing-subscriber set-up.
+//! - [`app`]: `App` (database, bot, AI clients, audio store, clock) and `run(config, clock, shutdown)`,
+//!   the entry point `main` and the tests share.
+//! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
+//!   per-chat ordering with a bounded backlog, resume after a restart.
+//! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
+//!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries.
+//! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
+//!   deliver → store).
+//! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
+//!   model choice, language heuristics.
+//! - [`llm`], [`speech`], [`openai`]: the OpenAI-compatible upstream (chat, STT, TTS) and its errors.
+//! - [`progress`]: pure rules for stars, streaks and the daily challenge, and the injectable clock.
+//! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production).
+//! - [`audio_store`]: audio persistence off the reply's critical path.
+//! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
+
+pub mod app;
+pub mod audio_store;
+pub mod bot;
+pub mod config;
+pub mod i18n;
+pub mod intake;
+pub mod llm;
+pub mod openai;
+pub mod progress;
+pub mod settings;
+pub mod speech;
+pub mod store;
+pub mod telemetry;
+pub mod turn;
+pub mod tutor;
+
+pub use app::run;

@@ -1,0 +1,61 @@
+//! The OpenAI-compatible client shared by speech and the tutor, and the one error type for
+//! everything that can go wrong upstream.
+//!
+//! async-openai retries 429/5xx itself (honouring Retry-After), but its default HTTP client has no
+//! timeout at all, so we hand it one with a per-request deadline: a hung upstream must turn into a
+//! friendly notice, not a learner waiting forever.
+
+use std::time::Duration;
+
+use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
+
+use crate::config::Config;
+
+pub type OpenAi = Client<OpenAIConfig>;
+
+/// Why an upstream AI call failed, reduced to what decides the learner's notice.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    /// Rate limits, 5xx, timeouts and network trouble: worth telling the learner to wait.
+    #[error("AI service unavailable: {0}")]
+    Unavailable(String),
+    /// The service refused the audio itself (not a format it can read).
+    #[error("audio rejected: {0}")]
+    BadAudio(String),
+    /// The model answered, but not with Honzík's reply contract, even after a retry.
+    #[error("invalid reply from the model: {0}")]
+    InvalidReply(String),
+    /// A request we built was refused (a bug or a misconfiguration, e.g. an unknown model).
+    #[error("request refused: {0}")]
+    Refused(String),
+}
+
+pub fn client(config: &Config) -> OpenAi {
+    let mut cfg = OpenAIConfig::new().with_api_key(config.openai_api_key.clone());
+    if let Some(base) = &config.openai_base_url {
+        cfg = cfg.with_api_base(base.clone());
+    }
+    let http = reqwest::Client::builder()
+        .timeout(config.openai_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .expect("the HTTP client builds with static settings");
+    Client::with_config(cfg).with_http_client(http)
+}
+
+/// Classifies an async-openai error. Messages never include the API key or user content.
+pub fn classify(err: OpenAIError) -> AiError {
+    match err {
+        OpenAIError::ApiError(e) => {
+            let status = e.status_code.as_u16();
+            let msg = format!("{status} {}", e.api_error.message.chars().take(200).collect::<String>());
+            match status {
+                408 | 409 | 429 | 500..=599 => AiError::Unavailable(msg),
+                _ => AiError::Refused(msg),
+            }
+        }
+        OpenAIError::Reqwest(e) => AiError::Unavailable(if e.is_timeout() { "timeout".into() } else { "network error".into() }),
+        OpenAIError::JSONDeserialize(e, _) => AiError::Unavailable(format!("unreadable response: {e}")),
+        other => AiError::Refused(other.to_string().chars().take(200).collect()),
+    }
+}

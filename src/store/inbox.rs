@@ -1,0 +1,88 @@
+//! The durable inbox: every Telegram update is written here before it is confirmed to Telegram,
+//! and marked done once handled. Start-up resumes whatever was recorded but never finished, and a
+//! redelivered update (same `update_id`) is recognised and skipped.
+
+use chrono::{DateTime, Utc};
+use entity::updates;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+    sea_query::Expr,
+};
+use teloxide::types::Update;
+
+use super::StoreError;
+
+pub const PENDING: &str = "pending";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+/// Recorded (the learner's message is kept) but deliberately not processed, e.g. a flood.
+pub const SKIPPED: &str = "skipped";
+
+/// Records an update; returns `false` when it had been recorded before (a redelivery).
+pub async fn record(db: &impl ConnectionTrait, update: &Update, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let payload = serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let row = updates::ActiveModel {
+        update_id: Set(update.id.0 as i64),
+        chat_id: Set(update.chat().map(|c| c.id.0)),
+        kind: Set(kind_name(update).to_owned()),
+        payload: Set(payload),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        error: Set(None),
+        received_at: Set(now),
+        done_at: Set(None),
+    };
+    let res = updates::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
+    Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Updates recorded but not finished, oldest first: what a restart must resume.
+pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<Update>, StoreError> {
+    let rows = updates::Entity::find()
+        .filter(updates::Column::Status.eq(PENDING))
+        .order_by_asc(updates::Column::UpdateId)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|r| serde_json::from_str(&r.payload).map_err(|e| StoreError::Corrupt(format!("update {}: {e}", r.update_id))))
+        .collect()
+}
+
+/// Marks an update handled (`error` = None) or given up on (`error` = why, never user data).
+pub async fn finish(db: &impl ConnectionTrait, update_id: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    set_status(db, update_id, if error.is_some() { FAILED } else { DONE }, error, now).await
+}
+
+/// Marks an update kept but not processed, with the reason.
+pub async fn skip(db: &impl ConnectionTrait, update_id: i64, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    set_status(db, update_id, SKIPPED, Some(reason), now).await
+}
+
+async fn set_status(db: &impl ConnectionTrait, update_id: i64, status: &str, error: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    updates::Entity::update_many()
+        .col_expr(updates::Column::Status, Expr::value(status))
+        .col_expr(updates::Column::Error, Expr::value(error.map(str::to_owned)))
+        .col_expr(updates::Column::DoneAt, Expr::value(Some(now)))
+        .col_expr(updates::Column::Attempts, Expr::col(updates::Column::Attempts).add(1))
+        .filter(updates::Column::UpdateId.eq(update_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Status of one update, for tests and diagnostics.
+pub async fn status(db: &impl ConnectionTrait, update_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(updates::Entity::find_by_id(update_id).one(db).await?.map(|r| r.status))
+}
+
+fn kind_name(update: &Update) -> &'static str {
+    use teloxide::types::UpdateKind as K;
+    match &update.kind {
+        K::Message(_) => "message",
+        K::EditedMessage(_) => "edited_message",
+        K::CallbackQuery(_) => "callback_query",
+        K::MyChatMember(_) => "my_chat_member",
+        K::Error(_) => "unparsed",
+        _ => "other",
+    }
+}
