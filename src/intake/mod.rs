@@ -40,10 +40,11 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
 }
 
 fn scheduler_for(app: Arc<App>) -> Scheduler {
+    let (backlog, concurrency) = (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
     let a = app.clone();
     let process: scheduler::Processor = Arc::new(move |u| Box::pin(handle(a.clone(), u)));
     let overflow: scheduler::OverflowHandler = Arc::new(move |u| Box::pin(crate::bot::overflow(app.clone(), u)));
-    Scheduler::new(app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns, process, overflow)
+    Scheduler::new(backlog, concurrency, process, overflow)
 }
 
 /// Runs one recorded update through the handler tree and marks it done.

@@ -128,11 +128,11 @@ mod tests {
     use std::time::Duration;
 
     fn update(id: u32, chat: i64) -> Update {
-        serde_json::from_value(serde_json::json!({
+        serde_json::from_str(&serde_json::json!({
             "update_id": id,
             "message": {"message_id": id, "date": 0, "chat": {"id": chat, "type": "private", "first_name": "A"},
                         "from": {"id": chat, "is_bot": false, "first_name": "A"}, "text": format!("m{id}")}
-        }))
+        }).to_string())
         .unwrap()
     }
 
@@ -157,11 +157,11 @@ mod tests {
             o.fetch_add(1, Ordering::SeqCst);
             Box::pin(async {})
         });
-        let s = Scheduler::new(2, 8, process, overflow);
+        let s = Scheduler::new(3, 8, process, overflow);
         s.submit(update(1, 1));
         tokio::time::sleep(Duration::from_millis(20)).await; // update 1 is now running
-        for id in 2..=6 {
-            s.submit(update(id, 1)); // 2 and 3 wait, 4..6 overflow
+        for id in 2..=7 {
+            s.submit(update(id, 1)); // 2..4 wait, 5..7 overflow
         }
         for id in 10..=12 {
             s.submit(update(id, 2));
@@ -169,13 +169,13 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(log.lock().unwrap().clone(), vec![(2, 10), (2, 11), (2, 12)], "chat 2 was not blocked by chat 1");
         assert_eq!(overflowed.load(Ordering::SeqCst), 3, "updates beyond the backlog overflow instead of waiting");
-        for _ in 0..3 {
+        for _ in 0..4 {
             gate.notify_one();
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         s.drain().await;
         let chat1: Vec<u32> = log.lock().unwrap().iter().filter(|(c, _)| *c == 1).map(|(_, id)| *id).collect();
-        assert_eq!(chat1, vec![1, 2, 3], "chat 1 ran in order");
+        assert_eq!(chat1, vec![1, 2, 3, 4], "chat 1 ran in order");
         assert_eq!(s.active_chats(), 0);
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::updates;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
-    sea_query::Expr,
+    sea_query::{Expr, ExprTrait},
 };
 use teloxide::types::Update;
 
@@ -84,5 +84,22 @@ fn kind_name(update: &Update) -> &'static str {
         K::MyChatMember(_) => "my_chat_member",
         K::Error(_) => "unparsed",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_update_reads_back_as_the_same_kind() {
+        let raw = r#"{"update_id":7,"message":{"message_id":3,"date":1700000000,"chat":{"id":42,"type":"private","first_name":"Olga"},
+            "from":{"id":42,"is_bot":false,"first_name":"Olga","language_code":"ru"},"voice":{"file_id":"f1","file_unique_id":"u1","duration":4,"mime_type":"audio/ogg","file_size":1000}}}"#;
+        let update: Update = serde_json::from_str(raw).unwrap();
+        let stored = serde_json::to_string(&update).unwrap();
+        let back: Update = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back.chat().map(|c| c.id.0), Some(42));
+        assert_eq!(kind_name(&back), "message");
+        assert_eq!(back, update);
     }
 }

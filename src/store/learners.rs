@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{user_settings, users};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
 
 use super::StoreError;
 use crate::i18n::Lang;
@@ -103,7 +103,7 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Lear
 /// Finds the learner or creates them at the start of onboarding. The interface language is
 /// preselected from Telegram's `language_code` where it matches one we speak. Returns whether the
 /// learner is new.
-pub async fn find_or_create(db: &(impl ConnectionTrait + TransactionTrait), tg: &TelegramUser<'_>, now: DateTime<Utc>) -> Result<(Learner, bool), StoreError> {
+pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now: DateTime<Utc>) -> Result<(Learner, bool), StoreError> {
     if let Some(learner) = find(db, tg.id).await? {
         return Ok((learner, false));
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, messages, mistakes, stars, turns, users};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    DatabaseConnection, QuerySelect, TransactionTrait, sea_query::Expr,
 };
 
 use super::StoreError;
@@ -116,7 +116,7 @@ pub struct Earned {
 
 /// Stores Honzík's answer, its mistakes, the day's stats, the streak and the stars, in one
 /// transaction, and returns what the turn earned.
-pub async fn record_answer(db: &(impl ConnectionTrait + TransactionTrait), a: &Answer<'_>, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<(i64, Earned), StoreError> {
+pub async fn record_answer(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<(i64, Earned), StoreError> {
     let txn = db.begin().await?;
     let score = a.reply.correctness_score;
     let honzik = messages::ActiveModel {

@@ -1,0 +1,11 @@
+//! Stars, streaks and the daily challenge: pure rules plus a clock
+//! abstraction so every date-dependent rule is testable.
+
+pub mod clock;
+pub mod rules;
+
+pub use clock::{Clock, DEFAULT_TZ, FixedClock, SystemClock, local_day, parse_tz};
+pub use rules::{
+    DAILY_CHALLENGE_STARS, DAILY_CHALLENGE_TURNS, StreakState, advance_streak, challenge_completed,
+    current_streak, stars_for_turn,
+};

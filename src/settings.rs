@@ -1,0 +1,177 @@
+//! The learner's settings as types.
+//!
+//! Every setting is stored in the database and carried in callback data as
+//! its snake_case name (`as_str` / `parse`), so the names are a stable wire
+//! format: renaming a variant must not change its string.
+
+use serde::{Deserialize, Serialize};
+
+/// Generates `as_str`, `parse` and `ALL` for a fieldless settings enum, so
+/// the string table lives in exactly one place per enum.
+macro_rules! string_enum {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every variant, in the order they are offered to the learner.
+            pub const ALL: [Self; [$($name),+].len()] = [$(Self::$variant),+];
+
+            /// The stable snake_case name (database value, callback data).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+
+            /// Inverse of [`Self::as_str`]; tolerant of surrounding
+            /// whitespace and letter case because values may come from
+            /// hand-edited config or old rows.
+            pub fn parse(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
+            }
+        }
+    };
+}
+
+/// How well the learner speaks Czech; drives reply complexity and model choice.
+/// Deliberately has no `Default`: the learner must choose it during onboarding.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Beginner,
+    Intermediate,
+    Advanced,
+    Native,
+}
+string_enum!(Level {
+    Beginner => "beginner",
+    Intermediate => "intermediate",
+    Advanced => "advanced",
+    Native => "native",
+});
+
+/// Honzík's conversational manner.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Style {
+    #[default]
+    Friendly,
+    Tutor,
+    Casual,
+}
+string_enum!(Style {
+    Friendly => "friendly",
+    Tutor => "tutor",
+    Casual => "casual",
+});
+
+/// How picky the corrections are.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Corrections {
+    Minimal,
+    #[default]
+    Balanced,
+    Detailed,
+}
+string_enum!(Corrections {
+    Minimal => "minimal",
+    Balanced => "balanced",
+    Detailed => "detailed",
+});
+
+/// Speed of Honzík's synthesized voice.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceSpeed {
+    VerySlow,
+    Slow,
+    #[default]
+    Normal,
+    Native,
+}
+string_enum!(VoiceSpeed {
+    VerySlow => "very_slow",
+    Slow => "slow",
+    Normal => "normal",
+    Native => "native",
+});
+
+impl VoiceSpeed {
+    /// Multiplier passed to the text-to-speech `speed` parameter.
+    /// "Native" is only slightly faster than normal: TTS at real Prague
+    /// speed would be unintelligible to most learners.
+    pub fn factor(self) -> f32 {
+        match self {
+            Self::VerySlow => 0.75,
+            Self::Slow => 0.9,
+            Self::Normal => 1.0,
+            Self::Native => 1.1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_round_trips_through_its_name() {
+        for v in Level::ALL {
+            assert_eq!(Level::parse(v.as_str()), Some(v));
+        }
+        for v in Style::ALL {
+            assert_eq!(Style::parse(v.as_str()), Some(v));
+        }
+        for v in Corrections::ALL {
+            assert_eq!(Corrections::parse(v.as_str()), Some(v));
+        }
+        for v in VoiceSpeed::ALL {
+            assert_eq!(VoiceSpeed::parse(v.as_str()), Some(v));
+        }
+    }
+
+    #[test]
+    fn serde_names_match_as_str() {
+        for v in VoiceSpeed::ALL {
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, format!("\"{}\"", v.as_str()));
+            assert_eq!(serde_json::from_str::<VoiceSpeed>(&json).unwrap(), v);
+        }
+        for v in Level::ALL {
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+        assert_eq!(serde_json::to_value(Style::Casual).unwrap(), "casual");
+        assert_eq!(
+            serde_json::to_value(Corrections::Detailed).unwrap(),
+            "detailed"
+        );
+    }
+
+    #[test]
+    fn parse_is_tolerant_of_case_and_whitespace_but_rejects_unknown_names() {
+        assert_eq!(VoiceSpeed::parse(" Very_Slow "), Some(VoiceSpeed::VerySlow));
+        assert_eq!(Level::parse("expert"), None);
+        assert_eq!(Style::parse(""), None);
+    }
+
+    #[test]
+    fn defaults_are_friendly_balanced_normal() {
+        assert_eq!(Style::default(), Style::Friendly);
+        assert_eq!(Corrections::default(), Corrections::Balanced);
+        assert_eq!(VoiceSpeed::default(), VoiceSpeed::Normal);
+    }
+
+    #[test]
+    fn voice_speed_factors_grow_with_speed() {
+        let f: Vec<f32> = VoiceSpeed::ALL.iter().map(|v| v.factor()).collect();
+        assert_eq!(f, vec![0.75, 0.9, 1.0, 1.1]);
+    }
+
+    #[test]
+    fn all_lists_every_variant_once() {
+        assert_eq!(Level::ALL.len(), 4);
+        assert_eq!(Style::ALL.len(), 3);
+        assert_eq!(Corrections::ALL.len(), 3);
+        assert_eq!(VoiceSpeed::ALL.len(), 4);
+    }
+}

@@ -1,0 +1,21 @@
+//! Honzík's brain, minus the network: prompt, reply contract, token budget,
+//! model choice and input heuristics. Everything here is pure and unit-tested;
+//! the LLM client lives elsewhere and only glues these together.
+
+pub mod budget;
+pub mod language;
+pub mod model;
+pub mod persona;
+pub mod reply;
+
+pub use budget::{
+    Encoding, FittedContext, HistoryTurn, MESSAGE_OVERHEAD, Role, count_tokens, encoding_for_model,
+    fit_context,
+};
+pub use language::{looks_non_czech, word_count};
+pub use model::{Purpose, choose_model};
+pub use persona::{PromptParams, system_prompt};
+pub use reply::{
+    HonzikReply, Mistake, MistakeCategory, NewWord, ReplyError, SCHEMA_NAME, json_schema,
+    parse_reply,
+};

@@ -1,0 +1,630 @@
+//! The reply contract between Honzík (the LLM) and the bot.
+//!
+//! The model is asked for strict structured output ([`json_schema`]), but
+//! not every provider or model honours it, so [`parse_reply`] repairs what is
+//! repairable (fences, stray text, string scores, missing fields) and fails
+//! only when there is nothing Honzík could say.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+
+/// The name under which [`json_schema`] is registered in `response_format`.
+pub const SCHEMA_NAME: &str = "honzik_reply";
+
+/// One structured answer from Honzík.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HonzikReply {
+    /// What Honzík says (spoken by TTS).
+    pub honzik_response: String,
+    /// `honzik_response` in the learner's explanation language.
+    pub translation: String,
+    /// The learner's last message, corrected.
+    pub corrected_text: String,
+    pub mistakes: Vec<Mistake>,
+    /// 0–100.
+    pub correctness_score: u8,
+    /// A short tip in the explanation language; may be empty.
+    pub suggestion: String,
+    pub new_words: Vec<NewWord>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Mistake {
+    pub original: String,
+    pub corrected: String,
+    pub explanation: String,
+    pub category: MistakeCategory,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NewWord {
+    pub czech: String,
+    pub translation: String,
+}
+
+/// The fixed list of mistake kinds (used for statistics later), serialized
+/// as snake_case. Deserialization is tolerant ([`MistakeCategory::normalize`])
+/// so stored or model-produced variants never fail a whole reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MistakeCategory {
+    CaseEndings,
+    Gender,
+    VerbAspect,
+    VyjmenovanaSlova,
+    WordOrder,
+    /// Spelling, including diacritics (háčky a čárky).
+    Spelling,
+    Vocabulary,
+    Other,
+}
+
+impl MistakeCategory {
+    pub const ALL: [MistakeCategory; 8] = [
+        Self::CaseEndings,
+        Self::Gender,
+        Self::VerbAspect,
+        Self::VyjmenovanaSlova,
+        Self::WordOrder,
+        Self::Spelling,
+        Self::Vocabulary,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CaseEndings => "case_endings",
+            Self::Gender => "gender",
+            Self::VerbAspect => "verb_aspect",
+            Self::VyjmenovanaSlova => "vyjmenovana_slova",
+            Self::WordOrder => "word_order",
+            Self::Spelling => "spelling",
+            Self::Vocabulary => "vocabulary",
+            Self::Other => "other",
+        }
+    }
+
+    /// Maps whatever the model wrote ("Case endings", "pády", "diacritics",
+    /// "slovosled", "word choice", …) onto the fixed list; unknown → `Other`.
+    pub fn normalize(raw: &str) -> MistakeCategory {
+        let lower = raw.trim().to_lowercase();
+        if let Some(exact) = Self::ALL.into_iter().find(|c| c.as_str() == lower) {
+            return exact;
+        }
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |stems: &[&str]| words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)));
+        let phrase = |p: &str| lower.contains(p);
+        // Order matters: the more specific kinds are checked first
+        // ("verb aspect" must not become Other, "word order" not Vocabulary).
+        if has(&["vyjmenovan", "vyjmenovaná"]) || phrase("i/y") {
+            Self::VyjmenovanaSlova
+        } else if has(&["aspect", "vid", "вид"]) {
+            Self::VerbAspect
+        } else if has(&["gender", "rod", "род", "рід"]) {
+            Self::Gender
+        } else if phrase("word order") || has(&["slovosled", "order", "порядок", "syntax"]) {
+            Self::WordOrder
+        } else if has(&[
+            "diacritic",
+            "spelling",
+            "orthograph",
+            "pravopis",
+            "typo",
+            "accent",
+            "háč",
+            "čárk",
+            "capital",
+            "орфограф",
+            "правопис",
+        ]) {
+            Self::Spelling
+        } else if has(&[
+            "case",
+            "pád",
+            "pad",
+            "declension",
+            "ending",
+            "skloň",
+            "sklon",
+            "падеж",
+            "відмін",
+        ]) {
+            Self::CaseEndings
+        } else if phrase("word choice")
+            || phrase("slovní zásob")
+            || has(&["vocab", "lexis", "lexic", "лексик", "wording"])
+        {
+            Self::Vocabulary
+        } else {
+            Self::Other
+        }
+    }
+}
+
+impl Serialize for MistakeCategory {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MistakeCategory {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Ok(MistakeCategory::normalize(&raw))
+    }
+}
+
+/// Why a model answer could not be used at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReplyError {
+    #[error("the reply contains no JSON object")]
+    NotJson,
+    #[error("the reply has no honzik_response")]
+    MissingResponse,
+    #[error("honzik_response is empty")]
+    EmptyResponse,
+}
+
+/// An OpenAI structured-outputs schema for [`HonzikReply`], strict-mode
+/// compatible: every property required, no additional properties, no
+/// unsupported keywords (the score range is stated in the description and
+/// enforced by [`parse_reply`]).
+pub fn json_schema() -> Value {
+    let categories: Vec<&str> = MistakeCategory::ALL.iter().map(|c| c.as_str()).collect();
+    let string = |description: &str| json!({ "type": "string", "description": description });
+    json!({
+        "type": "object",
+        "properties": {
+            "honzik_response": string("Honzík's spoken reply in Czech, no emoji or markdown"),
+            "translation": string("honzik_response translated into the explanation language"),
+            "corrected_text": string("the learner's last message, corrected"),
+            "mistakes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "original": string("the wrong fragment as the learner said it"),
+                        "corrected": string("the corrected fragment"),
+                        "explanation": string("why, in the explanation language"),
+                        "category": { "type": "string", "enum": categories }
+                    },
+                    "required": ["original", "corrected", "explanation", "category"],
+                    "additionalProperties": false
+                }
+            },
+            "correctness_score": {
+                "type": "integer",
+                "description": "0-100: how correct the learner's last message was"
+            },
+            "suggestion": string("one short tip in the explanation language, or empty"),
+            "new_words": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "czech": string("a useful Czech word from the reply"),
+                        "translation": string("its translation into the explanation language")
+                    },
+                    "required": ["czech", "translation"],
+                    "additionalProperties": false
+                }
+            }
+        },
+        "required": [
+            "honzik_response", "translation", "corrected_text", "mistakes",
+            "correctness_score", "suggestion", "new_words"
+        ],
+        "additionalProperties": false
+    })
+}
+
+/// Parses and repairs a model answer; see the module docs.
+pub fn parse_reply(raw: &str) -> Result<HonzikReply, ReplyError> {
+    let obj = extract_object(raw).ok_or(ReplyError::NotJson)?;
+
+    let honzik_response = match obj.get("honzik_response") {
+        Some(Value::String(s)) => s.trim().to_owned(),
+        _ => return Err(ReplyError::MissingResponse),
+    };
+    if honzik_response.is_empty() {
+        return Err(ReplyError::EmptyResponse);
+    }
+
+    let mistakes: Vec<Mistake> = array(&obj, "mistakes").iter().filter_map(mistake).collect();
+    let correctness_score = obj
+        .get("correctness_score")
+        .and_then(score)
+        .unwrap_or_else(|| {
+            100u8.saturating_sub(
+                u8::try_from(mistakes.len())
+                    .unwrap_or(u8::MAX)
+                    .saturating_mul(10),
+            )
+        });
+
+    let mut seen = HashSet::new();
+    let new_words = array(&obj, "new_words")
+        .iter()
+        .filter_map(|w| {
+            let czech = text(w.get("czech"));
+            let translation = text(w.get("translation"));
+            (!czech.is_empty() && seen.insert(czech.to_lowercase()))
+                .then_some(NewWord { czech, translation })
+        })
+        .collect();
+
+    Ok(HonzikReply {
+        honzik_response,
+        translation: text(obj.get("translation")),
+        corrected_text: text(obj.get("corrected_text")),
+        mistakes,
+        correctness_score,
+        suggestion: text(obj.get("suggestion")),
+        new_words,
+    })
+}
+
+/// Finds the JSON object in `raw`: the whole text, else the first balanced
+/// `{…}` that parses (skipping ```json fences and chatter around it), else
+/// the span from the first `{` to the last `}`.
+fn extract_object(raw: &str) -> Option<Map<String, Value>> {
+    let as_object = |s: &str| match serde_json::from_str::<Value>(s) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    };
+    if let Some(m) = as_object(raw.trim()) {
+        return Some(m);
+    }
+    for (start, _) in raw.match_indices('{') {
+        if let Some(end) = balanced_end(&raw[start..])
+            && let Some(m) = as_object(&raw[start..start + end])
+        {
+            return Some(m);
+        }
+    }
+    let (first, last) = (raw.find('{')?, raw.rfind('}')?);
+    (first < last)
+        .then(|| as_object(&raw[first..=last]))
+        .flatten()
+}
+
+/// Byte length of the balanced `{…}` at the start of `s`, string-aware.
+fn balanced_end(s: &str) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, c) in s.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn array<'a>(obj: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// A trimmed string field; anything else (missing, null, number) → "".
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A mistake worth showing: both sides present and actually different.
+fn mistake(v: &Value) -> Option<Mistake> {
+    let original = text(v.get("original"));
+    let corrected = text(v.get("corrected"));
+    if original.is_empty() || corrected.is_empty() || original == corrected {
+        return None;
+    }
+    Some(Mistake {
+        original,
+        corrected,
+        explanation: text(v.get("explanation")),
+        category: MistakeCategory::normalize(
+            v.get("category").and_then(Value::as_str).unwrap_or(""),
+        ),
+    })
+}
+
+/// A score from a number, float or numeric string, rounded and clamped.
+fn score(v: &Value) -> Option<u8> {
+    let n = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    // The cast saturates; NaN was already rejected by the is_finite check.
+    n.is_finite().then(|| n.round().clamp(0.0, 100.0) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Value {
+        json!({
+            "honzik_response": "Ahoj! Já mám rád pivo.",
+            "translation": "Hi! I like beer.",
+            "corrected_text": "Mám rád pivo.",
+            "mistakes": [{
+                "original": "Mám ráda pivo", "corrected": "Mám rád pivo",
+                "explanation": "masculine", "category": "gender"
+            }],
+            "correctness_score": 85,
+            "suggestion": "Watch the gender.",
+            "new_words": [{ "czech": "pivo", "translation": "beer" }]
+        })
+    }
+
+    #[test]
+    fn a_well_formed_reply_parses_unchanged() {
+        let r = parse_reply(&full().to_string()).unwrap();
+        assert_eq!(r.honzik_response, "Ahoj! Já mám rád pivo.");
+        assert_eq!(r.correctness_score, 85);
+        assert_eq!(r.mistakes[0].category, MistakeCategory::Gender);
+        assert_eq!(
+            r.new_words,
+            vec![NewWord {
+                czech: "pivo".into(),
+                translation: "beer".into()
+            }]
+        );
+        // And the struct round-trips through serde.
+        let back: HonzikReply = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn code_fences_and_chatter_around_the_object_are_stripped() {
+        let raw = format!(
+            "Sure! Here it is:\n```json\n{}\n```\nHope it helps {{:}}",
+            full()
+        );
+        assert_eq!(parse_reply(&raw).unwrap().correctness_score, 85);
+    }
+
+    #[test]
+    fn braces_inside_strings_do_not_confuse_extraction() {
+        let raw = r#"note {not json} then {"honzik_response": "Ahoj {kamaráde}!"} bye"#;
+        assert_eq!(
+            parse_reply(raw).unwrap().honzik_response,
+            "Ahoj {kamaráde}!"
+        );
+    }
+
+    #[test]
+    fn scores_as_floats_and_strings_are_accepted_and_clamped() {
+        let with = |s: Value| {
+            let mut v = full();
+            v["correctness_score"] = s;
+            parse_reply(&v.to_string()).unwrap().correctness_score
+        };
+        assert_eq!(with(json!(72.6)), 73);
+        assert_eq!(with(json!("64")), 64);
+        assert_eq!(with(json!(" 90 % ")), 90);
+        assert_eq!(with(json!(150)), 100);
+        assert_eq!(with(json!(-5)), 0);
+    }
+
+    #[test]
+    fn a_missing_score_is_derived_from_the_mistakes() {
+        let mut v = full();
+        v.as_object_mut().unwrap().remove("correctness_score");
+        assert_eq!(parse_reply(&v.to_string()).unwrap().correctness_score, 90);
+        v["correctness_score"] = json!("lots");
+        assert_eq!(parse_reply(&v.to_string()).unwrap().correctness_score, 90);
+        let many: Vec<Value> = (0..12)
+            .map(|i| json!({"original": format!("a{i}"), "corrected": format!("b{i}")}))
+            .collect();
+        v["mistakes"] = Value::Array(many);
+        v.as_object_mut().unwrap().remove("correctness_score");
+        assert_eq!(parse_reply(&v.to_string()).unwrap().correctness_score, 0);
+    }
+
+    #[test]
+    fn missing_optional_fields_default_to_empty() {
+        let r = parse_reply(r#"{"honzik_response": "  Čau!  "}"#).unwrap();
+        assert_eq!(r.honzik_response, "Čau!");
+        assert_eq!(r.translation, "");
+        assert_eq!(r.corrected_text, "");
+        assert!(r.mistakes.is_empty());
+        assert!(r.new_words.is_empty());
+        assert_eq!(r.suggestion, "");
+        assert_eq!(r.correctness_score, 100);
+    }
+
+    #[test]
+    fn fields_of_the_wrong_type_default_instead_of_failing() {
+        let r = parse_reply(
+            r#"{"honzik_response":"Ahoj","mistakes":null,"translation":5,"new_words":"pivo"}"#,
+        )
+        .unwrap();
+        assert!(r.mistakes.is_empty());
+        assert_eq!(r.translation, "");
+        assert!(r.new_words.is_empty());
+    }
+
+    #[test]
+    fn empty_or_unchanged_mistakes_are_dropped() {
+        let mut v = full();
+        v["mistakes"] = json!([
+            { "original": "", "corrected": "x" },
+            { "original": "x", "corrected": " " },
+            { "original": "pivo", "corrected": " pivo " },
+            { "original": " jsem byl ", "corrected": "byl jsem", "category": "Word order" }
+        ]);
+        let r = parse_reply(&v.to_string()).unwrap();
+        assert_eq!(r.mistakes.len(), 1);
+        assert_eq!(r.mistakes[0].original, "jsem byl");
+        assert_eq!(r.mistakes[0].category, MistakeCategory::WordOrder);
+        assert_eq!(r.mistakes[0].explanation, "");
+    }
+
+    #[test]
+    fn string_fields_are_trimmed() {
+        let mut v = full();
+        v["translation"] = json!("  Hi!\n");
+        v["suggestion"] = json!("\t tip ");
+        let r = parse_reply(&v.to_string()).unwrap();
+        assert_eq!(
+            (r.translation.as_str(), r.suggestion.as_str()),
+            ("Hi!", "tip")
+        );
+    }
+
+    #[test]
+    fn new_words_are_deduplicated_case_insensitively_and_blank_ones_dropped() {
+        let mut v = full();
+        v["new_words"] = json!([
+            { "czech": "pivo", "translation": "beer" },
+            { "czech": " Pivo ", "translation": "beer again" },
+            { "czech": "", "translation": "nothing" },
+            { "czech": "knedlík", "translation": "dumpling" }
+        ]);
+        let words: Vec<String> = parse_reply(&v.to_string())
+            .unwrap()
+            .new_words
+            .into_iter()
+            .map(|w| w.czech)
+            .collect();
+        assert_eq!(words, vec!["pivo", "knedlík"]);
+    }
+
+    #[test]
+    fn text_without_json_is_not_json() {
+        assert_eq!(parse_reply("Ahoj, jak se máš?"), Err(ReplyError::NotJson));
+        assert_eq!(parse_reply("[1, 2, 3]"), Err(ReplyError::NotJson));
+        assert_eq!(parse_reply("{ broken"), Err(ReplyError::NotJson));
+        assert_eq!(parse_reply(""), Err(ReplyError::NotJson));
+    }
+
+    #[test]
+    fn a_missing_or_empty_response_fails() {
+        assert_eq!(
+            parse_reply(r#"{"translation": "hi"}"#),
+            Err(ReplyError::MissingResponse)
+        );
+        assert_eq!(
+            parse_reply(r#"{"honzik_response": 42}"#),
+            Err(ReplyError::MissingResponse)
+        );
+        assert_eq!(
+            parse_reply(r#"{"honzik_response": "   "}"#),
+            Err(ReplyError::EmptyResponse)
+        );
+    }
+
+    #[test]
+    fn categories_are_normalised_from_free_text() {
+        use MistakeCategory::*;
+        let cases = [
+            ("case", CaseEndings),
+            ("pády", CaseEndings),
+            ("declension", CaseEndings),
+            ("Case endings", CaseEndings),
+            ("case_endings", CaseEndings),
+            ("diacritics", Spelling),
+            ("spelling", Spelling),
+            ("Pravopis", Spelling),
+            ("vyjmenovaná slova", VyjmenovanaSlova),
+            ("Vyjmenovana slova", VyjmenovanaSlova),
+            ("aspect", VerbAspect),
+            ("verb aspect", VerbAspect),
+            ("vid", VerbAspect),
+            ("gender", Gender),
+            ("rod", Gender),
+            ("grammatical gender", Gender),
+            ("word order", WordOrder),
+            ("slovosled", WordOrder),
+            ("word_order", WordOrder),
+            ("vocabulary", Vocabulary),
+            ("lexis", Vocabulary),
+            ("word choice", Vocabulary),
+            ("pronunciation", Other),
+            ("", Other),
+            ("other", Other),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(MistakeCategory::normalize(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_reply_with_an_odd_category_still_deserializes() {
+        let m: Mistake = serde_json::from_value(json!({
+            "original": "a", "corrected": "b", "explanation": "", "category": "Pády"
+        }))
+        .unwrap();
+        assert_eq!(m.category, MistakeCategory::CaseEndings);
+        assert_eq!(serde_json::to_value(m.category).unwrap(), "case_endings");
+    }
+
+    #[test]
+    fn the_schema_is_strict_mode_compatible() {
+        fn check(v: &Value) {
+            if let Some(obj) = v.as_object() {
+                if obj.get("type") == Some(&json!("object")) {
+                    assert_eq!(obj["additionalProperties"], json!(false));
+                    let props: Vec<&String> =
+                        obj["properties"].as_object().unwrap().keys().collect();
+                    let required: Vec<&str> = obj["required"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap())
+                        .collect();
+                    assert_eq!(props.len(), required.len());
+                    for p in props {
+                        assert!(required.contains(&p.as_str()), "{p} not required");
+                    }
+                }
+                obj.values().for_each(check);
+            }
+        }
+        let schema = json_schema();
+        check(&schema);
+        let cats = &schema["properties"]["mistakes"]["items"]["properties"]["category"]["enum"];
+        assert_eq!(cats.as_array().unwrap().len(), MistakeCategory::ALL.len());
+        assert!(
+            cats.as_array()
+                .unwrap()
+                .contains(&json!("vyjmenovana_slova"))
+        );
+    }
+
+    #[test]
+    fn every_schema_property_is_a_field_of_the_reply() {
+        let schema = json_schema();
+        let reply = serde_json::to_value(parse_reply(&full().to_string()).unwrap()).unwrap();
+        let mut a: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        let mut b: Vec<&String> = reply.as_object().unwrap().keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+}
