@@ -1,0 +1,61 @@
+//! Loopback emulators of the two remote services mluvme talks to: the Telegram
+//! Bot API and the OpenAI API.
+//!
+//! They are product code, not throwaway mocks: the bot reaches them through
+//! teloxide and async-openai *unchanged* (only the base URL differs), so every
+//! response has the exact shape the real service produces and every request
+//! the real service would refuse is refused here too, with the real error
+//! text. A test that passes against them should therefore pass in production;
+//! a bot bug that Telegram would answer with "can't parse entities" fails the
+//! test instead of shipping.
+//!
+//! Both servers bind `127.0.0.1:0` (never another address) and stop when the
+//! emulator value is dropped.
+//!
+//! # Layout
+//! - [`telegram`]: Bot API emulator. `server` (axum routes, one function per
+//!   Bot API method), `state` (chats, messages, updates, files; the single
+//!   lock), `html` (Telegram's HTML entity parser, used to validate and to
+//!   measure text), `types` (public observation types and JSON builders),
+//!   `learner` (the simulated user pushing updates).
+//! - [`openai`]: OpenAI-compatible emulator. `server` (chat completions,
+//!   transcriptions, speech), `tutor` (deterministic fake Honzík replies and
+//!   the learner-mistake table), `schema` (shapes a reply to the caller's
+//!   JSON schema), `faults` (injected failures and holds).
+//! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
+//! - [`latency`]: per-endpoint artificial latency ranges.
+//! - `body`: one parser for JSON, urlencoded and multipart request bodies,
+//!   shared by both servers.
+//! - `audio`: container sniffing and Ogg duration, shared by both servers.
+
+pub mod latency;
+pub mod openai;
+pub mod samples;
+pub mod telegram;
+
+mod audio;
+mod body;
+
+pub use latency::{LatencyProfile, LatencyRange};
+pub use openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
+pub use telegram::{TelegramConfig, TelegramEmulator, TgFault};
+
+/// Binds a loopback listener on an OS-chosen port and serves `router` on it
+/// until `shutdown` fires. Both emulators use it, so the "loopback only"
+/// rule lives in exactly one place.
+async fn serve_loopback(
+    router: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stopped| *stopped).await;
+        };
+        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+            tracing::warn!("emulator server on {addr} failed: {e}");
+        }
+    });
+    Ok((addr, task))
+}

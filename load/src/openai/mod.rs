@@ -1,0 +1,182 @@
+//! OpenAI-compatible emulator: chat completions (the Honzík tutor),
+//! audio transcriptions and speech.
+//!
+//! The bot's async-openai client is pointed at [`OpenAiEmulator::base_url`]
+//! (`OPENAI_BASE_URL`) and otherwise runs unchanged. Requests are validated
+//! like OpenAI validates them (same status codes and error bodies), replies
+//! are deterministic (see `tutor`), and tests can inject faults, hold
+//! requests mid-flight, and inspect every request the bot made.
+//!
+//! Modules: `server` (routes and validation), `tutor` (reply generation),
+//! `schema` (conforming replies to the caller's JSON schema), `faults`
+//! (error bodies, injected failures, holds).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+mod faults;
+pub mod schema;
+mod server;
+pub mod tutor;
+
+pub use faults::{AiFault, HoldGuard};
+
+use crate::latency::LatencyProfile;
+use server::Shared;
+
+/// One of the emulated endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /v1/chat/completions`
+    Chat,
+    /// `POST /v1/audio/transcriptions`
+    Transcription,
+    /// `POST /v1/audio/speech`
+    Speech,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// Artificial latency per endpoint (default: none).
+    pub latency: LatencyProfile,
+    /// `false` makes `response_format: json_schema` a 400, like
+    /// OpenAI-compatible servers (and older models) without structured
+    /// outputs; `json_object` still works.
+    pub json_schema_supported: bool,
+    /// When set, requests must carry `Authorization: Bearer <key>`.
+    pub api_key: Option<String>,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        Self { latency: LatencyProfile::zero(), json_schema_supported: true, api_key: None }
+    }
+}
+
+/// A request the emulator accepted (validation passed), in arrival order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub endpoint: Endpoint,
+    pub model: String,
+    /// Chat: the full request JSON. Speech: the request JSON.
+    /// Transcription: the non-file form fields, plus `"file_name"` and
+    /// `"file_size"`.
+    pub body: Value,
+    /// Chat: approximate (characters / 4, at least 1). Others: 0.
+    pub prompt_tokens: u32,
+    /// Chat: approximate tokens of the returned content (0 until answered).
+    pub completion_tokens: u32,
+    /// Transcription: length of the uploaded audio in seconds, when the
+    /// container tells (Ogg Opus, WAV).
+    pub audio_secs: Option<f64>,
+}
+
+/// A 4xx returned to the client (injected faults excluded); a passing
+/// integration test expects none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiRejection {
+    pub endpoint: Option<Endpoint>,
+    pub status: u16,
+    pub message: String,
+}
+
+/// A running emulator; the server stops when this is dropped (held and
+/// timed-out requests are then dropped too).
+pub struct OpenAiEmulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for OpenAiEmulator {
+    fn drop(&mut self) {
+        self.shared.shutdown_tx.send_replace(true);
+    }
+}
+
+impl OpenAiEmulator {
+    /// Starts serving on `127.0.0.1:<free port>`, with the bundled samples'
+    /// transcripts registered.
+    pub async fn start(cfg: OpenAiConfig) -> anyhow::Result<Self> {
+        let shared = Shared::new(cfg);
+        {
+            let mut st = shared.inner.lock();
+            for s in crate::samples::ALL {
+                st.transcripts.insert(s.bytes.to_vec(), s.text.to_owned());
+            }
+        }
+        let router = server::router(shared.clone());
+        let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
+        Ok(Self { shared, addr, _task: task })
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, for `OPENAI_BASE_URL` /
+    /// `OpenAIConfig::with_api_base`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Exactly these bytes will transcribe to `text`.
+    pub fn register_transcript(&self, audio: &[u8], text: &str) {
+        self.shared.inner.lock().transcripts.insert(audio.to_vec(), text.to_owned());
+    }
+
+    /// The next `n` requests to `endpoint` that pass validation fail with
+    /// `fault`.
+    pub fn fail_next(&self, endpoint: Endpoint, n: usize, fault: AiFault) {
+        let mut st = self.shared.inner.lock();
+        st.faults.entry(endpoint).or_default().extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// The next successful chat completion returns exactly `raw` as its
+    /// content (queued: several calls queue several contents).
+    pub fn set_next_chat_content(&self, raw: &str) {
+        self.shared.inner.lock().next_content.push_back(raw.to_owned());
+    }
+
+    /// Parks requests to `endpoint` (after recording them) until the guard
+    /// is dropped or released.
+    pub fn hold(&self, endpoint: Endpoint) -> HoldGuard {
+        self.shared.holds_tx.send_modify(|h| *h.entry(endpoint).or_default() += 1);
+        HoldGuard { shared: self.shared.clone(), endpoint }
+    }
+
+    /// Requests currently parked by a hold on `endpoint`.
+    pub fn held_requests(&self, endpoint: Endpoint) -> usize {
+        self.shared.inner.lock().waiting.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// Every accepted request, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.inner.lock().requests.clone()
+    }
+
+    /// Requests that reached `endpoint`, valid or not.
+    pub fn calls(&self, endpoint: Endpoint) -> usize {
+        self.shared.inner.lock().calls.get(&endpoint).copied().unwrap_or(0)
+    }
+
+    /// Every 4xx returned (injected faults excluded).
+    pub fn rejected(&self) -> Vec<AiRejection> {
+        self.shared.inner.lock().rejected.clone()
+    }
+
+    /// Waits until `pred` holds after some change, or `timeout` passes.
+    pub async fn wait_until(&self, timeout: Duration, pred: impl Fn(&Self) -> bool) -> bool {
+        let mut rx = self.shared.observe_tx.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            rx.borrow_and_update();
+            if pred(self) {
+                return true;
+            }
+            tokio::select! {
+                _ = rx.changed() => {}
+                _ = tokio::time::sleep_until(deadline) => return pred(self),
+            }
+        }
+    }
+}

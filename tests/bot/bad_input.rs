@@ -1,0 +1,120 @@
+//! Every bad input gets one clear, localized message and loses nothing.
+
+use load::samples;
+use load::telegram::BotMessageKind;
+
+use crate::common::*;
+
+/// Onboards a Russian-speaking beginner and returns them.
+async fn learner(app: &TestApp, id: i64) -> load::telegram::Learner {
+    let l = app.learner(id, "ru");
+    app.onboard(&l, "ru", "beginner").await;
+    l
+}
+
+/// The single notice answering `msg_id`, in Russian.
+async fn notice(app: &TestApp, l: &load::telegram::Learner, msg_id: i64) -> String {
+    let replies = app.replies_to(l, msg_id, false).await;
+    assert_eq!(replies.len(), 1, "a notice replaces the turn's messages: {replies:#?}");
+    assert_eq!(replies[0].kind, BotMessageKind::Text);
+    let text = replies[0].plain_text();
+    assert!(text.chars().any(|c| ('а'..='я').contains(&c)), "localized in Russian: {text}");
+    text
+}
+
+#[tokio::test]
+async fn a_voice_over_the_limit_is_refused_before_download() {
+    let app = spawn_app().await;
+    let l = learner(&app, 301).await;
+    let sent = l.send_voice(samples::BEGINNER_AHOJ.to_vec(), 95);
+    let text = notice(&app, &l, sent.message_id).await;
+    assert!(text.contains("60"), "says the limit: {text}");
+    assert_eq!(app.tg.downloaded_files(), 0, "nothing was downloaded");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 301 AND role = 'learner'").await, 1, "the message is kept");
+}
+
+#[tokio::test]
+async fn a_file_over_twenty_megabytes_is_refused() {
+    let app = spawn_app().await;
+    let l = learner(&app, 302).await;
+    let sent = l.send_voice_claiming(samples::BEGINNER_AHOJ.to_vec(), 5, Some(25 * 1024 * 1024));
+    let text = notice(&app, &l, sent.message_id).await;
+    assert!(text.contains("20"), "{text}");
+    assert_eq!(app.tg.downloaded_files(), 0);
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_audio_is_explained() {
+    let app = spawn_app().await;
+    let l = learner(&app, 303).await;
+    let corrupt = l.send_voice(b"definitely not an ogg file".to_vec(), 3);
+    notice(&app, &l, corrupt.message_id).await;
+    let pdf = l.send_document(b"%PDF-1.7 fake".to_vec(), "application/pdf", "homework.pdf");
+    notice(&app, &l, pdf.message_id).await;
+    let empty = l.send_voice(Vec::new(), 1);
+    notice(&app, &l, empty.message_id).await;
+    assert_eq!(app.ai.calls(load::Endpoint::Chat), 0, "nothing paid for");
+}
+
+#[tokio::test]
+async fn silence_gets_a_did_not_hear_you_message() {
+    let app = spawn_app().await;
+    let l = learner(&app, 304).await;
+    let sent = l.send_voice(samples::SILENCE.to_vec(), 1);
+    notice(&app, &l, sent.message_id).await;
+    assert_eq!(app.ai.calls(load::Endpoint::Transcription), 1);
+    assert_eq!(app.ai.calls(load::Endpoint::Chat), 0);
+}
+
+#[tokio::test]
+async fn text_too_short_and_too_long_are_explained() {
+    let app = spawn_app().await;
+    let l = learner(&app, 305).await;
+    let short = l.send_text("a");
+    notice(&app, &l, short.message_id).await;
+    let long = l.send_text(&"slovo ".repeat(900));
+    let text = notice(&app, &l, long.message_id).await;
+    assert!(text.contains("4096") || text.contains("4 096") || text.contains("4\u{a0}096"), "{text}");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 305 AND role = 'learner'").await, 2, "both kept");
+}
+
+#[tokio::test]
+async fn text_in_russian_gets_a_czech_answer_and_a_gentle_nudge() {
+    let app = spawn_app().await;
+    let l = learner(&app, 306).await;
+    let sent = l.send_text("Привет, как дела? Я люблю пиво.");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    let all: String = replies.iter().map(|m| format!("{} {}", m.plain_text(), m.caption.clone().unwrap_or_default())).collect();
+    assert!(all.contains("česky") || all.contains("чешск"), "nudges towards Czech: {all}");
+}
+
+#[tokio::test]
+async fn stickers_photos_and_edits_get_a_clear_message() {
+    let app = spawn_app().await;
+    let l = learner(&app, 307).await;
+    let sticker = l.send_sticker();
+    notice(&app, &l, sticker.message_id).await;
+    let photo = l.send_photo();
+    notice(&app, &l, photo.message_id).await;
+    let sent = l.send_text("Ahoj");
+    app.replies_to(&l, sent.message_id, true).await;
+    l.edit_text(sent.message_id, "Ahoj!!");
+    app.wait_until(|| l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id)).count() >= 3).await;
+    app.assert_no_rejections();
+}
+
+#[tokio::test]
+async fn a_button_the_bot_never_sent_changes_nothing() {
+    let app = spawn_app().await;
+    let l = learner(&app, 308).await;
+    let before = mluvme::store::learners::find(&app.db().await, 308).await.unwrap().unwrap();
+    let last = l.last_message().unwrap();
+    app.tg.push_raw_update(serde_json::json!({"callback_query": {
+        "id": "forged-1", "from": {"id": 308, "is_bot": false, "first_name": "Olga", "language_code": "ru"},
+        "message": {"message_id": last.message_id, "date": 0, "chat": {"id": 308, "type": "private", "first_name": "Olga"}, "text": "x"},
+        "chat_instance": "1", "data": "level:grandmaster"}}));
+    app.wait_until(|| app.tg.callback_answers().iter().any(|a| a.text.is_some())).await;
+    app.settle().await;
+    let after = mluvme::store::learners::find(&app.db().await, 308).await.unwrap().unwrap();
+    assert_eq!(before.level, after.level);
+}

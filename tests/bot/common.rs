@@ -1,0 +1,202 @@
+//! `spawn_app()`: the real bot (same code as the binary) against the Telegram and OpenAI emulators
+//! on loopback, with a fresh database (a SQLite file, or a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set) and a fixed clock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use load::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig, TelegramEmulator};
+use load::{OpenAiConfig, OpenAiEmulator};
+use mluvme::config::Config;
+use mluvme::progress::FixedClock;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub tg: TelegramEmulator,
+    pub ai: OpenAiEmulator,
+    pub clock: Arc<FixedClock>,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Db::Sqlite).await.expect("sqlite always available")
+}
+
+/// Starts the bot on the given database; `None` (after a visible SKIP line) when PostgreSQL is
+/// not configured. With `CI=true` a missing PostgreSQL is a failure, not a skip.
+pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match db {
+        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("mluvme.db").display()),
+        Db::Postgres => fresh_postgres_database().await?,
+    };
+    let tg = TelegramEmulator::start(TelegramConfig::default()).await.unwrap();
+    let ai = OpenAiEmulator::start(OpenAiConfig::default()).await.unwrap();
+    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
+    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None };
+    app.start();
+    Some(app)
+}
+
+async fn fresh_postgres_database() -> Option<String> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but TEST_DATABASE_URL is not set: run scripts/test-all.sh");
+        }
+        eprintln!("SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)");
+        return None;
+    };
+    let name = format!("mluvme_t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let admin = sea_orm::Database::connect(&base).await.expect("TEST_DATABASE_URL reachable");
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+impl TestApp {
+    pub fn config(&self) -> Config {
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("TELOXIDE_TOKEN", self.tg.token()),
+            ("TELOXIDE_API_URL", self.tg.api_url()),
+            ("OPENAI_API_KEY", "sk-test".to_owned()),
+            ("OPENAI_BASE_URL", self.ai.base_url()),
+            ("DATABASE_URL", self.database_url.clone()),
+            ("AUDIO_DIR", self.dir.path().join("audio").display().to_string()),
+            ("POLL_TIMEOUT_SECONDS", "1".to_owned()),
+            ("OPENAI_TIMEOUT_SECONDS", "10".to_owned()),
+            ("SHUTDOWN_GRACE_SECONDS", "10".to_owned()),
+        ]);
+        Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    }
+
+    fn start(&mut self) {
+        self.shutdown = CancellationToken::new();
+        let (config, clock, shutdown) = (self.config(), self.clock.clone(), self.shutdown.clone());
+        self.task = Some(tokio::spawn(async move { mluvme::run(config, clock, shutdown).await }));
+    }
+
+    /// Graceful stop, as on SIGTERM: returns once the bot has exited.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().expect("the bot stops cleanly");
+        }
+    }
+
+    /// Kills the bot where it stands (every task dropped at its current await point), as a crash.
+    pub async fn crash(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    pub fn start_again(&mut self) {
+        self.start();
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start();
+    }
+
+    pub async fn db(&self) -> DatabaseConnection {
+        mluvme::store::connect(&self.database_url).await.unwrap()
+    }
+
+    pub fn learner(&self, id: i64, lang: &str) -> Learner {
+        self.tg.learner(id, "Olga", Some(lang))
+    }
+
+    /// Plays onboarding to the end: /start, language, level.
+    pub async fn onboard(&self, l: &Learner, lang: &str, level: &str) {
+        l.send_command("/start");
+        let greeting = self.wait_for(l, |m| !m.buttons().is_empty()).await;
+        l.press(greeting.message_id, &format!("lang:{lang}"));
+        let ask = self.wait_for(l, |m| m.buttons().iter().any(|(_, d)| d.starts_with("level:"))).await;
+        l.press(ask.message_id, &format!("level:{level}"));
+        self.wait_until(|| l.messages().iter().any(|m| m.edits > 0 && m.message_id == ask.message_id)).await;
+    }
+
+    /// Waits for a bot message in `l`'s chat that matches.
+    pub async fn wait_for(&self, l: &Learner, pred: impl Fn(&BotMessage) -> bool) -> BotMessage {
+        let found = self.tg.wait_until(WAIT, |_| l.messages().iter().any(&pred)).await;
+        assert!(found, "no matching bot message; chat so far: {:#?}", l.messages());
+        l.messages().into_iter().rev().find(|m| pred(m)).unwrap()
+    }
+
+    pub async fn wait_until(&self, pred: impl Fn() -> bool) {
+        assert!(self.tg.wait_until(WAIT, |_| pred()).await, "condition not reached in time");
+    }
+
+    /// Every bot message replying to the learner's message `id`, once the turn's final reply (a
+    /// voice, or for notices a text) is there and nothing more arrives for a moment.
+    pub async fn replies_to(&self, l: &Learner, id: i64, expect_voice: bool) -> Vec<BotMessage> {
+        let done = |ms: &[BotMessage]| {
+            let r: Vec<_> = ms.iter().filter(|m| m.reply_to == Some(id)).collect();
+            if expect_voice { r.iter().any(|m| m.kind == BotMessageKind::Voice) } else { !r.is_empty() }
+        };
+        let ok = self.tg.wait_until(WAIT, |_| done(&l.messages())).await;
+        assert!(ok, "no reply to message {id}; chat: {:#?}", l.messages());
+        // Let any trailing message of the same turn arrive.
+        self.settle().await;
+        l.messages().into_iter().filter(|m| m.reply_to == Some(id)).collect()
+    }
+
+    /// Gives the bot a moment to finish what it is doing (waiting on the update to be marked done).
+    pub async fn settle(&self) {
+        let db = self.db().await;
+        for _ in 0..200 {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'"))
+                .await
+                .unwrap()
+                .unwrap();
+            let n: i64 = row.try_get("", "n").unwrap();
+            if n == 0 && self.tg.pending_updates() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    /// Counts rows of a query returning one `n` column.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let db = self.db().await;
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get("", "n").unwrap()
+    }
+
+    /// The emulators saw nothing Telegram or OpenAI would refuse.
+    pub fn assert_no_rejections(&self) {
+        assert!(self.tg.rejected().is_empty(), "Telegram would refuse: {:#?}", self.tg.rejected());
+        assert!(self.ai.rejected().is_empty(), "OpenAI would refuse: {:#?}", self.ai.rejected());
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,10 @@
+//! Whole conversations with the real bot over the real Bot API protocol, against the emulators.
+
+mod common;
+
+mod bad_input;
+mod onboarding;
+mod postgres;
+mod process;
+mod turns;
+mod upstream;
