@@ -12,6 +12,24 @@
 //! Both servers bind `127.0.0.1:0` (never another address) and stop when the
 //! emulator value is dropped.
 //!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! use load::{OpenAiConfig, OpenAiEmulator, TelegramConfig, TelegramEmulator, samples};
+//!
+//! let tg = TelegramEmulator::start(TelegramConfig::default()).await?;
+//! let ai = OpenAiEmulator::start(OpenAiConfig::default()).await?;
+//! // Start the bot with TELOXIDE_TOKEN = tg.token(), TELOXIDE_API_URL = tg.api_url(),
+//! // OPENAI_BASE_URL = ai.base_url(); then play the learner:
+//! let anna = tg.learner(1001, "Anna", Some("ru"));
+//! anna.send_command("/start");
+//! anna.send_sample(&samples::ALL[1]); // "Já jsem byl v Praha včera…"
+//! let replies = tg.wait_messages(anna.chat_id(), 2, Duration::from_secs(20)).await;
+//! assert!(replies.iter().any(|m| m.plain_text().contains("v Praze")));
+//! assert!(tg.rejected().is_empty() && ai.rejected().is_empty());
+//! # Ok(()) }
+//! ```
+//!
 //! # Layout
 //! - [`telegram`]: Bot API emulator. `server` (axum routes, one function per
 //!   Bot API method), `state` (chats, messages, updates, files; the single
@@ -53,7 +71,10 @@ async fn serve_loopback(
         let stop = async move {
             let _ = shutdown.wait_for(|stopped| *stopped).await;
         };
-        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             tracing::warn!("emulator server on {addr} failed: {e}");
         }
     });

@@ -45,7 +45,12 @@ pub struct Sample {
 
 /// Every sample, speech first (the load generator cycles through them).
 pub const ALL: [Sample; 5] = [
-    Sample { name: "beginner-ahoj.ogg", bytes: BEGINNER_AHOJ, text: BEGINNER_AHOJ_TEXT, duration_secs: 4 },
+    Sample {
+        name: "beginner-ahoj.ogg",
+        bytes: BEGINNER_AHOJ,
+        text: BEGINNER_AHOJ_TEXT,
+        duration_secs: 4,
+    },
     Sample {
         name: "beginner-mistake.ogg",
         bytes: BEGINNER_MISTAKE,
@@ -64,7 +69,12 @@ pub const ALL: [Sample; 5] = [
         text: ADVANCED_KUNDERA_TEXT,
         duration_secs: 6,
     },
-    Sample { name: "silence.ogg", bytes: SILENCE, text: SILENCE_TEXT, duration_secs: 1 },
+    Sample {
+        name: "silence.ogg",
+        bytes: SILENCE,
+        text: SILENCE_TEXT,
+        duration_secs: 1,
+    },
 ];
 
 /// The four spoken samples (without [`SILENCE`]).

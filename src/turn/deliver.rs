@@ -9,11 +9,8 @@ use teloxide::types::{InputFile, MessageId, ParseMode, ReplyParameters};
 
 use super::Stop;
 use crate::app::App;
-use crate::bot::render::{self, TurnKind, TurnView};
+use crate::bot::render::{self, TEXT_LIMIT, TurnKind, TurnLayout, TurnView};
 use crate::bot::send;
-
-/// Telegram's limits, in UTF-16 code units.
-const TEXT_LIMIT: usize = 4096;
 
 pub(super) async fn send(app: &App, msg: &Message, view: &TurnView<'_>, audio: Option<Bytes>) -> Result<(), Stop> {
     let i18n = &app.i18n;
@@ -25,19 +22,15 @@ pub(super) async fn send(app: &App, msg: &Message, view: &TurnView<'_>, audio: O
         }
         return Ok(());
     };
-    if let Some(caption) = render::single_caption(i18n, view) {
-        return send_voice(app, msg, audio, caption).await;
-    }
-    let details = render::split_message(&render::details(i18n, view), TEXT_LIMIT);
-    let caption = render::caption(i18n, view);
-    match view.kind {
-        TurnKind::Voice => {
+    match (render::layout(i18n, view), view.kind) {
+        (TurnLayout::Single { caption }, _) => send_voice(app, msg, audio, caption).await?,
+        (TurnLayout::Split { caption, details }, TurnKind::Voice) => {
             send_voice(app, msg, audio, caption).await?;
             for part in details {
                 send_text(app, msg, part).await?;
             }
         }
-        TurnKind::Text => {
+        (TurnLayout::Split { caption, details }, TurnKind::Text) => {
             for part in details {
                 send_text(app, msg, part).await?;
             }

@@ -97,9 +97,11 @@ async fn stickers_photos_and_edits_get_a_clear_message() {
     let photo = l.send_photo();
     notice(&app, &l, photo.message_id).await;
     let sent = l.send_text("Ahoj");
-    app.replies_to(&l, sent.message_id, true).await;
+    let turn = app.replies_to(&l, sent.message_id, true).await.len();
     l.edit_text(sent.message_id, "Ahoj!!");
-    app.wait_until(|| l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id)).count() >= 3).await;
+    app.wait_until(|| l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id)).count() == turn + 1).await;
+    let edit_notice = l.last_message().unwrap();
+    assert!(edit_notice.plain_text().chars().any(|c| ('а'..='я').contains(&c)), "{}", edit_notice.plain_text());
     app.assert_no_rejections();
 }
 
@@ -113,7 +115,8 @@ async fn a_button_the_bot_never_sent_changes_nothing() {
         "id": "forged-1", "from": {"id": 308, "is_bot": false, "first_name": "Olga", "language_code": "ru"},
         "message": {"message_id": last.message_id, "date": 0, "chat": {"id": 308, "type": "private", "first_name": "Olga"}, "text": "x"},
         "chat_instance": "1", "data": "level:grandmaster"}}));
-    app.wait_until(|| app.tg.callback_answers().iter().any(|a| a.text.is_some())).await;
+    let ok = app.tg.wait_until(WAIT, |tg| tg.callback_answers().iter().any(|a| a.text.is_some())).await;
+    assert!(ok, "answers: {:?}, rejected: {:?}", app.tg.callback_answers(), app.tg.rejected());
     app.settle().await;
     let after = mluvme::store::learners::find(&app.db().await, 308).await.unwrap().unwrap();
     assert_eq!(before.level, after.level);

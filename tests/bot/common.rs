@@ -115,11 +115,6 @@ impl TestApp {
         self.start();
     }
 
-    pub async fn restart(&mut self) {
-        self.stop().await;
-        self.start();
-    }
-
     pub async fn db(&self) -> DatabaseConnection {
         mluvme::store::connect(&self.database_url).await.unwrap()
     }

@@ -39,12 +39,23 @@ pub enum AiFault {
     Truncated,
 }
 
-pub(crate) fn error_json(message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Value {
+pub(crate) fn error_json(
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Value {
     json!({ "error": { "message": message, "type": kind, "param": param, "code": code } })
 }
 
 /// A 4xx/5xx with OpenAI's error body.
-pub(crate) fn api_error(status: u16, message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Response {
+pub(crate) fn api_error(
+    status: u16,
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, axum::Json(error_json(message, kind, param, code))).into_response()
 }
@@ -55,19 +66,40 @@ pub(crate) fn rate_limited(retry_after_secs: u32) -> Response {
          Used 500, Requested 1. Please try again in {retry_after_secs}s. Visit \
          https://platform.openai.com/account/rate-limits to learn more."
     );
-    let mut r = api_error(429, &msg, "requests", Some("requests"), Some("rate_limit_exceeded"));
+    let mut r = api_error(
+        429,
+        &msg,
+        "requests",
+        Some("requests"),
+        Some("rate_limit_exceeded"),
+    );
     let h = r.headers_mut();
     h.insert("retry-after", HeaderValue::from(retry_after_secs));
-    h.insert("x-ratelimit-limit-requests", HeaderValue::from_static("500"));
-    h.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("0"));
-    h.insert("x-ratelimit-reset-requests", HeaderValue::from_str(&format!("{retry_after_secs}s")).expect("ascii"));
+    h.insert(
+        "x-ratelimit-limit-requests",
+        HeaderValue::from_static("500"),
+    );
+    h.insert(
+        "x-ratelimit-remaining-requests",
+        HeaderValue::from_static("0"),
+    );
+    h.insert(
+        "x-ratelimit-reset-requests",
+        HeaderValue::from_str(&format!("{retry_after_secs}s")).expect("ascii"),
+    );
     r
 }
 
 /// OpenAI's body for a bare status code.
 pub(crate) fn status_response(status: u16) -> Response {
     match status {
-        400 => api_error(400, "Invalid request (injected fault).", "invalid_request_error", None, None),
+        400 => api_error(
+            400,
+            "Invalid request (injected fault).",
+            "invalid_request_error",
+            None,
+            None,
+        ),
         401 => api_error(
             401,
             "Incorrect API key provided: sk-emul***. You can find your API key at \
@@ -76,8 +108,20 @@ pub(crate) fn status_response(status: u16) -> Response {
             None,
             Some("invalid_api_key"),
         ),
-        403 => api_error(403, "Country, region, or territory not supported", "request_forbidden", None, Some("unsupported_country_region_territory")),
-        404 => api_error(404, "The model `gpt-4o-mini` does not exist or you do not have access to it.", "invalid_request_error", None, Some("model_not_found")),
+        403 => api_error(
+            403,
+            "Country, region, or territory not supported",
+            "request_forbidden",
+            None,
+            Some("unsupported_country_region_territory"),
+        ),
+        404 => api_error(
+            404,
+            "The model `gpt-4o-mini` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            None,
+            Some("model_not_found"),
+        ),
         429 => api_error(
             429,
             "You exceeded your current quota, please check your plan and billing details.",
@@ -86,7 +130,13 @@ pub(crate) fn status_response(status: u16) -> Response {
             Some("insufficient_quota"),
         ),
         502 => api_error(502, "Bad gateway.", "cf_bad_gateway", None, None),
-        503 => api_error(503, "The engine is currently overloaded, please try again later.", "server_error", None, None),
+        503 => api_error(
+            503,
+            "The engine is currently overloaded, please try again later.",
+            "server_error",
+            None,
+            None,
+        ),
         504 => api_error(504, "Gateway timeout.", "cf_gateway_timeout", None, None),
         s if s >= 500 => api_error(
             s,

@@ -52,7 +52,11 @@ pub struct OpenAiConfig {
 
 impl Default for OpenAiConfig {
     fn default() -> Self {
-        Self { latency: LatencyProfile::zero(), json_schema_supported: true, api_key: None }
+        Self {
+            latency: LatencyProfile::zero(),
+            json_schema_supported: true,
+            api_key: None,
+        }
     }
 }
 
@@ -110,7 +114,11 @@ impl OpenAiEmulator {
         }
         let router = server::router(shared.clone());
         let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
-        Ok(Self { shared, addr, _task: task })
+        Ok(Self {
+            shared,
+            addr,
+            _task: task,
+        })
     }
 
     /// `http://127.0.0.1:PORT/v1`, for `OPENAI_BASE_URL` /
@@ -121,32 +129,54 @@ impl OpenAiEmulator {
 
     /// Exactly these bytes will transcribe to `text`.
     pub fn register_transcript(&self, audio: &[u8], text: &str) {
-        self.shared.inner.lock().transcripts.insert(audio.to_vec(), text.to_owned());
+        self.shared
+            .inner
+            .lock()
+            .transcripts
+            .insert(audio.to_vec(), text.to_owned());
     }
 
     /// The next `n` requests to `endpoint` that pass validation fail with
     /// `fault`.
     pub fn fail_next(&self, endpoint: Endpoint, n: usize, fault: AiFault) {
         let mut st = self.shared.inner.lock();
-        st.faults.entry(endpoint).or_default().extend(std::iter::repeat_n(fault, n));
+        st.faults
+            .entry(endpoint)
+            .or_default()
+            .extend(std::iter::repeat_n(fault, n));
     }
 
     /// The next successful chat completion returns exactly `raw` as its
     /// content (queued: several calls queue several contents).
     pub fn set_next_chat_content(&self, raw: &str) {
-        self.shared.inner.lock().next_content.push_back(raw.to_owned());
+        self.shared
+            .inner
+            .lock()
+            .next_content
+            .push_back(raw.to_owned());
     }
 
     /// Parks requests to `endpoint` (after recording them) until the guard
     /// is dropped or released.
     pub fn hold(&self, endpoint: Endpoint) -> HoldGuard {
-        self.shared.holds_tx.send_modify(|h| *h.entry(endpoint).or_default() += 1);
-        HoldGuard { shared: self.shared.clone(), endpoint }
+        self.shared
+            .holds_tx
+            .send_modify(|h| *h.entry(endpoint).or_default() += 1);
+        HoldGuard {
+            shared: self.shared.clone(),
+            endpoint,
+        }
     }
 
     /// Requests currently parked by a hold on `endpoint`.
     pub fn held_requests(&self, endpoint: Endpoint) -> usize {
-        self.shared.inner.lock().waiting.get(&endpoint).copied().unwrap_or(0)
+        self.shared
+            .inner
+            .lock()
+            .waiting
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every accepted request, in arrival order.
@@ -156,7 +186,13 @@ impl OpenAiEmulator {
 
     /// Requests that reached `endpoint`, valid or not.
     pub fn calls(&self, endpoint: Endpoint) -> usize {
-        self.shared.inner.lock().calls.get(&endpoint).copied().unwrap_or(0)
+        self.shared
+            .inner
+            .lock()
+            .calls
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every 4xx returned (injected faults excluded).

@@ -15,7 +15,11 @@ pub fn conform(value: &Value, schema: &Value, root: &Value) -> Value {
 }
 
 fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+    match schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+    {
         Some(pointer) => root.pointer(pointer).unwrap_or(schema),
         None => schema,
     }
@@ -27,7 +31,10 @@ fn types(schema: &Value) -> (Option<&str>, bool) {
         Some(Value::String(t)) => (Some(t.as_str()).filter(|t| *t != "null"), t == "null"),
         Some(Value::Array(ts)) => {
             let nullable = ts.iter().any(|t| t == "null");
-            (ts.iter().filter_map(Value::as_str).find(|t| *t != "null"), nullable)
+            (
+                ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+                nullable,
+            )
         }
         _ => (None, false),
     }
@@ -38,7 +45,11 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
         return value.clone();
     }
     let schema = resolve(schema, root);
-    if let Some(variants) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+    if let Some(variants) = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         let is_null = |v: &Value| resolve(v, root).get("type").is_some_and(|t| t == "null");
         if value.is_null() && variants.iter().any(is_null) {
             return Value::Null;
@@ -49,7 +60,11 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
         };
     }
     if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
-        return if choices.contains(value) { value.clone() } else { choices.first().cloned().unwrap_or(Value::Null) };
+        return if choices.contains(value) {
+            value.clone()
+        } else {
+            choices.first().cloned().unwrap_or(Value::Null)
+        };
     }
     let (ty, nullable) = types(schema);
     if value.is_null() && nullable {
@@ -59,7 +74,11 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
     match ty {
         Some("object") => {
             let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-                return if value.is_object() { value.clone() } else { json!({}) };
+                return if value.is_object() {
+                    value.clone()
+                } else {
+                    json!({})
+                };
             };
             let empty = Map::new();
             let src = value.as_object().unwrap_or(&empty);
@@ -67,7 +86,14 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
             for (k, sub) in props {
                 let v = src.get(k).cloned().unwrap_or(Value::Null);
                 let missing = !src.contains_key(k);
-                out.insert(k.clone(), if missing { default(sub, root, depth) } else { conform_depth(&v, sub, root, depth + 1) });
+                out.insert(
+                    k.clone(),
+                    if missing {
+                        default(sub, root, depth)
+                    } else {
+                        conform_depth(&v, sub, root, depth + 1)
+                    },
+                );
             }
             if schema.get("additionalProperties") != Some(&Value::Bool(false)) {
                 for (k, v) in src {
@@ -78,7 +104,11 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
         }
         Some("array") => {
             let items = schema.get("items").cloned().unwrap_or(json!({}));
-            let list = value.as_array().map(|a| a.iter().map(|v| conform_depth(v, &items, root, depth + 1)).collect());
+            let list = value.as_array().map(|a| {
+                a.iter()
+                    .map(|v| conform_depth(v, &items, root, depth + 1))
+                    .collect()
+            });
             Value::Array(list.unwrap_or_default())
         }
         Some("string") => match value {
@@ -87,9 +117,18 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
             other => json!(other.to_string()),
         },
         Some("integer") => {
-            let n = value.as_i64().or_else(|| value.as_f64().map(|f| f.round() as i64)).unwrap_or(0);
-            let lo = schema.get("minimum").and_then(Value::as_i64).unwrap_or(i64::MIN);
-            let hi = schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX);
+            let n = value
+                .as_i64()
+                .or_else(|| value.as_f64().map(|f| f.round() as i64))
+                .unwrap_or(0);
+            let lo = schema
+                .get("minimum")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MIN);
+            let hi = schema
+                .get("maximum")
+                .and_then(Value::as_i64)
+                .unwrap_or(i64::MAX);
             json!(n.clamp(lo, hi))
         }
         Some("number") => json!(value.as_f64().unwrap_or(0.0)),
@@ -100,7 +139,11 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
 
 fn default(schema: &Value, root: &Value, depth: usize) -> Value {
     let s = resolve(schema, root);
-    if let Some(first) = s.get("enum").and_then(Value::as_array).and_then(|c| c.first()) {
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+    {
         return first.clone();
     }
     // Null where allowed, otherwise the type's zero value.
@@ -132,9 +175,12 @@ mod tests {
             "mistakes": [{"original": "v Praha", "corrected": "v Praze", "category": "case_ending"}]
         });
         let out = conform(&value, &schema, &schema);
-        assert_eq!(out, json!({
-            "reply": "Ahoj", "score": 100, "level": "a1", "note": null,
-            "mistakes": [{"original": "v Praha", "corrected": "v Praze"}]
-        }));
+        assert_eq!(
+            out,
+            json!({
+                "reply": "Ahoj", "score": 100, "level": "a1", "note": null,
+                "mistakes": [{"original": "v Praha", "corrected": "v Praze"}]
+            })
+        );
     }
 }

@@ -22,8 +22,22 @@ impl Lang {
     /// Russian, or as the code "ru"), otherwise English.
     pub fn from_system_prompt(system: &str) -> Self {
         let s = system.to_lowercase();
-        let hints = ["russian", "русск", "rusky", "ruštin", "ruštině", "language: ru", "\"ru\"", "'ru'", "lang=ru"];
-        if hints.iter().any(|h| s.contains(h)) { Lang::Russian } else { Lang::English }
+        let hints = [
+            "russian",
+            "русск",
+            "rusky",
+            "ruštin",
+            "ruštině",
+            "language: ru",
+            "\"ru\"",
+            "'ru'",
+            "lang=ru",
+        ];
+        if hints.iter().any(|h| s.contains(h)) {
+            Lang::Russian
+        } else {
+            Lang::English
+        }
     }
 
     fn pick<'a>(self, en: &'a str, ru: &'a str) -> &'a str {
@@ -54,20 +68,104 @@ const DIAC_EN: &str = "Diacritics change the word: don't leave out háček and �
 const DIAC_RU: &str = "Диакритика меняет слово: не пропускайте гачек и чарку.";
 
 const RULES: &[Rule] = &[
-    Rule { wrong: "v praha", right: "v Praze", category: "case_ending", en: LOCATIVE_EN, ru: LOCATIVE_RU },
-    Rule { wrong: "v brno", right: "v Brně", category: "case_ending", en: LOCATIVE_EN, ru: LOCATIVE_RU },
-    Rule { wrong: "v ostrava", right: "v Ostravě", category: "case_ending", en: LOCATIVE_EN, ru: LOCATIVE_RU },
-    Rule { wrong: "v restaurace", right: "v restauraci", category: "case_ending", en: LOCATIVE_EN, ru: LOCATIVE_RU },
-    Rule { wrong: "v česko", right: "v Česku", category: "case_ending", en: LOCATIVE_EN, ru: LOCATIVE_RU },
-    Rule { wrong: "do praha", right: "do Prahy", category: "case_ending", en: GENITIVE_EN, ru: GENITIVE_RU },
-    Rule { wrong: "do brno", right: "do Brna", category: "case_ending", en: GENITIVE_EN, ru: GENITIVE_RU },
-    Rule { wrong: "já mít", right: "já mám", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "ty mít", right: "ty máš", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "on mít", right: "on má", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "já být", right: "já jsem", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "já chtít", right: "já chci", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "já jít", right: "já jdu", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
-    Rule { wrong: "já pít", right: "já piju", category: "verb_conjugation", en: VERB_EN, ru: VERB_RU },
+    Rule {
+        wrong: "v praha",
+        right: "v Praze",
+        category: "case_ending",
+        en: LOCATIVE_EN,
+        ru: LOCATIVE_RU,
+    },
+    Rule {
+        wrong: "v brno",
+        right: "v Brně",
+        category: "case_ending",
+        en: LOCATIVE_EN,
+        ru: LOCATIVE_RU,
+    },
+    Rule {
+        wrong: "v ostrava",
+        right: "v Ostravě",
+        category: "case_ending",
+        en: LOCATIVE_EN,
+        ru: LOCATIVE_RU,
+    },
+    Rule {
+        wrong: "v restaurace",
+        right: "v restauraci",
+        category: "case_ending",
+        en: LOCATIVE_EN,
+        ru: LOCATIVE_RU,
+    },
+    Rule {
+        wrong: "v česko",
+        right: "v Česku",
+        category: "case_ending",
+        en: LOCATIVE_EN,
+        ru: LOCATIVE_RU,
+    },
+    Rule {
+        wrong: "do praha",
+        right: "do Prahy",
+        category: "case_ending",
+        en: GENITIVE_EN,
+        ru: GENITIVE_RU,
+    },
+    Rule {
+        wrong: "do brno",
+        right: "do Brna",
+        category: "case_ending",
+        en: GENITIVE_EN,
+        ru: GENITIVE_RU,
+    },
+    Rule {
+        wrong: "já mít",
+        right: "já mám",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "ty mít",
+        right: "ty máš",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "on mít",
+        right: "on má",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "já být",
+        right: "já jsem",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "já chtít",
+        right: "já chci",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "já jít",
+        right: "já jdu",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
+    Rule {
+        wrong: "já pít",
+        right: "já piju",
+        category: "verb_conjugation",
+        en: VERB_EN,
+        ru: VERB_RU,
+    },
     Rule {
         wrong: "dobře den",
         right: "dobrý den",
@@ -82,14 +180,62 @@ const RULES: &[Rule] = &[
         en: "\"Noc\" is feminine and the wish is in the accusative: dobrou noc.",
         ru: "«Noc» женского рода, а пожелание стоит в винительном падеже: dobrou noc.",
     },
-    Rule { wrong: "dobry den", right: "dobrý den", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "dekuji", right: "děkuji", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "dekuju", right: "děkuju", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "prosim", right: "prosím", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "knedliky", right: "knedlíky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "cesky", right: "česky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "cestina", right: "čeština", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "jak se mas", right: "jak se máš", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
+    Rule {
+        wrong: "dobry den",
+        right: "dobrý den",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "dekuji",
+        right: "děkuji",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "dekuju",
+        right: "děkuju",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "prosim",
+        right: "prosím",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "knedliky",
+        right: "knedlíky",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "cesky",
+        right: "česky",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "cestina",
+        right: "čeština",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
+    Rule {
+        wrong: "jak se mas",
+        right: "jak se máš",
+        category: "diacritics",
+        en: DIAC_EN,
+        ru: DIAC_RU,
+    },
 ];
 
 /// A detected mistake.
@@ -115,7 +261,10 @@ impl Mistake {
 /// longest match first) and returns the corrected text with them.
 pub fn check(text: &str, lang: Lang) -> (String, Vec<Mistake>) {
     let chars: Vec<char> = text.chars().collect();
-    let lower: Vec<char> = chars.iter().map(|c| c.to_lowercase().next().unwrap_or(*c)).collect();
+    let lower: Vec<char> = chars
+        .iter()
+        .map(|c| c.to_lowercase().next().unwrap_or(*c))
+        .collect();
     let mut rules: Vec<&Rule> = RULES.iter().collect();
     rules.sort_by_key(|r| std::cmp::Reverse(r.wrong.chars().count()));
     let word = |i: usize| lower.get(i).is_some_and(|c| c.is_alphanumeric());
@@ -179,42 +328,77 @@ const LINES: &[Line] = &[
         cs: "Kundera je skvělý spisovatel! Já čtu hlavně o hokeji, ale v Praze je spousta krásných knihoven. Co čteš teď?",
         en: "Kundera is a great writer! I mostly read about hockey, but Prague has lots of beautiful libraries. What are you reading now?",
         ru: "Кундера — отличный писатель! Я читаю в основном про хоккей, но в Праге много красивых библиотек. Что ты сейчас читаешь?",
-        words: &[("spisovatel", "writer", "писатель"), ("knihovna", "library", "библиотека")],
+        words: &[
+            ("spisovatel", "writer", "писатель"),
+            ("knihovna", "library", "библиотека"),
+        ],
     },
     Line {
-        keys: &["knedl", "jídl", "restaura", "objedn", "svíčkov", "guláš", "hlad"],
+        keys: &[
+            "knedl",
+            "jídl",
+            "restaura",
+            "objedn",
+            "svíčkov",
+            "guláš",
+            "hlad",
+        ],
         cs: "Mňam! Knedlíky se svíčkovou jsou nejlepší jídlo na světě. V Praze znám skvělou hospodu, dáme si tam i pivo.",
         en: "Yum! Dumplings with svíčková are the best food in the world. I know a great pub in Prague, we'll have a beer there too.",
         ru: "Ням! Кнедлики со свичковой — лучшая еда в мире. Я знаю отличную пивную в Праге, выпьем там и пива.",
-        words: &[("hospoda", "pub", "пивная"), ("nejlepší", "the best", "лучший")],
+        words: &[
+            ("hospoda", "pub", "пивная"),
+            ("nejlepší", "the best", "лучший"),
+        ],
     },
     Line {
         keys: &["pivo", "piv", "plzeň", "hospod"],
         cs: "Pivo je v Česku skoro svaté! Nejraději mám plzeňské. Piješ raději světlé, nebo tmavé?",
         en: "Beer is almost sacred in Czechia! I like Pilsner best. Do you prefer lager or dark beer?",
         ru: "Пиво в Чехии почти святое! Больше всего люблю пльзеньское. Ты предпочитаешь светлое или тёмное?",
-        words: &[("světlé pivo", "lager", "светлое пиво"), ("tmavé pivo", "dark beer", "тёмное пиво")],
+        words: &[
+            ("světlé pivo", "lager", "светлое пиво"),
+            ("tmavé pivo", "dark beer", "тёмное пиво"),
+        ],
     },
     Line {
         keys: &["hokej", "zápas", "sport", "fotbal"],
         cs: "Hokej je naše národní vášeň! Fandíš Spartě, nebo Slavii? Po zápase jdeme na pivo.",
         en: "Hockey is our national passion! Do you support Sparta or Slavia? After the match we go for a beer.",
         ru: "Хоккей — наша национальная страсть! Ты болеешь за Спарту или за Славию? После матча идём на пиво.",
-        words: &[("fandit", "to cheer for", "болеть за"), ("zápas", "match", "матч")],
+        words: &[
+            ("fandit", "to cheer for", "болеть за"),
+            ("zápas", "match", "матч"),
+        ],
     },
     Line {
         keys: &["praha", "praze", "prahy", "prahu", "most", "brn", "ostrav"],
         cs: "Praha je krásná! Byl jsi už na Karlově mostě? Po procházce si dáme knedlíky a pivo.",
         en: "Prague is beautiful! Have you been on Charles Bridge yet? After a walk we'll have dumplings and beer.",
         ru: "Прага прекрасна! Ты уже был на Карловом мосту? После прогулки поедим кнедлики и выпьем пива.",
-        words: &[("procházka", "walk", "прогулка"), ("most", "bridge", "мост")],
+        words: &[
+            ("procházka", "walk", "прогулка"),
+            ("most", "bridge", "мост"),
+        ],
     },
     Line {
-        keys: &["ahoj", "dobrý den", "dobre den", "dobře den", "čau", "nazdar", "jak se máš", "jak se mas"],
+        keys: &[
+            "ahoj",
+            "dobrý den",
+            "dobre den",
+            "dobře den",
+            "čau",
+            "nazdar",
+            "jak se máš",
+            "jak se mas",
+        ],
         cs: "Ahoj! Já jsem Honzík z Prahy. Mám se skvěle, právě piju pivo a dívám se na hokej. A jak se máš ty?",
         en: "Hi! I'm Honzík from Prague. I'm great, I'm just drinking a beer and watching hockey. And how are you?",
         ru: "Привет! Я Гонзик из Праги. У меня всё отлично, как раз пью пиво и смотрю хоккей. А как у тебя дела?",
-        words: &[("skvěle", "great", "отлично"), ("dívat se", "to watch", "смотреть")],
+        words: &[
+            ("skvěle", "great", "отлично"),
+            ("dívat se", "to watch", "смотреть"),
+        ],
     },
 ];
 
@@ -224,28 +408,39 @@ const FALLBACK: &[Line] = &[
         cs: "To je zajímavé! Řekni mi víc. Já dnes večer jdu na hokej a potom na pivo a knedlíky.",
         en: "That's interesting! Tell me more. Tonight I'm going to a hockey match and then for beer and dumplings.",
         ru: "Это интересно! Расскажи подробнее. Сегодня вечером я иду на хоккей, а потом на пиво и кнедлики.",
-        words: &[("zajímavé", "interesting", "интересно"), ("večer", "evening", "вечер")],
+        words: &[
+            ("zajímavé", "interesting", "интересно"),
+            ("večer", "evening", "вечер"),
+        ],
     },
     Line {
         keys: &[],
         cs: "Super! Víš, že v Praze je víc než tisíc hospod? Co rád děláš o víkendu?",
         en: "Great! Did you know Prague has more than a thousand pubs? What do you like to do at the weekend?",
         ru: "Супер! Знаешь, что в Праге больше тысячи пивных? Что ты любишь делать на выходных?",
-        words: &[("víkend", "weekend", "выходные"), ("tisíc", "thousand", "тысяча")],
+        words: &[
+            ("víkend", "weekend", "выходные"),
+            ("tisíc", "thousand", "тысяча"),
+        ],
     },
     Line {
         keys: &[],
         cs: "Rozumím. A co české jídlo? Máš rád knedlíky? Já bych je jedl každý den, hlavně po hokeji.",
         en: "I see. And what about Czech food? Do you like dumplings? I'd eat them every day, especially after hockey.",
         ru: "Понимаю. А как тебе чешская еда? Любишь кнедлики? Я бы ел их каждый день, особенно после хоккея.",
-        words: &[("rozumím", "I understand", "понимаю"), ("každý den", "every day", "каждый день")],
+        words: &[
+            ("rozumím", "I understand", "понимаю"),
+            ("každý den", "every day", "каждый день"),
+        ],
     },
 ];
 
 /// FNV-1a: a hash that is stable across runs and Rust versions (std's is not
 /// guaranteed to be), so "deterministic" holds for the load generator too.
 pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    s.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn line_for(text: &str) -> &'static Line {
@@ -311,19 +506,37 @@ pub fn reply(system: &str, learner_text: &str) -> Value {
 /// feature, requested by a system prompt mentioning "summary"/"shrnutí").
 pub fn summary(learner_texts: &[String]) -> String {
     let all = learner_texts.join(" ");
-    let mistakes: Vec<Mistake> =
-        learner_texts.iter().flat_map(|t| check(t, Lang::English).1).collect();
-    let topic = line_for(&all).cs.split(['!', '.']).next().unwrap_or("").trim().to_owned();
+    let mistakes: Vec<Mistake> = learner_texts
+        .iter()
+        .flat_map(|t| check(t, Lang::English).1)
+        .collect();
+    let topic = line_for(&all)
+        .cs
+        .split(['!', '.'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
     let mut s = format!(
         "Shrnutí: student napsal {} zpráv(y), téma: {}. ",
         learner_texts.len(),
-        if topic.is_empty() { "volná konverzace".into() } else { topic }
+        if topic.is_empty() {
+            "volná konverzace".into()
+        } else {
+            topic
+        }
     );
     if mistakes.is_empty() {
         s.push_str("Bez chyb, výborně! Příště zkusíme minulý čas.");
     } else {
-        let list: Vec<String> = mistakes.iter().map(|m| format!("{} → {}", m.original, m.corrected)).collect();
-        s.push_str(&format!("Chyby k procvičení: {}. Příště zopakujeme pády.", list.join(", ")));
+        let list: Vec<String> = mistakes
+            .iter()
+            .map(|m| format!("{} → {}", m.original, m.corrected))
+            .collect();
+        s.push_str(&format!(
+            "Chyby k procvičení: {}. Příště zopakujeme pády.",
+            list.join(", ")
+        ));
     }
     s
 }
@@ -354,14 +567,22 @@ mod tests {
         let (corrected, mistakes) = check("Dobře den! Já mít knedliky, dekuji.", Lang::English);
         assert_eq!(corrected, "Dobrý den! Já mám knedlíky, děkuji.");
         let cats: Vec<&str> = mistakes.iter().map(|m| m.category.as_str()).collect();
-        assert_eq!(cats, ["agreement", "verb_conjugation", "diacritics", "diacritics"]);
+        assert_eq!(
+            cats,
+            ["agreement", "verb_conjugation", "diacritics", "diacritics"]
+        );
         assert_eq!(score(mistakes.len()), 40);
         assert_eq!(score(9), 20);
     }
 
     #[test]
     fn correct_czech_and_words_containing_a_pattern_are_not_mistakes() {
-        for text in ["Byl jsem v Praze a v Brně.", "Jdu do restaurace.", "Prosím, děkuji.", "Kuprosim"] {
+        for text in [
+            "Byl jsem v Praze a v Brně.",
+            "Jdu do restaurace.",
+            "Prosím, děkuji.",
+            "Kuprosim",
+        ] {
             let (corrected, mistakes) = check(text, Lang::English);
             assert!(mistakes.is_empty(), "{text}: {mistakes:?}");
             assert_eq!(corrected, text);
@@ -370,11 +591,30 @@ mod tests {
 
     #[test]
     fn the_translation_language_follows_the_system_prompt() {
-        assert_eq!(Lang::from_system_prompt("Translate into Russian."), Lang::Russian);
-        assert_eq!(Lang::from_system_prompt("Переводи на русский язык"), Lang::Russian);
-        assert_eq!(Lang::from_system_prompt("Ты — Гонзик <&> 🍺"), Lang::English);
-        let r = reply("Translation language: ru", "Já jsem byl v Praha včera a pil jsem pivo.");
-        assert!(r["translation"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)), "{r}");
+        assert_eq!(
+            Lang::from_system_prompt("Translate into Russian."),
+            Lang::Russian
+        );
+        assert_eq!(
+            Lang::from_system_prompt("Переводи на русский язык"),
+            Lang::Russian
+        );
+        assert_eq!(
+            Lang::from_system_prompt("Ты — Гонзик <&> 🍺"),
+            Lang::English
+        );
+        let r = reply(
+            "Translation language: ru",
+            "Já jsem byl v Praha včera a pil jsem pivo.",
+        );
+        assert!(
+            r["translation"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .any(|c| ('а'..='я').contains(&c)),
+            "{r}"
+        );
         assert_eq!(r["correctness_score"], 85);
     }
 
@@ -384,7 +624,12 @@ mod tests {
             let a = reply("", text);
             assert_eq!(a, reply("", text));
             let cs = a["honzik_response"].as_str().unwrap();
-            assert!(["pivo", "knedlík", "hokej", "Prah", "hospod"].iter().any(|w| cs.contains(w)), "{cs}");
+            assert!(
+                ["pivo", "knedlík", "hokej", "Prah", "hospod"]
+                    .iter()
+                    .any(|w| cs.contains(w)),
+                "{cs}"
+            );
         }
     }
 }

@@ -24,7 +24,14 @@ pub struct Entity {
 
 impl Entity {
     pub(crate) fn new(kind: &'static str, offset: usize, length: usize) -> Self {
-        Self { kind, offset, length, url: None, language: None, custom_emoji_id: None }
+        Self {
+            kind,
+            offset,
+            length,
+            url: None,
+            language: None,
+            custom_emoji_id: None,
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -63,15 +70,24 @@ pub fn utf16_len(s: &str) -> usize {
 /// Parses `raw` per `parse_mode` (case-insensitive, `None` = plain text)
 /// and trims surrounding whitespace as Telegram does. `Err` is the full Bot
 /// API description, e.g. "Bad Request: can't parse entities: …".
-pub fn parse(raw: &str, parse_mode: Option<&str>, strict_ampersand: bool) -> Result<ParsedText, String> {
+pub fn parse(
+    raw: &str,
+    parse_mode: Option<&str>,
+    strict_ampersand: bool,
+) -> Result<ParsedText, String> {
     let parsed = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") => Ok(ParsedText { text: raw.to_owned(), entities: vec![] }),
+        None | Some("") => Ok(ParsedText {
+            text: raw.to_owned(),
+            entities: vec![],
+        }),
         Some("html") => parse_html(raw, strict_ampersand),
         Some("markdownv2") => super::markdown::parse_markdown_v2(raw),
         Some("markdown") => super::markdown::parse_markdown_legacy(raw),
         Some(_) => return Err("Bad Request: unsupported parse_mode".into()),
     };
-    parsed.map(trim).map_err(|e| format!("Bad Request: can't parse entities: {e}"))
+    parsed
+        .map(trim)
+        .map_err(|e| format!("Bad Request: can't parse entities: {e}"))
 }
 
 /// What the user sees; on a parse error (which the emulator would have
@@ -84,8 +100,22 @@ pub fn visible_text(raw: &str, parse_mode: Option<&str>) -> String {
 }
 
 const TAGS: &[&str] = &[
-    "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji", "span", "pre",
-    "code", "blockquote",
+    "a",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "s",
+    "strike",
+    "del",
+    "u",
+    "ins",
+    "tg-spoiler",
+    "tg-emoji",
+    "span",
+    "pre",
+    "code",
+    "blockquote",
 ];
 
 struct Open {
@@ -117,7 +147,9 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 continue;
             }
             if strict_ampersand {
-                return Err(format!("Unescaped \"&\" at byte offset {i}; write it as \"&amp;\""));
+                return Err(format!(
+                    "Unescaped \"&\" at byte offset {i}; write it as \"&amp;\""
+                ));
             }
         }
         if c != b'<' {
@@ -166,7 +198,9 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
         }
         let tag = input[begin + 1..i].to_ascii_lowercase();
         if !TAGS.contains(&tag.as_str()) {
-            return Err(format!("Unsupported start tag \"{tag}\" at byte offset {begin}"));
+            return Err(format!(
+                "Unsupported start tag \"{tag}\" at byte offset {begin}"
+            ));
         }
         let mut arg = String::new();
         loop {
@@ -186,7 +220,9 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
             }
             let attr = input[attr_start..i].to_ascii_lowercase();
             if attr.is_empty() {
-                return Err(format!("Empty attribute name in the tag \"{tag}\" at byte offset {begin}"));
+                return Err(format!(
+                    "Empty attribute name in the tag \"{tag}\" at byte offset {begin}"
+                ));
             }
             while i < n && is_space(b[i]) {
                 i += 1;
@@ -208,19 +244,20 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 i += 1;
             }
             if i >= n {
-                return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
+                return Err(format!(
+                    "Unclosed start tag \"{tag}\" at byte offset {begin}"
+                ));
             }
             let mut value = String::new();
             if b[i] == b'"' || b[i] == b'\'' {
                 let quote = b[i];
                 i += 1;
                 while i < n && b[i] != quote {
-                    if b[i] == b'&' {
-                        if let Some((ch, next)) = decode_entity(b, i) {
-                            value.push(ch);
-                            i = next;
-                            continue;
-                        }
+                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten()
+                    {
+                        value.push(ch);
+                        i = next;
+                        continue;
                     }
                     let ch = input[i..].chars().next().expect("char boundary");
                     value.push(ch);
@@ -231,7 +268,8 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 }
                 i += 1;
             } else {
-                while i < n && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'-' | b'_')) {
+                while i < n && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'-' | b'_'))
+                {
                     value.push(b[i] as char);
                     i += 1;
                 }
@@ -241,21 +279,35 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
             }
             match (tag.as_str(), attr.as_str()) {
                 ("a", "href") | ("tg-emoji", "emoji-id") => arg = value,
-                ("code", "class") if value.starts_with("language-") => arg = value["language-".len()..].into(),
+                ("code", "class") if value.starts_with("language-") => {
+                    arg = value["language-".len()..].into()
+                }
                 ("span", "class") if value.starts_with("tg-") => arg = value[3..].into(),
                 _ => {}
             }
         }
         if tag == "span" && arg != "spoiler" {
-            return Err(format!("Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"));
+            return Err(format!(
+                "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
+            ));
         }
-        stack.push(Open { tag, arg, offset: off });
+        stack.push(Open {
+            tag,
+            arg,
+            offset: off,
+        });
     }
     if let Some(open) = stack.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{}\"",
+            open.tag
+        ));
     }
     entities.sort_by(|a, b| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText { text: out, entities })
+    Ok(ParsedText {
+        text: out,
+        entities,
+    })
 }
 
 fn close_entity(open: Open, end: usize, entities: &mut Vec<Entity>) {
@@ -278,8 +330,9 @@ fn close_entity(open: Open, end: usize, entities: &mut Vec<Entity>) {
         }
         "pre" => {
             // <pre><code class="language-x">…</code></pre> is one pre entity with a language.
-            let wraps_code =
-                entities.last().is_some_and(|l| l.kind == "code" && l.offset == open.offset && l.length == length);
+            let wraps_code = entities
+                .last()
+                .is_some_and(|l| l.kind == "code" && l.offset == open.offset && l.length == length);
             if wraps_code {
                 e.language = entities.pop().and_then(|code| code.language);
             }
@@ -322,7 +375,13 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
         }
         let start = end;
         let mut v: u32 = 0;
-        while end < n && (if hex { b[end].is_ascii_hexdigit() } else { b[end].is_ascii_digit() }) {
+        while end < n
+            && (if hex {
+                b[end].is_ascii_hexdigit()
+            } else {
+                b[end].is_ascii_digit()
+            })
+        {
             v = v * if hex { 16 } else { 10 } + (b[end] as char).to_digit(16)?;
             if v >= 0x10FFFF {
                 return None;
@@ -357,7 +416,12 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
 /// captions (entities are shifted and clipped accordingly).
 fn trim(mut p: ParsedText) -> ParsedText {
     let is_ws = |c: char| c.is_whitespace();
-    let lead: usize = p.text.chars().take_while(|c| is_ws(*c)).map(char::len_utf16).sum();
+    let lead: usize = p
+        .text
+        .chars()
+        .take_while(|c| is_ws(*c))
+        .map(char::len_utf16)
+        .sum();
     let trimmed = p.text.trim_matches(is_ws).to_owned();
     let len = utf16_len(&trimmed);
     let mut out = Vec::with_capacity(p.entities.len());
@@ -373,7 +437,10 @@ fn trim(mut p: ParsedText) -> ParsedText {
             out.push(e);
         }
     }
-    ParsedText { text: trimmed, entities: out }
+    ParsedText {
+        text: trimmed,
+        entities: out,
+    }
 }
 
 #[cfg(test)]

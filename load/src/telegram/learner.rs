@@ -60,7 +60,10 @@ impl Learner {
             msg.as_object_mut().expect("object").extend(content);
             chat.learner_messages.insert(message_id, msg.clone());
             let update_id = st.push_update(json!({ "message": msg }));
-            Sent { update_id, message_id }
+            Sent {
+                update_id,
+                message_id,
+            }
         };
         self.shared.notify_updates();
         self.shared.notify_observers();
@@ -82,7 +85,10 @@ impl Learner {
         if text.starts_with('/') {
             let cmd = text.split_whitespace().next().unwrap_or(text);
             let len = cmd.encode_utf16().count();
-            content.insert("entities".into(), json!([{ "type": "bot_command", "offset": 0, "length": len }]));
+            content.insert(
+                "entities".into(),
+                json!([{ "type": "bot_command", "offset": 0, "length": len }]),
+            );
         }
         self.deliver(|_| content)
     }
@@ -90,7 +96,10 @@ impl Learner {
     /// A command such as "/start" or "/start ref42" (same as `send_text`,
     /// named for readability).
     pub fn send_command(&self, command: &str) -> Sent {
-        assert!(command.starts_with('/'), "commands start with '/': {command:?}");
+        assert!(
+            command.starts_with('/'),
+            "commands start with '/': {command:?}"
+        );
         self.send_text(command)
     }
 
@@ -103,7 +112,12 @@ impl Learner {
     /// A voice note whose `file_size` metadata may lie (or be absent, as
     /// Telegram allows): tests the bot's size limits. `getFile` and the
     /// download still report the true size.
-    pub fn send_voice_claiming(&self, bytes: Vec<u8>, duration_secs: u32, claimed_file_size: Option<u64>) -> Sent {
+    pub fn send_voice_claiming(
+        &self,
+        bytes: Vec<u8>,
+        duration_secs: u32,
+        claimed_file_size: Option<u64>,
+    ) -> Sent {
         self.deliver(|st| {
             let f = st.store_file(bytes, "voice", "oga");
             let mut voice = json!({
@@ -123,14 +137,23 @@ impl Learner {
     }
 
     /// A music/audio file (not a voice note).
-    pub fn send_audio(&self, bytes: Vec<u8>, duration_secs: u32, mime_type: &str, file_name: &str) -> Sent {
+    pub fn send_audio(
+        &self,
+        bytes: Vec<u8>,
+        duration_secs: u32,
+        mime_type: &str,
+        file_name: &str,
+    ) -> Sent {
         self.deliver(|st| {
             let size = bytes.len();
             let f = st.store_file(bytes, "music", ext(file_name, "mp3"));
-            one("audio", json!({
-                "file_id": f.file_id, "file_unique_id": f.unique_id, "duration": duration_secs,
-                "file_name": file_name, "mime_type": mime_type, "file_size": size,
-            }))
+            one(
+                "audio",
+                json!({
+                    "file_id": f.file_id, "file_unique_id": f.unique_id, "duration": duration_secs,
+                    "file_name": file_name, "mime_type": mime_type, "file_size": size,
+                }),
+            )
         })
     }
 
@@ -139,10 +162,13 @@ impl Learner {
         self.deliver(|st| {
             let size = bytes.len();
             let f = st.store_file(bytes, "video_notes", "mp4");
-            one("video_note", json!({
-                "file_id": f.file_id, "file_unique_id": f.unique_id, "length": 240,
-                "duration": duration_secs, "file_size": size,
-            }))
+            one(
+                "video_note",
+                json!({
+                    "file_id": f.file_id, "file_unique_id": f.unique_id, "length": 240,
+                    "duration": duration_secs, "file_size": size,
+                }),
+            )
         })
     }
 
@@ -150,21 +176,27 @@ impl Learner {
         self.deliver(|st| {
             let size = bytes.len();
             let f = st.store_file(bytes, "documents", ext(file_name, "bin"));
-            one("document", json!({
-                "file_id": f.file_id, "file_unique_id": f.unique_id, "file_name": file_name,
-                "mime_type": mime_type, "file_size": size,
-            }))
+            one(
+                "document",
+                json!({
+                    "file_id": f.file_id, "file_unique_id": f.unique_id, "file_name": file_name,
+                    "mime_type": mime_type, "file_size": size,
+                }),
+            )
         })
     }
 
     pub fn send_sticker(&self) -> Sent {
         self.deliver(|st| {
             let f = st.store_file(STICKER_WEBP.to_vec(), "stickers", "webp");
-            one("sticker", json!({
-                "file_id": f.file_id, "file_unique_id": f.unique_id, "type": "regular",
-                "width": 512, "height": 512, "is_animated": false, "is_video": false,
-                "emoji": "👍", "set_name": "HonzikStickers", "file_size": STICKER_WEBP.len(),
-            }))
+            one(
+                "sticker",
+                json!({
+                    "file_id": f.file_id, "file_unique_id": f.unique_id, "type": "regular",
+                    "width": 512, "height": 512, "is_animated": false, "is_video": false,
+                    "emoji": "👍", "set_name": "HonzikStickers", "file_size": STICKER_WEBP.len(),
+                }),
+            )
         })
     }
 
@@ -185,11 +217,19 @@ impl Learner {
     pub fn edit_text(&self, message_id: i64, new_text: &str) -> i64 {
         let msg = {
             let mut st = self.shared.inner.lock();
-            let chat = st.chats.get_mut(&self.user.id).expect("learner chat exists");
+            let chat = st
+                .chats
+                .get_mut(&self.user.id)
+                .expect("learner chat exists");
             let msg = chat
                 .learner_messages
                 .get_mut(&message_id)
-                .unwrap_or_else(|| panic!("learner {} has no message {message_id} to edit", self.user.id));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "learner {} has no message {message_id} to edit",
+                        self.user.id
+                    )
+                });
             msg["text"] = json!(new_text);
             msg["edit_date"] = json!(now_unix());
             msg.clone()
@@ -207,7 +247,9 @@ impl Learner {
             let chat = st.chats.get(&self.user.id).expect("learner chat exists");
             let m: BotMessage = chat
                 .bot_message(message_id)
-                .unwrap_or_else(|| panic!("no live bot message {message_id} in chat {}", self.user.id))
+                .unwrap_or_else(|| {
+                    panic!("no live bot message {message_id} in chat {}", self.user.id)
+                })
                 .clone();
             let buttons = m.buttons();
             assert!(
@@ -245,7 +287,11 @@ impl Learner {
             let mut st = self.shared.inner.lock();
             let bot = st.bot_user_json();
             st.chat_or_create(self.user.clone()).blocked = blocked;
-            let (old, new) = if blocked { ("member", "kicked") } else { ("kicked", "member") };
+            let (old, new) = if blocked {
+                ("member", "kicked")
+            } else {
+                ("kicked", "member")
+            };
             let member = |status: &str| {
                 let mut m = json!({ "user": bot, "status": status });
                 if status == "kicked" {
@@ -268,7 +314,10 @@ impl Learner {
     /// `TelegramEmulator::messages`).
     pub fn messages(&self) -> Vec<BotMessage> {
         let st = self.shared.inner.lock();
-        st.chats.get(&self.user.id).map(|c| c.bot_messages.clone()).unwrap_or_default()
+        st.chats
+            .get(&self.user.id)
+            .map(|c| c.bot_messages.clone())
+            .unwrap_or_default()
     }
 
     /// The bot's latest live (not deleted) message to this learner.
@@ -285,5 +334,9 @@ fn one(key: &str, value: Value) -> Map<String, Value> {
 
 /// The file name's extension, for a Telegram-like `file_path`.
 fn ext<'a>(file_name: &'a str, default: &'a str) -> &'a str {
-    file_name.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.len() <= 5).unwrap_or(default)
+    file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 5)
+        .unwrap_or(default)
 }

@@ -36,7 +36,9 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
     };
     while i < n {
         let c = b[i];
-        let in_code = stack.last().is_some_and(|o| o.kind == "code" || o.kind == "pre");
+        let in_code = stack
+            .last()
+            .is_some_and(|o| o.kind == "code" || o.kind == "pre");
         let line_start = i == 0 || b[i - 1] == b'\n';
         if line_start && !in_code {
             if c == b'>' {
@@ -92,7 +94,10 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
                         i += ch.len_utf8();
                     }
                     if i >= n {
-                        return Err(format!("Can't find end of a url at byte offset {}", open.begin));
+                        return Err(format!(
+                            "Can't find end of a url at byte offset {}",
+                            open.begin
+                        ));
                     }
                     i += 1;
                     if open.kind == "custom_emoji" {
@@ -140,16 +145,29 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
             }
         }
         let lang = (!lang.is_empty()).then_some(lang);
-        stack.push(Open { kind, name, offset: off, begin, lang });
+        stack.push(Open {
+            kind,
+            name,
+            offset: off,
+            begin,
+            lang,
+        });
     }
     if let Some(open) = stack.last() {
-        return Err(format!("Can't find end of {} entity at byte offset {}", open.name, open.begin));
+        return Err(format!(
+            "Can't find end of {} entity at byte offset {}",
+            open.name, open.begin
+        ));
     }
     if let Some(start) = quote {
         close_quote(&mut entities, start, &out);
     }
-    entities.sort_by(|a: &Entity, b: &Entity| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText { text: out, entities })
+    entities
+        .sort_by(|a: &Entity, b: &Entity| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
+    Ok(ParsedText {
+        text: out,
+        entities,
+    })
 }
 
 fn close_quote(entities: &mut Vec<Entity>, start: usize, out: &str) {
@@ -194,7 +212,9 @@ pub fn parse_markdown_legacy(input: &str) -> Result<ParsedText, String> {
         i += if kind == "pre" { 3 } else { 1 };
         let start = off;
         let Some(rel) = input[i..].find(end_marker) else {
-            return Err(format!("Can't find end of the entity starting at byte offset {begin}"));
+            return Err(format!(
+                "Can't find end of the entity starting at byte offset {begin}"
+            ));
         };
         let inner = &input[i..i + rel];
         out.push_str(inner);
@@ -216,5 +236,8 @@ pub fn parse_markdown_legacy(input: &str) -> Result<ParsedText, String> {
             entities.push(e);
         }
     }
-    Ok(ParsedText { text: out, entities })
+    Ok(ParsedText {
+        text: out,
+        entities,
+    })
 }

@@ -21,7 +21,11 @@ pub(crate) struct ApiErr {
 }
 
 pub(crate) fn bad(what: impl AsRef<str>) -> ApiErr {
-    ApiErr { code: 400, description: format!("Bad Request: {}", what.as_ref()), retry_after: None }
+    ApiErr {
+        code: 400,
+        description: format!("Bad Request: {}", what.as_ref()),
+        retry_after: None,
+    }
 }
 
 fn too_many(retry_after: u32) -> ApiErr {
@@ -37,8 +41,17 @@ const NOT_MODIFIED: &str = "message is not modified: specified new message conte
 const MAX_UPLOAD: usize = 50 * 1024 * 1024;
 const MAX_DOWNLOAD: usize = 20 * 1024 * 1024;
 const CHAT_ACTIONS: &[&str] = &[
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document",
-    "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
 ];
 
 /// Runs one method (lower-cased name). `Ok` is the `result` value.
@@ -78,10 +91,17 @@ pub(crate) fn dispatch(st: &mut Inner, method: &str, p: &Params) -> Result<Value
             "pending_update_count": st.queue.len(),
         })),
         // Harmless settings the bot may make at start-up.
-        "setmydescription" | "setmyshortdescription" | "setmyname" | "setchatmenubutton" | "logout" | "close" => {
-            Ok(json!(true))
-        }
-        _ => Err(ApiErr { code: 404, description: "Not Found: method not found".into(), retry_after: None }),
+        "setmydescription"
+        | "setmyshortdescription"
+        | "setmyname"
+        | "setchatmenubutton"
+        | "logout"
+        | "close" => Ok(json!(true)),
+        _ => Err(ApiErr {
+            code: 404,
+            description: "Not Found: method not found".into(),
+            retry_after: None,
+        }),
     }
 }
 
@@ -122,15 +142,29 @@ fn message_id(p: &Params) -> Result<i64, ApiErr> {
 }
 
 /// Validated formatted text: `(raw, parse_mode, visible)`.
-fn formatted(st: &Inner, p: &Params, field: &str) -> Result<Option<(String, Option<String>, html::ParsedText)>, ApiErr> {
-    let Some(raw) = p.str(field) else { return Ok(None) };
+fn formatted(
+    st: &Inner,
+    p: &Params,
+    field: &str,
+) -> Result<Option<(String, Option<String>, html::ParsedText)>, ApiErr> {
+    let Some(raw) = p.str(field) else {
+        return Ok(None);
+    };
     let mode = p.str("parse_mode").filter(|m| !m.is_empty());
-    let parsed = html::parse(&raw, mode.as_deref(), st.cfg.strict_html_ampersand)
-        .map_err(|d| ApiErr { code: 400, description: d, retry_after: None })?;
+    let parsed =
+        html::parse(&raw, mode.as_deref(), st.cfg.strict_html_ampersand).map_err(|d| ApiErr {
+            code: 400,
+            description: d,
+            retry_after: None,
+        })?;
     Ok(Some((raw, mode, parsed)))
 }
 
-fn message_text(st: &Inner, p: &Params, edit: bool) -> Result<(String, Option<String>, html::ParsedText), ApiErr> {
+fn message_text(
+    st: &Inner,
+    p: &Params,
+    edit: bool,
+) -> Result<(String, Option<String>, html::ParsedText), ApiErr> {
     let Some((raw, mode, parsed)) = formatted(st, p, "text")? else {
         return Err(bad("message text is empty"));
     };
@@ -138,14 +172,23 @@ fn message_text(st: &Inner, p: &Params, edit: bool) -> Result<(String, Option<St
         return Err(bad("message text is empty"));
     }
     if parsed.utf16_len() > 4096 {
-        return Err(bad(if edit { "MESSAGE_TOO_LONG" } else { "message is too long" }));
+        return Err(bad(if edit {
+            "MESSAGE_TOO_LONG"
+        } else {
+            "message is too long"
+        }));
     }
     Ok((raw, mode, parsed))
 }
 
-fn caption(st: &Inner, p: &Params) -> Result<Option<(String, Option<String>, html::ParsedText)>, ApiErr> {
+fn caption(
+    st: &Inner,
+    p: &Params,
+) -> Result<Option<(String, Option<String>, html::ParsedText)>, ApiErr> {
     let c = formatted(st, p, "caption")?;
-    if c.as_ref().is_some_and(|(_, _, parsed)| parsed.utf16_len() > 1024) {
+    if c.as_ref()
+        .is_some_and(|(_, _, parsed)| parsed.utf16_len() > 1024)
+    {
         return Err(bad("message caption is too long"));
     }
     Ok(c)
@@ -154,17 +197,25 @@ fn caption(st: &Inner, p: &Params) -> Result<Option<(String, Option<String>, htm
 /// Validates `reply_markup`; returns it as JSON.
 fn reply_markup(p: &Params) -> Result<Option<Value>, ApiErr> {
     let unparsable = || bad("can't parse reply keyboard markup JSON object");
-    let Some(m) = p.json("reply_markup").map_err(|_| unparsable())? else { return Ok(None) };
+    let Some(m) = p.json("reply_markup").map_err(|_| unparsable())? else {
+        return Ok(None);
+    };
     if !m.is_object() {
         return Err(unparsable());
     }
     if let Some(rows) = m.get("inline_keyboard") {
-        let rows = rows.as_array().ok_or_else(|| bad("field \"inline_keyboard\" must be an Array"))?;
+        let rows = rows
+            .as_array()
+            .ok_or_else(|| bad("field \"inline_keyboard\" must be an Array"))?;
         for row in rows {
-            let row = row.as_array().ok_or_else(|| bad("field \"inline_keyboard\" must be an Array of Arrays"))?;
+            let row = row
+                .as_array()
+                .ok_or_else(|| bad("field \"inline_keyboard\" must be an Array of Arrays"))?;
             for b in row {
                 if !b["text"].is_string() {
-                    return Err(bad("can't parse inline keyboard button: Field \"text\" must be of type String"));
+                    return Err(bad(
+                        "can't parse inline keyboard button: Field \"text\" must be of type String",
+                    ));
                 }
                 if let Some(data) = b.get("callback_data") {
                     let data = data.as_str().unwrap_or("");
@@ -173,13 +224,24 @@ fn reply_markup(p: &Params) -> Result<Option<Value>, ApiErr> {
                     }
                 } else if let Some(url) = b.get("url") {
                     let url = url.as_str().unwrap_or("");
-                    if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("tg://")) {
+                    if !(url.starts_with("http://")
+                        || url.starts_with("https://")
+                        || url.starts_with("tg://"))
+                    {
                         return Err(bad("BUTTON_URL_INVALID"));
                     }
-                } else if !["switch_inline_query", "switch_inline_query_current_chat", "login_url", "web_app", "pay",
-                    "copy_text", "callback_game", "switch_inline_query_chosen_chat"]
-                    .iter()
-                    .any(|k| b.get(*k).is_some())
+                } else if ![
+                    "switch_inline_query",
+                    "switch_inline_query_current_chat",
+                    "login_url",
+                    "web_app",
+                    "pay",
+                    "copy_text",
+                    "callback_game",
+                    "switch_inline_query_chosen_chat",
+                ]
+                .iter()
+                .any(|k| b.get(*k).is_some())
                 {
                     return Err(bad(
                         "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
@@ -194,10 +256,18 @@ fn reply_markup(p: &Params) -> Result<Option<Value>, ApiErr> {
 /// The message this one replies to, from `reply_parameters` or the legacy
 /// `reply_to_message_id` / `allow_sending_without_reply`.
 fn reply_target(st: &Inner, chat: i64, p: &Params) -> Result<Option<i64>, ApiErr> {
-    let rp = p.json("reply_parameters").map_err(|_| bad("can't parse reply parameters JSON object"))?;
+    let rp = p
+        .json("reply_parameters")
+        .map_err(|_| bad("can't parse reply parameters JSON object"))?;
     let (id, allow) = match rp {
-        Some(rp) => (rp["message_id"].as_i64(), rp["allow_sending_without_reply"].as_bool().unwrap_or(false)),
-        None => (p.i64("reply_to_message_id").ok().flatten(), p.bool("allow_sending_without_reply")),
+        Some(rp) => (
+            rp["message_id"].as_i64(),
+            rp["allow_sending_without_reply"].as_bool().unwrap_or(false),
+        ),
+        None => (
+            p.i64("reply_to_message_id").ok().flatten(),
+            p.bool("allow_sending_without_reply"),
+        ),
     };
     match id {
         None => Ok(None),
@@ -286,13 +356,19 @@ fn input_file(st: &Inner, p: &Params, field: &str) -> Result<FileArg, ApiErr> {
     };
     if let Some(name) = v.strip_prefix("attach://") {
         let part = p.files.get(name).cloned();
-        return part.map(FileArg::Upload).ok_or_else(|| bad("wrong file identifier/HTTP URL specified"));
+        return part
+            .map(FileArg::Upload)
+            .ok_or_else(|| bad("wrong file identifier/HTTP URL specified"));
     }
     if v.starts_with("http://") || v.starts_with("https://") {
         // The emulator is offline; the real Telegram would fetch the URL.
         return Err(bad("failed to get HTTP URL content"));
     }
-    st.files.get(&v).cloned().map(FileArg::Existing).ok_or_else(|| bad("wrong file identifier/HTTP URL specified"))
+    st.files
+        .get(&v)
+        .cloned()
+        .map(FileArg::Existing)
+        .ok_or_else(|| bad("wrong file identifier/HTTP URL specified"))
 }
 
 fn is_image(b: &[u8]) -> bool {
@@ -319,7 +395,11 @@ fn send_media(st: &mut Inner, p: &Params, media: Media) -> Result<Value, ApiErr>
             return Err(bad("file must be non-empty"));
         }
         if up.bytes.len() > MAX_UPLOAD {
-            return Err(ApiErr { code: 413, description: "Request Entity Too Large".into(), retry_after: None });
+            return Err(ApiErr {
+                code: 413,
+                description: "Request Entity Too Large".into(),
+                retry_after: None,
+            });
         }
         if media == Media::Photo && !is_image(&up.bytes) {
             return Err(bad("IMAGE_PROCESS_FAILED"));
@@ -327,7 +407,8 @@ fn send_media(st: &mut Inner, p: &Params, media: Media) -> Result<Value, ApiErr>
         // Telegram shows a voice note only for OGG/Opus, MP3 and M4A;
         // anything else becomes a document.
         use crate::audio::Container::{Mp3, Mp4, Ogg};
-        if media == Media::Voice && !matches!(crate::audio::sniff(&up.bytes), Some(Ogg | Mp3 | Mp4)) {
+        if media == Media::Voice && !matches!(crate::audio::sniff(&up.bytes), Some(Ogg | Mp3 | Mp4))
+        {
             kind = BotMessageKind::Document;
         }
     }
@@ -357,7 +438,9 @@ fn send_media(st: &mut Inner, p: &Params, media: Media) -> Result<Value, ApiErr>
     m.reply_to = reply_to;
     m.file_id = Some(stored.file_id.clone());
     m.file_bytes = Some(stored.bytes.to_vec());
-    m.duration = matches!(kind, BotMessageKind::Voice | BotMessageKind::Audio).then_some(duration).flatten();
+    m.duration = matches!(kind, BotMessageKind::Voice | BotMessageKind::Audio)
+        .then_some(duration)
+        .flatten();
     Ok(push_message(st, m))
 }
 
@@ -367,7 +450,11 @@ fn send_chat_action(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     if !CHAT_ACTIONS.contains(&action.as_str()) {
         return Err(bad("wrong parameter action in request"));
     }
-    st.chats.get_mut(&chat).expect("checked").actions.push(action);
+    st.chats
+        .get_mut(&chat)
+        .expect("checked")
+        .actions
+        .push(action);
     Ok(json!(true))
 }
 
@@ -379,7 +466,8 @@ fn edit_target<'a>(st: &'a mut Inner, p: &Params) -> Result<&'a mut BotMessage, 
     if c.learner_messages.contains_key(&id) {
         return Err(bad("message can't be edited"));
     }
-    c.bot_message_mut(id).ok_or_else(|| bad("message to edit not found"))
+    c.bot_message_mut(id)
+        .ok_or_else(|| bad("message to edit not found"))
 }
 
 fn inline_only(m: &Option<Value>) -> Option<&Value> {
@@ -387,7 +475,9 @@ fn inline_only(m: &Option<Value>) -> Option<&Value> {
 }
 
 fn visible(raw: &Option<String>, mode: &Option<String>) -> html::ParsedText {
-    raw.as_deref().map(|r| html::parse(r, mode.as_deref(), false).unwrap_or_default()).unwrap_or_default()
+    raw.as_deref()
+        .map(|r| html::parse(r, mode.as_deref(), false).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn edit_text(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
@@ -397,7 +487,9 @@ fn edit_text(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     if m.kind != BotMessageKind::Text {
         return Err(bad("there is no text in the message to edit"));
     }
-    if visible(&m.text, &m.parse_mode) == parsed && inline_only(&m.reply_markup) == inline_only(&markup) {
+    if visible(&m.text, &m.parse_mode) == parsed
+        && inline_only(&m.reply_markup) == inline_only(&markup)
+    {
         return Err(bad(NOT_MODIFIED));
     }
     m.text = Some(raw);
@@ -464,13 +556,22 @@ fn answer_callback(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     let id = p.str("callback_query_id").unwrap_or_default();
     match st.callbacks.get_mut(&id) {
         Some(answered) if !*answered => *answered = true,
-        _ => return Err(bad("query is too old and response timeout expired or query ID is invalid")),
+        _ => {
+            return Err(bad(
+                "query is too old and response timeout expired or query ID is invalid",
+            ));
+        }
     }
     let text = p.str("text").filter(|t| !t.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(bad("MESSAGE_TOO_LONG"));
     }
-    st.callback_answers.push(CallbackAnswer { id, text, show_alert: p.bool("show_alert"), url: p.str("url") });
+    st.callback_answers.push(CallbackAnswer {
+        id,
+        text,
+        show_alert: p.bool("show_alert"),
+        url: p.str("url"),
+    });
     Ok(json!(true))
 }
 
@@ -490,7 +591,9 @@ fn get_file(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
 
 /// `(scope, language_code)`; the scope canonicalised as compact JSON.
 fn commands_key(p: &Params) -> Result<(String, String), ApiErr> {
-    let scope = p.json("scope").map_err(|_| bad("can't parse BotCommandScope JSON object"))?;
+    let scope = p
+        .json("scope")
+        .map_err(|_| bad("can't parse BotCommandScope JSON object"))?;
     let scope = scope.unwrap_or_else(|| json!({ "type": "default" }));
     let lang = p.str("language_code").unwrap_or_default();
     if !(lang.is_empty() || (lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()))) {
@@ -501,8 +604,12 @@ fn commands_key(p: &Params) -> Result<(String, String), ApiErr> {
 
 fn set_my_commands(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     let key = commands_key(p)?;
-    let cmds = p.json("commands").map_err(|_| bad("can't parse commands JSON object"))?;
-    let cmds = cmds.and_then(|c| c.as_array().cloned()).ok_or_else(|| bad("can't parse commands JSON object"))?;
+    let cmds = p
+        .json("commands")
+        .map_err(|_| bad("can't parse commands JSON object"))?;
+    let cmds = cmds
+        .and_then(|c| c.as_array().cloned())
+        .ok_or_else(|| bad("can't parse commands JSON object"))?;
     if cmds.len() > 100 {
         return Err(bad("too many commands specified"));
     }
@@ -511,7 +618,9 @@ fn set_my_commands(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
         let command = c["command"].as_str().unwrap_or_default();
         let description = c["description"].as_str().unwrap_or_default();
         let valid = (1..=32).contains(&command.len())
-            && command.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && command
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !valid {
             return Err(bad("BOT_COMMAND_INVALID"));
         }
@@ -531,7 +640,11 @@ fn set_my_commands(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
 fn get_my_commands(st: &Inner, p: &Params) -> Result<Value, ApiErr> {
     let key = commands_key(p)?;
     let list = st.commands.get(&key).cloned().unwrap_or_default();
-    Ok(Value::Array(list.into_iter().map(|(c, d)| json!({ "command": c, "description": d })).collect()))
+    Ok(Value::Array(
+        list.into_iter()
+            .map(|(c, d)| json!({ "command": c, "description": d }))
+            .collect(),
+    ))
 }
 
 fn set_webhook(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {

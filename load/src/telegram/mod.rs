@@ -26,7 +26,10 @@ mod state;
 mod types;
 
 pub use learner::Learner;
-pub use types::{BotMessage, BotMessageKind, CallbackAnswer, Rejection, Sent, TelegramConfig, TgFault};
+pub use types::{
+    BotMessage, BotMessageKind, CallbackAnswer, CommandList, Rejection, Sent, TelegramConfig,
+    TgFault,
+};
 
 use state::{Shared, UserInfo};
 
@@ -49,7 +52,11 @@ impl TelegramEmulator {
         let shared = Shared::new(cfg);
         let router = server::router(shared.clone());
         let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
-        Ok(Self { shared, addr, _task: task })
+        Ok(Self {
+            shared,
+            addr,
+            _task: task,
+        })
     }
 
     /// `http://127.0.0.1:PORT`, for `Bot::set_api_url` / `TELOXIDE_API_URL`.
@@ -80,9 +87,15 @@ impl TelegramEmulator {
         };
         let mut st = self.shared.inner.lock();
         let existing = st.chats.get(&user_id).and_then(|c| c.user.username.clone());
-        let user = UserInfo { username: existing, ..user };
+        let user = UserInfo {
+            username: existing,
+            ..user
+        };
         st.chat_or_create(user.clone());
-        Learner { shared: self.shared.clone(), user }
+        Learner {
+            shared: self.shared.clone(),
+            user,
+        }
     }
 
     /// Queues any update (give it no `update_id`; one is assigned and
@@ -98,18 +111,30 @@ impl TelegramEmulator {
     /// applied, deleted ones included (flagged `deleted`).
     pub fn messages(&self, chat_id: i64) -> Vec<BotMessage> {
         let st = self.shared.inner.lock();
-        st.chats.get(&chat_id).map(|c| c.bot_messages.clone()).unwrap_or_default()
+        st.chats
+            .get(&chat_id)
+            .map(|c| c.bot_messages.clone())
+            .unwrap_or_default()
     }
 
     /// Waits until at least `n` messages were sent to `chat_id` and returns
     /// them all. Panics on timeout with the chat's messages and every
     /// rejection, which usually explains why.
-    pub async fn wait_messages(&self, chat_id: i64, n: usize, timeout: Duration) -> Vec<BotMessage> {
-        let arrived = self.wait_until(timeout, |em| em.messages(chat_id).len() >= n).await;
+    pub async fn wait_messages(
+        &self,
+        chat_id: i64,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<BotMessage> {
+        let arrived = self
+            .wait_until(timeout, |em| em.messages(chat_id).len() >= n)
+            .await;
         let msgs = self.messages(chat_id);
         if !arrived {
-            let shown: Vec<String> =
-                msgs.iter().map(|m| format!("  #{} {:?}: {:?}", m.message_id, m.kind, m.plain_text())).collect();
+            let shown: Vec<String> = msgs
+                .iter()
+                .map(|m| format!("  #{} {:?}: {:?}", m.message_id, m.kind, m.plain_text()))
+                .collect();
             panic!(
                 "timed out after {timeout:?} waiting for {n} bot message(s) in chat {chat_id}; got {}:\n{}\n\
                  rejected requests: {:#?}\ncalls: {:?}",
@@ -142,7 +167,10 @@ impl TelegramEmulator {
     /// `sendChatAction` actions sent to the chat, in order.
     pub fn chat_actions(&self, chat_id: i64) -> Vec<String> {
         let st = self.shared.inner.lock();
-        st.chats.get(&chat_id).map(|c| c.actions.clone()).unwrap_or_default()
+        st.chats
+            .get(&chat_id)
+            .map(|c| c.actions.clone())
+            .unwrap_or_default()
     }
 
     pub fn callback_answers(&self) -> Vec<CallbackAnswer> {
@@ -151,7 +179,7 @@ impl TelegramEmulator {
 
     /// Commands set with `setMyCommands`, per language code (`None` = all
     /// languages), sorted by language, across all scopes.
-    pub fn my_commands(&self) -> Vec<(Option<String>, Vec<(String, String)>)> {
+    pub fn my_commands(&self) -> Vec<(Option<String>, CommandList)> {
         let st = self.shared.inner.lock();
         let mut out: Vec<_> = st
             .commands
@@ -179,7 +207,13 @@ impl TelegramEmulator {
 
     /// How many times `method` (case-insensitive) was called.
     pub fn calls(&self, method: &str) -> usize {
-        self.shared.inner.lock().calls.get(&method.to_ascii_lowercase()).copied().unwrap_or(0)
+        self.shared
+            .inner
+            .lock()
+            .calls
+            .get(&method.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Completed file downloads.

@@ -30,7 +30,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn not_found() -> ApiErr {
-    ApiErr { code: 404, description: "Not Found".into(), retry_after: None }
+    ApiErr {
+        code: 404,
+        description: "Not Found".into(),
+        retry_after: None,
+    }
 }
 
 fn ok_response(result: Value) -> Response {
@@ -76,7 +80,11 @@ fn fault_response(fault: TgFault) -> Option<Response> {
             },
             retry_after: None,
         },
-        TgFault::Api { code, description } => ApiErr { code, description, retry_after: None },
+        TgFault::Api { code, description } => ApiErr {
+            code,
+            description,
+            retry_after: None,
+        },
         TgFault::Hang => return None,
     };
     Some(error_response(&e))
@@ -87,10 +95,20 @@ async fn until_shutdown(sh: &Shared) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-async fn method_handler(State(sh): State<Arc<Shared>>, Path((bot, method)): Path<(String, String)>, req: Request) -> Response {
-    let Some(token) = bot.strip_prefix("bot") else { return error_response(&not_found()) };
+async fn method_handler(
+    State(sh): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    let Some(token) = bot.strip_prefix("bot") else {
+        return error_response(&not_found());
+    };
     if token != sh.token {
-        return error_response(&ApiErr { code: 401, description: "Unauthorized".into(), retry_after: None });
+        return error_response(&ApiErr {
+            code: 401,
+            description: "Unauthorized".into(),
+            retry_after: None,
+        });
     }
     let lc = method.to_ascii_lowercase();
     let (fault, latency) = {
@@ -105,14 +123,22 @@ async fn method_handler(State(sh): State<Arc<Shared>>, Path((bot, method)): Path
             Some(r) => r,
             None => {
                 until_shutdown(&sh).await;
-                error_response(&ApiErr { code: 502, description: "Bad Gateway".into(), retry_after: None })
+                error_response(&ApiErr {
+                    code: 502,
+                    description: "Bad Gateway".into(),
+                    retry_after: None,
+                })
             }
         };
     }
     let params = match Params::from_request(req).await {
         Ok(p) => p,
         Err(BodyError::TooLarge) => {
-            let e = ApiErr { code: 413, description: "Request Entity Too Large".into(), retry_after: None };
+            let e = ApiErr {
+                code: 413,
+                description: "Request Entity Too Large".into(),
+                retry_after: None,
+            };
             return reject(&sh, &method, e);
         }
         Err(BodyError::Json(e)) | Err(BodyError::Malformed(e)) => {
@@ -163,12 +189,18 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
             return reject(sh, method, e);
         }
         if let Ok(Some(list)) = p.json("allowed_updates") {
-            let list: Vec<String> = list.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+            let list: Vec<String> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
             st.allowed_updates = (!list.is_empty()).then_some(list);
         }
         match p.i64("offset").ok().flatten() {
             Some(off) if off > 0 => {
-                st.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
+                st.queue
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
                 st.confirmed_offset = st.confirmed_offset.max(off);
             }
             Some(off) if off < 0 => {
@@ -223,20 +255,33 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
     }
 }
 
-async fn file_handler(State(sh): State<Arc<Shared>>, Path((bot, path)): Path<(String, String)>) -> Response {
+async fn file_handler(
+    State(sh): State<Arc<Shared>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
     if bot.strip_prefix("bot") != Some(sh.token.as_str()) {
-        return error_response(&ApiErr { code: 401, description: "Unauthorized".into(), retry_after: None });
+        return error_response(&ApiErr {
+            code: 401,
+            description: "Unauthorized".into(),
+            retry_after: None,
+        });
     }
     let (bytes, delay) = {
         let st = sh.inner.lock();
         let file = st.paths.get(&path).and_then(|id| st.files.get(id));
         (file.map(|f| f.bytes.clone()), st.cfg.download_delay)
     };
-    let Some(bytes) = bytes else { return error_response(&not_found()) };
+    let Some(bytes) = bytes else {
+        return error_response(&not_found());
+    };
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }
     sh.inner.lock().downloads += 1;
     sh.notify_observers();
-    ([(header::CONTENT_TYPE, "application/octet-stream")], bytes.as_ref().clone()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        bytes.as_ref().clone(),
+    )
+        .into_response()
 }

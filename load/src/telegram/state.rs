@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::html;
-use super::types::{BotMessage, BotMessageKind, CallbackAnswer, Rejection, TelegramConfig, TgFault};
+use super::types::{
+    BotMessage, BotMessageKind, CallbackAnswer, Rejection, TelegramConfig, TgFault,
+};
 
 /// State shared by the HTTP server, the emulator handle and learners.
 pub(crate) struct Shared {
@@ -101,11 +103,15 @@ impl Chat {
     }
 
     pub fn bot_message(&self, id: i64) -> Option<&BotMessage> {
-        self.bot_messages.iter().find(|m| m.message_id == id && !m.deleted)
+        self.bot_messages
+            .iter()
+            .find(|m| m.message_id == id && !m.deleted)
     }
 
     pub fn bot_message_mut(&mut self, id: i64) -> Option<&mut BotMessage> {
-        self.bot_messages.iter_mut().find(|m| m.message_id == id && !m.deleted)
+        self.bot_messages
+            .iter_mut()
+            .find(|m| m.message_id == id && !m.deleted)
     }
 }
 
@@ -148,7 +154,10 @@ pub(crate) struct Inner {
 }
 
 pub(crate) fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Inner {
@@ -190,6 +199,10 @@ impl Inner {
 
     /// Appends an update (without id) and returns its id.
     pub fn push_update(&mut self, mut update: Value) -> i64 {
+        // Any callback query delivered (raw ones included) can be answered once.
+        if let Some(q) = update["callback_query"]["id"].as_str() {
+            self.callbacks.entry(q.to_owned()).or_insert(false);
+        }
         let id = self.next_update_id;
         self.next_update_id += 1;
         update["update_id"] = json!(id);
@@ -231,7 +244,11 @@ impl Inner {
 
     pub fn new_callback_id(&mut self, user_id: i64) -> String {
         self.next_callback += 1;
-        let id = format!("{}{:06}", user_id.unsigned_abs() % 1_000_000_000, self.next_callback);
+        let id = format!(
+            "{}{:06}",
+            user_id.unsigned_abs() % 1_000_000_000,
+            self.next_callback
+        );
         self.callbacks.insert(id.clone(), false);
         id
     }
@@ -249,12 +266,14 @@ impl Inner {
         if m.edits > 0 {
             v["edit_date"] = json!(now_unix());
         }
-        let parsed = |raw: &str| html::parse(raw, m.parse_mode.as_deref(), false).unwrap_or_default();
+        let parsed =
+            |raw: &str| html::parse(raw, m.parse_mode.as_deref(), false).unwrap_or_default();
         if let Some(t) = &m.text {
             let p = parsed(t);
             v["text"] = json!(p.text);
             if !p.entities.is_empty() {
-                v["entities"] = Value::Array(p.entities.iter().map(html::Entity::to_json).collect());
+                v["entities"] =
+                    Value::Array(p.entities.iter().map(html::Entity::to_json).collect());
             }
         }
         if let Some(c) = &m.caption {
@@ -263,7 +282,8 @@ impl Inner {
                 v["caption"] = json!(p.text);
             }
             if !p.entities.is_empty() {
-                v["caption_entities"] = Value::Array(p.entities.iter().map(html::Entity::to_json).collect());
+                v["caption_entities"] =
+                    Value::Array(p.entities.iter().map(html::Entity::to_json).collect());
             }
         }
         if let Some(fid) = &m.file_id {
@@ -297,12 +317,19 @@ impl Inner {
                 BotMessageKind::Text => {}
             }
         }
-        let reply = m.reply_to.filter(|_| with_reply).and_then(|r| self.message_json(m.chat_id, r, false));
+        let reply = m
+            .reply_to
+            .filter(|_| with_reply)
+            .and_then(|r| self.message_json(m.chat_id, r, false));
         if let Some(target) = reply {
             v["reply_to_message"] = target;
         }
         // Telegram echoes only inline keyboards in Message.reply_markup.
-        if let Some(markup) = m.reply_markup.as_ref().filter(|m| m.get("inline_keyboard").is_some()) {
+        if let Some(markup) = m
+            .reply_markup
+            .as_ref()
+            .filter(|m| m.get("inline_keyboard").is_some())
+        {
             v["reply_markup"] = markup.clone();
         }
         v
@@ -313,14 +340,13 @@ impl Inner {
         let chat = self.chats.get(&chat_id)?;
         if let Some(m) = chat.learner_messages.get(&message_id) {
             let mut m = m.clone();
-            if !with_reply {
-                if let Some(o) = m.as_object_mut() {
-                    o.remove("reply_to_message");
-                }
+            if let Some(o) = m.as_object_mut().filter(|_| !with_reply) {
+                o.remove("reply_to_message");
             }
             return Some(m);
         }
-        chat.bot_message(message_id).map(|m| self.bot_message_json(m, with_reply))
+        chat.bot_message(message_id)
+            .map(|m| self.bot_message_json(m, with_reply))
     }
 
     pub fn message_exists(&self, chat_id: i64, message_id: i64) -> bool {
@@ -336,13 +362,20 @@ impl Inner {
             return Ok(());
         }
         let now = Instant::now();
-        while self.global_sends.front().is_some_and(|t| now.duration_since(*t).as_secs_f64() >= 1.0) {
+        while self
+            .global_sends
+            .front()
+            .is_some_and(|t| now.duration_since(*t).as_secs_f64() >= 1.0)
+        {
             self.global_sends.pop_front();
         }
         if self.global_sends.len() >= 30 {
             return Err(1);
         }
-        let chat = self.chats.get_mut(&chat_id).expect("caller checked the chat");
+        let chat = self
+            .chats
+            .get_mut(&chat_id)
+            .expect("caller checked the chat");
         let refill = now.duration_since(chat.refilled).as_secs_f64();
         chat.tokens = (chat.tokens + refill).min(3.0);
         chat.refilled = now;
