@@ -31,15 +31,17 @@
 //! ```
 //!
 //! # Layout
-//! - [`telegram`]: Bot API emulator. `server` (axum routes, one function per
-//!   Bot API method), `state` (chats, messages, updates, files; the single
-//!   lock), `html` (Telegram's HTML entity parser, used to validate and to
-//!   measure text), `types` (public observation types and JSON builders),
-//!   `learner` (the simulated user pushing updates).
-//! - [`openai`]: OpenAI-compatible emulator. `server` (chat completions,
-//!   transcriptions, speech), `tutor` (deterministic fake Honzík replies and
+//! - [`telegram`]: Bot API emulator. `server` (routes, long polling,
+//!   downloads), `methods` + `send` (the Bot API methods), `state` (chats,
+//!   messages, updates, files; the single lock), `html` + `markdown`
+//!   (Telegram's formatted-text parsers, used to validate and to measure
+//!   text), `types` (public observation types), `learner` (the simulated
+//!   user pushing updates).
+//! - [`openai`]: OpenAI-compatible emulator. `server` (routes, shared steps,
+//!   chat completions), `validate` (chat request checks), `audio`
+//!   (transcriptions, speech), `tutor` (deterministic fake Honzík replies and
 //!   the learner-mistake table), `schema` (shapes a reply to the caller's
-//!   JSON schema), `faults` (injected failures and holds).
+//!   JSON schema), `faults` (injected failures, error bodies, holds).
 //! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
 //! - [`latency`]: per-endpoint artificial latency ranges.
 //! - `body`: one parser for JSON, urlencoded and multipart request bodies,

@@ -23,7 +23,8 @@ pub(super) async fn transcribe(app: &App, msg: &Message, update_id: i64, message
         return Err(Stop::Notice("voice-too-long", vec![("max", limits.max_voice_secs as i64), ("duration", audio.duration as i64)]));
     }
     let max_mb = (limits.max_file_bytes / (1024 * 1024)) as i64;
-    if audio.size as u64 > limits.max_file_bytes {
+    // Telegram may omit the size (teloxide then reports u32::MAX): the download cap decides then.
+    if audio.size != u32::MAX && audio.size as u64 > limits.max_file_bytes {
         return Err(Stop::Notice("file-too-big", vec![("max_mb", max_mb)]));
     }
     let t = Instant::now();

@@ -121,3 +121,12 @@ async fn a_button_the_bot_never_sent_changes_nothing() {
     let after = mluvme::store::learners::find(&app.db().await, 308).await.unwrap().unwrap();
     assert_eq!(before.level, after.level);
 }
+
+#[tokio::test]
+async fn a_voice_without_a_declared_size_is_still_answered() {
+    let app = spawn_app().await;
+    let l = learner(&app, 309).await;
+    let sent = l.send_voice_claiming(samples::BEGINNER_AHOJ.to_vec(), 4, None);
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice));
+}

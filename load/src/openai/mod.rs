@@ -7,9 +7,10 @@
 //! are deterministic (see `tutor`), and tests can inject faults, hold
 //! requests mid-flight, and inspect every request the bot made.
 //!
-//! Modules: `server` (routes and validation), `tutor` (reply generation),
-//! `schema` (conforming replies to the caller's JSON schema), `faults`
-//! (error bodies, injected failures, holds).
+//! Modules: `server` (routes, recording, holds, chat completions),
+//! `validate` (chat request checks), `audio` (transcriptions and speech),
+//! `tutor` (reply generation), `schema` (conforming replies to the caller's
+//! JSON schema), `faults` (error bodies, injected failures, holds).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,10 +18,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod audio;
 mod faults;
 pub mod schema;
 mod server;
 pub mod tutor;
+mod validate;
 
 pub use faults::{AiFault, HoldGuard};
 

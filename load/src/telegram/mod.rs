@@ -7,8 +7,8 @@
 //! ([`TelegramEmulator::messages`]) and on what Telegram refused
 //! ([`TelegramEmulator::rejected`], which a passing test expects empty).
 //!
-//! Modules: `server` (routes, long polling, downloads), `methods` (the Bot
-//! API methods), `state` (the single lock), `learner`, `html` + `markdown`
+//! Modules: `server` (routes, long polling, downloads), `methods` and `send`
+//! (the Bot API methods), `state` (the single lock), `learner`, `html` + `markdown`
 //! (formatted-text parsing with Telegram's errors), `types`.
 
 use std::net::SocketAddr;
@@ -21,6 +21,7 @@ pub mod html;
 mod learner;
 mod markdown;
 mod methods;
+mod send;
 mod server;
 mod state;
 mod types;
