@@ -103,3 +103,26 @@ mod tests {
         assert_eq!(back, update);
     }
 }
+
+#[cfg(test)]
+mod db_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_redelivered_update_is_recognised_and_finished_ones_are_not_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let now = chrono::Utc::now();
+        let raw = |id: u32| format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":9,"type":"private","first_name":"A"}},"text":"Ahoj"}}}}"#);
+        let first: Update = serde_json::from_str(&raw(1)).unwrap();
+        let second: Update = serde_json::from_str(&raw(2)).unwrap();
+        assert!(record(&db, &first, now).await.unwrap());
+        assert!(!record(&db, &first, now).await.unwrap(), "same update_id again is a redelivery");
+        assert!(record(&db, &second, now).await.unwrap());
+        finish(&db, 1, None, now).await.unwrap();
+        let pending: Vec<u32> = pending(&db).await.unwrap().iter().map(|u| u.id.0).collect();
+        assert_eq!(pending, vec![2], "only the unfinished update is resumed");
+        assert_eq!(status(&db, 1).await.unwrap().as_deref(), Some(DONE));
+    }
+}

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// The bot runs on a runtime of its own, so a simulated crash can drop every task it spawned.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -41,6 +43,11 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the bot on the given database; `None` (after a visible SKIP line) when PostgreSQL is
 /// not configured. With `CI=true` a missing PostgreSQL is a failure, not a skip.
 pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, OpenAiConfig::default()).await
+}
+
+/// As [`spawn_app_on`], with an OpenAI emulator configured as given.
+pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let database_url = match db {
@@ -48,9 +55,9 @@ pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
         Db::Postgres => fresh_postgres_database().await?,
     };
     let tg = TelegramEmulator::start(TelegramConfig::default()).await.unwrap();
-    let ai = OpenAiEmulator::start(OpenAiConfig::default()).await.unwrap();
+    let ai = OpenAiEmulator::start(ai_config).await.unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None };
+    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None };
     app.start();
     Some(app)
 }
@@ -92,7 +99,9 @@ impl TestApp {
     fn start(&mut self) {
         self.shutdown = CancellationToken::new();
         let (config, clock, shutdown) = (self.config(), self.clock.clone(), self.shutdown.clone());
-        self.task = Some(tokio::spawn(async move { mluvme::run(config, clock, shutdown).await }));
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        self.task = Some(rt.spawn(async move { mluvme::run(config, clock, shutdown).await }));
+        self.runtime = Some(rt);
     }
 
     /// Graceful stop, as on SIGTERM: returns once the bot has exited.
@@ -101,13 +110,16 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await.unwrap().expect("the bot stops cleanly");
         }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 
     /// Kills the bot where it stands (every task dropped at its current await point), as a crash.
     pub async fn crash(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
+        self.task = None;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
         }
     }
 
@@ -193,5 +205,8 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }

@@ -95,3 +95,13 @@ async fn terminate(child: &mut Child) {
     let status = tokio::time::timeout(WAIT, child.wait()).await.expect("stops").unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn migrate_alone_creates_the_schema_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_mluvme")).arg("migrate").env_clear().env("DATABASE_URL", &url).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = mluvme::store::connect(&url).await.unwrap();
+    assert!(mluvme::store::learners::find(&db, 1).await.unwrap().is_none(), "the tables exist and are empty");
+}

@@ -51,3 +51,18 @@ async fn a_telegram_flood_limit_is_waited_out() {
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert_eq!(replies.iter().filter(|m| m.kind == load::telegram::BotMessageKind::Voice).count(), 1, "sent once, after waiting");
 }
+
+#[tokio::test]
+async fn a_server_without_structured_outputs_is_used_in_json_mode() {
+    let ai = load::OpenAiConfig { json_schema_supported: false, ..Default::default() };
+    let app = spawn_app_with(Db::Sqlite, ai).await.unwrap();
+    let l = app.learner(405, "en");
+    app.onboard(&l, "en", "beginner").await;
+    for text in ["Ahoj, jak se máš?", "Mám rád pivo."] {
+        let sent = l.send_text(text);
+        let replies = app.replies_to(&l, sent.message_id, true).await;
+        assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+    }
+    let formats: Vec<_> = app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body["response_format"]["type"].clone()).collect();
+    assert_eq!(formats, ["json_object", "json_object"], "after the first refusal the bot stays in JSON mode");
+}
