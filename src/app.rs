@@ -31,6 +31,8 @@ impl App {
     /// Connects to the database (running migrations) and to Telegram (getMe), so a wrong token or
     /// an unreachable database stops start-up with a clear message.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
+        // One TLS crypto provider (ring) for every HTTP client; a no-op when already installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = store::connect(&config.database_url).await.map_err(|e| {
             anyhow::anyhow!("cannot open the database {}: {e}", crate::config::redact_url(&config.database_url))
         })?;

@@ -313,6 +313,10 @@ async fn migrations_and_entities_work_on_sqlite() -> Result<(), DbErr> {
 #[tokio::test]
 async fn migrations_and_entities_work_on_postgres_when_configured() -> Result<(), DbErr> {
     let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but TEST_DATABASE_URL is not set: run scripts/test-all.sh"
+        );
         // Written straight to stderr so the test harness's output capture doesn't hide it.
         let _ = writeln!(
             std::io::stderr(),
