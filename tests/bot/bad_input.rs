@@ -130,3 +130,23 @@ async fn a_voice_without_a_declared_size_is_still_answered() {
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice));
 }
+
+#[tokio::test]
+async fn a_chat_flooding_the_bot_gets_one_polite_notice_and_its_messages_are_kept() {
+    let app = spawn_app().await;
+    let flood = learner(&app, 310).await;
+    let hold = app.ai.hold(load::Endpoint::Chat);
+    let sent: Vec<_> = (0..9).map(|i| flood.send_text(&format!("Zpráva číslo {i}"))).collect();
+    app.wait_until(|| flood.messages().iter().any(|m| sent.iter().any(|s| m.reply_to == Some(s.message_id)))).await;
+    drop(hold);
+    app.settle().await;
+    let answered = app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 310 AND outcome = 'answered'").await;
+    let skipped = app.count("SELECT COUNT(*) AS n FROM updates WHERE chat_id = 310 AND status = 'skipped'").await;
+    assert!(skipped >= 1, "beyond the backlog updates are not queued");
+    assert_eq!(answered + skipped, 9, "every message is either answered or kept with a notice");
+    assert!(answered >= 5, "the backlog (5) is answered in order");
+    let answered_ids: Vec<i64> = sent.iter().take(answered as usize).map(|s| s.message_id).collect();
+    let notices: Vec<_> = flood.messages().into_iter().filter(|m| m.reply_to.is_some_and(|r| sent.iter().any(|s| s.message_id == r) && !answered_ids.contains(&r))).collect();
+    assert_eq!(notices.len(), 1, "one notice per burst, not one per message: {notices:#?}");
+    assert!(notices[0].plain_text().contains("по одному"), "{}", notices[0].plain_text());
+}
