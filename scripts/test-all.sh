@@ -20,7 +20,8 @@ if ! PGBIN=$(pg_bin); then
 fi
 
 PGDIR=$(mktemp -d /tmp/mluvme-pg.XXXXXX)
-PGPORT=${PGPORT:-55432}
+# A free loopback port, unless one is given.
+PGPORT=${PGPORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}
 chown postgres:postgres "$PGDIR" 2>/dev/null || true
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDIR"; }
@@ -28,7 +29,9 @@ trap cleanup EXIT
 
 echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
 as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust --no-sync >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c max_connections=200" -w -l "$PGDIR/log" start >/dev/null
+if ! as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c max_connections=200" -w -l "$PGDIR/log" start >/dev/null; then
+  echo "PostgreSQL did not start; its log:"; cat "$PGDIR/log"; exit 1
+fi
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 
 echo "== cargo test (SQLite + PostgreSQL)"
