@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "daily_stats")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -13,6 +13,13 @@ pub struct Model {
     pub score_sum: i64,
     pub scored_turns: i32,
     pub challenge_done: bool,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub stt_seconds: f64,
+    pub tts_chars: i64,
+    pub cost_micros: i64,
+    /// Requests whose model had no price: their cost is unknown, not zero.
+    pub unpriced_requests: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

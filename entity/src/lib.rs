@@ -4,6 +4,7 @@
 
 pub mod prelude;
 
+pub mod conversations;
 pub mod daily_stats;
 pub mod messages;
 pub mod mistakes;
@@ -11,5 +12,6 @@ pub mod saved_words;
 pub mod stars;
 pub mod turns;
 pub mod updates;
+pub mod usage;
 pub mod user_settings;
 pub mod users;

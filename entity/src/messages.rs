@@ -9,6 +9,7 @@ pub struct Model {
     pub user_id: i64,
     pub chat_id: i64,
     pub update_id: Option<i64>,
+    pub conversation_id: Option<i64>,
     /// "learner" | "honzik"
     #[sea_orm(column_type = "Text")]
     pub role: String,

@@ -1,3 +1,4 @@
+pub use super::conversations::Entity as Conversations;
 pub use super::daily_stats::Entity as DailyStats;
 pub use super::messages::Entity as Messages;
 pub use super::mistakes::Entity as Mistakes;
@@ -7,3 +8,4 @@ pub use super::turns::Entity as Turns;
 pub use super::updates::Entity as Updates;
 pub use super::user_settings::Entity as UserSettings;
 pub use super::users::Entity as Users;
+pub use super::usage::Entity as Usage;

@@ -80,3 +80,5 @@ internal-error = 🛠 Something went wrong on our side. Your message is saved �
 
 cmd-start = Start over and change settings
 cmd-help = How Honzík works
+cmd-reset = New conversation (Honzík forgets the context)
+reset-done = 🔄 Fresh start! Honzík has forgotten what we talked about — your history, streak and stars stay. Tak co, o čem si povídáme?

@@ -16,11 +16,14 @@ pub enum Command {
     Start,
     /// How Honzík works.
     Help,
+    /// Start a new conversation (Honzík forgets the context; history and stats stay).
+    Reset,
 }
 
 pub async fn handle(app: Arc<App>, msg: Message, cmd: Command) -> HandlerResult {
     match cmd {
         Command::Start => onboarding::start(app, msg).await,
         Command::Help => misc::help(app, msg).await,
+        Command::Reset => misc::reset(app, msg).await,
     }
 }

@@ -4,6 +4,7 @@
 //! stays in this module. Entities are generated-style structs in the `entity` crate; the behaviour
 //! lives here.
 
+pub mod conversations;
 pub mod inbox;
 pub mod learners;
 pub mod turns;

@@ -196,6 +196,7 @@ async fn record_progress(txn: &impl ConnectionTrait, user_id: i64, today: NaiveD
                 score_sum: Set(score as i64),
                 scored_turns: Set(1),
                 challenge_done: Set(challenge),
+                ..Default::default()
             }
             .insert(txn)
             .await?;

@@ -50,6 +50,16 @@ pub async fn help(app: Arc<App>, msg: Message) -> HandlerResult {
     notice(&app, &msg, lang, "help", &[]).await
 }
 
+/// `/reset`: a new conversation — Honzík starts from a clean context; history, stats and stars stay.
+pub async fn reset(app: Arc<App>, msg: Message) -> HandlerResult {
+    let Some(user) = msg.from.as_ref() else { return Ok(()) };
+    let lang = lang_of(&app, Some(user)).await;
+    if store::learners::find(&app.db, user.id.0 as i64).await?.is_some() {
+        store::conversations::start_new(&app.db, user.id.0 as i64, app.clock.now()).await?;
+    }
+    notice(&app, &msg, lang, "reset-done", &[]).await
+}
+
 /// Stickers, photos, documents that are not audio…: say what Honzík understands.
 pub async fn unsupported(app: Arc<App>, msg: Message, learner: Learner) -> HandlerResult {
     notice(&app, &msg, learner.lang, "unsupported-message", &[]).await
