@@ -25,6 +25,10 @@ pub struct App {
     pub speech: Speech,
     pub audio: AudioStore,
     pub clock: Arc<dyn Clock>,
+    /// Which model answers, summarises, or takes over.
+    pub models: crate::tutor::ModelPolicy,
+    /// Work done after a reply is sent (conversation summaries); shutdown waits for it.
+    pub background: tokio_util::task::TaskTracker,
 }
 
 impl App {
@@ -48,6 +52,8 @@ impl App {
             tutor: Tutor::new(client.clone()),
             speech: Speech::new(client, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
             audio: AudioStore::new(config.audio_dir.clone()),
+            models: config.model_policy(),
+            background: tokio_util::task::TaskTracker::new(),
             i18n: I18n::new(),
             db,
             bot,

@@ -29,6 +29,10 @@ pub struct Config {
     pub admin_ids: Vec<i64>,
     pub models: Models,
     pub adaptive_model_selection: bool,
+    /// Per-level model overrides, indexed like `Level::ALL` (`OPENAI_MODEL_BEGINNER`, …).
+    pub level_models: [Option<String>; 4],
+    /// What requests cost (`PRICES_JSON` adds or replaces entries of the defaults).
+    pub prices: crate::tutor::Prices,
     pub limits: Limits,
     /// How long a single OpenAI request may take before it counts as failed.
     pub openai_timeout: Duration,
@@ -128,6 +132,15 @@ impl Config {
                 tts_voice: var("TTS_VOICE").unwrap_or_else(|| "onyx".into()),
             },
             adaptive_model_selection: parse_bool(&var, "ADAPTIVE_MODEL_SELECTION", true)?,
+            level_models: ["OPENAI_MODEL_BEGINNER", "OPENAI_MODEL_INTERMEDIATE", "OPENAI_MODEL_ADVANCED", "OPENAI_MODEL_NATIVE"].map(&var),
+            prices: match var("PRICES_JSON") {
+                None => crate::tutor::Prices::default(),
+                Some(json) => crate::tutor::Prices::with_overrides(&json).map_err(|e| ConfigError::Invalid {
+                    var: "PRICES_JSON",
+                    value: json.chars().take(80).collect(),
+                    hint: format!("expected JSON like {{\"chat\": {{\"my-model\": {{\"input\": 0.5, \"output\": 1.5}}}}}} ({e})"),
+                })?,
+            },
             limits: Limits {
                 max_voice_secs: parse_num(&var, "MAX_VOICE_SECONDS", 60, 1, 600)?,
                 max_file_bytes: 20 * 1024 * 1024,
@@ -139,6 +152,16 @@ impl Config {
             poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
             shutdown_grace: Duration::from_secs(parse_num(&var, "SHUTDOWN_GRACE_SECONDS", 25, 0, 300)?),
         })
+    }
+
+    /// The model-routing policy these settings describe.
+    pub fn model_policy(&self) -> crate::tutor::ModelPolicy {
+        crate::tutor::ModelPolicy {
+            main: self.models.main.clone(),
+            simple: self.models.simple.clone(),
+            adaptive: self.adaptive_model_selection,
+            per_level: self.level_models.clone(),
+        }
     }
 
     pub fn is_admin(&self, user_id: i64) -> bool {
@@ -214,7 +237,7 @@ mod tests {
     #[test]
     fn malformed_values_are_rejected_with_the_variable_name() {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
-        for (k, v) in [("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url")] {
+        for (k, v) in [("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url")] {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
             let err = cfg(&pairs).unwrap_err().to_string();

@@ -12,7 +12,7 @@ use async_openai::types::chat::{
 };
 
 use crate::openai::{AiError, OpenAi, classify};
-use crate::tutor::{self, FittedContext, HonzikReply, Role};
+use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
@@ -34,20 +34,20 @@ impl Tutor {
         Tutor { client, schema_supported: AtomicBool::new(true) }
     }
 
-    /// Asks `model` for Honzík's reply to the fitted context; one retry when the answer cannot be
-    /// repaired into the contract.
-    pub async fn reply(&self, model: &str, system_prompt: &str, ctx: &FittedContext) -> Result<Completion, AiError> {
-        let messages = build_messages(system_prompt, ctx)?;
+    /// Asks `model` for Honzík's reply to the fitted context (with the conversation summary when
+    /// it fitted); one retry when the answer cannot be repaired into the contract. The returned
+    /// token counts include a failed first attempt: it was paid for too.
+    pub async fn reply(&self, model: &str, system_prompt: &str, summary: Option<&str>, ctx: &FittedContext) -> Result<Completion, AiError> {
+        let messages = build_messages(system_prompt, summary.filter(|_| ctx.with_summary), ctx)?;
         let mut last_err = String::new();
+        let (mut prompt_tokens, mut completion_tokens) = (0, 0);
         for _attempt in 0..2 {
-            let (raw, usage) = self.complete(model, messages.clone()).await?;
+            let (raw, usage) = self.complete(model, messages.clone(), None).await?;
+            let (p, c) = usage.unwrap_or_else(|| (ctx.prompt_tokens as u32, tutor::count_tokens(model, &raw) as u32));
+            prompt_tokens += p;
+            completion_tokens += c;
             match tutor::parse_reply(&raw) {
-                Ok(reply) => {
-                    let (prompt_tokens, completion_tokens) = usage.unwrap_or_else(|| {
-                        (ctx.prompt_tokens as u32, tutor::count_tokens(model, &raw) as u32)
-                    });
-                    return Ok(Completion { reply, model: model.to_owned(), prompt_tokens, completion_tokens });
-                }
+                Ok(reply) => return Ok(Completion { reply, model: model.to_owned(), prompt_tokens, completion_tokens }),
                 Err(e) => {
                     tracing::warn!(model, error = %e, "model broke the reply contract");
                     last_err = e.to_string();
@@ -57,9 +57,49 @@ impl Tutor {
         Err(AiError::InvalidReply(last_err))
     }
 
-    async fn complete(&self, model: &str, messages: Vec<ChatCompletionRequestMessage>) -> Result<(String, Option<(u32, u32)>), AiError> {
+    /// Folds the turns leaving the verbatim window into the conversation's summary: a few Czech
+    /// sentences (topics, facts about the learner, recurring mistakes). Plain text, bounded by
+    /// `max_tokens`; an empty answer is an error so the previous summary stays.
+    pub async fn summarize(&self, model: &str, previous: Option<&str>, turns: &[HistoryTurn], max_tokens: u32) -> Result<(String, u32, u32), AiError> {
+        let mut shown = String::new();
+        if let Some(p) = previous {
+            shown.push_str(&format!("Dosavadní shrnutí: {p}\n\n"));
+        }
+        shown.push_str("Nové repliky:\n");
+        for t in turns {
+            let who = if t.role == Role::Learner { "Student" } else { "Honzík" };
+            shown.push_str(&format!("{who}: {}\n", t.text));
+        }
+        let bad = |e: async_openai::error::OpenAIError| AiError::Refused(e.to_string());
+        let messages: Vec<ChatCompletionRequestMessage> = vec![
+            ChatCompletionRequestSystemMessageArgs::default().content(SUMMARY_PROMPT).build().map_err(bad)?.into(),
+            ChatCompletionRequestUserMessageArgs::default().content(shown.as_str()).build().map_err(bad)?.into(),
+        ];
+        let (raw, usage) = self.complete(model, messages, Some(max_tokens)).await?;
+        let text = raw.trim().to_owned();
+        if text.is_empty() {
+            return Err(AiError::InvalidReply("empty summary".into()));
+        }
+        let (p, c) = usage.unwrap_or_else(|| (tutor::count_tokens(model, &shown) as u32, tutor::count_tokens(model, &text) as u32));
+        Ok((text, p, c))
+    }
+
+    /// One chat completion: Honzík's JSON reply (`max_tokens` None) or plain text (a summary).
+    async fn complete(&self, model: &str, messages: Vec<ChatCompletionRequestMessage>, max_tokens: Option<u32>) -> Result<(String, Option<(u32, u32)>), AiError> {
         loop {
             let use_schema = self.schema_supported.load(Ordering::Relaxed);
+            if let Some(max) = max_tokens {
+                let request = CreateChatCompletionRequestArgs::default()
+                    .model(model)
+                    .messages(messages.clone())
+                    .max_completion_tokens(max)
+                    .build()
+                    .map_err(|e| AiError::Refused(e.to_string()))?;
+                let resp = self.client.chat().create(request).await.map_err(classify)?;
+                let usage = resp.usage.map(|u| (u.prompt_tokens, u.completion_tokens));
+                let content = resp.choices.into_iter().next().and_then(|c| c.message.content).unwrap_or_default();
+                return Ok((content, usage));
+            }
             let format = if use_schema {
                 ResponseFormat::JsonSchema {
                     json_schema: ResponseFormatJsonSchema {
@@ -96,10 +136,22 @@ impl Tutor {
     }
 }
 
-fn build_messages(system_prompt: &str, ctx: &FittedContext) -> Result<Vec<ChatCompletionRequestMessage>, AiError> {
+/// The summariser's instructions (Czech output; names and places must survive).
+const SUMMARY_PROMPT: &str = "Jsi zapisovatel. Aktualizuj shrnutí (summary) rozhovoru studenta češtiny s lektorem Honzíkem: \
+vezmi dosavadní shrnutí a nové repliky a napiš 3–5 krátkých vět česky: o čem se mluvilo, fakta o studentovi \
+(jméno, města, rodina, záliby — jména a místa vždy zachovej) a chyby, které se opakují. Odpověz jen textem shrnutí.";
+
+/// The first words of the system message that carries the conversation summary.
+pub const SUMMARY_HEADING: &str = "Z dřívějška víš:";
+
+fn build_messages(system_prompt: &str, summary: Option<&str>, ctx: &FittedContext) -> Result<Vec<ChatCompletionRequestMessage>, AiError> {
     let bad = |e: async_openai::error::OpenAIError| AiError::Refused(e.to_string());
     let mut out: Vec<ChatCompletionRequestMessage> =
         vec![ChatCompletionRequestSystemMessageArgs::default().content(system_prompt).build().map_err(bad)?.into()];
+    if let Some(summary) = summary {
+        let text = format!("{SUMMARY_HEADING} {summary}");
+        out.push(ChatCompletionRequestSystemMessageArgs::default().content(text).build().map_err(bad)?.into());
+    }
     for turn in &ctx.turns {
         out.push(match turn.role {
             Role::Learner => ChatCompletionRequestUserMessageArgs::default().content(turn.text.as_str()).build().map_err(bad)?.into(),

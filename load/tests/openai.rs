@@ -161,7 +161,7 @@ async fn a_summary_prompt_gets_plain_czech_text_and_queued_content_wins() {
     let (_, r) = post(&em, "/chat/completions", body.clone()).await;
     let text = r["choices"][0]["message"]["content"].as_str().unwrap();
     assert!(
-        text.starts_with("Shrnutí") && text.contains("v Brno → v Brně"),
+        text.starts_with("Shrnutí") && text.contains("Brno"),
         "{text}"
     );
     em.set_next_chat_content("```json\n{\"honzik_response\": \"Ahoj\"}\n```");

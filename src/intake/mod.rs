@@ -35,6 +35,10 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     if tokio::time::timeout(app.config.shutdown_grace, scheduler.drain()).await.is_err() {
         tracing::warn!("grace period over; unfinished updates stay recorded and resume on next start");
     }
+    app.background.close();
+    if tokio::time::timeout(app.config.shutdown_grace, app.background.wait()).await.is_err() {
+        tracing::warn!("background work (summaries) cut short by the grace period");
+    }
     app.audio.flush().await;
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod inbox;
 pub mod learners;
 pub mod turns;
+pub mod usage;
 
 use std::time::Duration;
 

@@ -4,17 +4,18 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, messages, mistakes, stars, turns, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    DatabaseConnection, QuerySelect, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    DatabaseConnection, TransactionTrait, sea_query::Expr,
 };
 
 use super::StoreError;
 use crate::progress::{self, StreakState};
-use crate::tutor::{HistoryTurn, HonzikReply, Role};
+use crate::tutor::HonzikReply;
 
 /// The learner's side of a turn, stored as soon as the turn starts so nothing they sent is lost.
 pub struct LearnerMessage<'a> {
     pub user_id: i64,
+    pub conversation_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
     pub kind: &'a str,
@@ -38,6 +39,7 @@ pub async fn insert_learner_message(db: &impl ConnectionTrait, m: &LearnerMessag
         user_id: Set(m.user_id),
         chat_id: Set(m.chat_id),
         update_id: Set(Some(m.update_id)),
+        conversation_id: Set(Some(m.conversation_id)),
         role: Set("learner".into()),
         kind: Set(m.kind.into()),
         text: Set(m.text.map(str::to_owned)),
@@ -71,30 +73,10 @@ pub async fn set_audio_path(db: &impl ConnectionTrait, message_id: i64, path: &s
     Ok(())
 }
 
-/// The latest `limit` messages with text, oldest first, with their stored token counts.
-pub async fn recent_history(db: &impl ConnectionTrait, user_id: i64, before_id: i64, limit: u64) -> Result<Vec<HistoryTurn>, StoreError> {
-    let mut rows = messages::Entity::find()
-        .filter(messages::Column::UserId.eq(user_id))
-        .filter(messages::Column::Id.lt(before_id))
-        .filter(messages::Column::Text.is_not_null())
-        .order_by_desc(messages::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    rows.reverse();
-    Ok(rows
-        .into_iter()
-        .map(|m| HistoryTurn {
-            role: if m.role == "honzik" { Role::Honzik } else { Role::Learner },
-            text: m.text.unwrap_or_default(),
-            tokens: m.tokens.max(0) as usize,
-        })
-        .collect())
-}
-
 /// Honzík's answer as it is stored.
 pub struct Answer<'a> {
     pub user_id: i64,
+    pub conversation_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
     pub learner_message_id: i64,
@@ -123,6 +105,7 @@ pub async fn record_answer(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_t
         user_id: Set(a.user_id),
         chat_id: Set(a.chat_id),
         update_id: Set(Some(a.update_id)),
+        conversation_id: Set(Some(a.conversation_id)),
         role: Set("honzik".into()),
         kind: Set("text".into()),
         text: Set(Some(a.reply.honzik_response.clone())),

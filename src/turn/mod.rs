@@ -7,7 +7,9 @@
 
 mod deliver;
 mod listen;
+pub mod memory;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use teloxide::prelude::*;
@@ -19,7 +21,8 @@ use crate::i18n::Arg;
 use crate::openai::AiError;
 use crate::store::learners::Learner;
 use crate::store::turns::{self as turn_store, Answer, LearnerMessage, Timings};
-use crate::tutor::{self, PromptParams, Purpose};
+use crate::store::{conversations, usage::Usage};
+use crate::tutor::{self, PromptParams};
 
 /// Audio the learner sent, as Telegram describes it before we download anything.
 #[derive(Clone, Debug)]
@@ -41,8 +44,6 @@ pub enum Input {
 /// Shortest and longest text that makes a turn.
 const MIN_TEXT_CHARS: usize = 2;
 const MAX_TEXT_CHARS: usize = 4096;
-/// How many stored messages are considered for the context (the budget trims further).
-const HISTORY_WINDOW: u64 = 40;
 
 /// Why a turn stopped before Honzík could answer.
 pub(crate) enum Stop {
@@ -76,7 +77,7 @@ impl From<AiError> for Stop {
     }
 }
 
-pub async fn run(app: &App, learner: &Learner, msg: &Message, update_id: i64, input: Input) -> HandlerResult {
+pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, input: Input) -> HandlerResult {
     let started = Instant::now();
     let mut timings = Timings::default();
     let kind = match &input {
@@ -102,15 +103,17 @@ pub async fn run(app: &App, learner: &Learner, msg: &Message, update_id: i64, in
     Ok(())
 }
 
-async fn turn(app: &App, learner: &Learner, msg: &Message, update_id: i64, input: Input, timings: &mut Timings) -> Result<(), Stop> {
+async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, input: Input, timings: &mut Timings) -> Result<(), Stop> {
     let now = app.clock.now();
-    let model = tutor::choose_model(Purpose::Turn, learner.level, app.config.adaptive_model_selection, &app.config.models.main, &app.config.models.simple);
+    let model = app.models.for_turn(learner.level);
+    let conversation = conversations::current(&app.db, learner.id, now).await?;
     let typed = match &input {
         Input::Text(t) => Some(t.trim().to_owned()),
         Input::Audio(_) => None,
     };
     let stored = LearnerMessage {
         user_id: learner.id,
+        conversation_id: conversation.id,
         chat_id: msg.chat.id.0,
         update_id,
         kind: match &input {
@@ -145,15 +148,32 @@ async fn turn(app: &App, learner: &Learner, msg: &Message, update_id: i64, input
         Input::Audio(audio) => {
             let text = listen::transcribe(app, msg, update_id, message_id, &audio, timings).await?;
             turn_store::set_transcript(&app.db, message_id, &text, tutor::count_tokens(model, &text)).await?;
+            let stt = &app.config.models.stt;
+            let seconds = audio.duration as f64;
+            let cost = app.config.prices.stt_micros(stt, seconds);
+            record_usage(app, learner, Some(message_id), Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: cost }).await?;
             text
         }
     };
 
-    let history = turn_store::recent_history(&app.db, learner.id, message_id, HISTORY_WINDOW).await?;
+    let history: Vec<_> = conversations::unsummarized(&app.db, &conversation, message_id, memory::CONTEXT_WINDOW).await?.into_iter().map(|m| m.turn).collect();
     let system = tutor::system_prompt(&PromptParams { level: learner.level, style: learner.style, corrections: learner.corrections, explain_in: learner.lang });
-    let ctx = tutor::fit_context(model, tutor::count_tokens(model, &system), &history, &learner_text, app.config.limits.context_token_budget);
+    let summary = conversation.summary.as_deref();
+    let summary_tokens = summary.map(|_| conversation.summary_tokens.max(0) as usize + tutor::count_tokens(model, crate::llm::SUMMARY_HEADING) + 1);
+    let budget = app.config.limits.context_token_budget;
+    let ctx = tutor::fit_context_with_summary(model, tutor::count_tokens(model, &system), summary_tokens, &history, &learner_text, budget);
     let t = Instant::now();
-    let completion = app.tutor.reply(model, &system, &ctx).await?;
+    let completion = match app.tutor.reply(model, &system, summary, &ctx).await {
+        // The simple model broke the contract twice: the main model gets one go.
+        Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
+            Some(main) => {
+                tracing::warn!(model, %why, "escalating the turn to the main model");
+                app.tutor.reply(main, &system, summary, &ctx).await?
+            }
+            None => return Err(AiError::InvalidReply(why).into()),
+        },
+        other => other?,
+    };
     timings.llm_ms = Some(t.elapsed().as_millis() as u32);
 
     let audio = if voice_reply {
@@ -174,6 +194,7 @@ async fn turn(app: &App, learner: &Learner, msg: &Message, update_id: i64, input
 
     let answer = Answer {
         user_id: learner.id,
+        conversation_id: conversation.id,
         chat_id: msg.chat.id.0,
         update_id,
         learner_message_id: message_id,
@@ -185,6 +206,14 @@ async fn turn(app: &App, learner: &Learner, msg: &Message, update_id: i64, input
         completion_tokens: completion.completion_tokens,
     };
     let (honzik_message_id, earned) = turn_store::record_answer(&app.db, &answer, learner.tz, app.clock.now()).await?;
+    let (m, p, c) = (completion.model.as_str(), completion.prompt_tokens, completion.completion_tokens);
+    let chat_cost = app.config.prices.chat_micros(m, p, c);
+    record_usage(app, learner, Some(honzik_message_id), Usage { kind: "chat", model: m, prompt_tokens: p, completion_tokens: c, audio_seconds: 0.0, characters: 0, cost_micros: chat_cost }).await?;
+    if audio.is_some() {
+        let (tts, chars) = (&app.config.models.tts, completion.reply.honzik_response.chars().count());
+        let cost = app.config.prices.tts_micros(tts, chars);
+        record_usage(app, learner, Some(honzik_message_id), Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: cost }).await?;
+    }
     if let Some(bytes) = &audio {
         let path = app.audio.path_for(now, msg.chat.id.0, update_id, "honzik", "ogg");
         app.audio.persist(app.db.clone(), honzik_message_id, path, bytes.clone());
@@ -205,6 +234,14 @@ async fn turn(app: &App, learner: &Learner, msg: &Message, update_id: i64, input
     };
     deliver::send(app, msg, &view, audio).await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
+    memory::after_reply(app, conversation.id, learner.id, learner.tz);
+    Ok(())
+}
+
+/// Adds one request's consumption to the ledger and the learner's day.
+async fn record_usage(app: &App, learner: &Learner, message_id: Option<i64>, usage: Usage<'_>) -> Result<(), Stop> {
+    let now = app.clock.now();
+    crate::store::usage::record(&app.db, learner.id, message_id, &usage, crate::progress::local_day(now, learner.tz), now).await?;
     Ok(())
 }
 

@@ -49,7 +49,18 @@ pub fn encoding_for_model(model: &str) -> Encoding {
     } else if CL100K.iter().any(|p| name.starts_with(p)) {
         Encoding::Cl100k
     } else {
+        warn_unknown_once(name);
         Encoding::O200k
+    }
+}
+
+/// Logs each unknown model name once per process, not once per counted message.
+fn warn_unknown_once(name: &str) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.iter().any(|n| n == name) {
+        tracing::warn!(model = name, "unknown model: counting tokens with o200k_base as an estimate");
+        seen.push(name.to_owned());
     }
 }
 
@@ -98,6 +109,8 @@ pub struct FittedContext {
     pub new_message: String,
     /// Estimated prompt size, including per-message overhead.
     pub prompt_tokens: usize,
+    /// Whether the conversation summary fitted (it is sent as a second system message).
+    pub with_summary: bool,
 }
 
 /// Fits system prompt + history + new message into `budget` tokens.
@@ -113,6 +126,20 @@ pub fn fit_context(
     new_message: &str,
     budget: usize,
 ) -> FittedContext {
+    fit_context_with_summary(model, system_prompt_tokens, None, history, new_message, budget)
+}
+
+/// As [`fit_context`], with the conversation's running summary (its stored token count). The
+/// summary comes after the new message in priority and before the history: it is what keeps
+/// older facts once their turns have left the verbatim window.
+pub fn fit_context_with_summary(
+    model: &str,
+    system_prompt_tokens: usize,
+    summary_tokens: Option<usize>,
+    history: &[HistoryTurn],
+    new_message: &str,
+    budget: usize,
+) -> FittedContext {
     let fixed = system_prompt_tokens + 2 * MESSAGE_OVERHEAD;
     let room_for_message = budget.saturating_sub(fixed);
     let mut message_tokens = count_tokens(model, new_message);
@@ -121,6 +148,13 @@ pub fn fit_context(
         (new_message, message_tokens) = truncate_to_tokens(model, &new_message, room_for_message);
     }
     let mut used = fixed + message_tokens;
+    let with_summary = match summary_tokens {
+        Some(t) if t > 0 && used + t + MESSAGE_OVERHEAD <= budget => {
+            used += t + MESSAGE_OVERHEAD;
+            true
+        }
+        _ => false,
+    };
 
     // Walk back over whole exchanges: a Honzík turn takes its learner turn with it.
     let mut start = history.len();
@@ -159,13 +193,14 @@ pub fn fit_context(
         turns: turns.to_vec(),
         new_message,
         prompt_tokens: used,
+        with_summary,
     }
 }
 
 /// The longest prefix of `text` within `max_tokens`, cut after a whole word
 /// (or mid-word only if the first word alone is too long). Binary search
 /// over cut points keeps this to O(log n) encodings.
-fn truncate_to_tokens(model: &str, text: &str, max_tokens: usize) -> (String, usize) {
+pub fn truncate_to_tokens(model: &str, text: &str, max_tokens: usize) -> (String, usize) {
     let count = |s: &str| count_tokens(model, s);
     let word_ends: Vec<usize> = text
         .char_indices()
@@ -372,5 +407,37 @@ mod tests {
         assert!(f.prompt_tokens <= 50);
         let none = fit_context(MODEL, 1000, &[], "Ahoj", 500);
         assert_eq!(none.new_message, "");
+    }
+
+    #[test]
+    fn with_a_summary_the_budget_is_never_exceeded_for_any_history_length() {
+        let system = 600;
+        for n in 0..120 {
+            let h = history(n);
+            for summary in [None, Some(250), Some(5000)] {
+                let f = fit_context_with_summary(MODEL, system, summary, &h, "Dobrý den, mám se dobře.", 3000);
+                assert!(f.prompt_tokens <= 3000, "n={n} summary={summary:?}: {}", f.prompt_tokens);
+                assert!(f.prompt_tokens >= system, "the system prompt is always counted in");
+                assert_eq!(f.with_summary, summary == Some(250), "a summary that fits is kept, an oversized one dropped");
+                // The kept turns are the newest ones, verbatim and in order.
+                assert_eq!(f.turns, h[h.len() - f.turns.len()..].to_vec());
+                if n >= 3 {
+                    assert!(f.turns.len() >= 6, "at least the last three exchanges fit: {}", f.turns.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_summary_outranks_old_history_but_not_the_new_message() {
+        let h = history(50);
+        let plain = fit_context_with_summary(MODEL, 600, None, &h, "Ahoj", 1500);
+        let with = fit_context_with_summary(MODEL, 600, Some(300), &h, "Ahoj", 1500);
+        assert!(with.with_summary);
+        assert!(with.turns.len() < plain.turns.len(), "old turns make room for the summary");
+        let long = "slovo ".repeat(2000);
+        let squeezed = fit_context_with_summary(MODEL, 600, Some(300), &h, &long, 1500);
+        assert!(!squeezed.with_summary && squeezed.turns.is_empty(), "an oversized message takes the room first");
+        assert!(squeezed.prompt_tokens <= 1500);
     }
 }

@@ -3,6 +3,7 @@
 //! the LLM client lives elsewhere and only glues these together.
 
 pub mod budget;
+pub mod cost;
 pub mod language;
 pub mod model;
 pub mod persona;
@@ -10,10 +11,11 @@ pub mod reply;
 
 pub use budget::{
     Encoding, FittedContext, HistoryTurn, MESSAGE_OVERHEAD, Role, count_tokens, encoding_for_model,
-    fit_context,
+    fit_context, fit_context_with_summary, truncate_to_tokens,
 };
 pub use language::{looks_non_czech, word_count};
-pub use model::{Purpose, choose_model};
+pub use cost::Prices;
+pub use model::{ModelPolicy, Purpose, choose_model};
 pub use persona::{PromptParams, system_prompt};
 pub use reply::{
     HonzikReply, Mistake, MistakeCategory, NewWord, ReplyError, SCHEMA_NAME, json_schema,

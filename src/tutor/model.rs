@@ -30,9 +30,58 @@ pub fn choose_model<'a>(
     }
 }
 
+/// The routing policy: which model answers a turn, summarises, or takes over when the simple
+/// model keeps breaking the reply contract.
+#[derive(Clone, Debug)]
+pub struct ModelPolicy {
+    pub main: String,
+    pub simple: String,
+    pub adaptive: bool,
+    /// Per-level overrides (indexed like `Level::ALL`), e.g. `OPENAI_MODEL_NATIVE=gpt-4.1`.
+    pub per_level: [Option<String>; 4],
+}
+
+impl ModelPolicy {
+    pub fn new(main: impl Into<String>, simple: impl Into<String>, adaptive: bool) -> Self {
+        ModelPolicy { main: main.into(), simple: simple.into(), adaptive, per_level: Default::default() }
+    }
+
+    /// The model for a learner's turn: a per-level override wins, then the adaptive rule.
+    pub fn for_turn(&self, level: Level) -> &str {
+        let idx = Level::ALL.iter().position(|l| *l == level).unwrap_or(0);
+        match &self.per_level[idx] {
+            Some(model) => model,
+            None => choose_model(Purpose::Turn, level, self.adaptive, &self.main, &self.simple),
+        }
+    }
+
+    pub fn for_summary(&self) -> &str {
+        &self.simple
+    }
+
+    /// Where a turn goes after `used` failed the contract twice: the main model, once.
+    pub fn escalation(&self, used: &str) -> Option<&str> {
+        (used != self.main).then_some(self.main.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_routes_levels_overrides_and_escalation() {
+        let mut p = ModelPolicy::new("big", "small", true);
+        assert_eq!(p.for_turn(Level::Beginner), "small");
+        assert_eq!(p.for_turn(Level::Advanced), "big");
+        assert_eq!(p.for_summary(), "small");
+        p.per_level[3] = Some("huge".into());
+        assert_eq!(p.for_turn(Level::Native), "huge", "per-level override");
+        assert_eq!(p.escalation("small"), Some("big"));
+        assert_eq!(p.escalation("big"), None, "the main model has nowhere to escalate");
+        p.adaptive = false;
+        assert_eq!(p.for_turn(Level::Beginner), "big");
+    }
 
     #[test]
     fn summaries_always_use_the_simple_model() {

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Extra settings on top of the defaults (see [`TestApp::set_env`]).
+    extra: HashMap<String, String>,
     /// The bot runs on a runtime of its own, so a simulated crash can drop every task it spawned.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -57,7 +59,7 @@ pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> 
     let tg = TelegramEmulator::start(TelegramConfig::default()).await.unwrap();
     let ai = OpenAiEmulator::start(ai_config).await.unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None };
+    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None, extra: HashMap::new() };
     app.start();
     Some(app)
 }
@@ -82,7 +84,7 @@ async fn fresh_postgres_database() -> Option<String> {
 
 impl TestApp {
     pub fn config(&self) -> Config {
-        let vars: HashMap<&str, String> = HashMap::from([
+        let mut vars: HashMap<&str, String> = HashMap::from([
             ("TELOXIDE_TOKEN", self.tg.token()),
             ("TELOXIDE_API_URL", self.tg.api_url()),
             ("OPENAI_API_KEY", "sk-test".to_owned()),
@@ -93,7 +95,13 @@ impl TestApp {
             ("OPENAI_TIMEOUT_SECONDS", "10".to_owned()),
             ("SHUTDOWN_GRACE_SECONDS", "10".to_owned()),
         ]);
+        vars.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
         Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    }
+
+    /// Sets an environment setting for the next start of the bot.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.extra.insert(key.to_owned(), value.to_owned());
     }
 
     fn start(&mut self) {

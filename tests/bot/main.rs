@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod memory;
 mod onboarding;
 mod postgres;
 mod process;

@@ -32,13 +32,27 @@ async fn a_short_rate_limit_is_retried_without_bothering_the_learner() {
 async fn invalid_model_output_is_retried_once_then_explained() {
     let app = spawn_app().await;
     let l = app.learner(403, "en");
-    app.onboard(&l, "en", "beginner").await;
+    app.onboard(&l, "en", "intermediate").await;
     app.ai.fail_next(Endpoint::Chat, 2, AiFault::InvalidJson);
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, false).await;
     assert_eq!(replies.len(), 1);
     assert_eq!(app.ai.calls(Endpoint::Chat), 2, "one retry");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 403 AND outcome = 'notice:reply-invalid'").await, 1);
+}
+
+#[tokio::test]
+async fn a_simple_model_failing_twice_escalates_once_to_the_main_model() {
+    let app = spawn_app().await;
+    let l = app.learner(406, "en");
+    app.onboard(&l, "en", "beginner").await;
+    app.ai.fail_next(Endpoint::Chat, 2, AiFault::InvalidJson);
+    let sent = l.send_text("Ahoj, jak se máš?");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice), "answered after escalation");
+    let models: Vec<_> = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.model).collect();
+    assert_eq!(models, ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o"]);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 406 AND role = 'honzik' AND model = 'gpt-4o'").await, 1);
 }
 
 #[tokio::test]

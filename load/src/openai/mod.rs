@@ -51,6 +51,10 @@ pub struct OpenAiConfig {
     pub json_schema_supported: bool,
     /// When set, requests must carry `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+    /// When set, Honzík's replies are padded or cut to a word count in this range (picked
+    /// deterministically from the learner's text), as real voice practice replies are longer than
+    /// the canned lines: used by the context benchmark.
+    pub reply_words: Option<(usize, usize)>,
 }
 
 impl Default for OpenAiConfig {
@@ -59,6 +63,7 @@ impl Default for OpenAiConfig {
             latency: LatencyProfile::zero(),
             json_schema_supported: true,
             api_key: None,
+            reply_words: None,
         }
     }
 }

@@ -300,7 +300,13 @@ async fn chat(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
                 text
             }
         }
-        _ => shape(tutor::reply(&system, &last)).to_string(),
+        _ => {
+            let mut reply = tutor::reply(&system, &last);
+            if let Some(range) = sh.cfg.reply_words {
+                reply["honzik_response"] = json!(tutor::to_word_count(reply["honzik_response"].as_str().unwrap_or(""), &last, range));
+            }
+            shape(reply).to_string()
+        }
     };
     let mut finish = "stop";
     let limit = req["max_completion_tokens"]

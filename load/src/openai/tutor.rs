@@ -502,49 +502,78 @@ pub fn reply(system: &str, learner_text: &str) -> Value {
     })
 }
 
-/// A short plain-Czech summary of the learner's messages (for the summary
-/// feature, requested by a system prompt mentioning "summary"/"shrnutí").
-pub fn summary(learner_texts: &[String]) -> String {
-    let all = learner_texts.join(" ");
-    let mistakes: Vec<Mistake> = learner_texts
-        .iter()
-        .flat_map(|t| check(t, Lang::English).1)
-        .collect();
-    let topic = line_for(&all)
-        .cs
-        .split(['!', '.'])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    let mut s = format!(
-        "Shrnutí: student napsal {} zpráv(y), téma: {}. ",
-        learner_texts.len(),
-        if topic.is_empty() {
-            "volná konverzace".into()
-        } else {
-            topic
+/// A deterministic summary of what the summariser was shown (the previous summary and the turns
+/// leaving the window): it keeps every capitalised name and place that does not start a sentence,
+/// so a test that "a fact survives" tests the bot's plumbing, not the emulator's wit. Bounded: at
+/// most 24 facts.
+pub fn summary(shown: &[String]) -> String {
+    let all = shown.join("\n");
+    let mut facts: Vec<String> = Vec::new();
+    // After ".", "!", "?" or a "Speaker:" label a capital letter only starts a sentence.
+    let mut sentence_start = true;
+    for raw in all.split_whitespace() {
+        let word: String = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_owned();
+        let starts_upper = word.chars().next().is_some_and(char::is_uppercase);
+        if starts_upper && !sentence_start && !STOP_NAMES.contains(&word.as_str()) && !facts.contains(&word) && facts.len() < 24 {
+            facts.push(word.clone());
         }
-    );
-    if mistakes.is_empty() {
-        s.push_str("Bez chyb, výborně! Příště zkusíme minulý čas.");
-    } else {
-        let list: Vec<String> = mistakes
-            .iter()
-            .map(|m| format!("{} → {}", m.original, m.corrected))
-            .collect();
-        s.push_str(&format!(
-            "Chyby k procvičení: {}. Příště zopakujeme pády.",
-            list.join(", ")
-        ));
+        if !word.is_empty() || raw.ends_with(['.', '!', '?', ':']) {
+            sentence_start = raw.ends_with(['.', '!', '?', ':']);
+        }
+    }
+    let turns = all.lines().filter(|l| l.starts_with("Student:")).count();
+    let mut s = format!("Shrnutí: student a Honzík spolu mluvili ({turns} replik studenta).");
+    if !facts.is_empty() {
+        s.push_str(&format!(" Fakta — {}.", facts.join(", ")));
     }
     s
+}
+
+/// Words that are capitalised in the summariser's own framing, not facts.
+const STOP_NAMES: [&str; 6] = ["Student", "Honzík", "Shrnutí", "Fakta", "Dosavadní", "Nové"];
+
+/// Pads (with cheerful filler) or cuts `text` to a word count in `range`, chosen from `seed`.
+pub fn to_word_count(text: &str, seed: &str, range: (usize, usize)) -> String {
+    const FILLER: &str = "A víš co? V Praze je teď krásně, na Letné se hraje hokej a v hospodě U Fleků čepují výborné pivo. Knedlíky se zelím k tomu patří. Pojď, povídej mi víc o sobě!";
+    let (lo, hi) = (range.0.min(range.1), range.0.max(range.1));
+    let hash = seed.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let target = lo + (hash as usize) % (hi - lo + 1);
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    while words.len() < target {
+        words.extend(FILLER.split_whitespace());
+    }
+    words.truncate(target.max(1));
+    words.join(" ")
 }
 
 /// Whether a system prompt asks for a summary rather than a tutor reply.
 pub fn wants_summary(system: &str) -> bool {
     let s = system.to_lowercase();
-    s.contains("summary") || s.contains("shrnutí") || s.contains("shrnuti")
+    // The tutor's own prompt names its reply contract; a summariser's does not.
+    !s.contains("honzik_response") && (s.contains("summary") || s.contains("shrnutí") || s.contains("shrnuti"))
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_keeps_names_and_places_from_the_previous_summary_and_the_turns() {
+        let shown = vec!["Dosavadní shrnutí: Shrnutí: bla. Fakta — Olga, Brně.\n\nNové repliky:\nStudent: Jezdím do Ostravy za babičkou.\nHonzík: To je hezké! Ostrava je super.".to_owned()];
+        let s = summary(&shown);
+        for fact in ["Olga", "Brně", "Ostravy"] {
+            assert!(s.contains(fact), "{s}");
+        }
+        assert!(!s.contains("Jezdím") && !s.contains("To je"), "sentence starts are not facts: {s}");
+    }
+
+    #[test]
+    fn replies_can_be_stretched_to_a_word_count() {
+        let r = to_word_count("Ahoj!", "seed", (30, 80));
+        let n = r.split_whitespace().count();
+        assert!((30..=80).contains(&n), "{n}");
+        assert_eq!(r, to_word_count("Ahoj!", "seed", (30, 80)), "deterministic");
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,79 @@
+//! What Honzík remembers: the conversation's recent turns verbatim and a rolling summary of the
+//! older ones.
+//!
+//! After a reply has been sent, turns that fell out of the verbatim window are folded into the
+//! summary by the simple model, in the background: it never adds to the learner's wait, and a
+//! failed summary simply keeps the previous one. Folding happens in batches so the summary costs
+//! one cheap call every few turns, not one per turn.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use chrono_tz::Tz;
+
+use crate::app::App;
+use crate::store::{self, StoreError, conversations, usage::Usage};
+use crate::tutor::{self, Role};
+
+/// Messages kept verbatim after a fold (six exchanges).
+pub const KEEP_VERBATIM: usize = 12;
+/// Messages beyond the window that trigger a fold (four exchanges).
+pub const FOLD_BATCH: usize = 8;
+/// Messages read for a turn's context (the budget trims further).
+pub const CONTEXT_WINDOW: u64 = (KEEP_VERBATIM + FOLD_BATCH) as u64 + 2;
+/// A summary never grows beyond this, whatever the model returns.
+pub const SUMMARY_MAX_TOKENS: usize = 300;
+
+/// Conversations being folded right now: one fold at a time per conversation.
+static FOLDING: LazyLock<Mutex<HashSet<i64>>> = LazyLock::new(Default::default);
+
+/// Schedules a fold of `conversation_id` after the reply went out.
+pub fn after_reply(app: &Arc<App>, conversation_id: i64, user_id: i64, tz: Tz) {
+    if !FOLDING.lock().expect("folding lock").insert(conversation_id) {
+        return;
+    }
+    let app = app.clone();
+    app.background.clone().spawn(async move {
+        if let Err(e) = fold(&app, conversation_id, user_id, tz).await {
+            tracing::warn!(conversation_id, error = %e, "summary not updated; the previous one stays");
+        }
+        FOLDING.lock().expect("folding lock").remove(&conversation_id);
+    });
+}
+
+async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(), StoreError> {
+    let Some(conv) = conversations::get(&app.db, conversation_id).await? else { return Ok(()) };
+    let messages = conversations::unsummarized(&app.db, &conv, i64::MAX, 1000).await?;
+    if messages.len() < KEEP_VERBATIM + FOLD_BATCH {
+        return Ok(());
+    }
+    // End the folded part on an answer, so the verbatim window starts with a question.
+    let mut cut = messages.len() - KEEP_VERBATIM;
+    while cut > 0 && messages[cut - 1].turn.role == Role::Learner {
+        cut -= 1;
+    }
+    let Some(last) = messages[..cut].last() else { return Ok(()) };
+    let turns: Vec<_> = messages[..cut].iter().map(|m| m.turn.clone()).collect();
+    let model = app.models.for_summary();
+    let (text, prompt_tokens, completion_tokens) =
+        match app.tutor.summarize(model, conv.summary.as_deref(), &turns, SUMMARY_MAX_TOKENS as u32 + 50).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(conversation_id, error = %e, "summary failed; keeping the previous one");
+                return Ok(());
+            }
+        };
+    let (text, tokens) = tutor::truncate_to_tokens(&app.models.main, &text, SUMMARY_MAX_TOKENS);
+    let now = app.clock.now();
+    conversations::set_summary(&app.db, conversation_id, &text, tokens, last.id, now).await?;
+    let usage = Usage {
+        kind: "summary",
+        model,
+        prompt_tokens,
+        completion_tokens,
+        audio_seconds: 0.0,
+        characters: 0,
+        cost_micros: app.config.prices.chat_micros(model, prompt_tokens, completion_tokens),
+    };
+    store::usage::record(&app.db, user_id, None, &usage, crate::progress::local_day(now, tz), now).await
+}

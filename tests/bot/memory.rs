@@ -1,0 +1,128 @@
+//! Honzík remembers cheaply: a 40-turn conversation stays within the token budget, and a fact
+//! from turn 2 is still in the prompt at turn 40 through the rolling summary.
+
+use load::Endpoint;
+use mluvme::tutor::{MESSAGE_OVERHEAD, count_tokens};
+
+use crate::common::*;
+
+/// A learner turn of 20–60 words, different every time.
+pub fn learner_turn(i: usize) -> String {
+    const PARTS: [&str; 8] = [
+        "Včera jsem byl v obchodě a koupil jsem chleba, mléko a trochu sýra.",
+        "Moje sestra pracuje v nemocnici a má moc práce, ale je spokojená.",
+        "O víkendu chci jít na hokej, protože hraje Sparta proti Slavii.",
+        "Rád vařím polévku, ale knedlíky ještě neumím udělat dobře.",
+        "V létě pojedeme k moři, ale nevím, jestli bude hezké počasí.",
+        "Učím se česky každý den večer, hlavně slovíčka a gramatiku.",
+        "Náš pes je malý a velmi rychlý, rád běhá v parku.",
+        "Dnes ráno jsem vstal brzy a pil jsem kávu s mlékem.",
+    ];
+    let n = 2 + i % 4; // 2..5 sentences ≈ 24..60 words
+    (0..n).map(|k| PARTS[(i * 3 + k) % PARTS.len()]).collect::<Vec<_>>().join(" ")
+}
+
+/// Tokens of a chat request as the bot budgets them.
+pub fn prompt_tokens(body: &serde_json::Value) -> usize {
+    let model = body["model"].as_str().unwrap();
+    body["messages"].as_array().unwrap().iter().map(|m| count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD).sum()
+}
+
+fn is_turn(body: &serde_json::Value) -> bool {
+    body["messages"][0]["content"].as_str().unwrap_or("").contains("honzik_response")
+}
+
+#[tokio::test]
+async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_through_the_summary() {
+    let app = spawn_app().await;
+    let l = app.learner(701, "en");
+    app.onboard(&l, "en", "intermediate").await;
+    for i in 1..=40 {
+        let text = if i == 2 { "Jmenuju se Olga a bydlím v Brně u řeky.".to_owned() } else { learner_turn(i) };
+        let sent = l.send_text(&text);
+        app.replies_to(&l, sent.message_id, true).await;
+    }
+    let turns: Vec<_> = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).map(|r| r.body).collect();
+    assert_eq!(turns.len(), 40);
+    for (i, body) in turns.iter().enumerate() {
+        let tokens = prompt_tokens(body);
+        assert!(tokens <= 3000, "turn {} sent {tokens} prompt tokens", i + 1);
+    }
+    let last = &turns[39];
+    let summary = last["messages"].as_array().unwrap().iter().find(|m| m["role"] == "system" && m["content"].as_str().unwrap().starts_with(mluvme::llm::SUMMARY_HEADING));
+    let summary = summary.expect("the summary is in the prompt at turn 40")["content"].as_str().unwrap().to_owned();
+    assert!(summary.contains("Olga"), "the name given at turn 2 survives: {summary}");
+    assert!(!last.to_string().contains("Jmenuju se Olga"), "…through the summary, not the verbatim history");
+    let summaries = app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && !is_turn(&r.body)).count();
+    assert!(summaries >= 2 && summaries <= 10, "summaries are batched, not one per turn: {summaries}");
+    assert!(summaries as i64 <= app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 701 AND kind = 'summary' AND model = 'gpt-4o-mini'").await + 1);
+}
+
+#[tokio::test]
+async fn every_request_is_costed_and_summed_per_day() {
+    let app = spawn_app().await;
+    let l = app.learner(702, "en");
+    app.onboard(&l, "en", "beginner").await;
+    let sent = l.send_voice(load::samples::BEGINNER_MISTAKE.to_vec(), 4);
+    app.replies_to(&l, sent.message_id, true).await;
+    for kind in ["stt", "chat", "tts"] {
+        let sql = format!("SELECT COUNT(*) AS n FROM usage WHERE user_id = 702 AND kind = '{kind}' AND cost_micros > 0");
+        assert_eq!(app.count(&sql).await, 1, "{kind} is priced");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 702 AND kind = 'stt' AND audio_seconds = 4").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 702 AND kind = 'chat' AND model = 'gpt-4o-mini' AND prompt_tokens > 0").await, 1);
+    let total = app.count("SELECT SUM(cost_micros) AS n FROM usage WHERE user_id = 702").await;
+    assert_eq!(app.count("SELECT cost_micros AS n FROM daily_stats WHERE user_id = 702").await, total, "the day's sum matches the ledger");
+}
+
+#[tokio::test]
+async fn an_unpriced_model_is_recorded_as_unknown_cost_not_zero() {
+    let mut app = spawn_app().await;
+    app.stop().await;
+    app.set_env("OPENAI_MODEL_INTERMEDIATE", "llama3.1:8b");
+    app.start_again();
+    let l = app.learner(703, "en");
+    app.onboard(&l, "en", "intermediate").await;
+    let sent = l.send_text("Dobrý den, mám se dobře.");
+    app.replies_to(&l, sent.message_id, true).await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 703 AND kind = 'chat' AND model = 'llama3.1:8b' AND cost_micros IS NULL").await, 1);
+    assert_eq!(app.count("SELECT unpriced_requests AS n FROM daily_stats WHERE user_id = 703").await, 1);
+}
+
+#[tokio::test]
+async fn reset_starts_a_fresh_context_but_keeps_history_and_stats() {
+    let app = spawn_app().await;
+    let l = app.learner(704, "en");
+    app.onboard(&l, "en", "advanced").await;
+    let sent = l.send_text("Jmenuju se Olga a mám ráda hokej.");
+    app.replies_to(&l, sent.message_id, true).await;
+    let reset = l.send_command("/reset");
+    app.wait_until(|| l.messages().iter().any(|m| m.reply_to == Some(reset.message_id) || m.buttons().iter().any(|(_, d)| d.contains("reset")))).await;
+    if let Some(confirm) = l.messages().into_iter().rev().find(|m| m.buttons().iter().any(|(_, d)| d.contains("reset"))) {
+        // The learner-controls confirmation, when present: confirm it.
+        let data = confirm.buttons().into_iter().map(|(_, d)| d).find(|d| d.contains("reset") && !d.contains("no") && !d.contains("cancel")).unwrap();
+        l.press(confirm.message_id, &data);
+    }
+    app.wait_until(|| conversations_of_704(&app) == 2).await;
+    let sent = l.send_text("Jak se jmenuju?");
+    app.replies_to(&l, sent.message_id, true).await;
+    let last = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).last().unwrap();
+    assert!(!last.body.to_string().contains("Olga"), "the new conversation starts clean");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 704").await, 4, "history is kept");
+    assert_eq!(app.count("SELECT turns AS n FROM daily_stats WHERE user_id = 704").await, 2, "stats are kept");
+}
+
+/// Conversations of learner 704 (synchronously, through a blocking read of the SQLite file).
+fn conversations_of_704(app: &TestApp) -> i64 {
+    let url = app.database_url.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
+            let db = mluvme::store::connect(&url).await.unwrap();
+            use sea_orm::{ConnectionTrait, Statement};
+            let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM conversations WHERE user_id = 704")).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        })
+    })
+    .join()
+    .unwrap()
+}
