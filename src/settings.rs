@@ -2,9 +2,13 @@
 //!
 //! Every setting is stored in the database and carried in callback data as
 //! its snake_case name (`as_str` / `parse`), so the names are a stable wire
-//! format: renaming a variant must not change its string.
+//! format: renaming a variant must not change its string. [`Setting`] is one
+//! of them with a chosen value, as a settings button carries it.
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
 
 /// Generates `as_str`, `parse` and `ALL` for a fieldless settings enum, so
 /// the string table lives in exactly one place per enum.
@@ -110,9 +114,125 @@ impl VoiceSpeed {
     }
 }
 
+/// Which setting a command shows (`/level`, `/style`, …), without a value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SettingKind {
+    Level,
+    Style,
+    Corrections,
+    VoiceSpeed,
+    VoiceReplies,
+    Language,
+    Timezone,
+}
+string_enum!(SettingKind {
+    Level => "level",
+    Style => "style",
+    Corrections => "corrections",
+    VoiceSpeed => "voice_speed",
+    VoiceReplies => "voice",
+    Language => "language",
+    Timezone => "timezone",
+});
+
+/// One setting with its chosen value: what a settings button carries and
+/// what the store applies. Takes effect on the learner's next turn, because
+/// every turn loads the learner afresh.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Setting {
+    Level(Level),
+    Style(Style),
+    Corrections(Corrections),
+    VoiceSpeed(VoiceSpeed),
+    /// Voice replies to typed messages (voice notes always get a voice).
+    VoiceReplies(bool),
+    Language(Lang),
+    Timezone(Tz),
+}
+
+impl Setting {
+    pub fn kind(self) -> SettingKind {
+        match self {
+            Self::Level(_) => SettingKind::Level,
+            Self::Style(_) => SettingKind::Style,
+            Self::Corrections(_) => SettingKind::Corrections,
+            Self::VoiceSpeed(_) => SettingKind::VoiceSpeed,
+            Self::VoiceReplies(_) => SettingKind::VoiceReplies,
+            Self::Language(_) => SettingKind::Language,
+            Self::Timezone(_) => SettingKind::Timezone,
+        }
+    }
+
+    /// The value's stable name (database value, callback data).
+    pub fn value_str(self) -> &'static str {
+        match self {
+            Self::Level(v) => v.as_str(),
+            Self::Style(v) => v.as_str(),
+            Self::Corrections(v) => v.as_str(),
+            Self::VoiceSpeed(v) => v.as_str(),
+            Self::VoiceReplies(on) => on_off(on),
+            Self::Language(l) => l.code(),
+            Self::Timezone(tz) => tz.name(),
+        }
+    }
+
+    /// Inverse of ([`Setting::kind`], [`Setting::value_str`]).
+    pub fn parse(kind: SettingKind, value: &str) -> Option<Setting> {
+        Some(match kind {
+            SettingKind::Level => Self::Level(Level::parse(value)?),
+            SettingKind::Style => Self::Style(Style::parse(value)?),
+            SettingKind::Corrections => Self::Corrections(Corrections::parse(value)?),
+            SettingKind::VoiceSpeed => Self::VoiceSpeed(VoiceSpeed::parse(value)?),
+            SettingKind::VoiceReplies => Self::VoiceReplies(parse_on_off(value)?),
+            SettingKind::Language => Self::Language(Lang::parse(value)?),
+            SettingKind::Timezone => Self::Timezone(value.parse().ok()?),
+        })
+    }
+
+    /// Every choice a settings keyboard can offer for `kind` (time zones:
+    /// every zone, since a typed one is stored the same way).
+    pub fn choices(kind: SettingKind) -> Vec<Setting> {
+        match kind {
+            SettingKind::Level => Level::ALL.map(Self::Level).to_vec(),
+            SettingKind::Style => Style::ALL.map(Self::Style).to_vec(),
+            SettingKind::Corrections => Corrections::ALL.map(Self::Corrections).to_vec(),
+            SettingKind::VoiceSpeed => VoiceSpeed::ALL.map(Self::VoiceSpeed).to_vec(),
+            SettingKind::VoiceReplies => vec![Self::VoiceReplies(true), Self::VoiceReplies(false)],
+            SettingKind::Language => Lang::ALL.map(Self::Language).to_vec(),
+            SettingKind::Timezone => chrono_tz::TZ_VARIANTS.iter().map(|tz| Self::Timezone(*tz)).collect(),
+        }
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+fn parse_on_off(s: &str) -> Option<bool> {
+    match s {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_setting_round_trips_through_kind_and_value() {
+        for kind in SettingKind::ALL {
+            let choices = Setting::choices(kind);
+            assert!(!choices.is_empty());
+            for s in choices {
+                assert_eq!(s.kind(), kind);
+                assert_eq!(Setting::parse(kind, s.value_str()), Some(s), "{s:?}");
+            }
+        }
+        assert_eq!(Setting::parse(SettingKind::VoiceReplies, "maybe"), None);
+        assert_eq!(Setting::parse(SettingKind::Timezone, "Mars/Olympus"), None);
+    }
 
     #[test]
     fn every_variant_round_trips_through_its_name() {

@@ -1,4 +1,7 @@
 //! Learners: the Telegram user, their settings and their progress counters.
+//!
+//! A ban (`status` "banned") is never lifted here: blocking, unblocking and deleting one's data
+//! all leave it in place, so none of them can be used to escape it.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -8,7 +11,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConne
 use super::StoreError;
 use crate::i18n::Lang;
 use crate::progress::{StreakState, parse_tz};
-use crate::settings::{Corrections, Level, Style, VoiceSpeed};
+use crate::settings::{Corrections, Level, Setting, Style, VoiceSpeed};
+
+pub const ACTIVE: &str = "active";
+/// The learner blocked the bot (or Telegram said so with a 403): nothing is sent to them.
+pub const BLOCKED: &str = "blocked";
+pub const BANNED: &str = "banned";
 
 /// Where a learner is in onboarding: language first, then level, then practice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +43,24 @@ impl Onboarding {
     }
 }
 
+/// What the bot waits for the learner to type instead of a turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaiting {
+    /// An IANA time zone name (after "Other…" under `/timezone`).
+    Timezone,
+}
+
+impl Awaiting {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Timezone => "timezone",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        (s == "timezone").then_some(Self::Timezone)
+    }
+}
+
 /// A learner as the bot sees them: identity, settings and progress, decoded into typed values.
 #[derive(Clone, Debug)]
 pub struct Learner {
@@ -52,6 +78,9 @@ pub struct Learner {
     pub tz: Tz,
     pub streak: StreakState,
     pub stars_total: i64,
+    pub awaiting: Option<Awaiting>,
+    /// How many times they deleted their data; a deletion confirmation carries it.
+    pub deletions: i32,
 }
 
 impl Learner {
@@ -79,6 +108,8 @@ impl Learner {
                 last_day: u.last_practice_day,
             },
             stars_total: u.stars_total,
+            awaiting: u.awaiting.as_deref().and_then(Awaiting::parse),
+            deletions: u.deletions,
         }
     }
 }
@@ -102,9 +133,16 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Lear
 
 /// Finds the learner or creates them at the start of onboarding. The interface language is
 /// preselected from Telegram's `language_code` where it matches one we speak. Returns whether the
-/// learner is new.
+/// learner is new. A known learner's name is refreshed from Telegram (it is erased by
+/// `/delete_me`, and people rename themselves).
 pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now: DateTime<Utc>) -> Result<(Learner, bool), StoreError> {
-    if let Some(learner) = find(db, tg.id).await? {
+    if let Some(u) = users::Entity::find_by_id(tg.id).one(db).await? {
+        let mut u = u.into_active_model();
+        u.first_name = Set(tg.first_name.to_owned());
+        u.username = Set(tg.username.map(str::to_owned));
+        u.language_code = Set(tg.language_code.map(str::to_owned));
+        u.update(db).await?;
+        let learner = find(db, tg.id).await?.ok_or_else(|| StoreError::Corrupt(format!("no settings for user {}", tg.id)))?;
         return Ok((learner, false));
     }
     let txn = db.begin().await?;
@@ -114,7 +152,7 @@ pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now:
         username: Set(tg.username.map(str::to_owned)),
         first_name: Set(tg.first_name.to_owned()),
         language_code: Set(tg.language_code.map(str::to_owned)),
-        status: Set("active".into()),
+        status: Set(ACTIVE.into()),
         onboarding: Set(Onboarding::Language.as_str().into()),
         streak_current: Set(0),
         streak_best: Set(0),
@@ -122,19 +160,11 @@ pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now:
         stars_total: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        awaiting: Set(None),
+        deletions: Set(0),
     };
     users::Entity::insert(user).on_conflict_do_nothing().exec_without_returning(&txn).await?;
-    let settings = user_settings::ActiveModel {
-        user_id: Set(tg.id),
-        interface_lang: Set(Lang::from_telegram(tg.language_code).unwrap_or(Lang::En).code().into()),
-        level: Set(Level::Beginner.as_str().into()),
-        style: Set(Style::default().as_str().into()),
-        corrections: Set(Corrections::default().as_str().into()),
-        voice_speed: Set(VoiceSpeed::default().as_str().into()),
-        voice_replies: Set(true),
-        timezone: Set("Europe/Prague".into()),
-        updated_at: Set(now),
-    };
+    let settings = default_settings(tg.id, Lang::from_telegram(tg.language_code).unwrap_or(Lang::En), now);
     user_settings::Entity::insert(settings).on_conflict_do_nothing().exec_without_returning(&txn).await?;
     txn.commit().await?;
     let learner = find(db, tg.id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {} vanished", tg.id)))?;
@@ -153,9 +183,58 @@ pub async fn set_level(db: &impl ConnectionTrait, user_id: i64, level: Level, no
     advance_onboarding(db, user_id, Onboarding::Level, Onboarding::Done, now).await
 }
 
-/// Records that the learner blocked (or unblocked) the bot, so nothing is sent to them in vain.
-pub async fn set_status(db: &impl ConnectionTrait, user_id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// The settings a learner starts with (and returns to after `/delete_me`).
+pub(crate) fn default_settings(user_id: i64, lang: Lang, now: DateTime<Utc>) -> user_settings::ActiveModel {
+    user_settings::ActiveModel {
+        user_id: Set(user_id),
+        interface_lang: Set(lang.code().into()),
+        level: Set(Level::Beginner.as_str().into()),
+        style: Set(Style::default().as_str().into()),
+        corrections: Set(Corrections::default().as_str().into()),
+        voice_speed: Set(VoiceSpeed::default().as_str().into()),
+        voice_replies: Set(true),
+        timezone: Set(crate::progress::DEFAULT_TZ.name().into()),
+        updated_at: Set(now),
+    }
+}
+
+/// Stores a setting chosen under a settings command. Level and language go through the
+/// onboarding setters, so choosing them from a command also finishes that onboarding step.
+pub async fn apply(db: &impl ConnectionTrait, user_id: i64, setting: Setting, now: DateTime<Utc>) -> Result<(), StoreError> {
+    match setting {
+        Setting::Level(level) => set_level(db, user_id, level, now).await,
+        Setting::Language(lang) => set_language(db, user_id, lang, now).await,
+        Setting::Style(v) => update_settings(db, user_id, now, |s| s.style = Set(v.as_str().into())).await,
+        Setting::Corrections(v) => update_settings(db, user_id, now, |s| s.corrections = Set(v.as_str().into())).await,
+        Setting::VoiceSpeed(v) => update_settings(db, user_id, now, |s| s.voice_speed = Set(v.as_str().into())).await,
+        Setting::VoiceReplies(on) => update_settings(db, user_id, now, |s| s.voice_replies = Set(on)).await,
+        Setting::Timezone(tz) => update_settings(db, user_id, now, |s| s.timezone = Set(tz.name().into())).await,
+    }
+}
+
+/// Remembers (or forgets) that the learner's next text answers a question rather than being a turn.
+pub async fn set_awaiting(db: &impl ConnectionTrait, user_id: i64, awaiting: Option<Awaiting>, now: DateTime<Utc>) -> Result<(), StoreError> {
     if let Some(u) = users::Entity::find_by_id(user_id).one(db).await? {
+        let mut u = u.into_active_model();
+        u.awaiting = Set(awaiting.map(|a| a.as_str().to_owned()));
+        u.updated_at = Set(now);
+        u.update(db).await?;
+    }
+    Ok(())
+}
+
+/// Whether sending to this user is known to fail (they blocked the bot).
+pub async fn is_blocked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
+    Ok(users::Entity::find_by_id(user_id).one(db).await?.is_some_and(|u| u.status == BLOCKED))
+}
+
+/// Records that the learner blocked (or unblocked) the bot, so nothing is sent to them in vain.
+/// A ban stays a ban.
+pub async fn set_status(db: &impl ConnectionTrait, user_id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    if let Some(u) = users::Entity::find_by_id(user_id).one(db).await?
+        && u.status != BANNED
+        && u.status != status
+    {
         let mut u = u.into_active_model();
         u.status = Set(status.into());
         u.updated_at = Set(now);

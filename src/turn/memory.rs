@@ -15,10 +15,12 @@ use crate::app::App;
 use crate::store::{self, StoreError, conversations, usage::Usage};
 use crate::tutor::{self, Role};
 
-/// Messages kept verbatim after a fold (six exchanges).
-pub const KEEP_VERBATIM: usize = 12;
-/// Messages beyond the window that trigger a fold (four exchanges).
-pub const FOLD_BATCH: usize = 8;
+/// Messages kept verbatim after a fold (four exchanges): with the batch below the prompt carries
+/// 4–6 recent exchanges, so it stays flat as the conversation grows.
+pub const KEEP_VERBATIM: usize = 8;
+/// Messages beyond the window that trigger a fold (two exchanges): one cheap summary call every
+/// second turn.
+pub const FOLD_BATCH: usize = 4;
 /// Messages read for a turn's context (the budget trims further).
 pub const CONTEXT_WINDOW: u64 = (KEEP_VERBATIM + FOLD_BATCH) as u64 + 2;
 /// A summary never grows beyond this, whatever the model returns.

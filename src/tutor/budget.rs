@@ -202,6 +202,10 @@ pub fn fit_context_with_summary(
 /// over cut points keeps this to O(log n) encodings.
 pub fn truncate_to_tokens(model: &str, text: &str, max_tokens: usize) -> (String, usize) {
     let count = |s: &str| count_tokens(model, s);
+    let whole = count(text);
+    if whole <= max_tokens {
+        return (text.to_owned(), whole);
+    }
     let word_ends: Vec<usize> = text
         .char_indices()
         .zip(text.chars().skip(1))
@@ -439,5 +443,11 @@ mod tests {
         let squeezed = fit_context_with_summary(MODEL, 600, Some(300), &h, &long, 1500);
         assert!(!squeezed.with_summary && squeezed.turns.is_empty(), "an oversized message takes the room first");
         assert!(squeezed.prompt_tokens <= 1500);
+    }
+
+    #[test]
+    fn text_that_fits_is_not_truncated_at_all() {
+        let text = "Fakta — Olga, Brně.";
+        assert_eq!(truncate_to_tokens(MODEL, text, 300).0, text);
     }
 }

@@ -203,6 +203,14 @@ impl TestApp {
         row.try_get("", "n").unwrap()
     }
 
+    /// The texts of a learner's messages by role ("learner" or "honzik"), oldest first.
+    pub async fn texts(&self, user_id: i64, role: &str) -> Vec<String> {
+        let db = self.db().await;
+        let sql = format!("SELECT text FROM messages WHERE user_id = {user_id} AND role = '{role}' ORDER BY id");
+        let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "text").unwrap_or_default()).collect()
+    }
+
     /// The emulators saw nothing Telegram or OpenAI would refuse.
     pub fn assert_no_rejections(&self) {
         assert!(self.tg.rejected().is_empty(), "Telegram would refuse: {:#?}", self.tg.rejected());

@@ -54,7 +54,7 @@ async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_throu
     assert!(summary.contains("Olga"), "the name given at turn 2 survives: {summary}");
     assert!(!last.to_string().contains("Jmenuju se Olga"), "…through the summary, not the verbatim history");
     let summaries = app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && !is_turn(&r.body)).count();
-    assert!(summaries >= 2 && summaries <= 10, "summaries are batched, not one per turn: {summaries}");
+    assert!((5..=20).contains(&summaries), "summaries are batched, not one per turn: {summaries}");
     assert!(summaries as i64 <= app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 701 AND kind = 'summary' AND model = 'gpt-4o-mini'").await + 1);
 }
 
