@@ -29,6 +29,8 @@ pub struct App {
     pub models: crate::tutor::ModelPolicy,
     /// Work done after a reply is sent (conversation summaries); shutdown waits for it.
     pub background: tokio_util::task::TaskTracker,
+    /// Summary folds in progress.
+    pub folds: crate::turn::memory::Folds,
 }
 
 impl App {
@@ -54,6 +56,7 @@ impl App {
             audio: AudioStore::new(config.audio_dir.clone()),
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
+            folds: Default::default(),
             i18n: I18n::new(),
             db,
             bot,

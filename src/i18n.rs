@@ -267,54 +267,70 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// Every key the code uses. Kept here so a typo in a locale file fails
-    /// the build's tests rather than showing a raw key to a learner.
-    const KEYS: &[&str] = &[
-        "start-greeting",
-        "start-known",
-        "choose-level",
-        "level-beginner",
-        "level-intermediate",
-        "level-advanced",
-        "level-native",
-        "lang-name-ru",
-        "lang-name-uk",
-        "lang-name-en",
-        "language-set",
-        "onboarding-done",
-        "onboarding-unfinished",
-        "help",
-        "caption-score",
-        "caption-streak",
-        "caption-stars",
-        "heard-label",
-        "you-wrote-label",
-        "honzik-label",
-        "translation-label",
-        "corrections-label",
-        "no-mistakes",
-        "corrected-label",
-        "tip-label",
-        "new-words-label",
-        "challenge-done",
-        "not-czech-nudge",
-        "voice-too-long",
-        "file-too-big",
-        "not-audio",
-        "empty-transcript",
-        "text-too-short",
-        "text-too-long",
-        "unsupported-message",
-        "edited-ignored",
-        "stale-button",
-        "one-at-a-time",
-        "upstream-busy",
-        "reply-invalid",
-        "download-failed",
-        "internal-error",
-        "cmd-start",
-        "cmd-help",
-    ];
+    /// Source directories whose string literals shaped like a key (`word-word…`) are keys.
+    /// Elsewhere such literals are mostly model names ("gpt-4o-mini").
+    const UI_SOURCES: &[&str] = &["src/bot", "src/turn", "src/intake"];
+
+    /// String literals in `src` before its first `#[cfg(test)]` (tests use made-up keys),
+    /// skipping `'"'` character literals. Escapes are kept as written: keys have none.
+    fn string_literals(src: &str) -> Vec<String> {
+        let code = src.split("#[cfg(test)]").next().unwrap_or("").replace("'\"'", "");
+        let mut out = Vec::new();
+        let mut chars = code.chars();
+        while let Some(c) = chars.next() {
+            if c != '"' {
+                continue;
+            }
+            let mut lit = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        lit.push(c);
+                        lit.extend(chars.next());
+                    }
+                    '"' => break,
+                    _ => lit.push(c),
+                }
+            }
+            out.push(lit);
+        }
+        out
+    }
+
+    fn looks_like_key(s: &str) -> bool {
+        s.contains('-')
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && !s.ends_with('-')
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every key the code uses: the literal ones found in the UI sources, and the ones built
+    /// at run time (settings values, command menu lines, weekdays).
+    fn keys_used_in_code() -> BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in UI_SOURCES {
+            rust_files(&root.join(dir), &mut files);
+        }
+        let mut keys: BTreeSet<String> = files
+            .iter()
+            .flat_map(|f| string_literals(&std::fs::read_to_string(f).unwrap()))
+            .filter(|l| looks_like_key(l))
+            .collect();
+        keys.extend(crate::bot::labels::all_keys());
+        keys
+    }
 
     /// Message ids and `id.attribute` names declared in an FTL source,
     /// found line by line (fluent-syntax's AST is not re-exported).
@@ -354,6 +370,21 @@ mod tests {
             ("max", Arg::Num(120)),
             ("duration", Arg::Num(185)),
             ("max_mb", Arg::Num(20)),
+            ("command", Arg::Text("/foo")),
+            ("setting", Arg::Text("🎭 Style")),
+            ("value", Arg::Text("😊 Friendly")),
+            ("zone", Arg::Text("Europe/Prague")),
+            ("time", Arg::Text("11:00")),
+            ("total", Arg::Num(300)),
+            ("page", Arg::Num(2)),
+            ("pages", Arg::Num(38)),
+            ("best", Arg::Num(9)),
+            ("turns", Arg::Num(3)),
+            ("words", Arg::Num(40)),
+            ("saved", Arg::Num(12)),
+            ("goal", Arg::Num(5)),
+            ("messages", Arg::Num(24)),
+            ("audio", Arg::Num(12)),
         ]
     }
 
@@ -372,9 +403,35 @@ mod tests {
 
     #[test]
     fn every_key_the_code_uses_exists() {
-        let en = declared_keys(Lang::En.source());
-        for key in KEYS {
-            assert!(en.contains(*key), "missing {key}");
+        let used = keys_used_in_code();
+        assert!(used.len() > 100, "the scan finds the keys: {used:?}");
+        for key in ["stale-button", "upstream-busy", "delete-done", "style-casual", "cmd-delete_me", "weekday-7"] {
+            assert!(used.contains(key), "{key} is used, but the scan missed it");
+        }
+        for lang in Lang::ALL {
+            let declared = declared_keys(lang.source());
+            let missing: Vec<_> = used.iter().filter(|k| !declared.contains(*k)).collect();
+            assert!(missing.is_empty(), "missing in {}: {missing:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn the_scan_reads_literals_as_the_compiler_does() {
+        let src = r#"tr(l, "a-key", &[]); let q = '"'; f("with \" quote", "b-key");
+            #[cfg(test)] mod tests { "test-only-key" }"#;
+        let lits = string_literals(src);
+        assert_eq!(lits, ["a-key", "with \\\" quote", "b-key"]);
+        assert!(looks_like_key("cmd-delete_me") && !looks_like_key("gpt 4") && !looks_like_key("plain"));
+    }
+
+    #[test]
+    fn button_answers_are_short_plain_text() {
+        let i18n = I18n::new();
+        for lang in Lang::ALL {
+            for key in crate::bot::handlers::callbacks::ANSWER_KEYS {
+                let text = i18n.try_tr(lang, key, &[]).unwrap();
+                assert!(!text.contains(['<', '&']) && text.chars().count() <= 200, "{key}: {text}");
+            }
         }
     }
 
@@ -433,14 +490,13 @@ mod tests {
 
     #[test]
     fn command_menu_descriptions_are_plain_text_within_telegrams_limit() {
+        use teloxide::utils::command::BotCommands;
         let i18n = I18n::new();
         for lang in Lang::ALL {
-            for key in ["cmd-start", "cmd-help"] {
-                let text = i18n.tr(lang, key, &[]);
-                assert!(
-                    !text.contains('<') && (3..=256).contains(&text.chars().count()),
-                    "{key}"
-                );
+            for c in crate::bot::commands::Command::bot_commands() {
+                let key = crate::bot::labels::command(&c.command);
+                let text = i18n.try_tr(lang, &key, &[]).unwrap();
+                assert!(!text.contains(['<', '&']) && (3..=256).contains(&text.chars().count()), "{key}");
             }
         }
     }

@@ -7,7 +7,7 @@
 //! - [`app`]: `App` (database, bot, AI clients, audio store, clock) and `run(config, clock, shutdown)`,
 //!   the entry point `main` and the tests share.
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
-//!   per-chat ordering with a bounded backlog, resume after a restart.
+//!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart.
 //! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
 //!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries.
 //! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
@@ -15,7 +15,10 @@
 //! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
 //!   model choice, language heuristics.
 //! - [`llm`], [`speech`], [`openai`]: the OpenAI-compatible upstream (chat, STT, TTS) and its errors.
-//! - [`progress`]: pure rules for stars, streaks and the daily challenge, and the injectable clock.
+//! - [`progress`]: pure rules for stars, streaks and the daily challenge, what `/stats` shows, time
+//!   zones, and the injectable clock.
+//! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
+//! - [`words`]: pure — which words of a turn can be saved, and when two spellings are one word.
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production).
 //! - [`audio_store`]: audio persistence off the reply's critical path.
 //! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
@@ -23,6 +26,7 @@
 pub mod app;
 pub mod audio_store;
 pub mod bot;
+pub mod charts;
 pub mod config;
 pub mod i18n;
 pub mod intake;
@@ -35,5 +39,6 @@ pub mod store;
 pub mod telemetry;
 pub mod turn;
 pub mod tutor;
+pub mod words;
 
 pub use app::run;

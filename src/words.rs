@@ -60,16 +60,16 @@ pub fn normalize(word: &str) -> String {
     trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The sentence of `text` that contains `word` (case-insensitively), or none.
+/// The sentence of `text` that contains `word` (case-insensitively) — or, for a phrase Honzík
+/// inflected ("světlé pivo" in "Piješ raději světlé?"), the first of its words that is found.
 fn sentence_with(text: &str, word: &str) -> Option<String> {
-    let needle = word.trim().to_lowercase();
-    if needle.is_empty() {
+    let sentences: Vec<&str> = text.split_inclusive(['.', '!', '?']).map(str::trim).collect();
+    let find = |needle: &str| sentences.iter().find(|s| s.to_lowercase().contains(needle)).map(|s| (*s).to_owned());
+    let word = word.trim().to_lowercase();
+    if word.is_empty() {
         return None;
     }
-    text.split_inclusive(['.', '!', '?'])
-        .map(str::trim)
-        .find(|s| s.to_lowercase().contains(&needle))
-        .map(str::to_owned)
+    find(&word).or_else(|| word.split_whitespace().filter(|w| w.chars().count() >= 3).find_map(find))
 }
 
 #[cfg(test)]
@@ -106,6 +106,14 @@ mod tests {
         assert_eq!(c[1].source.as_deref(), Some("Dáme si pivo."));
         assert_eq!(c[2].translation, "locative after v");
         assert_eq!(c[2].source.as_deref(), Some("Byl jsem v Praze."));
+    }
+
+    #[test]
+    fn a_phrase_honzik_inflected_finds_its_sentence_by_one_of_its_words() {
+        let text = "Pivo je svaté! Piješ raději světlé, nebo tmavé?";
+        assert_eq!(sentence_with(text, "světlé pivo").as_deref(), Some("Piješ raději světlé, nebo tmavé?"));
+        assert_eq!(sentence_with(text, "hokej"), None);
+        assert_eq!(sentence_with(text, " "), None);
     }
 
     #[test]

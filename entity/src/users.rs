@@ -26,6 +26,11 @@ pub struct Model {
     pub stars_total: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// What the bot waits for the learner to type next: "timezone", or nothing.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub awaiting: Option<String>,
+    /// How many times the learner deleted their data (`/delete_me`).
+    pub deletions: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,13 +31,32 @@ onboarding-unfinished = Let's finish setting up first — just tap one of the bu
 help =
     <b>How it works</b>
     1. Send me a voice note (best!) or a text in Czech.
-    2. I answer by voice 🎙 and below you'll see what I heard, my words (under a spoiler: listen first, then check), your corrections and a score out of 100.
+    2. I answer by voice 🎙 and below you'll see what I heard, my words (under a spoiler: listen first, then check), your corrections and a score out of 100. Tap ➕ under a word to save it.
 
-    <b>Commands</b>
-    /start — start over and change settings
-    /help — this help
+    <b>Settings</b>
+    /level — your Czech level
+    /style — how I talk: friendly, tutor or casual
+    /corrections — how picky I am
+    /voice_speed — how fast I speak
+    /voice — voice replies to your texts on or off
+    /language — interface language
+    /timezone — your time zone (streaks follow it)
 
-    ⭐ Every turn earns stars (more for a good score), and 🔥 your streak grows with every day you practise.
+    <b>Progress</b>
+    /stats — streak, scores and a chart
+    /saved — your saved words
+
+    <b>Conversation</b>
+    /reset — start a new conversation
+    /cancel — stop the answer I'm working on
+    /start — start over
+
+    <b>Your data</b>
+    /privacy — what I store, why and for how long
+    /export — download all of it
+    /delete_me — delete it
+
+    ⭐ Every turn earns stars (more for a good score), 🔥 your streak grows with every day you practise, and 🏆 five turns a day complete the daily challenge.
 
 ## Turn rendering
 
@@ -82,3 +101,135 @@ cmd-start = Start over and change settings
 cmd-help = How Honzík works
 cmd-reset = New conversation (Honzík forgets the context)
 reset-done = 🔄 Fresh start! Honzík has forgotten what we talked about — your history, streak and stars stay. Tak co, o čem si povídáme?
+cmd-level = Your Czech level
+cmd-style = How Honzík talks: friendly, tutor, casual
+cmd-corrections = How picky the corrections are
+cmd-voice_speed = How fast Honzík speaks
+cmd-voice = Voice replies to texts on or off
+cmd-language = Interface language
+cmd-timezone = Your time zone (for streaks)
+cmd-stats = Your progress and a chart
+cmd-saved = Your saved words
+cmd-cancel = Stop the answer in progress
+cmd-privacy = What is stored and why
+cmd-export = Download your data
+cmd-delete_me = Delete your data
+unknown-command = 🤷 I don't know the command { $command }. /help lists everything I can do.
+
+## Settings
+
+setting-show = { $setting }: <b>{ $value }</b>
+setting-changed = ✅ { $setting }: <b>{ $value }</b> — from your next message on.
+setting-level = 🎓 Czech level
+setting-style = 🎭 Honzík's manner
+setting-corrections = 🛠 Corrections
+setting-voice_speed = 🐢 Voice speed
+setting-voice = 🎙 Voice replies to texts
+setting-language = 🌐 Interface language
+setting-timezone = 🕰 Time zone
+about-level = Honzík picks his words and the length of his answers to match it.
+about-style = Friendly — a warm buddy. Tutor — a patient teacher who explains. Casual — a Prague mate in the pub.
+about-corrections = Minimal — only what gets in the way of understanding. Balanced — clear grammar and vocabulary errors. Detailed — every slip, with more natural phrasing.
+about-voice_speed = How fast Honzík's voice speaks.
+about-voice = When you type, Honzík can answer by voice too. Voice notes always get a voice answer.
+about-language = Menus, explanations and translations use it.
+about-timezone = Streaks and the daily challenge follow your local day. Pick your zone, or tap “Other” and send its name.
+style-friendly = 😊 Friendly
+style-tutor = 🧑‍🏫 Tutor
+style-casual = 🍺 Casual
+corrections-minimal = 🤏 Minimal
+corrections-balanced = ⚖️ Balanced
+corrections-detailed = 🔬 Detailed
+voice_speed-very_slow = 🐌 Very slow
+voice_speed-slow = 🐢 Slow
+voice_speed-normal = 🚶 Normal
+voice_speed-native = 🏃 Like a Praguer
+voice-on = 🔊 On
+voice-off = 🔇 Off
+tz-value = { $zone } (it's { $time } there now)
+tz-other = ✍️ Other…
+tz-ask = ✍️ Send me your time zone: a name like <code>Europe/Vienna</code>, a city like <code>Vienna</code>, or an offset like <code>UTC+2</code>. /cancel — never mind.
+tz-unknown = 🤔 I don't know the time zone “{ $zone }”. Send a name like <code>Europe/Vienna</code>, a city like <code>Vienna</code> or an offset like <code>UTC+2</code> — or /cancel.
+
+## Conversation
+
+reset-ask = 🔄 Start a new conversation? Honzík forgets what we talked about; your history, streak and stars stay.
+reset-yes = 🔄 Yes, start fresh
+reset-no = ↩️ No, carry on
+reset-kept = 👍 OK, we carry on where we were.
+cancel-done = ✋ Stopped. Honzík dropped the answer he was working on — send your next message whenever you like.
+cancel-question = 👌 Never mind — everything stays as it was.
+cancel-nothing = 🤷 There's nothing to cancel right now.
+button-not-yours = 🙅 This button isn't for you.
+
+## Saved words
+
+word-saved = ✅ Saved — see /saved
+word-already-saved = 👌 Already in /saved
+word-removed = 🗑 Removed
+word-gone = 👌 Already removed
+saved-title = 📚 <b>Your saved words</b> ({ $total })
+saved-page = Page { $page } of { $pages }
+saved-empty = 📚 No saved words yet. Tap ➕ under a word in Honzík's answer to keep it here.
+
+## Progress
+
+stats-title = 📊 <b>Your progress</b>
+stats-streak = 🔥 Streak: { $days } { $days ->
+        [one] day
+       *[other] days
+    } (best: { $best })
+stats-turns = 💬 Turns: { $turns } · 🗣 words said: { $words }
+stats-score = 🎯 Average score: { $score }/100
+stats-score-none = 🎯 Average score: —
+stats-stars = ⭐ Stars: { $stars } · 📚 saved words: { $saved }
+stats-challenge = 🏆 Daily challenge: { $turns }/{ $goal } turns today
+stats-challenge-done = 🏆 Daily challenge: done today!
+stats-week = 📅 The last 7 days:
+stats-first-turn = Send me your first voice note in Czech and the chart starts growing!
+weekday-1 = Mo
+weekday-2 = Tu
+weekday-3 = We
+weekday-4 = Th
+weekday-5 = Fr
+weekday-6 = Sa
+weekday-7 = Su
+chart-title = The last 30 days
+chart-turns = turns
+chart-score = average score
+
+## Your data
+
+privacy =
+    🔒 <b>What Honzík stores, why, and for how long</b>
+
+    <b>What</b>
+    • Your Telegram id, first name, username and language — to know who you are and how to talk to you.
+    • Your settings: level, style, corrections, voice, time zone.
+    • Your messages — texts, voice notes and their transcripts — and Honzík's answers, corrections and scores. Voice files are kept on our server.
+    • Saved words, stars, streaks and daily statistics.
+    • A technical record of each Telegram update, so nothing you send is lost if the bot restarts.
+    • Cost records: which AI model answered and how many tokens or seconds it used — no content.
+
+    <b>Why</b>
+    To correct you, to remember the conversation (Honzík sees your recent messages and a short summary of older ones), to show your progress, and to keep the service within its budget. Your messages and voice notes go to our AI provider to be transcribed and answered; nobody else gets them.
+
+    <b>For how long</b>
+    Until you delete them. /export — download everything as a file. /delete_me — erase your messages, voice files, saved words and statistics. Kept after that, because they hold nothing you said: your Telegram id with its status (a ban stays a ban) and the cost records (a day's allowance stays used).
+export-caption = 📦 Everything I store about you, as JSON.
+nothing-stored = 🤷 I don't store anything about you.
+delete-ask =
+    ⚠️ <b>Delete all your data?</b>
+    This erases your messages and voice notes, Honzík's answers and corrections, saved words, stars, streak and statistics, and resets your settings. It cannot be undone — /export first if you want a copy.
+    Kept, because they hold nothing you said: your Telegram id with its status and the cost records.
+delete-yes = 🗑 Yes, delete everything
+delete-no = ↩️ No, keep it
+delete-kept = 👍 Nothing was deleted.
+delete-done =
+    🗑 Done. Removed:
+    • messages: { $messages }
+    • voice files: { $audio }
+    • saved words: { $words }
+    • days of statistics: { $days }
+    Kept, with nothing you said in it: your Telegram id with its status and the cost records, so limits still apply.
+    /start — begin afresh whenever you like.

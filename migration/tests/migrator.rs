@@ -206,6 +206,7 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
         score_sum: Set(80),
         scored_turns: Set(1),
         challenge_done: Set(false),
+        ..Default::default()
     };
     stats.clone().insert(db).await?;
     assert_unique_violation(stats.insert(db).await, "daily_stats (user_id, day)");

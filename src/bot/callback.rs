@@ -1,11 +1,15 @@
 //! Typed callback data: one enum for every button the bot sends.
 //!
-//! Telegram allows 64 bytes of callback data; every variant encodes to a short `tag:value` form
-//! and decodes with validation, so a forged or outdated button can never reach a handler as
-//! anything but `None`.
+//! Telegram allows 64 bytes of callback data; every variant encodes to a short `tag:value…`
+//! form and decodes with validation, so a forged or outdated button can never reach a handler
+//! as anything but `None`. Buttons about stored things carry ids (a saved word, Honzík's stored
+//! answer and a word's index in it), never the text itself, which could overflow the limit.
+
+use std::str::FromStr;
 
 use crate::i18n::Lang;
-use crate::settings::Level;
+use crate::settings::{Level, Setting, SettingKind};
+use crate::words::MAX_CANDIDATES;
 
 /// Telegram's hard limit for `callback_data`.
 pub const MAX_CALLBACK_BYTES: usize = 64;
@@ -16,15 +20,41 @@ pub enum Callback {
     Lang(Lang),
     /// Czech level chosen (onboarding).
     Level(Level),
+    /// A choice under a settings command (`/style`, `/timezone`, …).
+    Set(Setting),
+    /// "Other…" under `/timezone`: the learner will type the zone.
+    TypeTimezone,
+    /// `/reset` confirmed, for the conversation that was current when asked.
+    ResetYes { conversation: i64 },
+    ResetNo,
+    /// `/delete_me` confirmed, with the learner's deletion count when asked, so a second press
+    /// after the deletion finds the count moved on and deletes nothing.
+    DeleteYes { deletions: i32 },
+    DeleteNo,
+    /// Save word `index` (see [`crate::words::candidates`]) of Honzík's answer stored as `message`.
+    Save { message: i64, index: u8 },
+    /// Remove a saved word from the `/saved` list showing `page`.
+    Unsave { word: i64, page: u32 },
+    /// Show page `n` (from 0) of `/saved`.
+    SavedPage(u32),
 }
 
 impl Callback {
     pub fn encode(self) -> String {
         let s = match self {
-            Callback::Lang(l) => format!("lang:{}", l.code()),
-            Callback::Level(l) => format!("level:{}", l.as_str()),
+            Self::Lang(l) => format!("lang:{}", l.code()),
+            Self::Level(l) => format!("level:{}", l.as_str()),
+            Self::Set(s) => format!("set:{}:{}", s.kind().as_str(), s.value_str()),
+            Self::TypeTimezone => "tz:type".to_owned(),
+            Self::ResetYes { conversation } => format!("reset:yes:{conversation}"),
+            Self::ResetNo => "reset:no".to_owned(),
+            Self::DeleteYes { deletions } => format!("del:yes:{deletions}"),
+            Self::DeleteNo => "del:no".to_owned(),
+            Self::Save { message, index } => format!("save:{message}:{index}"),
+            Self::Unsave { word, page } => format!("unsave:{word}:{page}"),
+            Self::SavedPage(n) => format!("saved:{n}"),
         };
-        debug_assert!(s.len() <= MAX_CALLBACK_BYTES);
+        debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
     }
 
@@ -32,18 +62,47 @@ impl Callback {
         if data.len() > MAX_CALLBACK_BYTES {
             return None;
         }
-        let (tag, value) = data.split_once(':')?;
-        match tag {
-            "lang" => Lang::parse(value).map(Callback::Lang),
-            "level" => Level::parse(value).map(Callback::Level),
-            _ => None,
-        }
+        let parts: Vec<&str> = data.splitn(3, ':').collect();
+        Some(match parts.as_slice() {
+            ["lang", v] => Self::Lang(Lang::parse(v)?),
+            ["level", v] => Self::Level(Level::parse(v)?),
+            ["set", kind, value] => Self::Set(Setting::parse(SettingKind::parse(kind)?, value)?),
+            ["tz", "type"] => Self::TypeTimezone,
+            ["reset", "yes", id] => Self::ResetYes { conversation: number(id)? },
+            ["reset", "no"] => Self::ResetNo,
+            ["del", "yes", n] => Self::DeleteYes { deletions: number(n)? },
+            ["del", "no"] => Self::DeleteNo,
+            ["save", message, index] => Self::Save { message: number(message)?, index: number(index).filter(|i| usize::from(*i) < MAX_CANDIDATES)? },
+            ["unsave", word, page] => Self::Unsave { word: number(word)?, page: number(page)? },
+            ["saved", n] => Self::SavedPage(number(n)?),
+            _ => return None,
+        })
     }
 
-    /// Every button the bot can send, for exhaustive codec tests.
+    /// Every kind of button the bot can send, with extreme values, for exhaustive codec tests.
     pub fn all() -> Vec<Callback> {
-        Lang::ALL.iter().map(|l| Callback::Lang(*l)).chain(Level::ALL.iter().map(|l| Callback::Level(*l))).collect()
+        let mut all: Vec<Callback> = Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
+        all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
+        all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo]);
+        for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
+            all.extend([
+                Self::ResetYes { conversation: big },
+                Self::DeleteYes { deletions: small.min(i32::MAX as u32) as i32 },
+                Self::Save { message: big, index: (MAX_CANDIDATES - 1) as u8 },
+                Self::Save { message: big, index: 0 },
+                Self::Unsave { word: big, page: small },
+                Self::SavedPage(small),
+            ]);
+        }
+        all
     }
+}
+
+/// A non-negative decimal number written the one way `encode` writes it (no sign, no leading
+/// zeros), so every accepted string round-trips.
+fn number<T: FromStr>(s: &str) -> Option<T> {
+    let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    canonical.then(|| s.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -52,17 +111,43 @@ mod tests {
 
     #[test]
     fn every_button_round_trips_within_telegrams_64_bytes() {
-        for cb in Callback::all() {
+        let all = Callback::all();
+        assert!(all.len() > 400, "every setting choice, every time zone included");
+        for cb in all {
             let data = cb.encode();
             assert!(data.len() <= MAX_CALLBACK_BYTES, "{data}");
-            assert_eq!(Callback::decode(&data), Some(cb));
+            assert_eq!(Callback::decode(&data), Some(cb), "{data}");
+        }
+    }
+
+    #[test]
+    fn every_variant_is_covered_by_all() {
+        // Adding a variant without listing it in `all()` fails to compile here.
+        for cb in Callback::all() {
+            match cb {
+                Callback::Lang(_) | Callback::Level(_) | Callback::Set(_) | Callback::TypeTimezone => {}
+                Callback::ResetYes { .. } | Callback::ResetNo | Callback::DeleteYes { .. } | Callback::DeleteNo => {}
+                Callback::Save { .. } | Callback::Unsave { .. } | Callback::SavedPage(_) => {}
+            }
+        }
+        let tags: std::collections::BTreeSet<String> =
+            Callback::all().iter().map(|c| c.encode().split(':').take(2).collect::<Vec<_>>().join(":")).collect();
+        for tag in ["lang:ru", "level:native", "set:timezone", "set:voice", "tz:type", "reset:yes", "reset:no", "del:yes", "del:no"] {
+            assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
     }
 
     #[test]
     fn data_the_bot_never_sent_decodes_to_nothing() {
-        for junk in ["", "lang", "lang:", "lang:de", "level:expert", "nope:1", "lang:ru:extra", &"x".repeat(65)] {
-            assert_eq!(Callback::decode(junk), None, "{junk:?}");
+        let junk = [
+            "", "lang", "lang:", "lang:de", "level:expert", "nope:1", "lang:ru:extra", &"x".repeat(65),
+            "set:style", "set:style:rude", "set:voice:maybe", "set:timezone:Mars/Olympus", "set:mood:happy",
+            "tz", "tz:other", "reset:yes", "reset:yes:-1", "reset:yes:+5", "reset:yes:007", "reset:maybe",
+            "del:yes:1.5", "del:yes:99999999999", "save:1", "save:1:6", "save:x:1", "save:1:1:1",
+            "unsave:1", "unsave:1:-1", "saved:", "saved:one", "saved:18446744073709551616",
+        ];
+        for data in junk {
+            assert_eq!(Callback::decode(data), None, "{data:?}");
         }
     }
 }

@@ -1,29 +1,147 @@
 //! Slash commands. Descriptions shown in Telegram's menu come from the locales (`cmd-*` keys).
+//!
+//! Arguments nobody asked for are ignored (`/style please` shows the styles); `/timezone` takes
+//! one (`/timezone Europe/Vienna`). A message that looks like a command but is none of these
+//! gets a hint to `/help` instead of becoming a turn.
 
 use std::sync::Arc;
 
 use teloxide::prelude::*;
+use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::HandlerResult;
-use super::handlers::{misc, onboarding};
+use super::handlers::{misc, onboarding, privacy, settings, stats, timezone, words};
 use crate::app::App;
+use crate::intake::scheduler::InFlight;
+use crate::settings::SettingKind;
+use crate::store::learners::{self, Learner};
 
 #[derive(BotCommands, Clone, Debug, PartialEq)]
-#[command(rename_rule = "lowercase")]
+#[command(rename_rule = "snake_case")]
 pub enum Command {
     /// Start or restart onboarding.
     Start,
     /// How Honzík works.
     Help,
-    /// Start a new conversation (Honzík forgets the context; history and stats stay).
+    Level,
+    Style,
+    Corrections,
+    VoiceSpeed,
+    /// Voice replies to text messages on/off.
+    Voice,
+    Language,
+    /// The time zone; an argument is taken as the zone's name.
+    Timezone(String),
+    Stats,
+    Saved,
+    /// Start a new conversation (after a confirmation).
     Reset,
+    /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
+    Cancel,
+    Privacy,
+    Export,
+    DeleteMe,
 }
 
-pub async fn handle(app: Arc<App>, msg: Message, cmd: Command) -> HandlerResult {
+pub async fn handle(app: Arc<App>, msg: Message, cmd: Command, in_flight: Arc<InFlight>) -> HandlerResult {
     match cmd {
-        Command::Start => onboarding::start(app, msg).await,
-        Command::Help => misc::help(app, msg).await,
-        Command::Reset => misc::reset(app, msg).await,
+        Command::Start => return onboarding::start(app, msg).await,
+        Command::Help => return misc::help(app, msg).await,
+        Command::Privacy => return privacy::explain(&app, &msg).await,
+        Command::Cancel => return misc::cancel(&app, &msg, &in_flight).await,
+        _ => {}
+    }
+    let Some(learner) = known_learner(&app, &msg).await? else { return onboarding::start(app, msg).await };
+    let (app, msg, l) = (app.as_ref(), &msg, &learner);
+    match cmd {
+        Command::Level => settings::show(app, msg, l, SettingKind::Level).await,
+        Command::Style => settings::show(app, msg, l, SettingKind::Style).await,
+        Command::Corrections => settings::show(app, msg, l, SettingKind::Corrections).await,
+        Command::VoiceSpeed => settings::show(app, msg, l, SettingKind::VoiceSpeed).await,
+        Command::Voice => settings::show(app, msg, l, SettingKind::VoiceReplies).await,
+        Command::Language => settings::show(app, msg, l, SettingKind::Language).await,
+        Command::Timezone(arg) => timezone::command(app, msg, l, &arg).await,
+        Command::Stats => stats::show(app, msg, l).await,
+        Command::Saved => words::list(app, msg, l).await,
+        Command::Reset => misc::ask_reset(app, msg, l).await,
+        Command::Export => privacy::export(app, msg, l).await,
+        Command::DeleteMe => privacy::ask_delete(app, msg, l).await,
+        Command::Start | Command::Help | Command::Privacy | Command::Cancel => Ok(()), // answered above
+    }
+}
+
+/// The learner sending a command; a command starts something new, so a question the bot was
+/// waiting on (a typed time zone) is dropped.
+async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, super::BotError> {
+    let Some(mut learner) = misc::load_learner_of(app, msg).await? else { return Ok(None) };
+    if learner.awaiting.take().is_some() {
+        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+    }
+    Ok(Some(learner))
+}
+
+/// `/cancel` must act while its chat's turn is still running, so the intake runs it outside the
+/// chat's queue.
+pub fn is_cancel(update: &Update) -> bool {
+    let UpdateKind::Message(m) = &update.kind else { return false };
+    let first = m.text().and_then(|t| t.split_whitespace().next()).unwrap_or("");
+    first == "/cancel" || first.starts_with("/cancel@")
+}
+
+/// A first word like `/word` or `/word@bot`: meant as a command, whether or not we know it.
+pub fn looks_like_command(msg: Message) -> bool {
+    let first = msg.text().and_then(|t| t.split_whitespace().next()).unwrap_or("");
+    let name = first.strip_prefix('/').map(|n| n.split('@').next().unwrap_or(""));
+    name.is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> serde_json::Value {
+        serde_json::json!({
+            "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private", "first_name": "A"},
+            "from": {"id": 5, "is_bot": false, "first_name": "A"}, "text": text
+        })
+    }
+
+    fn message(text: &str) -> Message {
+        serde_json::from_value(raw(text)).unwrap()
+    }
+
+    fn update(text: &str) -> Update {
+        // From a string, as the intake reads them: teloxide's Update does not read from a Value.
+        serde_json::from_str(&serde_json::json!({"update_id": 1, "message": raw(text)}).to_string()).unwrap()
+    }
+
+    #[test]
+    fn every_command_parses_with_or_without_junk_arguments() {
+        for c in Command::bot_commands() {
+            let name = c.command.trim_start_matches('/');
+            assert!(Command::parse(&format!("/{name}"), "mluvme_bot").is_ok(), "{name}");
+            assert!(Command::parse(&format!("/{name} bla bla 42"), "mluvme_bot").is_ok(), "{name} with junk");
+        }
+        assert_eq!(Command::parse("/timezone Europe/Vienna", "b").unwrap(), Command::Timezone("Europe/Vienna".into()));
+        assert_eq!(Command::parse("/voice_speed", "b").unwrap(), Command::VoiceSpeed);
+        assert_eq!(Command::parse("/delete_me@b now", "b").unwrap(), Command::DeleteMe);
+    }
+
+    #[test]
+    fn cancel_is_recognised_before_the_handler_tree_runs() {
+        assert!(is_cancel(&update("/cancel")));
+        assert!(is_cancel(&update("/cancel@mluvme_bot please")));
+        assert!(!is_cancel(&update("/cancellation")));
+        assert!(!is_cancel(&update("cancel")));
+    }
+
+    #[test]
+    fn unknown_commands_are_told_apart_from_text() {
+        assert!(looks_like_command(message("/foo")));
+        assert!(looks_like_command(message("/foo@other_bot bar")));
+        assert!(!looks_like_command(message("/ ahoj")));
+        assert!(!looks_like_command(message("Ahoj /foo")));
+        assert!(!looks_like_command(message("/?!")));
     }
 }

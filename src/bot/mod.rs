@@ -1,15 +1,19 @@
 //! Telegram glue: the handler tree, commands, keyboards, the callback codec and sending helpers.
 //!
 //! Handlers are small: extract what the update says, call a service (`turn`, `store`), render
-//! through `i18n`. The tree is built once (`schema()`) and run by the intake for each recorded
-//! update with one `Arc<App>` as its dependency.
+//! through `i18n` (pure views in [`views`]). The tree is built once (`schema()`) and run by the
+//! intake for each recorded update with one `Arc<App>` and the intake's [`InFlight`] (for
+//! `/cancel`) as its dependencies.
 
 pub mod callback;
 pub mod commands;
+pub mod edit;
 pub mod handlers;
 pub mod keyboards;
+pub mod labels;
 pub mod render;
 pub mod send;
+pub mod views;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -21,9 +25,11 @@ use teloxide::types::ReplyParameters;
 use teloxide::utils::command::BotCommands;
 
 use crate::app::App;
+use crate::intake::scheduler::InFlight;
+use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{misc, onboarding, turns};
+use handlers::{callbacks, misc, onboarding, timezone, turns};
 
 /// Why handling an update failed (after the learner has been told, where there was someone to tell).
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +48,11 @@ pub type HandlerResult = Result<(), BotError>;
 pub fn schema() -> UpdateHandler<BotError> {
     let messages = Update::filter_message()
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
+        .branch(dptree::filter(commands::looks_like_command).endpoint(misc::unknown_command))
         .branch(
             dptree::filter_map_async(misc::load_learner)
-                .branch(dptree::filter(|l: crate::store::learners::Learner| !l.onboarded()).endpoint(onboarding::remind))
+                .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
+                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone)).filter_map(turns::text_input).endpoint(timezone::answer))
                 .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
                 .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
                 .endpoint(misc::unsupported),
@@ -52,7 +60,7 @@ pub fn schema() -> UpdateHandler<BotError> {
         .endpoint(onboarding::first_contact);
     dptree::entry()
         .branch(messages)
-        .branch(Update::filter_callback_query().endpoint(onboarding::on_callback))
+        .branch(Update::filter_callback_query().endpoint(callbacks::on_callback))
         .branch(Update::filter_edited_message().endpoint(misc::edited))
         .branch(Update::filter_my_chat_member().endpoint(misc::membership))
 }
@@ -60,11 +68,22 @@ pub fn schema() -> UpdateHandler<BotError> {
 static SCHEMA: LazyLock<UpdateHandler<BotError>> = LazyLock::new(schema);
 
 /// Runs one update through the tree. Update kinds the tree does not handle are fine to ignore.
-pub async fn dispatch(app: Arc<App>, update: Update) -> HandlerResult {
-    let deps = dptree::deps![app.clone(), app.me.clone(), update];
+pub async fn dispatch(app: Arc<App>, update: Update, in_flight: Arc<InFlight>) -> HandlerResult {
+    let deps = dptree::deps![app.clone(), app.me.clone(), update, in_flight];
     match SCHEMA.dispatch(deps).await {
         std::ops::ControlFlow::Break(result) => result,
         std::ops::ControlFlow::Continue(_) => Ok(()),
+    }
+}
+
+/// Telegram said the user blocked the bot (403): remember it, so nothing more is sent to them.
+pub async fn mark_if_blocked(app: &App, user_id: i64, e: &teloxide::RequestError) {
+    if !send::is_blocked(e) {
+        return;
+    }
+    tracing::info!(user_id, "the learner blocked the bot; not sending to them any more");
+    if let Err(e) = store::learners::set_status(&app.db, user_id, store::learners::BLOCKED, app.clock.now()).await {
+        tracing::warn!(user_id, error = %e, "could not mark the learner blocked");
     }
 }
 
@@ -102,18 +121,24 @@ pub async fn overflow(app: Arc<App>, update: Update) {
     }
 }
 
-/// Shows the command menu in each interface language.
+/// Shows the command menu in each interface language, and in English to everyone else.
 pub async fn register_commands(app: &App) {
-    for lang in crate::i18n::Lang::ALL {
-        let commands = Command::bot_commands()
+    let menu = |lang| {
+        Command::bot_commands()
             .into_iter()
             .map(|c| {
-                let key = format!("cmd-{}", c.command.trim_start_matches('/'));
-                teloxide::types::BotCommand::new(c.command.trim_start_matches('/'), app.i18n.tr(lang, &key, &[]))
+                let name = c.command.trim_start_matches('/').to_owned();
+                let description = app.i18n.tr(lang, &labels::command(&name), &[]);
+                teloxide::types::BotCommand::new(name, description)
             })
-            .collect::<Vec<_>>();
-        if let Err(e) = app.bot.set_my_commands(commands).language_code(lang.code()).await {
+            .collect::<Vec<_>>()
+    };
+    for lang in crate::i18n::Lang::ALL {
+        if let Err(e) = app.bot.set_my_commands(menu(lang)).language_code(lang.code()).await {
             tracing::warn!(error = %e, "could not register the command menu");
         }
+    }
+    if let Err(e) = app.bot.set_my_commands(menu(crate::i18n::Lang::En)).await {
+        tracing::warn!(error = %e, "could not register the default command menu");
     }
 }

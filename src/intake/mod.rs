@@ -5,7 +5,9 @@
 //! stays a dptree `schema()`): each update is written to the `updates` table *before* the next
 //! getUpdates confirms it, processed from that record through the per-chat [`scheduler`], and
 //! marked done when handled. On start-up whatever was recorded but not done is resumed; a
-//! redelivered update is recognised by its `update_id` and not answered twice.
+//! redelivered update is recognised by its `update_id` and not answered twice. `/cancel` runs
+//! outside its chat's queue and abandons the update running there, which is then marked skipped
+//! (kept, and never resumed).
 
 pub mod poller;
 pub mod scheduler;
@@ -17,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::store;
-use scheduler::Scheduler;
+use scheduler::{Hooks, InFlight, Scheduler};
 
 /// Runs the bot until `shutdown` fires, then finishes the turns in flight (within the grace
 /// period) and flushes audio writes.
@@ -45,16 +47,24 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
 
 fn scheduler_for(app: Arc<App>) -> Scheduler {
     let (backlog, concurrency) = (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
+    let in_flight = Arc::new(InFlight::default());
+    let (a, f) = (app.clone(), in_flight.clone());
+    let process: scheduler::Handler = Arc::new(move |u| Box::pin(handle(a.clone(), u, f.clone())));
     let a = app.clone();
-    let process: scheduler::Processor = Arc::new(move |u| Box::pin(handle(a.clone(), u)));
-    let overflow: scheduler::OverflowHandler = Arc::new(move |u| Box::pin(crate::bot::overflow(app.clone(), u)));
-    Scheduler::new(backlog, concurrency, process, overflow)
+    let overflow: scheduler::Handler = Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
+    let cancelled: scheduler::Handler = Arc::new(move |u| Box::pin(cancelled(app.clone(), u)));
+    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel };
+    Scheduler::new(backlog, concurrency, hooks, in_flight)
 }
 
 /// Runs one recorded update through the handler tree and marks it done.
-async fn handle(app: Arc<App>, update: Update) {
+async fn handle(app: Arc<App>, update: Update, in_flight: Arc<InFlight>) {
     let id = update.id.0 as i64;
-    let outcome = crate::bot::dispatch(app.clone(), update).await;
+    let user = update.from().map(|u| u.id.0 as i64);
+    let outcome = crate::bot::dispatch(app.clone(), update, in_flight).await;
+    if let (Err(crate::bot::BotError::Telegram(e)), Some(user)) = (&outcome, user) {
+        crate::bot::mark_if_blocked(&app, user, e).await;
+    }
     let error = outcome.err().map(|e| e.to_string());
     if let Some(e) = &error {
         tracing::error!(update_id = id, error = %e, "update failed");
@@ -62,5 +72,14 @@ async fn handle(app: Arc<App>, update: Update) {
     if let Err(e) = store::inbox::finish(&app.db, id, error.as_deref(), app.clock.now()).await {
         // Left pending: it will be resumed on the next start.
         tracing::error!(update_id = id, error = %e, "could not mark update done");
+    }
+}
+
+/// The learner cancelled this update while it ran: kept in the inbox, never resumed.
+async fn cancelled(app: Arc<App>, update: Update) {
+    let id = update.id.0 as i64;
+    tracing::info!(update_id = id, "cancelled by the learner");
+    if let Err(e) = store::inbox::skip(&app.db, id, "cancelled by the learner", app.clock.now()).await {
+        tracing::error!(update_id = id, error = %e, "could not mark the cancelled update");
     }
 }

@@ -1,10 +1,16 @@
-//! Per-chat ordering without head-of-line blocking.
+//! Per-chat ordering without head-of-line blocking, and cancelling a turn in flight.
 //!
 //! Each chat with work gets one short-lived worker task fed by a bounded queue: one chat's turns
 //! run in order, different chats run concurrently, and a chat that floods the bot fills only its
 //! own queue — the intake never waits on it. Beyond the backlog, updates go to the overflow
 //! handler (a polite "one at a time" notice) instead of blocking anyone. A global semaphore bounds
 //! how many turns run at once.
+//!
+//! Some updates must not wait behind their chat's queue: `/cancel` has to act while the turn it
+//! cancels is still running. Those run at once, on their own task, and may call
+//! [`InFlight::cancel`]: each running job holds a cancellation token, and a cancelled job's
+//! future is dropped where it stands (the turn stops at its next await) and handed to the
+//! `cancelled` hook instead.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,12 +19,48 @@ use std::sync::{Arc, Mutex};
 
 use teloxide::types::Update;
 use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// How an update should be run.
-pub type Processor = Arc<dyn Fn(Update) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
-/// Called (outside the chat's queue) for an update that did not fit in its chat's backlog.
-pub type OverflowHandler = Arc<dyn Fn(Update) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+/// Something to do with an update.
+pub type Handler = Arc<dyn Fn(Update) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// What the scheduler does with updates.
+#[derive(Clone)]
+pub struct Hooks {
+    /// Runs an update (in its chat's order, unless out of band).
+    pub process: Handler,
+    /// An update that did not fit in its chat's backlog (called outside the chat's queue).
+    pub overflow: Handler,
+    /// An update whose run was cancelled part-way.
+    pub cancelled: Handler,
+    /// Updates that run at once instead of queueing behind their chat's.
+    pub out_of_band: fn(&Update) -> bool,
+}
+
+/// The job running for each chat, with the token that abandons it.
+#[derive(Default)]
+pub struct InFlight {
+    running: Mutex<HashMap<i64, CancellationToken>>,
+}
+
+impl InFlight {
+    fn begin(&self, chat: i64) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.running.lock().expect("in-flight lock").insert(chat, token.clone());
+        token
+    }
+
+    fn end(&self, chat: i64) {
+        self.running.lock().expect("in-flight lock").remove(&chat);
+    }
+
+    /// Abandons the job running for `chat`; `false` when nothing was running.
+    pub fn cancel(&self, chat: i64) -> bool {
+        let token = self.running.lock().expect("in-flight lock").remove(&chat);
+        token.map(|t| t.cancel()).is_some()
+    }
+}
 
 #[derive(Clone)]
 pub struct Scheduler {
@@ -30,42 +72,42 @@ struct Inner {
     backlog: usize,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
-    process: Processor,
-    overflow: OverflowHandler,
+    hooks: Hooks,
+    in_flight: Arc<InFlight>,
 }
 
 impl Scheduler {
-    pub fn new(backlog: usize, max_concurrent: usize, process: Processor, overflow: OverflowHandler) -> Self {
+    pub fn new(backlog: usize, max_concurrent: usize, hooks: Hooks, in_flight: Arc<InFlight>) -> Self {
         Scheduler {
             inner: Arc::new(Inner {
                 chats: Mutex::new(HashMap::new()),
                 backlog: backlog.max(1),
                 permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
                 tracker: TaskTracker::new(),
-                process,
-                overflow,
+                hooks,
+                in_flight,
             }),
         }
     }
 
-    /// Queues an update behind its chat's earlier ones; never waits.
+    /// Queues an update behind its chat's earlier ones (or runs it at once, if it is out of
+    /// band); never waits.
     pub fn submit(&self, update: Update) {
-        let Some(chat) = update.chat().map(|c| c.id.0) else {
-            // No chat, no ordering to keep (e.g. an unparsed update): run it on its own.
+        let chat = update.chat().map(|c| c.id.0);
+        if chat.is_none() || (self.inner.hooks.out_of_band)(&update) {
+            // No chat, no ordering to keep (e.g. an unparsed update); out of band, no waiting.
             let this = self.clone();
-            self.inner.tracker.spawn(async move {
-                let _permit = this.inner.permits.acquire().await;
-                (this.inner.process)(update).await;
-            });
+            self.inner.tracker.spawn(async move { (this.inner.hooks.process)(update).await });
             return;
-        };
+        }
+        let chat = chat.expect("checked above");
         let mut chats = self.inner.chats.lock().expect("scheduler lock");
         if let Some(tx) = chats.get(&chat) {
             match tx.try_send(update) {
                 Ok(()) => return,
                 Err(mpsc::error::TrySendError::Full(update)) => {
                     drop(chats);
-                    let overflow = self.inner.overflow.clone();
+                    let overflow = self.inner.hooks.overflow.clone();
                     self.inner.tracker.spawn(async move { overflow(update).await });
                     return;
                 }
@@ -105,8 +147,20 @@ impl Scheduler {
             };
             let Some(update) = next else { return };
             let _permit = self.inner.permits.acquire().await;
-            (self.inner.process)(update).await;
+            self.run_cancellable(chat, update).await;
         }
+    }
+
+    /// Runs one update unless its chat cancels it first.
+    async fn run_cancellable(&self, chat: i64, update: Update) {
+        let token = self.inner.in_flight.begin(chat);
+        let hooks = &self.inner.hooks;
+        tokio::select! {
+            biased;
+            _ = token.cancelled() => (hooks.cancelled)(update).await,
+            _ = (hooks.process)(update.clone()) => {}
+        }
+        self.inner.in_flight.end(chat);
     }
 
     /// Chats with work queued or running.
@@ -136,13 +190,51 @@ mod tests {
         .unwrap()
     }
 
+    fn nothing() -> Handler {
+        Arc::new(|_u| Box::pin(async {}))
+    }
+
+    fn hooks(process: Handler, overflow: Handler) -> Hooks {
+        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100 }
+    }
+
+    #[tokio::test]
+    async fn an_out_of_band_update_cancels_the_running_one_and_the_queue_goes_on() {
+        let in_flight = Arc::new(InFlight::default());
+        let log = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (l, f) = (log.clone(), in_flight.clone());
+        let process: Handler = Arc::new(move |u: Update| {
+            let (l, f) = (l.clone(), f.clone());
+            Box::pin(async move {
+                match u.id.0 {
+                    1 => std::future::pending::<()>().await, // a turn stuck upstream
+                    100 => l.lock().unwrap().push(format!("cancel ran: {}", f.cancel(1))),
+                    id => l.lock().unwrap().push(format!("ran {id}")),
+                }
+            })
+        });
+        let l = log.clone();
+        let cancelled: Handler = Arc::new(move |u: Update| {
+            l.lock().unwrap().push(format!("cancelled {}", u.id.0));
+            Box::pin(async {})
+        });
+        let s = Scheduler::new(3, 8, Hooks { cancelled, ..hooks(process, nothing()) }, in_flight.clone());
+        s.submit(update(1, 1));
+        s.submit(update(2, 1));
+        tokio::time::sleep(Duration::from_millis(20)).await; // update 1 runs, 2 waits behind it
+        s.submit(update(100, 1));
+        tokio::time::timeout(Duration::from_secs(5), s.drain()).await.expect("nothing left stuck");
+        assert_eq!(log.lock().unwrap().clone(), ["cancel ran: true", "cancelled 1", "ran 2"]);
+        assert!(!in_flight.cancel(1), "nothing runs any more");
+    }
+
     #[tokio::test]
     async fn one_chat_runs_in_order_and_a_flooding_chat_does_not_block_others() {
         let log = Arc::new(Mutex::new(Vec::<(i64, u32)>::new()));
         let gate = Arc::new(tokio::sync::Notify::new());
         let overflowed = Arc::new(AtomicUsize::new(0));
         let (l, g) = (log.clone(), gate.clone());
-        let process: Processor = Arc::new(move |u: Update| {
+        let process: Handler = Arc::new(move |u: Update| {
             let (l, g) = (l.clone(), g.clone());
             Box::pin(async move {
                 let chat = u.chat().unwrap().id.0;
@@ -153,11 +245,11 @@ mod tests {
             })
         });
         let o = overflowed.clone();
-        let overflow: OverflowHandler = Arc::new(move |_u| {
+        let overflow: Handler = Arc::new(move |_u| {
             o.fetch_add(1, Ordering::SeqCst);
             Box::pin(async {})
         });
-        let s = Scheduler::new(3, 8, process, overflow);
+        let s = Scheduler::new(3, 8, hooks(process, overflow), Arc::default());
         s.submit(update(1, 1));
         tokio::time::sleep(Duration::from_millis(20)).await; // update 1 is now running
         for id in 2..=7 {

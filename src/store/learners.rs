@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConne
 use super::StoreError;
 use crate::i18n::Lang;
 use crate::progress::{StreakState, parse_tz};
-use crate::settings::{Corrections, Level, Setting, Style, VoiceSpeed};
+use crate::settings::{Corrections, Level, Setting, SettingKind, Style, VoiceSpeed};
 
 pub const ACTIVE: &str = "active";
 /// The learner blocked the bot (or Telegram said so with a 403): nothing is sent to them.
@@ -86,6 +86,19 @@ pub struct Learner {
 impl Learner {
     pub fn onboarded(&self) -> bool {
         self.onboarding == Onboarding::Done
+    }
+
+    /// The current value of one of the learner's settings.
+    pub fn setting(&self, kind: SettingKind) -> Setting {
+        match kind {
+            SettingKind::Level => Setting::Level(self.level),
+            SettingKind::Style => Setting::Style(self.style),
+            SettingKind::Corrections => Setting::Corrections(self.corrections),
+            SettingKind::VoiceSpeed => Setting::VoiceSpeed(self.voice_speed),
+            SettingKind::VoiceReplies => Setting::VoiceReplies(self.voice_replies),
+            SettingKind::Language => Setting::Language(self.lang),
+            SettingKind::Timezone => Setting::Timezone(self.tz),
+        }
     }
 
     fn from_rows(u: users::Model, s: user_settings::Model) -> Self {
@@ -220,6 +233,28 @@ pub async fn set_awaiting(db: &impl ConnectionTrait, user_id: i64, awaiting: Opt
         u.updated_at = Set(now);
         u.update(db).await?;
     }
+    Ok(())
+}
+
+/// Resets a learner after `/delete_me`: no name, no progress, onboarding from the start,
+/// default settings in the language they were using. Id, chat and status stay (a ban survives).
+pub(crate) async fn forget(db: &impl ConnectionTrait, user: users::Model, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let (user_id, deletions) = (user.id, user.deletions + 1);
+    let lang = find(db, user_id).await?.map_or(Lang::En, |l| l.lang);
+    let mut u = user.into_active_model();
+    u.username = Set(None);
+    u.first_name = Set(String::new());
+    u.language_code = Set(None);
+    u.onboarding = Set(Onboarding::Language.as_str().into());
+    u.streak_current = Set(0);
+    u.streak_best = Set(0);
+    u.last_practice_day = Set(None);
+    u.stars_total = Set(0);
+    u.awaiting = Set(None);
+    u.deletions = Set(deletions);
+    u.updated_at = Set(now);
+    u.update(db).await?;
+    user_settings::Entity::update(default_settings(user_id, lang, now)).exec(db).await?;
     Ok(())
 }
 

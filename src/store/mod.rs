@@ -7,7 +7,10 @@
 pub mod conversations;
 pub mod inbox;
 pub mod learners;
+pub mod privacy;
+pub mod stats;
 pub mod turns;
+pub mod words;
 pub mod usage;
 
 use std::time::Duration;

@@ -6,8 +6,8 @@
 //! failed summary simply keeps the previous one. Folding happens in batches so the summary costs
 //! one cheap call every few turns, not one per turn.
 
-use std::collections::HashSet;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono_tz::Tz;
 
@@ -26,20 +26,37 @@ pub const CONTEXT_WINDOW: u64 = (KEEP_VERBATIM + FOLD_BATCH) as u64 + 2;
 /// A summary never grows beyond this, whatever the model returns.
 pub const SUMMARY_MAX_TOKENS: usize = 300;
 
-/// Conversations being folded right now: one fold at a time per conversation.
-static FOLDING: LazyLock<Mutex<HashSet<i64>>> = LazyLock::new(Default::default);
+/// Conversations being folded right now, and whether another turn ended meanwhile (then the
+/// running fold looks again when it is done): one fold at a time per conversation, none lost.
+/// Owned by the `App`, so two apps in one process (tests) never share it.
+#[derive(Default)]
+pub struct Folds(Mutex<HashMap<i64, bool>>);
 
 /// Schedules a fold of `conversation_id` after the reply went out.
 pub fn after_reply(app: &Arc<App>, conversation_id: i64, user_id: i64, tz: Tz) {
-    if !FOLDING.lock().expect("folding lock").insert(conversation_id) {
-        return;
+    {
+        let mut folding = app.folds.0.lock().expect("folding lock");
+        if let Some(again) = folding.get_mut(&conversation_id) {
+            *again = true;
+            return;
+        }
+        folding.insert(conversation_id, false);
     }
     let app = app.clone();
     app.background.clone().spawn(async move {
-        if let Err(e) = fold(&app, conversation_id, user_id, tz).await {
-            tracing::warn!(conversation_id, error = %e, "summary not updated; the previous one stays");
+        loop {
+            if let Err(e) = fold(&app, conversation_id, user_id, tz).await {
+                tracing::warn!(conversation_id, error = %e, "summary not updated; the previous one stays");
+            }
+            let mut folding = app.folds.0.lock().expect("folding lock");
+            match folding.get_mut(&conversation_id) {
+                Some(again) if *again => *again = false,
+                _ => {
+                    folding.remove(&conversation_id);
+                    return;
+                }
+            }
         }
-        FOLDING.lock().expect("folding lock").remove(&conversation_id);
     });
 }
 

@@ -232,7 +232,7 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
         challenge_completed: earned.challenge_completed,
         nudge_czech: tutor::looks_non_czech(&learner_text),
     };
-    deliver::send(app, msg, &view, audio).await?;
+    deliver::send(app, msg, &view, audio, honzik_message_id).await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     memory::after_reply(app, conversation.id, learner.id, learner.tz);
     Ok(())

@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod controls;
 mod memory;
 mod onboarding;
 mod postgres;

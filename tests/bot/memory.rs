@@ -126,3 +126,62 @@ fn conversations_of_704(app: &TestApp) -> i64 {
     .join()
     .unwrap()
 }
+
+/// Plays turns 1..=6 (the sixth fills the window, so a fold follows its reply) and returns once
+/// the fold's request is waiting at the emulator with `content` queued as its answer.
+async fn fold_answering(app: &TestApp, l: &load::telegram::Learner, content: &str) {
+    for i in 1..=5 {
+        let sent = l.send_text(&learner_turn(i));
+        app.replies_to(l, sent.message_id, true).await;
+    }
+    let sent = l.send_text(&learner_turn(6));
+    let hold_after_reply = app.ai.hold(Endpoint::Speech); // the reply's speech comes just before the fold
+    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Speech) == 1).await);
+    let hold = app.ai.hold(Endpoint::Chat);
+    drop(hold_after_reply);
+    app.replies_to(l, sent.message_id, true).await;
+    let folded = app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await;
+    let msgs = app.count("SELECT COUNT(*) AS n FROM messages").await;
+    let convs = app.count("SELECT COUNT(*) AS n FROM conversations").await;
+    assert!(folded, "a fold was requested (messages {msgs}, conversations {convs}, chat calls {})", app.ai.calls(Endpoint::Chat));
+    app.ai.set_next_chat_content(content);
+    drop(hold);
+}
+
+/// Polls `sql` (returning `n`) until it equals `want` or 10 s pass; returns the last value.
+async fn eventually(app: &TestApp, sql: &str, want: i64) -> i64 {
+    let mut n = app.count(sql).await;
+    for _ in 0..200 {
+        if n == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        n = app.count(sql).await;
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_huge_summary_is_bounded() {
+    let app = spawn_app().await;
+    let l = app.learner(705, "en");
+    app.onboard(&l, "en", "intermediate").await;
+    fold_answering(&app, &l, &"Olga má ráda pivo a hokej. ".repeat(400)).await;
+    eventually(&app, "SELECT COUNT(*) AS n FROM conversations WHERE user_id = 705 AND summarized_through > 0", 1).await;
+    let tokens = app.count("SELECT summary_tokens AS n FROM conversations WHERE user_id = 705").await;
+    assert!(tokens > 0 && tokens <= mluvme::turn::memory::SUMMARY_MAX_TOKENS as i64, "{tokens}");
+}
+
+#[tokio::test]
+async fn an_empty_summary_keeps_the_previous_context_and_nothing_blocks() {
+    let app = spawn_app().await;
+    let l = app.learner(706, "en");
+    app.onboard(&l, "en", "intermediate").await;
+    fold_answering(&app, &l, "").await;
+    // The fold's request was answered (empty) and nothing was stored.
+    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 0).await);
+    app.settle().await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM conversations WHERE user_id = 706 AND summary IS NULL AND summarized_through = 0").await, 1);
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, true).await;
+}

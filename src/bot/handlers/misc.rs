@@ -1,25 +1,34 @@
-//! Everything that is not onboarding or a turn: help, unsupported messages, edits, membership.
+//! Everything that is not onboarding, a turn or a setting: help, unknown commands, `/reset`,
+//! `/cancel`, unsupported messages, edits, membership — and the small sending helpers the other
+//! handlers share.
 
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberUpdated, ParseMode, ReplyParameters};
+use teloxide::types::{ChatMemberUpdated, InlineKeyboardMarkup, ParseMode, ReplyParameters};
 
+use super::callbacks::Press;
 use crate::app::App;
-use crate::bot::{HandlerResult, send};
-use crate::i18n::Lang;
-use crate::store::{self, learners::Learner};
+use crate::bot::callback::Callback;
+use crate::bot::{HandlerResult, edit, keyboards, send};
+use crate::i18n::{Arg, Lang};
+use crate::intake::scheduler::InFlight;
+use crate::store::{self, StoreError, learners::Learner};
 
 /// Injects the learner who sent `msg`, if they are known.
 pub async fn load_learner(app: Arc<App>, msg: Message) -> Option<Learner> {
-    let user = msg.from.as_ref()?;
-    match store::learners::find(&app.db, user.id.0 as i64).await {
+    match load_learner_of(&app, &msg).await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "could not load learner");
             None
         }
     }
+}
+
+pub async fn load_learner_of(app: &App, msg: &Message) -> Result<Option<Learner>, StoreError> {
+    let Some(user) = msg.from.as_ref() else { return Ok(None) };
+    store::learners::find(&app.db, user.id.0 as i64).await
 }
 
 /// The learner's language, or the one Telegram reports for them, or English.
@@ -31,15 +40,29 @@ pub async fn lang_of(app: &App, user: Option<&teloxide::types::User>) -> Lang {
     Lang::from_telegram(user.language_code.as_deref()).unwrap_or(Lang::En)
 }
 
-/// Sends a short localized notice as a reply to `msg`.
-pub async fn notice(app: &App, msg: &Message, lang: Lang, key: &str, args: &[(&str, crate::i18n::Arg<'_>)]) -> HandlerResult {
-    let text = app.i18n.tr(lang, key, args);
-    send::with_retry("notice", || {
-        app.bot
+/// Sends a short localized notice as a reply to `msg` — unless the learner blocked the bot.
+pub async fn notice(app: &App, msg: &Message, lang: Lang, key: &str, args: &[(&str, Arg<'_>)]) -> HandlerResult {
+    reply(app, msg, app.i18n.tr(lang, key, args), None).await
+}
+
+/// Replies to `msg` with HTML text and an optional keyboard. Nothing is sent to someone known to
+/// have blocked the bot: it would only fail again.
+pub async fn reply(app: &App, msg: &Message, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+    if let Some(user) = &msg.from
+        && store::learners::is_blocked(&app.db, user.id.0 as i64).await?
+    {
+        return Ok(());
+    }
+    send::with_retry("reply", || {
+        let req = app
+            .bot
             .send_message(msg.chat.id, text.clone())
             .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
-            .into_future()
+            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply());
+        match &keyboard {
+            Some(k) => req.reply_markup(k.clone()).into_future(),
+            None => req.into_future(),
+        }
     })
     .await?;
     Ok(())
@@ -50,14 +73,57 @@ pub async fn help(app: Arc<App>, msg: Message) -> HandlerResult {
     notice(&app, &msg, lang, "help", &[]).await
 }
 
-/// `/reset`: a new conversation — Honzík starts from a clean context; history, stats and stars stay.
-pub async fn reset(app: Arc<App>, msg: Message) -> HandlerResult {
-    let Some(user) = msg.from.as_ref() else { return Ok(()) };
-    let lang = lang_of(&app, Some(user)).await;
-    if store::learners::find(&app.db, user.id.0 as i64).await?.is_some() {
-        store::conversations::start_new(&app.db, user.id.0 as i64, app.clock.now()).await?;
+/// `/foo`: not a command we know — a hint instead of a turn about "/foo".
+pub async fn unknown_command(app: Arc<App>, msg: Message) -> HandlerResult {
+    let lang = lang_of(&app, msg.from.as_ref()).await;
+    let command = msg.text().and_then(|t| t.split_whitespace().next()).unwrap_or("/");
+    notice(&app, &msg, lang, "unknown-command", &[("command", command.into())]).await
+}
+
+/// `/reset`: asks first — a new conversation makes Honzík forget the context.
+pub async fn ask_reset(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+    let current = store::conversations::current(&app.db, learner.id, app.clock.now()).await?;
+    let yes = ("reset-yes", Callback::ResetYes { conversation: current.id });
+    let keyboard = keyboards::confirm(&app.i18n, learner.lang, yes, ("reset-no", Callback::ResetNo));
+    reply(app, msg, app.i18n.tr(learner.lang, "reset-ask", &[]), Some(keyboard)).await
+}
+
+/// "Yes, start fresh": a new conversation, unless the one asked about is already gone (the
+/// button was pressed twice, or after another reset) — then nothing changes.
+pub async fn reset(app: &App, press: &Press, asked_about: i64) -> HandlerResult {
+    let now = app.clock.now();
+    if store::conversations::current(&app.db, press.learner.id, now).await?.id != asked_about {
+        return press.answer(app, Some("stale-button")).await;
     }
-    notice(&app, &msg, lang, "reset-done", &[]).await
+    store::conversations::start_new(&app.db, press.learner.id, now).await?;
+    press.answer(app, None).await?;
+    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, "reset-done", &[]), None).await
+}
+
+/// "No" under a question: say nothing changed, in place of the question.
+pub async fn keep(app: &App, press: &Press, key: &str) -> HandlerResult {
+    press.answer(app, None).await?;
+    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, key, &[]), None).await
+}
+
+/// `/cancel`: abandons the turn running for this chat (it runs outside the chat's queue, so it
+/// acts while that turn is still going), and any question the bot was waiting on.
+pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerResult {
+    let lang = lang_of(app, msg.from.as_ref()).await;
+    let stopped = in_flight.cancel(msg.chat.id.0);
+    let mut dropped_question = false;
+    if let Some(learner) = load_learner_of(app, msg).await?
+        && learner.awaiting.is_some()
+    {
+        store::learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        dropped_question = true;
+    }
+    let key = match (stopped, dropped_question) {
+        (true, _) => "cancel-done",
+        (false, true) => "cancel-question",
+        (false, false) => "cancel-nothing",
+    };
+    notice(app, msg, lang, key, &[]).await
 }
 
 /// Stickers, photos, documents that are not audio…: say what Honzík understands.
@@ -73,7 +139,7 @@ pub async fn edited(app: Arc<App>, msg: Message) -> HandlerResult {
 
 /// The learner blocked or unblocked the bot: remember it, so nothing is sent in vain.
 pub async fn membership(app: Arc<App>, upd: ChatMemberUpdated) -> HandlerResult {
-    let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() { "blocked" } else { "active" };
+    let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() { store::learners::BLOCKED } else { store::learners::ACTIVE };
     store::learners::set_status(&app.db, upd.from.id.0 as i64, status, app.clock.now()).await?;
     Ok(())
 }

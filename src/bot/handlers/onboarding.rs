@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQuery, MaybeInaccessibleMessage, ParseMode};
+use teloxide::types::{InlineKeyboardMarkup, ParseMode};
 
+use super::callbacks::Press;
 use super::misc::notice;
 use crate::app::App;
-use crate::bot::callback::Callback;
-use crate::bot::{HandlerResult, keyboards, send};
+use crate::bot::{HandlerResult, edit, keyboards, labels, send};
+use crate::i18n::Lang;
+use crate::settings::Level;
 use crate::store::learners::{self, Learner, Onboarding, TelegramUser};
 
 fn telegram_user(msg: &Message) -> Option<TelegramUser<'_>> {
@@ -49,83 +51,54 @@ pub async fn remind(app: Arc<App>, msg: Message, learner: Learner) -> HandlerRes
     }
 }
 
+/// Greets by the name Telegram gives now (the stored one is erased by `/delete_me`).
 async fn greet(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
-    let text = app.i18n.tr(learner.lang, "start-greeting", &[("name", learner.first_name.as_str().into())]);
-    let keyboard = keyboards::languages(&app.i18n, learner.lang);
-    send::with_retry("greeting", || {
-        app.bot.send_message(msg.chat.id, text.clone()).parse_mode(ParseMode::Html).reply_markup(keyboard.clone()).into_future()
-    })
-    .await?;
-    Ok(())
+    let name = msg.from.as_ref().map_or(learner.first_name.as_str(), |u| u.first_name.as_str());
+    let text = app.i18n.tr(learner.lang, "start-greeting", &[("name", name.into())]);
+    send_text(app, msg.chat.id, text, Some(keyboards::languages(&app.i18n, learner.lang))).await
 }
 
 async fn ask_level(app: &App, chat: ChatId, learner: &Learner) -> HandlerResult {
     let text = app.i18n.tr(learner.lang, "choose-level", &[]);
-    let keyboard = keyboards::levels(&app.i18n, learner.lang);
-    send::with_retry("ask level", || {
-        app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).reply_markup(keyboard.clone()).into_future()
+    send_text(app, chat, text, Some(keyboards::levels(&app.i18n, learner.lang))).await
+}
+
+/// An interface language chosen. The greeting stays readable (it says what we store); only its
+/// buttons go. Pressing it again once chosen changes nothing.
+pub async fn language_chosen(app: &App, press: &Press, lang: Lang) -> HandlerResult {
+    press.answer(app, None).await?;
+    if press.learner.onboarding != Onboarding::Language && press.learner.lang == lang {
+        return Ok(());
+    }
+    learners::set_language(&app.db, press.learner.id, lang, app.clock.now()).await?;
+    edit::keyboard(app, press.chat(), press.message_id(), None).await?;
+    let name = app.i18n.tr(lang, &labels::lang_name(lang), &[]);
+    let mut text = app.i18n.tr(lang, "language-set", &[("language", name.as_str().into())]);
+    let next_step = learners::find(&app.db, press.learner.id).await?.is_some_and(|l| l.onboarding == Onboarding::Level);
+    let keyboard = next_step.then(|| {
+        text = format!("{text}\n\n{}", app.i18n.tr(lang, "choose-level", &[]));
+        keyboards::levels(&app.i18n, lang)
+    });
+    send_text(app, press.chat(), text, keyboard).await
+}
+
+/// The Czech level chosen: onboarding is done, and the question becomes the confirmation.
+pub async fn level_chosen(app: &App, press: &Press, level: Level) -> HandlerResult {
+    learners::set_level(&app.db, press.learner.id, level, app.clock.now()).await?;
+    press.answer(app, None).await?;
+    let label = app.i18n.tr(press.learner.lang, &labels::level(level), &[]);
+    let text = app.i18n.tr(press.learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
+    edit::text(app, press.chat(), press.message_id(), text, None).await
+}
+
+async fn send_text(app: &App, chat: ChatId, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+    send::with_retry("onboarding", || {
+        let req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
+        match &keyboard {
+            Some(k) => req.reply_markup(k.clone()).into_future(),
+            None => req.into_future(),
+        }
     })
     .await?;
-    Ok(())
-}
-
-/// Every button press. Data the bot never sent, or a press from a stranger, gets a short notice
-/// and changes nothing.
-pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
-    let user_id = q.from.id.0 as i64;
-    let learner = learners::find(&app.db, user_id).await?;
-    let decoded = q.data.as_deref().and_then(Callback::decode);
-    let message = match &q.message {
-        Some(MaybeInaccessibleMessage::Regular(m)) => Some(m.as_ref()),
-        _ => None,
-    };
-    let (Some(learner), Some(cb), Some(message)) = (learner, decoded, message) else {
-        let lang = super::misc::lang_of(&app, Some(&q.from)).await;
-        app.bot.answer_callback_query(q.id.clone()).text(app.i18n.tr(lang, "stale-button", &[])).await?;
-        return Ok(());
-    };
-    let now = app.clock.now();
-    match cb {
-        Callback::Lang(lang) => {
-            learners::set_language(&app.db, user_id, lang, now).await?;
-            app.bot.answer_callback_query(q.id.clone()).await?;
-            // The greeting stays readable (it says what we store); only its buttons go.
-            if let Err(e) = app.bot.edit_message_reply_markup(message.chat.id, message.id).await {
-                tracing::debug!(error = %e, "keyboard already gone");
-            }
-            let name = app.i18n.tr(lang, &format!("lang-name-{}", lang.code()), &[]);
-            let mut text = app.i18n.tr(lang, "language-set", &[("language", name.as_str().into())]);
-            let learner = learners::find(&app.db, user_id).await?.unwrap_or(learner);
-            let keyboard = (learner.onboarding == Onboarding::Level).then(|| {
-                text = format!("{text}\n\n{}", app.i18n.tr(lang, "choose-level", &[]));
-                keyboards::levels(&app.i18n, lang)
-            });
-            send::with_retry("language set", || {
-                let req = app.bot.send_message(message.chat.id, text.clone()).parse_mode(ParseMode::Html);
-                match &keyboard {
-                    Some(k) => req.reply_markup(k.clone()).into_future(),
-                    None => req.into_future(),
-                }
-            })
-            .await?;
-        }
-        Callback::Level(level) => {
-            learners::set_level(&app.db, user_id, level, now).await?;
-            app.bot.answer_callback_query(q.id.clone()).await?;
-            let label = app.i18n.tr(learner.lang, &format!("level-{}", level.as_str()), &[]);
-            let text = app.i18n.tr(learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
-            edit(&app, message, text).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Replaces a keyboard message with its confirmation (the buttons go away with the edit).
-async fn edit(app: &App, message: &Message, text: String) -> HandlerResult {
-    if message.text() == Some(text.as_str()) {
-        return Ok(()); // Telegram refuses an edit that changes nothing
-    }
-    send::with_retry("edit", || app.bot.edit_message_text(message.chat.id, message.id, text.clone()).parse_mode(ParseMode::Html).into_future())
-        .await?;
     Ok(())
 }

@@ -1,0 +1,108 @@
+//! Every button press: checked once here, then handed to the handler of its kind.
+//!
+//! A press whose data does not decode, that is on a message the bot can no longer see, or that
+//! comes from someone other than the learner the keyboard was sent to, gets a short notice and
+//! changes nothing. Every press is answered exactly once (Telegram refuses a second answer).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use teloxide::prelude::*;
+use teloxide::types::{CallbackQuery, CallbackQueryId, MaybeInaccessibleMessage, MessageId};
+
+use super::{misc, onboarding, privacy, settings, timezone, words};
+use crate::app::App;
+use crate::bot::callback::Callback;
+use crate::bot::{BotError, HandlerResult};
+use crate::store::learners::{self, Learner};
+
+/// Locale keys a press can be answered with. answerCallbackQuery shows plain text of at most
+/// 200 characters, so these hold no markup and take no arguments (a test checks).
+pub const ANSWER_KEYS: &[&str] = &["stale-button", "button-not-yours", "word-saved", "word-already-saved", "word-removed", "word-gone"];
+
+/// A press that checked out: its data decoded, its message is still there, and the one pressing
+/// is the learner it was sent to.
+pub struct Press {
+    id: CallbackQueryId,
+    answered: AtomicBool,
+    pub learner: Learner,
+    pub message: Message,
+}
+
+impl Press {
+    pub fn chat(&self) -> ChatId {
+        self.message.chat.id
+    }
+
+    pub fn message_id(&self) -> MessageId {
+        self.message.id
+    }
+
+    /// Answers the press (the button stops spinning), with a short notice when `key` is given.
+    pub async fn answer(&self, app: &App, key: Option<&str>) -> HandlerResult {
+        self.answered.store(true, Ordering::Relaxed);
+        answer(app, &self.id, key.map(|k| app.i18n.tr(self.learner.lang, k, &[]))).await
+    }
+}
+
+async fn answer(app: &App, id: &CallbackQueryId, text: Option<String>) -> HandlerResult {
+    let req = app.bot.answer_callback_query(id.clone());
+    match text {
+        Some(t) => req.text(t).await?,
+        None => req.await?,
+    };
+    Ok(())
+}
+
+pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
+    match check(&app, &q).await? {
+        Ok((press, cb)) => {
+            let outcome = route(&app, &press, cb).await;
+            if outcome.is_err() && !press.answered.load(Ordering::Relaxed) {
+                // Failed before answering: at least stop the button spinning.
+                let _ = answer(&app, &press.id, None).await;
+            }
+            outcome
+        }
+        Err(key) => {
+            let lang = misc::lang_of(&app, Some(&q.from)).await;
+            answer(&app, &q.id, Some(app.i18n.tr(lang, key, &[]))).await
+        }
+    }
+}
+
+/// The press and its button, or the key of the notice that refuses it.
+async fn check(app: &App, q: &CallbackQuery) -> Result<Result<(Press, Callback), &'static str>, BotError> {
+    let (Some(cb), Some(MaybeInaccessibleMessage::Regular(message))) = (q.data.as_deref().and_then(Callback::decode), &q.message) else {
+        return Ok(Err("stale-button"));
+    };
+    if owner(message) != Some(q.from.id.0 as i64) {
+        return Ok(Err("button-not-yours"));
+    }
+    let Some(learner) = learners::find(&app.db, q.from.id.0 as i64).await? else { return Ok(Err("stale-button")) };
+    Ok(Ok((Press { id: q.id.clone(), answered: AtomicBool::new(false), learner, message: message.as_ref().clone() }, cb)))
+}
+
+/// Who a keyboard is for: the other side of a private chat; in a group, whoever it answers.
+fn owner(message: &Message) -> Option<i64> {
+    if message.chat.is_private() {
+        return Some(message.chat.id.0);
+    }
+    message.reply_to_message()?.from.as_ref().map(|u| u.id.0 as i64)
+}
+
+async fn route(app: &App, press: &Press, cb: Callback) -> HandlerResult {
+    match cb {
+        Callback::Lang(lang) => onboarding::language_chosen(app, press, lang).await,
+        Callback::Level(level) => onboarding::level_chosen(app, press, level).await,
+        Callback::Set(setting) => settings::choose(app, press, setting).await,
+        Callback::TypeTimezone => timezone::ask_typed(app, press).await,
+        Callback::ResetYes { conversation } => misc::reset(app, press, conversation).await,
+        Callback::ResetNo => misc::keep(app, press, "reset-kept").await,
+        Callback::DeleteYes { deletions } => privacy::delete(app, press, deletions).await,
+        Callback::DeleteNo => misc::keep(app, press, "delete-kept").await,
+        Callback::Save { message, index } => words::save(app, press, message, index).await,
+        Callback::Unsave { word, page } => words::remove(app, press, word, page).await,
+        Callback::SavedPage(page) => words::show_page(app, press, page).await,
+    }
+}
