@@ -42,6 +42,8 @@ fn learner_turn(i: usize) -> String {
 
 struct LevelRun {
     policy: Vec<usize>,
+    /// Per turn: (system, summary, history, new message) tokens of what the bot sent.
+    parts: Vec<[usize; 4]>,
     naive: Vec<usize>,
     models: BTreeMap<String, usize>,
     /// Micro-dollars for the whole conversation, by kind.
@@ -79,6 +81,7 @@ async fn run_level(app: &TestApp, user: i64, level: &str) -> LevelRun {
     let turns: Vec<_> = requests.iter().filter(|r| is_turn(&r.body)).collect();
     assert_eq!(turns.len(), TURNS, "every turn reached the model once");
     let policy: Vec<usize> = turns.iter().map(|r| prompt_tokens(&r.body)).collect();
+    let parts = turns.iter().map(|r| breakdown(&r.body)).collect();
     let mut models = BTreeMap::new();
     for r in &turns {
         *models.entry(r.model.clone()).or_insert(0) += 1;
@@ -104,7 +107,7 @@ async fn run_level(app: &TestApp, user: i64, level: &str) -> LevelRun {
         let sql = format!("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = {user} AND kind IN ({kinds})");
         async move { app.count(&sql).await }
     };
-    LevelRun { policy, naive, models, llm: cost("'chat','summary'").await, stt: cost("'stt'").await, tts: cost("'tts'").await, naive_llm }
+    LevelRun { policy, parts, naive, models, llm: cost("'chat','summary'").await, stt: cost("'stt'").await, tts: cost("'tts'").await, naive_llm }
 }
 
 fn is_turn(body: &serde_json::Value) -> bool {
@@ -114,6 +117,17 @@ fn is_turn(body: &serde_json::Value) -> bool {
 fn prompt_tokens(body: &serde_json::Value) -> usize {
     let model = body["model"].as_str().unwrap();
     body["messages"].as_array().unwrap().iter().map(|m| count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD).sum()
+}
+
+/// Splits a turn's prompt into system prompt, summary, verbatim history and the new message.
+fn breakdown(body: &serde_json::Value) -> [usize; 4] {
+    let model = body["model"].as_str().unwrap();
+    let msgs = body["messages"].as_array().unwrap();
+    let tokens = |m: &serde_json::Value| count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD;
+    let summary: usize = msgs[1..].iter().filter(|m| m["role"] == "system").map(tokens).sum();
+    let new = tokens(msgs.last().unwrap());
+    let history: usize = msgs[1..msgs.len() - 1].iter().filter(|m| m["role"] != "system").map(tokens).sum();
+    [tokens(&msgs[0]), summary, history, new]
 }
 
 fn print_report(runs: &[LevelRun]) {
@@ -138,6 +152,13 @@ fn print_report(runs: &[LevelRun]) {
             r.policy[TURNS - 1],
             models.join(", ")
         );
+    }
+    println!("\n### Where the prompt goes (intermediate; tokens)\n");
+    println!("| turn | system prompt | summary | verbatim history | new message | total |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for t in [1, 6, 7, 10, 20, 30, 39, 40] {
+        let [a, b, c, d] = runs[1].parts[t - 1];
+        println!("| {t} | {a} | {b} | {c} | {d} | {} |", a + b + c + d);
     }
     println!("\n### Cost per 1,000 voice turns (USD, default prices)\n");
     println!("| level | LLM (mluvme) | STT | TTS | total | LLM share | LLM with the naive policy |");

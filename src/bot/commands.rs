@@ -89,6 +89,13 @@ pub fn is_cancel(update: &Update) -> bool {
     first == "/cancel" || first.starts_with("/cancel@")
 }
 
+/// A learner's message that may become a turn (not a command, not a button): the only kind of
+/// work `/cancel` abandons, so it never cuts a settings change or onboarding step in half.
+pub fn is_turn_message(update: &Update) -> bool {
+    let UpdateKind::Message(m) = &update.kind else { return false };
+    !looks_like_command(m.clone())
+}
+
 /// A first word like `/word` or `/word@bot`: meant as a command, whether or not we know it.
 pub fn looks_like_command(msg: Message) -> bool {
     let first = msg.text().and_then(|t| t.split_whitespace().next()).unwrap_or("");

@@ -53,7 +53,7 @@ fn scheduler_for(app: Arc<App>) -> Scheduler {
     let a = app.clone();
     let overflow: scheduler::Handler = Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
     let cancelled: scheduler::Handler = Arc::new(move |u| Box::pin(cancelled(app.clone(), u)));
-    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel };
+    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel, cancellable: crate::bot::commands::is_turn_message };
     Scheduler::new(backlog, concurrency, hooks, in_flight)
 }
 

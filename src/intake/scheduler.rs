@@ -36,6 +36,8 @@ pub struct Hooks {
     pub cancelled: Handler,
     /// Updates that run at once instead of queueing behind their chat's.
     pub out_of_band: fn(&Update) -> bool,
+    /// Updates whose run `InFlight::cancel` may abandon (learner turns, not commands or buttons).
+    pub cancellable: fn(&Update) -> bool,
 }
 
 /// The job running for each chat, with the token that abandons it.
@@ -153,8 +155,11 @@ impl Scheduler {
 
     /// Runs one update unless its chat cancels it first.
     async fn run_cancellable(&self, chat: i64, update: Update) {
-        let token = self.inner.in_flight.begin(chat);
         let hooks = &self.inner.hooks;
+        if !(hooks.cancellable)(&update) {
+            return (hooks.process)(update).await;
+        }
+        let token = self.inner.in_flight.begin(chat);
         tokio::select! {
             biased;
             _ = token.cancelled() => (hooks.cancelled)(update).await,
@@ -195,7 +200,7 @@ mod tests {
     }
 
     fn hooks(process: Handler, overflow: Handler) -> Hooks {
-        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100 }
+        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100, cancellable: |_| true }
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 //!
 //! After a reply has been sent, turns that fell out of the verbatim window are folded into the
 //! summary by the simple model, in the background: it never adds to the learner's wait, and a
-//! failed summary simply keeps the previous one. Folding happens in batches so the summary costs
-//! one cheap call every few turns, not one per turn.
+//! failed summary simply keeps the previous one. The window is measured in tokens, so the prompt
+//! stays flat; the fold costs one call of the cheap model on ~500 tokens when a turn leaves it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,16 +13,17 @@ use chrono_tz::Tz;
 
 use crate::app::App;
 use crate::store::{self, StoreError, conversations, usage::Usage};
-use crate::tutor::{self, Role};
+use crate::tutor;
 
-/// Messages kept verbatim after a fold (four exchanges): with the batch below the prompt carries
-/// 4–6 recent exchanges, so it stays flat as the conversation grows.
-pub const KEEP_VERBATIM: usize = 8;
-/// Messages beyond the window that trigger a fold (two exchanges): one cheap summary call every
-/// second turn.
-pub const FOLD_BATCH: usize = 4;
-/// Messages read for a turn's context (the budget trims further).
-pub const CONTEXT_WINDOW: u64 = (KEEP_VERBATIM + FOLD_BATCH) as u64 + 2;
+/// Messages read for a turn's context (the verbatim window trims further).
+pub const CONTEXT_WINDOW: u64 = 40;
+
+/// Tokens of verbatim history a prompt carries: 30% of the budget (900 of the default 3,000), room
+/// for the last 3–5 exchanges of voice practice. Older turns live in the summary, so the prompt
+/// stays flat however long the conversation grows.
+pub fn verbatim_tokens(budget: usize) -> usize {
+    budget * 3 / 10
+}
 /// A summary never grows beyond this, whatever the model returns.
 pub const SUMMARY_MAX_TOKENS: usize = 300;
 
@@ -63,19 +64,14 @@ pub fn after_reply(app: &Arc<App>, conversation_id: i64, user_id: i64, tz: Tz) {
 async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(), StoreError> {
     let Some(conv) = conversations::get(&app.db, conversation_id).await? else { return Ok(()) };
     let messages = conversations::unsummarized(&app.db, &conv, i64::MAX, 1000).await?;
-    if messages.len() < KEEP_VERBATIM + FOLD_BATCH {
-        return Ok(());
-    }
-    // End the folded part on an answer, so the verbatim window starts with a question.
-    let mut cut = messages.len() - KEEP_VERBATIM;
-    while cut > 0 && messages[cut - 1].turn.role == Role::Learner {
-        cut -= 1;
-    }
+    let turns: Vec<_> = messages.iter().map(|m| m.turn.clone()).collect();
+    // Whatever no longer fits in the verbatim window goes into the summary (whole exchanges).
+    let cut = tutor::newest_within(&turns, verbatim_tokens(app.config.limits.context_token_budget));
     let Some(last) = messages[..cut].last() else { return Ok(()) };
-    let turns: Vec<_> = messages[..cut].iter().map(|m| m.turn.clone()).collect();
+    let turns = &turns[..cut];
     let model = app.models.for_summary();
     let (text, prompt_tokens, completion_tokens) =
-        match app.tutor.summarize(model, conv.summary.as_deref(), &turns, SUMMARY_MAX_TOKENS as u32 + 50).await {
+        match app.tutor.summarize(model, conv.summary.as_deref(), turns, SUMMARY_MAX_TOKENS as u32 + 50).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(conversation_id, error = %e, "summary failed; keeping the previous one");

@@ -161,7 +161,8 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
     let summary = conversation.summary.as_deref();
     let summary_tokens = summary.map(|_| conversation.summary_tokens.max(0) as usize + tutor::count_tokens(model, crate::llm::SUMMARY_HEADING) + 1);
     let budget = app.config.limits.context_token_budget;
-    let ctx = tutor::fit_context_with_summary(model, tutor::count_tokens(model, &system), summary_tokens, &history, &learner_text, budget);
+    let cap = memory::verbatim_tokens(budget);
+    let ctx = tutor::fit_context_with_summary(model, tutor::count_tokens(model, &system), summary_tokens, &history, &learner_text, budget, cap);
     let t = Instant::now();
     let completion = match app.tutor.reply(model, &system, summary, &ctx).await {
         // The simple model broke the contract twice: the main model gets one go.

@@ -126,12 +126,34 @@ pub fn fit_context(
     new_message: &str,
     budget: usize,
 ) -> FittedContext {
-    fit_context_with_summary(model, system_prompt_tokens, None, history, new_message, budget)
+    fit_context_with_summary(model, system_prompt_tokens, None, history, new_message, budget, usize::MAX)
 }
 
-/// As [`fit_context`], with the conversation's running summary (its stored token count). The
-/// summary comes after the new message in priority and before the history: it is what keeps
-/// older facts once their turns have left the verbatim window.
+/// Where the newest whole exchanges that fit in `max_tokens` (with per-message overhead) begin.
+/// Walks back a whole exchange at a time: a Honzík turn takes its learner turn with it. Used both
+/// to fill a prompt and to decide which turns the summary must take over.
+pub fn newest_within(history: &[HistoryTurn], max_tokens: usize) -> usize {
+    let mut used = 0;
+    let mut start = history.len();
+    while start > 0 {
+        let unit = match history[..start] {
+            [.., HistoryTurn { role: Role::Learner, .. }, HistoryTurn { role: Role::Honzik, .. }] => 2,
+            _ => 1,
+        };
+        let cost: usize = history[start - unit..start].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum();
+        if used + cost > max_tokens {
+            break;
+        }
+        used += cost;
+        start -= unit;
+    }
+    start
+}
+
+/// As [`fit_context`], with the conversation's running summary (its stored token count) and a cap
+/// on the verbatim history. The summary comes after the new message in priority and before the
+/// history: it is what keeps older facts once their turns have left the verbatim window, and the
+/// cap is what keeps the prompt flat however long the conversation grows.
 pub fn fit_context_with_summary(
     model: &str,
     system_prompt_tokens: usize,
@@ -139,6 +161,7 @@ pub fn fit_context_with_summary(
     history: &[HistoryTurn],
     new_message: &str,
     budget: usize,
+    history_cap: usize,
 ) -> FittedContext {
     let fixed = system_prompt_tokens + 2 * MESSAGE_OVERHEAD;
     let room_for_message = budget.saturating_sub(fixed);
@@ -156,32 +179,9 @@ pub fn fit_context_with_summary(
         _ => false,
     };
 
-    // Walk back over whole exchanges: a Honzík turn takes its learner turn with it.
-    let mut start = history.len();
-    while start > 0 {
-        let unit = match history[..start] {
-            [
-                ..,
-                HistoryTurn {
-                    role: Role::Learner,
-                    ..
-                },
-                HistoryTurn {
-                    role: Role::Honzik, ..
-                },
-            ] => 2,
-            _ => 1,
-        };
-        let cost: usize = history[start - unit..start]
-            .iter()
-            .map(|t| t.tokens + MESSAGE_OVERHEAD)
-            .sum();
-        if used + cost > budget {
-            break;
-        }
-        used += cost;
-        start -= unit;
-    }
+    let room = budget.saturating_sub(used).min(history_cap);
+    let start = newest_within(history, room);
+    used += history[start..].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum::<usize>();
     let mut turns = &history[start..];
     if let [first, rest @ ..] = turns
         && first.role == Role::Honzik
@@ -419,7 +419,7 @@ mod tests {
         for n in 0..120 {
             let h = history(n);
             for summary in [None, Some(250), Some(5000)] {
-                let f = fit_context_with_summary(MODEL, system, summary, &h, "Dobrý den, mám se dobře.", 3000);
+                let f = fit_context_with_summary(MODEL, system, summary, &h, "Dobrý den, mám se dobře.", 3000, usize::MAX);
                 assert!(f.prompt_tokens <= 3000, "n={n} summary={summary:?}: {}", f.prompt_tokens);
                 assert!(f.prompt_tokens >= system, "the system prompt is always counted in");
                 assert_eq!(f.with_summary, summary == Some(250), "a summary that fits is kept, an oversized one dropped");
@@ -435,12 +435,12 @@ mod tests {
     #[test]
     fn the_summary_outranks_old_history_but_not_the_new_message() {
         let h = history(50);
-        let plain = fit_context_with_summary(MODEL, 600, None, &h, "Ahoj", 1500);
-        let with = fit_context_with_summary(MODEL, 600, Some(300), &h, "Ahoj", 1500);
+        let plain = fit_context_with_summary(MODEL, 600, None, &h, "Ahoj", 1500, usize::MAX);
+        let with = fit_context_with_summary(MODEL, 600, Some(300), &h, "Ahoj", 1500, usize::MAX);
         assert!(with.with_summary);
         assert!(with.turns.len() < plain.turns.len(), "old turns make room for the summary");
         let long = "slovo ".repeat(2000);
-        let squeezed = fit_context_with_summary(MODEL, 600, Some(300), &h, &long, 1500);
+        let squeezed = fit_context_with_summary(MODEL, 600, Some(300), &h, &long, 1500, usize::MAX);
         assert!(!squeezed.with_summary && squeezed.turns.is_empty(), "an oversized message takes the room first");
         assert!(squeezed.prompt_tokens <= 1500);
     }
@@ -449,5 +449,18 @@ mod tests {
     fn text_that_fits_is_not_truncated_at_all() {
         let text = "Fakta — Olga, Brně.";
         assert_eq!(truncate_to_tokens(MODEL, text, 300).0, text);
+    }
+
+    #[test]
+    fn the_history_cap_keeps_the_prompt_flat_as_the_conversation_grows() {
+        let sizes: Vec<usize> = (10..200)
+            .map(|n| fit_context_with_summary(MODEL, 600, Some(100), &history(n), "Ahoj", 3000, 500).prompt_tokens)
+            .collect();
+        let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(max - min <= 40, "flat: {min}..{max}");
+        let h = history(20);
+        let start = newest_within(&h, 500);
+        assert_eq!((h.len() - start) % 2, 0, "whole exchanges only");
+        assert!(h[start..].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum::<usize>() <= 500);
     }
 }

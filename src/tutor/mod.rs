@@ -11,7 +11,7 @@ pub mod reply;
 
 pub use budget::{
     Encoding, FittedContext, HistoryTurn, MESSAGE_OVERHEAD, Role, count_tokens, encoding_for_model,
-    fit_context, fit_context_with_summary, truncate_to_tokens,
+    fit_context, fit_context_with_summary, newest_within, truncate_to_tokens,
 };
 pub use language::{looks_non_czech, word_count};
 pub use cost::Prices;

@@ -203,6 +203,7 @@ impl TestApp {
         row.try_get("", "n").unwrap()
     }
 
+    #[allow(dead_code)] // used by benches/context.rs
     /// The texts of a learner's messages by role ("learner" or "honzik"), oldest first.
     pub async fn texts(&self, user_id: i64, role: &str) -> Vec<String> {
         let db = self.db().await;
