@@ -21,9 +21,11 @@ use mluvme::tutor::{MESSAGE_OVERHEAD, Prices, count_tokens};
 const TURNS: usize = 40;
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
 
-/// Learner turn `i` of the script: 20–60 words, a fact (name, city) at turn 2.
+/// Learner turn `i` of the script: 20–60 words, a fact (name, city, job) at turn 2. The script
+/// repeats every 10 turns, so turns 10, 20, 30 and 40 say the same thing: comparing their prompts
+/// measures what the policy carries as the conversation grows, not a difference in content.
 fn learner_turn(i: usize) -> String {
-    const PARTS: [&str; 8] = [
+    const PARTS: [&str; 10] = [
         "Včera jsem byl v obchodě a koupil jsem chleba, mléko a trochu sýra.",
         "Moje sestra pracuje v nemocnici a má moc práce, ale je spokojená.",
         "O víkendu chci jít na hokej, protože hraje Sparta proti Slavii.",
@@ -32,11 +34,13 @@ fn learner_turn(i: usize) -> String {
         "Učím se česky každý den večer, hlavně slovíčka a gramatiku.",
         "Náš pes je malý a velmi rychlý, rád běhá v parku.",
         "Dnes ráno jsem vstal brzy a pil jsem kávu s mlékem.",
+        "Můj kamarád hraje na kytaru a zpívá v malé kapele.",
+        "Zítra musím jít k doktorovi, protože mě bolí hlava.",
     ];
     if i == 2 {
         return "Jmenuju se Olga a bydlím v Brně u řeky. Pracuju jako učitelka a mám dvě děti, syna a dceru.".into();
     }
-    let n = 2 + i % 4;
+    let n = 2 + (i % 10) % 4;
     (0..n).map(|k| PARTS[(i * 3 + k) % PARTS.len()]).collect::<Vec<_>>().join(" ")
 }
 
