@@ -227,3 +227,42 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Learner turn `i` of the script: 20–60 words, a fact (name, city, job) at turn 2. The script
+/// repeats every 10 turns, so turns 10, 20, 30 and 40 say the same thing: comparing their prompts
+/// measures what the policy carries as the conversation grows, not a difference in content.
+pub fn learner_turn(i: usize) -> String {
+    const PARTS: [&str; 10] = [
+        "Včera jsem byl v obchodě a koupil jsem chleba, mléko a trochu sýra.",
+        "Moje sestra pracuje v nemocnici a má moc práce, ale je spokojená.",
+        "O víkendu chci jít na hokej, protože hraje Sparta proti Slavii.",
+        "Rád vařím polévku, ale knedlíky ještě neumím udělat dobře.",
+        "V létě pojedeme k moři, ale nevím, jestli bude hezké počasí.",
+        "Učím se česky každý den večer, hlavně slovíčka a gramatiku.",
+        "Náš pes je malý a velmi rychlý, rád běhá v parku.",
+        "Dnes ráno jsem vstal brzy a pil jsem kávu s mlékem.",
+        "Můj kamarád hraje na kytaru a zpívá v malé kapele.",
+        "Zítra musím jít k doktorovi, protože mě bolí hlava.",
+    ];
+    if i == 2 {
+        return "Jmenuju se Olga a bydlím v Brně u řeky. Pracuju jako učitelka a mám dvě děti, syna a dceru.".into();
+    }
+    let n = 2 + (i % 10) % 4;
+    (0..n).map(|k| PARTS[(i * 3 + k) % PARTS.len()]).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a recorded chat request is a turn (Honzík's reply contract), not a summary.
+pub fn is_turn(body: &serde_json::Value) -> bool {
+    body["messages"][0]["content"].as_str().unwrap_or("").contains("honzik_response")
+}
+
+/// Tokens of a chat request as the bot budgets them (content plus per-message overhead).
+pub fn prompt_tokens(body: &serde_json::Value) -> usize {
+    let model = body["model"].as_str().unwrap();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| mluvme::tutor::count_tokens(model, m["content"].as_str().unwrap_or("")) + mluvme::tutor::MESSAGE_OVERHEAD)
+        .sum()
+}

@@ -2,35 +2,8 @@
 //! from turn 2 is still in the prompt at turn 40 through the rolling summary.
 
 use load::Endpoint;
-use mluvme::tutor::{MESSAGE_OVERHEAD, count_tokens};
 
 use crate::common::*;
-
-/// A learner turn of 20–60 words, different every time.
-pub fn learner_turn(i: usize) -> String {
-    const PARTS: [&str; 8] = [
-        "Včera jsem byl v obchodě a koupil jsem chleba, mléko a trochu sýra.",
-        "Moje sestra pracuje v nemocnici a má moc práce, ale je spokojená.",
-        "O víkendu chci jít na hokej, protože hraje Sparta proti Slavii.",
-        "Rád vařím polévku, ale knedlíky ještě neumím udělat dobře.",
-        "V létě pojedeme k moři, ale nevím, jestli bude hezké počasí.",
-        "Učím se česky každý den večer, hlavně slovíčka a gramatiku.",
-        "Náš pes je malý a velmi rychlý, rád běhá v parku.",
-        "Dnes ráno jsem vstal brzy a pil jsem kávu s mlékem.",
-    ];
-    let n = 2 + i % 4; // 2..5 sentences ≈ 24..60 words
-    (0..n).map(|k| PARTS[(i * 3 + k) % PARTS.len()]).collect::<Vec<_>>().join(" ")
-}
-
-/// Tokens of a chat request as the bot budgets them.
-pub fn prompt_tokens(body: &serde_json::Value) -> usize {
-    let model = body["model"].as_str().unwrap();
-    body["messages"].as_array().unwrap().iter().map(|m| count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD).sum()
-}
-
-fn is_turn(body: &serde_json::Value) -> bool {
-    body["messages"][0]["content"].as_str().unwrap_or("").contains("honzik_response")
-}
 
 #[tokio::test]
 async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_through_the_summary() {
@@ -38,7 +11,7 @@ async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_throu
     let l = app.learner(701, "en");
     app.onboard(&l, "en", "intermediate").await;
     for i in 1..=40 {
-        let text = if i == 2 { "Jmenuju se Olga a bydlím v Brně u řeky.".to_owned() } else { learner_turn(i) };
+        let text = learner_turn(i); // turn 2: "Jmenuju se Olga a bydlím v Brně…"
         let sent = l.send_text(&text);
         app.replies_to(&l, sent.message_id, true).await;
     }
