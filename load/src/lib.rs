@@ -43,11 +43,14 @@
 //!   the learner-mistake table), `schema` (shapes a reply to the caller's
 //!   JSON schema), `faults` (injected failures, error bodies, holds).
 //! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
+//! - [`flood`]: the load generator behind `mluvme-load` (synthetic learners, figures,
+//!   correctness checks).
 //! - [`latency`]: per-endpoint artificial latency ranges.
 //! - `body`: one parser for JSON, urlencoded and multipart request bodies,
 //!   shared by both servers.
 //! - `audio`: container sniffing and Ogg duration, shared by both servers.
 
+pub mod flood;
 pub mod latency;
 pub mod openai;
 pub mod samples;

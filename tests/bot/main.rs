@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod load_smoke;
 mod controls;
 mod memory;
 mod onboarding;

@@ -28,6 +28,7 @@ mod types;
 
 pub use learner::Learner;
 pub use types::{
+    SentEvent,
     BotMessage, BotMessageKind, CallbackAnswer, CommandList, Rejection, Sent, TelegramConfig,
     TgFault,
 };
@@ -163,6 +164,12 @@ impl TelegramEmulator {
                 _ = tokio::time::sleep_until(deadline) => return pred(self),
             }
         }
+    }
+
+    /// Every message the bot sends from now on, as it is sent (lagging receivers lose events and
+    /// are told so by `RecvError::Lagged`).
+    pub fn subscribe_sent(&self) -> tokio::sync::broadcast::Receiver<SentEvent> {
+        self.shared.inner.lock().sent_tx.subscribe()
     }
 
     /// `sendChatAction` actions sent to the chat, in order.

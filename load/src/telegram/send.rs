@@ -191,6 +191,7 @@ pub(super) fn push_message(st: &mut Inner, mut m: BotMessage) -> Value {
     let chat = st.chats.get_mut(&m.chat_id).expect("chat checked");
     m.message_id = chat.next_id();
     chat.bot_messages.push(m.clone());
+    let _ = st.sent_tx.send(super::types::SentEvent { chat_id: m.chat_id, message_id: m.message_id, reply_to: m.reply_to, kind: m.kind });
     st.bot_message_json(&m, true)
 }
 

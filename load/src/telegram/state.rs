@@ -126,6 +126,9 @@ pub(crate) struct StoredFile {
 
 pub(crate) struct Inner {
     pub cfg: TelegramConfig,
+    /// Every message the bot sends, as it is sent: what a load generator listens to instead of
+    /// polling every chat.
+    pub sent_tx: tokio::sync::broadcast::Sender<super::types::SentEvent>,
     pub next_update_id: i64,
     /// Updates not yet confirmed, oldest first, each with its `update_id`.
     pub queue: VecDeque<Value>,
@@ -164,6 +167,7 @@ impl Inner {
     fn new(cfg: TelegramConfig) -> Self {
         Self {
             cfg,
+            sent_tx: tokio::sync::broadcast::channel(1 << 16).0,
             // Real update ids are large and do not start at 1; a bot that
             // assumes otherwise should notice.
             next_update_id: 815_000_000,

@@ -67,6 +67,15 @@ pub struct Sent {
     pub message_id: i64,
 }
 
+/// A message the bot just sent (see `TelegramEmulator::subscribe_sent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentEvent {
+    pub chat_id: i64,
+    pub message_id: i64,
+    pub reply_to: Option<i64>,
+    pub kind: BotMessageKind,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BotMessageKind {
     Text,

@@ -1,0 +1,246 @@
+//! One synthetic learner: onboarding, then a scripted mix of voice and text turns, settings
+//! changes and /stats, with think time; every message the bot sends them is timed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use tokio::sync::mpsc;
+
+use super::options::Options;
+use super::report::Progress;
+use crate::openai::OpenAiEmulator;
+use crate::samples;
+use crate::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
+
+const LANGS: [&str; 3] = ["ru", "uk", "en"];
+const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
+/// Typed Czech by level, 5–20 words, some with a typical mistake.
+const PHRASES: [&[&str]; 4] = [
+    &["Ahoj, jak se máš? Já mám dobře.", "Já jsem byl v Praha včera.", "Dobře den, já mít rád pivo."],
+    &["Rád bych si objednal knedlíky a jedno pivo, prosím.", "Včera jsem byl v kině s kamarádem a film byl super."],
+    &["Nedávno jsem dočetl knihu od Milana Kundery, která mě opravdu zaujala.", "O víkendu pojedu do Brna na hokej."],
+    &["Kdybych měl víc času, jezdil bych častěji na chalupu do Krkonoš.", "Hospoda U Fleků je vyhlášená svým tmavým pivem."],
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Voice,
+    Text,
+    Settings,
+    Stats,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Voice => "voice",
+            Action::Text => "text",
+            Action::Settings => "settings",
+            Action::Stats => "stats",
+        }
+    }
+    /// Voice and text are turns: they go through Honzík and are checked for exactly one answer.
+    pub fn is_turn(self) -> bool {
+        matches!(self, Action::Voice | Action::Text)
+    }
+}
+
+pub struct Script {
+    lang: &'static str,
+    level: usize,
+    actions: Vec<Action>,
+    think: (u64, u64),
+    timeout: Duration,
+    seed: u64,
+}
+
+impl Script {
+    pub fn new(opts: &Options, i: usize) -> Script {
+        let mut rng = StdRng::seed_from_u64(i as u64);
+        let w = opts.weights;
+        let total = (w.voice + w.text + w.settings + w.stats).max(1);
+        let actions = (0..opts.turns)
+            .map(|_| {
+                let r = rng.random_range(0..total);
+                if r < w.voice {
+                    Action::Voice
+                } else if r < w.voice + w.text {
+                    Action::Text
+                } else if r < w.voice + w.text + w.settings {
+                    Action::Settings
+                } else {
+                    Action::Stats
+                }
+            })
+            .collect();
+        Script { lang: LANGS[i % 3], level: i % 4, actions, think: opts.think_ms, timeout: Duration::from_secs(opts.reply_timeout_s), seed: i as u64 }
+    }
+}
+
+/// What happened to one action.
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub action: Action,
+    pub message_id: i64,
+    pub offered: Instant,
+    /// When each reply to this message arrived, in order, with its kind.
+    pub replies: Vec<(Instant, BotMessageKind)>,
+}
+
+impl Record {
+    pub fn voices(&self) -> usize {
+        self.replies.iter().filter(|(_, k)| *k == BotMessageKind::Voice).count()
+    }
+    /// From the update being offered to the last reply.
+    pub fn latency(&self) -> Option<Duration> {
+        self.replies.last().map(|(t, _)| t.duration_since(self.offered))
+    }
+}
+
+pub struct Outcome {
+    pub user: i64,
+    pub onboarded: bool,
+    pub records: Vec<Record>,
+    /// Replies that arrived for an older message after a newer one had been answered.
+    pub out_of_order: usize,
+}
+
+pub async fn play(
+    tg: Arc<TelegramEmulator>,
+    _ai: Arc<OpenAiEmulator>,
+    id: i64,
+    script: Script,
+    mut rx: mpsc::UnboundedReceiver<(SentEvent, Instant)>,
+    progress: Progress,
+) -> Outcome {
+    let l = tg.learner(id, "Synth", Some(script.lang));
+    let mut rng = StdRng::seed_from_u64(script.seed ^ 0x5eed);
+    let mut book = Book::default();
+    let onboarded = onboard(&tg, &l, &script, &mut rx, &mut book).await;
+    let mut records = Vec::new();
+    if onboarded {
+        for action in &script.actions {
+            let rec = act(&tg, &l, *action, &script, &mut rng, &mut rx, &mut book).await;
+            progress.action_done(&rec);
+            records.push(rec);
+            let think = rng.random_range(script.think.0..=script.think.1.max(script.think.0));
+            drain(&mut rx, &mut book, Duration::from_millis(think)).await;
+        }
+    }
+    // Late replies (a voice turn's details follow its voice) still count.
+    drain(&mut rx, &mut book, Duration::from_millis(300)).await;
+    for r in &mut records {
+        r.replies = book.replies.remove(&r.message_id).unwrap_or_default();
+    }
+    Outcome { user: id, onboarded, records, out_of_order: book.out_of_order }
+}
+
+/// Every reply seen so far, by the learner message it answers.
+#[derive(Default)]
+struct Book {
+    replies: BTreeMap<i64, Vec<(Instant, BotMessageKind)>>,
+    newest_answered: i64,
+    out_of_order: usize,
+    /// Messages without `reply_to` (greetings, keyboards), newest last.
+    loose: Vec<SentEvent>,
+}
+
+impl Book {
+    fn note(&mut self, e: SentEvent, at: Instant) {
+        match e.reply_to {
+            Some(to) => {
+                if to < self.newest_answered {
+                    self.out_of_order += 1;
+                }
+                self.newest_answered = self.newest_answered.max(to);
+                self.replies.entry(to).or_default().push((at, e.kind));
+            }
+            None => self.loose.push(e),
+        }
+    }
+}
+
+async fn drain(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book, for_: Duration) {
+    let until = tokio::time::Instant::now() + for_;
+    while let Ok(Some((e, at))) = tokio::time::timeout_at(until, rx.recv()).await {
+        book.note(e, at);
+    }
+}
+
+/// Waits until `done` holds for the book, or the deadline passes.
+async fn wait(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book, timeout: Duration, done: impl Fn(&Book) -> bool) -> bool {
+    let until = tokio::time::Instant::now() + timeout;
+    while !done(book) {
+        match tokio::time::timeout_at(until, rx.recv()).await {
+            Ok(Some((e, at))) => book.note(e, at),
+            _ => return done(book),
+        }
+    }
+    true
+}
+
+async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script, rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book) -> bool {
+    l.send_command("/start");
+    if !wait(rx, book, s.timeout, |b| !b.loose.is_empty()).await {
+        return false;
+    }
+    let greeting = book.loose.remove(0);
+    l.press(greeting.message_id, &format!("lang:{}", s.lang));
+    if !wait(rx, book, s.timeout, |b| !b.loose.is_empty()).await {
+        return false;
+    }
+    let ask = book.loose.remove(0);
+    let has_levels = tg.messages(l.chat_id()).iter().any(|m| m.message_id == ask.message_id && m.buttons().iter().any(|(_, d)| d.starts_with("level:")));
+    if !has_levels {
+        return false;
+    }
+    l.press(ask.message_id, &format!("level:{}", LEVELS[s.level]));
+    true
+}
+
+async fn act(
+    tg: &TelegramEmulator,
+    l: &crate::telegram::Learner,
+    action: Action,
+    s: &Script,
+    rng: &mut StdRng,
+    rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
+    book: &mut Book,
+) -> Record {
+    let sent = match action {
+        Action::Voice => {
+            let sample = samples::speech()[s.level];
+            l.send_voice(sample.bytes.to_vec(), sample.duration_secs)
+        }
+        Action::Text => {
+            let phrases = PHRASES[s.level];
+            l.send_text(phrases[rng.random_range(0..phrases.len())])
+        }
+        Action::Settings => l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)]),
+        Action::Stats => l.send_command("/stats"),
+    };
+    let offered = Instant::now();
+    let id = sent.message_id;
+    if action.is_turn() {
+        // The turn is over at Honzík's voice; a notice (no voice) is over once nothing follows.
+        let voiced = wait(rx, book, s.timeout, |b| b.replies.get(&id).is_some_and(|r| r.iter().any(|(_, k)| *k == BotMessageKind::Voice))).await;
+        if !voiced && book.replies.contains_key(&id) {
+            drain(rx, book, Duration::from_secs(3)).await;
+        }
+    } else {
+        wait(rx, book, s.timeout, |b| b.replies.contains_key(&id)).await;
+        if action == Action::Settings {
+            let keyboard = book.replies.get(&id).and_then(|_| tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(id)));
+            if let Some(choice) = keyboard.and_then(|m| m.buttons().into_iter().map(|(_, d)| d).filter(|d| d.starts_with("set:")).last()) {
+                l.press(keyboard_id(tg, l, id), &choice);
+            }
+        }
+    }
+    Record { action, message_id: id, offered, replies: Vec::new() }
+}
+
+fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {
+    tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(reply_to)).map(|m| m.message_id).unwrap_or(0)
+}

@@ -1,0 +1,24 @@
+//! A short flood through the load generator, with faults: nothing lost or duplicated (never a
+//! timing assertion — the figures belong in BENCHMARKS.md).
+
+use load::flood::{Options, run};
+
+#[tokio::test]
+async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
+    let opts = Options {
+        users: 8,
+        turns: 4,
+        think_ms: (0, 20),
+        telegram_429_per_s: 2.0,
+        openai_5xx_per_s: 2.0,
+        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        reply_timeout_s: 60,
+        ..Options::default()
+    };
+    let report = run(&opts).await.expect("the flood runs");
+    assert!(report.violations.is_empty(), "{}", report.table());
+    assert_eq!(report.onboarded, 8);
+    let turns = report.scenarios.iter().filter(|(k, _)| *k == "voice" || *k == "text").map(|(_, s)| s.actions).sum::<u64>();
+    assert_eq!(report.turns_answered + report.turns_with_notice, turns, "every turn ended in an answer or a notice");
+    assert!(report.turns_answered > 0);
+}
