@@ -70,7 +70,9 @@ async fn fresh_postgres_database() -> Option<String> {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true but TEST_DATABASE_URL is not set: run scripts/test-all.sh");
         }
-        eprintln!("SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)");
+        // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)");
         return None;
     };
     let name = format!("mluvme_t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
