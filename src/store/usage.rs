@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, usage};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::StoreError;
 
@@ -37,36 +38,28 @@ pub async fn record(db: &impl ConnectionTrait, user_id: i64, message_id: Option<
     }
     .insert(db)
     .await?;
-    let row = daily_stats::Entity::find_by_id((user_id, day)).one(db).await?;
-    let mut d = match row {
-        Some(r) => r.into_active_model(),
-        None => daily_stats::ActiveModel {
-            user_id: Set(user_id),
-            day: Set(day),
-            turns: Set(0),
-            words: Set(0),
-            score_sum: Set(0),
-            scored_turns: Set(0),
-            challenge_done: Set(false),
-            prompt_tokens: Set(0),
-            completion_tokens: Set(0),
-            stt_seconds: Set(0.0),
-            tts_chars: Set(0),
-            cost_micros: Set(0),
-            unpriced_requests: Set(0),
-        }
-        .insert(db)
-        .await?
-        .into_active_model(),
+    // One statement adds the request to the day, creating the day's row if needed.
+    let priced = u.cost_micros.is_some();
+    let row = daily_stats::ActiveModel {
+        user_id: Set(user_id),
+        day: Set(day),
+        turns: Set(0),
+        words: Set(0),
+        score_sum: Set(0),
+        scored_turns: Set(0),
+        challenge_done: Set(false),
+        prompt_tokens: Set(u.prompt_tokens as i64),
+        completion_tokens: Set(u.completion_tokens as i64),
+        stt_seconds: Set(u.audio_seconds),
+        tts_chars: Set(u.characters as i64),
+        cost_micros: Set(u.cost_micros.unwrap_or(0)),
+        unpriced_requests: Set(if priced { 0 } else { 1 }),
     };
-    d.prompt_tokens = Set(d.prompt_tokens.as_ref() + u.prompt_tokens as i64);
-    d.completion_tokens = Set(d.completion_tokens.as_ref() + u.completion_tokens as i64);
-    d.stt_seconds = Set(d.stt_seconds.as_ref() + u.audio_seconds);
-    d.tts_chars = Set(d.tts_chars.as_ref() + u.characters as i64);
-    match u.cost_micros {
-        Some(c) => d.cost_micros = Set(d.cost_micros.as_ref() + c),
-        None => d.unpriced_requests = Set(d.unpriced_requests.as_ref() + 1),
-    }
-    d.update(db).await?;
+    let add = |c: daily_stats::Column| (c, Expr::col((daily_stats::Entity, c)).add(Expr::col((Alias::new("excluded"), c))));
+    use daily_stats::Column as C;
+    let on_conflict = OnConflict::columns([C::UserId, C::Day])
+        .values([add(C::PromptTokens), add(C::CompletionTokens), add(C::SttSeconds), add(C::TtsChars), add(C::CostMicros), add(C::UnpricedRequests)])
+        .to_owned();
+    daily_stats::Entity::insert(row).on_conflict(on_conflict).exec_without_returning(db).await?;
     Ok(())
 }
