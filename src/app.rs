@@ -31,6 +31,8 @@ pub struct App {
     pub background: tokio_util::task::TaskTracker,
     /// Summary folds in progress.
     pub folds: crate::turn::memory::Folds,
+    /// Every send waits here for its slot within Telegram's limits (one pacer per process).
+    pub pacer: crate::bot::pace::Pacer,
 }
 
 impl App {
@@ -57,6 +59,10 @@ impl App {
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
             folds: Default::default(),
+            pacer: crate::bot::pace::Pacer::new(crate::bot::pace::Rates {
+                per_second: config.limits.sends_per_second,
+                per_chat_per_second: config.limits.chat_sends_per_second,
+            }),
             i18n: I18n::new(),
             db,
             bot,

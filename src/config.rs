@@ -36,10 +36,22 @@ pub struct Config {
     pub limits: Limits,
     /// How long a single OpenAI request may take before it counts as failed.
     pub openai_timeout: Duration,
+    /// Retries, deadline, concurrency and circuit breaking of the OpenAI upstream.
+    pub upstream: UpstreamLimits,
     /// Long-poll timeout for getUpdates (must stay under the HTTP client's 17 s total timeout).
     pub poll_timeout_secs: u32,
     /// How long SIGTERM waits for turns in flight before exiting anyway.
     pub shutdown_grace: Duration,
+    /// What a group chat hears when it talks to the bot (`GROUP_CHATS`).
+    pub group_chats: GroupChats,
+}
+
+/// Honzík talks in private chats only; in a group, a message addressed to him gets a note to talk
+/// to him in private (`reply`, the default) or nothing (`ignore`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupChats {
+    Reply,
+    Ignore,
 }
 
 #[derive(Clone, Debug)]
@@ -51,9 +63,31 @@ pub struct Models {
     pub tts_voice: String,
 }
 
+/// How OpenAI requests survive upstream trouble without piling up (see `crate::upstream`).
+#[derive(Clone, Debug)]
+pub struct UpstreamLimits {
+    /// Whole request: waiting for a slot, every attempt and the waits between them.
+    pub deadline: Duration,
+    /// Attempts after the first (429, 5xx, timeouts, network errors only).
+    pub max_retries: u32,
+    /// First backoff is up to this (full jitter), doubling per retry…
+    pub backoff_base: Duration,
+    /// …up to this (a server's Retry-After is honoured beyond it, within the deadline).
+    pub backoff_max: Duration,
+    /// Requests in flight at once per upstream.
+    pub max_concurrent_chat: usize,
+    pub max_concurrent_stt: usize,
+    pub max_concurrent_tts: usize,
+    /// Consecutive failed requests (after retries) that open an upstream's circuit.
+    pub breaker_failures: u32,
+    /// How long an open circuit refuses requests before one probe goes out.
+    pub breaker_cooldown: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Longest voice note we accept, in seconds (checked before downloading).
+    /// Longest voice note we accept, in seconds: its declared length before downloading, an Ogg's
+    /// real length (`speech::ogg`) before speech-to-text.
     pub max_voice_secs: u32,
     /// Largest file we download; Telegram's getFile refuses anything above 20 MB anyway.
     pub max_file_bytes: u64,
@@ -63,6 +97,10 @@ pub struct Limits {
     pub chat_backlog: usize,
     /// Turns processed at once across all chats (bounds memory and upstream pressure).
     pub max_concurrent_turns: usize,
+    /// Sends per second for the whole bot (Telegram allows 30; a little under absorbs jitter).
+    pub sends_per_second: f64,
+    /// Sends per second to one chat after a burst of 3 (Telegram allows about 1).
+    pub chat_sends_per_second: f64,
 }
 
 impl Config {
@@ -147,10 +185,20 @@ impl Config {
                 context_token_budget: parse_num(&var, "CONTEXT_TOKEN_BUDGET", 3000, 500, 200_000)?,
                 chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
                 max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 64, 1, 10_000)?,
+                sends_per_second: parse_rate(&var, "TELEGRAM_SENDS_PER_SECOND", 29.0)?,
+                chat_sends_per_second: parse_rate(&var, "TELEGRAM_CHAT_SENDS_PER_SECOND", 0.95)?,
             },
             openai_timeout: Duration::from_secs(parse_num(&var, "OPENAI_TIMEOUT_SECONDS", 60, 1, 600)?),
+            upstream: upstream_limits(&var)?,
             poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
             shutdown_grace: Duration::from_secs(parse_num(&var, "SHUTDOWN_GRACE_SECONDS", 25, 0, 300)?),
+            group_chats: match var("GROUP_CHATS").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("reply") => GroupChats::Reply,
+                Some("ignore") => GroupChats::Ignore,
+                Some(other) => {
+                    return Err(ConfigError::Invalid { var: "GROUP_CHATS", value: other.into(), hint: "use reply (a note to talk in private) or ignore".into() });
+                }
+            },
         })
     }
 
@@ -167,6 +215,26 @@ impl Config {
     pub fn is_admin(&self, user_id: i64) -> bool {
         self.admin_ids.contains(&user_id)
     }
+}
+
+fn upstream_limits(var: &impl Fn(&str) -> Option<String>) -> Result<UpstreamLimits, ConfigError> {
+    // The deadline defaults to one and a half attempts: room for a retry after a quick failure.
+    let timeout: u64 = parse_num(var, "OPENAI_TIMEOUT_SECONDS", 60, 1, 600)?;
+    let concurrent = |name| parse_num(var, name, 256usize, 1, 100_000);
+    Ok(UpstreamLimits {
+        deadline: match var("OPENAI_DEADLINE_SECONDS") {
+            None => Duration::from_millis(timeout * 1500),
+            Some(_) => Duration::from_secs(parse_num(var, "OPENAI_DEADLINE_SECONDS", 90, 1, 3600)?),
+        },
+        max_retries: parse_num(var, "OPENAI_MAX_RETRIES", 3, 0, 20)?,
+        backoff_base: Duration::from_millis(parse_num(var, "OPENAI_BACKOFF_BASE_MS", 250, 1, 60_000)?),
+        backoff_max: Duration::from_millis(parse_num(var, "OPENAI_BACKOFF_MAX_MS", 8_000, 1, 600_000)?),
+        max_concurrent_chat: concurrent("OPENAI_MAX_CONCURRENT_CHAT")?,
+        max_concurrent_stt: concurrent("OPENAI_MAX_CONCURRENT_STT")?,
+        max_concurrent_tts: concurrent("OPENAI_MAX_CONCURRENT_TTS")?,
+        breaker_failures: parse_num(var, "OPENAI_BREAKER_FAILURES", 5, 1, 1000)?,
+        breaker_cooldown: Duration::from_secs(parse_num(var, "OPENAI_BREAKER_COOLDOWN_SECONDS", 30, 1, 3600)?),
+    })
 }
 
 fn parse_url(var: &'static str, value: &str) -> Result<url::Url, ConfigError> {
@@ -194,6 +262,17 @@ where
     match raw.parse::<T>() {
         Ok(v) if v >= min && v <= max => Ok(v),
         _ => Err(ConfigError::Invalid { var: name, value: raw, hint: format!("a whole number from {min} to {max}") }),
+    }
+}
+
+/// A send rate: above 0 and at most Telegram's 30 a second for the whole bot (a higher setting
+/// would only buy 429s). A chat rate above Telegram's ~1/s makes sense only against a Bot API
+/// server without that limit (the tests' emulator).
+fn parse_rate(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: f64) -> Result<f64, ConfigError> {
+    let Some(raw) = var(name) else { return Ok(default) };
+    match raw.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 30.0 => Ok(v),
+        _ => Err(ConfigError::Invalid { var: name, value: raw, hint: "a number above 0 and at most 30 (Telegram's limit), e.g. 29".into() }),
     }
 }
 
@@ -225,7 +304,19 @@ mod tests {
         assert_eq!(c.models.main, "gpt-4o");
         assert_eq!(c.models.simple, "gpt-4o-mini");
         assert_eq!(c.limits.max_voice_secs, 60);
+        assert_eq!((c.limits.sends_per_second, c.limits.chat_sends_per_second), (29.0, 0.95), "just under Telegram's 30/s and 1/s");
         assert!(c.adaptive_model_selection);
+        assert_eq!(c.group_chats, GroupChats::Reply);
+    }
+
+    #[test]
+    fn group_chats_are_answered_or_ignored_by_configuration() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        for (v, want) in [("reply", GroupChats::Reply), ("IGNORE", GroupChats::Ignore)] {
+            let mut pairs = base.to_vec();
+            pairs.push(("GROUP_CHATS", v));
+            assert_eq!(cfg(&pairs).unwrap().group_chats, want, "{v}");
+        }
     }
 
     #[test]
@@ -237,7 +328,7 @@ mod tests {
     #[test]
     fn malformed_values_are_rejected_with_the_variable_name() {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
-        for (k, v) in [("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url")] {
+        for (k, v) in [("GROUP_CHATS", "sometimes"), ("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url"), ("TELEGRAM_SENDS_PER_SECOND", "0"), ("TELEGRAM_SENDS_PER_SECOND", "31"), ("TELEGRAM_SENDS_PER_SECOND", "-1"), ("TELEGRAM_SENDS_PER_SECOND", "NaN"), ("TELEGRAM_CHAT_SENDS_PER_SECOND", "0")] {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
             let err = cfg(&pairs).unwrap_err().to_string();
@@ -248,6 +339,21 @@ mod tests {
     #[test]
     fn database_passwords_never_appear_in_errors() {
         assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn upstream_limits_default_generously_and_the_deadline_follows_the_timeout() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let u = cfg(&base).unwrap().upstream;
+        assert_eq!((u.deadline, u.max_retries, u.breaker_failures), (Duration::from_secs(90), 3, 5));
+        assert_eq!((u.max_concurrent_chat, u.max_concurrent_stt, u.max_concurrent_tts), (256, 256, 256));
+        let mut pairs = base.to_vec();
+        pairs.push(("OPENAI_TIMEOUT_SECONDS", "1"));
+        assert_eq!(cfg(&pairs).unwrap().upstream.deadline, Duration::from_millis(1500));
+        pairs.push(("OPENAI_DEADLINE_SECONDS", "40"));
+        assert_eq!(cfg(&pairs).unwrap().upstream.deadline, Duration::from_secs(40));
+        pairs.push(("OPENAI_BREAKER_FAILURES", "0"));
+        assert!(cfg(&pairs).unwrap_err().to_string().starts_with("OPENAI_BREAKER_FAILURES"));
     }
 
     #[test]

@@ -371,6 +371,7 @@ mod tests {
             ("duration", Arg::Num(185)),
             ("max_mb", Arg::Num(20)),
             ("command", Arg::Text("/foo")),
+            ("bot", Arg::Text("mluvme_bot")),
             ("setting", Arg::Text("🎭 Style")),
             ("value", Arg::Text("😊 Friendly")),
             ("zone", Arg::Text("Europe/Prague")),

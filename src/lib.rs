@@ -9,12 +9,16 @@
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
 //!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart.
 //! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
-//!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries.
+//!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries, and the
+//!   pacer (`bot::pace`) that keeps every send within Telegram's limits (30/s, ~1/s per chat).
 //! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
 //!   deliver → store).
 //! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
 //!   model choice, language heuristics.
 //! - [`llm`], [`speech`], [`openai`]: the OpenAI-compatible upstream (chat, STT, TTS) and its errors.
+//! - [`upstream`]: upstream faults without pile-ups — retries (jittered backoff, `Retry-After`, one
+//!   deadline per request), a concurrency limit and a circuit breaker per upstream, and
+//!   [`upstream::Outage`] for waiting an outage out.
 //! - [`progress`]: pure rules for stars, streaks and the daily challenge, what `/stats` shows, time
 //!   zones, and the injectable clock.
 //! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
@@ -39,6 +43,7 @@ pub mod store;
 pub mod telemetry;
 pub mod turn;
 pub mod tutor;
+pub mod upstream;
 pub mod words;
 
 pub use app::run;

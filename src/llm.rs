@@ -12,6 +12,7 @@ use async_openai::types::chat::{
 };
 
 use crate::openai::{AiError, OpenAi, classify};
+use crate::upstream::{Outage, Upstream};
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 
 /// What the model said and what it cost.
@@ -32,6 +33,12 @@ pub struct Tutor {
 impl Tutor {
     pub fn new(client: OpenAi) -> Self {
         Tutor { client, schema_supported: AtomicBool::new(true) }
+    }
+
+    /// The chat upstream's circuit: whether it is open, and [`Outage::ready`] to wait until a
+    /// request may go again (turns and summaries share it).
+    pub fn outage(&self) -> Outage {
+        self.client.outage(Upstream::Chat)
     }
 
     /// Asks `model` for Honzík's reply to the fitted context (with the conversation summary when
@@ -95,7 +102,7 @@ impl Tutor {
                     .max_completion_tokens(max)
                     .build()
                     .map_err(|e| AiError::Refused(e.to_string()))?;
-                let resp = self.client.chat().create(request).await.map_err(classify)?;
+                let resp = self.client.api().chat().create(request).await.map_err(classify)?;
                 let usage = resp.usage.map(|u| (u.prompt_tokens, u.completion_tokens));
                 let content = resp.choices.into_iter().next().and_then(|c| c.message.content).unwrap_or_default();
                 return Ok((content, usage));
@@ -118,7 +125,7 @@ impl Tutor {
                 .response_format(format)
                 .build()
                 .map_err(|e| AiError::Refused(e.to_string()))?;
-            match self.client.chat().create(request).await {
+            match self.client.api().chat().create(request).await {
                 Ok(resp) => {
                     let content = resp.choices.into_iter().next().and_then(|c| c.message.content).unwrap_or_default();
                     let usage = resp.usage.map(|u| (u.prompt_tokens, u.completion_tokens));

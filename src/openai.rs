@@ -1,17 +1,36 @@
 //! The OpenAI-compatible client shared by speech and the tutor, and the one error type for
 //! everything that can go wrong upstream.
 //!
-//! async-openai retries 429/5xx itself (honouring Retry-After), but its default HTTP client has no
-//! timeout at all, so we hand it one with a per-request deadline: a hung upstream must turn into a
-//! friendly notice, not a learner waiting forever.
+//! async-openai's default executor retries 429/5xx itself (3 retries, no jitter, no deadline, an
+//! unbounded Retry-After, timeouts not at all). We replace it with our own HTTP service
+//! ([`crate::upstream::http`]) so retries are never doubled: one deadline per request, attempts cut
+//! to `OPENAI_TIMEOUT_SECONDS`, jittered backoff, and a concurrency limit and circuit breaker per
+//! upstream. A hung upstream turns into a friendly notice, not a learner waiting forever.
 
 use std::time::Duration;
 
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
 
 use crate::config::Config;
+use crate::upstream::{Gates, Outage, Upstream, http::GuardedHttp, retry::RetryPolicy};
 
-pub type OpenAi = Client<OpenAIConfig>;
+/// The async-openai client with the gates its requests go through.
+#[derive(Clone)]
+pub struct OpenAi {
+    api: Client<OpenAIConfig>,
+    gates: Gates,
+}
+
+impl OpenAi {
+    pub fn api(&self) -> &Client<OpenAIConfig> {
+        &self.api
+    }
+
+    /// The circuit of one upstream.
+    pub fn outage(&self, upstream: Upstream) -> Outage {
+        self.gates.outage(upstream)
+    }
+}
 
 /// Why an upstream AI call failed, reduced to what decides the learner's notice.
 #[derive(Debug, thiserror::Error)]
@@ -36,11 +55,22 @@ pub fn client(config: &Config) -> OpenAi {
         cfg = cfg.with_api_base(base.clone());
     }
     let http = reqwest::Client::builder()
+        // Each attempt sets its own timeout (at most this, less when the deadline is nearer).
         .timeout(config.openai_timeout)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10).min(config.openai_timeout))
         .build()
         .expect("the HTTP client builds with static settings");
-    Client::with_config(cfg).with_http_client(http)
+    let u = &config.upstream;
+    let policy = RetryPolicy {
+        max_retries: u.max_retries,
+        base: u.backoff_base,
+        cap: u.backoff_max,
+        attempt_timeout: config.openai_timeout,
+        deadline: u.deadline,
+    };
+    let gates = Gates::new(u);
+    let api = Client::with_config(cfg).with_http_service(GuardedHttp::new(http, policy, gates.clone()));
+    OpenAi { api, gates }
 }
 
 /// Classifies an async-openai error. Messages never include the API key or user content.
@@ -56,6 +86,8 @@ pub fn classify(err: OpenAIError) -> AiError {
         }
         OpenAIError::Reqwest(e) => AiError::Unavailable(if e.is_timeout() { "timeout".into() } else { "network error".into() }),
         OpenAIError::JSONDeserialize(e, _) => AiError::Unavailable(format!("unreadable response: {e}")),
+        // Refused on our side by a gate (circuit open, no slot, deadline): no request was made.
+        OpenAIError::Boxed(e) => AiError::Unavailable(e.to_string()),
         other => AiError::Refused(other.to_string().chars().take(200).collect()),
     }
 }

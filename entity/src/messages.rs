@@ -32,6 +32,12 @@ pub struct Model {
     pub completion_tokens: Option<i32>,
     pub score: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// Honzík's answer: how many of the reply's Telegram messages have been sent.
+    pub delivered_parts: i32,
+    /// Honzík's answer: what the turn earned, shown in the reply's caption.
+    pub stars_earned: Option<i32>,
+    pub streak_days: Option<i32>,
+    pub challenge_completed: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261128_000002_conversations_and_usage;
 mod m20261128_000003_learner_controls;
+mod m20261128_000004_turn_checkpoints;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261128_000002_conversations_and_usage::Migration),
             Box::new(m20261128_000003_learner_controls::Migration),
+            Box::new(m20261128_000004_turn_checkpoints::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod edit;
 pub mod handlers;
 pub mod keyboards;
 pub mod labels;
+pub mod pace;
 pub mod render;
 pub mod send;
 pub mod views;
@@ -29,7 +30,7 @@ use crate::intake::scheduler::InFlight;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, misc, onboarding, timezone, turns};
+use handlers::{callbacks, groups, misc, onboarding, timezone, turns};
 
 /// Why handling an update failed (after the learner has been told, where there was someone to tell).
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,8 @@ pub fn schema() -> UpdateHandler<BotError> {
         )
         .endpoint(onboarding::first_contact);
     dptree::entry()
+        // Groups and supergroups first: no learner, no command, no turn there (see `groups`).
+        .branch(dptree::filter(groups::outside_private).endpoint(groups::not_private))
         .branch(messages)
         .branch(Update::filter_callback_query().endpoint(callbacks::on_callback))
         .branch(Update::filter_edited_message().endpoint(misc::edited))
@@ -97,6 +100,10 @@ pub async fn overflow(app: Arc<App>, update: Update) {
     if let Err(e) = store::inbox::skip(&app.db, id, "chat backlog full", app.clock.now()).await {
         tracing::error!(update_id = id, error = %e, "could not mark overflow");
     }
+    if let teloxide::types::UpdateKind::CallbackQuery(q) = &update.kind {
+        // A press is answered whatever happens to it, or its button keeps spinning.
+        return callbacks::answer_busy(&app, q).await;
+    }
     let (Some(chat), Some(user)) = (update.chat().map(|c| c.id), update.from().map(|u| u.id.0 as i64)) else { return };
     let notify = {
         let mut seen = OVERFLOW_NOTIFIED.lock().expect("overflow lock");
@@ -112,11 +119,19 @@ pub async fn overflow(app: Arc<App>, update: Update) {
         _ => crate::i18n::Lang::from_telegram(update.from().and_then(|u| u.language_code.as_deref())).unwrap_or(crate::i18n::Lang::En),
     };
     let text = app.i18n.tr(lang, "one-at-a-time", &[]);
-    let mut req = app.bot.send_message(chat, text).parse_mode(teloxide::types::ParseMode::Html);
-    if let teloxide::types::UpdateKind::Message(m) = &update.kind {
-        req = req.reply_parameters(ReplyParameters::new(m.id).allow_sending_without_reply());
-    }
-    if let Err(e) = req.await {
+    let reply_to = match &update.kind {
+        teloxide::types::UpdateKind::Message(m) => Some(ReplyParameters::new(m.id).allow_sending_without_reply()),
+        _ => None,
+    };
+    let sent = send::paced(&app.pacer, chat, "one-at-a-time", || {
+        let req = app.bot.send_message(chat, text.clone()).parse_mode(teloxide::types::ParseMode::Html);
+        match &reply_to {
+            Some(r) => req.reply_parameters(r.clone()).into_future(),
+            None => req.into_future(),
+        }
+    })
+    .await;
+    if let Err(e) = sent {
         tracing::warn!(error = %e, "could not send the one-at-a-time notice");
     }
 }

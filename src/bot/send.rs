@@ -2,15 +2,41 @@
 //!
 //! 429 answers carry `retry_after`: we wait exactly that and try again. Network errors and 5xx
 //! are retried with a short backoff. Anything else (bad request, blocked by the user) is final.
+//!
+//! Sends (sendMessage, sendVoice, sendPhoto, sendDocument) go through [`paced`]: every attempt,
+//! retries included, first waits for its slot in the [`Pacer`], so Telegram's limits are never
+//! crossed, and a 429 that comes anyway pushes the whole schedule back. Edits, chat actions,
+//! callback answers and getFile are not limited by Telegram and use [`with_retry`] alone.
 
 use std::future::Future;
 use std::time::Duration;
 
+use teloxide::types::ChatId;
 use teloxide::{ApiError, RequestError};
+
+use super::pace::Pacer;
 
 const ATTEMPTS: u32 = 4;
 
-pub async fn with_retry<T, F, Fut>(what: &'static str, mut f: F) -> Result<T, RequestError>
+/// A send to `chat`: each attempt waits for the pacer's slot, with the retries of [`with_retry`].
+pub async fn paced<T, F, Fut>(pacer: &Pacer, chat: ChatId, what: &'static str, f: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    retrying(what, Some((pacer, chat)), f).await
+}
+
+/// A request Telegram does not rate-limit (edits, getFile…), with the safe retries.
+pub async fn with_retry<T, F, Fut>(what: &'static str, f: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    retrying(what, None, f).await
+}
+
+async fn retrying<T, F, Fut>(what: &'static str, pace: Option<(&Pacer, ChatId)>, mut f: F) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
@@ -18,7 +44,16 @@ where
     let mut backoff = Duration::from_millis(300);
     let mut attempt = 1;
     loop {
-        match f().await {
+        let slot = match pace {
+            Some((pacer, chat)) => Some(pacer.acquire(chat).await),
+            None => None,
+        };
+        let result = f().await;
+        drop(slot);
+        if let (Err(RequestError::RetryAfter(s)), Some((pacer, _))) = (&result, pace) {
+            pacer.throttled(s.duration());
+        }
+        match result {
             Ok(v) => return Ok(v),
             Err(RequestError::RetryAfter(s)) if attempt < ATTEMPTS => {
                 tracing::info!(what, seconds = s.seconds(), "Telegram asked us to slow down");

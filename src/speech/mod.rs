@@ -1,5 +1,7 @@
 //! Speech-to-text and text-to-speech over the OpenAI-compatible audio API, and the cheap checks
-//! that keep obviously broken audio away from it.
+//! that keep obviously broken audio away from it ([`ogg`]: a file's real playback length).
+
+pub mod ogg;
 
 use async_openai::types::audio::{
     AudioInput, AudioResponseFormat, CreateSpeechRequestArgs, CreateTranscriptionRequestArgs, SpeechModel, SpeechResponseFormat,
@@ -9,6 +11,7 @@ use async_openai::types::InputSource;
 use bytes::Bytes;
 
 use crate::openai::{AiError, OpenAi, classify};
+use crate::upstream::{Outage, Upstream};
 
 /// Longest text the speech endpoint takes in one request.
 pub const TTS_MAX_CHARS: usize = 4096;
@@ -25,6 +28,16 @@ impl Speech {
         Speech { client, stt_model, tts_model, voice }
     }
 
+    /// The speech-to-text upstream's circuit (see [`Outage::ready`]).
+    pub fn transcription_outage(&self) -> Outage {
+        self.client.outage(Upstream::Transcription)
+    }
+
+    /// The text-to-speech upstream's circuit (see [`Outage::ready`]).
+    pub fn speech_outage(&self) -> Outage {
+        self.client.outage(Upstream::Speech)
+    }
+
     /// Transcribes Czech speech. The upload is named `voice.ogg`: some models reject Telegram's `.oga`.
     pub async fn transcribe(&self, audio: Bytes, filename: &str) -> Result<String, AiError> {
         let request = CreateTranscriptionRequestArgs::default()
@@ -34,7 +47,7 @@ impl Speech {
             .response_format(AudioResponseFormat::Json)
             .build()
             .map_err(|e| AiError::Refused(e.to_string()))?;
-        match self.client.audio().transcription().create(request).await {
+        match self.client.api().audio().transcription().create(request).await {
             Ok(r) => Ok(r.text.trim().to_owned()),
             Err(e) => Err(match classify(e) {
                 AiError::Refused(m) if m.starts_with("400") => AiError::BadAudio(m),
@@ -54,7 +67,7 @@ impl Speech {
             .speed(speed.clamp(0.25, 4.0))
             .build()
             .map_err(|e| AiError::Refused(e.to_string()))?;
-        let resp = self.client.audio().speech().create(request).await.map_err(classify)?;
+        let resp = self.client.api().audio().speech().create(request).await.map_err(classify)?;
         Ok(resp.bytes)
     }
 }

@@ -149,14 +149,20 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Lear
 /// learner is new. A known learner's name is refreshed from Telegram (it is erased by
 /// `/delete_me`, and people rename themselves).
 pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now: DateTime<Utc>) -> Result<(Learner, bool), StoreError> {
-    if let Some(u) = users::Entity::find_by_id(tg.id).one(db).await? {
-        let mut u = u.into_active_model();
-        u.first_name = Set(tg.first_name.to_owned());
-        u.username = Set(tg.username.map(str::to_owned));
-        u.language_code = Set(tg.language_code.map(str::to_owned));
-        u.update(db).await?;
-        let learner = find(db, tg.id).await?.ok_or_else(|| StoreError::Corrupt(format!("no settings for user {}", tg.id)))?;
-        return Ok((learner, false));
+    // Every update starts here: one query in the usual case (known learner, same name).
+    if let Some((user, settings)) = users::Entity::find_by_id(tg.id).find_also_related(user_settings::Entity).one(db).await? {
+        let settings = settings.ok_or_else(|| StoreError::Corrupt(format!("no settings for user {}", tg.id)))?;
+        let renamed = user.first_name != tg.first_name || user.username.as_deref() != tg.username || user.language_code.as_deref() != tg.language_code;
+        let user = if renamed {
+            let mut u = user.into_active_model();
+            u.first_name = Set(tg.first_name.to_owned());
+            u.username = Set(tg.username.map(str::to_owned));
+            u.language_code = Set(tg.language_code.map(str::to_owned));
+            u.update(db).await?
+        } else {
+            user
+        };
+        return Ok((Learner::from_rows(user, settings), false));
     }
     let txn = db.begin().await?;
     let user = users::ActiveModel {

@@ -4,6 +4,8 @@
 //! stays in this module. Entities are generated-style structs in the `entity` crate; the behaviour
 //! lives here.
 
+pub mod answer;
+pub mod batch;
 pub mod conversations;
 pub mod inbox;
 pub mod learners;
@@ -41,6 +43,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .create_if_missing(true)
+                // Every write by one connection empties the other connections' page caches in
+                // WAL mode; reading pages through a memory map instead of read() calls makes
+                // refilling them cheap.
+                .pragma("mmap_size", "268435456")
         });
     } else {
         opts.max_connections(16).min_connections(1);

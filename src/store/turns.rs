@@ -1,15 +1,19 @@
-//! A learner's turn in the database: their message, Honzík's answer with its mistakes, the
-//! progress it earned, and how long each stage took.
+//! A learner's turn in the database, checkpoint by checkpoint, so a restart resumes it where it
+//! stopped: **received** (the learner's message row) → **transcribed** (its text) → **answered**
+//! (Honzík's row, see [`super::answer`]) → **delivered** (`delivered_parts` of the reply sent).
+//! Each checkpoint is one round trip, and the timings row closes the turn.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{daily_stats, messages, mistakes, stars, turns, users};
+use entity::{messages, turns};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    DatabaseConnection, TransactionTrait, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, TryInsertResult,
+    sea_query::{Expr, OnConflict},
 };
 
 use super::StoreError;
-use crate::progress::{self, StreakState};
+use super::answer::Earned;
+use super::batch::Batch;
+use super::usage::{self, TurnTotals, Usage};
 use crate::tutor::HonzikReply;
 
 /// The learner's side of a turn, stored as soon as the turn starts so nothing they sent is lost.
@@ -22,19 +26,33 @@ pub struct LearnerMessage<'a> {
     pub text: Option<&'a str>,
     pub tokens: usize,
     pub audio_duration_secs: Option<u32>,
+    /// Where the learner's audio will be saved (the background writer forgets it if it fails).
+    pub audio_path: Option<&'a str>,
     pub telegram_message_id: i64,
 }
 
-pub async fn insert_learner_message(db: &impl ConnectionTrait, m: &LearnerMessage<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    // A resumed turn finds the row it stored before the restart instead of adding a second one.
-    if let Some(existing) = messages::Entity::find()
-        .filter(messages::Column::UpdateId.eq(m.update_id))
-        .filter(messages::Column::Role.eq("learner"))
-        .one(db)
-        .await?
-    {
-        return Ok(existing.id);
-    }
+/// Where a turn stands in the database when it starts (or restarts).
+#[derive(Debug)]
+pub enum Checkpoint {
+    /// First time: the learner's message was just stored.
+    Received { learner_message_id: i64 },
+    /// A restart found this turn's rows.
+    Resumed { learner_message_id: i64, transcript: Option<String>, audio_path: Option<String>, answer: Option<StoredAnswer> },
+}
+
+/// Honzík's stored answer, enough to deliver it again without asking anyone anything.
+#[derive(Debug)]
+pub struct StoredAnswer {
+    pub message_id: i64,
+    pub reply: HonzikReply,
+    pub earned: Earned,
+    pub delivered_parts: u32,
+    pub audio_path: Option<String>,
+}
+
+/// Stores the learner's message, or finds the turn's rows when the update was seen before (a
+/// restart, a redelivery): one round trip in the usual case.
+pub async fn receive(db: &impl ConnectionTrait, m: &LearnerMessage<'_>, now: DateTime<Utc>) -> Result<Checkpoint, StoreError> {
     let row = messages::ActiveModel {
         user_id: Set(m.user_id),
         chat_id: Set(m.chat_id),
@@ -45,164 +63,99 @@ pub async fn insert_learner_message(db: &impl ConnectionTrait, m: &LearnerMessag
         text: Set(m.text.map(str::to_owned)),
         tokens: Set(m.tokens as i32),
         audio_duration_secs: Set(m.audio_duration_secs.map(|d| d as i32)),
+        audio_path: Set(m.audio_path.map(str::to_owned)),
         telegram_message_id: Set(Some(m.telegram_message_id)),
         created_at: Set(now),
+        delivered_parts: Set(0),
         ..Default::default()
     };
-    Ok(row.insert(db).await?.id)
+    let once = OnConflict::columns([messages::Column::UpdateId, messages::Column::Role]).do_nothing().to_owned();
+    match messages::Entity::insert(row).on_conflict(once).try_insert().exec_with_returning_keys(db).await? {
+        TryInsertResult::Inserted(ids) => match ids.first() {
+            Some(id) => Ok(Checkpoint::Received { learner_message_id: *id }),
+            None => resumed(db, m.update_id).await,
+        },
+        TryInsertResult::Conflicted | TryInsertResult::Empty => resumed(db, m.update_id).await,
+    }
 }
 
-/// Stores the transcript of a voice message once speech-to-text has run.
-pub async fn set_transcript(db: &impl ConnectionTrait, message_id: i64, text: &str, tokens: usize) -> Result<(), StoreError> {
-    messages::Entity::update_many()
-        .col_expr(messages::Column::Text, Expr::value(Some(text.to_owned())))
-        .col_expr(messages::Column::Tokens, Expr::value(tokens as i32))
-        .filter(messages::Column::Id.eq(message_id))
-        .exec(db)
-        .await?;
-    Ok(())
+async fn resumed(db: &impl ConnectionTrait, update_id: i64) -> Result<Checkpoint, StoreError> {
+    let rows = messages::Entity::find().filter(messages::Column::UpdateId.eq(update_id)).all(db).await?;
+    let learner = rows.iter().find(|r| r.role == "learner").ok_or_else(|| StoreError::Corrupt(format!("update {update_id}: no learner message")))?;
+    let answer = match rows.iter().find(|r| r.role == "honzik") {
+        Some(h) => Some(stored_answer(h)?),
+        None => None,
+    };
+    Ok(Checkpoint::Resumed { learner_message_id: learner.id, transcript: learner.text.clone(), audio_path: learner.audio_path.clone(), answer })
 }
 
-/// Stores where an audio file was persisted (called by the background writer when it finishes).
-pub async fn set_audio_path(db: &impl ConnectionTrait, message_id: i64, path: &str) -> Result<(), StoreError> {
-    messages::Entity::update_many()
-        .col_expr(messages::Column::AudioPath, Expr::value(Some(path.to_owned())))
-        .filter(messages::Column::Id.eq(message_id))
-        .exec(db)
-        .await?;
-    Ok(())
+fn stored_answer(h: &messages::Model) -> Result<StoredAnswer, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("answer {}: {what}", h.id));
+    let reply = h.reply_json.as_deref().ok_or_else(|| corrupt("no reply"))?;
+    let reply: HonzikReply = serde_json::from_str(reply).map_err(|e| corrupt(&e.to_string()))?;
+    Ok(StoredAnswer {
+        message_id: h.id,
+        reply,
+        earned: Earned {
+            stars: h.stars_earned.unwrap_or(0).max(0) as u32,
+            streak: h.streak_days.unwrap_or(0).max(0) as u32,
+            challenge_completed: h.challenge_completed.unwrap_or(false),
+        },
+        delivered_parts: h.delivered_parts.max(0) as u32,
+        audio_path: h.audio_path.clone(),
+    })
 }
 
-/// Honzík's answer as it is stored.
-pub struct Answer<'a> {
+/// Checkpoint "transcribed": the voice's text and the speech-to-text request's cost, together —
+/// a restart never pays for the transcription twice.
+pub struct Transcript<'a> {
+    pub message_id: i64,
     pub user_id: i64,
-    pub conversation_id: i64,
-    pub chat_id: i64,
-    pub update_id: i64,
-    pub learner_message_id: i64,
-    pub learner_text: &'a str,
-    pub reply: &'a HonzikReply,
-    pub reply_tokens: usize,
-    pub model: &'a str,
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
+    pub text: &'a str,
+    pub tokens: usize,
+    pub usage: Usage<'a>,
+    pub day: NaiveDate,
 }
 
-/// What a turn earned, shown in the reply's caption.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Earned {
-    pub stars: u32,
-    pub streak: u32,
-    pub challenge_completed: bool,
-}
-
-/// Stores Honzík's answer, its mistakes, the day's stats, the streak and the stars, in one
-/// transaction, and returns what the turn earned.
-pub async fn record_answer(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<(i64, Earned), StoreError> {
-    let txn = db.begin().await?;
-    let score = a.reply.correctness_score;
-    let honzik = messages::ActiveModel {
-        user_id: Set(a.user_id),
-        chat_id: Set(a.chat_id),
-        update_id: Set(Some(a.update_id)),
-        conversation_id: Set(Some(a.conversation_id)),
-        role: Set("honzik".into()),
-        kind: Set("text".into()),
-        text: Set(Some(a.reply.honzik_response.clone())),
-        reply_json: Set(serde_json::to_string(a.reply).ok()),
-        model: Set(Some(a.model.into())),
-        tokens: Set(a.reply_tokens as i32),
-        prompt_tokens: Set(Some(a.prompt_tokens as i32)),
-        completion_tokens: Set(Some(a.completion_tokens as i32)),
-        score: Set(Some(score as i32)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    messages::Entity::update_many()
-        .col_expr(messages::Column::Score, Expr::value(Some(score as i32)))
-        .col_expr(messages::Column::Model, Expr::value(Some(a.model.to_owned())))
-        .col_expr(messages::Column::PromptTokens, Expr::value(Some(a.prompt_tokens as i32)))
-        .col_expr(messages::Column::CompletionTokens, Expr::value(Some(a.completion_tokens as i32)))
-        .filter(messages::Column::Id.eq(a.learner_message_id))
-        .exec(&txn)
-        .await?;
-    for m in &a.reply.mistakes {
-        mistakes::ActiveModel {
-            message_id: Set(a.learner_message_id),
-            user_id: Set(a.user_id),
-            original: Set(m.original.clone()),
-            corrected: Set(m.corrected.clone()),
-            explanation: Set(m.explanation.clone()),
-            category: Set(m.category.as_str().into()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
-    let today = progress::local_day(now, tz);
-    let earned = record_progress(&txn, a.user_id, today, score, crate::tutor::word_count(a.learner_text), now).await?;
-    txn.commit().await?;
-    Ok((honzik.id, earned))
-}
-
-async fn record_progress(txn: &impl ConnectionTrait, user_id: i64, today: NaiveDate, score: u8, words: usize, now: DateTime<Utc>) -> Result<Earned, StoreError> {
-    let user = users::Entity::find_by_id(user_id).one(txn).await?.ok_or_else(|| StoreError::Corrupt(format!("user {user_id} missing")))?;
-    let streak = progress::advance_streak(
-        StreakState { current: user.streak_current.max(0) as u32, best: user.streak_best.max(0) as u32, last_day: user.last_practice_day },
-        today,
+pub async fn record_transcript(db: &DatabaseConnection, t: &Transcript<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let mut batch = Batch::new();
+    batch.push(
+        backend,
+        messages::Entity::update_many()
+            .col_expr(messages::Column::Text, Expr::value(Some(t.text.to_owned())))
+            .col_expr(messages::Column::Tokens, Expr::value(t.tokens as i32))
+            .filter(messages::Column::Id.eq(t.message_id)),
     );
-    let day = daily_stats::Entity::find_by_id((user_id, today)).one(txn).await?;
-    let (turns_today, already_done) = match &day {
-        Some(d) => (d.turns as u32 + 1, d.challenge_done),
-        None => (1, false),
-    };
-    let challenge = progress::challenge_completed(turns_today, already_done);
-    match day {
-        Some(d) => {
-            let mut d = d.into_active_model();
-            d.turns = Set(turns_today as i32);
-            d.words = Set(d.words.as_ref() + words as i32);
-            d.score_sum = Set(d.score_sum.as_ref() + score as i64);
-            d.scored_turns = Set(d.scored_turns.as_ref() + 1);
-            d.challenge_done = Set(already_done || challenge);
-            d.update(txn).await?;
-        }
-        None => {
-            daily_stats::ActiveModel {
-                user_id: Set(user_id),
-                day: Set(today),
-                turns: Set(1),
-                words: Set(words as i32),
-                score_sum: Set(score as i64),
-                scored_turns: Set(1),
-                challenge_done: Set(challenge),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
-    }
-    let turn_stars = progress::stars_for_turn(score, streak.current);
-    let bonus = if challenge { progress::DAILY_CHALLENGE_STARS } else { 0 };
-    for (amount, reason) in [(turn_stars, "turn"), (bonus, "daily_challenge")] {
-        if amount > 0 {
-            stars::ActiveModel { user_id: Set(user_id), amount: Set(amount as i32), reason: Set(reason.into()), created_at: Set(now), ..Default::default() }
-                .insert(txn)
-                .await?;
-        }
-    }
-    let total = user.stars_total + (turn_stars + bonus) as i64;
-    let mut u = user.into_active_model();
-    u.streak_current = Set(streak.current as i32);
-    u.streak_best = Set(streak.best as i32);
-    u.last_practice_day = Set(streak.last_day);
-    u.stars_total = Set(total);
-    u.updated_at = Set(now);
-    u.update(txn).await?;
-    Ok(Earned { stars: turn_stars + bonus, streak: streak.current, challenge_completed: challenge })
+    let usages = std::slice::from_ref(&t.usage);
+    batch.push(backend, usage::ledger(t.user_id, Some(t.message_id), usages, t.day, now));
+    batch.push(backend, usage::add_to_day(t.user_id, t.day, usages, TurnTotals::default()));
+    let txn = db.begin().await?;
+    batch.run(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Forgets an audio path whose file was never downloaded or could not be written.
+pub async fn clear_audio_path(db: &impl ConnectionTrait, message_id: i64) -> Result<(), StoreError> {
+    messages::Entity::update_many()
+        .col_expr(messages::Column::AudioPath, Expr::value(Option::<String>::None))
+        .filter(messages::Column::Id.eq(message_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Checkpoint "delivered": `parts` of the answer's Telegram messages have gone out.
+pub async fn set_delivered(db: &impl ConnectionTrait, answer_id: i64, parts: u32) -> Result<(), StoreError> {
+    delivered(answer_id, parts).exec(db).await?;
+    Ok(())
+}
+
+fn delivered(answer_id: i64, parts: u32) -> sea_orm::UpdateMany<messages::Entity> {
+    messages::Entity::update_many()
+        .col_expr(messages::Column::DeliveredParts, Expr::value(parts as i32))
+        .filter(messages::Column::Id.eq(answer_id))
 }
 
 /// Per-stage timings of one turn, in milliseconds, and how it ended.
@@ -216,23 +169,43 @@ pub struct Timings {
     pub total_ms: Option<u32>,
 }
 
-pub async fn record_timings(db: &impl ConnectionTrait, update_id: i64, user_id: i64, chat_id: i64, kind: &str, t: &Timings, outcome: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// How a turn ended, stored once.
+pub struct TurnEnd<'a> {
+    pub update_id: i64,
+    pub user_id: i64,
+    pub chat_id: i64,
+    pub kind: &'a str,
+    pub timings: &'a Timings,
+    pub outcome: &'a str,
+    /// The answer and how many of its messages went out, when it was delivered.
+    pub delivered: Option<(i64, u32)>,
+}
+
+/// Closes the turn: its timings row and, when delivered, the last delivery checkpoint — one
+/// round trip.
+pub async fn finish(db: &impl ConnectionTrait, end: &TurnEnd<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
     let ms = |v: Option<u32>| v.map(|x| x.min(i32::MAX as u32) as i32);
+    let t = end.timings;
     let row = turns::ActiveModel {
-        update_id: Set(update_id),
-        user_id: Set(user_id),
-        chat_id: Set(chat_id),
-        kind: Set(kind.into()),
+        update_id: Set(end.update_id),
+        user_id: Set(end.user_id),
+        chat_id: Set(end.chat_id),
+        kind: Set(end.kind.into()),
         download_ms: Set(ms(t.download_ms)),
         stt_ms: Set(ms(t.stt_ms)),
         llm_ms: Set(ms(t.llm_ms)),
         tts_ms: Set(ms(t.tts_ms)),
         send_ms: Set(ms(t.send_ms)),
         total_ms: Set(ms(t.total_ms)),
-        outcome: Set(outcome.into()),
+        outcome: Set(end.outcome.into()),
         created_at: Set(now),
         ..Default::default()
     };
-    turns::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
-    Ok(())
+    let backend = db.get_database_backend();
+    let mut batch = Batch::new();
+    if let Some((answer_id, parts)) = end.delivered {
+        batch.push(backend, delivered(answer_id, parts));
+    }
+    batch.push(backend, turns::Entity::insert(row).on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()));
+    batch.run(db).await
 }

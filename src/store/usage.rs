@@ -4,9 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, usage};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany, TransactionTrait};
 
 use super::StoreError;
+use super::batch::Batch;
 
 /// One request's consumption. `cost_micros` None = the model has no price (unknown, not zero).
 #[derive(Clone, Debug, PartialEq)]
@@ -20,9 +21,30 @@ pub struct Usage<'a> {
     pub cost_micros: Option<i64>,
 }
 
-/// Records a request and adds it to the learner's day (`day` in their timezone).
-pub async fn record(db: &impl ConnectionTrait, user_id: i64, message_id: Option<i64>, u: &Usage<'_>, day: NaiveDate, now: DateTime<Utc>) -> Result<(), StoreError> {
-    usage::ActiveModel {
+/// What a turn adds to the learner's day besides its requests' consumption.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TurnTotals {
+    pub turns: i32,
+    pub words: i32,
+    pub score_sum: i64,
+    pub scored_turns: i32,
+}
+
+/// Records a request and adds it to the learner's day (`day` in their timezone), atomically.
+pub async fn record(db: &DatabaseConnection, user_id: i64, message_id: Option<i64>, u: &Usage<'_>, day: NaiveDate, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let mut batch = Batch::new();
+    batch.push(backend, ledger(user_id, message_id, std::slice::from_ref(u), day, now));
+    batch.push(backend, add_to_day(user_id, day, std::slice::from_ref(u), TurnTotals::default()));
+    let txn = db.begin().await?;
+    batch.run(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The ledger rows of several requests (one statement).
+pub fn ledger(user_id: i64, message_id: Option<i64>, usages: &[Usage<'_>], day: NaiveDate, now: DateTime<Utc>) -> InsertMany<usage::ActiveModel> {
+    usage::Entity::insert_many(usages.iter().map(|u| usage::ActiveModel {
         user_id: Set(user_id),
         message_id: Set(message_id),
         kind: Set(u.kind.to_owned()),
@@ -35,31 +57,35 @@ pub async fn record(db: &impl ConnectionTrait, user_id: i64, message_id: Option<
         day: Set(day),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    // One statement adds the request to the day, creating the day's row if needed.
-    let priced = u.cost_micros.is_some();
+    }))
+}
+
+/// One statement that adds requests (and a turn's totals) to the learner's day, creating the
+/// day's row if needed. `challenge_done` is left alone: the turn decides it from the returned row.
+pub fn add_to_day(user_id: i64, day: NaiveDate, usages: &[Usage<'_>], turn: TurnTotals) -> Insert<daily_stats::ActiveModel> {
+    let sum_i64 = |f: fn(&Usage) -> i64| usages.iter().map(f).sum::<i64>();
     let row = daily_stats::ActiveModel {
         user_id: Set(user_id),
         day: Set(day),
-        turns: Set(0),
-        words: Set(0),
-        score_sum: Set(0),
-        scored_turns: Set(0),
+        turns: Set(turn.turns),
+        words: Set(turn.words),
+        score_sum: Set(turn.score_sum),
+        scored_turns: Set(turn.scored_turns),
         challenge_done: Set(false),
-        prompt_tokens: Set(u.prompt_tokens as i64),
-        completion_tokens: Set(u.completion_tokens as i64),
-        stt_seconds: Set(u.audio_seconds),
-        tts_chars: Set(u.characters as i64),
-        cost_micros: Set(u.cost_micros.unwrap_or(0)),
-        unpriced_requests: Set(if priced { 0 } else { 1 }),
+        prompt_tokens: Set(sum_i64(|u| u.prompt_tokens as i64)),
+        completion_tokens: Set(sum_i64(|u| u.completion_tokens as i64)),
+        stt_seconds: Set(usages.iter().map(|u| u.audio_seconds).sum()),
+        tts_chars: Set(sum_i64(|u| u.characters as i64)),
+        cost_micros: Set(sum_i64(|u| u.cost_micros.unwrap_or(0))),
+        unpriced_requests: Set(usages.iter().filter(|u| u.cost_micros.is_none()).count() as i32),
     };
     let add = |c: daily_stats::Column| (c, Expr::col((daily_stats::Entity, c)).add(Expr::col((Alias::new("excluded"), c))));
     use daily_stats::Column as C;
     let on_conflict = OnConflict::columns([C::UserId, C::Day])
-        .values([add(C::PromptTokens), add(C::CompletionTokens), add(C::SttSeconds), add(C::TtsChars), add(C::CostMicros), add(C::UnpricedRequests)])
+        .values(
+            [C::Turns, C::Words, C::ScoreSum, C::ScoredTurns, C::PromptTokens, C::CompletionTokens, C::SttSeconds, C::TtsChars, C::CostMicros, C::UnpricedRequests]
+                .map(add),
+        )
         .to_owned();
-    daily_stats::Entity::insert(row).on_conflict(on_conflict).exec_without_returning(db).await?;
-    Ok(())
+    daily_stats::Entity::insert(row).on_conflict(on_conflict)
 }

@@ -6,6 +6,10 @@
 //! The words the learner can save (Honzík's new words, the corrected ones) get buttons under the
 //! details — under the voice when it is the only message. A 403 (the learner blocked the bot)
 //! marks them blocked, so nothing more is sent to them.
+//!
+//! The layout is a pure function of the stored answer, so a resumed turn rebuilds the same
+//! messages and sends only those after its checkpoint. Each message but the last is
+//! checkpointed as it goes out; the last one's checkpoint closes the turn (`store::turns::finish`).
 
 use bytes::Bytes;
 use teloxide::prelude::*;
@@ -18,24 +22,47 @@ use crate::bot::handlers::words;
 use crate::bot::render::{self, TEXT_LIMIT, TurnKind, TurnLayout, TurnView};
 use crate::bot::send;
 
-/// `honzik_message` is the stored answer's id, which the save buttons refer to.
-pub(super) async fn send(app: &App, msg: &Message, view: &TurnView<'_>, audio: Option<Bytes>, honzik_message: i64) -> Result<(), Stop> {
+/// One Telegram message of the reply.
+enum Part {
+    Voice { caption: String },
+    Text(String),
+}
+
+/// Sends the reply's messages after the first `already_sent`; returns how many the reply has.
+/// `answer_id` is the stored answer's id, which the save buttons refer to.
+pub(super) async fn send(app: &App, msg: &Message, view: &TurnView<'_>, audio: Option<Bytes>, answer_id: i64, already_sent: u32) -> Result<u32, Stop> {
+    let parts = layout(app, view, audio.is_some());
+    let total = parts.len() as u32;
+    let buttons = if already_sent < total { save_buttons(app, msg, view, answer_id).await } else { None };
+    for (i, part) in parts.into_iter().enumerate().skip(already_sent as usize) {
+        let last = i as u32 + 1 == total;
+        let keyboard = buttons.clone().filter(|_| last);
+        match part {
+            Part::Voice { caption } => send_voice(app, msg, audio.clone().unwrap_or_default(), caption, keyboard).await?,
+            Part::Text(text) => send_text(app, msg, text, keyboard.as_ref()).await?,
+        }
+        if !last {
+            crate::store::turns::set_delivered(&app.db, answer_id, i as u32 + 1).await?;
+        }
+    }
+    Ok(total)
+}
+
+/// The reply's messages in order; the save buttons go under the last.
+fn layout(app: &App, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
     let i18n = &app.i18n;
-    let buttons = save_buttons(app, msg, view, honzik_message).await;
-    let Some(audio) = audio else {
+    if !with_voice {
         // No voice (turned off, or TTS failed): the caption line heads the details.
         let text = format!("{}\n\n{}", render::caption(i18n, view), render::details(i18n, view));
-        return send_texts(app, msg, render::split_message(&text, TEXT_LIMIT), buttons).await;
-    };
+        return render::split_message(&text, TEXT_LIMIT).into_iter().map(Part::Text).collect();
+    }
     match (render::layout(i18n, view), view.kind) {
-        (TurnLayout::Single { caption }, _) => send_voice(app, msg, audio, caption, buttons).await,
+        (TurnLayout::Single { caption }, _) => vec![Part::Voice { caption }],
         (TurnLayout::Split { caption, details }, TurnKind::Voice) => {
-            send_voice(app, msg, audio, caption, None).await?;
-            send_texts(app, msg, details, buttons).await
+            std::iter::once(Part::Voice { caption }).chain(details.into_iter().map(Part::Text)).collect()
         }
         (TurnLayout::Split { caption, details }, TurnKind::Text) => {
-            send_texts(app, msg, details, buttons).await?;
-            send_voice(app, msg, audio, caption, None).await
+            details.into_iter().map(Part::Text).chain(std::iter::once(Part::Voice { caption })).collect()
         }
     }
 }
@@ -53,17 +80,8 @@ fn reply_to(id: MessageId) -> ReplyParameters {
     ReplyParameters::new(id).allow_sending_without_reply()
 }
 
-/// The parts in order, the buttons under the last one.
-async fn send_texts(app: &App, msg: &Message, parts: Vec<String>, buttons: Option<InlineKeyboardMarkup>) -> Result<(), Stop> {
-    let last = parts.len().saturating_sub(1);
-    for (i, part) in parts.into_iter().enumerate() {
-        send_text(app, msg, part, buttons.as_ref().filter(|_| i == last)).await?;
-    }
-    Ok(())
-}
-
 async fn send_text(app: &App, msg: &Message, text: String, buttons: Option<&InlineKeyboardMarkup>) -> Result<(), Stop> {
-    let sent = send::with_retry("reply text", || {
+    let sent = send::paced(&app.pacer, msg.chat.id, "reply text", || {
         let req = app.bot.send_message(msg.chat.id, text.clone()).parse_mode(ParseMode::Html).reply_parameters(reply_to(msg.id));
         match buttons {
             Some(k) => req.reply_markup(k.clone()).into_future(),
@@ -75,7 +93,7 @@ async fn send_text(app: &App, msg: &Message, text: String, buttons: Option<&Inli
 }
 
 async fn send_voice(app: &App, msg: &Message, audio: Bytes, caption: String, buttons: Option<InlineKeyboardMarkup>) -> Result<(), Stop> {
-    let sent = send::with_retry("reply voice", || {
+    let sent = send::paced(&app.pacer, msg.chat.id, "reply voice", || {
         let req = app
             .bot
             .send_voice(msg.chat.id, InputFile::memory(audio.clone()).file_name("honzik.ogg"))

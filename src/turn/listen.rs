@@ -12,9 +12,52 @@ use super::{AudioInput, Stop};
 use crate::app::App;
 use crate::bot::send;
 use crate::speech;
-use crate::store::turns::Timings;
+use crate::store::learners::Learner;
+use crate::store::turns::{Timings, Transcript};
+use crate::store::{self, usage::Usage};
+use crate::tutor;
 
-pub(super) async fn transcribe(app: &App, msg: &Message, update_id: i64, message_id: i64, audio: &AudioInput, timings: &mut Timings) -> Result<String, Stop> {
+/// Downloads and checks the learner's audio, starts saving it, transcribes it, and stores
+/// checkpoint "transcribed" with the request's cost.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_path: Option<&str>, audio: &AudioInput, model: &str, timings: &mut Timings) -> Result<String, Stop> {
+    let bytes = match fetch(app, audio, timings).await {
+        Ok(bytes) => bytes,
+        Err(stop) => {
+            // Nothing will be written there: the row must not name a file that does not exist.
+            if audio_path.is_some() {
+                if let Err(e) = store::turns::clear_audio_path(&app.db, message_id).await {
+                    tracing::warn!(message_id, error = %e, "could not forget the path of audio never saved");
+                }
+            }
+            return Err(stop);
+        }
+    };
+    if let Some(path) = audio_path {
+        app.audio.persist(app.db.clone(), message_id, path.into(), bytes.clone());
+    }
+    let t = Instant::now();
+    let text = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await?;
+    timings.stt_ms = Some(t.elapsed().as_millis() as u32);
+    let stt = app.config.models.stt.as_str();
+    let seconds = audio.duration as f64;
+    let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
+    let now = app.clock.now();
+    let transcript = Transcript { message_id, user_id: learner.id, text: &text, tokens: tutor::count_tokens(model, &text), usage, day: crate::progress::local_day(now, learner.tz) };
+    store::turns::record_transcript(&app.db, &transcript, now).await?;
+    heard(text)
+}
+
+/// A transcript with words in it; silence or noise gets its own notice.
+pub(super) fn heard(text: String) -> Result<String, Stop> {
+    if text.chars().filter(|c| c.is_alphanumeric()).count() == 0 {
+        return Err(Stop::Notice("empty-transcript", vec![]));
+    }
+    Ok(text)
+}
+
+/// The audio, within every limit, downloaded.
+async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<Bytes, Stop> {
     let limits = &app.config.limits;
     if !audio.declared_audio {
         return Err(Stop::Notice("not-audio", vec![]));
@@ -33,16 +76,30 @@ pub(super) async fn transcribe(app: &App, msg: &Message, update_id: i64, message
     if bytes.is_empty() || !speech::looks_like_audio(&bytes) {
         return Err(Stop::Notice("not-audio", vec![]));
     }
-    let path = app.audio.path_for(app.clock.now(), msg.chat.id.0, update_id, "learner", "ogg");
-    app.audio.persist(app.db.clone(), message_id, path, bytes.clone());
+    check_real_length(&bytes, limits.max_voice_secs).await?;
+    Ok(bytes)
+}
 
-    let t = Instant::now();
-    let text = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await?;
-    timings.stt_ms = Some(t.elapsed().as_millis() as u32);
-    if text.chars().filter(|c| c.is_alphanumeric()).count() == 0 {
-        return Err(Stop::Notice("empty-transcript", vec![]));
+/// The declared duration is the sender's claim; an Ogg file (every voice note) is measured from its
+/// pages before speech-to-text is paid for. Damaged Ogg, or Ogg with nothing after its headers, is
+/// refused as damaged; audio longer than `MAX_VOICE_SECONDS` (plus the second Telegram's rounding
+/// may add) is refused with its real length. Other containers keep the declared duration and the
+/// size cap.
+async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<(), Stop> {
+    if !bytes.starts_with(b"OggS") {
+        return Ok(());
     }
-    Ok(text)
+    let b = bytes.clone();
+    let length = tokio::task::spawn_blocking(move || speech::ogg::length(&b)).await.unwrap_or(speech::ogg::Length::Unmeasured);
+    match length {
+        speech::ogg::Length::Broken => Err(Stop::Notice("audio-damaged", vec![])),
+        speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::Notice("audio-damaged", vec![])),
+        speech::ogg::Length::Seconds(s) if s > f64::from(max_secs) + 1.0 => {
+            tracing::info!(real_secs = s, "voice note longer than it claimed");
+            Err(Stop::Notice("voice-too-long", vec![("max", i64::from(max_secs)), ("duration", s.ceil() as i64)]))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Downloads a file, refusing to hold more than `cap` bytes whatever its metadata claimed.

@@ -33,6 +33,20 @@ pub const SUMMARY_MAX_TOKENS: usize = 300;
 #[derive(Default)]
 pub struct Folds(Mutex<HashMap<i64, bool>>);
 
+/// Whether the exchange just stored may push older turns out of the verbatim window. `history` is
+/// what the turn read (at most [`CONTEXT_WINDOW`] unsummarized messages): if it was all of them
+/// and they still fit with this exchange, the fold would find nothing to do, so it is not
+/// scheduled — it would cost two queries on every turn.
+pub fn may_need_folding(history: &[tutor::HistoryTurn], learner_text: &str, reply: (&str, usize), model: &str, budget: usize) -> bool {
+    if history.len() as u64 >= CONTEXT_WINDOW {
+        return true;
+    }
+    let mut all = history.to_vec();
+    all.push(tutor::HistoryTurn::new(model, tutor::Role::Learner, learner_text));
+    all.push(tutor::HistoryTurn { role: tutor::Role::Honzik, text: reply.0.to_owned(), tokens: reply.1 });
+    tutor::newest_within(&all, verbatim_tokens(budget)) > 0
+}
+
 /// Schedules a fold of `conversation_id` after the reply went out.
 pub fn after_reply(app: &Arc<App>, conversation_id: i64, user_id: i64, tz: Tz) {
     {

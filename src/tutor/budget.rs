@@ -11,7 +11,7 @@ use tiktoken_rs::{CoreBPE, cl100k_base_singleton, o200k_base_singleton};
 pub const MESSAGE_OVERHEAD: usize = 4;
 
 /// The tokenizer family of a model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Encoding {
     /// GPT-4o, GPT-4.1, o-series, GPT-5; also the fallback for unknown models.
     O200k,

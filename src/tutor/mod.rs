@@ -16,7 +16,7 @@ pub use budget::{
 pub use language::{looks_non_czech, word_count};
 pub use cost::Prices;
 pub use model::{ModelPolicy, Purpose, choose_model};
-pub use persona::{PromptParams, system_prompt};
+pub use persona::{PromptParams, counted_system_prompt, system_prompt};
 pub use reply::{
     HonzikReply, Mistake, MistakeCategory, NewWord, ReplyError, SCHEMA_NAME, json_schema,
     parse_reply,

@@ -50,16 +50,27 @@ pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
 
 /// As [`spawn_app_on`], with an OpenAI emulator configured as given.
 pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> {
+    spawn_app_full(db, ai_config, TelegramConfig::default()).await
+}
+
+/// As [`spawn_app_with`], with the Telegram emulator configured as given too. Without the
+/// emulator's flood limits the bot's per-chat pace is relaxed (a whole suite of conversations at
+/// Telegram's one send a second per chat would crawl); with them, the bot runs its defaults.
+pub async fn spawn_app_full(db: Db, ai_config: OpenAiConfig, tg_config: TelegramConfig) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let database_url = match db {
         Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("mluvme.db").display()),
         Db::Postgres => fresh_postgres_database().await?,
     };
-    let tg = TelegramEmulator::start(TelegramConfig::default()).await.unwrap();
+    let mut extra = HashMap::new();
+    if !tg_config.flood_limits {
+        extra.insert("TELEGRAM_CHAT_SENDS_PER_SECOND".to_owned(), "30".to_owned());
+    }
+    let tg = TelegramEmulator::start(tg_config).await.unwrap();
     let ai = OpenAiEmulator::start(ai_config).await.unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None, extra: HashMap::new() };
+    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None, extra };
     app.start();
     Some(app)
 }

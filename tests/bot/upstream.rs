@@ -80,3 +80,133 @@ async fn a_server_without_structured_outputs_is_used_in_json_mode() {
     let formats: Vec<_> = app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body["response_format"]["type"].clone()).collect();
     assert_eq!(formats, ["json_object", "json_object"], "after the first refusal the bot stays in JSON mode");
 }
+
+// --- Upstream faults without pile-ups (retries, deadline, concurrency limit, circuit breaker) ---
+
+/// A bot with these extra settings (restarted so they apply), and an onboarded beginner.
+async fn app_with(id: i64, env: &[(&str, &str)]) -> (TestApp, load::telegram::Learner) {
+    let mut app = spawn_app().await;
+    app.stop().await;
+    for (k, v) in env {
+        app.set_env(k, v);
+    }
+    app.start_again();
+    let l = app.learner(id, "en");
+    app.onboard(&l, "en", "beginner").await;
+    (app, l)
+}
+
+fn chat_turn_requests(app: &TestApp) -> usize {
+    app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).count()
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_the_learner_gets_the_normal_answer() {
+    let (app, l) = app_with(410, &[("OPENAI_BACKOFF_BASE_MS", "20")]).await;
+    app.ai.fail_next(Endpoint::Chat, 2, AiFault::Status(503));
+    let sent = l.send_text("Ahoj, jak se máš?");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice), "{replies:#?}");
+    assert_eq!(app.ai.calls(Endpoint::Chat), 3, "two failures, one success, no doubled retries");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 410 AND outcome = 'answered'").await, 1);
+}
+
+#[tokio::test]
+async fn an_exhausted_quota_is_not_retried() {
+    let (app, l) = app_with(411, &[("OPENAI_BACKOFF_BASE_MS", "20")]).await;
+    app.ai.fail_next(Endpoint::Chat, 1, AiFault::Status(429)); // insufficient_quota
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, false).await;
+    assert_eq!(app.ai.calls(Endpoint::Chat), 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 411 AND outcome = 'notice:upstream-busy'").await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_request_is_not_retried() {
+    let (app, l) = app_with(412, &[("OPENAI_BACKOFF_BASE_MS", "20")]).await;
+    app.ai.fail_next(Endpoint::Chat, 1, AiFault::Status(401));
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, false).await;
+    assert_eq!(app.ai.calls(Endpoint::Chat), 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 412 AND outcome = 'failed'").await, 1);
+}
+
+#[tokio::test]
+async fn a_hung_request_times_out_and_is_retried() {
+    let env = [("OPENAI_TIMEOUT_SECONDS", "1"), ("OPENAI_DEADLINE_SECONDS", "8"), ("OPENAI_BACKOFF_BASE_MS", "20")];
+    let (app, l) = app_with(413, &env).await;
+    app.ai.fail_next(Endpoint::Chat, 1, AiFault::Timeout);
+    let sent = l.send_text("Ahoj, jak se máš?");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+    assert_eq!(app.ai.calls(Endpoint::Chat), 2);
+}
+
+#[tokio::test]
+async fn a_request_that_keeps_hanging_ends_at_its_deadline_with_a_notice() {
+    let env = [("OPENAI_TIMEOUT_SECONDS", "1"), ("OPENAI_DEADLINE_SECONDS", "2"), ("OPENAI_BACKOFF_BASE_MS", "20")];
+    let (app, l) = app_with(414, &env).await;
+    app.ai.fail_next(Endpoint::Chat, 20, AiFault::Timeout);
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, false).await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 414 AND outcome = 'notice:upstream-busy'").await, 1);
+}
+
+#[tokio::test]
+async fn an_outage_opens_the_circuit_and_later_turns_get_the_notice_without_a_request() {
+    let env = [
+        ("OPENAI_BREAKER_FAILURES", "2"),
+        ("OPENAI_MAX_RETRIES", "1"),
+        ("OPENAI_BACKOFF_BASE_MS", "10"),
+        ("OPENAI_BREAKER_COOLDOWN_SECONDS", "3600"),
+    ];
+    let (app, l) = app_with(415, &env).await;
+    app.ai.fail_next(Endpoint::Chat, 100, AiFault::Status(503));
+    for text in ["Ahoj, jak se máš?", "Mám rád pivo.", "Kde je nádraží?", "Dobrou noc."] {
+        let sent = l.send_text(text);
+        let replies = app.replies_to(&l, sent.message_id, false).await;
+        assert_eq!(replies.len(), 1, "{replies:#?}");
+        assert!(replies[0].plain_text().contains("catching his breath"), "the localized upstream-busy notice: {replies:#?}");
+    }
+    assert_eq!(app.ai.calls(Endpoint::Chat), 4, "two turns of two attempts opened the circuit; the other two sent nothing");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 415 AND outcome = 'notice:upstream-busy'").await, 4);
+}
+
+#[tokio::test]
+async fn after_the_cooldown_a_probe_closes_the_circuit_and_turns_are_answered_again() {
+    let env = [("OPENAI_BREAKER_FAILURES", "1"), ("OPENAI_MAX_RETRIES", "0"), ("OPENAI_BREAKER_COOLDOWN_SECONDS", "1")];
+    let (app, l) = app_with(416, &env).await;
+    app.ai.fail_next(Endpoint::Chat, 1, AiFault::Status(503));
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, false).await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 416 AND outcome = 'notice:upstream-busy'").await, 1);
+    // Let the cooldown pass (a wait, not a timing assertion).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for text in ["Mám rád pivo.", "Kde je nádraží?"] {
+        let sent = l.send_text(text);
+        let replies = app.replies_to(&l, sent.message_id, true).await;
+        assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice), "{replies:#?}");
+    }
+    assert_eq!(chat_turn_requests(&app), 3, "the failure, the probe, the next turn");
+}
+
+#[tokio::test]
+async fn the_chat_concurrency_limit_holds_back_requests_until_a_slot_frees() {
+    let (app, a) = app_with(417, &[("OPENAI_MAX_CONCURRENT_CHAT", "1")]).await;
+    let b = app.learner(418, "en");
+    app.onboard(&b, "en", "beginner").await;
+    let hold = app.ai.hold(Endpoint::Chat);
+    let sent_a = a.send_text("Ahoj, jak se máš?");
+    let sent_b = b.send_text("Mám rád pivo.");
+    app.wait_until(|| app.ai.held_requests(Endpoint::Chat) == 1).await;
+    // Both turns are running; the second has no slot, so it never reaches the server.
+    app.wait_until(|| app.tg.pending_updates() == 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.ai.calls(Endpoint::Chat), 1);
+    hold.release();
+    for (l, sent) in [(&a, sent_a), (&b, sent_b)] {
+        let replies = app.replies_to(l, sent.message_id, true).await;
+        assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+    }
+    assert_eq!(app.ai.calls(Endpoint::Chat), 2);
+}

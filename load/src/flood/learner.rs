@@ -24,12 +24,14 @@ const PHRASES: [&[&str]; 4] = [
     &["Kdybych měl víc času, jezdil bych častěji na chalupu do Krkonoš.", "Hospoda U Fleků je vyhlášená svým tmavým pivem."],
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
     Voice,
     Text,
     Settings,
     Stats,
+    /// /start, the language, the level: one per learner, before the others.
+    Onboarding,
 }
 
 impl Action {
@@ -39,6 +41,20 @@ impl Action {
             Action::Text => "text",
             Action::Settings => "settings",
             Action::Stats => "stats",
+            Action::Onboarding => "onboarding",
+        }
+    }
+
+    /// The scenarios a learner picks from, in the order of `Weights`' fields.
+    pub fn pick(w: super::options::Weights, r: u32) -> Action {
+        if r < w.voice {
+            Action::Voice
+        } else if r < w.voice + w.text {
+            Action::Text
+        } else if r < w.voice + w.text + w.settings {
+            Action::Settings
+        } else {
+            Action::Stats
         }
     }
     /// Voice and text are turns: they go through Honzík and are checked for exactly one answer.
@@ -47,35 +63,53 @@ impl Action {
     }
 }
 
+/// How long a learner keeps playing.
+#[derive(Clone, Copy, Debug)]
+pub enum Until {
+    /// This many actions after onboarding.
+    Actions(usize),
+    /// No new action starts after this instant.
+    Deadline(Instant),
+}
+
 pub struct Script {
     lang: &'static str,
     level: usize,
-    actions: Vec<Action>,
+    weights: super::options::Weights,
+    until: Until,
     think: (u64, u64),
     timeout: Duration,
     seed: u64,
 }
 
 impl Script {
-    pub fn new(opts: &Options, i: usize) -> Script {
-        let mut rng = StdRng::seed_from_u64(i as u64);
-        let w = opts.weights;
+    pub fn new(opts: &Options, i: usize, until: Until) -> Script {
+        Script {
+            lang: LANGS[i % 3],
+            level: i % 4,
+            weights: opts.weights,
+            until,
+            think: opts.think_ms,
+            timeout: Duration::from_secs(opts.reply_timeout_s),
+            seed: i as u64,
+        }
+    }
+
+    /// The learner's actions, drawn one by one (the same sequence for the same learner).
+    pub fn actions(&self) -> impl Iterator<Item = Action> + use<> {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let w = self.weights;
         let total = (w.voice + w.text + w.settings + w.stats).max(1);
-        let actions = (0..opts.turns)
-            .map(|_| {
-                let r = rng.random_range(0..total);
-                if r < w.voice {
-                    Action::Voice
-                } else if r < w.voice + w.text {
-                    Action::Text
-                } else if r < w.voice + w.text + w.settings {
-                    Action::Settings
-                } else {
-                    Action::Stats
-                }
-            })
-            .collect();
-        Script { lang: LANGS[i % 3], level: i % 4, actions, think: opts.think_ms, timeout: Duration::from_secs(opts.reply_timeout_s), seed: i as u64 }
+        let until = self.until;
+        let mut n = 0usize;
+        std::iter::from_fn(move || {
+            let more = match until {
+                Until::Actions(max) => n < max,
+                Until::Deadline(at) => Instant::now() < at,
+            };
+            n += 1;
+            more.then(|| Action::pick(w, rng.random_range(0..total)))
+        })
     }
 }
 
@@ -84,6 +118,8 @@ impl Script {
 pub struct Record {
     pub action: Action,
     pub message_id: i64,
+    /// The update that carried the learner's message (the bot's `turns` table is keyed by it).
+    pub update_id: i64,
     pub offered: Instant,
     /// When each reply to this message arrived, in order, with its kind.
     pub replies: Vec<(Instant, BotMessageKind)>,
@@ -102,6 +138,9 @@ impl Record {
 pub struct Outcome {
     pub user: i64,
     pub onboarded: bool,
+    /// /start to the level question (the last message onboarding sends; the level press is
+    /// answered with an edit, which is not waited for). Absent when onboarding stalled before.
+    pub onboarding: Option<Record>,
     pub records: Vec<Record>,
     /// Replies that arrived for an older message after a newer one had been answered.
     pub out_of_order: usize,
@@ -118,11 +157,14 @@ pub async fn play(
     let l = tg.learner(id, "Synth", Some(script.lang));
     let mut rng = StdRng::seed_from_u64(script.seed ^ 0x5eed);
     let mut book = Book::default();
-    let onboarded = onboard(&tg, &l, &script, &mut rx, &mut book).await;
+    let (onboarded, onboarding) = onboard(&tg, &l, &script, &mut rx, &mut book).await;
+    if let Some(rec) = &onboarding {
+        progress.onboarded(rec);
+    }
     let mut records = Vec::new();
     if onboarded {
-        for action in &script.actions {
-            let rec = act(&tg, &l, *action, &script, &mut rng, &mut rx, &mut book).await;
+        for action in script.actions() {
+            let rec = act(&tg, &l, action, &script, &mut rng, &mut rx, &mut book).await;
             progress.action_done(&rec);
             records.push(rec);
             let think = rng.random_range(script.think.0..=script.think.1.max(script.think.0));
@@ -134,7 +176,7 @@ pub async fn play(
     for r in &mut records {
         r.replies = book.replies.remove(&r.message_id).unwrap_or_default();
     }
-    Outcome { user: id, onboarded, records, out_of_order: book.out_of_order }
+    Outcome { user: id, onboarded, onboarding, records, out_of_order: book.out_of_order }
 }
 
 /// Every reply seen so far, by the learner message it answers.
@@ -143,8 +185,8 @@ struct Book {
     replies: BTreeMap<i64, Vec<(Instant, BotMessageKind)>>,
     newest_answered: i64,
     out_of_order: usize,
-    /// Messages without `reply_to` (greetings, keyboards), newest last.
-    loose: Vec<SentEvent>,
+    /// Messages without `reply_to` (greetings, keyboards), newest last, with their arrival.
+    loose: Vec<(SentEvent, Instant)>,
 }
 
 impl Book {
@@ -157,7 +199,7 @@ impl Book {
                 self.newest_answered = self.newest_answered.max(to);
                 self.replies.entry(to).or_default().push((at, e.kind));
             }
-            None => self.loose.push(e),
+            None => self.loose.push((e, at)),
         }
     }
 }
@@ -181,23 +223,32 @@ async fn wait(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut
     true
 }
 
-async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script, rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book) -> bool {
-    l.send_command("/start");
+/// Whether onboarding finished, and its record once the level question arrived.
+async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script, rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book) -> (bool, Option<Record>) {
+    let start = l.send_command("/start");
+    let offered = Instant::now();
     if !wait(rx, book, s.timeout, |b| !b.loose.is_empty()).await {
-        return false;
+        return (false, None);
     }
-    let greeting = book.loose.remove(0);
+    let (greeting, greeted) = book.loose.remove(0);
     l.press(greeting.message_id, &format!("lang:{}", s.lang));
     if !wait(rx, book, s.timeout, |b| !b.loose.is_empty()).await {
-        return false;
+        return (false, None);
     }
-    let ask = book.loose.remove(0);
+    let (ask, asked) = book.loose.remove(0);
+    let record = Record {
+        action: Action::Onboarding,
+        message_id: start.message_id,
+        update_id: start.update_id,
+        offered,
+        replies: vec![(greeted, greeting.kind), (asked, ask.kind)],
+    };
     let has_levels = tg.messages(l.chat_id()).iter().any(|m| m.message_id == ask.message_id && m.buttons().iter().any(|(_, d)| d.starts_with("level:")));
     if !has_levels {
-        return false;
+        return (false, Some(record));
     }
     l.press(ask.message_id, &format!("level:{}", LEVELS[s.level]));
-    true
+    (true, Some(record))
 }
 
 async fn act(
@@ -220,6 +271,7 @@ async fn act(
         }
         Action::Settings => l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)]),
         Action::Stats => l.send_command("/stats"),
+        Action::Onboarding => unreachable!("onboarding is not a scripted action"),
     };
     let offered = Instant::now();
     let id = sent.message_id;
@@ -233,12 +285,12 @@ async fn act(
         wait(rx, book, s.timeout, |b| b.replies.contains_key(&id)).await;
         if action == Action::Settings {
             let keyboard = book.replies.get(&id).and_then(|_| tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(id)));
-            if let Some(choice) = keyboard.and_then(|m| m.buttons().into_iter().map(|(_, d)| d).filter(|d| d.starts_with("set:")).last()) {
+            if let Some(choice) = keyboard.and_then(|m| m.buttons().into_iter().map(|(_, d)| d).rfind(|d| d.starts_with("set:"))) {
                 l.press(keyboard_id(tg, l, id), &choice);
             }
         }
     }
-    Record { action, message_id: id, offered, replies: Vec::new() }
+    Record { action, message_id: id, update_id: sent.update_id, offered, replies: Vec::new() }
 }
 
 fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {

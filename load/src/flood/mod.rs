@@ -9,15 +9,25 @@
 //! holding exactly the answered turns. Any violation makes the run fail.
 //!
 //! # Layout
-//! - [`options`]: what to run (users, turns, mix, latencies, faults, database).
+//! - [`options`]: what to run (users, turns or duration, mix, latencies, faults, database) and
+//!   the command line.
 //! - `learner`: one synthetic learner's script.
-//! - [`report`]: the figures, the summary table and the JSON report.
+//! - `faults`: fault injection at steady rates.
+//! - [`timings`]: the bot's database after the run (answered turns, per-stage timings, overhead).
+//! - `sends`: the bot's send rate as the Telegram emulator accepted the sends.
+//! - `cost`: tokens, audio and cost as the OpenAI emulator saw them.
+//! - [`report`]: the figures, the summary table and the JSON report; `chart`: the `--png`.
 //! - `process`: the bot process (start, peak RSS, CPU seconds).
 
+mod chart;
+mod cost;
+mod faults;
 mod learner;
 pub mod options;
 mod process;
 pub mod report;
+mod sends;
+pub mod timings;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,16 +35,25 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
-use crate::openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
-use crate::telegram::{SentEvent, TelegramConfig, TelegramEmulator, TgFault};
-pub use options::Options;
+use crate::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
+use crate::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
+pub use options::{Cli, Options};
 pub use report::Report;
+
+/// Each learner's inbox, by chat id.
+type Routes = Arc<parking_lot::Mutex<HashMap<i64, mpsc::UnboundedSender<(SentEvent, Instant)>>>>;
 
 /// Runs a whole flood and returns its report (violations included; the caller decides the exit
 /// code).
 pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let tg = Arc::new(
-        TelegramEmulator::start(TelegramConfig { flood_limits: opts.telegram_limits, strict_html_ampersand: false, ..Default::default() }).await?,
+        TelegramEmulator::start(TelegramConfig {
+            flood_limits: opts.telegram_limits,
+            download_delay: opts.download_delay,
+            strict_html_ampersand: false,
+            ..Default::default()
+        })
+        .await?,
     );
     let ai = Arc::new(OpenAiEmulator::start(OpenAiConfig { latency: opts.latency, reply_words: Some((30, 80)), ..Default::default() }).await?);
     let dir = tempdir()?;
@@ -43,17 +62,21 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     wait_ready(&tg).await?;
 
     // One listener for everything the bot sends, routed to the learner it replies to.
-    let routes: Arc<parking_lot::Mutex<HashMap<i64, mpsc::UnboundedSender<(SentEvent, Instant)>>>> = Default::default();
+    let routes: Routes = Default::default();
     let mut events = tg.subscribe_sent();
     let r = routes.clone();
     let lagged = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let lag = lagged.clone();
+    let sends = Arc::new(parking_lot::Mutex::new(sends::SendTimes::new()));
+    let sent = sends.clone();
     let router = tokio::spawn(async move {
         loop {
             match events.recv().await {
                 Ok(e) => {
+                    let now = Instant::now();
+                    sent.lock().note(now);
                     if let Some(tx) = r.lock().get(&e.chat_id) {
-                        let _ = tx.send((e, Instant::now()));
+                        let _ = tx.send((e, now));
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -63,16 +86,21 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             }
         }
     });
-    let faults = tokio::spawn(inject_faults(opts.clone(), tg.clone(), ai.clone()));
+    let injected: faults::Injected = Default::default();
+    let faults = tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
     let progress = report::Progress::new(opts);
     let started = Instant::now();
+    let until = match opts.duration {
+        Some(d) => learner::Until::Deadline(started + d),
+        None => learner::Until::Actions(opts.turns),
+    };
     let mut tasks = Vec::new();
     for i in 0..opts.users {
         let id = 1_000_000 + i as i64;
         let (tx, rx) = mpsc::unbounded_channel();
         routes.lock().insert(id, tx);
-        let script = learner::Script::new(opts, i);
+        let script = learner::Script::new(opts, i, until);
         tasks.push(tokio::spawn(learner::play(tg.clone(), ai.clone(), id, script, rx, progress.clone())));
         if opts.spawn_rate > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(1.0 / opts.spawn_rate)).await;
@@ -88,10 +116,33 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     // Let the last replies and database writes land before judging.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let usage = bot.usage();
-    let answered_in_db = count_answered(&database_url).await?;
+    let db = timings::read(&database_url).await?;
     bot.stop().await;
     router.abort();
-    let report = Report::build(opts, outcomes, elapsed, usage, answered_in_db, lagged.load(std::sync::atomic::Ordering::Relaxed), &tg, &ai);
+    let inputs = report::Inputs {
+        outcomes,
+        elapsed,
+        bot: usage,
+        db,
+        lagged: lagged.load(std::sync::atomic::Ordering::Relaxed),
+        sends: sends.lock().clone(),
+        injected: injected.lock().clone(),
+        tg: report::TgSeen {
+            send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"].iter().map(|m| tg.calls(m)).sum(),
+            throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
+        },
+        ai: report::AiSeen {
+            consumption: cost::Consumption::of(&ai.requests()),
+            latency: [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]
+                .into_iter()
+                .map(|ep| {
+                    let (n, total) = ai.injected_latency(ep);
+                    (ep, n, total)
+                })
+                .collect(),
+        },
+    };
+    let report = Report::build(opts, inputs);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(report)
 }
@@ -103,36 +154,6 @@ async fn wait_ready(tg: &TelegramEmulator) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("the bot did not start within 60 s (is --bot the mluvme binary?)")
     }
-}
-
-/// Injects faults at the configured rates for as long as the run lasts.
-async fn inject_faults(opts: Options, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmulator>) {
-    let tick = Duration::from_millis(100);
-    let (mut tg_acc, mut ai_acc) = (0.0, 0.0);
-    loop {
-        tokio::time::sleep(tick).await;
-        tg_acc += opts.telegram_429_per_s * tick.as_secs_f64();
-        ai_acc += opts.openai_5xx_per_s * tick.as_secs_f64();
-        while tg_acc >= 1.0 {
-            tg.fail_next("sendMessage", 1, TgFault::TooManyRequests { retry_after: 1 });
-            tg_acc -= 1.0;
-        }
-        while ai_acc >= 1.0 {
-            ai.fail_next(Endpoint::Chat, 1, AiFault::Status(503));
-            ai_acc -= 1.0;
-        }
-    }
-}
-
-/// Turns the bot's database records as answered.
-async fn count_answered(database_url: &str) -> anyhow::Result<i64> {
-    use sea_orm::{ConnectionTrait, Database, Statement};
-    let db = Database::connect(database_url).await?;
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM turns WHERE outcome = 'answered'"))
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no count"))?;
-    Ok(row.try_get("", "n")?)
 }
 
 fn tempdir() -> anyhow::Result<std::path::PathBuf> {

@@ -1,8 +1,12 @@
-//! What a flood runs.
+//! What a flood runs, and the command line that says so.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::latency::LatencyProfile;
+use clap::Parser;
+
+use crate::latency::{LatencyProfile, LatencyRange};
+use crate::openai::Endpoint;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -10,8 +14,12 @@ pub struct Options {
     pub users: usize,
     /// Learners started per second (0 = all at once).
     pub spawn_rate: f64,
-    /// Actions (turns, settings changes, /stats) per learner after onboarding.
+    /// Actions (turns, settings changes, /stats) per learner after onboarding. Ignored when
+    /// `duration` is set.
     pub turns: usize,
+    /// Play until this much time has passed since the start (each learner then finishes the
+    /// action under way) instead of a fixed number of actions.
+    pub duration: Option<Duration>,
     /// Think time between actions, uniform in this range (ms).
     pub think_ms: (u64, u64),
     /// Scenario weights: voice turn, text turn, a settings change, /stats.
@@ -20,9 +28,10 @@ pub struct Options {
     pub latency: LatencyProfile,
     /// The Telegram emulator enforces ~30 msg/s per bot and ~1 msg/s per chat with 429s.
     pub telegram_limits: bool,
-    /// Injected faults per second: Telegram 429 on sendMessage, OpenAI 503 on chat.
-    pub telegram_429_per_s: f64,
-    pub openai_5xx_per_s: f64,
+    /// Injected faults per second (see [`Faults`]).
+    pub faults: Faults,
+    /// Delay before every file download starts (slow downloads).
+    pub download_delay: Option<Duration>,
     /// The bot's database (default: a fresh SQLite file).
     pub database_url: Option<String>,
     /// The `mluvme` binary to start.
@@ -33,7 +42,42 @@ pub struct Options {
     pub reply_timeout_s: u64,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// Injected faults, each a rate per second (fractions accumulate: 0.5 is one every 2 s).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Faults {
+    /// Telegram: 429 `retry_after` on sendMessage.
+    pub telegram_429_per_s: f64,
+    /// Telegram: 500 on sendMessage.
+    pub telegram_5xx_per_s: f64,
+    /// OpenAI: 503.
+    pub openai_5xx_per_s: f64,
+    /// OpenAI: 429 with `retry-after: openai_retry_after_s`.
+    pub openai_429_per_s: f64,
+    pub openai_retry_after_s: u32,
+    /// OpenAI: a request never answered (the bot's own timeout ends it).
+    pub openai_timeouts_per_s: f64,
+    /// OpenAI: 200 whose content is not JSON.
+    pub openai_invalid_json_per_s: f64,
+    /// The OpenAI endpoints the faults go to, in turn (default: chat only).
+    pub openai_endpoints: Vec<Endpoint>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            telegram_429_per_s: 0.0,
+            telegram_5xx_per_s: 0.0,
+            openai_5xx_per_s: 0.0,
+            openai_429_per_s: 0.0,
+            openai_retry_after_s: 1,
+            openai_timeouts_per_s: 0.0,
+            openai_invalid_json_per_s: 0.0,
+            openai_endpoints: vec![Endpoint::Chat],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Weights {
     pub voice: u32,
     pub text: u32,
@@ -47,16 +91,257 @@ impl Default for Options {
             users: 10,
             spawn_rate: 0.0,
             turns: 5,
+            duration: None,
             think_ms: (0, 0),
             weights: Weights { voice: 70, text: 20, settings: 5, stats: 5 },
             latency: LatencyProfile::zero(),
             telegram_limits: false,
-            telegram_429_per_s: 0.0,
-            openai_5xx_per_s: 0.0,
+            faults: Faults::default(),
+            download_delay: None,
             database_url: None,
             bot: PathBuf::from("target/release/mluvme"),
             progress: false,
             reply_timeout_s: 120,
         }
+    }
+}
+
+/// The `mluvme-load` command line.
+#[derive(Parser, Debug)]
+#[command(name = "mluvme-load", about = "Synthetic update floods against the mluvme bot (loopback only)")]
+pub struct Cli {
+    /// Concurrent learners.
+    #[arg(long, default_value_t = 100)]
+    pub users: usize,
+    /// Learners started per second (0 = all at once).
+    #[arg(long, default_value_t = 0.0)]
+    pub spawn_rate: f64,
+    /// Actions per learner after onboarding.
+    #[arg(long, default_value_t = 5)]
+    pub turns: usize,
+    /// Play for this many seconds instead of --turns (each learner then finishes its current
+    /// action).
+    #[arg(long, conflicts_with = "turns")]
+    pub duration: Option<f64>,
+    /// Think time between actions, ms, as MIN-MAX.
+    #[arg(long, default_value = "0-0")]
+    pub think_ms: String,
+    /// Scenario weights voice,text,settings,stats.
+    #[arg(long, default_value = "70,20,5,5")]
+    pub mix: String,
+    /// Emulated latency of chat completions, ms as MIN-MAX (uniform).
+    #[arg(long, default_value = "0-0")]
+    pub chat_ms: String,
+    /// Emulated latency of speech-to-text, ms as MIN-MAX.
+    #[arg(long, default_value = "0-0")]
+    pub stt_ms: String,
+    /// Emulated latency of text-to-speech, ms as MIN-MAX.
+    #[arg(long, default_value = "0-0")]
+    pub tts_ms: String,
+    /// Enforce Telegram's flood limits (~30 msg/s per bot, ~1/s per chat) with 429s.
+    #[arg(long)]
+    pub telegram_limits: bool,
+    /// Injected Telegram 429s (retry_after 1) on sendMessage, per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub telegram_429_per_s: f64,
+    /// Injected Telegram 500s on sendMessage, per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub telegram_5xx_per_s: f64,
+    /// Delay before each file download starts (slow downloads), ms.
+    #[arg(long, default_value_t = 0)]
+    pub download_delay_ms: u64,
+    /// Injected OpenAI 503s per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub openai_5xx_per_s: f64,
+    /// Injected OpenAI 429s (with retry-after) per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub openai_429_per_s: f64,
+    /// The retry-after of injected OpenAI 429s, seconds.
+    #[arg(long, default_value_t = 1)]
+    pub openai_retry_after_s: u32,
+    /// Injected OpenAI timeouts (a request never answered) per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub openai_timeouts_per_s: f64,
+    /// Injected OpenAI answers whose content is not JSON, per second.
+    #[arg(long, default_value_t = 0.0)]
+    pub openai_invalid_json_per_s: f64,
+    /// The OpenAI endpoints faults go to, in turn: any of chat,stt,tts, or all.
+    #[arg(long, default_value = "chat")]
+    pub openai_fault_endpoints: String,
+    /// The bot's database (default: a fresh SQLite file).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// The mluvme binary (default: next to this one).
+    #[arg(long)]
+    pub bot: Option<PathBuf>,
+    /// Longest wait for an answer before a turn counts as lost, seconds.
+    #[arg(long, default_value_t = 120)]
+    pub reply_timeout_s: u64,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Draw the latency distributions (end-to-end per scenario, bot overhead) as a PNG here.
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Cli {
+    /// The options; `default_bot` is used when --bot is not given.
+    pub fn options(&self, default_bot: PathBuf) -> anyhow::Result<Options> {
+        let ms = |s: &str| -> anyhow::Result<LatencyRange> {
+            let (a, b) = parse_range(s)?;
+            Ok(LatencyRange::ms(a, b))
+        };
+        for (name, v) in [
+            ("--telegram-429-per-s", self.telegram_429_per_s),
+            ("--telegram-5xx-per-s", self.telegram_5xx_per_s),
+            ("--openai-5xx-per-s", self.openai_5xx_per_s),
+            ("--openai-429-per-s", self.openai_429_per_s),
+            ("--openai-timeouts-per-s", self.openai_timeouts_per_s),
+            ("--openai-invalid-json-per-s", self.openai_invalid_json_per_s),
+            ("--spawn-rate", self.spawn_rate),
+        ] {
+            anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a number ≥ 0, got {v}");
+        }
+        let duration = match self.duration {
+            Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+            Some(s) => anyhow::bail!("--duration must be a number of seconds > 0, got {s}"),
+            None => None,
+        };
+        Ok(Options {
+            users: self.users,
+            spawn_rate: self.spawn_rate,
+            turns: self.turns,
+            duration,
+            think_ms: parse_range(&self.think_ms)?,
+            weights: parse_mix(&self.mix)?,
+            latency: LatencyProfile { chat: ms(&self.chat_ms)?, transcription: ms(&self.stt_ms)?, speech: ms(&self.tts_ms)? },
+            telegram_limits: self.telegram_limits,
+            faults: Faults {
+                telegram_429_per_s: self.telegram_429_per_s,
+                telegram_5xx_per_s: self.telegram_5xx_per_s,
+                openai_5xx_per_s: self.openai_5xx_per_s,
+                openai_429_per_s: self.openai_429_per_s,
+                openai_retry_after_s: self.openai_retry_after_s,
+                openai_timeouts_per_s: self.openai_timeouts_per_s,
+                openai_invalid_json_per_s: self.openai_invalid_json_per_s,
+                openai_endpoints: parse_endpoints(&self.openai_fault_endpoints)?,
+            },
+            download_delay: (self.download_delay_ms > 0).then(|| Duration::from_millis(self.download_delay_ms)),
+            database_url: self.database_url.clone(),
+            bot: self.bot.clone().unwrap_or(default_bot),
+            progress: !self.quiet,
+            reply_timeout_s: self.reply_timeout_s,
+        })
+    }
+}
+
+/// `MIN-MAX` (spaces allowed), MIN ≤ MAX.
+pub fn parse_range(s: &str) -> anyhow::Result<(u64, u64)> {
+    let (a, b) = s.split_once('-').ok_or_else(|| anyhow::anyhow!("expected MIN-MAX, got {s:?}"))?;
+    let (a, b): (u64, u64) = (a.trim().parse()?, b.trim().parse()?);
+    anyhow::ensure!(a <= b, "expected MIN-MAX with MIN ≤ MAX, got {s:?}");
+    Ok((a, b))
+}
+
+/// `voice,text,settings,stats` weights, not all zero.
+pub fn parse_mix(s: &str) -> anyhow::Result<Weights> {
+    let w: Vec<u32> = s.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
+    anyhow::ensure!(w.len() == 4, "--mix takes four weights: voice,text,settings,stats");
+    anyhow::ensure!(w.iter().any(|v| *v > 0), "--mix needs at least one weight above 0");
+    Ok(Weights { voice: w[0], text: w[1], settings: w[2], stats: w[3] })
+}
+
+/// `chat,stt,tts` (any subset, in that order of use) or `all`.
+pub fn parse_endpoints(s: &str) -> anyhow::Result<Vec<Endpoint>> {
+    let mut out = Vec::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let eps: &[Endpoint] = match name {
+            "chat" => &[Endpoint::Chat],
+            "stt" | "transcription" => &[Endpoint::Transcription],
+            "tts" | "speech" => &[Endpoint::Speech],
+            "all" => &[Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech],
+            other => anyhow::bail!("unknown OpenAI endpoint {other:?} (chat, stt, tts or all)"),
+        };
+        for ep in eps {
+            if !out.contains(ep) {
+                out.push(*ep);
+            }
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "--openai-fault-endpoints needs at least one of chat, stt, tts");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Options> {
+        let cli = Cli::try_parse_from(std::iter::once("mluvme-load").chain(args.iter().copied()))?;
+        cli.options(PathBuf::from("/bin/mluvme"))
+    }
+
+    #[test]
+    fn defaults_are_a_fault_free_zero_latency_run() {
+        let o = parse(&[]).unwrap();
+        assert_eq!((o.users, o.turns, o.duration), (100, 5, None));
+        assert_eq!(o.weights, Weights { voice: 70, text: 20, settings: 5, stats: 5 });
+        assert_eq!(o.faults, Faults::default());
+        assert_eq!(o.latency, LatencyProfile::zero());
+        assert_eq!(o.download_delay, None);
+        assert_eq!(o.bot, PathBuf::from("/bin/mluvme"));
+        assert!(o.progress);
+    }
+
+    #[test]
+    fn every_fault_option_lands_in_its_field() {
+        let o = parse(&[
+            "--telegram-429-per-s", "1.5", "--telegram-5xx-per-s", "0.5", "--download-delay-ms", "250",
+            "--openai-5xx-per-s", "2", "--openai-429-per-s", "3", "--openai-retry-after-s", "4",
+            "--openai-timeouts-per-s", "0.1", "--openai-invalid-json-per-s", "0.2", "--openai-fault-endpoints", "tts,chat",
+        ])
+        .unwrap();
+        let f = &o.faults;
+        assert_eq!((f.telegram_429_per_s, f.telegram_5xx_per_s), (1.5, 0.5));
+        assert_eq!((f.openai_5xx_per_s, f.openai_429_per_s, f.openai_retry_after_s), (2.0, 3.0, 4));
+        assert_eq!((f.openai_timeouts_per_s, f.openai_invalid_json_per_s), (0.1, 0.2));
+        assert_eq!(f.openai_endpoints, vec![Endpoint::Speech, Endpoint::Chat]);
+        assert_eq!(o.download_delay, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn duration_replaces_turns_and_conflicts_with_them() {
+        let o = parse(&["--duration", "30"]).unwrap();
+        assert_eq!(o.duration, Some(Duration::from_secs(30)));
+        assert!(parse(&["--duration", "30", "--turns", "3"]).is_err(), "--duration and --turns together");
+        assert!(parse(&["--duration", "0"]).is_err());
+        assert!(parse(&["--duration", "-1"]).is_err());
+    }
+
+    #[test]
+    fn latencies_ranges_and_mixes_are_checked() {
+        let o = parse(&["--chat-ms", "300-1500", "--stt-ms", "200 - 800", "--tts-ms", "200-600", "--think-ms", "0-50"]).unwrap();
+        assert_eq!(o.latency.chat, LatencyRange::ms(300, 1500));
+        assert_eq!(o.latency.transcription, LatencyRange::ms(200, 800));
+        assert_eq!(o.latency.speech, LatencyRange::ms(200, 600));
+        assert_eq!(o.think_ms, (0, 50));
+        assert!(parse(&["--chat-ms", "1500-300"]).is_err(), "reversed range");
+        assert!(parse(&["--chat-ms", "300"]).is_err());
+        assert!(parse(&["--mix", "1,2,3"]).is_err());
+        assert!(parse(&["--mix", "0,0,0,0"]).is_err());
+        assert_eq!(parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights, Weights { voice: 80, text: 20, settings: 0, stats: 0 });
+        assert!(parse(&["--openai-5xx-per-s", "-1"]).is_err());
+    }
+
+    #[test]
+    fn endpoints_parse_by_name_without_repeats() {
+        assert_eq!(parse_endpoints("all").unwrap(), vec![Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]);
+        assert_eq!(parse_endpoints("stt,stt,chat").unwrap(), vec![Endpoint::Transcription, Endpoint::Chat]);
+        assert!(parse_endpoints("").is_err());
+        assert!(parse_endpoints("images").is_err());
     }
 }

@@ -203,6 +203,18 @@ impl OpenAiEmulator {
             .unwrap_or(0)
     }
 
+    /// The emulated latency each endpoint slept so far: (requests that waited, total wait).
+    /// Requests parked by a hold or failed by an injected timeout count only their latency.
+    pub fn injected_latency(&self, endpoint: Endpoint) -> (u64, Duration) {
+        self.shared
+            .inner
+            .lock()
+            .injected_latency
+            .get(&endpoint)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Every 4xx returned (injected faults excluded).
     pub fn rejected(&self) -> Vec<AiRejection> {
         self.shared.inner.lock().rejected.clone()

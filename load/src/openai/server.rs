@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub calls: HashMap<Endpoint, usize>,
     pub waiting: HashMap<Endpoint, usize>,
     pub rejected: Vec<AiRejection>,
+    /// Emulated latency actually slept, per endpoint: (requests, total).
+    pub injected_latency: HashMap<Endpoint, (u64, Duration)>,
     seq: u64,
 }
 
@@ -178,7 +180,16 @@ pub(super) async fn proceed(sh: &Shared, ep: Endpoint) -> Result<Option<AiFault>
         Endpoint::Transcription => sh.cfg.latency.transcription,
         Endpoint::Speech => sh.cfg.latency.speech,
     };
-    latency.sleep().await;
+    let delay = latency.sample();
+    {
+        let mut st = sh.inner.lock();
+        let e = st.injected_latency.entry(ep).or_default();
+        e.0 += 1;
+        e.1 += delay;
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     match fault {
         Some(AiFault::Status(s)) => Err(status_response(s)),
         Some(AiFault::RateLimited { retry_after_secs }) => Err(rate_limited(retry_after_secs)),

@@ -271,6 +271,76 @@ impl Learner {
         id
     }
 
+    /// Presses a button that is not there: a callback query with any `data`
+    /// on the bot's live message `message_id`, as a modified client can send
+    /// (Telegram does not check the data against the keyboard). Returns the
+    /// callback query id.
+    pub fn press_forged(&self, message_id: i64, data: &str) -> String {
+        let (id, update) = {
+            let mut st = self.shared.inner.lock();
+            let chat = st.chats.get(&self.user.id).expect("learner chat exists");
+            let m: BotMessage = chat
+                .bot_message(message_id)
+                .unwrap_or_else(|| {
+                    panic!("no live bot message {message_id} in chat {}", self.user.id)
+                })
+                .clone();
+            let message = st.bot_message_json(&m, true);
+            let id = st.new_callback_id(self.user.id);
+            let update = json!({ "callback_query": {
+                "id": id,
+                "from": self.user.json(),
+                "message": message,
+                "chat_instance": format!("-{}", 7_000_000_000_000_000u64 + self.user.id.unsigned_abs()),
+                "data": data,
+            }});
+            (id, update)
+        };
+        self.push(update);
+        id
+    }
+
+    /// A text message from this user in the group (`kind` "group" or
+    /// "supergroup") `group_id` — negative, as Telegram's are. The group is
+    /// created on first use; the bot can send to it, and its messages are
+    /// read with `TelegramEmulator::messages(group_id)`.
+    pub fn send_in_group(&self, group_id: i64, kind: &str, text: &str) -> Sent {
+        assert!(group_id < 0, "group ids are negative: {group_id}");
+        let sent = {
+            let mut st = self.shared.inner.lock();
+            let group_json = json!({ "id": group_id, "type": kind, "title": "Čeština u piva" });
+            let holder = UserInfo {
+                id: group_id,
+                first_name: "Čeština u piva".into(),
+                username: None,
+                language_code: None,
+            };
+            let chat = st.chat_or_create(holder);
+            chat.group = Some(group_json.clone());
+            let message_id = chat.next_id();
+            let mut msg = json!({
+                "message_id": message_id,
+                "from": self.user.json(),
+                "chat": group_json,
+                "date": now_unix(),
+                "text": text,
+            });
+            if text.starts_with('/') {
+                let cmd = text.split_whitespace().next().unwrap_or(text);
+                msg["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": cmd.encode_utf16().count() }]);
+            }
+            chat.learner_messages.insert(message_id, msg.clone());
+            let update_id = st.push_update(json!({ "message": msg }));
+            Sent {
+                update_id,
+                message_id,
+            }
+        };
+        self.shared.notify_updates();
+        self.shared.notify_observers();
+        sent
+    }
+
     /// The user blocks the bot: a `my_chat_member` update (status
     /// "kicked"), after which sends to this chat fail with 403.
     pub fn block_bot(&self) -> i64 {

@@ -84,6 +84,8 @@ impl UserInfo {
 
 pub(crate) struct Chat {
     pub user: UserInfo,
+    /// The `Chat` object of a group this is (the private chat with `user` when `None`).
+    pub group: Option<Value>,
     /// Private chats number their messages with one counter for both sides.
     pub next_message_id: i64,
     /// The learner's messages as last delivered (for replies and edits).
@@ -217,6 +219,7 @@ impl Inner {
     pub fn chat_or_create(&mut self, user: UserInfo) -> &mut Chat {
         let chat = self.chats.entry(user.id).or_insert_with(|| Chat {
             user: user.clone(),
+            group: None,
             next_message_id: 0,
             learner_messages: HashMap::new(),
             bot_messages: Vec::new(),
@@ -264,7 +267,7 @@ impl Inner {
         let mut v = json!({
             "message_id": m.message_id,
             "from": self.bot_user_json(),
-            "chat": chat.user.chat_json(),
+            "chat": chat.group.clone().unwrap_or_else(|| chat.user.chat_json()),
             "date": m.date,
         });
         if m.edits > 0 {

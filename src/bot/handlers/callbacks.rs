@@ -1,14 +1,17 @@
 //! Every button press: checked once here, then handed to the handler of its kind.
 //!
-//! A press whose data does not decode, that is on a message the bot can no longer see, or that
-//! comes from someone other than the learner the keyboard was sent to, gets a short notice and
-//! changes nothing. Every press is answered exactly once (Telegram refuses a second answer).
+//! A press whose data does not decode, that is on a message the bot can no longer see or outside a
+//! private chat, that comes from someone other than the learner the keyboard was sent to, or whose
+//! data is not a button of the message pressed, gets a short notice and changes nothing. Telegram
+//! does not check callback data against the keyboard ("a bad client can send arbitrary data"), so
+//! the last check is what stops a forged `del:yes:…` on any message. Every press is answered
+//! exactly once (Telegram refuses a second answer).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQuery, CallbackQueryId, MaybeInaccessibleMessage, MessageId};
+use teloxide::types::{CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, MaybeInaccessibleMessage, MessageId};
 
 use super::{misc, onboarding, privacy, settings, timezone, words};
 use crate::app::App;
@@ -18,7 +21,7 @@ use crate::store::learners::{self, Learner};
 
 /// Locale keys a press can be answered with. answerCallbackQuery shows plain text of at most
 /// 200 characters, so these hold no markup and take no arguments (a test checks).
-pub const ANSWER_KEYS: &[&str] = &["stale-button", "button-not-yours", "word-saved", "word-already-saved", "word-removed", "word-gone"];
+pub const ANSWER_KEYS: &[&str] = &["stale-button", "button-busy", "button-not-yours", "word-saved", "word-already-saved", "word-removed", "word-gone"];
 
 /// A press that checked out: its data decoded, its message is still there, and the one pressing
 /// is the learner it was sent to.
@@ -54,6 +57,15 @@ async fn answer(app: &App, id: &CallbackQueryId, text: Option<String>) -> Handle
     Ok(())
 }
 
+/// A press that did not fit in its chat's backlog (see `bot::overflow`): not acted on, but
+/// answered — "still busy, press again" — so the button stops spinning and says why.
+pub async fn answer_busy(app: &App, q: &CallbackQuery) {
+    let lang = misc::lang_of(app, Some(&q.from)).await;
+    if let Err(e) = answer(app, &q.id, Some(app.i18n.tr(lang, "button-busy", &[]))).await {
+        tracing::warn!(error = %e, "could not answer a press beyond the backlog");
+    }
+}
+
 pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
     match check(&app, &q).await? {
         Ok((press, cb)) => {
@@ -73,22 +85,26 @@ pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
 
 /// The press and its button, or the key of the notice that refuses it.
 async fn check(app: &App, q: &CallbackQuery) -> Result<Result<(Press, Callback), &'static str>, BotError> {
-    let (Some(cb), Some(MaybeInaccessibleMessage::Regular(message))) = (q.data.as_deref().and_then(Callback::decode), &q.message) else {
+    let (Some(data), Some(MaybeInaccessibleMessage::Regular(message))) = (q.data.as_deref(), &q.message) else {
         return Ok(Err("stale-button"));
     };
-    if owner(message) != Some(q.from.id.0 as i64) {
+    let Some(cb) = Callback::decode(data).filter(|_| message.chat.is_private()) else { return Ok(Err("stale-button")) };
+    if message.chat.id.0 != q.from.id.0 as i64 {
         return Ok(Err("button-not-yours"));
+    }
+    if !has_button(message, data) {
+        return Ok(Err("stale-button"));
     }
     let Some(learner) = learners::find(&app.db, q.from.id.0 as i64).await? else { return Ok(Err("stale-button")) };
     Ok(Ok((Press { id: q.id.clone(), answered: AtomicBool::new(false), learner, message: message.as_ref().clone() }, cb)))
 }
 
-/// Who a keyboard is for: the other side of a private chat; in a group, whoever it answers.
-fn owner(message: &Message) -> Option<i64> {
-    if message.chat.is_private() {
-        return Some(message.chat.id.0);
-    }
-    message.reply_to_message()?.from.as_ref().map(|u| u.id.0 as i64)
+/// Whether `data` is the data of one of the message's buttons (Telegram sends the message with
+/// its keyboard as it was when pressed).
+fn has_button(message: &Message, data: &str) -> bool {
+    message.reply_markup().is_some_and(|k| {
+        k.inline_keyboard.iter().flatten().any(|b| matches!(&b.kind, InlineKeyboardButtonKind::CallbackData(d) if d == data))
+    })
 }
 
 async fn route(app: &App, press: &Press, cb: Callback) -> HandlerResult {

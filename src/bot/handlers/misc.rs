@@ -53,7 +53,7 @@ pub async fn reply(app: &App, msg: &Message, text: String, keyboard: Option<Inli
     {
         return Ok(());
     }
-    send::with_retry("reply", || {
+    send::paced(&app.pacer, msg.chat.id, "reply", || {
         let req = app
             .bot
             .send_message(msg.chat.id, text.clone())
@@ -131,14 +131,23 @@ pub async fn unsupported(app: Arc<App>, msg: Message, learner: Learner) -> Handl
     notice(&app, &msg, learner.lang, "unsupported-message", &[]).await
 }
 
-/// Edits are not new turns; say so instead of silently ignoring them.
+/// Edits are not new turns: the original message already has its turn (answered, or on its way),
+/// and answering the edit as well would be a second turn — a second model call, a second score
+/// and a second set of stars — for one message. Silently ignoring it would leave the learner
+/// waiting for an answer that never comes, so a one-line note says to send it anew. (Edits in
+/// groups never get here: see `groups`.)
 pub async fn edited(app: Arc<App>, msg: Message) -> HandlerResult {
     let lang = lang_of(&app, msg.from.as_ref()).await;
     notice(&app, &msg, lang, "edited-ignored", &[]).await
 }
 
-/// The learner blocked or unblocked the bot: remember it, so nothing is sent in vain.
+/// The learner blocked or unblocked the bot: remember it, so nothing is sent in vain. Only the
+/// private chat says that: someone adding the bot to a group or removing it from one has not
+/// blocked it.
 pub async fn membership(app: Arc<App>, upd: ChatMemberUpdated) -> HandlerResult {
+    if !upd.chat.is_private() {
+        return Ok(());
+    }
     let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() { store::learners::BLOCKED } else { store::learners::ACTIVE };
     store::learners::set_status(&app.db, upd.from.id.0 as i64, status, app.clock.now()).await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! One small handler per kind of update.
 
 pub mod callbacks;
+pub mod groups;
 pub mod misc;
 pub mod onboarding;
 pub mod privacy;

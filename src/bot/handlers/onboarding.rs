@@ -92,7 +92,7 @@ pub async fn level_chosen(app: &App, press: &Press, level: Level) -> HandlerResu
 }
 
 async fn send_text(app: &App, chat: ChatId, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
-    send::with_retry("onboarding", || {
+    send::paced(&app.pacer, chat, "onboarding", || {
         let req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
         match &keyboard {
             Some(k) => req.reply_markup(k.clone()).into_future(),

@@ -27,7 +27,7 @@ pub async fn export(app: &App, msg: &Message, learner: &Learner) -> HandlerResul
     let bytes = bytes::Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
     let name = format!("mluvme-{}-{}.json", learner.id, now.format("%Y-%m-%d"));
     let caption = app.i18n.tr(learner.lang, "export-caption", &[]);
-    send::with_retry("export", || {
+    send::paced(&app.pacer, msg.chat.id, "export", || {
         app.bot
             .send_document(msg.chat.id, InputFile::memory(bytes.clone()).file_name(name.clone()))
             .caption(caption.clone())

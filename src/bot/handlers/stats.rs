@@ -38,7 +38,7 @@ async fn chart(app: &App, lang: Lang, month: Vec<Day>) -> Result<Vec<u8>, ChartE
 
 async fn send_photo(app: &App, msg: &Message, png: Vec<u8>, caption: String) -> HandlerResult {
     let png = bytes::Bytes::from(png);
-    send::with_retry("stats", || {
+    send::paced(&app.pacer, msg.chat.id, "stats", || {
         app.bot
             .send_photo(msg.chat.id, InputFile::memory(png.clone()).file_name("stats.png"))
             .caption(caption.clone())

@@ -25,9 +25,24 @@ pub fn voice_input(msg: Message) -> Option<AudioInput> {
     Some(AudioInput { file_id: d.file.id.clone(), duration: 0, size: d.file.size, kind: "audio", declared_audio })
 }
 
-/// Plain text that is not a command.
+/// Plain text that is not a command, without the invisible junk [`clean_text`] drops.
 pub fn text_input(msg: Message) -> Option<String> {
-    msg.text().map(str::to_owned)
+    msg.text().map(clean_text)
+}
+
+/// Drops what no learner types on purpose and what would harm on the way: control characters but
+/// line breaks and tabs (a NUL cannot even be stored in PostgreSQL text, and escape sequences
+/// and bells have no place in a prompt or a reply), bidirectional overrides and isolates (they
+/// would reverse the "you wrote" line shown back), byte-order marks and Unicode noncharacters.
+/// Letters, emoji (with their joiners) and punctuation are kept as typed. Text of nothing but
+/// junk comes out empty, and the turn explains that it is too short — after storing it.
+pub fn clean_text(text: &str) -> String {
+    let junk = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FDD0}'..='\u{FDEF}')
+            || (c as u32) & 0xFFFE == 0xFFFE
+    };
+    text.chars().filter(|c| !junk(*c)).collect()
 }
 
 pub async fn voice(app: Arc<App>, msg: Message, update: Update, learner: Learner, input: AudioInput) -> HandlerResult {
@@ -36,4 +51,17 @@ pub async fn voice(app: Arc<App>, msg: Message, update: Update, learner: Learner
 
 pub async fn text(app: Arc<App>, msg: Message, update: Update, learner: Learner, text: String) -> HandlerResult {
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_text;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_go_and_czech_and_emoji_stay() {
+        assert_eq!(clean_text("Ahoj\0\u{7} jak\u{1b}[31m se máš?\u{202E}\u{FEFF}"), "Ahoj jak[31m se máš?");
+        assert_eq!(clean_text("Dobrý den,\r\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧"), "Dobrý den,\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧");
+        assert_eq!(clean_text("\0\u{1}\u{2}\u{3}\u{7f}\u{85}\u{FFFF}\u{1FFFE}"), "");
+        assert_eq!(clean_text("Příliš žluťoučký kůň"), "Příliš žluťoučký kůň");
+    }
 }

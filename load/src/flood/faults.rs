@@ -1,0 +1,94 @@
+//! Fault injection at steady rates, through the emulators' `fail_next` hooks, with a count of
+//! what was injected (queued: a fault fires on the next matching request, so a few may still be
+//! queued when the run ends).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::options::Faults;
+use crate::openai::{AiFault, Endpoint, OpenAiEmulator};
+use crate::telegram::{TelegramEmulator, TgFault};
+
+/// Faults injected so far, by kind (`telegram_429`, `openai_5xx_chat`, …).
+pub type Injected = Arc<Mutex<BTreeMap<String, u64>>>;
+
+/// One fault kind's accumulator: how many are due after `dt` more seconds at `rate` per second.
+#[derive(Default)]
+pub struct Due {
+    acc: f64,
+}
+
+impl Due {
+    pub fn advance(&mut self, rate: f64, dt: f64) -> u64 {
+        self.acc += rate * dt;
+        // The epsilon keeps 20 × 0.05 from summing to 0.999….
+        let n = (self.acc + 1e-9).floor();
+        self.acc -= n;
+        n as u64
+    }
+}
+
+fn endpoint_name(ep: Endpoint) -> &'static str {
+    match ep {
+        Endpoint::Chat => "chat",
+        Endpoint::Transcription => "stt",
+        Endpoint::Speech => "tts",
+    }
+}
+
+/// Injects faults at the configured rates until aborted.
+pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmulator>, injected: Injected) {
+    let tick = Duration::from_millis(100);
+    let dt = tick.as_secs_f64();
+    let tg_kinds: [(f64, &str, TgFault); 2] = [
+        (faults.telegram_429_per_s, "telegram_429", TgFault::TooManyRequests { retry_after: 1 }),
+        (faults.telegram_5xx_per_s, "telegram_5xx", TgFault::ServerError(500)),
+    ];
+    let ai_kinds: [(f64, &str, AiFault); 4] = [
+        (faults.openai_5xx_per_s, "openai_5xx", AiFault::Status(503)),
+        (faults.openai_429_per_s, "openai_429", AiFault::RateLimited { retry_after_secs: faults.openai_retry_after_s }),
+        (faults.openai_timeouts_per_s, "openai_timeout", AiFault::Timeout),
+        (faults.openai_invalid_json_per_s, "openai_invalid_json", AiFault::InvalidJson),
+    ];
+    let mut tg_due: Vec<Due> = tg_kinds.iter().map(|_| Due::default()).collect();
+    let mut ai_due: Vec<Due> = ai_kinds.iter().map(|_| Due::default()).collect();
+    let endpoints = if faults.openai_endpoints.is_empty() { vec![Endpoint::Chat] } else { faults.openai_endpoints.clone() };
+    let mut next_endpoint = 0usize;
+    loop {
+        tokio::time::sleep(tick).await;
+        for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
+            let n = due.advance(*rate, dt);
+            if n > 0 {
+                tg.fail_next("sendMessage", n as usize, fault.clone());
+                *injected.lock().entry((*name).to_owned()).or_default() += n;
+            }
+        }
+        for ((rate, name, fault), due) in ai_kinds.iter().zip(&mut ai_due) {
+            for _ in 0..due.advance(*rate, dt) {
+                let ep = endpoints[next_endpoint % endpoints.len()];
+                next_endpoint += 1;
+                ai.fail_next(ep, 1, fault.clone());
+                *injected.lock().entry(format!("{name}_{}", endpoint_name(ep))).or_default() += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Due;
+
+    #[test]
+    fn fractional_rates_accumulate_to_whole_faults() {
+        let mut d = Due::default();
+        let fired: u64 = (0..100).map(|_| d.advance(0.5, 0.1)).sum();
+        assert_eq!(fired, 5, "0.5/s over 10 s");
+        let mut d = Due::default();
+        assert_eq!(d.advance(25.0, 0.1), 2);
+        assert_eq!(d.advance(25.0, 0.1), 3, "the half left over carries");
+        assert_eq!(Due::default().advance(0.0, 0.1), 0);
+    }
+}

@@ -1,0 +1,88 @@
+//! Several writes in one round trip to the database.
+//!
+//! With SQLite every statement sea-orm runs is handed to the connection's worker thread and its
+//! answer handed back: two thread wake-ups per statement, which dominated the bot's CPU under
+//! load (BENCHMARKS.md, "Capacity"). A turn's writes are known together, so on SQLite they go as
+//! one multi-statement query (SQLite runs them in order, each binding its own `?` parameters).
+//! PostgreSQL's extended protocol takes one statement per query, so there they run one after
+//! another. Either way, run a batch inside a transaction when it must be all or nothing.
+
+use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, Values};
+
+use super::StoreError;
+
+/// Writes collected in order and executed together by [`Batch::run`].
+#[derive(Default)]
+pub struct Batch {
+    statements: Vec<Statement>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Batch::default()
+    }
+
+    /// Adds a sea-orm insert, update or delete, built for `backend`.
+    pub fn push(&mut self, backend: DbBackend, query: impl QueryTrait) -> &mut Self {
+        self.statements.push(query.build(backend));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Executes every statement, in order.
+    pub async fn run(self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
+        if self.statements.is_empty() {
+            return Ok(());
+        }
+        match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                db.execute_raw(joined(self.statements)).await?;
+            }
+            _ => {
+                for s in self.statements {
+                    db.execute_raw(s).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One SQLite query text with every statement's parameters, in order.
+fn joined(statements: Vec<Statement>) -> Statement {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for s in statements {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&s.sql);
+        if let Some(Values(v)) = s.values {
+            values.extend(v);
+        }
+    }
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Database;
+
+    #[tokio::test]
+    async fn a_sqlite_batch_runs_every_statement_with_its_own_parameters() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (a INTEGER, b TEXT)").await.unwrap();
+        let stmt = |a: i64, b: &str| Statement::from_sql_and_values(DbBackend::Sqlite, "INSERT INTO t (a, b) VALUES (?, ?)", [a.into(), b.into()]);
+        let mut batch = Batch::new();
+        batch.statements.extend([stmt(1, "one"), stmt(2, "two")]);
+        batch.statements.push(Statement::from_sql_and_values(DbBackend::Sqlite, "UPDATE t SET b = ? WHERE a = ?", ["uno".into(), 1i64.into()]));
+        batch.run(&db).await.unwrap();
+        let rows = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT a, b FROM t ORDER BY a")).await.unwrap();
+        let got: Vec<(i64, String)> = rows.iter().map(|r| (r.try_get("", "a").unwrap(), r.try_get("", "b").unwrap())).collect();
+        assert_eq!(got, vec![(1, "uno".to_owned()), (2, "two".to_owned())]);
+    }
+}

@@ -1,0 +1,129 @@
+//! Honzík answers: the context within its token budget, the structured reply (escalated once to
+//! the main model if the simple one breaks the contract), his voice, and checkpoint "answered" —
+//! the answer, its cost and the progress it earned, stored together.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use entity::conversations::Model as Conversation;
+use teloxide::prelude::*;
+
+use super::{Answered, Stop, memory};
+use crate::app::App;
+use crate::openai::AiError;
+use crate::store::answer::{self, Answer};
+use crate::store::learners::Learner;
+use crate::store::turns::{StoredAnswer, Timings};
+use crate::store::{conversations, usage::Usage};
+use crate::tutor::{self, PromptParams};
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn answer(
+    app: &Arc<App>,
+    learner: &Learner,
+    msg: &Message,
+    update_id: i64,
+    conversation: &Conversation,
+    message_id: i64,
+    learner_text: &str,
+    voice_reply: bool,
+    timings: &mut Timings,
+) -> Result<Answered, Stop> {
+    let model = app.models.for_turn(learner.level);
+    let history: Vec<_> = conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW).await?.into_iter().map(|m| m.turn).collect();
+    let params = PromptParams { level: learner.level, style: learner.style, corrections: learner.corrections, explain_in: learner.lang };
+    let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
+    let summary = conversation.summary.as_deref();
+    let summary_tokens = summary.map(|_| conversation.summary_tokens.max(0) as usize + tutor::count_tokens(model, crate::llm::SUMMARY_HEADING) + 1);
+    let budget = app.config.limits.context_token_budget;
+    let ctx = tutor::fit_context_with_summary(model, system_tokens, summary_tokens, &history, learner_text, budget, memory::verbatim_tokens(budget));
+    let t = Instant::now();
+    let completion = match app.tutor.reply(model, &system, summary, &ctx).await {
+        // The simple model broke the contract twice: the main model gets one go.
+        Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
+            Some(main) => {
+                tracing::warn!(model, %why, "escalating the turn to the main model");
+                app.tutor.reply(main, &system, summary, &ctx).await?
+            }
+            None => return Err(AiError::InvalidReply(why).into()),
+        },
+        other => other?,
+    };
+    timings.llm_ms = Some(t.elapsed().as_millis() as u32);
+
+    let (m, p, c) = (completion.model.as_str(), completion.prompt_tokens, completion.completion_tokens);
+    let mut usage = vec![Usage { kind: "chat", model: m, prompt_tokens: p, completion_tokens: c, audio_seconds: 0.0, characters: 0, cost_micros: app.config.prices.chat_micros(m, p, c) }];
+    let reply_text = &completion.reply.honzik_response;
+    let audio = if voice_reply {
+        let t = Instant::now();
+        let speech = app.speech.synthesize(reply_text, learner.voice_speed.factor()).await;
+        timings.tts_ms = Some(t.elapsed().as_millis() as u32);
+        match speech {
+            Ok(bytes) => {
+                let (tts, chars) = (app.config.models.tts.as_str(), reply_text.chars().count());
+                usage.push(Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) });
+                Some(bytes)
+            }
+            Err(e) => {
+                // Honzík's text still goes out; a missing voice is better than no answer.
+                tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let path = audio.as_ref().map(|_| app.audio.path_for(app.clock.now(), msg.chat.id.0, update_id, "honzik", "ogg"));
+    let path_text = path.as_ref().map(|p| p.to_string_lossy().into_owned());
+    let reply_tokens = tutor::count_tokens(model, reply_text);
+    let stored = Answer {
+        user_id: learner.id,
+        conversation_id: conversation.id,
+        chat_id: msg.chat.id.0,
+        update_id,
+        learner_message_id: message_id,
+        learner_text,
+        reply: &completion.reply,
+        reply_tokens,
+        model: m,
+        prompt_tokens: p,
+        completion_tokens: c,
+        audio_path: path_text.as_deref(),
+        usage: &usage,
+        streak: learner.streak,
+    };
+    let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
+    if let (Some(bytes), Some(path)) = (&audio, path) {
+        app.audio.persist(app.db.clone(), id, path, bytes.clone());
+    }
+    if memory::may_need_folding(&history, learner_text, (reply_text, reply_tokens), model, app.config.limits.context_token_budget) {
+        memory::after_reply(app, conversation.id, learner.id, learner.tz);
+    }
+    Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
+}
+
+/// An answer stored before a restart. Honzík's voice is read back from disk; only if it never
+/// got there is it synthesized again (and that request is recorded like any other).
+pub(super) async fn resumed(app: &App, learner: &Learner, stored: StoredAnswer, voice_reply: bool) -> Answered {
+    let mut audio = match &stored.audio_path {
+        Some(path) if voice_reply => crate::audio_store::read(path).await,
+        _ => None,
+    };
+    if voice_reply && audio.is_none() {
+        let text = &stored.reply.honzik_response;
+        match app.speech.synthesize(text, learner.voice_speed.factor()).await {
+            Ok(bytes) => {
+                let (tts, chars) = (app.config.models.tts.as_str(), text.chars().count());
+                let usage = Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) };
+                let now = app.clock.now();
+                if let Err(e) = crate::store::usage::record(&app.db, learner.id, Some(stored.message_id), &usage, crate::progress::local_day(now, learner.tz), now).await {
+                    tracing::warn!(error = %e, "resumed turn: text-to-speech usage not recorded");
+                }
+                audio = Some(bytes);
+            }
+            Err(e) => tracing::warn!(error = %e, "resumed turn: text-to-speech failed; answering in text only"),
+        }
+    }
+    Answered { id: stored.message_id, reply: stored.reply, earned: stored.earned, delivered_parts: stored.delivered_parts, audio }
+}
