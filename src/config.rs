@@ -97,6 +97,9 @@ pub struct Limits {
     pub chat_backlog: usize,
     /// Turns processed at once across all chats (bounds memory and upstream pressure).
     pub max_concurrent_turns: usize,
+    /// How long a turn stopped by an OpenAI outage waits for it to clear before it gives up (the
+    /// learner is told at once that Honzík will answer when it does).
+    pub outage_wait: Duration,
     /// Sends per second for the whole bot (Telegram allows 30; a little under absorbs jitter).
     pub sends_per_second: f64,
     /// Sends per second to one chat after a burst of 3 (Telegram allows about 1).
@@ -185,6 +188,7 @@ impl Config {
                 context_token_budget: parse_num(&var, "CONTEXT_TOKEN_BUDGET", 3000, 500, 200_000)?,
                 chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
                 max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 64, 1, 10_000)?,
+                outage_wait: Duration::from_secs(parse_num(&var, "OUTAGE_WAIT_SECONDS", 600, 0, 86_400)?),
                 sends_per_second: parse_rate(&var, "TELEGRAM_SENDS_PER_SECOND", 29.0)?,
                 chat_sends_per_second: parse_rate(&var, "TELEGRAM_CHAT_SENDS_PER_SECOND", 0.95)?,
             },

@@ -94,6 +94,7 @@ stale-button = ⌛ This button is no longer valid.
 button-busy = ⏳ Still busy with your previous taps — press it again in a moment.
 one-at-a-time = ✋ One message at a time, please — I'm still answering the previous ones.
 upstream-busy = 😮‍💨 Honzík is catching his breath — the AI service is busy right now. Your message is saved and he'll answer as soon as he can.
+upstream-gave-up = 😔 Honzík couldn't reach the AI service for a long while, so this message stays unanswered. It is saved — please send it again a bit later.
 reply-invalid = 🤯 Honzík got confused. Your message is saved — please try again.
 download-failed = 📡 I couldn't download your voice note. Please send it again.
 internal-error = 🛠 Something went wrong on our side. Your message is saved — please try again in a moment.

@@ -23,7 +23,9 @@
 //!   for the bot's, so a busy chat never holds up the others.
 //! - **A 429 anyway** (another client on the same token, Telegram's own fuzziness): the sender
 //!   honours `retry_after`, and the whole schedule is pushed back by as much
-//!   ([`Pacer::throttled`]).
+//!   ([`Pacer::throttled`]) — once per incident: after a pause, 429s for as long again delay only
+//!   their own sends. Otherwise a steady trickle of 429s (a faulty proxy, a fault injector) would
+//!   pause every chat for good; this way it costs at most half the time.
 //!
 //! The arithmetic is pure ([`Schedule`]: functions of explicit instants) and tested on its own;
 //! [`Pacer`] only sleeps and locks. One pacer per process: sharing the budget across replicas
@@ -75,7 +77,7 @@ impl Schedule {
     pub fn new(rates: Rates, now: Instant) -> Self {
         let chat_interval = interval(rates.per_chat_per_second);
         Schedule {
-            global: Global { interval: interval(rates.per_second), next: now, frozen_until: None, in_flight: 0, finished: VecDeque::new() },
+            global: Global { interval: interval(rates.per_second), next: now, freeze: None, in_flight: 0, finished: VecDeque::new() },
             chats: Chats { interval: chat_interval, tolerance: chat_interval * (CHAT_BURST - 1), tat: HashMap::new(), sweep_at: SWEEP_MIN },
         }
     }
@@ -97,7 +99,7 @@ impl Schedule {
     /// as in flight until [`Schedule::done`].
     pub fn admit(&mut self, chat: i64, slot: Instant, now: Instant) -> Admit {
         let g = &mut self.global;
-        if let Some(until) = g.frozen_until.filter(|u| now < *u) {
+        if let Some(until) = g.freeze.map(|f| f.until).filter(|u| now < *u) {
             return Admit::At(until);
         }
         while g.finished.front().is_some_and(|t| *t + WINDOW <= now) {
@@ -126,11 +128,16 @@ impl Schedule {
     }
 
     /// Telegram answered 429 anyway: nothing goes out for `retry_after`, and the even spacing
-    /// resumes after it.
+    /// resumes after it. A 429 during a pause can only lengthen it; one in the quiet spell after
+    /// a pause (as long as the pause) belongs to the same incident and leaves the schedule alone.
     pub fn throttled(&mut self, now: Instant, retry_after: Duration) {
         let until = now + retry_after;
         let g = &mut self.global;
-        g.frozen_until = Some(g.frozen_until.map_or(until, |u| u.max(until)));
+        g.freeze = match g.freeze {
+            Some(f) if now < f.until => Some(Freeze { until: f.until.max(until), ..f }),
+            Some(f) if now < f.until + (f.until - f.from) => return,
+            _ => Some(Freeze { from: now, until }),
+        };
         g.next = g.next.max(until);
     }
 
@@ -148,10 +155,17 @@ struct Global {
     interval: Duration,
     /// The next free slot (virtual time: never drifts with late wake-ups).
     next: Instant,
-    frozen_until: Option<Instant>,
+    /// The last pause a 429 imposed.
+    freeze: Option<Freeze>,
     in_flight: usize,
     /// When recent sends finished, oldest first: those less than a [`WINDOW`] ago still count.
     finished: VecDeque<Instant>,
+}
+
+#[derive(Clone, Copy)]
+struct Freeze {
+    from: Instant,
+    until: Instant,
 }
 
 /// GCRA per chat: `tat` is each chat's theoretical arrival time; a send may go once
@@ -242,7 +256,7 @@ impl Pacer {
 
     /// Telegram answered 429 with `retry_after`: the whole schedule moves back by as much.
     pub fn throttled(&self, retry_after: Duration) {
-        if std::env::var("NO_FREEZE").is_err() { self.lock().throttled(Instant::now(), retry_after); }
+        self.lock().throttled(Instant::now(), retry_after);
     }
 
     fn lock(&self) -> MutexGuard<'_, Schedule> {

@@ -246,6 +246,37 @@ fn a_429_pushes_the_whole_schedule_back() {
     assert_eq!(s.admit(2, t0 + ms(20), t0 + ms(20)), Admit::At(t0 + ms(3010)), "a slot already reserved waits too");
     s.throttled(t0 + ms(30), Duration::from_secs(1));
     assert_eq!(s.admit(2, slot, t0 + ms(40)), Admit::At(t0 + ms(3010)), "a shorter pause never shortens a longer one");
+    s.throttled(t0 + ms(1000), Duration::from_secs(4));
+    assert_eq!(s.admit(2, slot, t0 + ms(1010)), Admit::At(t0 + ms(5000)), "a longer one lengthens it");
+    assert_eq!(s.admit(2, slot, t0 + ms(5000)), Admit::Go);
+}
+
+#[test]
+fn a_steady_trickle_of_429s_pauses_the_bot_at_most_half_the_time() {
+    let t0 = Instant::now();
+    let mut s = Schedule::new(RATES, t0);
+    let (mut paused, mut due) = (Duration::ZERO, 0u32);
+    // Two 429s (retry_after 1 s) queued every second for a minute, each the answer to the next
+    // send, whatever the bot does (the load generator's fault injection); the bot would send
+    // every 50 ms.
+    for tick in 0..1200u64 {
+        let now = t0 + ms(tick * 50);
+        if tick % 10 == 0 {
+            due += 1;
+        }
+        match s.admit(tick as i64, now, now) {
+            Admit::Go => {
+                if due > 0 {
+                    due -= 1;
+                    s.throttled(now, Duration::from_secs(1));
+                }
+                s.done(tick as i64, now);
+            }
+            _ => paused += ms(50),
+        }
+    }
+    assert!(paused <= Duration::from_secs(31), "paused {paused:?} of 60 s");
+    assert!(paused >= Duration::from_secs(25), "but it does pause: {paused:?}");
 }
 
 #[test]

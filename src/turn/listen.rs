@@ -21,8 +21,8 @@ use crate::tutor;
 /// checkpoint "transcribed" with the request's cost.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_path: Option<&str>, audio: &AudioInput, model: &str, timings: &mut Timings) -> Result<String, Stop> {
-    let bytes = match fetch(app, audio, timings).await {
-        Ok(bytes) => bytes,
+    let (bytes, measured) = match fetch(app, audio, timings).await {
+        Ok(fetched) => fetched,
         Err(stop) => {
             // Nothing will be written there: the row must not name a file that does not exist.
             if audio_path.is_some() {
@@ -40,7 +40,8 @@ pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_pa
     let text = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await?;
     timings.stt_ms = Some(t.elapsed().as_millis() as u32);
     let stt = app.config.models.stt.as_str();
-    let seconds = audio.duration as f64;
+    // Billed by the audio's real length when measured: the declared one is the sender's claim.
+    let seconds = measured.unwrap_or(audio.duration as f64);
     let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
     let now = app.clock.now();
     let transcript = Transcript { message_id, user_id: learner.id, text: &text, tokens: tutor::count_tokens(model, &text), usage, day: crate::progress::local_day(now, learner.tz) };
@@ -56,8 +57,8 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
     Ok(text)
 }
 
-/// The audio, within every limit, downloaded.
-async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<Bytes, Stop> {
+/// The audio, within every limit, downloaded, with its measured length when it could be measured.
+async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<(Bytes, Option<f64>), Stop> {
     let limits = &app.config.limits;
     if !audio.declared_audio {
         return Err(Stop::Notice("not-audio", vec![]));
@@ -76,8 +77,8 @@ async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<B
     if bytes.is_empty() || !speech::looks_like_audio(&bytes) {
         return Err(Stop::Notice("not-audio", vec![]));
     }
-    check_real_length(&bytes, limits.max_voice_secs).await?;
-    Ok(bytes)
+    let measured = check_real_length(&bytes, limits.max_voice_secs).await?;
+    Ok((bytes, measured))
 }
 
 /// The declared duration is the sender's claim; an Ogg file (every voice note) is measured from its
@@ -85,12 +86,18 @@ async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<B
 /// refused as damaged; audio longer than `MAX_VOICE_SECONDS` (plus the second Telegram's rounding
 /// may add) is refused with its real length. Other containers keep the declared duration and the
 /// size cap.
-async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<(), Stop> {
+async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, Stop> {
     if !bytes.starts_with(b"OggS") {
-        return Ok(());
+        return Ok(None);
     }
-    let b = bytes.clone();
-    let length = tokio::task::spawn_blocking(move || speech::ogg::length(&b)).await.unwrap_or(speech::ogg::Length::Unmeasured);
+    // A voice note is tens of kilobytes: measuring it costs microseconds, less than a hop to the
+    // blocking pool. Only a large file is measured off the async workers.
+    let length = if bytes.len() <= 512 * 1024 {
+        speech::ogg::length(bytes)
+    } else {
+        let b = bytes.clone();
+        tokio::task::spawn_blocking(move || speech::ogg::length(&b)).await.unwrap_or(speech::ogg::Length::Unmeasured)
+    };
     match length {
         speech::ogg::Length::Broken => Err(Stop::Notice("audio-damaged", vec![])),
         speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::Notice("audio-damaged", vec![])),
@@ -98,7 +105,8 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<(), Stop> {
             tracing::info!(real_secs = s, "voice note longer than it claimed");
             Err(Stop::Notice("voice-too-long", vec![("max", i64::from(max_secs)), ("duration", s.ceil() as i64)]))
         }
-        _ => Ok(()),
+        speech::ogg::Length::Seconds(s) => Ok(Some(s)),
+        _ => Ok(None),
     }
 }
 

@@ -57,6 +57,9 @@ pub(crate) enum Stop {
     Notice(&'static str, Vec<(&'static str, i64)>),
     /// Our fault: log it, tell the learner something went wrong on our side.
     Failed(BotError),
+    /// OpenAI is unreachable or refusing work (after its retries): the turn waits for it and
+    /// resumes from its last checkpoint.
+    Outage,
 }
 
 impl From<BotError> for Stop {
@@ -74,7 +77,7 @@ impl From<AiError> for Stop {
         match e {
             AiError::Unavailable(why) => {
                 tracing::warn!(%why, "AI service unavailable");
-                Stop::Notice("upstream-busy", vec![])
+                Stop::Outage
             }
             AiError::BadAudio(_) => Stop::Notice("not-audio", vec![]),
             AiError::InvalidReply(_) => Stop::Notice("reply-invalid", vec![]),
@@ -99,7 +102,23 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         Input::Audio(a) => a.kind,
         Input::Text(_) => "text",
     };
-    let result = turn(app, learner, msg, update_id, input, &mut timings).await;
+    let mut waiting_until = None;
+    let result = loop {
+        match turn(app, learner, msg, update_id, input.clone(), &mut timings).await {
+            Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => break Err(Stop::Notice("upstream-gave-up", vec![])),
+            Err(Stop::Outage) => {
+                if waiting_until.is_none() {
+                    // Said once: the message is saved and Honzík answers when the service is back.
+                    notice(app, msg, learner.lang, "upstream-busy", &[]).await?;
+                }
+                let until = *waiting_until.get_or_insert_with(|| tokio::time::Instant::now() + app.config.limits.outage_wait);
+                if !upstream_back(app, until).await {
+                    break Err(Stop::Notice("upstream-gave-up", vec![]));
+                }
+            }
+            other => break other,
+        }
+    };
     timings.total_ms = Some(started.elapsed().as_millis() as u32);
     let (outcome, delivered) = match result {
         Ok(delivered) => ("answered".to_owned(), Some(delivered)),
@@ -113,6 +132,7 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
             notice(app, msg, learner.lang, "internal-error", &[]).await?;
             ("failed".to_owned(), None)
         }
+        Err(Stop::Outage) => unreachable!("outages are waited out above"),
     };
     let end = TurnEnd { update_id, user_id: learner.id, chat_id: msg.chat.id.0, kind, timings: &timings, outcome: &outcome, delivered };
     turn_store::finish(&app.db, &end, app.clock.now()).await?;
@@ -188,6 +208,20 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
     let parts = deliver::send(app, msg, &view, answer.audio, answer.id, answer.delivered_parts).await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     Ok((answer.id, parts))
+}
+
+/// Waits until the chat and speech-to-text services take requests again (their circuit closed,
+/// or its cooldown over so the next request probes it), at most until `until` (the turn's first
+/// outage plus `OUTAGE_WAIT_SECONDS`). A pause between tries keeps a service that fails without
+/// opening its circuit from being hammered. `false` when the time ran out.
+async fn upstream_back(app: &App, until: tokio::time::Instant) -> bool {
+    let (chat, stt) = (app.tutor.outage(), app.speech.transcription_outage());
+    let back = async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        chat.ready().await;
+        stt.ready().await;
+    };
+    tokio::time::timeout_at(until, back).await.is_ok() && tokio::time::Instant::now() < until
 }
 
 /// A typed text long and short enough to answer.

@@ -13,10 +13,13 @@ async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
         turns: 4,
         think_ms: (0, 20),
         faults: Faults {
-            telegram_429_per_s: 2.0,
-            openai_5xx_per_s: 2.0,
+            telegram_429_per_s: 0.5,
+            openai_5xx_per_s: 1.0,
+            openai_429_per_s: 0.5,
+            openai_invalid_json_per_s: 1.0,
             ..Faults::default()
         },
+        download_delay: Some(Duration::from_millis(20)),
         bot: env!("CARGO_BIN_EXE_mluvme").into(),
         reply_timeout_s: 60,
         ..Options::default()
@@ -28,6 +31,7 @@ async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
     let turns = report.scenarios.iter().filter(|(k, _)| *k == "voice" || *k == "text").map(|(_, s)| s.actions).sum::<u64>();
     assert_eq!(report.turns_answered + report.turns_with_notice, turns, "every turn ended in an answer or a notice");
     assert!(report.turns_answered > 0);
+    assert!(report.faults_injected.contains_key("openai_invalid_json_chat"), "{:?}", report.faults_injected);
     let timed: u64 = report.overhead.values().map(|o| o.turns + o.unmatched).sum();
     assert_eq!(timed, report.turns_answered, "every answered turn is matched to the bot's timings or counted unmatched");
 }

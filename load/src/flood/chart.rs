@@ -1,6 +1,7 @@
 //! `--png`: the latency distributions as percentile curves (the HDR histogram's usual picture):
 //! end-to-end latency per scenario above, the bot's overhead per turn kind below. The x axis is
-//! in "nines" (0, 90, 99, 99.9 %), the y axis in milliseconds, logarithmic.
+//! in "nines" (0, 90, 99, 99.9 %), the y axis in milliseconds (logarithmic when the curves span
+//! more than a factor of 20).
 //!
 //! Drawn like the bot's /stats chart: plotters' bitmap backend, the bundled DejaVu Sans (no
 //! system fonts), PNG encoding with the `png` crate.
@@ -24,6 +25,18 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(0xe0, 0x9b, 0x1a),
     RGBColor(0x55, 0x55, 0x55),
 ];
+
+/// A scenario keeps its colour in both panels.
+fn color_of(name: &str, i: usize) -> RGBColor {
+    match name {
+        "voice" => COLORS[0],
+        "text" => COLORS[1],
+        "settings" => COLORS[2],
+        "stats" => COLORS[3],
+        "onboarding" => COLORS[4],
+        _ => COLORS[(5 + i) % COLORS.len()],
+    }
+}
 
 /// One named percentile curve: (nines, milliseconds).
 pub type Curve = (String, Vec<(f64, f64)>);
@@ -91,22 +104,37 @@ pub fn png(end_to_end: &[Curve], overhead: &[Curve], title: &str) -> anyhow::Res
     Ok(out)
 }
 
-fn panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, curves: &[Curve], caption: &str) -> anyhow::Result<()> {
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// One panel: a logarithmic y axis when the curves span more than a factor of 20, else linear
+/// (plotters labels only the powers of ten of a narrow logarithmic axis).
+fn panel(area: &Area<'_>, curves: &[Curve], caption: &str) -> anyhow::Result<()> {
+    let ys = || curves.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
     let x_max = curves.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)).fold(1.0f64, f64::max).ceil();
-    let y_max = curves.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y)).fold(10.0f64, f64::max) * 1.5;
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FAMILY, 16))
-        .margin(12)
-        .x_label_area_size(32)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..x_max, (1f64..y_max).log_scale())
-        .map_err(err)?;
+    let (lo, hi) = (ys().fold(f64::INFINITY, f64::min), ys().fold(1.0f64, f64::max));
+    let mut builder = ChartBuilder::on(area);
+    builder.caption(caption, (FAMILY, 16)).margin(12).x_label_area_size(32).y_label_area_size(64);
+    if lo.is_finite() && hi / lo > 20.0 {
+        let y_min = (lo / 1.5).max(1.0);
+        let chart = builder.build_cartesian_2d(0f64..x_max, (y_min..hi * 1.5).log_scale()).map_err(err)?;
+        fill(chart, curves, x_max)
+    } else {
+        let chart = builder.build_cartesian_2d(0f64..x_max, 0f64..(hi * 1.1).max(10.0)).map_err(err)?;
+        fill(chart, curves, x_max)
+    }
+}
+
+fn fill<'a, Y>(mut chart: ChartContext<'a, BitMapBackend<'a>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>, curves: &[Curve], x_max: f64) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_labels(x_max as usize + 1)
         .x_label_formatter(&nines)
         .x_desc("percentile")
         .y_desc("ms")
+        .y_labels(12)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style((FAMILY, 13))
         .draw()
@@ -115,16 +143,19 @@ fn panel(area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>, curves: 
         return Ok(());
     }
     for (i, (name, points)) in curves.iter().enumerate().filter(|(_, (_, p))| !p.is_empty()) {
-        let color = COLORS[i % COLORS.len()];
+        let color = color_of(name, i);
         chart
             .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
             .map_err(err)?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(3)));
+        // The maximum, marked: a scenario with one sample is a single point.
+        let last = points.last().copied().into_iter();
+        chart.draw_series(last.map(|p| Circle::new(p, 4, color.filled()))).map_err(err)?;
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .label_font((FAMILY, 13))

@@ -1,6 +1,11 @@
 //! Fault injection at steady rates, through the emulators' `fail_next` hooks, with a count of
-//! what was injected (queued: a fault fires on the next matching request, so a few may still be
-//! queued when the run ends).
+//! what was injected.
+//!
+//! A queued fault fires on the next matching request. Faults are never queued behind unmet ones:
+//! while a method's (or endpoint's) earlier faults wait for requests, none is added and its
+//! rates do not accrue. Otherwise a bot that slows down (waiting out a 429, an open circuit)
+//! would meet an ever longer backlog, every request failing. The rates are therefore upper
+//! bounds; the counts say what was injected (a few may still be queued when the run ends).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +19,23 @@ use crate::telegram::{TelegramEmulator, TgFault};
 
 /// Faults injected so far, by kind (`telegram_429`, `openai_5xx_chat`, …).
 pub type Injected = Arc<Mutex<BTreeMap<String, u64>>>;
+
+/// One target's queue of injected faults, tracked from the target's call count: the faults are
+/// all met once the count reaches `drained_at` (each call takes the next queued fault).
+#[derive(Default)]
+pub struct Queue {
+    drained_at: usize,
+}
+
+impl Queue {
+    pub fn is_empty(&self, calls: usize) -> bool {
+        calls >= self.drained_at
+    }
+
+    pub fn push(&mut self, calls: usize, n: usize) {
+        self.drained_at = self.drained_at.max(calls) + n;
+    }
+}
 
 /// One fault kind's accumulator: how many are due after `dt` more seconds at `rate` per second.
 #[derive(Default)]
@@ -57,20 +79,33 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
     let mut ai_due: Vec<Due> = ai_kinds.iter().map(|_| Due::default()).collect();
     let endpoints = if faults.openai_endpoints.is_empty() { vec![Endpoint::Chat] } else { faults.openai_endpoints.clone() };
     let mut next_endpoint = 0usize;
+    let mut tg_queue = Queue::default();
+    let mut ai_queues: Vec<Queue> = endpoints.iter().map(|_| Queue::default()).collect();
     loop {
         tokio::time::sleep(tick).await;
-        for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
-            let n = due.advance(*rate, dt);
-            if n > 0 {
-                tg.fail_next("sendMessage", n as usize, fault.clone());
-                *injected.lock().entry((*name).to_owned()).or_default() += n;
+        let calls = tg.calls("sendMessage");
+        if tg_queue.is_empty(calls) {
+            for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
+                let n = due.advance(*rate, dt);
+                if n > 0 {
+                    tg.fail_next("sendMessage", n as usize, fault.clone());
+                    tg_queue.push(calls, n as usize);
+                    *injected.lock().entry((*name).to_owned()).or_default() += n;
+                }
             }
+        }
+        let calls: Vec<usize> = endpoints.iter().map(|ep| ai.calls(*ep)).collect();
+        let open: Vec<usize> = (0..endpoints.len()).filter(|i| ai_queues[*i].is_empty(calls[*i])).collect();
+        if open.is_empty() {
+            continue;
         }
         for ((rate, name, fault), due) in ai_kinds.iter().zip(&mut ai_due) {
             for _ in 0..due.advance(*rate, dt) {
-                let ep = endpoints[next_endpoint % endpoints.len()];
+                let i = open[next_endpoint % open.len()];
                 next_endpoint += 1;
+                let ep = endpoints[i];
                 ai.fail_next(ep, 1, fault.clone());
+                ai_queues[i].push(calls[i], 1);
                 *injected.lock().entry(format!("{name}_{}", endpoint_name(ep))).or_default() += 1;
             }
         }
@@ -79,7 +114,21 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
 
 #[cfg(test)]
 mod tests {
-    use super::Due;
+    use super::{Due, Queue};
+
+    #[test]
+    fn a_queue_is_empty_once_as_many_calls_came_as_faults_were_queued() {
+        let mut q = Queue::default();
+        assert!(q.is_empty(0));
+        q.push(10, 2);
+        assert!(!q.is_empty(10) && !q.is_empty(11));
+        assert!(q.is_empty(12));
+        q.push(11, 1);
+        assert!(!q.is_empty(12), "queued behind the two earlier ones");
+        assert!(q.is_empty(13));
+        q.push(20, 1);
+        assert!(!q.is_empty(20) && q.is_empty(21));
+    }
 
     #[test]
     fn fractional_rates_accumulate_to_whole_faults() {
