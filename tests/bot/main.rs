@@ -5,6 +5,7 @@ mod common;
 mod bad_input;
 mod load_smoke;
 mod controls;
+mod crash;
 mod hostile;
 mod memory;
 mod onboarding;

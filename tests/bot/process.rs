@@ -8,7 +8,7 @@ use tokio::process::{Child, Command};
 
 use crate::common::*;
 
-fn start_binary(app: &TestApp) -> Child {
+pub(crate) fn start_binary(app: &TestApp) -> Child {
     let c = app.config();
     Command::new(env!("CARGO_BIN_EXE_mluvme"))
         .env_clear()
@@ -90,7 +90,7 @@ fn send_sigterm(child: &Child) {
     std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
 }
 
-async fn terminate(child: &mut Child) {
+pub(crate) async fn terminate(child: &mut Child) {
     send_sigterm(child);
     let status = tokio::time::timeout(WAIT, child.wait()).await.expect("stops").unwrap();
     assert!(status.success(), "{status:?}");

@@ -113,7 +113,7 @@ fn panel(area: &Area<'_>, curves: &[Curve], caption: &str) -> anyhow::Result<()>
     let x_max = curves.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)).fold(1.0f64, f64::max).ceil();
     let (lo, hi) = (ys().fold(f64::INFINITY, f64::min), ys().fold(1.0f64, f64::max));
     let mut builder = ChartBuilder::on(area);
-    builder.caption(caption, (FAMILY, 16)).margin(12).x_label_area_size(32).y_label_area_size(64);
+    builder.caption(caption, (FAMILY, 16)).margin(12).margin_right(30).x_label_area_size(32).y_label_area_size(64);
     if lo.is_finite() && hi / lo > 20.0 {
         let y_min = (lo / 1.5).max(1.0);
         let chart = builder.build_cartesian_2d(0f64..x_max, (y_min..hi * 1.5).log_scale()).map_err(err)?;

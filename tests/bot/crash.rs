@@ -1,0 +1,91 @@
+//! The real binary killed with SIGKILL while many turns stand at different checkpoints, then
+//! restarted: every turn is answered once, and nothing already paid for is asked for again.
+
+use load::telegram::{BotMessageKind, TgFault};
+use load::{Endpoint, samples};
+
+use crate::common::*;
+use crate::process::{start_binary, terminate};
+
+/// Voice turns whose answer was stored but whose voice never reached Telegram, and voice turns
+/// transcribed but still waiting for the model, when the process dies.
+const DELIVERING: i64 = 4;
+const THINKING: i64 = 6;
+
+#[tokio::test]
+async fn a_crash_mid_flood_resumes_every_turn_from_its_checkpoint_and_answers_it_once() {
+    let mut app = spawn_app().await;
+    let learners: Vec<_> = (0..DELIVERING + THINKING).map(|i| app.learner(600 + i, "en")).collect();
+    for l in &learners {
+        app.onboard(l, "en", "beginner").await;
+    }
+    app.stop().await; // from here on, the real binary serves the chats
+    let mut bot = start_binary(&app);
+    let sample = samples::speech()[0];
+
+    // Stage "answered": Honzík's answer and voice are stored, the voice's upload hangs.
+    app.tg.fail_next("sendVoice", DELIVERING as usize, TgFault::Hang);
+    let delivering: Vec<_> = learners[..DELIVERING as usize].iter().map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs))).collect();
+    let answered = "SELECT COUNT(*) AS n FROM messages WHERE role = 'honzik' AND audio_path IS NOT NULL";
+    let mut stored = 0;
+    for _ in 0..400 {
+        stored = app.count(answered).await;
+        if stored == DELIVERING && saved_voices(&app) == 2 * DELIVERING as usize {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, DELIVERING, "the first turns were answered and their voices saved before the crash");
+
+    // Stage "transcribed": the model never answers before the crash.
+    let hold = app.ai.hold(Endpoint::Chat);
+    let thinking: Vec<_> = learners[DELIVERING as usize..].iter().map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs))).collect();
+    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == THINKING as usize).await, "the other turns reached the model");
+
+    bot.start_kill().unwrap(); // SIGKILL: no chance to clean up
+    bot.wait().await.unwrap();
+    drop(hold);
+    let (stt, chat, tts) = (app.ai.calls(Endpoint::Transcription), chat_turn_requests(&app), app.ai.calls(Endpoint::Speech));
+    assert_eq!((stt, chat, tts), (10, 10, 4), "before the crash: all transcribed, all asked, four voiced");
+    for (l, sent) in delivering.iter().chain(&thinking) {
+        assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "nothing was delivered before the crash");
+    }
+
+    let mut bot = start_binary(&app);
+    for (l, sent) in delivering.iter().chain(&thinking) {
+        let replies = app.replies_to(l, sent.message_id, true).await;
+        assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1, "answered exactly once: {replies:#?}");
+    }
+    app.settle().await;
+    for (l, sent) in delivering.iter().chain(&thinking) {
+        let voices = l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice).count();
+        assert_eq!(voices, 1, "no second answer in chat {}", l.chat_id());
+    }
+
+    // Nothing paid for twice: no second transcription for anyone, no second answer or voice for
+    // the turns answered before the crash; the waiting turns asked the model once more.
+    assert_eq!(app.ai.calls(Endpoint::Transcription), stt, "no voice transcribed twice");
+    assert_eq!(chat_turn_requests(&app), chat + THINKING as usize, "only the unanswered turns asked the model again");
+    assert_eq!(app.ai.calls(Endpoint::Speech), tts + THINKING as usize, "only the unanswered turns were voiced");
+    // The database holds each turn once, answered, with its cost recorded once.
+    let n = DELIVERING + THINKING;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner' AND kind = 'voice'").await, n);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'honzik'").await, n);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE outcome = 'answered'").await, n);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE kind = 'stt'").await, n);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE kind = 'chat'").await, n);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'").await, 0);
+    terminate(&mut bot).await;
+}
+
+fn chat_turn_requests(app: &TestApp) -> usize {
+    app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).count()
+}
+
+/// Audio files on disk (the learner's and Honzík's voices).
+fn saved_voices(app: &TestApp) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "ogg")) }).sum()).unwrap_or(0)
+    }
+    walk(&app.config().audio_dir)
+}
