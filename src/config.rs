@@ -42,6 +42,9 @@ pub struct Config {
     pub poll_timeout_secs: u32,
     /// How long SIGTERM waits for turns in flight before exiting anyway.
     pub shutdown_grace: Duration,
+    /// How long processed updates stay in the inbox (Telegram redelivers unconfirmed ones for a
+    /// day at most; what the learner said stays in `messages` regardless).
+    pub updates_retention: chrono::Duration,
     /// What a group chat hears when it talks to the bot (`GROUP_CHATS`).
     pub group_chats: GroupChats,
 }
@@ -196,6 +199,7 @@ impl Config {
             upstream: upstream_limits(&var)?,
             poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
             shutdown_grace: Duration::from_secs(parse_num(&var, "SHUTDOWN_GRACE_SECONDS", 25, 0, 300)?),
+            updates_retention: chrono::Duration::days(parse_num(&var, "UPDATES_RETENTION_DAYS", 7, 1, 3650)?),
             group_chats: match var("GROUP_CHATS").map(|v| v.to_ascii_lowercase()).as_deref() {
                 None | Some("reply") => GroupChats::Reply,
                 Some("ignore") => GroupChats::Ignore,

@@ -32,7 +32,9 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     for update in resumed {
         scheduler.submit(update);
     }
+    let purger = tokio::spawn(purge_processed(app.clone(), shutdown.clone()));
     poller::poll(&app, &scheduler, &shutdown).await;
+    purger.abort();
     tracing::info!("stopped taking updates; finishing turns in flight");
     if tokio::time::timeout(app.config.shutdown_grace, scheduler.drain()).await.is_err() {
         tracing::warn!("grace period over; unfinished updates stay recorded and resume on next start");
@@ -43,6 +45,22 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     }
     app.audio.flush().await;
     Ok(())
+}
+
+/// Hourly, forgets updates processed longer ago than `UPDATES_RETENTION_DAYS`.
+async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
+    loop {
+        let before = app.clock.now() - app.config.updates_retention;
+        match store::inbox::purge(&app.db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "forgot processed updates past their retention"),
+            Err(e) => tracing::warn!(error = %e, "could not purge processed updates; will try again"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
 }
 
 fn scheduler_for(app: Arc<App>) -> Scheduler {

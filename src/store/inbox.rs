@@ -70,6 +70,18 @@ async fn set_status(db: &impl ConnectionTrait, update_id: i64, status: &str, err
     Ok(())
 }
 
+/// Forgets updates finished (done, failed or skipped) before `before`; returns how many. Pending
+/// ones always stay: they are what a restart resumes. What the learner said lives on in
+/// `messages`; the inbox only has to outlast Telegram's redelivery of unconfirmed updates.
+pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let res = updates::Entity::delete_many()
+        .filter(updates::Column::Status.ne(PENDING))
+        .filter(updates::Column::DoneAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Status of one update, for tests and diagnostics.
 pub async fn status(db: &impl ConnectionTrait, update_id: i64) -> Result<Option<String>, StoreError> {
     Ok(updates::Entity::find_by_id(update_id).one(db).await?.map(|r| r.status))

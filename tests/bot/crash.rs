@@ -2,6 +2,7 @@
 //! restarted: every turn is answered once, and nothing already paid for is asked for again.
 
 use load::telegram::{BotMessageKind, TgFault};
+use sea_orm::ConnectionTrait;
 use load::{Endpoint, samples};
 
 use crate::common::*;
@@ -88,4 +89,24 @@ fn saved_voices(app: &TestApp) -> usize {
         std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "ogg")) }).sum()).unwrap_or(0)
     }
     walk(&app.config().audio_dir)
+}
+
+#[tokio::test]
+async fn processed_updates_are_forgotten_after_their_retention_and_pending_ones_never() {
+    let app = spawn_app().await;
+    let l = app.learner(620, "en");
+    app.onboard(&l, "en", "beginner").await;
+    let sent = l.send_text("Dobrý den, mám rád knedlíky.");
+    app.replies_to(&l, sent.message_id, true).await;
+    let processed = app.count("SELECT COUNT(*) AS n FROM updates WHERE status <> 'pending'").await;
+    assert!(processed >= 4, "onboarding and the turn went through the inbox");
+    let db = app.db().await;
+    db.execute_unprepared("INSERT INTO updates (update_id, chat_id, kind, payload, status, attempts, received_at) VALUES (999999, 620, 'message', '{}', 'pending', 0, '2026-01-01 00:00:00')").await.unwrap();
+
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    assert_eq!(mluvme::store::inbox::purge(&db, week_ago).await.unwrap(), 0, "nothing is older than the retention yet");
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    assert_eq!(mluvme::store::inbox::purge(&db, tomorrow).await.unwrap() as i64, processed);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM updates").await, 1, "only the pending update is left");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 620 AND role = 'learner'").await, 1, "the conversation stays");
 }
