@@ -59,10 +59,14 @@ impl App {
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
             folds: Default::default(),
-            pacer: crate::bot::pace::Pacer::new(crate::bot::pace::Rates {
-                per_second: config.limits.sends_per_second,
-                per_chat_per_second: config.limits.chat_sends_per_second,
-            }),
+            pacer: if config.limits.pacing {
+                crate::bot::pace::Pacer::new(crate::bot::pace::Rates {
+                    per_second: config.limits.sends_per_second,
+                    per_chat_per_second: config.limits.chat_sends_per_second,
+                })
+            } else {
+                crate::bot::pace::Pacer::unlimited()
+            },
             i18n: I18n::new(),
             db,
             bot,

@@ -103,6 +103,8 @@ pub struct Limits {
     /// How long a turn stopped by an OpenAI outage waits for it to clear before it gives up (the
     /// learner is told at once that Honzík will answer when it does).
     pub outage_wait: Duration,
+    /// Whether sends are paced at all (`TELEGRAM_PACING=off` for a Bot API server without limits).
+    pub pacing: bool,
     /// Sends per second for the whole bot (Telegram allows 30; a little under absorbs jitter).
     pub sends_per_second: f64,
     /// Sends per second to one chat after a burst of 3 (Telegram allows about 1).
@@ -192,6 +194,11 @@ impl Config {
                 chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
                 max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 64, 1, 10_000)?,
                 outage_wait: Duration::from_secs(parse_num(&var, "OUTAGE_WAIT_SECONDS", 600, 0, 86_400)?),
+                pacing: match var("TELEGRAM_PACING").map(|v| v.to_ascii_lowercase()).as_deref() {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(_) => return Err(ConfigError::Invalid { var: "TELEGRAM_PACING", value: var("TELEGRAM_PACING").unwrap_or_default(), hint: "on or off".into() }),
+                },
                 sends_per_second: parse_rate(&var, "TELEGRAM_SENDS_PER_SECOND", 29.0)?,
                 chat_sends_per_second: parse_rate(&var, "TELEGRAM_CHAT_SENDS_PER_SECOND", 0.95)?,
             },

@@ -208,6 +208,9 @@ impl Chats {
 
 /// The process's pacer: [`Schedule`] behind a lock, with the waiting done here.
 pub struct Pacer {
+    /// False when the Bot API server has no limits (`TELEGRAM_PACING=off`: a local Bot API
+    /// server, or measuring the bot's own cost with the emulator's limits off).
+    enabled: bool,
     schedule: Mutex<Schedule>,
     /// The bot's queue: tokio's mutex is fair (FIFO), and the head holds it until it is released.
     queue: tokio::sync::Mutex<()>,
@@ -224,6 +227,9 @@ pub struct Slot<'a> {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
+        if !self.pacer.enabled {
+            return;
+        }
         self.pacer.lock().done(self.chat, Instant::now());
         self.pacer.finished.notify_waiters();
     }
@@ -231,12 +237,20 @@ impl Drop for Slot<'_> {
 
 impl Pacer {
     pub fn new(rates: Rates) -> Self {
-        Pacer { schedule: Mutex::new(Schedule::new(rates, Instant::now())), queue: Default::default(), finished: Notify::new() }
+        Pacer { enabled: true, schedule: Mutex::new(Schedule::new(rates, Instant::now())), queue: Default::default(), finished: Notify::new() }
+    }
+
+    /// A pacer that lets every send go at once.
+    pub fn unlimited() -> Self {
+        Pacer { enabled: false, ..Pacer::new(Rates { per_second: 30.0, per_chat_per_second: 1.0 }) }
     }
 
     /// Returns when a send to `chat` may go out: first the chat's own pace, then the bot's slot
     /// in arrival order. Hold the slot for the duration of the request.
     pub async fn acquire(&self, chat: ChatId) -> Slot<'_> {
+        if !self.enabled {
+            return Slot { pacer: self, chat: chat.0 };
+        }
         let ready = self.lock().chat_slot(chat.0, Instant::now());
         wait_until(ready).await;
         let _head = self.queue.lock().await;
@@ -256,6 +270,9 @@ impl Pacer {
 
     /// Telegram answered 429 with `retry_after`: the whole schedule moves back by as much.
     pub fn throttled(&self, retry_after: Duration) {
+        if !self.enabled {
+            return;
+        }
         self.lock().throttled(Instant::now(), retry_after);
     }
 

@@ -58,7 +58,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let ai = Arc::new(OpenAiEmulator::start(OpenAiConfig { latency: opts.latency, reply_words: Some((30, 80)), ..Default::default() }).await?);
     let dir = tempdir()?;
     let database_url = opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/mluvme.db?mode=rwc", dir.display()));
-    let mut bot = process::Bot::start(&opts.bot, &tg, &ai, &database_url, &dir)?;
+    let mut bot = process::Bot::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits)?;
     wait_ready(&tg).await?;
 
     // One listener for everything the bot sends, routed to the learner it replies to.

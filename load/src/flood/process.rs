@@ -21,7 +21,9 @@ pub struct Usage {
 }
 
 impl Bot {
-    pub fn start(bin: &Path, tg: &TelegramEmulator, ai: &OpenAiEmulator, database_url: &str, dir: &Path) -> anyhow::Result<Bot> {
+    /// `paced`: whether the bot paces its sends to Telegram's limits. Off when the emulator
+    /// enforces none, so the headroom regime measures the bot, not its pacer.
+    pub fn start(bin: &Path, tg: &TelegramEmulator, ai: &OpenAiEmulator, database_url: &str, dir: &Path, paced: bool) -> anyhow::Result<Bot> {
         let child = Command::new(bin)
             .env("TELOXIDE_TOKEN", tg.token())
             .env("TELOXIDE_API_URL", tg.api_url())
@@ -32,6 +34,7 @@ impl Bot {
             .env("POLL_TIMEOUT_SECONDS", "1")
             .env("CHAT_BACKLOG", "64")
             .env("MAX_CONCURRENT_TURNS", "4096")
+            .env("TELEGRAM_PACING", if paced { "on" } else { "off" })
             .env("RUST_LOG", std::env::var("BOT_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
