@@ -513,3 +513,33 @@ async fn an_api_key_is_required_when_configured() {
     );
     ok.chat().create(chat_request("ahoj")).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_outage_refuses_every_endpoint_until_it_ends_and_keeps_queued_faults() {
+    let em = emulator().await;
+    em.fail_next(Endpoint::Chat, 1, AiFault::Status(500));
+    em.set_outage(Some(503));
+    let http = reqwest::Client::new();
+    let chat = || {
+        http.post(format!("{}/chat/completions", em.base_url()))
+            .json(&json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}))
+            .send()
+    };
+    let r = chat().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["type"], "server_error");
+    let r = http
+        .post(format!("{}/audio/speech", em.base_url()))
+        .json(&json!({"model": "tts-1", "input": "ahoj", "voice": "onyx"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "speech too, before validation");
+    assert_eq!((em.outage_refused(Endpoint::Chat), em.outage_refused(Endpoint::Speech)), (1, 1));
+    assert_eq!(em.calls(Endpoint::Chat), 1);
+    assert!(em.requests().is_empty(), "refused requests are not recorded");
+    em.set_outage(None);
+    assert_eq!(chat().await.unwrap().status(), 500, "the queued fault waited for the outage to end");
+    assert_eq!(chat().await.unwrap().status(), 200);
+    assert!(em.rejected().is_empty());
+}

@@ -110,3 +110,31 @@ async fn processed_updates_are_forgotten_after_their_retention_and_pending_ones_
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM updates").await, 1, "only the pending update is left");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 620 AND role = 'learner'").await, 1, "the conversation stays");
 }
+
+#[tokio::test]
+async fn when_audio_cannot_be_saved_the_turn_is_still_answered_and_no_row_names_a_missing_file() {
+    let mut app = spawn_app().await;
+    app.stop().await;
+    // A directory cannot be created inside a regular file (even as root).
+    let blocked = app.dir.path().join("not-a-dir");
+    std::fs::write(&blocked, b"x").unwrap();
+    app.set_env("AUDIO_DIR", &blocked.join("audio").display().to_string());
+    app.start_again();
+    let l = app.learner(630, "en");
+    app.onboard(&l, "en", "beginner").await;
+    let sample = samples::speech()[0];
+    let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "answered with Honzík's voice all the same: {replies:#?}");
+    // Both writes are retried, then given up on and their paths forgotten.
+    let mut named = -1;
+    for _ in 0..100 {
+        named = app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630 AND audio_path IS NOT NULL").await;
+        if named == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(named, 0, "no message names an audio file that was never written");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630").await, 2, "both sides of the turn are stored");
+}

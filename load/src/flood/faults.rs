@@ -61,7 +61,8 @@ fn endpoint_name(ep: Endpoint) -> &'static str {
     }
 }
 
-/// Injects faults at the configured rates until aborted.
+/// Injects faults at the configured rates until aborted. Telegram faults go to the configured
+/// methods in turn, OpenAI faults to the configured endpoints in turn.
 pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmulator>, injected: Injected) {
     let tick = Duration::from_millis(100);
     let dt = tick.as_secs_f64();
@@ -75,26 +76,31 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
         (faults.openai_timeouts_per_s, "openai_timeout", AiFault::Timeout),
         (faults.openai_invalid_json_per_s, "openai_invalid_json", AiFault::InvalidJson),
     ];
+    let methods = if faults.telegram_methods.is_empty() { vec!["sendMessage".to_owned()] } else { faults.telegram_methods.clone() };
+    let mut next_method = 0usize;
+    let mut tg_queues: Vec<Queue> = methods.iter().map(|_| Queue::default()).collect();
     let mut tg_due: Vec<Due> = tg_kinds.iter().map(|_| Due::default()).collect();
     let mut ai_due: Vec<Due> = ai_kinds.iter().map(|_| Due::default()).collect();
     let endpoints = if faults.openai_endpoints.is_empty() { vec![Endpoint::Chat] } else { faults.openai_endpoints.clone() };
     let mut next_endpoint = 0usize;
-    let mut tg_queue = Queue::default();
     let mut ai_queues: Vec<Queue> = endpoints.iter().map(|_| Queue::default()).collect();
     loop {
         tokio::time::sleep(tick).await;
-        let calls = tg.calls("sendMessage");
-        if tg_queue.is_empty(calls) {
+        let calls: Vec<usize> = methods.iter().map(|m| tg.calls(m)).collect();
+        let open: Vec<usize> = (0..methods.len()).filter(|i| tg_queues[*i].is_empty(calls[*i])).collect();
+        if !open.is_empty() {
             for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
-                let n = due.advance(*rate, dt);
-                if n > 0 {
-                    tg.fail_next("sendMessage", n as usize, fault.clone());
-                    tg_queue.push(calls, n as usize);
-                    *injected.lock().entry((*name).to_owned()).or_default() += n;
+                for _ in 0..due.advance(*rate, dt) {
+                    let i = open[next_method % open.len()];
+                    next_method += 1;
+                    tg.fail_next(&methods[i], 1, fault.clone());
+                    tg_queues[i].push(calls[i], 1);
+                    *injected.lock().entry((*name).to_owned()).or_default() += 1;
                 }
             }
         }
-        let calls: Vec<usize> = endpoints.iter().map(|ep| ai.calls(*ep)).collect();
+        // Calls an outage refused never reached the fault queue.
+        let calls: Vec<usize> = endpoints.iter().map(|ep| ai.calls(*ep) - ai.outage_refused(*ep)).collect();
         let open: Vec<usize> = (0..endpoints.len()).filter(|i| ai_queues[*i].is_empty(calls[*i])).collect();
         if open.is_empty() {
             continue;

@@ -123,6 +123,12 @@ pub struct Record {
     pub offered: Instant,
     /// When each reply to this message arrived, in order, with its kind.
     pub replies: Vec<(Instant, BotMessageKind)>,
+    /// Whether one of the replies was the "upstream-busy" notice (Honzík will answer once
+    /// OpenAI is back). Set by [`inspect`].
+    pub told_to_wait: bool,
+    /// Replies that repeat an earlier one word for word (a second voice counts too): what a
+    /// message sent twice leaves. Set by [`inspect`].
+    pub copies: usize,
 }
 
 impl Record {
@@ -132,6 +138,41 @@ impl Record {
     /// From the update being offered to the last reply.
     pub fn latency(&self) -> Option<Duration> {
         self.replies.last().map(|(t, _)| t.duration_since(self.offered))
+    }
+    /// Whether the action was under way at `at`: offered before, and replied to after (or never).
+    pub fn in_flight_at(&self, at: Instant) -> bool {
+        self.offered <= at && self.replies.last().is_none_or(|(t, _)| *t > at)
+    }
+}
+
+/// The "upstream-busy" notice in every interface language, as the learner sees it.
+fn busy_notices() -> &'static [String] {
+    static NOTICES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NOTICES.get_or_init(|| {
+        [include_str!("../../../locales/en/main.ftl"), include_str!("../../../locales/ru/main.ftl"), include_str!("../../../locales/uk/main.ftl")]
+            .iter()
+            .filter_map(|ftl| ftl.lines().find_map(|l| l.strip_prefix("upstream-busy =")).map(|v| v.trim().to_owned()))
+            .filter(|v| !v.is_empty())
+            .collect()
+    })
+}
+
+/// Fills in what the event stream does not carry, from the messages the emulator keeps: which
+/// turns were told to wait for OpenAI, and which replies went out more than once.
+pub fn inspect(tg: &TelegramEmulator, outcome: &mut Outcome) {
+    let messages = tg.messages(outcome.user);
+    for r in outcome.records.iter_mut().filter(|r| r.action.is_turn()) {
+        let replies: Vec<_> = messages.iter().filter(|m| m.reply_to == Some(r.message_id) && !m.deleted).collect();
+        r.told_to_wait = replies.iter().any(|m| {
+            let text = m.plain_text();
+            busy_notices().iter().any(|n| *n == text)
+        });
+        let voices = replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count();
+        let mut seen = std::collections::HashMap::new();
+        for m in replies.iter().filter(|m| m.kind != BotMessageKind::Voice) {
+            *seen.entry((m.text.clone(), m.caption.clone())).or_insert(0usize) += 1;
+        }
+        r.copies = voices.saturating_sub(1) + seen.values().map(|n| n - 1).sum::<usize>();
     }
 }
 
@@ -242,6 +283,8 @@ async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script
         update_id: start.update_id,
         offered,
         replies: vec![(greeted, greeting.kind), (asked, ask.kind)],
+        told_to_wait: false,
+        copies: 0,
     };
     let has_levels = tg.messages(l.chat_id()).iter().any(|m| m.message_id == ask.message_id && m.buttons().iter().any(|(_, d)| d.starts_with("level:")));
     if !has_levels {
@@ -290,7 +333,7 @@ async fn act(
             }
         }
     }
-    Record { action, message_id: id, update_id: sent.update_id, offered, replies: Vec::new() }
+    Record { action, message_id: id, update_id: sent.update_id, offered, replies: Vec::new(), told_to_wait: false, copies: 0 }
 }
 
 fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {

@@ -12,12 +12,26 @@
 //! - [`options`]: what to run (users, turns or duration, mix, latencies, faults, database) and
 //!   the command line.
 //! - `learner`: one synthetic learner's script.
-//! - `faults`: fault injection at steady rates.
+//! - `faults`: fault injection at steady rates (the OpenAI outage window and the kills are in
+//!   `run`).
 //! - [`timings`]: the bot's database after the run (answered turns, per-stage timings, overhead).
 //! - `sends`: the bot's send rate as the Telegram emulator accepted the sends.
 //! - `cost`: tokens, audio and cost as the OpenAI emulator saw them.
 //! - [`report`]: the figures, the summary table and the JSON report; `chart`: the `--png`.
-//! - `process`: the bot process (start, peak RSS, CPU seconds).
+//! - `process`: the bot process (start, kill -9 and restart, peak RSS, CPU seconds).
+//!
+//! # Faults beyond the steady rates
+//! - **Kills** (`--kill-at`, `--kill-after-turns`): the bot is SIGKILLed and restarted at once
+//!   with the same database and audio directory; learners carry on. A reply message sent twice
+//!   by a turn under way at a kill is a *crash duplicate* (allowed: one per turn and kill — the
+//!   Bot API has no idempotency key); anything more is a violation. Transcriptions are counted
+//!   against voice turns: more than one per voice turn (and injected STT fault) is a repeated
+//!   upstream call, allowed only for voice turns under way at a kill.
+//! - **OpenAI outage** (`--openai-outage-at`, `--openai-outage-secs`): every request fails with
+//!   503 for the window. Turns the bot told to wait ("upstream-busy") and then answered count as
+//!   answered, and are reported separately.
+//! - **Database checks**: every turn's learner message and `turns` row stored, an answered turn's
+//!   answer stored, nothing left pending in the bot's inbox after the graceful stop.
 
 mod chart;
 mod cost;
@@ -58,8 +72,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let ai = Arc::new(OpenAiEmulator::start(OpenAiConfig { latency: opts.latency, reply_words: Some((30, 80)), ..Default::default() }).await?);
     let dir = tempdir()?;
     let database_url = opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/mluvme.db?mode=rwc", dir.display()));
-    let mut bot = process::Bot::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits)?;
+    let bot = process::Bot::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits, &opts.bot_env)?;
     wait_ready(&tg).await?;
+    let bot = Arc::new(tokio::sync::Mutex::new(bot));
 
     // One listener for everything the bot sends, routed to the learner it replies to.
     let routes: Routes = Default::default();
@@ -91,6 +106,11 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
 
     let progress = report::Progress::new(opts);
     let started = Instant::now();
+    let kills: Arc<parking_lot::Mutex<Vec<(Instant, f64)>>> = Default::default();
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), bot.clone(), progress.clone(), started, kills.clone(), done_rx));
+    let window: Arc<parking_lot::Mutex<Option<(f64, f64)>>> = Default::default();
+    let outage = opts.faults.openai_outage.map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
     let until = match opts.duration {
         Some(d) => learner::Until::Deadline(started + d),
         None => learner::Until::Actions(opts.turns),
@@ -111,14 +131,32 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         outcomes.push(t.await?);
     }
     let elapsed = started.elapsed();
+    let _ = done_tx.send(true);
+    let kill_error = killer.await?.err();
+    if let Some(o) = outage {
+        o.abort();
+        ai.set_outage(None);
+        let mut w = window.lock();
+        if let Some((_, end)) = w.as_mut() {
+            *end = end.min(started.elapsed().as_secs_f64());
+        }
+    }
     faults.abort();
     progress.finish();
     // Let the last replies and database writes land before judging.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut bot = bot.lock().await;
     let usage = bot.usage();
-    let db = timings::read(&database_url).await?;
     bot.stop().await;
+    if let Some(e) = kill_error {
+        anyhow::bail!("restarting the bot after a kill failed: {e}");
+    }
+    let db = timings::read(&database_url).await?;
     router.abort();
+    for o in &mut outcomes {
+        learner::inspect(&tg, o);
+    }
+    let refused: usize = [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech].into_iter().map(|ep| ai.outage_refused(ep)).sum();
     let inputs = report::Inputs {
         outcomes,
         elapsed,
@@ -130,6 +168,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         tg: report::TgSeen {
             send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"].iter().map(|m| tg.calls(m)).sum(),
             throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
+            fault_calls: opts.faults.telegram_methods.iter().map(|m| tg.calls(m)).sum(),
         },
         ai: report::AiSeen {
             consumption: cost::Consumption::of(&ai.requests()),
@@ -140,11 +179,59 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                     (ep, n, total)
                 })
                 .collect(),
+            fault_calls: opts.faults.openai_endpoints.iter().map(|ep| (ai.calls(*ep) - ai.outage_refused(*ep)) as u64).sum(),
+            outage_refused: refused as u64,
         },
+        events: report::Events { kills: kills.lock().clone(), kills_planned: opts.kills.len(), outage_s: *window.lock() },
     };
     let report = Report::build(opts, inputs);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(report)
+}
+
+/// SIGKILLs and restarts the bot at each kill point in turn, until the learners are done (a
+/// restart under way is always finished). Records when each kill happened.
+async fn kill_and_restart(
+    plan: Vec<options::Kill>,
+    bot: Arc<tokio::sync::Mutex<process::Bot>>,
+    progress: report::Progress,
+    started: Instant,
+    kills: Arc<parking_lot::Mutex<Vec<(Instant, f64)>>>,
+    mut done: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    for kill in plan {
+        let due = async {
+            match kill {
+                options::Kill::At(at) => tokio::time::sleep_until((started + at).into()).await,
+                options::Kill::AfterTurns(n) => {
+                    while progress.turns_done() < n {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = due => {}
+            _ = done.wait_for(|d| *d) => return Ok(()),
+        }
+        let mut bot = bot.lock().await;
+        let now = Instant::now();
+        kills.lock().push((now, now.duration_since(started).as_secs_f64()));
+        bot.kill_and_restart().await?;
+    }
+    Ok(())
+}
+
+/// Switches the OpenAI emulator to a full outage (503 everywhere) for the window, recording when
+/// it began and ended.
+async fn outage(o: options::Outage, ai: Arc<OpenAiEmulator>, started: Instant, window: Arc<parking_lot::Mutex<Option<(f64, f64)>>>) {
+    tokio::time::sleep_until((started + o.at).into()).await;
+    ai.set_outage(Some(503));
+    let from = started.elapsed().as_secs_f64();
+    *window.lock() = Some((from, from + o.length.as_secs_f64()));
+    tokio::time::sleep(o.length).await;
+    ai.set_outage(None);
+    *window.lock() = Some((from, started.elapsed().as_secs_f64()));
 }
 
 /// The bot is ready once it has registered its command menu (after migrations and getMe).

@@ -40,6 +40,28 @@ pub struct Options {
     pub progress: bool,
     /// Longest wait for a turn's answer before it counts as lost.
     pub reply_timeout_s: u64,
+    /// When to SIGKILL the bot and restart it at once (same database, same audio directory), in
+    /// order; see [`Kill`].
+    pub kills: Vec<Kill>,
+    /// Extra environment for the bot (`--bot-env KEY=VALUE`), applied after the generator's own.
+    pub bot_env: Vec<(String, String)>,
+}
+
+/// A kill -9 of the bot during the flood, followed at once by a restart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kill {
+    /// This long after the learners start.
+    At(Duration),
+    /// Once this many turns (voice and text, all learners) have finished since the start.
+    AfterTurns(u64),
+}
+
+/// A full OpenAI outage: from `at` (after the learners start) for `length`, every request to
+/// every endpoint fails with 503.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outage {
+    pub at: Duration,
+    pub length: Duration,
 }
 
 /// Injected faults, each a rate per second (fractions accumulate: 0.5 is one every 2 s).
@@ -60,6 +82,10 @@ pub struct Faults {
     pub openai_invalid_json_per_s: f64,
     /// The OpenAI endpoints the faults go to, in turn (default: chat only).
     pub openai_endpoints: Vec<Endpoint>,
+    /// The Telegram methods the Telegram faults go to, in turn (default: sendMessage only).
+    pub telegram_methods: Vec<String>,
+    /// A full OpenAI outage window.
+    pub openai_outage: Option<Outage>,
 }
 
 impl Default for Faults {
@@ -73,6 +99,8 @@ impl Default for Faults {
             openai_timeouts_per_s: 0.0,
             openai_invalid_json_per_s: 0.0,
             openai_endpoints: vec![Endpoint::Chat],
+            telegram_methods: vec!["sendMessage".into()],
+            openai_outage: None,
         }
     }
 }
@@ -102,6 +130,8 @@ impl Default for Options {
             bot: PathBuf::from("target/release/mluvme"),
             progress: false,
             reply_timeout_s: 120,
+            kills: Vec::new(),
+            bot_env: Vec::new(),
         }
     }
 }
@@ -141,12 +171,15 @@ pub struct Cli {
     /// Enforce Telegram's flood limits (~30 msg/s per bot, ~1/s per chat) with 429s.
     #[arg(long)]
     pub telegram_limits: bool,
-    /// Injected Telegram 429s (retry_after 1) on sendMessage, per second.
+    /// Injected Telegram 429s (retry_after 1) per second, on --telegram-fault-methods.
     #[arg(long, default_value_t = 0.0)]
     pub telegram_429_per_s: f64,
-    /// Injected Telegram 500s on sendMessage, per second.
+    /// Injected Telegram 500s per second, on --telegram-fault-methods.
     #[arg(long, default_value_t = 0.0)]
     pub telegram_5xx_per_s: f64,
+    /// The Bot API methods Telegram faults go to, in turn: e.g. sendMessage,sendVoice.
+    #[arg(long, default_value = "sendMessage")]
+    pub telegram_fault_methods: String,
     /// Delay before each file download starts (slow downloads), ms.
     #[arg(long, default_value_t = 0)]
     pub download_delay_ms: u64,
@@ -168,6 +201,24 @@ pub struct Cli {
     /// The OpenAI endpoints faults go to, in turn: any of chat,stt,tts, or all.
     #[arg(long, default_value = "chat")]
     pub openai_fault_endpoints: String,
+    /// A full OpenAI outage (every request to every endpoint fails with 503) starting this many
+    /// seconds after the learners start; with --openai-outage-secs.
+    #[arg(long, requires = "openai_outage_secs")]
+    pub openai_outage_at: Option<f64>,
+    /// How long the OpenAI outage lasts, seconds.
+    #[arg(long, requires = "openai_outage_at")]
+    pub openai_outage_secs: Option<f64>,
+    /// SIGKILL the bot this many seconds after the learners start and restart it at once (same
+    /// database and audio directory). Repeat for several kills.
+    #[arg(long)]
+    pub kill_at: Vec<f64>,
+    /// SIGKILL and restart the bot once this many turns have finished. Repeatable, and combinable
+    /// with --kill-at (the kills then happen in the order given: all --kill-at first).
+    #[arg(long)]
+    pub kill_after_turns: Vec<u64>,
+    /// Extra environment for the bot, KEY=VALUE (repeatable), e.g. OPENAI_TIMEOUT_SECONDS=5.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub bot_env: Vec<String>,
     /// The bot's database (default: a fresh SQLite file).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -206,6 +257,30 @@ impl Cli {
         ] {
             anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a number ≥ 0, got {v}");
         }
+        let secs = |name: &str, v: f64| -> anyhow::Result<Duration> {
+            anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a number of seconds ≥ 0, got {v}");
+            Ok(Duration::from_secs_f64(v))
+        };
+        let openai_outage = match (self.openai_outage_at, self.openai_outage_secs) {
+            (Some(at), Some(len)) => {
+                anyhow::ensure!(len > 0.0, "--openai-outage-secs must be > 0, got {len}");
+                Some(Outage { at: secs("--openai-outage-at", at)?, length: secs("--openai-outage-secs", len)? })
+            }
+            _ => None,
+        };
+        let mut kills = Vec::new();
+        for v in &self.kill_at {
+            kills.push(Kill::At(secs("--kill-at", *v)?));
+        }
+        kills.extend(self.kill_after_turns.iter().map(|n| Kill::AfterTurns(*n)));
+        let bot_env = self
+            .bot_env
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+                _ => anyhow::bail!("--bot-env takes KEY=VALUE, got {kv:?}"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let duration = match self.duration {
             Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
             Some(s) => anyhow::bail!("--duration must be a number of seconds > 0, got {s}"),
@@ -229,12 +304,16 @@ impl Cli {
                 openai_timeouts_per_s: self.openai_timeouts_per_s,
                 openai_invalid_json_per_s: self.openai_invalid_json_per_s,
                 openai_endpoints: parse_endpoints(&self.openai_fault_endpoints)?,
+                telegram_methods: parse_methods(&self.telegram_fault_methods)?,
+                openai_outage,
             },
             download_delay: (self.download_delay_ms > 0).then(|| Duration::from_millis(self.download_delay_ms)),
             database_url: self.database_url.clone(),
             bot: self.bot.clone().unwrap_or(default_bot),
             progress: !self.quiet,
             reply_timeout_s: self.reply_timeout_s,
+            kills,
+            bot_env,
         })
     }
 }
@@ -273,6 +352,23 @@ pub fn parse_endpoints(s: &str) -> anyhow::Result<Vec<Endpoint>> {
         }
     }
     anyhow::ensure!(!out.is_empty(), "--openai-fault-endpoints needs at least one of chat, stt, tts");
+    Ok(out)
+}
+
+/// Bot API sending methods, comma-separated, without repeats (the emulator matches them
+/// case-insensitively).
+pub fn parse_methods(s: &str) -> anyhow::Result<Vec<String>> {
+    const KNOWN: [&str; 4] = ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"];
+    let mut out: Vec<String> = Vec::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(m) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) else {
+            anyhow::bail!("unknown Telegram method {name:?} (one of {})", KNOWN.join(", "));
+        };
+        if !out.iter().any(|o| o == m) {
+            out.push((*m).to_owned());
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "--telegram-fault-methods needs at least one method");
     Ok(out)
 }
 
@@ -335,6 +431,26 @@ mod tests {
         assert!(parse(&["--mix", "0,0,0,0"]).is_err());
         assert_eq!(parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights, Weights { voice: 80, text: 20, settings: 0, stats: 0 });
         assert!(parse(&["--openai-5xx-per-s", "-1"]).is_err());
+    }
+
+    #[test]
+    fn kills_outage_and_bot_env_parse() {
+        let o = parse(&[
+            "--kill-at", "5", "--kill-at", "12.5", "--kill-after-turns", "40", "--openai-outage-at", "10", "--openai-outage-secs", "30",
+            "--bot-env", "OPENAI_TIMEOUT_SECONDS=5", "--bot-env", "X=a=b", "--telegram-fault-methods", "sendmessage,sendVoice",
+        ])
+        .unwrap();
+        assert_eq!(o.kills, vec![Kill::At(Duration::from_secs(5)), Kill::At(Duration::from_millis(12_500)), Kill::AfterTurns(40)]);
+        assert_eq!(o.faults.openai_outage, Some(Outage { at: Duration::from_secs(10), length: Duration::from_secs(30) }));
+        assert_eq!(o.bot_env, vec![("OPENAI_TIMEOUT_SECONDS".into(), "5".into()), ("X".into(), "a=b".into())]);
+        assert_eq!(o.faults.telegram_methods, vec!["sendMessage".to_owned(), "sendVoice".to_owned()]);
+        assert!(parse(&["--openai-outage-at", "10"]).is_err(), "the window needs its length");
+        assert!(parse(&["--openai-outage-at", "10", "--openai-outage-secs", "0"]).is_err());
+        assert!(parse(&["--kill-at", "-1"]).is_err());
+        assert!(parse(&["--bot-env", "NOVALUE"]).is_err());
+        assert!(parse(&["--telegram-fault-methods", "getUpdates"]).is_err());
+        let d = parse(&[]).unwrap();
+        assert!(d.kills.is_empty() && d.bot_env.is_empty() && d.faults.openai_outage.is_none());
     }
 
     #[test]

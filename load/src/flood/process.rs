@@ -1,7 +1,8 @@
 //! The bot under load: the real `mluvme` binary, started against the emulators, with its peak
-//! memory and CPU time read from /proc.
+//! memory and CPU time read from /proc. It can be killed with SIGKILL and restarted with the same
+//! environment (same database, same audio directory); the figures then cover every process.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use tokio::process::{Child, Command};
@@ -10,43 +11,82 @@ use crate::openai::OpenAiEmulator;
 use crate::telegram::TelegramEmulator;
 
 pub struct Bot {
+    bin: PathBuf,
+    env: Vec<(String, String)>,
     child: Child,
+    /// What the processes killed earlier consumed, read just before each SIGKILL.
+    earlier: Vec<Usage>,
 }
 
-/// What the bot process consumed.
+/// What the bot consumed: over every process when it was restarted, CPU seconds summed and peak
+/// RSS the highest of them (they never ran at the same time).
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Usage {
     pub peak_rss_mib: f64,
     pub cpu_seconds: f64,
+    /// Bot processes the figures cover (1 + restarts).
+    pub processes: u32,
 }
 
 impl Bot {
     /// `paced`: whether the bot paces its sends to Telegram's limits. Off when the emulator
-    /// enforces none, so the headroom regime measures the bot, not its pacer.
-    pub fn start(bin: &Path, tg: &TelegramEmulator, ai: &OpenAiEmulator, database_url: &str, dir: &Path, paced: bool) -> anyhow::Result<Bot> {
-        let child = Command::new(bin)
-            .env("TELOXIDE_TOKEN", tg.token())
-            .env("TELOXIDE_API_URL", tg.api_url())
-            .env("OPENAI_API_KEY", "sk-load")
-            .env("OPENAI_BASE_URL", ai.base_url())
-            .env("DATABASE_URL", database_url)
-            .env("AUDIO_DIR", dir.join("audio"))
-            .env("POLL_TIMEOUT_SECONDS", "1")
-            .env("CHAT_BACKLOG", "64")
-            .env("MAX_CONCURRENT_TURNS", "4096")
-            .env("TELEGRAM_PACING", if paced { "on" } else { "off" })
-            .env("RUST_LOG", std::env::var("BOT_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot start the bot {}: {e}", bin.display()))?;
-        Ok(Bot { child })
+    /// enforces none, so the headroom regime measures the bot, not its pacer. `extra_env` comes
+    /// last, so it can override any of the generator's settings.
+    pub fn start(
+        bin: &Path,
+        tg: &TelegramEmulator,
+        ai: &OpenAiEmulator,
+        database_url: &str,
+        dir: &Path,
+        paced: bool,
+        extra_env: &[(String, String)],
+    ) -> anyhow::Result<Bot> {
+        let mut env: Vec<(String, String)> = [
+            ("TELOXIDE_TOKEN", tg.token()),
+            ("TELOXIDE_API_URL", tg.api_url()),
+            ("OPENAI_API_KEY", "sk-load".into()),
+            ("OPENAI_BASE_URL", ai.base_url()),
+            ("DATABASE_URL", database_url.into()),
+            ("AUDIO_DIR", dir.join("audio").to_string_lossy().into_owned()),
+            ("POLL_TIMEOUT_SECONDS", "1".into()),
+            ("CHAT_BACKLOG", "64".into()),
+            ("MAX_CONCURRENT_TURNS", "4096".into()),
+            ("TELEGRAM_PACING", if paced { "on" } else { "off" }.into()),
+            ("RUST_LOG", std::env::var("BOT_LOG").unwrap_or_else(|_| "warn".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(extra_env.iter().cloned());
+        let child = spawn(bin, &env)?;
+        Ok(Bot { bin: bin.to_owned(), env, child, earlier: Vec::new() })
     }
 
-    /// Peak resident memory and CPU seconds so far (Linux /proc; zeros elsewhere).
+    /// SIGKILL (no grace: the process dies mid-whatever), then start a new process at once with
+    /// the same environment.
+    pub async fn kill_and_restart(&mut self) -> anyhow::Result<()> {
+        self.earlier.push(self.current());
+        self.child.start_kill()?;
+        let _ = self.child.wait().await;
+        self.child = spawn(&self.bin, &self.env)?;
+        Ok(())
+    }
+
+    /// Peak resident memory and CPU seconds so far, over every process (Linux /proc; zeros
+    /// elsewhere).
     pub fn usage(&self) -> Usage {
-        let Some(pid) = self.child.id() else { return Usage::default() };
+        let mut all = self.earlier.clone();
+        all.push(self.current());
+        Usage {
+            peak_rss_mib: all.iter().map(|u| u.peak_rss_mib).fold(0.0, f64::max),
+            cpu_seconds: all.iter().map(|u| u.cpu_seconds).sum(),
+            processes: all.len() as u32,
+        }
+    }
+
+    /// The running process's figures.
+    fn current(&self) -> Usage {
+        let Some(pid) = self.child.id() else { return Usage { processes: 1, ..Usage::default() } };
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let kib = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()).unwrap_or(0.0);
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -55,7 +95,7 @@ impl Bot {
         let fields: Vec<&str> = after.split_whitespace().collect();
         let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         // fields[0] is the state (3rd field overall), so utime (14th) is fields[11].
-        Usage { peak_rss_mib: kib / 1024.0, cpu_seconds: (ticks(11) + ticks(12)) / 100.0 }
+        Usage { peak_rss_mib: kib / 1024.0, cpu_seconds: (ticks(11) + ticks(12)) / 100.0, processes: 1 }
     }
 
     /// SIGTERM, then wait for the graceful stop.
@@ -67,4 +107,14 @@ impl Bot {
             let _ = self.child.kill().await;
         }
     }
+}
+
+fn spawn(bin: &Path, env: &[(String, String)]) -> anyhow::Result<Child> {
+    Command::new(bin)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot start the bot {}: {e}", bin.display()))
 }

@@ -14,7 +14,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -28,21 +30,26 @@ use super::sends::{SendRate, SendTimes};
 use super::timings::DbView;
 use crate::openai::Endpoint;
 
-/// The live progress bar (a no-op when disabled).
+/// The live progress bar (a no-op when disabled), and the count of turns finished.
 #[derive(Clone)]
-pub struct Progress(Option<indicatif::ProgressBar>);
+pub struct Progress(Option<indicatif::ProgressBar>, Arc<AtomicU64>);
 
 impl Progress {
     pub fn new(opts: &Options) -> Progress {
         if !opts.progress {
-            return Progress(None);
+            return Progress(None, Default::default());
         }
         let (bar, template) = match opts.duration {
             Some(_) => (indicatif::ProgressBar::no_length(), "{elapsed_precise} {pos} actions · {per_sec} · {msg}"),
             None => (indicatif::ProgressBar::new((opts.users * opts.turns) as u64), "{elapsed_precise} [{bar:40}] {pos}/{len} actions · {per_sec} · {msg}"),
         };
         bar.set_style(indicatif::ProgressStyle::with_template(template).expect("static template").progress_chars("=> "));
-        Progress(Some(bar))
+        Progress(Some(bar), Default::default())
+    }
+
+    /// Voice and text turns finished so far (answered, noticed or timed out).
+    pub fn turns_done(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
     }
 
     pub fn onboarded(&self, rec: &Record) {
@@ -52,6 +59,9 @@ impl Progress {
     }
 
     pub fn action_done(&self, rec: &Record) {
+        if rec.action.is_turn() {
+            self.1.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(bar) = &self.0 {
             bar.inc(1);
             if let Some(l) = rec.latency() {
@@ -140,6 +150,52 @@ pub struct TelegramFigures {
     pub worst_chat: Option<i64>,
 }
 
+/// What the faults did (see `options::Kill`, `options::Outage` and the fault rates).
+#[derive(Debug, Default, Serialize)]
+pub struct Reliability {
+    /// Voice and text turns the learners sent.
+    pub turns_sent: u64,
+    /// Turns that got the "upstream-busy" notice and then Honzík's answer (part of
+    /// `turns_answered`).
+    pub told_to_wait_then_answered: u64,
+    /// Turns that got the notice but never the answer (part of `turns_with_notice` or lost).
+    pub told_to_wait_unanswered: u64,
+    /// Turns without any reply.
+    pub lost: u64,
+    /// Reply messages sent more than once beyond what the kills allow (violations).
+    pub duplicates: u64,
+    /// Reply messages sent twice by turns a kill caught under way, at most one per turn and kill:
+    /// the message going out at the instant of the kill, which the Bot API cannot make
+    /// idempotent (allowed).
+    pub crash_duplicates: u64,
+    pub kills_planned: usize,
+    /// When the kills happened, seconds after the learners started.
+    pub kills_at_s: Vec<f64>,
+    /// Turns offered before a kill and not finished by it.
+    pub turns_in_flight_at_kills: u64,
+    /// The OpenAI outage as it happened, seconds after the learners started.
+    pub outage_s: Option<(f64, f64)>,
+    /// Requests the outage refused (all endpoints).
+    pub outage_refused: u64,
+    /// Transcription requests the emulator took (an outage's refusals excluded, injected faults
+    /// included).
+    pub stt_requests: u64,
+    pub voice_turns: u64,
+    /// `stt_requests` − injected STT faults − voice turns: transcriptions repeated.
+    pub stt_repeated: i64,
+    /// Voice turns in flight at a kill, whose transcription may legitimately repeat (it is
+    /// checkpointed once stored).
+    pub stt_repeats_allowed: u64,
+    /// Chat completions for turns (summaries excluded; retries after faults, contract retries and
+    /// escalations included).
+    pub chat_turn_requests: u64,
+    /// Injected faults over the calls to the targeted Telegram methods / OpenAI endpoints.
+    pub telegram_fault_fraction: f64,
+    pub openai_fault_fraction: f64,
+    /// The bot's inbox (`updates`) at the end, by status.
+    pub inbox: BTreeMap<String, i64>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub users: usize,
@@ -165,6 +221,9 @@ pub struct Report {
     pub completion_tokens_per_turn: f64,
     pub cost_usd_per_turn: f64,
     pub openai: Consumption,
+    /// Faults and their effects: kills, the outage, waits, duplicates, losses, repeated
+    /// transcriptions, the bot's inbox.
+    pub reliability: Reliability,
     /// Same as `telegram.throttled_429` / `telegram.rate.sends` (kept for older scripts).
     pub telegram_429s: usize,
     pub telegram_sends: usize,
@@ -187,6 +246,8 @@ pub struct Curves {
 pub struct TgSeen {
     pub send_calls: usize,
     pub throttled_429: usize,
+    /// Calls to the methods faults were injected into.
+    pub fault_calls: usize,
 }
 
 /// What the OpenAI emulator saw.
@@ -195,6 +256,20 @@ pub struct AiSeen {
     pub consumption: Consumption,
     /// Per endpoint: requests that slept, total injected latency.
     pub latency: Vec<(Endpoint, u64, Duration)>,
+    /// Calls to the endpoints faults were injected into (an outage's refusals excluded).
+    pub fault_calls: u64,
+    /// Requests an outage refused.
+    pub outage_refused: u64,
+}
+
+/// What the generator did to the bot during the run.
+#[derive(Clone, Debug, Default)]
+pub struct Events {
+    /// Each kill: when, and seconds after the learners started.
+    pub kills: Vec<(Instant, f64)>,
+    pub kills_planned: usize,
+    /// The outage window, seconds after the learners started.
+    pub outage_s: Option<(f64, f64)>,
 }
 
 /// Everything a report is built from.
@@ -208,6 +283,7 @@ pub struct Inputs {
     pub injected: BTreeMap<String, u64>,
     pub tg: TgSeen,
     pub ai: AiSeen,
+    pub events: Events,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -270,6 +346,7 @@ impl Report {
         let mut scen: BTreeMap<Action, Acc> = BTreeMap::new();
         let mut over: BTreeMap<&'static str, OverheadAcc> = BTreeMap::new();
         let (mut answered, mut noticed) = (0u64, 0u64);
+        let mut rel = Reliability::default();
         let (mut answered_messages, mut bot_upstream_sum, mut bot_upstream_n) = (0u64, 0f64, 0u64);
         // Per chat: (sum of turn latencies, turns).
         let mut chats: HashMap<i64, (f64, u64)> = HashMap::new();
@@ -301,11 +378,45 @@ impl Report {
                 }
                 let row = inp.db.turns.get(&r.update_id).filter(|t| t.chat_id == o.user);
                 let db_answered = row.is_some_and(|t| t.outcome == "answered");
+                rel.turns_sent += 1;
+                if r.action == Action::Voice {
+                    rel.voice_turns += 1;
+                }
+                // Kills that caught this turn under way: each may have sent one message twice.
+                let in_flight = inp.events.kills.iter().filter(|(k, _)| r.in_flight_at(*k)).count();
+                if in_flight > 0 {
+                    rel.turns_in_flight_at_kills += 1;
+                    if r.action == Action::Voice {
+                        rel.stt_repeats_allowed += 1;
+                    }
+                }
+                let copies = r.copies.max(r.voices().saturating_sub(1));
+                let crash_copies = copies <= in_flight;
+                if copies > 0 && crash_copies {
+                    rel.crash_duplicates += copies as u64;
+                    acc.error("crash_duplicate");
+                } else if copies > 0 {
+                    rel.duplicates += copies as u64;
+                    acc.error("duplicated");
+                    if r.voices() <= 1 {
+                        violations.push(format!("learner {}: turn {}: {copies} reply messages sent twice", o.user, r.message_id));
+                    }
+                }
+                if !inp.db.learner_messages.contains(&r.update_id) {
+                    violations.push(format!("learner {}: turn {}: the learner's message is not in the database", o.user, r.message_id));
+                }
+                if row.is_none() {
+                    violations.push(format!("learner {}: turn {}: no row in the turns table", o.user, r.message_id));
+                }
+                if db_answered && !inp.db.honzik_messages.contains(&r.update_id) {
+                    violations.push(format!("learner {}: turn {}: answered, but Honzík's answer is not stored", o.user, r.message_id));
+                }
                 let is_answered = match (r.voices(), r.replies.len()) {
                     (1, _) => true,
                     (0, 0) => {
                         violations.push(format!("learner {}: turn {} was lost (no reply)", o.user, r.message_id));
                         acc.error("lost");
+                        rel.lost += 1;
                         false
                     }
                     // Text only: a notice, or an answer whose voice failed (the bot says which).
@@ -318,12 +429,20 @@ impl Report {
                         acc.error(row.map_or("notice", |t| t.outcome.as_str()));
                         false
                     }
+                    // The voice sent again after a kill caught it going out.
+                    (_, _) if crash_copies => true,
                     (n, _) => {
                         violations.push(format!("learner {}: turn {} answered {n} times", o.user, r.message_id));
-                        acc.error("duplicated");
                         false
                     }
                 };
+                if r.told_to_wait {
+                    if is_answered {
+                        rel.told_to_wait_then_answered += 1;
+                    } else {
+                        rel.told_to_wait_unanswered += 1;
+                    }
+                }
                 if let Some(l) = r.latency() {
                     let c = chats.entry(o.user).or_default();
                     c.0 += ms(l) as f64;
@@ -361,6 +480,31 @@ impl Report {
         if inp.db.answered != answered as i64 {
             violations.push(format!("the database records {} answered turns, the learners saw {answered}", inp.db.answered));
         }
+        let pending = inp.db.inbox.get("pending").copied().unwrap_or(0);
+        if pending > 0 {
+            violations.push(format!("{pending} updates are still pending in the bot's inbox"));
+        }
+        rel.inbox = inp.db.inbox.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        // Transcriptions beyond one per voice turn and one per injected STT fault repeat a step
+        // already done, unless a kill caught the turn before its transcript was stored.
+        let stt_faults: u64 = inp.injected.iter().filter(|(k, _)| k.starts_with("openai_") && k.ends_with("_stt")).map(|(_, n)| n).sum();
+        rel.stt_requests = inp.ai.consumption.stt_requests;
+        rel.stt_repeated = rel.stt_requests as i64 - stt_faults as i64 - rel.voice_turns as i64;
+        if rel.stt_repeated > rel.stt_repeats_allowed as i64 {
+            violations.push(format!(
+                "{} transcriptions repeated ({} requests, {} voice turns, {} injected STT faults; {} voice turns in flight at a kill)",
+                rel.stt_repeated, rel.stt_requests, rel.voice_turns, stt_faults, rel.stt_repeats_allowed
+            ));
+        }
+        rel.chat_turn_requests = inp.ai.consumption.chat_requests.saturating_sub(inp.ai.consumption.summary_requests);
+        rel.kills_planned = inp.events.kills_planned;
+        rel.kills_at_s = inp.events.kills.iter().map(|(_, s)| *s).collect();
+        rel.outage_s = inp.events.outage_s;
+        rel.outage_refused = inp.ai.outage_refused;
+        let tg_faults = inp.injected.get("telegram_429").copied().unwrap_or(0) + inp.injected.get("telegram_5xx").copied().unwrap_or(0);
+        rel.telegram_fault_fraction = mean(tg_faults as f64, inp.tg.fault_calls as u64);
+        let ai_faults: u64 = inp.injected.iter().filter(|(k, _)| k.starts_with("openai_")).map(|(_, n)| n).sum();
+        rel.openai_fault_fraction = mean(ai_faults as f64, inp.ai.fault_calls);
         if inp.lagged > 0 {
             violations.push(format!("the generator missed {} events (it could not keep up)", inp.lagged));
             errors.insert("generator_lagged".into(), inp.lagged);
@@ -466,6 +610,7 @@ impl Report {
             completion_tokens_per_turn: per_turn(c.completion_tokens as f64),
             cost_usd_per_turn: per_turn(c.usd()),
             openai: inp.ai.consumption,
+            reliability: rel,
             violations,
             curves,
         }
@@ -557,10 +702,48 @@ impl Report {
             let f: Vec<String> = self.faults_injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let _ = writeln!(s, "faults injected: {}", f.join(", "));
         }
+        let r = &self.reliability;
         let _ = writeln!(
             s,
-            "bot: peak RSS {:.0} MiB, CPU {:.1} s ({:.1} ms per turn)",
-            self.bot.peak_rss_mib, self.bot.cpu_seconds, self.bot_cpu_ms_per_turn
+            "turns: {} sent, {} answered ({} told to wait first), {} with a notice, {} lost; duplicated messages: {}, crash duplicates: {}",
+            r.turns_sent, self.turns_answered, r.told_to_wait_then_answered, self.turns_with_notice, r.lost, r.duplicates, r.crash_duplicates
+        );
+        if r.kills_planned > 0 {
+            let at: Vec<String> = r.kills_at_s.iter().map(|t| format!("{t:.1} s")).collect();
+            let _ = writeln!(
+                s,
+                "kills: {} of {} done (at {}); {} turns in flight at a kill",
+                r.kills_at_s.len(),
+                r.kills_planned,
+                if at.is_empty() { "-".into() } else { at.join(", ") },
+                r.turns_in_flight_at_kills
+            );
+        }
+        if let Some((from, to)) = r.outage_s {
+            let _ = writeln!(s, "openai outage: {from:.1}–{to:.1} s, {} requests refused; {} turns told to wait, {} of them never answered", r.outage_refused, r.told_to_wait_then_answered + r.told_to_wait_unanswered, r.told_to_wait_unanswered);
+        }
+        let _ = writeln!(
+            s,
+            "upstream calls: {} transcriptions for {} voice turns ({} repeated, {} allowed by kills); {} chat completions for turns",
+            r.stt_requests, r.voice_turns, r.stt_repeated, r.stt_repeats_allowed, r.chat_turn_requests
+        );
+        if !self.faults_injected.is_empty() {
+            let _ = writeln!(
+                s,
+                "fault fractions: telegram {:.1}% of calls to the targeted methods, openai {:.1}% of requests to the targeted endpoints",
+                r.telegram_fault_fraction * 100.0,
+                r.openai_fault_fraction * 100.0
+            );
+        }
+        let inbox: Vec<String> = r.inbox.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(s, "bot inbox at the end: {}", if inbox.is_empty() { "-".into() } else { inbox.join(", ") });
+        let _ = writeln!(
+            s,
+            "bot: peak RSS {:.0} MiB, CPU {:.1} s ({:.1} ms per turn){}",
+            self.bot.peak_rss_mib,
+            self.bot.cpu_seconds,
+            self.bot_cpu_ms_per_turn,
+            if self.bot.processes > 1 { format!(" over {} processes (CPU summed, RSS the highest peak)", self.bot.processes) } else { String::new() }
         );
         if self.violations.is_empty() {
             s.push_str("correctness: every turn answered exactly once, in order; database agrees\n");
@@ -595,6 +778,8 @@ mod tests {
             update_id,
             offered: t0,
             replies: replies_ms.iter().map(|(m, k)| (t0 + Duration::from_millis(*m), *k)).collect(),
+            told_to_wait: false,
+            copies: 0,
         }
     }
 
@@ -648,19 +833,29 @@ mod tests {
         turns.insert(21, timing(2, "voice", Some(300), 600, 300, 1300));
         turns.insert(22, TurnTiming { outcome: "notice:upstream-busy".into(), llm_ms: None, tts_ms: None, ..timing(2, "voice", Some(300), 0, 0, 95) });
         let ai = AiSeen {
-            consumption: Consumption { chat_requests: 6, summary_requests: 1, prompt_tokens: 5000, completion_tokens: 500, chat_usd: 0.01, ..Default::default() },
+            consumption: Consumption { chat_requests: 6, summary_requests: 1, prompt_tokens: 5000, completion_tokens: 500, chat_usd: 0.01, stt_requests: 4, ..Default::default() },
             latency: vec![(Endpoint::Chat, 6, Duration::from_millis(3000)), (Endpoint::Transcription, 4, Duration::from_millis(1000))],
+            fault_calls: 6,
+            outage_refused: 0,
         };
+        let updates = [11, 12, 13, 21, 22, 23];
         Inputs {
             outcomes,
             elapsed: Duration::from_secs(10),
-            bot: Usage { peak_rss_mib: 80.0, cpu_seconds: 0.5 },
-            db: DbView { answered: 4, turns },
+            bot: Usage { peak_rss_mib: 80.0, cpu_seconds: 0.5, processes: 1 },
+            db: DbView {
+                answered: 4,
+                turns,
+                learner_messages: updates.into_iter().collect(),
+                honzik_messages: [11, 12, 13, 21].into_iter().collect(),
+                inbox: [("done".to_owned(), 14)].into(),
+            },
             lagged: 0,
             sends: SendTimes::from_secs(vec![0.0, 0.5, 1.0, 1.5, 2.0]),
             injected: [("telegram_429".to_owned(), 3), ("openai_5xx_chat".to_owned(), 2)].into(),
-            tg: TgSeen { send_calls: 9, throttled_429: 1 },
+            tg: TgSeen { send_calls: 9, throttled_429: 1, fault_calls: 6 },
             ai,
+            events: Events::default(),
         }
     }
 
@@ -751,6 +946,9 @@ mod tests {
         inp.outcomes[0].records.push(record(Action::Voice, 16, t0, &[(700, Text), (710, Text)]));
         inp.db.turns.insert(16, timing(1, "voice", Some(100), 300, 200, 690));
         inp.db.answered = 5;
+        inp.db.learner_messages.insert(16);
+        inp.db.honzik_messages.insert(16);
+        inp.ai.consumption.stt_requests += 1;
         let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.turns_answered, 5);
@@ -758,6 +956,60 @@ mod tests {
         let mut inp = inputs();
         inp.db.answered = 5;
         assert!(Report::build(&Options { users: 2, ..Options::default() }, inp).violations[0].contains("database records 5"));
+    }
+
+    #[test]
+    fn a_kill_allows_one_copy_per_turn_it_caught_and_one_repeated_transcription() {
+        let mut inp = inputs();
+        let t0 = inp.outcomes[0].records[0].offered;
+        // Killed at 1100 ms: turn 12 (voice at 1200) was under way, 11 (done at 1010) was not.
+        inp.events = Events { kills: vec![(t0 + Duration::from_millis(1100), 5.0)], kills_planned: 1, outage_s: None };
+        inp.outcomes[0].records[1].replies.insert(1, (t0 + Duration::from_millis(1205), Voice));
+        inp.ai.consumption.stt_requests += 1;
+        let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
+        assert!(r.violations.is_empty(), "{:?}", r.violations);
+        let rel = &r.reliability;
+        assert_eq!((rel.crash_duplicates, rel.duplicates, rel.lost), (1, 0, 0));
+        assert_eq!(r.turns_answered, 4, "the turn whose voice went out twice is answered");
+        assert_eq!((rel.stt_repeated, rel.stt_repeats_allowed), (1, 2), "turns 12 and 21 were under way");
+        assert_eq!(rel.kills_at_s, vec![5.0]);
+        assert!(r.table().contains("kills: 1 of 1 done (at 5.0 s)"), "{}", r.table());
+
+        // A copy in a turn no kill caught, two copies for one kill, a transcription too many.
+        let mut inp = inputs();
+        inp.outcomes[0].records[0].copies = 1;
+        inp.outcomes[0].records[2].copies = 2;
+        inp.events = Events { kills: vec![(t0 + Duration::from_millis(1500), 5.0)], kills_planned: 1, outage_s: None };
+        inp.ai.consumption.stt_requests += 3;
+        let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
+        let all = r.violations.join("\n");
+        for needle in ["turn 1011: 1 reply messages sent twice", "turn 1013: 2 reply messages sent twice", "3 transcriptions repeated"] {
+            assert!(all.contains(needle), "{needle:?} missing from\n{all}");
+        }
+        assert_eq!((r.reliability.duplicates, r.reliability.crash_duplicates), (3, 0));
+    }
+
+    #[test]
+    fn turns_told_to_wait_are_counted_and_the_database_is_checked() {
+        let mut inp = inputs();
+        inp.outcomes[0].records[0].told_to_wait = true;
+        inp.outcomes[1].records[1].told_to_wait = true;
+        inp.events.outage_s = Some((10.0, 40.0));
+        inp.ai.outage_refused = 12;
+        let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
+        assert!(r.violations.is_empty(), "{:?}", r.violations);
+        assert_eq!((r.reliability.told_to_wait_then_answered, r.reliability.told_to_wait_unanswered), (1, 1));
+        assert!(r.table().contains("openai outage: 10.0–40.0 s, 12 requests refused"), "{}", r.table());
+
+        let mut inp = inputs();
+        inp.db.learner_messages.remove(&12);
+        inp.db.honzik_messages.remove(&13);
+        inp.db.turns.remove(&21);
+        inp.db.inbox.insert("pending".into(), 2);
+        let all = Report::build(&Options { users: 2, ..Options::default() }, inp).violations.join("\n");
+        for needle in ["turn 1012: the learner's message is not in the database", "turn 1013: answered, but Honzík's answer is not stored", "turn 1021: no row in the turns table", "2 updates are still pending"] {
+            assert!(all.contains(needle), "{needle:?} missing from\n{all}");
+        }
     }
 
     #[test]
@@ -772,10 +1024,11 @@ mod tests {
             injected: BTreeMap::new(),
             tg: TgSeen::default(),
             ai: AiSeen::default(),
+            events: Events::default(),
         };
         let r = Report::build(&Options { users: 0, ..Options::default() }, inp);
         let json = serde_json::to_string(&r).unwrap();
-        assert!(!json.replace("\"worst_chat\":null", "").contains("null"), "no NaN (serialized as null): {json}");
+        assert!(!json.replace("\"worst_chat\":null", "").replace("\"outage_s\":null", "").contains("null"), "no NaN (serialized as null): {json}");
         assert_eq!(r.telegram.fairness, 0.0);
         assert!(r.png().is_ok());
     }

@@ -11,7 +11,7 @@
 //! is everything else: the update's trip through `getUpdates`, the bot's queues, the database,
 //! the file download, rendering and the sends to Telegram (with their 429 waits).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One row of the bot's `turns` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,6 +52,12 @@ pub struct DbView {
     pub answered: i64,
     /// By update id.
     pub turns: HashMap<i64, TurnTiming>,
+    /// Updates with a stored learner message (`messages`, role `learner`).
+    pub learner_messages: HashSet<i64>,
+    /// Updates with a stored answer from Honzík (`messages`, role `honzik`).
+    pub honzik_messages: HashSet<i64>,
+    /// The bot's inbox (`updates`) by status: `done`, `pending`, `failed`, `skipped`.
+    pub inbox: HashMap<String, i64>,
 }
 
 /// Reads the answered count and every turn's timings.
@@ -89,8 +95,23 @@ pub async fn read(database_url: &str) -> anyhow::Result<DbView> {
             },
         );
     }
+    let mut learner_messages = HashSet::new();
+    let mut honzik_messages = HashSet::new();
+    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT update_id, role FROM messages WHERE update_id IS NOT NULL")).await?;
+    for r in rows {
+        let update_id: i64 = r.try_get("", "update_id")?;
+        match r.try_get::<String>("", "role")?.as_str() {
+            "learner" => learner_messages.insert(update_id),
+            "honzik" => honzik_messages.insert(update_id),
+            _ => false,
+        };
+    }
+    let mut inbox = HashMap::new();
+    for r in db.query_all_raw(Statement::from_string(backend, "SELECT status, COUNT(*) AS n FROM updates GROUP BY status")).await? {
+        inbox.insert(r.try_get::<String>("", "status")?, r.try_get::<i64>("", "n")?);
+    }
     db.close().await?;
-    Ok(DbView { answered, turns })
+    Ok(DbView { answered, turns, learner_messages, honzik_messages, inbox })
 }
 
 #[cfg(test)]

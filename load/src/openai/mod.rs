@@ -154,6 +154,26 @@ impl OpenAiEmulator {
             .extend(std::iter::repeat_n(fault, n));
     }
 
+    /// A full outage: while `Some(status)`, every request to every endpoint fails at once with
+    /// that status and OpenAI's body for it (503: "The engine is currently overloaded"), before
+    /// validation, recording ([`Self::requests`] leaves it out; [`Self::calls`] counts it) and
+    /// queued faults (which wait for the outage to end). `None` ends it.
+    pub fn set_outage(&self, status: Option<u16>) {
+        self.shared.inner.lock().outage = status;
+        self.shared.changed();
+    }
+
+    /// Requests to `endpoint` refused by an outage so far.
+    pub fn outage_refused(&self, endpoint: Endpoint) -> usize {
+        self.shared
+            .inner
+            .lock()
+            .outage_refused
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The next successful chat completion returns exactly `raw` as its
     /// content (queued: several calls queue several contents).
     pub fn set_next_chat_content(&self, raw: &str) {

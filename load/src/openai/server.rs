@@ -44,6 +44,11 @@ pub(crate) struct Inner {
     pub rejected: Vec<AiRejection>,
     /// Emulated latency actually slept, per endpoint: (requests, total).
     pub injected_latency: HashMap<Endpoint, (u64, Duration)>,
+    /// While set, every request fails with this status (a full outage), see
+    /// [`super::OpenAiEmulator::set_outage`].
+    pub outage: Option<u16>,
+    /// Requests refused by the outage, per endpoint.
+    pub outage_refused: HashMap<Endpoint, usize>,
     seq: u64,
 }
 
@@ -58,7 +63,7 @@ impl Shared {
         })
     }
 
-    fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.observe_tx.send_modify(|v| *v += 1);
     }
 }
@@ -82,10 +87,23 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Counts the call and checks the API key; `Some` is the 401 to return.
+/// Counts the call, refuses it during an outage and checks the API key; `Some` is the 503 or
+/// 401 to return.
 pub(super) fn arrive(sh: &Shared, ep: Endpoint, headers: &HeaderMap) -> Option<Response> {
-    *sh.inner.lock().calls.entry(ep).or_default() += 1;
+    let outage = {
+        let mut st = sh.inner.lock();
+        *st.calls.entry(ep).or_default() += 1;
+        let outage = st.outage;
+        if outage.is_some() {
+            *st.outage_refused.entry(ep).or_default() += 1;
+        }
+        outage
+    };
     sh.changed();
+    if let Some(status) = outage {
+        // Before validation, recording and queued faults: the service is not there.
+        return Some(status_response(status));
+    }
     let key = sh.cfg.api_key.as_ref()?;
     let given = headers
         .get(header::AUTHORIZATION)
