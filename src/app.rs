@@ -41,7 +41,7 @@ impl App {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
         // One TLS crypto provider (ring) for every HTTP client; a no-op when already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = store::connect(&config.database_url).await.map_err(|e| {
+        let db = store::connect_with(&config.database_url, config.database_max_connections).await.map_err(|e| {
             anyhow::anyhow!("cannot open the database {}: {e}", crate::config::redact_url(&config.database_url))
         })?;
         store::migrate(&db).await?;

@@ -25,6 +25,8 @@ pub struct Config {
     pub openai_api_key: String,
     pub openai_base_url: Option<String>,
     pub database_url: String,
+    /// Pool size; None = one for SQLite, 16 for PostgreSQL (`store::connect_with` says why).
+    pub database_max_connections: Option<u32>,
     pub audio_dir: PathBuf,
     pub admin_ids: Vec<i64>,
     pub models: Models,
@@ -168,6 +170,10 @@ impl Config {
             openai_api_key,
             openai_base_url,
             database_url,
+            database_max_connections: match var("DATABASE_MAX_CONNECTIONS") {
+                None => None,
+                Some(_) => Some(parse_num(&var, "DATABASE_MAX_CONNECTIONS", 1, 1, 1000)?),
+            },
             audio_dir: PathBuf::from(var("AUDIO_DIR").unwrap_or_else(|| "./data/audio".into())),
             admin_ids,
             models: Models {

@@ -40,31 +40,26 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
                 tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => continue }
             }
         };
+        let new = loop {
+            match store::inbox::record_batch(&app.db, &updates, app.clock.now()).await {
+                Ok(new) => break Some(new),
+                Err(e) => {
+                    tracing::error!(count = updates.len(), error = %e, "could not record updates; retrying");
+                    tokio::select! { _ = shutdown.cancelled() => break None, _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
+                }
+            }
+        };
+        // Shutting down with the batch unrecorded: it stays unconfirmed, Telegram sends it again.
+        let Some(new) = new else { return };
         for update in updates {
-            // Keep trying to record: confirming an update we could not store would lose it.
-            let is_new = loop {
-                match store::inbox::record(&app.db, &update, app.clock.now()).await {
-                    Ok(new) => break Some(new),
-                    Err(e) => {
-                        tracing::error!(update_id = update.id.0, error = %e, "could not record update; retrying");
-                        tokio::select! { _ = shutdown.cancelled() => break None, _ = tokio::time::sleep(Duration::from_secs(1)) => {} }
-                    }
-                }
-            };
-            match is_new {
-                None => return, // shutting down; the unrecorded update stays unconfirmed
-                Some(true) => {
-                    offset = offset.max(update.id.0 as i32 + 1);
-                    scheduler.submit(update);
-                }
-                Some(false) => {
-                    tracing::info!(update_id = update.id.0, "redelivered update skipped");
-                    offset = offset.max(update.id.0 as i32 + 1);
-                }
+            offset = offset.max(update.id.0 as i32 + 1);
+            if new.contains(&(update.id.0 as i64)) {
+                scheduler.submit(update);
+            } else {
+                tracing::info!(update_id = update.id.0, "redelivered update skipped");
             }
         }
     }
-    // Confirm what is recorded so Telegram does not hand it out again after a clean stop.
     if offset > 0 {
         let _ = app.bot.get_updates().offset(offset).timeout(0).limit(1).send().await;
     }

@@ -36,6 +36,35 @@ pub async fn record(db: &impl ConnectionTrait, update: &Update, now: DateTime<Ut
     Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
 }
 
+/// Records a batch of updates in one round trip; returns the ids that were new (the others
+/// had been recorded before: redeliveries). A burst of a hundred updates from one getUpdates
+/// no longer waits for a hundred inserts before the first is handled.
+pub async fn record_batch(db: &impl ConnectionTrait, batch: &[Update], now: DateTime<Utc>) -> Result<std::collections::HashSet<i64>, StoreError> {
+    if batch.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut rows = Vec::with_capacity(batch.len());
+    for update in batch {
+        let payload = serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        rows.push(updates::ActiveModel {
+            update_id: Set(update.id.0 as i64),
+            chat_id: Set(update.chat().map(|c| c.id.0)),
+            kind: Set(kind_name(update).to_owned()),
+            payload: Set(payload),
+            status: Set(PENDING.to_owned()),
+            attempts: Set(0),
+            error: Set(None),
+            received_at: Set(now),
+            done_at: Set(None),
+        });
+    }
+    let once = sea_orm::sea_query::OnConflict::column(updates::Column::UpdateId).do_nothing().to_owned();
+    match updates::Entity::insert_many(rows).on_conflict(once).try_insert().exec_with_returning_keys(db).await? {
+        TryInsertResult::Inserted(ids) => Ok(ids.into_iter().collect()),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(Default::default()),
+    }
+}
+
 /// Updates recorded but not finished, oldest first: what a restart must resume.
 pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<Update>, StoreError> {
     let rows = updates::Entity::find()

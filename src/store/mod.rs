@@ -29,27 +29,37 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Opens the database named by `url`. SQLite runs in WAL mode with a busy timeout, so the
-/// turn workers' writes wait for each other instead of failing with "database is locked".
+/// Opens the database named by `url` with the default pool size (see [`connect_with`]).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    connect_with(url, None).await
+}
+
+/// Opens the database named by `url`; `max_connections` None = the default for its kind.
+///
+/// SQLite runs in WAL mode. Its default pool is **one** connection: SQLite takes one writer at a
+/// time anyway, and with several connections a waiting writer sleeps in SQLite's busy handler
+/// (1, 2, 5 … 100 ms), which showed as a tail of ~400 ms under load, while every write also
+/// empties the other connections' page caches. One connection measured faster and flatter
+/// (BENCHMARKS.md). The price: a transaction holds the only connection, so code inside one must
+/// use the transaction, never `db` (it would wait for itself; `acquire_timeout` turns that bug
+/// into an error after 30 s rather than a hang). PostgreSQL gets 16.
+pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-        // One writer at a time is SQLite's rule; a few connections let reads run beside it.
-        opts.max_connections(4).min_connections(1).map_sqlx_sqlite_opts(|o| {
+        opts.max_connections(max_connections.unwrap_or(1)).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .create_if_missing(true)
-                // Every write by one connection empties the other connections' page caches in
-                // WAL mode; reading pages through a memory map instead of read() calls makes
-                // refilling them cheap.
-                .pragma("mmap_size", "268435456")
+                // 32 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
+                // recent messages, today's stats, the inbox — stay in memory.
+                .pragma("cache_size", "-32768")
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        opts.max_connections(max_connections.unwrap_or(16)).min_connections(1);
     }
     Ok(Database::connect(opts).await?)
 }

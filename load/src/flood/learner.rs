@@ -157,16 +157,23 @@ fn busy_notices() -> &'static [String] {
     })
 }
 
+fn is_busy_notice(m: &crate::telegram::BotMessage) -> bool {
+    let text = m.plain_text();
+    busy_notices().iter().any(|n| *n == text)
+}
+
+/// Whether every reply to `message_id` so far is the "upstream-busy" notice.
+fn only_told_to_wait(tg: &TelegramEmulator, chat_id: i64, message_id: i64) -> bool {
+    tg.messages(chat_id).iter().filter(|m| m.reply_to == Some(message_id)).all(is_busy_notice)
+}
+
 /// Fills in what the event stream does not carry, from the messages the emulator keeps: which
 /// turns were told to wait for OpenAI, and which replies went out more than once.
 pub fn inspect(tg: &TelegramEmulator, outcome: &mut Outcome) {
     let messages = tg.messages(outcome.user);
     for r in outcome.records.iter_mut().filter(|r| r.action.is_turn()) {
         let replies: Vec<_> = messages.iter().filter(|m| m.reply_to == Some(r.message_id) && !m.deleted).collect();
-        r.told_to_wait = replies.iter().any(|m| {
-            let text = m.plain_text();
-            busy_notices().iter().any(|n| *n == text)
-        });
+        r.told_to_wait = replies.iter().any(|m| is_busy_notice(m));
         let voices = replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count();
         let mut seen = std::collections::HashMap::new();
         for m in replies.iter().filter(|m| m.kind != BotMessageKind::Voice) {
@@ -319,10 +326,20 @@ async fn act(
     let offered = Instant::now();
     let id = sent.message_id;
     if action.is_turn() {
-        // The turn is over at Honzík's voice; a notice (no voice) is over once nothing follows.
-        let voiced = wait(rx, book, s.timeout, |b| b.replies.get(&id).is_some_and(|r| r.iter().any(|(_, k)| *k == BotMessageKind::Voice))).await;
-        if !voiced && book.replies.contains_key(&id) {
-            drain(rx, book, Duration::from_secs(3)).await;
+        // The turn is over at Honzík's voice. Anything else but "please wait" (a notice, an
+        // answer whose voice failed) is over once nothing follows for 3 s; after "please wait"
+        // the learner keeps waiting for the answer.
+        let deadline = tokio::time::Instant::now() + s.timeout;
+        loop {
+            if book.replies.get(&id).is_some_and(|r| r.iter().any(|(_, k)| *k == BotMessageKind::Voice)) {
+                break;
+            }
+            let settling = book.replies.contains_key(&id) && !only_told_to_wait(tg, l.chat_id(), id);
+            let until = if settling { deadline.min(tokio::time::Instant::now() + Duration::from_secs(3)) } else { deadline };
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some((e, at))) => book.note(e, at),
+                _ => break,
+            }
         }
     } else {
         wait(rx, book, s.timeout, |b| b.replies.contains_key(&id)).await;

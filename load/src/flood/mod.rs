@@ -106,9 +106,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
 
     let progress = report::Progress::new(opts);
     let started = Instant::now();
-    let kills: Arc<parking_lot::Mutex<Vec<(Instant, f64)>>> = Default::default();
+    let kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>> = Default::default();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
-    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), bot.clone(), progress.clone(), started, kills.clone(), done_rx));
+    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), bot.clone(), ai.clone(), progress.clone(), started, kills.clone(), done_rx));
     let window: Arc<parking_lot::Mutex<Option<(f64, f64)>>> = Default::default();
     let outage = opts.faults.openai_outage.map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
     let until = match opts.duration {
@@ -194,9 +194,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
 async fn kill_and_restart(
     plan: Vec<options::Kill>,
     bot: Arc<tokio::sync::Mutex<process::Bot>>,
+    ai: Arc<OpenAiEmulator>,
     progress: report::Progress,
     started: Instant,
-    kills: Arc<parking_lot::Mutex<Vec<(Instant, f64)>>>,
+    kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>>,
     mut done: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     for kill in plan {
@@ -215,9 +216,17 @@ async fn kill_and_restart(
             _ = done.wait_for(|d| *d) => return Ok(()),
         }
         let mut bot = bot.lock().await;
-        let now = Instant::now();
-        kills.lock().push((now, now.duration_since(started).as_secs_f64()));
-        bot.kill_and_restart().await?;
+        let at = Instant::now();
+        kills.lock().push(report::KillSeen {
+            at,
+            secs: at.duration_since(started).as_secs_f64(),
+            stt_in_flight: ai.in_flight(Endpoint::Transcription) as u64,
+            chat_in_flight: ai.in_flight(Endpoint::Chat) as u64,
+            tts_in_flight: ai.in_flight(Endpoint::Speech) as u64,
+        });
+        let (old, new) = bot.kill_and_restart().await?;
+        // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
+        eprintln!("mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}", at.duration_since(started).as_secs_f64());
     }
     Ok(())
 }

@@ -63,13 +63,14 @@ impl Bot {
     }
 
     /// SIGKILL (no grace: the process dies mid-whatever), then start a new process at once with
-    /// the same environment.
-    pub async fn kill_and_restart(&mut self) -> anyhow::Result<()> {
+    /// the same environment. Returns the old and the new process id.
+    pub async fn kill_and_restart(&mut self) -> anyhow::Result<(u32, u32)> {
         self.earlier.push(self.current());
+        let old = self.child.id().unwrap_or(0);
         self.child.start_kill()?;
         let _ = self.child.wait().await;
         self.child = spawn(&self.bin, &self.env)?;
-        Ok(())
+        Ok((old, self.child.id().unwrap_or(0)))
     }
 
     /// Peak resident memory and CPU seconds so far, over every process (Linux /proc; zeros

@@ -163,6 +163,18 @@ impl OpenAiEmulator {
         self.shared.changed();
     }
 
+    /// Requests to `endpoint` being served right now (arrived, not yet answered; a request
+    /// whose client went away ends there).
+    pub fn in_flight(&self, endpoint: Endpoint) -> usize {
+        self.shared
+            .inner
+            .lock()
+            .in_flight
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Requests to `endpoint` refused by an outage so far.
     pub fn outage_refused(&self, endpoint: Endpoint) -> usize {
         self.shared

@@ -49,6 +49,9 @@ pub(crate) struct Inner {
     pub outage: Option<u16>,
     /// Requests refused by the outage, per endpoint.
     pub outage_refused: HashMap<Endpoint, usize>,
+    /// Requests being served right now, per endpoint (from arrival until the handler returns or
+    /// the client goes away).
+    pub in_flight: HashMap<Endpoint, usize>,
     seq: u64,
 }
 
@@ -83,8 +86,35 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             let msg = format!("Invalid URL ({} {})", req.method(), req.uri().path());
             api_error(404, &msg, "invalid_request_error", None, None)
         })
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), in_flight))
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
         .with_state(shared)
+}
+
+/// Counts each endpoint's requests under way (see `Inner::in_flight`).
+async fn in_flight(State(sh): State<Arc<Shared>>, req: Request, next: axum::middleware::Next) -> Response {
+    let ep = match req.uri().path() {
+        "/v1/chat/completions" => Some(Endpoint::Chat),
+        "/v1/audio/transcriptions" => Some(Endpoint::Transcription),
+        "/v1/audio/speech" => Some(Endpoint::Speech),
+        _ => None,
+    };
+    let _serving = ep.map(|ep| {
+        *sh.inner.lock().in_flight.entry(ep).or_default() += 1;
+        Serving(sh.clone(), ep)
+    });
+    next.run(req).await
+}
+
+/// Decrements the endpoint's in-flight count when the request ends, however it ends.
+struct Serving(Arc<Shared>, Endpoint);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(n) = self.0.inner.lock().in_flight.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 /// Counts the call, refuses it during an outage and checks the API key; `Some` is the 503 or
