@@ -198,7 +198,7 @@ impl Config {
                 max_file_bytes: 20 * 1024 * 1024,
                 context_token_budget: parse_num(&var, "CONTEXT_TOKEN_BUDGET", 3000, 500, 200_000)?,
                 chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
-                max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 64, 1, 10_000)?,
+                max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 1024, 1, 100_000)?,
                 outage_wait: Duration::from_secs(parse_num(&var, "OUTAGE_WAIT_SECONDS", 600, 0, 86_400)?),
                 pacing: match var("TELEGRAM_PACING").map(|v| v.to_ascii_lowercase()).as_deref() {
                     None | Some("on") => true,

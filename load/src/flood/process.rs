@@ -50,7 +50,6 @@ impl Bot {
             ("AUDIO_DIR", dir.join("audio").to_string_lossy().into_owned()),
             ("POLL_TIMEOUT_SECONDS", "1".into()),
             ("CHAT_BACKLOG", "64".into()),
-            ("MAX_CONCURRENT_TURNS", "4096".into()),
             ("TELEGRAM_PACING", if paced { "on" } else { "off" }.into()),
             ("RUST_LOG", std::env::var("BOT_LOG").unwrap_or_else(|_| "warn".into())),
         ]
@@ -110,10 +109,17 @@ impl Bot {
     }
 }
 
+/// The bot logs to stdout: with `BOT_LOG` set its log goes to the generator's stderr (the report
+/// keeps stdout), otherwise nowhere.
 fn spawn(bin: &Path, env: &[(String, String)]) -> anyhow::Result<Child> {
+    use std::os::fd::AsFd;
+    let stdout = match std::env::var_os("BOT_LOG") {
+        Some(_) => Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?),
+        None => Stdio::null(),
+    };
     Command::new(bin)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()

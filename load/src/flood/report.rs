@@ -430,7 +430,13 @@ impl Report {
                     violations.push(format!("learner {}: turn {}: the learner's message is not in the database", o.user, r.message_id));
                 }
                 if row.is_none() {
-                    violations.push(format!("learner {}: turn {}: no row in the turns table", o.user, r.message_id));
+                    violations.push(format!(
+                        "learner {}: turn {} (update {}{}): no row in the turns table (the turn never finished)",
+                        o.user,
+                        r.message_id,
+                        r.update_id,
+                        if r.told_to_wait { ", told to wait" } else { "" }
+                    ));
                 }
                 if db_answered && !inp.db.honzik_messages.contains(&r.update_id) {
                     violations.push(format!("learner {}: turn {}: answered, but Honzík's answer is not stored", o.user, r.message_id));
