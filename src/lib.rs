@@ -12,7 +12,9 @@
 //!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries, and the
 //!   pacer (`bot::pace`) that keeps every send within Telegram's limits (30/s, ~1/s per chat).
 //! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
-//!   deliver → store).
+//!   deliver → store) with a checkpoint after each paid or visible step (received → transcribed
+//!   → answered → delivered), so a crash or deploy resumes it without paying or sending twice;
+//!   an OpenAI outage is announced once, waited out, and the turn answered.
 //! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
 //!   model choice, language heuristics.
 //! - [`llm`], [`speech`], [`openai`]: the OpenAI-compatible upstream (chat, STT, TTS) and its errors.
@@ -23,8 +25,11 @@
 //!   zones, and the injectable clock.
 //! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
 //! - [`words`]: pure — which words of a turn can be saved, and when two spellings are one word.
-//! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production).
-//! - [`audio_store`]: audio persistence off the reply's critical path.
+//! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production);
+//!   a turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns`
+//!   and `store::answer`, the durable inbox and its purge in `store::inbox`.
+//! - [`audio_store`]: audio persistence off the reply's critical path: bounded, retried, and
+//!   never silently lost.
 //! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
 
 pub mod app;
