@@ -6,6 +6,11 @@
 //! rates do not accrue. Otherwise a bot that slows down (waiting out a 429, an open circuit)
 //! would meet an ever longer backlog, every request failing. The rates are therefore upper
 //! bounds; the counts say what was injected (a few may still be queued when the run ends).
+//!
+//! Still, as traffic tapers off at the end of a flood, a per-second rate meets every one of the
+//! few requests left (a circuit breaker's probes, say) and the upstream looks dead for good. With
+//! `min_calls_between` (`--min-calls-between-faults N`), at least N calls go through unfaulted
+//! between two faults on one target, so at most 1/(N+1) of its calls fail at any traffic.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,15 +26,22 @@ use crate::telegram::{TelegramEmulator, TgFault};
 pub type Injected = Arc<Mutex<BTreeMap<String, u64>>>;
 
 /// One target's queue of injected faults, tracked from the target's call count: the faults are
-/// all met once the count reaches `drained_at` (each call takes the next queued fault).
+/// all met once the count reaches `drained_at` (each call takes the next queued fault). With a
+/// `spacing`, the queue only opens again after that many more calls went through unfaulted.
 #[derive(Default)]
 pub struct Queue {
     drained_at: usize,
+    spacing: usize,
 }
 
 impl Queue {
-    pub fn is_empty(&self, calls: usize) -> bool {
-        calls >= self.drained_at
+    pub fn spaced(spacing: usize) -> Queue {
+        Queue { drained_at: 0, spacing }
+    }
+
+    /// Whether a fault may be queued: the earlier ones met, and `spacing` calls since.
+    pub fn is_open(&self, calls: usize) -> bool {
+        calls >= self.drained_at + self.spacing
     }
 
     pub fn push(&mut self, calls: usize, n: usize) {
@@ -78,41 +90,52 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
     ];
     let methods = if faults.telegram_methods.is_empty() { vec!["sendMessage".to_owned()] } else { faults.telegram_methods.clone() };
     let mut next_method = 0usize;
-    let mut tg_queues: Vec<Queue> = methods.iter().map(|_| Queue::default()).collect();
+    let spacing = faults.min_calls_between;
+    let mut tg_queues: Vec<Queue> = methods.iter().map(|_| Queue::spaced(spacing)).collect();
     let mut tg_due: Vec<Due> = tg_kinds.iter().map(|_| Due::default()).collect();
     let mut ai_due: Vec<Due> = ai_kinds.iter().map(|_| Due::default()).collect();
     let endpoints = if faults.openai_endpoints.is_empty() { vec![Endpoint::Chat] } else { faults.openai_endpoints.clone() };
     let mut next_endpoint = 0usize;
-    let mut ai_queues: Vec<Queue> = endpoints.iter().map(|_| Queue::default()).collect();
+    let mut ai_queues: Vec<Queue> = endpoints.iter().map(|_| Queue::spaced(spacing)).collect();
     loop {
         tokio::time::sleep(tick).await;
         let calls: Vec<usize> = methods.iter().map(|m| tg.calls(m)).collect();
-        let open: Vec<usize> = (0..methods.len()).filter(|i| tg_queues[*i].is_empty(calls[*i])).collect();
-        if !open.is_empty() {
-            for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
-                for _ in 0..due.advance(*rate, dt) {
-                    let i = open[next_method % open.len()];
-                    next_method += 1;
-                    tg.fail_next(&methods[i], 1, fault.clone());
-                    tg_queues[i].push(calls[i], 1);
-                    *injected.lock().entry((*name).to_owned()).or_default() += 1;
+        let mut open: Vec<usize> = (0..methods.len()).filter(|i| tg_queues[*i].is_open(calls[*i])).collect();
+        for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
+            if open.is_empty() {
+                break;
+            }
+            for _ in 0..due.advance(*rate, dt) {
+                // Spaced faults: one per target and tick, the rest of the tick's due dropped.
+                let Some(k) = (!open.is_empty()).then(|| next_method % open.len()) else { break };
+                let i = open[k];
+                next_method += 1;
+                tg.fail_next(&methods[i], 1, fault.clone());
+                tg_queues[i].push(calls[i], 1);
+                *injected.lock().entry((*name).to_owned()).or_default() += 1;
+                if spacing > 0 {
+                    open.remove(k);
                 }
             }
         }
         // Calls an outage refused never reached the fault queue.
         let calls: Vec<usize> = endpoints.iter().map(|ep| ai.calls(*ep) - ai.outage_refused(*ep)).collect();
-        let open: Vec<usize> = (0..endpoints.len()).filter(|i| ai_queues[*i].is_empty(calls[*i])).collect();
-        if open.is_empty() {
-            continue;
-        }
+        let mut open: Vec<usize> = (0..endpoints.len()).filter(|i| ai_queues[*i].is_open(calls[*i])).collect();
         for ((rate, name, fault), due) in ai_kinds.iter().zip(&mut ai_due) {
+            if open.is_empty() {
+                break;
+            }
             for _ in 0..due.advance(*rate, dt) {
-                let i = open[next_endpoint % open.len()];
+                let Some(k) = (!open.is_empty()).then(|| next_endpoint % open.len()) else { break };
+                let i = open[k];
                 next_endpoint += 1;
                 let ep = endpoints[i];
                 ai.fail_next(ep, 1, fault.clone());
                 ai_queues[i].push(calls[i], 1);
                 *injected.lock().entry(format!("{name}_{}", endpoint_name(ep))).or_default() += 1;
+                if spacing > 0 {
+                    open.remove(k);
+                }
             }
         }
     }
@@ -125,15 +148,25 @@ mod tests {
     #[test]
     fn a_queue_is_empty_once_as_many_calls_came_as_faults_were_queued() {
         let mut q = Queue::default();
-        assert!(q.is_empty(0));
+        assert!(q.is_open(0));
         q.push(10, 2);
-        assert!(!q.is_empty(10) && !q.is_empty(11));
-        assert!(q.is_empty(12));
+        assert!(!q.is_open(10) && !q.is_open(11));
+        assert!(q.is_open(12));
         q.push(11, 1);
-        assert!(!q.is_empty(12), "queued behind the two earlier ones");
-        assert!(q.is_empty(13));
+        assert!(!q.is_open(12), "queued behind the two earlier ones");
+        assert!(q.is_open(13));
         q.push(20, 1);
-        assert!(!q.is_empty(20) && q.is_empty(21));
+        assert!(!q.is_open(20) && q.is_open(21));
+    }
+
+    #[test]
+    fn a_spaced_queue_waits_for_that_many_unfaulted_calls() {
+        let mut q = Queue::spaced(4);
+        assert!(!q.is_open(3) && q.is_open(4), "four calls before the first fault");
+        q.push(4, 1);
+        // Call 5 meets the fault; calls 6–9 go through; the next may be queued at 9.
+        assert!(!q.is_open(5) && !q.is_open(8));
+        assert!(q.is_open(9), "at most one call in five faulted");
     }
 
     #[test]

@@ -86,6 +86,10 @@ pub struct Faults {
     pub telegram_methods: Vec<String>,
     /// A full OpenAI outage window.
     pub openai_outage: Option<Outage>,
+    /// At least this many calls go through unfaulted between two faults on one Telegram method
+    /// or OpenAI endpoint (0: no spacing). Caps the faulted share at 1/(N+1) of the calls, which
+    /// matters as traffic tapers off: a per-second rate alone would then fail every request.
+    pub min_calls_between: usize,
 }
 
 impl Default for Faults {
@@ -101,6 +105,7 @@ impl Default for Faults {
             openai_endpoints: vec![Endpoint::Chat],
             telegram_methods: vec!["sendMessage".into()],
             openai_outage: None,
+            min_calls_between: 0,
         }
     }
 }
@@ -201,6 +206,11 @@ pub struct Cli {
     /// The OpenAI endpoints faults go to, in turn: any of chat,stt,tts, or all.
     #[arg(long, default_value = "chat")]
     pub openai_fault_endpoints: String,
+    /// At least N calls go through unfaulted between two injected faults on one Telegram method
+    /// or OpenAI endpoint: caps the faulted share at 1/(N+1), also when traffic tapers off (a
+    /// per-second rate alone then fails nearly every request). 0: no cap.
+    #[arg(long, default_value_t = 0)]
+    pub min_calls_between_faults: usize,
     /// A full OpenAI outage (every request to every endpoint fails with 503) starting this many
     /// seconds after the learners start; with --openai-outage-secs.
     #[arg(long, requires = "openai_outage_secs")]
@@ -306,6 +316,7 @@ impl Cli {
                 openai_endpoints: parse_endpoints(&self.openai_fault_endpoints)?,
                 telegram_methods: parse_methods(&self.telegram_fault_methods)?,
                 openai_outage,
+                min_calls_between: self.min_calls_between_faults,
             },
             download_delay: (self.download_delay_ms > 0).then(|| Duration::from_millis(self.download_delay_ms)),
             database_url: self.database_url.clone(),
@@ -438,12 +449,14 @@ mod tests {
         let o = parse(&[
             "--kill-at", "5", "--kill-at", "12.5", "--kill-after-turns", "40", "--openai-outage-at", "10", "--openai-outage-secs", "30",
             "--bot-env", "OPENAI_TIMEOUT_SECONDS=5", "--bot-env", "X=a=b", "--telegram-fault-methods", "sendmessage,sendVoice",
+            "--min-calls-between-faults", "4",
         ])
         .unwrap();
         assert_eq!(o.kills, vec![Kill::At(Duration::from_secs(5)), Kill::At(Duration::from_millis(12_500)), Kill::AfterTurns(40)]);
         assert_eq!(o.faults.openai_outage, Some(Outage { at: Duration::from_secs(10), length: Duration::from_secs(30) }));
         assert_eq!(o.bot_env, vec![("OPENAI_TIMEOUT_SECONDS".into(), "5".into()), ("X".into(), "a=b".into())]);
         assert_eq!(o.faults.telegram_methods, vec!["sendMessage".to_owned(), "sendVoice".to_owned()]);
+        assert_eq!(o.faults.min_calls_between, 4);
         assert!(parse(&["--openai-outage-at", "10"]).is_err(), "the window needs its length");
         assert!(parse(&["--openai-outage-at", "10", "--openai-outage-secs", "0"]).is_err());
         assert!(parse(&["--kill-at", "-1"]).is_err());

@@ -1067,7 +1067,7 @@ mod tests {
         inp.db.turns.remove(&21);
         inp.db.inbox.insert("pending".into(), 2);
         let all = Report::build(&Options { users: 2, ..Options::default() }, inp).violations.join("\n");
-        for needle in ["turn 1012: the learner's message is not in the database", "turn 1013: answered, but Honzík's answer is not stored", "turn 1021: no row in the turns table", "2 updates are still pending"] {
+        for needle in ["turn 1012: the learner's message is not in the database", "turn 1013: answered, but Honzík's answer is not stored", "turn 1021 (update 21): no row in the turns table", "2 updates are still pending"] {
             assert!(all.contains(needle), "{needle:?} missing from\n{all}");
         }
     }
