@@ -70,7 +70,9 @@ pub struct Scheduler {
 }
 
 struct Inner {
-    chats: Mutex<HashMap<i64, mpsc::Sender<Update>>>,
+    /// Boxed: a bounded channel allocates a block of 32 slots up front, and a `Message` is large —
+    /// unboxed, 10,000 waiting chats held ~450 MiB of mostly empty slots (BENCHMARKS.md).
+    chats: Mutex<HashMap<i64, mpsc::Sender<Box<Update>>>>,
     backlog: usize,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
@@ -105,12 +107,12 @@ impl Scheduler {
         let chat = chat.expect("checked above");
         let mut chats = self.inner.chats.lock().expect("scheduler lock");
         if let Some(tx) = chats.get(&chat) {
-            match tx.try_send(update) {
+            match tx.try_send(Box::new(update)) {
                 Ok(()) => return,
                 Err(mpsc::error::TrySendError::Full(update)) => {
                     drop(chats);
                     let overflow = self.inner.hooks.overflow.clone();
-                    self.inner.tracker.spawn(async move { overflow(update).await });
+                    self.inner.tracker.spawn(async move { overflow(*update).await });
                     return;
                 }
                 // The worker is gone (it removes itself under this lock, so this is unreachable,
@@ -118,19 +120,19 @@ impl Scheduler {
                 Err(mpsc::error::TrySendError::Closed(u)) => {
                     chats.remove(&chat);
                     drop(chats);
-                    return self.submit(u);
+                    return self.submit(*u);
                 }
             }
         }
         let (tx, rx) = mpsc::channel(self.inner.backlog);
-        tx.try_send(update).expect("a new queue has room");
+        tx.try_send(Box::new(update)).expect("a new queue has room");
         chats.insert(chat, tx);
         drop(chats);
         let this = self.clone();
         self.inner.tracker.spawn(async move { this.work(chat, rx).await });
     }
 
-    async fn work(self, chat: i64, mut rx: mpsc::Receiver<Update>) {
+    async fn work(self, chat: i64, mut rx: mpsc::Receiver<Box<Update>>) {
         loop {
             let next = match rx.try_recv() {
                 Ok(u) => Some(u),
@@ -149,7 +151,9 @@ impl Scheduler {
             };
             let Some(update) = next else { return };
             let _permit = self.inner.permits.acquire().await;
-            self.run_cancellable(chat, update).await;
+            // Boxed so that a worker waiting for a permit (thousands of them under a flood) is a
+            // small future; the running turn's state is allocated only once it runs.
+            Box::pin(self.run_cancellable(chat, *update)).await;
         }
     }
 

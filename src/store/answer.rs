@@ -1,6 +1,7 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
 //! streak and the stars — one transaction of five round trips, however many mistakes and
-//! requests the turn had.
+//! requests the turn had. His voice comes after it ([`record_voice`]), so a crash while it is
+//! being made costs the voice again at most, never the completion.
 //!
 //! The streak is advanced from the learner row read when the turn started: one learner's turns
 //! run one at a time (the per-chat queue), so nothing else changes it meanwhile. Stars are added
@@ -32,9 +33,7 @@ pub struct Answer<'a> {
     pub model: &'a str,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
-    /// Where Honzík's voice is being saved (written in the background).
-    pub audio_path: Option<&'a str>,
-    /// The chat and text-to-speech requests that produced it.
+    /// The chat request that produced it.
     pub usage: &'a [Usage<'a>],
     /// The learner's streak when the turn started.
     pub streak: StreakState,
@@ -73,7 +72,6 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
         kind: Set("text".into()),
         text: Set(Some(a.reply.honzik_response.clone())),
         reply_json: Set(serde_json::to_string(a.reply).ok()),
-        audio_path: Set(a.audio_path.map(str::to_owned)),
         model: Set(Some(a.model.into())),
         tokens: Set(a.reply_tokens as i32),
         prompt_tokens: Set(Some(a.prompt_tokens as i32)),
@@ -148,4 +146,19 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
     batch.run(&txn).await?;
     txn.commit().await?;
     Ok((honzik_id, earned))
+}
+
+/// Honzík's voice for answer `answer_id`: where it is being saved and what it cost, in one round
+/// trip (in order, so a failure part-way can only leave the path without its cost).
+pub async fn record_voice(db: &DatabaseConnection, user_id: i64, answer_id: i64, path: &str, u: &Usage<'_>, day: chrono::NaiveDate, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let mut batch = Batch::new();
+    batch.push(
+        backend,
+        messages::Entity::update_many().col_expr(messages::Column::AudioPath, Expr::value(Some(path.to_owned()))).filter(messages::Column::Id.eq(answer_id)),
+    );
+    let usages = std::slice::from_ref(u);
+    batch.push(backend, usage::ledger(user_id, Some(answer_id), usages, day, now));
+    batch.push(backend, usage::add_to_day(user_id, day, usages, TurnTotals::default()));
+    batch.run(db).await
 }

@@ -52,31 +52,11 @@ pub(super) async fn answer(
     timings.llm_ms = Some(t.elapsed().as_millis() as u32);
 
     let (m, p, c) = (completion.model.as_str(), completion.prompt_tokens, completion.completion_tokens);
-    let mut usage = vec![Usage { kind: "chat", model: m, prompt_tokens: p, completion_tokens: c, audio_seconds: 0.0, characters: 0, cost_micros: app.config.prices.chat_micros(m, p, c) }];
+    let usage = [Usage { kind: "chat", model: m, prompt_tokens: p, completion_tokens: c, audio_seconds: 0.0, characters: 0, cost_micros: app.config.prices.chat_micros(m, p, c) }];
     let reply_text = &completion.reply.honzik_response;
-    let audio = if voice_reply {
-        let t = Instant::now();
-        let speech = app.speech.synthesize(reply_text, learner.voice_speed.factor()).await;
-        timings.tts_ms = Some(t.elapsed().as_millis() as u32);
-        match speech {
-            Ok(bytes) => {
-                let (tts, chars) = (app.config.models.tts.as_str(), reply_text.chars().count());
-                usage.push(Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) });
-                Some(bytes)
-            }
-            Err(e) => {
-                // Honzík's text still goes out; a missing voice is better than no answer.
-                tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
-                None
-            }
-        }
-    } else {
-        None
-    };
-
-    let path = audio.as_ref().map(|_| app.audio.path_for(app.clock.now(), msg.chat.id.0, update_id, "honzik", "ogg"));
-    let path_text = path.as_ref().map(|p| p.to_string_lossy().into_owned());
     let reply_tokens = tutor::count_tokens(model, reply_text);
+    // Checkpoint "answered" before the voice is made: a crash while Honzík speaks must not
+    // throw away a completion already paid for.
     let stored = Answer {
         user_id: learner.id,
         conversation_id: conversation.id,
@@ -89,41 +69,52 @@ pub(super) async fn answer(
         model: m,
         prompt_tokens: p,
         completion_tokens: c,
-        audio_path: path_text.as_deref(),
         usage: &usage,
         streak: learner.streak,
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
-    if let (Some(bytes), Some(path)) = (&audio, path) {
-        app.audio.persist(app.db.clone(), id, path, bytes.clone());
-    }
+    let audio = if voice_reply { voice(app, learner, msg, update_id, id, reply_text, timings).await } else { None };
     if memory::may_need_folding(&history, learner_text, (reply_text, reply_tokens), model, app.config.limits.context_token_budget) {
         memory::after_reply(app, conversation.id, learner.id, learner.tz);
     }
     Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
 }
 
+/// Honzík's voice for a stored answer, saved in the background, its path and cost recorded in
+/// one round trip. A failure leaves the answer in text only (better than no answer).
+async fn voice(app: &App, learner: &Learner, msg: &Message, update_id: i64, answer_id: i64, text: &str, timings: &mut Timings) -> Option<bytes::Bytes> {
+    let t = Instant::now();
+    let speech = app.speech.synthesize(text, learner.voice_speed.factor()).await;
+    timings.tts_ms = Some(t.elapsed().as_millis() as u32);
+    let bytes = match speech {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
+            return None;
+        }
+    };
+    let path = app.audio.path_for(app.clock.now(), msg.chat.id.0, update_id, "honzik", "ogg");
+    let (tts, chars) = (app.config.models.tts.as_str(), text.chars().count());
+    let usage = Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) };
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    match answer::record_voice(&app.db, learner.id, answer_id, &path.to_string_lossy(), &usage, day, now).await {
+        Ok(()) => app.audio.persist(app.db.clone(), answer_id, path, bytes.clone()),
+        // The voice still goes out; only a restart would have to make it again.
+        Err(e) => tracing::warn!(error = %e, "Honzík's voice not recorded"),
+    }
+    Some(bytes)
+}
+
 /// An answer stored before a restart. Honzík's voice is read back from disk; only if it never
-/// got there is it synthesized again (and that request is recorded like any other).
-pub(super) async fn resumed(app: &App, learner: &Learner, stored: StoredAnswer, voice_reply: bool) -> Answered {
+/// got there is it made again.
+pub(super) async fn resumed(app: &App, learner: &Learner, msg: &Message, update_id: i64, stored: StoredAnswer, voice_reply: bool, timings: &mut Timings) -> Answered {
     let mut audio = match &stored.audio_path {
         Some(path) if voice_reply => crate::audio_store::read(path).await,
         _ => None,
     };
     if voice_reply && audio.is_none() {
-        let text = &stored.reply.honzik_response;
-        match app.speech.synthesize(text, learner.voice_speed.factor()).await {
-            Ok(bytes) => {
-                let (tts, chars) = (app.config.models.tts.as_str(), text.chars().count());
-                let usage = Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) };
-                let now = app.clock.now();
-                if let Err(e) = crate::store::usage::record(&app.db, learner.id, Some(stored.message_id), &usage, crate::progress::local_day(now, learner.tz), now).await {
-                    tracing::warn!(error = %e, "resumed turn: text-to-speech usage not recorded");
-                }
-                audio = Some(bytes);
-            }
-            Err(e) => tracing::warn!(error = %e, "resumed turn: text-to-speech failed; answering in text only"),
-        }
+        audio = voice(app, learner, msg, update_id, stored.message_id, &stored.reply.honzik_response, timings).await;
     }
     Answered { id: stored.message_id, reply: stored.reply, earned: stored.earned, delivered_parts: stored.delivered_parts, audio }
 }

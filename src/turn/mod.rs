@@ -103,6 +103,7 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         Input::Text(_) => "text",
     };
     let mut waiting_until = None;
+    let (mut telegram_until, mut telegram_tries) = (None, 0u32);
     let result = loop {
         match turn(app, learner, msg, update_id, input.clone(), &mut timings).await {
             Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => break Err(Stop::Notice("upstream-gave-up", vec![])),
@@ -115,6 +116,18 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
                 if !upstream_back(app, until).await {
                     break Err(Stop::Notice("upstream-gave-up", vec![]));
                 }
+            }
+            // Telegram itself failing (5xx, network) after the sender's retries: the answer is
+            // stored, so the turn is delivered from its checkpoint once Telegram is back.
+            Err(Stop::Failed(BotError::Telegram(e))) if crate::bot::send::is_transient(&e) => {
+                let until = *telegram_until.get_or_insert_with(|| tokio::time::Instant::now() + app.config.limits.outage_wait);
+                let pause = std::time::Duration::from_secs(5 << telegram_tries.min(3));
+                telegram_tries += 1;
+                if tokio::time::Instant::now() + pause >= until {
+                    break Err(Stop::Failed(BotError::Telegram(e)));
+                }
+                tracing::warn!(update_id, error = %e, "Telegram keeps failing; delivering again in a moment");
+                tokio::time::sleep(pause).await;
             }
             other => break other,
         }
@@ -188,7 +201,7 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
         (Input::Audio(audio), None) => listen::hear(app, learner, message_id, audio_path.as_deref(), &audio, model, timings).await?,
     };
     let answer = match answered {
-        Some(stored) => compose::resumed(app, learner, stored, voice_reply).await,
+        Some(stored) => compose::resumed(app, learner, msg, update_id, stored, voice_reply, timings).await,
         None => compose::answer(app, learner, msg, update_id, &conversation, message_id, &learner_text, voice_reply, timings).await?,
     };
 

@@ -138,3 +138,22 @@ async fn when_audio_cannot_be_saved_the_turn_is_still_answered_and_no_row_names_
     assert_eq!(named, 0, "no message names an audio file that was never written");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630").await, 2, "both sides of the turn are stored");
 }
+
+#[tokio::test]
+async fn when_telegram_fails_every_send_for_a_while_the_stored_answer_goes_out_once_it_is_back() {
+    let app = spawn_app().await;
+    let l = app.learner(640, "en");
+    app.onboard(&l, "en", "beginner").await;
+    // Four 502s exhaust the sender's retries (teloxide itself waits 10 s after each 5xx).
+    app.tg.fail_next("sendVoice", 4, TgFault::ServerError(502));
+    let sample = samples::speech()[0];
+    let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
+    let voiced = |ms: &[load::telegram::BotMessage]| ms.iter().any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice);
+    assert!(app.tg.wait_until(std::time::Duration::from_secs(120), |_| voiced(&l.messages())).await, "delivered once Telegram is back");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1, "{replies:#?}");
+    assert!(replies.iter().all(|m| !m.plain_text().contains("went wrong")), "no error notice: {replies:#?}");
+    assert_eq!(chat_turn_requests(&app), 1, "the answer was not asked for again");
+    assert_eq!(app.ai.calls(Endpoint::Speech), 1, "nor voiced again");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 640 AND outcome = 'answered'").await, 1);
+}

@@ -159,7 +159,7 @@ fn busy_notices() -> &'static [String] {
 
 fn is_busy_notice(m: &crate::telegram::BotMessage) -> bool {
     let text = m.plain_text();
-    busy_notices().iter().any(|n| *n == text)
+    busy_notices().contains(&text)
 }
 
 /// Whether every reply to `message_id` so far is the "upstream-busy" notice.

@@ -1,5 +1,6 @@
-//! What the bot's database says about the run: the turns it answered, and each turn's stage
-//! timings (the `turns` table), which give the bot's own overhead per turn.
+//! What the bot's database says about the run: the turns it answered, each turn's stage timings
+//! (the `turns` table), which give the bot's own overhead per turn, and what the consistency
+//! checks need (the learner's and Honzík's messages by update, the inbox by status).
 //!
 //! The bot times each OpenAI request where it makes it (`src/turn`): `stt_ms` around the
 //! transcription request, `llm_ms` around Honzík's chat completion (a contract retry or an
