@@ -144,7 +144,10 @@ impl TestApp {
         }
     }
 
-    pub fn start_again(&mut self) {
+    /// Starts the bot again, once the stopped one's last long poll has ended (as an operator's
+    /// restart would: two pollers at once get Telegram's 409).
+    pub async fn start_again(&mut self) {
+        self.tg.wait_until(Duration::from_secs(15), |tg| tg.long_polls() == 0).await;
         self.start();
     }
 

@@ -497,7 +497,7 @@ async fn cancel_stops_a_turn_while_it_runs_and_it_is_not_resumed_after_a_restart
     assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "no answer to the cancelled turn");
 
     app.stop().await;
-    app.start_again();
+    app.start_again().await;
     turn(&app, &l, "Ahoj, jak se máš?", true).await;
     assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "not resumed after the restart");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 824 AND role = 'learner'").await, 2, "the cancelled message is kept");

@@ -119,7 +119,7 @@ async fn when_audio_cannot_be_saved_the_turn_is_still_answered_and_no_row_names_
     let blocked = app.dir.path().join("not-a-dir");
     std::fs::write(&blocked, b"x").unwrap();
     app.set_env("AUDIO_DIR", &blocked.join("audio").display().to_string());
-    app.start_again();
+    app.start_again().await;
     let l = app.learner(630, "en");
     app.onboard(&l, "en", "beginner").await;
     let sample = samples::speech()[0];

@@ -437,7 +437,7 @@ async fn with_group_chats_set_to_ignore_a_group_gets_no_reply_and_private_chats_
     let mut app = spawn_app().await;
     app.stop().await;
     app.set_env("GROUP_CHATS", "ignore");
-    app.start_again();
+    app.start_again().await;
     let l = learner(&app, 419).await;
     l.send_in_group(GROUP, "supergroup", "/start@mluvme_test_bot");
     l.send_in_group(GROUP, "supergroup", "@mluvme_test_bot Ahoj!");

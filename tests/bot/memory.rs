@@ -54,7 +54,7 @@ async fn an_unpriced_model_is_recorded_as_unknown_cost_not_zero() {
     let mut app = spawn_app().await;
     app.stop().await;
     app.set_env("OPENAI_MODEL_INTERMEDIATE", "llama3.1:8b");
-    app.start_again();
+    app.start_again().await;
     let l = app.learner(703, "en");
     app.onboard(&l, "en", "intermediate").await;
     let sent = l.send_text("Dobrý den, mám se dobře.");
@@ -142,7 +142,7 @@ async fn a_huge_summary_is_bounded() {
     let mut app = spawn_app().await;
     app.stop().await;
     app.set_env("CONTEXT_TOKEN_BUDGET", "1500"); // a small window, so turn 6 certainly leaves it
-    app.start_again();
+    app.start_again().await;
     let l = app.learner(705, "en");
     app.onboard(&l, "en", "intermediate").await;
     let before = fold_answering(&app, &l, &"Olga má ráda pivo a hokej. ".repeat(400)).await;
@@ -157,7 +157,7 @@ async fn an_empty_summary_keeps_the_previous_context_and_nothing_blocks() {
     let mut app = spawn_app().await;
     app.stop().await;
     app.set_env("CONTEXT_TOKEN_BUDGET", "1500"); // a small window, so turn 6 certainly leaves it
-    app.start_again();
+    app.start_again().await;
     let l = app.learner(706, "en");
     app.onboard(&l, "en", "intermediate").await;
     let before = fold_answering(&app, &l, "").await;

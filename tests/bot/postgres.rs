@@ -33,7 +33,7 @@ async fn on_postgres_a_restart_resumes_recorded_updates_once() {
     app.crash().await;
     drop(hold);
     assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)));
-    app.start_again();
+    app.start_again().await;
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 602 AND role = 'honzik'").await, 1);

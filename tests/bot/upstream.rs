@@ -109,7 +109,7 @@ async fn app_with(id: i64, env: &[(&str, &str)]) -> (TestApp, load::telegram::Le
     for (k, v) in env {
         app.set_env(k, v);
     }
-    app.start_again();
+    app.start_again().await;
     let l = app.learner(id, "en");
     app.onboard(&l, "en", "beginner").await;
     (app, l)

@@ -208,6 +208,12 @@ impl TelegramEmulator {
         self.shared.inner.lock().queue.len()
     }
 
+    /// getUpdates requests being served right now: a bot restarted while its predecessor's long
+    /// poll is still open would meet Telegram's 409 "terminated by other getUpdates request".
+    pub fn long_polls(&self) -> usize {
+        self.shared.inner.lock().long_polls
+    }
+
     /// Every 4xx returned to the bot, except injected faults.
     pub fn rejected(&self) -> Vec<Rejection> {
         self.shared.inner.lock().rejected.clone()

@@ -212,8 +212,18 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
             _ => {}
         }
         st.poll_generation += 1;
+        st.long_polls += 1;
         st.poll_generation
     };
+    // Counts the poll until it returns or its client goes away (the future is dropped).
+    struct Polling<'a>(&'a Shared);
+    impl Drop for Polling<'_> {
+        fn drop(&mut self) {
+            self.0.inner.lock().long_polls -= 1;
+            self.0.notify_observers();
+        }
+    }
+    let _polling = Polling(sh);
     sh.notify_updates(); // terminates an older long poll
     sh.notify_observers();
     rx.borrow_and_update();

@@ -141,6 +141,8 @@ pub(crate) struct Inner {
     /// Incremented by each `getUpdates`; an older long poll that sees a newer
     /// generation is "terminated by other getUpdates request".
     pub poll_generation: u64,
+    /// getUpdates requests being served right now (long polls included).
+    pub long_polls: usize,
     pub chats: HashMap<i64, Chat>,
     pub files: HashMap<String, StoredFile>,
     pub paths: HashMap<String, String>,
@@ -178,6 +180,7 @@ impl Inner {
             allowed_updates: None,
             webhook_url: None,
             poll_generation: 0,
+            long_polls: 0,
             chats: HashMap::new(),
             files: HashMap::new(),
             paths: HashMap::new(),
