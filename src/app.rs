@@ -31,6 +31,11 @@ pub struct App {
     pub background: tokio_util::task::TaskTracker,
     /// Summary folds in progress.
     pub folds: crate::turn::memory::Folds,
+    /// The last edit of each recent message, so an identical edit is not sent again. Owned by
+    /// the `App` (two apps in one process, as in the tests, must not share it).
+    pub edits: std::sync::Mutex<crate::bot::edit::LastEdits>,
+    /// Chats told recently to send one message at a time: the notice goes out once per burst.
+    pub overflow_notified: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
     /// Every send waits here for its slot within Telegram's limits (one pacer per process).
     pub pacer: crate::bot::pace::Pacer,
 }
@@ -59,6 +64,8 @@ impl App {
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
             folds: Default::default(),
+            edits: Default::default(),
+            overflow_notified: Default::default(),
             pacer: if config.limits.pacing {
                 crate::bot::pace::Pacer::new(crate::bot::pace::Rates {
                     per_second: config.limits.sends_per_second,

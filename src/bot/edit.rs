@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{LazyLock, Mutex};
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
@@ -21,7 +20,7 @@ use crate::app::App;
 const REMEMBERED: usize = 1024;
 
 #[derive(Default)]
-struct LastEdits {
+pub struct LastEdits {
     by_message: HashMap<(i64, i32), u64>,
     order: VecDeque<(i64, i32)>,
 }
@@ -47,8 +46,6 @@ impl LastEdits {
     }
 }
 
-static LAST_EDITS: LazyLock<Mutex<LastEdits>> = LazyLock::new(Default::default);
-
 fn digest(text: Option<&str>, keyboard: Option<&InlineKeyboardMarkup>) -> u64 {
     let mut h = DefaultHasher::new();
     text.hash(&mut h);
@@ -58,7 +55,7 @@ fn digest(text: Option<&str>, keyboard: Option<&InlineKeyboardMarkup>) -> u64 {
 
 /// Replaces a message's text (HTML) and keyboard (`None` removes it).
 pub async fn text(app: &App, chat: ChatId, id: MessageId, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
-    if !is_new(chat, id, digest(Some(&text), keyboard.as_ref())) {
+    if !is_new(app, chat, id, digest(Some(&text), keyboard.as_ref())) {
         return Ok(());
     }
     let sent = send::with_retry("edit text", || {
@@ -69,12 +66,12 @@ pub async fn text(app: &App, chat: ChatId, id: MessageId, text: String, keyboard
         }
     })
     .await;
-    settle(chat, id, sent.map(drop))
+    settle(app, chat, id, sent.map(drop))
 }
 
 /// Replaces a message's keyboard (any message: text, or a voice with a caption).
 pub async fn keyboard(app: &App, chat: ChatId, id: MessageId, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
-    if !is_new(chat, id, digest(None, keyboard.as_ref())) {
+    if !is_new(app, chat, id, digest(None, keyboard.as_ref())) {
         return Ok(());
     }
     let sent = send::with_retry("edit keyboard", || {
@@ -85,20 +82,20 @@ pub async fn keyboard(app: &App, chat: ChatId, id: MessageId, keyboard: Option<I
         }
     })
     .await;
-    settle(chat, id, sent.map(drop))
+    settle(app, chat, id, sent.map(drop))
 }
 
-fn is_new(chat: ChatId, id: MessageId, digest: u64) -> bool {
-    LAST_EDITS.lock().expect("edits lock").record((chat.0, id.0), digest)
+fn is_new(app: &App, chat: ChatId, id: MessageId, digest: u64) -> bool {
+    app.edits.lock().expect("edits lock").record((chat.0, id.0), digest)
 }
 
 /// "Not modified" is success; any other failure leaves the message as it was, so the next edit
 /// must not be skipped.
-fn settle(chat: ChatId, id: MessageId, sent: Result<(), RequestError>) -> HandlerResult {
+fn settle(app: &App, chat: ChatId, id: MessageId, sent: Result<(), RequestError>) -> HandlerResult {
     match sent {
         Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
         Err(e) => {
-            LAST_EDITS.lock().expect("edits lock").forget((chat.0, id.0));
+            app.edits.lock().expect("edits lock").forget((chat.0, id.0));
             Err(e.into())
         }
     }

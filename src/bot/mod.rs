@@ -16,8 +16,7 @@ pub mod render;
 pub mod send;
 pub mod views;
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use teloxide::dispatching::{HandlerExt, UpdateFilterExt, UpdateHandler};
@@ -90,9 +89,6 @@ pub async fn mark_if_blocked(app: &App, user_id: i64, e: &teloxide::RequestError
     }
 }
 
-/// Chats told recently to send one message at a time: the notice goes out once per burst.
-static OVERFLOW_NOTIFIED: LazyLock<Mutex<HashMap<i64, Instant>>> = LazyLock::new(Default::default);
-
 /// An update that did not fit in its chat's backlog: kept in the inbox, not processed, and the
 /// learner gets one polite notice per burst.
 pub async fn overflow(app: Arc<App>, update: Update) {
@@ -106,7 +102,7 @@ pub async fn overflow(app: Arc<App>, update: Update) {
     }
     let (Some(chat), Some(user)) = (update.chat().map(|c| c.id), update.from().map(|u| u.id.0 as i64)) else { return };
     let notify = {
-        let mut seen = OVERFLOW_NOTIFIED.lock().expect("overflow lock");
+        let mut seen = app.overflow_notified.lock().expect("overflow lock");
         let now = Instant::now();
         seen.retain(|_, t| now.duration_since(*t) < Duration::from_secs(60));
         seen.insert(chat.0, now).is_none()
