@@ -18,24 +18,6 @@ pub const FAILED: &str = "failed";
 /// Recorded (the learner's message is kept) but deliberately not processed, e.g. a flood.
 pub const SKIPPED: &str = "skipped";
 
-/// Records an update; returns `false` when it had been recorded before (a redelivery).
-pub async fn record(db: &impl ConnectionTrait, update: &Update, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let payload = serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let row = updates::ActiveModel {
-        update_id: Set(update.id.0 as i64),
-        chat_id: Set(update.chat().map(|c| c.id.0)),
-        kind: Set(kind_name(update).to_owned()),
-        payload: Set(payload),
-        status: Set(PENDING.to_owned()),
-        attempts: Set(0),
-        error: Set(None),
-        received_at: Set(now),
-        done_at: Set(None),
-    };
-    let res = updates::Entity::insert(row).on_conflict_do_nothing().exec_without_returning(db).await?;
-    Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
-}
-
 /// Records a batch of updates in one round trip; returns the ids that were new (the others
 /// had been recorded before: redeliveries). A burst of a hundred updates from one getUpdates
 /// no longer waits for a hundred inserts before the first is handled.
@@ -158,9 +140,11 @@ mod db_tests {
         let raw = |id: u32| format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":9,"type":"private","first_name":"A"}},"text":"Ahoj"}}}}"#);
         let first: Update = serde_json::from_str(&raw(1)).unwrap();
         let second: Update = serde_json::from_str(&raw(2)).unwrap();
-        assert!(record(&db, &first, now).await.unwrap());
-        assert!(!record(&db, &first, now).await.unwrap(), "same update_id again is a redelivery");
-        assert!(record(&db, &second, now).await.unwrap());
+        let new = |ids: &[i64]| ids.iter().copied().collect::<std::collections::HashSet<i64>>();
+        assert_eq!(record_batch(&db, std::slice::from_ref(&first), now).await.unwrap(), new(&[1]));
+        // A batch with a redelivery: only the update not seen before is new.
+        assert_eq!(record_batch(&db, &[first.clone(), second.clone()], now).await.unwrap(), new(&[2]), "same update_id again is a redelivery");
+        assert_eq!(record_batch(&db, std::slice::from_ref(&first), now).await.unwrap(), new(&[]));
         finish(&db, 1, None, now).await.unwrap();
         let pending: Vec<u32> = pending(&db).await.unwrap().iter().map(|u| u.id.0).collect();
         assert_eq!(pending, vec![2], "only the unfinished update is resumed");
