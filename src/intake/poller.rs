@@ -21,8 +21,19 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
     let allowed = vec![AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
     loop {
         let request = app.bot.get_updates().offset(offset).timeout(app.config.poll_timeout_secs).allowed_updates(allowed.clone());
+        if shutdown.is_cancelled() {
+            // No poll is open: confirm what was recorded, so a restart is not sent it again.
+            if offset > 0 {
+                let _ = app.bot.get_updates().offset(offset).timeout(0).limit(1).send().await;
+            }
+            return;
+        }
         let updates = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            // The open poll already carries `offset`, which confirms everything recorded. A new
+            // confirming request here would race the abandoned poll and meet a 409; and if the
+            // abandoned one never reached Telegram, the redelivered updates are recognised by the
+            // inbox and skipped.
+            _ = shutdown.cancelled() => return,
             res = request.send() => res,
         };
         let updates = match updates {
@@ -37,7 +48,7 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
                     _ => backoff,
                 };
                 backoff = (backoff * 2).min(Duration::from_secs(30));
-                tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => continue }
+                tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(wait) => continue }
             }
         };
         let new = loop {
@@ -59,8 +70,5 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
                 tracing::info!(update_id = update.id.0, "redelivered update skipped");
             }
         }
-    }
-    if offset > 0 {
-        let _ = app.bot.get_updates().offset(offset).timeout(0).limit(1).send().await;
     }
 }
