@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a new machine: installs PostgreSQL when missing, starts a
-# throwaway instance on 127.0.0.1 (removed on exit), and runs every workspace test against
-# SQLite and PostgreSQL. Usage: scripts/test-all.sh [extra cargo test args]
+# Runs the whole test suite on a new machine: installs PostgreSQL and Redis when missing, starts
+# throwaway instances on 127.0.0.1 (removed on exit), and runs every workspace test against
+# SQLite, PostgreSQL and Redis. Usage: scripts/test-all.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,11 @@ PGDIR=$(mktemp -d /tmp/mluvme-pg.XXXXXX)
 PGPORT=${PGPORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)}
 chown postgres:postgres "$PGDIR" 2>/dev/null || true
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDIR"; }
+REDIS_PID=
+cleanup() {
+  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGDIR"
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 
 echo "== starting a throwaway PostgreSQL on 127.0.0.1:$PGPORT"
@@ -34,5 +38,21 @@ if ! as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-c listen_addresses=127.0.0.1 -p
 fi
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 
-echo "== cargo test (SQLite + PostgreSQL)"
+# Redis: the shared one for most Redis tests (TEST_REDIS_URL); the tests that stop Redis start
+# their own redis-server, so it must be on the PATH too.
+if ! command -v redis-server >/dev/null; then
+  echo "== installing Redis (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq redis-server >/dev/null
+fi
+REDISPORT=${REDISPORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 56379)}
+echo "== starting a throwaway Redis on 127.0.0.1:$REDISPORT"
+redis-server --port "$REDISPORT" --bind 127.0.0.1 --save '' --appendonly no --dir /tmp >/dev/null &
+REDIS_PID=$!
+for _ in $(seq 50); do redis-cli -p "$REDISPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$REDISPORT" ping >/dev/null || { echo "Redis did not start"; exit 1; }
+export TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT"
+
+echo "== cargo test (SQLite + PostgreSQL + Redis)"
 cargo test --workspace "$@"

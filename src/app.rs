@@ -38,6 +38,16 @@ pub struct App {
     pub overflow_notified: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
     /// Every send waits here for its slot within Telegram's limits (one pacer per process).
     pub pacer: crate::bot::pace::Pacer,
+    /// Replicas alive (this one included, so at least 1): each replica's fallback share of the
+    /// shared Telegram send budget. Kept current by the replica heartbeat (`intake::leases`);
+    /// always 1 in polling mode, where only one process may poll.
+    pub replicas: Arc<std::sync::atomic::AtomicUsize>,
+    /// The turn limit and Honzík's voice cache, in Redis when `REDIS_URL` is set.
+    pub cache: crate::cache::Cache,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
+    /// Checks `/readyz` runs besides the database's `SELECT 1` (e.g. Redis when configured).
+    pub readiness: crate::server::Readiness,
 }
 
 impl App {
@@ -56,24 +66,32 @@ impl App {
         }
         let me = bot.get_me().await.map_err(|e| anyhow::anyhow!("cannot reach Telegram with this token: {e}"))?;
         let client = openai::client(&config);
+        let metrics = crate::metrics::Metrics::new(client.upstream_errors());
         let m = &config.models;
+        let cache = crate::cache::Cache::new(config.redis_url.as_deref(), config.turns_per_minute, config.tts_cache).await?;
+        let replicas = Arc::new(std::sync::atomic::AtomicUsize::new(1));
+        let rates = crate::bot::pace::Rates { per_second: config.limits.sends_per_second, per_chat_per_second: config.limits.chat_sends_per_second };
         Ok(Arc::new(App {
             tutor: Tutor::new(client.clone()),
             speech: Speech::new(client, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
-            audio: AudioStore::new(config.audio_dir.clone()),
+            audio: AudioStore::open(&config)?,
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
             folds: Default::default(),
             edits: Default::default(),
             overflow_notified: Default::default(),
-            pacer: if config.limits.pacing {
-                crate::bot::pace::Pacer::new(crate::bot::pace::Rates {
-                    per_second: config.limits.sends_per_second,
-                    per_chat_per_second: config.limits.chat_sends_per_second,
-                })
-            } else {
-                crate::bot::pace::Pacer::unlimited()
+            pacer: match (&cache.redis, config.limits.pacing) {
+                (_, false) => crate::bot::pace::Pacer::unlimited(),
+                (None, true) => crate::bot::pace::Pacer::new(rates),
+                (Some(redis), true) => {
+                    let budget = crate::cache::budget::SharedBudget::new(redis.clone(), me.id.0, rates.per_second);
+                    crate::bot::pace::Pacer::shared(rates, budget, replicas.clone())
+                }
             },
+            replicas,
+            cache,
+            metrics,
+            readiness: Default::default(),
             i18n: I18n::new(),
             db,
             bot,
@@ -85,9 +103,28 @@ impl App {
 }
 
 /// Builds the app and runs it until `shutdown` fires: what `main` and the tests both call.
+/// Long polling by default; webhook mode when `WEBHOOK_URL` is set (then any number of replicas
+/// may share the database, see `intake::leases`).
 pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: CancellationToken) -> anyhow::Result<()> {
     let app = App::build(config, clock).await?;
-    tracing::info!(bot = %app.me.username(), "mluvme is running (long polling)");
     crate::bot::register_commands(&app).await;
+    tracing::info!(store = %app.audio.backend(), "audio storage");
+    // Audio retention: hourly, stops with the bot (it only deletes, so it need not be waited for).
+    tokio::spawn(crate::audio_store::retention::run(app.clone(), shutdown.clone()));
+    if let (Some(_), Some(port)) = (&app.config.webhook, app.config.port) {
+        // Listening before registering: Telegram's first delivery finds the port open.
+        let listener = crate::server::bind(port).await?;
+        crate::server::webhook::register_webhook(&app).await?;
+        tracing::info!(bot = %app.me.username(), replica = %app.config.replica_id, "mluvme is running (webhook)");
+        let (a, s) = (app.clone(), shutdown.clone());
+        return intake::run_leased(app, shutdown, move |sink| crate::server::serve(listener, a, Some(sink), s)).await;
+    }
+    // A webhook left registered by an earlier deployment would refuse every getUpdates.
+    if let Err(e) = app.bot.delete_webhook().await {
+        tracing::warn!(error = %e, "could not remove an earlier webhook");
+    }
+    tracing::info!(bot = %app.me.username(), "mluvme is running (long polling)");
+    // Operations endpoints in polling mode too, whenever PORT is set.
+    crate::server::spawn_ops(&app, &shutdown).await?;
     intake::run(app, shutdown).await
 }

@@ -28,6 +28,10 @@ pub struct Config {
     /// Pool size; None = one for SQLite, 16 for PostgreSQL (`store::connect_with` says why).
     pub database_max_connections: Option<u32>,
     pub audio_dir: PathBuf,
+    /// S3-compatible storage for the audio instead of `audio_dir` (`AUDIO_S3_BUCKET` set).
+    pub audio_s3: Option<S3Settings>,
+    /// How long audio is kept (`AUDIO_RETENTION_DAYS`); None = forever.
+    pub audio_retention: Option<chrono::Duration>,
     pub admin_ids: Vec<i64>,
     pub models: Models,
     pub adaptive_model_selection: bool,
@@ -36,6 +40,13 @@ pub struct Config {
     /// What requests cost (`PRICES_JSON` adds or replaces entries of the defaults).
     pub prices: crate::tutor::Prices,
     pub limits: Limits,
+    /// Redis shared by the replicas (`REDIS_URL`): caches, the turn limit, the send budget.
+    /// None = the same in-process, for one machine.
+    pub redis_url: Option<String>,
+    /// Turns one learner may start per minute (`TURNS_PER_MINUTE`); 0 = no limit.
+    pub turns_per_minute: u32,
+    /// Whether Honzík's voice for a text said before is reused (`TTS_CACHE`).
+    pub tts_cache: bool,
     /// How long a single OpenAI request may take before it counts as failed.
     pub openai_timeout: Duration,
     /// Retries, deadline, concurrency and circuit breaking of the OpenAI upstream.
@@ -49,6 +60,31 @@ pub struct Config {
     pub updates_retention: chrono::Duration,
     /// What a group chat hears when it talks to the bot (`GROUP_CHATS`).
     pub group_chats: GroupChats,
+    /// This replica's name in chat leases and heartbeats (`REPLICA_ID`, else Fly's
+    /// `FLY_MACHINE_ID`, else random). A stable name lets a restarted machine take its own
+    /// chats back at once instead of waiting for their leases to expire.
+    pub replica_id: String,
+    /// Port of the operations server (`PORT`): /healthz, /readyz, /metrics, and the webhook in
+    /// webhook mode. None = no HTTP server (polling mode only).
+    pub port: Option<u16>,
+    /// Webhook mode (`WEBHOOK_URL` + `WEBHOOK_SECRET`); None = long polling.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// Where Telegram sends updates in webhook mode, and the secret it proves itself with.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    /// https, or http on loopback (a local Bot API server or the tests' emulator).
+    pub url: url::Url,
+    /// Fixed, so every replica accepts what Telegram signs with the one registered secret.
+    pub secret: String,
+}
+
+/// Never prints the secret (the `Config` is logged with `{:?}` in places).
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings").field("url", &self.url.as_str()).field("secret", &"<hidden>").finish()
+    }
 }
 
 /// Honzík talks in private chats only; in a group, a message addressed to him gets a note to talk
@@ -175,6 +211,11 @@ impl Config {
                 Some(_) => Some(parse_num(&var, "DATABASE_MAX_CONNECTIONS", 1, 1, 1000)?),
             },
             audio_dir: PathBuf::from(var("AUDIO_DIR").unwrap_or_else(|| "./data/audio".into())),
+            audio_s3: audio_s3(&var)?,
+            audio_retention: match parse_num(&var, "AUDIO_RETENTION_DAYS", 90, 0, 36_500)? {
+                0 => None,
+                days => Some(chrono::Duration::days(days)),
+            },
             admin_ids,
             models: Models {
                 main: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
@@ -208,6 +249,20 @@ impl Config {
                 sends_per_second: parse_rate(&var, "TELEGRAM_SENDS_PER_SECOND", 29.0)?,
                 chat_sends_per_second: parse_rate(&var, "TELEGRAM_CHAT_SENDS_PER_SECOND", 0.95)?,
             },
+            port: match var("PORT") {
+                None => None,
+                Some(_) => Some(parse_num(&var, "PORT", 8080u16, 1, u16::MAX)?),
+            },
+            webhook: webhook_settings(&var)?,
+            redis_url: match var("REDIS_URL") {
+                None => None,
+                Some(url) if url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss") && u.host().is_some()) => Some(url),
+                Some(url) => {
+                    return Err(ConfigError::Invalid { var: "REDIS_URL", value: redact_url(&url), hint: "use redis://[:password@]host:6379[/db] (rediss:// for TLS), or leave it unset".into() });
+                }
+            },
+            turns_per_minute: parse_num(&var, "TURNS_PER_MINUTE", 10, 0, 10_000)?,
+            tts_cache: parse_bool(&var, "TTS_CACHE", true)?,
             openai_timeout: Duration::from_secs(parse_num(&var, "OPENAI_TIMEOUT_SECONDS", 60, 1, 600)?),
             upstream: upstream_limits(&var)?,
             poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
@@ -219,6 +274,11 @@ impl Config {
                 Some(other) => {
                     return Err(ConfigError::Invalid { var: "GROUP_CHATS", value: other.into(), hint: "use reply (a note to talk in private) or ignore".into() });
                 }
+            },
+            replica_id: match var("REPLICA_ID").or_else(|| var("FLY_MACHINE_ID")) {
+                Some(id) if !id.is_empty() && id.len() <= 64 => id,
+                Some(id) => return Err(ConfigError::Invalid { var: "REPLICA_ID", value: id, hint: "1 to 64 characters".into() }),
+                None => format!("replica-{:016x}", rand::random::<u64>()),
             },
         })
     }
@@ -256,6 +316,63 @@ fn upstream_limits(var: &impl Fn(&str) -> Option<String>) -> Result<UpstreamLimi
         breaker_failures: parse_num(var, "OPENAI_BREAKER_FAILURES", 5, 1, 1000)?,
         breaker_cooldown: Duration::from_secs(parse_num(var, "OPENAI_BREAKER_COOLDOWN_SECONDS", 30, 1, 3600)?),
     })
+}
+
+/// An S3-compatible bucket (AWS S3, Tigris on Fly.io, MinIO, R2). Its own `Debug` hides the secret.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// None = AWS's own endpoint for the region; else any S3-compatible endpoint, addressed
+    /// path-style (`endpoint/bucket/key`), plain http allowed only when written so.
+    pub endpoint: Option<url::Url>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings").field("bucket", &self.bucket).field("endpoint", &self.endpoint).field("region", &self.region).field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+    }
+}
+
+/// `AUDIO_S3_BUCKET` switches audio to S3; the keys come from the standard AWS variables, so
+/// `fly storage create` (which sets them) is all a Fly.io deployment needs besides the bucket.
+fn audio_s3(var: &impl Fn(&str) -> Option<String>) -> Result<Option<S3Settings>, ConfigError> {
+    let Some(bucket) = var("AUDIO_S3_BUCKET") else { return Ok(None) };
+    let hint = "keys for the audio bucket (AUDIO_S3_BUCKET is set): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+    Ok(Some(S3Settings {
+        bucket,
+        endpoint: var("AUDIO_S3_ENDPOINT").map(|v| parse_url("AUDIO_S3_ENDPOINT", &v)).transpose()?,
+        region: var("AUDIO_S3_REGION").or_else(|| var("AWS_REGION")).unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing { var: "AWS_ACCESS_KEY_ID", hint })?,
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing { var: "AWS_SECRET_ACCESS_KEY", hint })?,
+    }))
+}
+
+/// `WEBHOOK_URL` and `WEBHOOK_SECRET` together, as Telegram accepts them; `PORT` is then required
+/// (checked by the caller's `port`). A secret without a URL is ignored: polling needs none.
+fn webhook_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<WebhookSettings>, ConfigError> {
+    let Some(raw) = var("WEBHOOK_URL") else { return Ok(None) };
+    let url = url::Url::parse(&raw).ok().filter(|u| {
+        let host = u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        u.scheme() == "https" || (u.scheme() == "http" && loopback)
+    });
+    let Some(url) = url else {
+        return Err(ConfigError::Invalid { var: "WEBHOOK_URL", value: raw, hint: "an https URL Telegram can reach, e.g. https://mluvme.fly.dev/telegram (plain http only on 127.0.0.1)".into() });
+    };
+    let secret = var("WEBHOOK_SECRET").ok_or(ConfigError::Missing {
+        var: "WEBHOOK_SECRET",
+        hint: "webhook mode needs a fixed secret shared by every replica: 1-256 of A-Z a-z 0-9 _ -, e.g. from `openssl rand -hex 32`",
+    })?;
+    if secret.len() > 256 || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(ConfigError::Invalid { var: "WEBHOOK_SECRET", value: "<hidden>".into(), hint: "1-256 characters of A-Z a-z 0-9 _ - (Telegram refuses others)".into() });
+    }
+    if var("PORT").is_none() {
+        return Err(ConfigError::Missing { var: "PORT", hint: "webhook mode serves Telegram's requests on this port, e.g. PORT=8080" });
+    }
+    Ok(Some(WebhookSettings { url, secret }))
 }
 
 fn parse_url(var: &'static str, value: &str) -> Result<url::Url, ConfigError> {
@@ -328,6 +445,19 @@ mod tests {
         assert_eq!((c.limits.sends_per_second, c.limits.chat_sends_per_second), (29.0, 0.95), "just under Telegram's 30/s and 1/s");
         assert!(c.adaptive_model_selection);
         assert_eq!(c.group_chats, GroupChats::Reply);
+        assert_eq!((c.redis_url, c.turns_per_minute), (None, 10), "in-process, ten turns a minute");
+    }
+
+    #[test]
+    fn a_redis_url_is_taken_and_its_password_never_shown() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let mut pairs = base.to_vec();
+        pairs.push(("REDIS_URL", "rediss://:hunter2@cache.internal:6380/0"));
+        assert_eq!(cfg(&pairs).unwrap().redis_url.as_deref(), Some("rediss://:hunter2@cache.internal:6380/0"));
+        let mut bad = base.to_vec();
+        bad.push(("REDIS_URL", "mysql://:hunter2@h"));
+        let err = cfg(&bad).unwrap_err().to_string();
+        assert!(err.starts_with("REDIS_URL") && !err.contains("hunter2"), "{err}");
     }
 
     #[test]
@@ -349,11 +479,41 @@ mod tests {
     #[test]
     fn malformed_values_are_rejected_with_the_variable_name() {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
-        for (k, v) in [("GROUP_CHATS", "sometimes"), ("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url"), ("TELEGRAM_SENDS_PER_SECOND", "0"), ("TELEGRAM_SENDS_PER_SECOND", "31"), ("TELEGRAM_SENDS_PER_SECOND", "-1"), ("TELEGRAM_SENDS_PER_SECOND", "NaN"), ("TELEGRAM_CHAT_SENDS_PER_SECOND", "0")] {
+        for (k, v) in [("GROUP_CHATS", "sometimes"), ("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url"), ("TELEGRAM_SENDS_PER_SECOND", "0"), ("TELEGRAM_SENDS_PER_SECOND", "31"), ("TELEGRAM_SENDS_PER_SECOND", "-1"), ("TELEGRAM_SENDS_PER_SECOND", "NaN"), ("TELEGRAM_CHAT_SENDS_PER_SECOND", "0"), ("REDIS_URL", "localhost:6379"), ("REDIS_URL", "http://h"), ("TURNS_PER_MINUTE", "-1")] {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
             let err = cfg(&pairs).unwrap_err().to_string();
             assert!(err.starts_with(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn webhook_mode_needs_an_https_url_a_valid_secret_and_a_port() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let c = cfg(&base).unwrap();
+        assert!(c.port.is_none() && c.webhook.is_none(), "polling, no HTTP server by default");
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            cfg(&pairs)
+        };
+        let ok = with(&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "s3cret-_X"), ("PORT", "8080")]).unwrap();
+        assert_eq!(ok.port, Some(8080));
+        let wh = ok.webhook.unwrap();
+        assert_eq!((wh.url.path(), wh.secret.as_str()), ("/tg", "s3cret-_X"));
+        assert!(!format!("{wh:?}").contains("s3cret"), "the secret never reaches a log line");
+        assert!(with(&[("WEBHOOK_URL", "http://127.0.0.1:9000/tg"), ("WEBHOOK_SECRET", "s"), ("PORT", "9000")]).is_ok(), "plain http on loopback");
+        for (extra, var) in [
+            (&[("WEBHOOK_URL", "http://bot.example/tg"), ("WEBHOOK_SECRET", "s"), ("PORT", "1")][..], "WEBHOOK_URL"),
+            (&[("WEBHOOK_URL", "https://bot.example/tg"), ("PORT", "1")][..], "WEBHOOK_SECRET"),
+            (&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "not ok!"), ("PORT", "1")][..], "WEBHOOK_SECRET"),
+            (&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "s")][..], "PORT"),
+            (&[("PORT", "0")][..], "PORT"),
+            (&[("PORT", "http")][..], "PORT"),
+        ] {
+            let err = with(extra).unwrap_err().to_string();
+            assert!(err.starts_with(var), "{extra:?}: {err}");
+            assert!(!err.contains("not ok!"), "{err}");
         }
     }
 
@@ -382,5 +542,25 @@ mod tests {
         let c = cfg(&[("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk"), ("ADMIN_IDS", " 1, 22 ,333")]).unwrap();
         assert_eq!(c.admin_ids, vec![1, 22, 333]);
         assert!(c.is_admin(22));
+    }
+
+    #[test]
+    fn audio_stays_local_for_90_days_unless_a_bucket_and_its_keys_are_given() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let c = cfg(&base).unwrap();
+        assert!(c.audio_s3.is_none());
+        assert_eq!(c.audio_retention, Some(chrono::Duration::days(90)));
+        let mut pairs = base.to_vec();
+        pairs.push(("AUDIO_RETENTION_DAYS", "0"));
+        assert_eq!(cfg(&pairs).unwrap().audio_retention, None, "0 keeps audio forever");
+        pairs.push(("AUDIO_S3_BUCKET", "voices"));
+        let err = cfg(&pairs).unwrap_err().to_string();
+        assert!(err.starts_with("AWS_ACCESS_KEY_ID") && err.contains("AUDIO_S3_BUCKET"), "{err}");
+        pairs.extend([("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_SECRET_ACCESS_KEY", "hunter2"), ("AUDIO_S3_ENDPOINT", "https://fly.storage.tigris.dev"), ("AWS_REGION", "auto")]);
+        let s3 = cfg(&pairs).unwrap().audio_s3.unwrap();
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str(), s3.endpoint.as_ref().map(|u| u.host_str())), ("voices", "auto", Some(Some("fly.storage.tigris.dev"))));
+        assert!(!format!("{s3:?}").contains("hunter2"), "the secret never reaches a log line");
+        pairs.push(("AUDIO_S3_ENDPOINT", "storage.local:9000"));
+        assert!(cfg(&pairs).unwrap_err().to_string().starts_with("AUDIO_S3_ENDPOINT"));
     }
 }

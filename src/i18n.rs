@@ -370,6 +370,7 @@ mod tests {
             ("max", Arg::Num(120)),
             ("duration", Arg::Num(185)),
             ("max_mb", Arg::Num(20)),
+            ("seconds", Arg::Num(6)),
             ("command", Arg::Text("/foo")),
             ("bot", Arg::Text("mluvme_bot")),
             ("setting", Arg::Text("🎭 Style")),

@@ -28,20 +28,30 @@
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production);
 //!   a turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns`
 //!   and `store::answer`, the durable inbox and its purge in `store::inbox`.
-//! - [`audio_store`]: audio persistence off the reply's critical path: bounded, retried, and
-//!   never silently lost.
+//! - [`audio_store`]: audio persistence off the reply's critical path (a local directory or an
+//!   S3-compatible bucket, through `object_store`): bounded, retried, never silently lost, and
+//!   deleted after `AUDIO_RETENTION_DAYS`.
+//! - [`cache`]: Redis (`REDIS_URL`) or in-process: the per-learner turn limit, Honzík's voice
+//!   cache, the Telegram send budget shared by replicas; Redis down never stops a turn.
+//! - [`server`]: the operations HTTP server on `PORT` — Telegram's webhook (answered 200 only
+//!   once the update is recorded), `/healthz`, `/readyz`, `/metrics` — and webhook registration.
+//! - [`metrics`]: Prometheus metrics (turns, stage latencies, upstream errors, tokens and cost,
+//!   queue depths), pre-built so an observation is an atomic add.
 //! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
 
 pub mod app;
 pub mod audio_store;
 pub mod bot;
+pub mod cache;
 pub mod charts;
 pub mod config;
 pub mod i18n;
 pub mod intake;
 pub mod llm;
+pub mod metrics;
 pub mod openai;
 pub mod progress;
+pub mod server;
 pub mod settings;
 pub mod speech;
 pub mod store;

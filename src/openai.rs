@@ -30,6 +30,11 @@ impl OpenAi {
     pub fn outage(&self, upstream: Upstream) -> Outage {
         self.gates.outage(upstream)
     }
+
+    /// Failed attempts of every upstream, for the `App`'s metrics.
+    pub fn upstream_errors(&self) -> crate::metrics::UpstreamErrors {
+        self.gates.errors.clone()
+    }
 }
 
 /// Why an upstream AI call failed, reduced to what decides the learner's notice.

@@ -42,6 +42,7 @@
 //!   (transcriptions, speech), `tutor` (deterministic fake Honzík replies and
 //!   the learner-mistake table), `schema` (shapes a reply to the caller's
 //!   JSON schema), `faults` (injected failures, error bodies, holds).
+//! - [`s3`]: a minimal S3-compatible object store (the bot's S3 audio storage).
 //! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
 //! - [`flood`]: the load generator behind `mluvme-load` (synthetic learners, figures,
 //!   correctness checks).
@@ -53,6 +54,7 @@
 pub mod flood;
 pub mod latency;
 pub mod openai;
+pub mod s3;
 pub mod samples;
 pub mod telegram;
 

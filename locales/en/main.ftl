@@ -93,6 +93,7 @@ private-only = 🍺 I only chat one-to-one — write to me in private: @{ $bot }
 stale-button = ⌛ This button is no longer valid.
 button-busy = ⏳ Still busy with your previous taps — press it again in a moment.
 one-at-a-time = ✋ One message at a time, please — I'm still answering the previous ones.
+slow-down = 🐢 Slow down a little — Honzík needs a moment to catch up. This message stays unanswered; send it again in { $seconds } s.
 upstream-busy = 😮‍💨 Honzík is catching his breath — the AI service is busy right now. Your message is saved and he'll answer as soon as he can.
 upstream-gave-up = 😔 Honzík couldn't reach the AI service for a long while, so this message stays unanswered. It is saved — please send it again a bit later.
 reply-invalid = 🤯 Honzík got confused. Your message is saved — please try again.

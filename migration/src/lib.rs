@@ -6,6 +6,7 @@ mod m20261128_000001_initial;
 mod m20261128_000002_conversations_and_usage;
 mod m20261128_000003_learner_controls;
 mod m20261128_000004_turn_checkpoints;
+mod m20261128_000005_chat_leases;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_conversations_and_usage::Migration),
             Box::new(m20261128_000003_learner_controls::Migration),
             Box::new(m20261128_000004_turn_checkpoints::Migration),
+            Box::new(m20261128_000005_chat_leases::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 11] = [
     "users",
     "user_settings",
     "updates",
@@ -25,6 +25,8 @@ const TABLES: [&str; 9] = [
     "daily_stats",
     "stars",
     "saved_words",
+    "chat_leases",
+    "replicas",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

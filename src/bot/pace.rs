@@ -28,17 +28,24 @@
 //!   pause every chat for good; this way it costs at most half the time.
 //!
 //! The arithmetic is pure ([`Schedule`]: functions of explicit instants) and tested on its own;
-//! [`Pacer`] only sleeps and locks. One pacer per process: sharing the budget across replicas
-//! (issue 7) is another implementation of the same narrow API — [`Pacer::acquire`] giving a
-//! [`Slot`] that is dropped when the send is over, and [`Pacer::throttled`].
+//! [`Pacer`] only sleeps and locks. One pacer per process.
+//!
+//! - **Several replicas** ([`Pacer::shared`], with `REDIS_URL`): the bot-wide slot comes from one
+//!   schedule in Redis that every replica reserves from (`cache::budget`), so together they stay
+//!   within the budget; a 429 pauses them all. Per-chat pacing and the window stay here: a chat's
+//!   turns run on one replica at a time. Redis failing: this replica falls back to its share,
+//!   `TELEGRAM_SENDS_PER_SECOND / live replicas`, and tries Redis again on the next send.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use teloxide::types::ChatId;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
+
+use crate::cache::budget::SharedBudget;
 
 /// Telegram's limit for the whole bot: at most this many sends arrive in any [`WINDOW`].
 pub const WINDOW_SENDS: usize = 30;
@@ -88,6 +95,11 @@ impl Schedule {
         self.chats.reserve(chat, now)
     }
 
+    /// The bot-wide rate from now on (a replica's share changes with the number of replicas).
+    pub fn set_rate(&mut self, per_second: f64) {
+        self.global.interval = interval(per_second);
+    }
+
     /// The head of the bot's queue reserves the next evenly spaced slot.
     pub fn global_slot(&mut self, now: Instant) -> Instant {
         let slot = self.global.next.max(now);
@@ -130,15 +142,17 @@ impl Schedule {
     /// Telegram answered 429 anyway: nothing goes out for `retry_after`, and the even spacing
     /// resumes after it. A 429 during a pause can only lengthen it; one in the quiet spell after
     /// a pause (as long as the pause) belongs to the same incident and leaves the schedule alone.
-    pub fn throttled(&mut self, now: Instant, retry_after: Duration) {
+    /// Returns whether the pause was imposed or lengthened.
+    pub fn throttled(&mut self, now: Instant, retry_after: Duration) -> bool {
         let until = now + retry_after;
         let g = &mut self.global;
         g.freeze = match g.freeze {
             Some(f) if now < f.until => Some(Freeze { until: f.until.max(until), ..f }),
-            Some(f) if now < f.until + (f.until - f.from) => return,
+            Some(f) if now < f.until + (f.until - f.from) => return false,
             _ => Some(Freeze { from: now, until }),
         };
         g.next = g.next.max(until);
+        true
     }
 
     /// Chats with a booking still in the future (idle chats are forgotten).
@@ -215,6 +229,15 @@ pub struct Pacer {
     /// The bot's queue: tokio's mutex is fair (FIFO), and the head holds it until it is released.
     queue: tokio::sync::Mutex<()>,
     finished: Notify,
+    /// The budget shared with the other replicas, when there is Redis.
+    shared: Option<Shared>,
+}
+
+struct Shared {
+    budget: SharedBudget,
+    /// The whole bot's rate, divided among `replicas` when Redis cannot be asked.
+    per_second: f64,
+    replicas: Arc<AtomicUsize>,
 }
 
 /// Permission for one send; dropping it (after the request, or when the send is abandoned)
@@ -237,7 +260,13 @@ impl Drop for Slot<'_> {
 
 impl Pacer {
     pub fn new(rates: Rates) -> Self {
-        Pacer { enabled: true, schedule: Mutex::new(Schedule::new(rates, Instant::now())), queue: Default::default(), finished: Notify::new() }
+        Pacer { enabled: true, schedule: Mutex::new(Schedule::new(rates, Instant::now())), queue: Default::default(), finished: Notify::new(), shared: None }
+    }
+
+    /// A pacer whose bot-wide budget is `budget`, shared with the other replicas; while Redis is
+    /// unavailable it sends at `rates.per_second / replicas`.
+    pub fn shared(rates: Rates, budget: SharedBudget, replicas: Arc<AtomicUsize>) -> Self {
+        Pacer { shared: Some(Shared { budget, per_second: rates.per_second, replicas }), ..Pacer::new(rates) }
     }
 
     /// A pacer that lets every send go at once.
@@ -254,7 +283,7 @@ impl Pacer {
         let ready = self.lock().chat_slot(chat.0, Instant::now());
         wait_until(ready).await;
         let _head = self.queue.lock().await;
-        let slot = self.lock().global_slot(Instant::now());
+        let slot = self.global_slot().await;
         wait_until(slot).await;
         loop {
             // Created before the check, so a send finishing in between is not missed.
@@ -268,12 +297,30 @@ impl Pacer {
         }
     }
 
-    /// Telegram answered 429 with `retry_after`: the whole schedule moves back by as much.
+    /// The bot-wide slot: from the shared schedule when Redis answers, else from this replica's
+    /// share of the budget.
+    async fn global_slot(&self) -> Instant {
+        let Some(shared) = &self.shared else { return self.lock().global_slot(Instant::now()) };
+        if let Some(reservation) = shared.budget.reserve().await {
+            return Instant::now() + reservation.wait();
+        }
+        let replicas = shared.replicas.load(Ordering::Relaxed).max(1);
+        let mut schedule = self.lock();
+        schedule.set_rate(shared.per_second / replicas as f64);
+        schedule.global_slot(Instant::now())
+    }
+
+    /// Telegram answered 429 with `retry_after`: the whole schedule moves back by as much (every
+    /// replica's, when the budget is shared).
     pub fn throttled(&self, retry_after: Duration) {
         if !self.enabled {
             return;
         }
-        self.lock().throttled(Instant::now(), retry_after);
+        let new_pause = self.lock().throttled(Instant::now(), retry_after);
+        if let (true, Some(shared)) = (new_pause, &self.shared) {
+            let budget = shared.budget.clone();
+            tokio::spawn(async move { budget.throttled(retry_after).await });
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Schedule> {

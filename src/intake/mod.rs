@@ -9,22 +9,30 @@
 //! outside its chat's queue and abandons the update running there, which is then marked skipped
 //! (kept, and never resumed).
 
+pub mod leases;
 pub mod poller;
 pub mod scheduler;
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, OnceLock, Weak};
 
+use futures::future::BoxFuture;
 use teloxide::types::Update;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::store;
+use leases::Claimer;
 use scheduler::{Hooks, InFlight, Scheduler};
 
-/// Runs the bot until `shutdown` fires, then finishes the turns in flight (within the grace
-/// period) and flushes audio writes.
+/// How a webhook hands over an update: Ok once it is durably recorded (only then may the webhook
+/// answer Telegram 200).
+pub type UpdateSink = Arc<dyn Fn(Update) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// Long polling (one process): runs the bot until `shutdown` fires, then finishes the turns in
+/// flight (within the grace period) and flushes audio writes.
 pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let scheduler = scheduler_for(app.clone());
+    let scheduler = scheduler_for(app.clone(), None);
     let resumed = store::inbox::pending(&app.db).await?;
     if !resumed.is_empty() {
         tracing::info!(count = resumed.len(), "resuming updates recorded before the last stop");
@@ -35,16 +43,73 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
     let purger = tokio::spawn(purge_processed(app.clone(), shutdown.clone()));
     poller::poll(&app, &scheduler, &shutdown).await;
     purger.abort();
+    wind_down(&app, &scheduler).await;
+    Ok(())
+}
+
+/// Webhook mode (any number of replicas on one database): `serve` answers Telegram's requests,
+/// handing each update to the sink, until `shutdown`. Updates run on whichever replica holds
+/// their chat's lease ([`leases`]); at the end this replica's unfinished chats are handed over.
+pub async fn run_leased<F, Fut>(app: Arc<App>, shutdown: CancellationToken, serve: F) -> anyhow::Result<()>
+where
+    F: FnOnce(UpdateSink) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let claimer_cell: Arc<OnceLock<Weak<Claimer>>> = Arc::default();
+    let cell = claimer_cell.clone();
+    let idle: Arc<dyn Fn(i64) + Send + Sync> = Arc::new(move |chat| {
+        if let Some(claimer) = cell.get().and_then(Weak::upgrade) {
+            tokio::spawn(async move { claimer.chat_idle(chat).await });
+        }
+    });
+    let scheduler = scheduler_for(app.clone(), Some(idle));
+    let claimer = Claimer::new(app.clone(), scheduler.clone());
+    let _ = claimer_cell.set(Arc::downgrade(&claimer));
+    let (a, c, s) = (app.clone(), claimer.clone(), scheduler.clone());
+    let sink: UpdateSink = Arc::new(move |update| {
+        let (app, claimer, scheduler) = (a.clone(), c.clone(), s.clone());
+        Box::pin(async move {
+            let new = store::inbox::record_batch(&app.db, std::slice::from_ref(&update), app.clock.now()).await?;
+            if !new.is_empty() {
+                // No chat, no order to keep and no lease to take: run it here.
+                if update.chat().is_none() { scheduler.submit(update) } else { claimer.poke() }
+            }
+            Ok(())
+        })
+    });
+    let claiming = tokio::spawn(claimer.clone().run(shutdown.clone()));
+    let heartbeat = tokio::spawn(leases::heartbeat(app.clone(), shutdown.clone()));
+    let purger = tokio::spawn(purge_processed(app.clone(), shutdown.clone()));
+    let served = serve(sink).await;
+    shutdown.cancel();
+    let _ = claiming.await;
+    purger.abort();
+    wind_down(&app, &scheduler).await;
+    claimer.release_all().await;
+    let _ = heartbeat.await;
+    served
+}
+
+/// After the last update was taken: finish the turns in flight, the background work (summaries)
+/// and the audio writes, all within one grace period — plus a few seconds for audio, so the whole
+/// stop stays well inside the platform's kill timeout (`fly.toml`).
+async fn wind_down(app: &App, scheduler: &Scheduler) {
+    use tokio::time::{Instant, timeout_at};
     tracing::info!("stopped taking updates; finishing turns in flight");
-    if tokio::time::timeout(app.config.shutdown_grace, scheduler.drain()).await.is_err() {
+    let deadline = Instant::now() + app.config.shutdown_grace;
+    if timeout_at(deadline, scheduler.drain()).await.is_err() {
         tracing::warn!("grace period over; unfinished updates stay recorded and resume on next start");
     }
     app.background.close();
-    if tokio::time::timeout(app.config.shutdown_grace, app.background.wait()).await.is_err() {
+    if timeout_at(deadline, app.background.wait()).await.is_err() {
         tracing::warn!("background work (summaries) cut short by the grace period");
     }
-    app.audio.flush().await;
-    Ok(())
+    // A hanging object store must not hold the stop: rows whose audio was not written name a
+    // missing object, which every reader copes with.
+    let audio_deadline = deadline.max(Instant::now() + std::time::Duration::from_secs(5));
+    if timeout_at(audio_deadline, app.audio.flush()).await.is_err() {
+        tracing::warn!("audio writes cut short by the grace period");
+    }
 }
 
 /// Hourly, forgets updates processed longer ago than `UPDATES_RETENTION_DAYS`.
@@ -63,7 +128,7 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
     }
 }
 
-fn scheduler_for(app: Arc<App>) -> Scheduler {
+fn scheduler_for(app: Arc<App>, idle: Option<Arc<dyn Fn(i64) + Send + Sync>>) -> Scheduler {
     let (backlog, concurrency) = (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
     let in_flight = Arc::new(InFlight::default());
     let (a, f) = (app.clone(), in_flight.clone());
@@ -71,7 +136,7 @@ fn scheduler_for(app: Arc<App>) -> Scheduler {
     let a = app.clone();
     let overflow: scheduler::Handler = Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
     let cancelled: scheduler::Handler = Arc::new(move |u| Box::pin(cancelled(app.clone(), u)));
-    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel, cancellable: crate::bot::commands::is_turn_message };
+    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel, cancellable: crate::bot::commands::is_turn_message, idle };
     Scheduler::new(backlog, concurrency, hooks, in_flight)
 }
 

@@ -38,6 +38,8 @@ pub struct Hooks {
     pub out_of_band: fn(&Update) -> bool,
     /// Updates whose run `InFlight::cancel` may abandon (learner turns, not commands or buttons).
     pub cancellable: fn(&Update) -> bool,
+    /// Called when a chat's queue empties and its worker leaves (lease mode gives the chat back).
+    pub idle: Option<Arc<dyn Fn(i64) + Send + Sync>>,
 }
 
 /// The job running for each chat, with the token that abandons it.
@@ -144,6 +146,10 @@ impl Scheduler {
                         Ok(u) => Some(u),
                         Err(_) => {
                             chats.remove(&chat);
+                            drop(chats);
+                            if let Some(idle) = &self.inner.hooks.idle {
+                                idle(chat);
+                            }
                             None
                         }
                     }
@@ -204,7 +210,7 @@ mod tests {
     }
 
     fn hooks(process: Handler, overflow: Handler) -> Hooks {
-        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100, cancellable: |_| true }
+        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100, cancellable: |_| true, idle: None }
     }
 
     #[tokio::test]

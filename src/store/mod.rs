@@ -5,10 +5,12 @@
 //! lives here.
 
 pub mod answer;
+pub mod audio;
 pub mod batch;
 pub mod conversations;
 pub mod inbox;
 pub mod learners;
+pub mod leases;
 pub mod privacy;
 pub mod stats;
 pub mod turns;
@@ -65,7 +67,20 @@ pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Dat
 }
 
 /// Applies every pending migration (idempotent).
+///
+/// On PostgreSQL several replicas start at once, and two migrating together collide on the
+/// catalogue ("duplicate key … pg_type"): a transaction-scoped advisory lock, held on one pooled
+/// connection while the migrations run on others, lets one replica migrate and the rest find the
+/// work done.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
-    Migrator::up(db, None).await?;
-    Ok(())
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    if db.get_database_backend() != DbBackend::Postgres {
+        Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared("SELECT pg_advisory_xact_lock(7152764903)").await?;
+    let result = Migrator::up(db, None).await;
+    lock.commit().await?;
+    Ok(result?)
 }

@@ -53,6 +53,7 @@ pub(super) async fn answer(
 
     let (m, p, c) = (completion.model.as_str(), completion.prompt_tokens, completion.completion_tokens);
     let usage = [Usage { kind: "chat", model: m, prompt_tokens: p, completion_tokens: c, audio_seconds: 0.0, characters: 0, cost_micros: app.config.prices.chat_micros(m, p, c) }];
+    app.metrics.usage(p, c, usage[0].cost_micros);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
     // Checkpoint "answered" before the voice is made: a crash while Honzík speaks must not
@@ -80,11 +81,22 @@ pub(super) async fn answer(
     Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
 }
 
-/// Honzík's voice for a stored answer, saved in the background, its path and cost recorded in
-/// one round trip. A failure leaves the answer in text only (better than no answer).
+/// Honzík's voice for a stored answer, saved in the background, its key and cost recorded in
+/// one round trip. A failure leaves the answer in text only (better than no answer). Words he
+/// has said before in the same voice come from the cache: no request, recorded at zero cost.
 async fn voice(app: &App, learner: &Learner, msg: &Message, update_id: i64, answer_id: i64, text: &str, timings: &mut Timings) -> Option<bytes::Bytes> {
     let t = Instant::now();
-    let speech = app.speech.synthesize(text, learner.voice_speed.factor()).await;
+    let (speed, m) = (learner.voice_speed.factor(), &app.config.models);
+    let cache = app.cache.tts.as_ref().map(|c| (c, crate::cache::tts::TtsKey::new(text, &m.tts_voice, speed, &m.tts)));
+    let cached = match &cache {
+        Some((c, k)) => c.get(k).await,
+        None => None,
+    };
+    let hit = cached.is_some();
+    let speech = match cached {
+        Some(bytes) => Ok(bytes),
+        None => app.speech.synthesize(text, speed).await,
+    };
     timings.tts_ms = Some(t.elapsed().as_millis() as u32);
     let bytes = match speech {
         Ok(bytes) => bytes,
@@ -93,24 +105,29 @@ async fn voice(app: &App, learner: &Learner, msg: &Message, update_id: i64, answ
             return None;
         }
     };
-    let path = app.audio.path_for(app.clock.now(), msg.chat.id.0, update_id, "honzik", "ogg");
-    let (tts, chars) = (app.config.models.tts.as_str(), text.chars().count());
-    let usage = Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros: app.config.prices.tts_micros(tts, chars) };
+    let key = app.audio.key_for(app.clock.now(), msg.chat.id.0, update_id, "honzik");
+    if let (false, Some((c, k))) = (hit, &cache) {
+        c.put(k, bytes.clone()).await;
+    }
+    let (tts, chars) = (app.config.models.tts.as_str(), if hit { 0 } else { text.chars().count() });
+    let cost_micros = if hit { Some(0) } else { app.config.prices.tts_micros(tts, chars) };
+    let usage = Usage { kind: "tts", model: tts, prompt_tokens: 0, completion_tokens: 0, audio_seconds: 0.0, characters: chars as u32, cost_micros };
+    app.metrics.usage(0, 0, cost_micros);
     let now = app.clock.now();
     let day = crate::progress::local_day(now, learner.tz);
-    match answer::record_voice(&app.db, learner.id, answer_id, &path.to_string_lossy(), &usage, day, now).await {
-        Ok(()) => app.audio.persist(app.db.clone(), answer_id, path, bytes.clone()),
+    match answer::record_voice(&app.db, learner.id, answer_id, &key, &usage, day, now).await {
+        Ok(()) => app.audio.persist(app.db.clone(), answer_id, key, bytes.clone()),
         // The voice still goes out; only a restart would have to make it again.
         Err(e) => tracing::warn!(error = %e, "Honzík's voice not recorded"),
     }
     Some(bytes)
 }
 
-/// An answer stored before a restart. Honzík's voice is read back from disk; only if it never
-/// got there is it made again.
+/// An answer stored before a restart. Honzík's voice is read back from the audio store; only if
+/// it never got there (or retention deleted it) is it made again.
 pub(super) async fn resumed(app: &App, learner: &Learner, msg: &Message, update_id: i64, stored: StoredAnswer, voice_reply: bool, timings: &mut Timings) -> Answered {
     let mut audio = match &stored.audio_path {
-        Some(path) if voice_reply => crate::audio_store::read(path).await,
+        Some(key) if voice_reply => app.audio.read(key).await,
         _ => None,
     };
     if voice_reply && audio.is_none() {

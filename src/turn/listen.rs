@@ -43,6 +43,7 @@ pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_pa
     // Billed by the audio's real length when measured: the declared one is the sender's claim.
     let seconds = measured.unwrap_or(audio.duration as f64);
     let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
+    app.metrics.usage(0, 0, usage.cost_micros);
     let now = app.clock.now();
     let transcript = Transcript { message_id, user_id: learner.id, text: &text, tokens: tutor::count_tokens(model, &text), usage, day: crate::progress::local_day(now, learner.tz) };
     store::turns::record_transcript(&app.db, &transcript, now).await?;

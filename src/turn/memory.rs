@@ -104,5 +104,6 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
         characters: 0,
         cost_micros: app.config.prices.chat_micros(model, prompt_tokens, completion_tokens),
     };
+    app.metrics.usage(prompt_tokens, completion_tokens, usage.cost_micros);
     store::usage::record(&app.db, user_id, None, &usage, crate::progress::local_day(now, tz), now).await
 }

@@ -23,6 +23,7 @@ use teloxide::types::{ChatAction, FileId};
 use crate::app::App;
 use crate::bot::{BotError, HandlerResult, handlers::misc::notice};
 use crate::i18n::Arg;
+use crate::metrics::{TurnKind, TurnOutcome};
 use crate::openai::AiError;
 use crate::store::answer::Earned;
 use crate::store::learners::Learner;
@@ -102,6 +103,7 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         Input::Audio(a) => a.kind,
         Input::Text(_) => "text",
     };
+    let metered = app.metrics.turn_started(if matches!(input, Input::Text(_)) { TurnKind::Text } else { TurnKind::Voice });
     let mut waiting_until = None;
     let (mut telegram_until, mut telegram_tries) = (None, 0u32);
     let result = loop {
@@ -123,6 +125,7 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
                 let until = *telegram_until.get_or_insert_with(|| tokio::time::Instant::now() + app.config.limits.outage_wait);
                 let pause = std::time::Duration::from_secs(5 << telegram_tries.min(3));
                 telegram_tries += 1;
+                app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
                 if tokio::time::Instant::now() + pause >= until {
                     break Err(Stop::Failed(BotError::Telegram(e)));
                 }
@@ -133,6 +136,7 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         }
     };
     timings.total_ms = Some(started.elapsed().as_millis() as u32);
+    metered.finish(match &result { Ok(_) => TurnOutcome::Answered, Err(Stop::Notice(..)) => TurnOutcome::Notice, Err(_) => TurnOutcome::Failed }, &timings);
     let (outcome, delivered) = match result {
         Ok(delivered) => ("answered".to_owned(), Some(delivered)),
         Err(Stop::Notice(key, args)) => {
@@ -162,7 +166,7 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
         Input::Audio(_) => None,
     };
     let mut audio_path = match &input {
-        Input::Audio(_) => Some(app.audio.path_for(now, msg.chat.id.0, update_id, "learner", "ogg").to_string_lossy().into_owned()),
+        Input::Audio(_) => Some(app.audio.key_for(now, msg.chat.id.0, update_id, "learner")),
         Input::Text(_) => None,
     };
     let stored = LearnerMessage {

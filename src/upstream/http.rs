@@ -39,16 +39,20 @@ impl GuardedHttp {
         let label = upstream.map_or("other", Upstream::as_str);
         let mut retries = 0;
         loop {
+            let refused = |e: Rejected| {
+                self.gates.errors.record(metric_label(upstream), rejected_kind(&e));
+                boxed(e)
+            };
             let ticket = match &gate {
-                Some(g) => Some(g.admit(deadline).await.map_err(boxed)?),
+                Some(g) => Some(g.admit(deadline).await.map_err(refused)?),
                 None => None,
             };
             let permit = match &gate {
-                Some(g) => Some(g.permit(deadline).await.map_err(boxed)?),
+                Some(g) => Some(g.permit(deadline).await.map_err(refused)?),
                 None => None,
             };
             let Some(timeout) = self.policy.attempt_timeout(started.elapsed()) else {
-                return Err(boxed(Rejected::Deadline(label)));
+                return Err(refused(Rejected::Deadline(label)));
             };
             let mut req = match request.take() {
                 Some(r) => r,
@@ -57,6 +61,9 @@ impl GuardedHttp {
             *req.timeout_mut() = Some(timeout);
             let (outcome, retry_after, result) = attempt(&self.http, req).await;
             drop(permit);
+            if let Some(kind) = outcome_kind(outcome) {
+                self.gates.errors.record(metric_label(upstream), kind);
+            }
 
             let next = match &ticket {
                 // The probe's verdict is its one attempt.
@@ -114,6 +121,37 @@ async fn attempt(http: &reqwest::Client, req: reqwest::Request) -> (Outcome, Opt
             }
             Err(e) => (Outcome::RateLimited, retry_after, Err(OpenAIError::JSONDeserialize(e, String::from_utf8_lossy(&bytes).chars().take(200).collect()))),
         },
+    }
+}
+
+/// The `upstream` label of `mluvme_upstream_errors_total`.
+fn metric_label(upstream: Option<Upstream>) -> &'static str {
+    match upstream {
+        Some(Upstream::Chat) => "chat",
+        Some(Upstream::Transcription) => "stt",
+        Some(Upstream::Speech) => "tts",
+        None => "other",
+    }
+}
+
+/// The `kind` label of a failed attempt (None for a success).
+fn outcome_kind(outcome: Outcome) -> Option<&'static str> {
+    Some(match outcome {
+        Outcome::Success => return None,
+        Outcome::Refused => "refused",
+        Outcome::QuotaExhausted => "quota_exhausted",
+        Outcome::RateLimited => "rate_limited",
+        Outcome::ServerError => "server_error",
+        Outcome::Timeout => "timeout",
+        Outcome::Network => "network",
+    })
+}
+
+fn rejected_kind(e: &Rejected) -> &'static str {
+    match e {
+        Rejected::CircuitOpen(_) => "circuit_open",
+        Rejected::Busy(_) => "busy",
+        Rejected::Deadline(_) => "deadline",
     }
 }
 

@@ -265,6 +265,8 @@ pub struct Gates {
     chat: Arc<Gate>,
     transcription: Arc<Gate>,
     speech: Arc<Gate>,
+    /// Failed attempts, for `/metrics` (the `App`'s metrics register this same family).
+    pub errors: crate::metrics::UpstreamErrors,
 }
 
 impl Gates {
@@ -274,6 +276,7 @@ impl Gates {
             chat: gate(Upstream::Chat, limits.max_concurrent_chat),
             transcription: gate(Upstream::Transcription, limits.max_concurrent_stt),
             speech: gate(Upstream::Speech, limits.max_concurrent_tts),
+            errors: Default::default(),
         }
     }
 

@@ -57,16 +57,25 @@ pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> 
 /// emulator's flood limits the bot's per-chat pace is relaxed (a whole suite of conversations at
 /// Telegram's one send a second per chat would crawl); with them, the bot runs its defaults.
 pub async fn spawn_app_full(db: Db, ai_config: OpenAiConfig, tg_config: TelegramConfig) -> Option<TestApp> {
+    spawn_app_env(db, ai_config, tg_config, &[]).await
+}
+
+/// As [`spawn_app_full`], with settings on top of the test defaults from the first start (e.g.
+/// `PORT` from [`free_port`]).
+pub async fn spawn_app_env(db: Db, ai_config: OpenAiConfig, tg_config: TelegramConfig, env: &[(&str, &str)]) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let database_url = match db {
         Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("mluvme.db").display()),
         Db::Postgres => fresh_postgres_database().await?,
     };
-    let mut extra = HashMap::new();
+    // No per-learner turn limit (floods of turns are tested) and no voice cache (requests to the
+    // emulator are counted, and its replies repeat): `tests/bot/redis.rs` turns them on.
+    let mut extra = HashMap::from([("TURNS_PER_MINUTE".to_owned(), "0".to_owned()), ("TTS_CACHE".to_owned(), "off".to_owned())]);
     if !tg_config.flood_limits {
         extra.insert("TELEGRAM_CHAT_SENDS_PER_SECOND".to_owned(), "30".to_owned());
     }
+    extra.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let tg = TelegramEmulator::start(tg_config).await.unwrap();
     let ai = OpenAiEmulator::start(ai_config).await.unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
@@ -75,7 +84,14 @@ pub async fn spawn_app_full(db: Db, ai_config: OpenAiConfig, tg_config: Telegram
     Some(app)
 }
 
-async fn fresh_postgres_database() -> Option<String> {
+/// A loopback port free right now, for a setting that needs a real port (`PORT`). Another
+/// process could take it before the bot binds it; on a test machine that does not happen.
+#[allow(dead_code)] // not every test binary uses it
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn fresh_postgres_database() -> Option<String> {
     static N: AtomicU32 = AtomicU32::new(0);
     let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod audio;
 mod bad_input;
 mod load_smoke;
 mod controls;
@@ -9,8 +10,13 @@ mod crash;
 mod hostile;
 mod memory;
 mod onboarding;
+mod ops;
 mod pacing;
 mod postgres;
 mod process;
+mod redis;
+mod replicas;
+mod scale_out;
 mod turns;
 mod upstream;
+mod webhook;

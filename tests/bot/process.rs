@@ -19,6 +19,7 @@ pub(crate) fn start_binary(app: &TestApp) -> Child {
         .env("DATABASE_URL", &app.database_url)
         .env("AUDIO_DIR", &c.audio_dir)
         .env("POLL_TIMEOUT_SECONDS", "1")
+        .env("TTS_CACHE", "off")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -72,9 +72,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let ai = Arc::new(OpenAiEmulator::start(OpenAiConfig { latency: opts.latency, reply_words: Some((30, 80)), ..Default::default() }).await?);
     let dir = tempdir()?;
     let database_url = opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/mluvme.db?mode=rwc", dir.display()));
-    let bot = process::Bot::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits, &opts.bot_env)?;
-    wait_ready(&tg).await?;
-    let bot = Arc::new(tokio::sync::Mutex::new(bot));
+    let fleet = process::Fleet::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits, &opts.bot_env, opts.replicas, opts.webhook)?;
+    wait_ready(&tg, &fleet).await?;
+    let bot = Arc::new(tokio::sync::Mutex::new(fleet));
 
     // One listener for everything the bot sends, routed to the learner it replies to.
     let routes: Routes = Default::default();
@@ -169,6 +169,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"].iter().map(|m| tg.calls(m)).sum(),
             throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
             fault_calls: opts.faults.telegram_methods.iter().map(|m| tg.calls(m)).sum(),
+            webhook_deliveries: tg.webhook_deliveries_by_target(),
         },
         ai: report::AiSeen {
             consumption: cost::Consumption::of(&ai.requests()),
@@ -193,7 +194,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
 /// restart under way is always finished). Records when each kill happened.
 async fn kill_and_restart(
     plan: Vec<options::Kill>,
-    bot: Arc<tokio::sync::Mutex<process::Bot>>,
+    bot: Arc<tokio::sync::Mutex<process::Fleet>>,
     ai: Arc<OpenAiEmulator>,
     progress: report::Progress,
     started: Instant,
@@ -224,7 +225,7 @@ async fn kill_and_restart(
             chat_in_flight: ai.in_flight(Endpoint::Chat) as u64,
             tts_in_flight: ai.in_flight(Endpoint::Speech) as u64,
         });
-        let (old, new) = bot.kill_and_restart().await?;
+        let (old, new) = bot.bots[0].kill_and_restart().await?;
         // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
         eprintln!("mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}", at.duration_since(started).as_secs_f64());
     }
@@ -244,12 +245,28 @@ async fn outage(o: options::Outage, ai: Arc<OpenAiEmulator>, started: Instant, w
 }
 
 /// The bot is ready once it has registered its command menu (after migrations and getMe).
-async fn wait_ready(tg: &TelegramEmulator) -> anyhow::Result<()> {
-    if tg.wait_until(Duration::from_secs(60), |tg| !tg.my_commands().is_empty()).await {
-        Ok(())
-    } else {
+/// In webhook mode, once every replica listens and the webhook is registered, the emulator
+/// spreads its deliveries over the replicas.
+async fn wait_ready(tg: &TelegramEmulator, fleet: &process::Fleet) -> anyhow::Result<()> {
+    if !tg.wait_until(Duration::from_secs(60), |tg| !tg.my_commands().is_empty()).await {
         anyhow::bail!("the bot did not start within 60 s (is --bot the mluvme binary?)")
     }
+    if fleet.addresses.is_empty() {
+        return Ok(());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for address in &fleet.addresses {
+        let host = address.trim_start_matches("http://");
+        while tokio::net::TcpStream::connect(host).await.is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "bot replica {address} did not listen within 60 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    if !tg.wait_until(Duration::from_secs(60), |tg| tg.webhook().is_some()).await {
+        anyhow::bail!("the bot did not register its webhook within 60 s")
+    }
+    tg.balance_webhook(fleet.addresses.clone());
+    Ok(())
 }
 
 fn tempdir() -> anyhow::Result<std::path::PathBuf> {

@@ -45,6 +45,10 @@ pub struct Options {
     pub kills: Vec<Kill>,
     /// Extra environment for the bot (`--bot-env KEY=VALUE`), applied after the generator's own.
     pub bot_env: Vec<(String, String)>,
+    /// Bot processes serving at once (more than one needs `webhook`, and a shared database).
+    pub replicas: usize,
+    /// Updates reach the bot through its webhook (pushed by the emulator) instead of getUpdates.
+    pub webhook: bool,
 }
 
 /// A kill -9 of the bot during the flood, followed at once by a restart.
@@ -137,6 +141,8 @@ impl Default for Options {
             reply_timeout_s: 120,
             kills: Vec::new(),
             bot_env: Vec::new(),
+            replicas: 1,
+            webhook: false,
         }
     }
 }
@@ -232,6 +238,12 @@ pub struct Cli {
     /// The bot's database (default: a fresh SQLite file).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Bot replicas behind one webhook (implies --webhook; use a PostgreSQL --database-url).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
+    /// Deliver updates to the bot's webhook instead of long polling.
+    #[arg(long)]
+    pub webhook: bool,
     /// The mluvme binary (default: next to this one).
     #[arg(long)]
     pub bot: Option<PathBuf>,
@@ -325,6 +337,8 @@ impl Cli {
             reply_timeout_s: self.reply_timeout_s,
             kills,
             bot_env,
+            replicas: self.replicas.max(1),
+            webhook: self.webhook || self.replicas > 1,
         })
     }
 }

@@ -51,6 +51,11 @@ impl Bot {
             ("POLL_TIMEOUT_SECONDS", "1".into()),
             ("CHAT_BACKLOG", "64".into()),
             ("TELEGRAM_PACING", if paced { "on" } else { "off" }.into()),
+            // The generator measures turns, not the per-learner limit (a flood would trip it).
+            ("TURNS_PER_MINUTE", "0".into()),
+            // The emulator's replies come from a short table, so a voice cache would hit far more
+            // often than with a real model and flatter the figures.
+            ("TTS_CACHE", "off".into()),
             ("RUST_LOG", std::env::var("BOT_LOG").unwrap_or_else(|_| "warn".into())),
         ]
         .into_iter()
@@ -100,6 +105,9 @@ impl Bot {
 
     /// SIGTERM, then wait for the graceful stop.
     pub async fn stop(&mut self) {
+        if self.child.id().is_none() {
+            return;
+        }
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
         }
@@ -124,4 +132,78 @@ fn spawn(bin: &Path, env: &[(String, String)]) -> anyhow::Result<Child> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start the bot {}: {e}", bin.display()))
+}
+
+/// Several replicas of the bot behind one webhook, as on Fly.io: each on its own port, all with
+/// the same webhook URL and secret, one database. The Telegram emulator spreads its deliveries
+/// over them like the load balancer in front of them would. Replica 0 is the one kills hit.
+pub struct Fleet {
+    pub bots: Vec<Bot>,
+    /// Each replica's operations/webhook address, `http://127.0.0.1:PORT` (webhook mode only).
+    pub addresses: Vec<String>,
+}
+
+/// Webhook mode's fixed secret (replicas must agree on it).
+const WEBHOOK_SECRET: &str = "mluvme-load-secret";
+const WEBHOOK_PATH: &str = "/telegram/webhook";
+
+impl Fleet {
+    /// Starts `replicas` bots; `webhook` false (one replica only) polls as usual.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        bin: &Path,
+        tg: &TelegramEmulator,
+        ai: &OpenAiEmulator,
+        database_url: &str,
+        dir: &Path,
+        paced: bool,
+        extra_env: &[(String, String)],
+        replicas: usize,
+        webhook: bool,
+    ) -> anyhow::Result<Fleet> {
+        if !webhook {
+            anyhow::ensure!(replicas <= 1, "several replicas need webhook mode (only one process may poll)");
+            let bot = Bot::start(bin, tg, ai, database_url, dir, paced, extra_env)?;
+            return Ok(Fleet { bots: vec![bot], addresses: Vec::new() });
+        }
+        let ports = (0..replicas.max(1)).map(|_| free_port()).collect::<anyhow::Result<Vec<u16>>>()?;
+        let webhook_url = format!("http://127.0.0.1:{}{WEBHOOK_PATH}", ports[0]);
+        let mut bots = Vec::new();
+        for (i, port) in ports.iter().enumerate() {
+            let mut env: Vec<(String, String)> = vec![
+                ("PORT".into(), port.to_string()),
+                ("WEBHOOK_URL".into(), webhook_url.clone()),
+                ("WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
+                ("REPLICA_ID".into(), format!("replica-{i}")),
+            ];
+            env.extend(extra_env.iter().cloned());
+            bots.push(Bot::start(bin, tg, ai, database_url, dir, paced, &env)?);
+        }
+        Ok(Fleet { bots, addresses: ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect() })
+    }
+
+    /// Usage of every replica: CPU summed, peak RSS the highest single process.
+    pub fn usage(&self) -> Usage {
+        let all: Vec<Usage> = self.bots.iter().map(Bot::usage).collect();
+        Usage {
+            peak_rss_mib: all.iter().map(|u| u.peak_rss_mib).fold(0.0, f64::max),
+            cpu_seconds: all.iter().map(|u| u.cpu_seconds).sum(),
+            processes: all.iter().map(|u| u.processes).sum(),
+        }
+    }
+
+    /// SIGTERM to every replica at once, then wait for each to stop.
+    pub async fn stop(&mut self) {
+        for pid in self.bots.iter().filter_map(|b| b.child.id()) {
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+        for bot in &mut self.bots {
+            bot.stop().await;
+        }
+    }
+}
+
+/// A port free on loopback right now (the bot binds it a moment later).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -148,6 +148,8 @@ pub struct TelegramFigures {
     /// The worst chat's mean turn latency over the mean of all turns.
     pub fairness: f64,
     pub worst_chat: Option<i64>,
+    /// Webhook mode: updates delivered (answered 200) by each replica's `host:port`.
+    pub webhook_deliveries: Vec<(String, usize)>,
 }
 
 /// What the faults did (see `options::Kill`, `options::Outage` and the fault rates).
@@ -261,6 +263,8 @@ pub struct TgSeen {
     pub throttled_429: usize,
     /// Calls to the methods faults were injected into.
     pub fault_calls: usize,
+    /// Webhook deliveries by replica (empty when polling).
+    pub webhook_deliveries: Vec<(String, usize)>,
 }
 
 /// What the OpenAI emulator saw.
@@ -623,6 +627,7 @@ impl Report {
             messages_per_turn: mean(answered_messages as f64, answered),
             fairness: worst.map_or(0.0, |(_, m)| if overall_mean > 0.0 { m / overall_mean } else { 1.0 }),
             worst_chat: worst.map(|(id, _)| id),
+            webhook_deliveries: inp.tg.webhook_deliveries.clone(),
         };
         let length = match opts.duration {
             Some(d) => format!("{} s", d.as_secs_f64()),
@@ -726,6 +731,10 @@ impl Report {
             t.worst_chat.map_or("-".into(), |c| c.to_string()),
             t.fairness
         );
+        if !t.webhook_deliveries.is_empty() {
+            let each: Vec<String> = t.webhook_deliveries.iter().map(|(at, n)| format!("{n} to {at}")).collect();
+            let _ = writeln!(s, "webhook deliveries: {}", each.join(", "));
+        }
         let o = &self.openai;
         let _ = writeln!(
             s,
@@ -907,7 +916,7 @@ mod tests {
             lagged: 0,
             sends: SendTimes::from_secs(vec![0.0, 0.5, 1.0, 1.5, 2.0]),
             injected: [("telegram_429".to_owned(), 3), ("openai_5xx_chat".to_owned(), 2)].into(),
-            tg: TgSeen { send_calls: 9, throttled_429: 1, fault_calls: 6 },
+            tg: TgSeen { send_calls: 9, throttled_429: 1, fault_calls: 6, webhook_deliveries: Vec::new() },
             ai,
             events: Events::default(),
         }

@@ -72,19 +72,9 @@ pub(crate) fn dispatch(st: &mut Inner, method: &str, p: &Params) -> Result<Value
             st.commands.remove(&key);
             Ok(json!(true))
         }
-        "setwebhook" => set_webhook(st, p),
-        "deletewebhook" => {
-            st.webhook_url = None;
-            if p.bool("drop_pending_updates") {
-                st.queue.clear();
-            }
-            Ok(json!(true))
-        }
-        "getwebhookinfo" => Ok(json!({
-            "url": st.webhook_url.clone().unwrap_or_default(),
-            "has_custom_certificate": false,
-            "pending_update_count": st.queue.len(),
-        })),
+        "setwebhook" => super::webhook::set_webhook(st, p),
+        "deletewebhook" => super::webhook::delete_webhook(st, p),
+        "getwebhookinfo" => Ok(super::webhook::webhook_info(st)),
         // Harmless settings the bot may make at start-up.
         "setmydescription"
         | "setmyshortdescription"
@@ -311,20 +301,4 @@ fn get_my_commands(st: &Inner, p: &Params) -> Result<Value, ApiErr> {
             .map(|(c, d)| json!({ "command": c, "description": d }))
             .collect(),
     ))
-}
-
-fn set_webhook(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
-    let url = p.str("url").unwrap_or_default();
-    if url.is_empty() {
-        st.webhook_url = None;
-        return Ok(json!(true));
-    }
-    if !url.starts_with("https://") {
-        return Err(bad("bad webhook: HTTPS url must be provided for webhook"));
-    }
-    st.webhook_url = Some(url);
-    if p.bool("drop_pending_updates") {
-        st.queue.clear();
-    }
-    Ok(json!(true))
 }

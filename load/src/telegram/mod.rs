@@ -25,6 +25,7 @@ mod send;
 mod server;
 mod state;
 mod types;
+mod webhook;
 
 pub use learner::Learner;
 pub use types::{
@@ -40,6 +41,7 @@ pub struct TelegramEmulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     _task: tokio::task::JoinHandle<()>,
+    _webhook: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for TelegramEmulator {
@@ -54,10 +56,12 @@ impl TelegramEmulator {
         let shared = Shared::new(cfg);
         let router = server::router(shared.clone());
         let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
+        let webhook = tokio::spawn(webhook::run(shared.clone()));
         Ok(Self {
             shared,
             addr,
             _task: task,
+            _webhook: webhook,
         })
     }
 
@@ -206,6 +210,43 @@ impl TelegramEmulator {
     /// Updates queued and not yet confirmed.
     pub fn pending_updates(&self) -> usize {
         self.shared.inner.lock().queue.len()
+    }
+
+    /// Spreads webhook deliveries round-robin over these base URLs (`http://127.0.0.1:PORT`), the
+    /// way a load balancer in front of several bot replicas does; the registered URL's path and
+    /// query are kept. An empty list delivers to the registered URL itself again.
+    pub fn balance_webhook(&self, base_urls: Vec<String>) {
+        self.shared.inner.lock().webhook.balance = base_urls;
+        self.shared.notify_updates();
+    }
+
+    /// The webhook URL and secret token the bot registered (`None` when no webhook is set).
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        let st = self.shared.inner.lock();
+        st.webhook_url.clone().map(|u| (u, st.webhook.secret.clone()))
+    }
+
+    /// Webhook deliveries the bot answered with 200.
+    pub fn webhook_deliveries(&self) -> usize {
+        self.shared.inner.lock().webhook.delivered
+    }
+
+    /// Webhook deliveries answered 200, by the `host:port` that answered, sorted.
+    pub fn webhook_deliveries_by_target(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = self.shared.inner.lock().webhook.delivered_to.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.sort();
+        v
+    }
+
+    /// Webhook deliveries that failed (another status, refused connection, timeout), each of
+    /// which is retried.
+    pub fn webhook_refusals(&self) -> usize {
+        self.shared.inner.lock().webhook.refused
+    }
+
+    /// The last failed delivery's error, as getWebhookInfo's `last_error_message` says it.
+    pub fn webhook_last_error(&self) -> Option<String> {
+        self.shared.inner.lock().webhook.last_error.as_ref().map(|(_, m)| m.clone())
     }
 
     /// getUpdates requests being served right now: a bot restarted while its predecessor's long

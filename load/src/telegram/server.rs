@@ -15,7 +15,7 @@ use axum::routing::{any, get};
 use serde_json::{Value, json};
 
 use super::methods::{self, ApiErr};
-use super::state::{Shared, update_kind};
+use super::state::{Shared, drop_unwanted};
 use super::types::{Rejection, TgFault};
 use crate::body::{BodyError, Params};
 
@@ -153,6 +153,9 @@ async fn method_handler(
         let mut st = sh.inner.lock();
         methods::dispatch(&mut st, &lc, &params)
     };
+    if lc.ends_with("webhook") {
+        sh.notify_updates(); // starts or stops webhook delivery
+    }
     sh.notify_observers();
     match result {
         Ok(v) => {
@@ -167,9 +170,6 @@ async fn method_handler(
         Err(e) => reject(&sh, &method, e),
     }
 }
-
-/// Update types Telegram sends when the bot never chose `allowed_updates`.
-const NOT_BY_DEFAULT: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
 
 async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
     let mut rx = sh.updates_tx.subscribe();
@@ -244,14 +244,7 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
                 return reject(sh, method, e);
             }
             // Updates of types the bot did not ask for are dropped, as on Telegram.
-            let allowed = st.allowed_updates.clone();
-            st.queue.retain(|u| {
-                let kind = update_kind(u);
-                match &allowed {
-                    Some(list) => list.iter().any(|k| k == kind),
-                    None => !NOT_BY_DEFAULT.contains(&kind),
-                }
-            });
+            drop_unwanted(&mut st);
             let batch: Vec<Value> = st.queue.iter().take(limit).cloned().collect();
             if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
                 return ok_response(Value::Array(batch));

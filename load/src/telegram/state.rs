@@ -138,6 +138,8 @@ pub(crate) struct Inner {
     /// Last `allowed_updates` the bot gave (Telegram remembers it).
     pub allowed_updates: Option<Vec<String>>,
     pub webhook_url: Option<String>,
+    /// Delivery state of the webhook (`super::webhook`).
+    pub webhook: super::webhook::WebhookState,
     /// Incremented by each `getUpdates`; an older long poll that sees a newer
     /// generation is "terminated by other getUpdates request".
     pub poll_generation: u64,
@@ -179,6 +181,7 @@ impl Inner {
             confirmed_offset: 0,
             allowed_updates: None,
             webhook_url: None,
+            webhook: Default::default(),
             poll_generation: 0,
             long_polls: 0,
             chats: HashMap::new(),
@@ -406,6 +409,20 @@ impl Inner {
         }
         f
     }
+}
+
+/// Drops queued updates of types the bot did not ask for (its last `allowed_updates`, or
+/// Telegram's default set), as Telegram does before delivering by either method.
+pub(crate) fn drop_unwanted(st: &mut Inner) {
+    const NOT_BY_DEFAULT: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
+    let allowed = st.allowed_updates.clone();
+    st.queue.retain(|u| {
+        let kind = update_kind(u);
+        match &allowed {
+            Some(list) => list.iter().any(|k| k == kind),
+            None => !NOT_BY_DEFAULT.contains(&kind),
+        }
+    });
 }
 
 /// The update type of an update JSON: its one key besides `update_id`.

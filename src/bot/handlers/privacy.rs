@@ -1,8 +1,6 @@
 //! The learner's own data: `/privacy` (what is stored, for how long, why), `/export` (all of it
 //! as a JSON file) and `/delete_me` (erase it, after a confirmation).
 
-use std::path::Path;
-
 use teloxide::prelude::*;
 use teloxide::types::{InputFile, Message, ParseMode, ReplyParameters};
 
@@ -53,26 +51,10 @@ pub async fn delete(app: &App, press: &Press, asked_at: i32) -> HandlerResult {
         return press.answer(app, Some("stale-button")).await; // already deleted
     }
     let removed = store::privacy::delete_content(&app.db, press.learner.id, app.clock.now()).await?;
-    let audio = remove_audio(&app.config.audio_dir, &removed.audio_paths).await;
+    // Only objects in the audio store (local or S3), whatever a row says.
+    let audio = app.audio.remove(&removed.audio_paths).await;
     press.answer(app, None).await?;
     let counts = [("messages", removed.messages), ("audio", audio), ("words", removed.saved_words), ("days", removed.days)];
     let args: Vec<_> = counts.iter().map(|(k, n)| (*k, crate::i18n::Arg::Num(i64::try_from(*n).unwrap_or(i64::MAX)))).collect();
     edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, "delete-done", &args), None).await
-}
-
-/// Deletes the audio files of removed messages; only files under `AUDIO_DIR`, whatever a row says.
-async fn remove_audio(root: &Path, paths: &[String]) -> u64 {
-    let mut removed = 0;
-    for path in paths.iter().map(Path::new) {
-        if !path.starts_with(root) {
-            tracing::warn!(path = %path.display(), "audio path outside AUDIO_DIR left alone");
-            continue;
-        }
-        match tokio::fs::remove_file(path).await {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not delete audio"),
-        }
-    }
-    removed
 }

@@ -6,6 +6,9 @@ use teloxide::prelude::*;
 
 use crate::app::App;
 use crate::bot::HandlerResult;
+use crate::bot::handlers::misc::notice;
+use crate::cache::rate::Verdict;
+use crate::i18n::Arg;
 use crate::store::learners::Learner;
 use crate::turn::{self, AudioInput, Input};
 
@@ -46,11 +49,31 @@ pub fn clean_text(text: &str) -> String {
 }
 
 pub async fn voice(app: Arc<App>, msg: Message, update: Update, learner: Learner, input: AudioInput) -> HandlerResult {
+    if slowed_down(&app, &msg, &update, &learner).await? {
+        return Ok(());
+    }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
 }
 
 pub async fn text(app: Arc<App>, msg: Message, update: Update, learner: Learner, text: String) -> HandlerResult {
+    if slowed_down(&app, &msg, &update, &learner).await? {
+        return Ok(());
+    }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
+}
+
+/// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,
+/// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
+async fn slowed_down(app: &App, msg: &Message, update: &Update, learner: &Learner) -> Result<bool, crate::bot::BotError> {
+    match app.cache.turns.check(learner.id, update.id.0 as i64, app.clock.now()).await {
+        Verdict::Go => Ok(false),
+        Verdict::Wait(wait) => {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
+            tracing::info!(user_id = learner.id, seconds, "turn limit reached");
+            notice(app, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
+            Ok(true)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,152 @@
+//! Lease mode: how several replicas behind one webhook share the inbox (see `store::leases`).
+//!
+//! A replica that receives an update only records it and pokes its [`Claimer`]. The claimer
+//! claims the leases of chats with pending updates that no other live replica holds, and hands
+//! those chats' pending updates, oldest first, to the local [`Scheduler`] — so a chat's turns run
+//! in order on one replica at a time, whichever replica Telegram's request reached. The claim
+//! also runs every second: that renews the leases of chats still working here, picks up updates
+//! other replicas recorded for chats held here (a `/cancel` reaches the replica running the turn
+//! within a second), and takes over the chats of a replica that died once its leases expire.
+//! Nothing here needs Redis: correctness lives in the database.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::scheduler::Scheduler;
+use crate::app::App;
+use crate::store::{self, StoreError, leases};
+
+/// How long a lease lasts without renewal: how long a crashed replica's chats wait.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// How often leases are renewed and other replicas' recordings are looked for.
+const CLAIM_EVERY: Duration = Duration::from_secs(1);
+/// How often a replica says it is alive; one not heard from for three beats is gone.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+pub struct Claimer {
+    app: Arc<App>,
+    scheduler: Scheduler,
+    /// Updates handed to the scheduler and still pending in the database.
+    submitted: Mutex<HashSet<i64>>,
+    poke: Notify,
+}
+
+impl Claimer {
+    pub fn new(app: Arc<App>, scheduler: Scheduler) -> Arc<Self> {
+        Arc::new(Claimer { app, scheduler, submitted: Mutex::default(), poke: Notify::new() })
+    }
+
+    /// Something was recorded or a chat went idle: claim now rather than at the next tick.
+    pub fn poke(&self) {
+        self.poke.notify_one();
+    }
+
+    fn holder(&self) -> &str {
+        &self.app.config.replica_id
+    }
+
+    /// Claims and runs until `shutdown`; pokes that arrive while a claim runs fold into the next.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.claim_once().await {
+                tracing::warn!(error = %e, "could not claim chats; retrying");
+            }
+            tokio::select! {
+                _ = self.poke.notified() => {}
+                _ = tokio::time::sleep(CLAIM_EVERY) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// One claim: returns how many updates it handed to the scheduler.
+    pub async fn claim_once(&self) -> Result<usize, StoreError> {
+        let db = &self.app.db;
+        let now = now_ms();
+        let held = leases::claim(db, self.holder(), now, now + LEASE.as_millis() as i64).await?;
+        if held.is_empty() {
+            self.submitted.lock().expect("claimer lock").clear();
+            return Ok(0);
+        }
+        let pending = leases::pending_ids(db, self.holder()).await?;
+        let new: Vec<i64> = {
+            let mut submitted = self.submitted.lock().expect("claimer lock");
+            // What is no longer pending has finished: forget it.
+            let still: HashSet<i64> = pending.iter().copied().collect();
+            submitted.retain(|id| still.contains(id));
+            pending.into_iter().filter(|id| submitted.insert(*id)).collect()
+        };
+        let updates = match leases::updates(db, &new).await {
+            Ok(u) => u,
+            Err(e) => {
+                let mut submitted = self.submitted.lock().expect("claimer lock");
+                new.iter().for_each(|id| {
+                    submitted.remove(id);
+                });
+                return Err(e);
+            }
+        };
+        let count = updates.len();
+        for update in updates {
+            self.scheduler.submit(update);
+        }
+        Ok(count)
+    }
+
+    /// The chat's queue here is empty: give its lease back, unless an update arrived meanwhile —
+    /// then claim again at once, so it runs here without waiting for the next tick.
+    pub async fn chat_idle(&self, chat_id: i64) {
+        match leases::release_if_idle(&self.app.db, self.holder(), chat_id).await {
+            Ok(true) => {}
+            Ok(false) => self.poke(),
+            // The lease expires by itself; meanwhile this replica keeps the chat.
+            Err(e) => tracing::warn!(error = %e, "could not release a chat lease"),
+        }
+    }
+
+    /// At shutdown, after the grace period: the chats still held here go to the other replicas.
+    pub async fn release_all(&self) {
+        match leases::release_all(&self.app.db, self.holder()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(chats = n, "handed unfinished chats to the other replicas"),
+            Err(e) => tracing::warn!(error = %e, "could not release chat leases; they expire by themselves"),
+        }
+    }
+}
+
+/// Keeps `app.replicas` current until `shutdown`, then leaves (the others take this replica's
+/// share of the send budget at once).
+pub async fn heartbeat(app: Arc<App>, shutdown: CancellationToken) {
+    let id = app.config.replica_id.clone();
+    loop {
+        let now = now_ms();
+        let alive_since = now - 3 * HEARTBEAT_EVERY.as_millis() as i64;
+        match leases::heartbeat(&app.db, &id, now, alive_since).await {
+            Ok(n) => {
+                let before = app.replicas.swap(n, Ordering::Relaxed);
+                if before != n {
+                    tracing::info!(replicas = n, "replicas alive");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "replica heartbeat failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    if let Err(e) = store::leases::leave(&app.db, &id).await {
+        tracing::warn!(error = %e, "could not remove the replica heartbeat");
+    }
+}
+
+/// Wall-clock time: leases compare times across machines, so the learner-facing (and, in tests,
+/// fixed) `app.clock` is not the one to use.
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

@@ -1,0 +1,184 @@
+//! Per-chat leases and replica heartbeats: what lets several replicas share one inbox.
+//!
+//! Every replica records the updates it receives into the same `updates` table (the unique
+//! `update_id` already stops two replicas answering one update). Which replica *runs* a chat's
+//! updates is decided here: the one holding the chat's lease. Claiming is one conditional upsert
+//! — take every chat with pending updates whose lease is free, expired, or already ours — so two
+//! replicas can never both hold a chat, and a chat's turns run in order on one replica at a time.
+//! Times are epoch milliseconds of the replicas' clocks; the lease length (tens of seconds) dwarfs
+//! any clock skew between machines kept by NTP.
+//!
+//! Statements are written once with `$n` placeholders; SQLite takes them as `?n` (the same
+//! numbered-parameter meaning).
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use teloxide::types::Update;
+
+use super::StoreError;
+use super::inbox::PENDING;
+
+fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => sql.replace('$', "?"),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Claims (or renews) the lease of every chat with pending updates that no other live replica
+/// holds, until `expires_at`; returns the chats this replica now holds that have pending work.
+/// Renewing is the same statement: a chat stays ours as long as it has work and we keep claiming.
+pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, expires_at_ms: i64) -> Result<Vec<i64>, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "INSERT INTO chat_leases (chat_id, holder, expires_at) \
+         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
+         WHERE status = '{PENDING}' AND chat_id IS NOT NULL ORDER BY chat_id \
+         ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
+         RETURNING chat_id"
+    );
+    let rows = db.query_all_raw(stmt(backend, &sql, vec![holder.into(), expires_at_ms.into(), now_ms.into()])).await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+}
+
+/// Ids of the pending updates in chats this replica holds, oldest first (ids only: most of them
+/// are usually running here already, and their payloads need not be read again).
+pub async fn pending_ids(db: &impl ConnectionTrait, holder: &str) -> Result<Vec<i64>, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT update_id FROM updates WHERE status = '{PENDING}' \
+         AND chat_id IN (SELECT chat_id FROM chat_leases WHERE holder = $1) ORDER BY update_id"
+    );
+    let rows = db.query_all_raw(stmt(backend, &sql, vec![holder.into()])).await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+}
+
+/// The updates with these ids, oldest first.
+pub async fn updates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Update>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT update_id, payload FROM updates WHERE update_id IN ({}) ORDER BY update_id", marks.join(", "));
+    let rows = db.query_all_raw(stmt(backend, &sql, ids.iter().map(|&id| id.into()).collect())).await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get_by_index(0)?;
+            let payload: String = r.try_get_by_index(1)?;
+            serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))
+        })
+        .collect()
+}
+
+/// Gives a chat's lease back once its queue here is empty — unless an update arrived meanwhile
+/// (possibly recorded by another replica that could not claim the chat while we held it): then
+/// the lease stays, and the next claim runs that update here. Returns whether it was released.
+pub async fn release_if_idle(db: &impl ConnectionTrait, holder: &str, chat_id: i64) -> Result<bool, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "DELETE FROM chat_leases WHERE chat_id = $1 AND holder = $2 \
+         AND NOT EXISTS (SELECT 1 FROM updates WHERE chat_id = $1 AND status = '{PENDING}')"
+    );
+    Ok(db.execute_raw(stmt(backend, &sql, vec![chat_id.into(), holder.into()])).await?.rows_affected() > 0)
+}
+
+/// Gives back every lease this replica holds (at shutdown, after the grace period): another
+/// replica resumes what is left at once instead of waiting for the leases to expire.
+pub async fn release_all(db: &impl ConnectionTrait, holder: &str) -> Result<u64, StoreError> {
+    let backend = db.get_database_backend();
+    Ok(db.execute_raw(stmt(backend, "DELETE FROM chat_leases WHERE holder = $1", vec![holder.into()])).await?.rows_affected())
+}
+
+/// Who holds a chat's lease, for tests and diagnostics.
+pub async fn holder(db: &impl ConnectionTrait, chat_id: i64) -> Result<Option<String>, StoreError> {
+    let backend = db.get_database_backend();
+    let row = db.query_one_raw(stmt(backend, "SELECT holder FROM chat_leases WHERE chat_id = $1", vec![chat_id.into()])).await?;
+    Ok(row.map(|r| r.try_get_by_index::<String>(0)).transpose()?)
+}
+
+/// Records that this replica is alive and returns how many replicas are (seen since
+/// `alive_since_ms`, this one included). Rows of replicas gone for long are forgotten.
+pub async fn heartbeat(db: &impl ConnectionTrait, replica: &str, now_ms: i64, alive_since_ms: i64) -> Result<usize, StoreError> {
+    let backend = db.get_database_backend();
+    db.execute_raw(stmt(
+        backend,
+        "INSERT INTO replicas (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+        vec![replica.into(), now_ms.into()],
+    ))
+    .await?;
+    let forget_before = now_ms - 24 * 3600 * 1000;
+    db.execute_raw(stmt(backend, "DELETE FROM replicas WHERE seen_at < $1", vec![forget_before.into()])).await?;
+    let row = db.query_one_raw(stmt(backend, "SELECT COUNT(*) FROM replicas WHERE seen_at >= $1", vec![alive_since_ms.into()])).await?;
+    let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(1);
+    Ok(n.max(1) as usize)
+}
+
+/// Removes this replica's heartbeat (a clean stop: the others take its share at once).
+pub async fn leave(db: &impl ConnectionTrait, replica: &str) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    db.execute_raw(stmt(backend, "DELETE FROM replicas WHERE id = $1", vec![replica.into()])).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::inbox;
+
+    fn update(id: u32, chat: i64) -> Update {
+        serde_json::from_str(&format!(
+            r#"{{"update_id":{id},"message":{{"message_id":{id},"date":0,"chat":{{"id":{chat},"type":"private","first_name":"A"}},"text":"m{id}"}}}}"#
+        ))
+        .unwrap()
+    }
+
+    async fn sqlite() -> (tempfile::TempDir, sea_orm::DatabaseConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_chat_is_held_by_one_replica_until_it_is_idle_or_its_lease_expires() {
+        let (_dir, db) = sqlite().await;
+        let now = chrono::Utc::now();
+        inbox::record_batch(&db, &[update(1, 10), update(2, 20)], now).await.unwrap();
+        let mut a = claim(&db, "a", 0, 30_000).await.unwrap();
+        a.sort();
+        assert_eq!(a, vec![10, 20], "a free chat with work is claimed");
+        assert!(claim(&db, "b", 1_000, 31_000).await.unwrap().is_empty(), "held chats are not claimed by another replica");
+        assert_eq!(pending_ids(&db, "a").await.unwrap(), vec![1, 2]);
+        assert!(pending_ids(&db, "b").await.unwrap().is_empty());
+
+        // Chat 10's update is done: its lease goes back; chat 20 still has work and stays held.
+        inbox::finish(&db, 1, None, now).await.unwrap();
+        assert!(release_if_idle(&db, "a", 10).await.unwrap());
+        assert!(!release_if_idle(&db, "a", 20).await.unwrap(), "pending work keeps the lease");
+
+        // A new update for chat 10, recorded by b: b may now claim it.
+        inbox::record_batch(&db, &[update(3, 10)], now).await.unwrap();
+        assert_eq!(claim(&db, "b", 2_000, 32_000).await.unwrap(), vec![10]);
+        assert_eq!(holder(&db, 10).await.unwrap().as_deref(), Some("b"));
+
+        // a stops renewing (it crashed): once chat 20's lease expires, b takes it over.
+        assert!(!claim(&db, "b", 29_999, 60_000).await.unwrap().contains(&20));
+        assert!(claim(&db, "b", 30_001, 60_000).await.unwrap().contains(&20));
+        assert_eq!(pending_ids(&db, "b").await.unwrap(), vec![2, 3]);
+        let payloads = updates(&db, &[2, 3]).await.unwrap();
+        assert_eq!(payloads.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(release_all(&db, "b").await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn replicas_alive_are_counted_and_a_replica_that_left_is_not() {
+        let (_dir, db) = sqlite().await;
+        assert_eq!(heartbeat(&db, "a", 10_000, 0).await.unwrap(), 1);
+        assert_eq!(heartbeat(&db, "b", 11_000, 0).await.unwrap(), 2);
+        assert_eq!(heartbeat(&db, "a", 30_000, 20_000).await.unwrap(), 1, "b has not been seen since 11 s");
+        leave(&db, "a").await.unwrap();
+        assert_eq!(heartbeat(&db, "b", 31_000, 20_000).await.unwrap(), 1);
+    }
+}

@@ -1,0 +1,45 @@
+//! Beyond one machine, as in production on Fly.io: two replicas of the real binary in webhook
+//! mode behind the Telegram emulator (which spreads deliveries over them like a load balancer),
+//! one PostgreSQL database and one Redis, driven by the load generator — and Redis dying for ten
+//! seconds in the middle of it.
+
+use std::time::Duration;
+
+use load::flood::{Options, run};
+
+use crate::common::fresh_postgres_database;
+use crate::redis::PrivateRedis;
+
+#[tokio::test]
+async fn two_webhook_replicas_answer_every_update_once_in_order_even_while_redis_is_down() {
+    let Some(database_url) = fresh_postgres_database().await else { return };
+    let Some(mut redis) = PrivateRedis::start() else { return };
+    let opts = Options {
+        users: 12,
+        // Long enough for Redis to be down for 10 s in the middle and back for the end.
+        duration: Some(Duration::from_secs(18)),
+        think_ms: (300, 700),
+        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        reply_timeout_s: 60,
+        database_url: Some(database_url),
+        replicas: 2,
+        webhook: true,
+        bot_env: vec![("REDIS_URL".into(), redis.url())],
+        ..Options::default()
+    };
+    let flood = tokio::spawn(async move { run(&opts).await });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    redis.stop();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    redis.restart();
+    let report = flood.await.unwrap().expect("the flood runs");
+
+    assert!(report.violations.is_empty(), "{}", report.table());
+    assert_eq!(report.onboarded, 12, "{}", report.table());
+    let r = &report.reliability;
+    assert!(r.turns_sent > 0, "{}", report.table());
+    assert_eq!(report.turns_answered + report.turns_with_notice, r.turns_sent, "nothing lost: {}", report.table());
+    let served = &report.telegram.webhook_deliveries;
+    assert_eq!(served.len(), 2, "both replicas took deliveries: {served:?}");
+    assert!(served.iter().all(|(_, n)| *n > 10), "{served:?}");
+}
