@@ -7,7 +7,9 @@
 //! - [`app`]: `App` (database, bot, AI clients, audio store, clock) and `run(config, clock, shutdown)`,
 //!   the entry point `main` and the tests share.
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
-//!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart.
+//!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart;
+//!   long polling (one process) or a webhook, where `intake::leases` lets any number of replicas
+//!   share one PostgreSQL inbox with each chat on one replica at a time.
 //! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
 //!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries, and the
 //!   pacer (`bot::pace`) that keeps every send within Telegram's limits (30/s, ~1/s per chat).
@@ -27,7 +29,8 @@
 //! - [`words`]: pure — which words of a turn can be saved, and when two spellings are one word.
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production);
 //!   a turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns`
-//!   and `store::answer`, the durable inbox and its purge in `store::inbox`.
+//!   and `store::answer`, the durable inbox and its purge in `store::inbox`, chat leases and
+//!   replica heartbeats in `store::leases`.
 //! - [`audio_store`]: audio persistence off the reply's critical path (a local directory or an
 //!   S3-compatible bucket, through `object_store`): bounded, retried, never silently lost, and
 //!   deleted after `AUDIO_RETENTION_DAYS`.

@@ -33,6 +33,7 @@ async fn two_webhook_replicas_answer_every_update_once_in_order_even_while_redis
     tokio::time::sleep(Duration::from_secs(10)).await;
     redis.restart();
     let report = flood.await.unwrap().expect("the flood runs");
+    eprintln!("{}", report.table());
 
     assert!(report.violations.is_empty(), "{}", report.table());
     assert_eq!(report.onboarded, 12, "{}", report.table());
