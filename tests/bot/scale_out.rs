@@ -1,17 +1,18 @@
 //! Beyond one machine, as in production on Fly.io: two replicas of the real binary in webhook
 //! mode behind the Telegram emulator (which spreads deliveries over them like a load balancer),
 //! one PostgreSQL database and one Redis, driven by the load generator — and Redis dying for ten
-//! seconds in the middle of it.
+//! seconds in the middle of it, during which one replica is killed and restarted.
 
 use std::time::Duration;
 
+use load::flood::options::Kill;
 use load::flood::{Options, run};
 
 use crate::common::fresh_postgres_database;
 use crate::redis::PrivateRedis;
 
 #[tokio::test]
-async fn two_webhook_replicas_answer_every_update_once_in_order_even_while_redis_is_down() {
+async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_outage_and_a_kill() {
     let Some(database_url) = fresh_postgres_database().await else { return };
     let Some(mut redis) = PrivateRedis::start() else { return };
     let opts = Options {
@@ -25,6 +26,8 @@ async fn two_webhook_replicas_answer_every_update_once_in_order_even_while_redis
         replicas: 2,
         webhook: true,
         bot_env: vec![("REDIS_URL".into(), redis.url())],
+        // And replica 0 is killed (SIGKILL) while Redis is down, and restarted under its name.
+        kills: vec![Kill::At(Duration::from_secs(9))],
         ..Options::default()
     };
     let flood = tokio::spawn(async move { run(&opts).await });
