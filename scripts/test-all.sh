@@ -56,3 +56,10 @@ export TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT"
 
 echo "== cargo test (SQLite + PostgreSQL + Redis)"
 cargo test --workspace "$@"
+
+# The conversations again, every one on PostgreSQL (the production database), unless the caller
+# picked tests of their own.
+if [ "$#" -eq 0 ]; then
+  echo "== the bot suite again, on PostgreSQL (TEST_DB=postgres)"
+  TEST_DB=postgres cargo test -p mluvme --test bot
+fi

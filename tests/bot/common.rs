@@ -38,8 +38,20 @@ pub struct TestApp {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// The bot on the suite's default database: SQLite, or PostgreSQL when `TEST_DB=postgres`
+/// (`scripts/test-all.sh` runs the whole suite both ways).
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(Db::Sqlite).await.expect("sqlite always available")
+    spawn_app_on(Db::default_for_suite()).await.expect("the suite's database is available")
+}
+
+impl Db {
+    /// `TEST_DB=postgres` runs every `spawn_app()` test on PostgreSQL (`TEST_DATABASE_URL`).
+    pub fn default_for_suite() -> Db {
+        match std::env::var("TEST_DB").as_deref() {
+            Ok("postgres") => Db::Postgres,
+            _ => Db::Sqlite,
+        }
+    }
 }
 
 /// Starts the bot on the given database; `None` (after a visible SKIP line) when PostgreSQL is
@@ -231,8 +243,11 @@ impl TestApp {
     /// Counts rows of a query returning one `n` column.
     pub async fn count(&self, sql: &str) -> i64 {
         let db = self.db().await;
+        // PostgreSQL keeps INT4 through MAX and makes SUM of BIGINT a NUMERIC; SQLite has one
+        // integer type. One cast around the query reads them all the same way.
+        let sql = format!("SELECT CAST(n AS BIGINT) AS n FROM ({sql}) AS q");
         let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
-        row.try_get("", "n").unwrap()
+        row.try_get::<i64>("", "n").unwrap()
     }
 
     #[allow(dead_code)] // used by benches/context.rs

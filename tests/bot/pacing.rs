@@ -13,7 +13,7 @@ use crate::common::*;
 #[tokio::test]
 async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
     let tg = TelegramConfig { flood_limits: true, ..Default::default() };
-    let app = spawn_app_full(Db::Sqlite, OpenAiConfig::default(), tg).await.expect("sqlite always available");
+    let app = spawn_app_full(Db::default_for_suite(), OpenAiConfig::default(), tg).await.expect("the suite's database is available");
     let learners: Vec<_> = (0..40).map(|i| app.learner(9100 + i, "en")).collect();
     futures::future::join_all(learners.iter().map(|l| app.onboard(l, "en", "intermediate"))).await;
 

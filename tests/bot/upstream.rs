@@ -88,7 +88,7 @@ async fn a_telegram_flood_limit_is_waited_out() {
 #[tokio::test]
 async fn a_server_without_structured_outputs_is_used_in_json_mode() {
     let ai = load::OpenAiConfig { json_schema_supported: false, ..Default::default() };
-    let app = spawn_app_with(Db::Sqlite, ai).await.unwrap();
+    let app = spawn_app_with(Db::default_for_suite(), ai).await.unwrap();
     let l = app.learner(405, "en");
     app.onboard(&l, "en", "beginner").await;
     for text in ["Ahoj, jak se máš?", "Mám rád pivo."] {
