@@ -33,16 +33,20 @@ pub struct Claimer {
     scheduler: Scheduler,
     /// Updates handed to the scheduler and still pending in the database.
     submitted: Mutex<HashSet<i64>>,
+    /// Chats with something new since the last claim (recorded here, or gone idle here).
+    wanted: Mutex<HashSet<i64>>,
     poke: Notify,
 }
 
 impl Claimer {
     pub fn new(app: Arc<App>, scheduler: Scheduler) -> Arc<Self> {
-        Arc::new(Claimer { app, scheduler, submitted: Mutex::default(), poke: Notify::new() })
+        Arc::new(Claimer { app, scheduler, submitted: Mutex::default(), wanted: Mutex::default(), poke: Notify::new() })
     }
 
-    /// Something was recorded or a chat went idle: claim now rather than at the next tick.
-    pub fn poke(&self) {
+    /// An update for `chat` was recorded, or the chat went idle with work left: claim it now
+    /// rather than at the next tick.
+    pub fn poke(&self, chat: i64) {
+        self.wanted.lock().expect("claimer lock").insert(chat);
         self.poke.notify_one();
     }
 
@@ -50,21 +54,50 @@ impl Claimer {
         &self.app.config.replica_id
     }
 
-    /// Claims and runs until `shutdown`; pokes that arrive while a claim runs fold into the next.
+    /// Claims and runs until `shutdown`: the chats poked since the last claim at once (pokes
+    /// that arrive while a claim runs fold into the next), every chat with work each second.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut next_full = tokio::time::Instant::now();
         loop {
-            if let Err(e) = self.claim_once().await {
+            // A flood of pokes is one claim of everything rather than a statement with thousands
+            // of parameters.
+            let many = self.wanted.lock().expect("claimer lock").len() > 500;
+            let result = if many || tokio::time::Instant::now() >= next_full {
+                next_full = tokio::time::Instant::now() + CLAIM_EVERY;
+                self.wanted.lock().expect("claimer lock").clear();
+                self.claim_once().await
+            } else {
+                self.claim_wanted().await
+            };
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "could not claim chats; retrying");
             }
             tokio::select! {
                 _ = self.poke.notified() => {}
-                _ = tokio::time::sleep(CLAIM_EVERY) => {}
+                _ = tokio::time::sleep_until(next_full) => {}
                 _ = shutdown.cancelled() => return,
             }
         }
     }
 
-    /// One claim: returns how many updates it handed to the scheduler.
+    /// Claims the chats poked since the last claim and runs their new updates. A failure puts
+    /// them back for the next try (the one-second claim would find them anyway).
+    async fn claim_wanted(&self) -> Result<usize, StoreError> {
+        let chats: Vec<i64> = self.wanted.lock().expect("claimer lock").drain().collect();
+        let now = now_ms();
+        let result = async {
+            let held = leases::claim_chats(&self.app.db, self.holder(), &chats, now, now + LEASE.as_millis() as i64).await?;
+            let pending = leases::pending_ids_in(&self.app.db, &held).await?;
+            self.submit_new(pending).await
+        }
+        .await;
+        if result.is_err() {
+            self.wanted.lock().expect("claimer lock").extend(chats);
+        }
+        result
+    }
+
+    /// One claim of every chat with work: returns how many updates it handed to the scheduler.
     pub async fn claim_once(&self) -> Result<usize, StoreError> {
         let db = &self.app.db;
         let now = now_ms();
@@ -74,14 +107,22 @@ impl Claimer {
             return Ok(0);
         }
         let pending = leases::pending_ids(db, self.holder()).await?;
+        {
+            // Every pending update of every chat held here is in `pending`: what is not has
+            // finished, so forget it.
+            let still: HashSet<i64> = pending.iter().copied().collect();
+            self.submitted.lock().expect("claimer lock").retain(|id| still.contains(id));
+        }
+        self.submit_new(pending).await
+    }
+
+    /// Hands the updates among `pending` not yet handed over to the scheduler, oldest first.
+    async fn submit_new(&self, pending: Vec<i64>) -> Result<usize, StoreError> {
         let new: Vec<i64> = {
             let mut submitted = self.submitted.lock().expect("claimer lock");
-            // What is no longer pending has finished: forget it.
-            let still: HashSet<i64> = pending.iter().copied().collect();
-            submitted.retain(|id| still.contains(id));
             pending.into_iter().filter(|id| submitted.insert(*id)).collect()
         };
-        let updates = match leases::updates(db, &new).await {
+        let updates = match leases::updates(&self.app.db, &new).await {
             Ok(u) => u,
             Err(e) => {
                 let mut submitted = self.submitted.lock().expect("claimer lock");
@@ -103,7 +144,7 @@ impl Claimer {
     pub async fn chat_idle(&self, chat_id: i64) {
         match leases::release_if_idle(&self.app.db, self.holder(), chat_id).await {
             Ok(true) => {}
-            Ok(false) => self.poke(),
+            Ok(false) => self.poke(chat_id),
             // The lease expires by itself; meanwhile this replica keeps the chat.
             Err(e) => tracing::warn!(error = %e, "could not release a chat lease"),
         }

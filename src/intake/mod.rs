@@ -72,7 +72,10 @@ where
             let new = store::inbox::record_batch(&app.db, std::slice::from_ref(&update), app.clock.now()).await?;
             if !new.is_empty() {
                 // No chat, no order to keep and no lease to take: run it here.
-                if update.chat().is_none() { scheduler.submit(update) } else { claimer.poke() }
+                match update.chat() {
+                    Some(chat) => claimer.poke(chat.id.0),
+                    None => scheduler.submit(update),
+                }
             }
             Ok(())
         })

@@ -42,6 +42,41 @@ pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, expires
     rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
 }
 
+/// As [`claim`], for these chats only: what a replica does the moment it records an update, so
+/// the claim costs the size of what arrived, not of everything pending.
+pub async fn claim_chats(db: &impl ConnectionTrait, holder: &str, chats: &[i64], now_ms: i64, expires_at_ms: i64) -> Result<Vec<i64>, StoreError> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (4..4 + chats.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO chat_leases (chat_id, holder, expires_at) \
+         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
+         WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY chat_id \
+         ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
+         RETURNING chat_id",
+        marks.join(", ")
+    );
+    let mut values: Vec<Value> = vec![holder.into(), expires_at_ms.into(), now_ms.into()];
+    values.extend(chats.iter().map(|&c| Value::from(c)));
+    let rows = db.query_all_raw(stmt(backend, &sql, values)).await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+}
+
+/// Ids of the pending updates in these chats, oldest first.
+pub async fn pending_ids_in(db: &impl ConnectionTrait, chats: &[i64]) -> Result<Vec<i64>, StoreError> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=chats.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT update_id FROM updates WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY update_id", marks.join(", "));
+    let rows = db.query_all_raw(stmt(backend, &sql, chats.iter().map(|&c| Value::from(c)).collect())).await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+}
+
 /// Ids of the pending updates in chats this replica holds, oldest first (ids only: most of them
 /// are usually running here already, and their payloads need not be read again).
 pub async fn pending_ids(db: &impl ConnectionTrait, holder: &str) -> Result<Vec<i64>, StoreError> {
@@ -152,6 +187,13 @@ mod tests {
         assert!(claim(&db, "b", 1_000, 31_000).await.unwrap().is_empty(), "held chats are not claimed by another replica");
         assert_eq!(pending_ids(&db, "a").await.unwrap(), vec![1, 2]);
         assert!(pending_ids(&db, "b").await.unwrap().is_empty());
+
+        // Claiming named chats only: a chat held by another replica is not taken.
+        inbox::record_batch(&db, &[update(9, 30)], now).await.unwrap();
+        assert!(claim_chats(&db, "b", &[10, 30], 500, 30_500).await.unwrap() == vec![30], "30 is free, 10 is a's");
+        assert_eq!(pending_ids_in(&db, &[30]).await.unwrap(), vec![9]);
+        inbox::finish(&db, 9, None, now).await.unwrap();
+        assert!(release_if_idle(&db, "b", 30).await.unwrap());
 
         // Chat 10's update is done: its lease goes back; chat 20 still has work and stays held.
         inbox::finish(&db, 1, None, now).await.unwrap();
