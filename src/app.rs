@@ -48,6 +48,8 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     /// Checks `/readyz` runs besides the database's `SELECT 1` (e.g. Redis when configured).
     pub readiness: crate::server::Readiness,
+    /// The access mode (public / allow-list) as last read, for a few seconds.
+    pub access: crate::bot::handlers::access::AccessCache,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
             cache,
             metrics,
             readiness: Default::default(),
+            access: Default::default(),
             i18n: I18n::new(),
             db,
             bot,
@@ -111,13 +114,21 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: CancellationTo
     tracing::info!(store = %app.audio.backend(), "audio storage");
     // Audio retention: hourly, stops with the bot (it only deletes, so it need not be waited for).
     tokio::spawn(crate::audio_store::retention::run(app.clone(), shutdown.clone()));
+    // Daily reminders: every replica sweeps; the database claim lets one of them send each.
+    tokio::spawn(crate::bot::handlers::remind::run(app.clone(), shutdown.clone()));
+    // Broadcasts: every replica runs a sender; a lease per broadcast lets one send it. Awaited
+    // before returning, so a stop never abandons a send between Telegram and its mark.
+    let broadcasts = tokio::spawn(crate::bot::handlers::broadcast::run(app.clone(), shutdown.clone()));
     if let (Some(_), Some(port)) = (&app.config.webhook, app.config.port) {
         // Listening before registering: Telegram's first delivery finds the port open.
         let listener = crate::server::bind(port).await?;
         crate::server::webhook::register_webhook(&app).await?;
         tracing::info!(bot = %app.me.username(), replica = %app.config.replica_id, "mluvme is running (webhook)");
         let (a, s) = (app.clone(), shutdown.clone());
-        return intake::run_leased(app, shutdown, move |sink| crate::server::serve(listener, a, Some(sink), s)).await;
+        let result = intake::run_leased(app, shutdown.clone(), move |sink| crate::server::serve(listener, a, Some(sink), s)).await;
+        shutdown.cancel();
+        let _ = broadcasts.await;
+        return result;
     }
     // A webhook left registered by an earlier deployment would refuse every getUpdates.
     if let Err(e) = app.bot.delete_webhook().await {
@@ -126,5 +137,9 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: CancellationTo
     tracing::info!(bot = %app.me.username(), "mluvme is running (long polling)");
     // Operations endpoints in polling mode too, whenever PORT is set.
     crate::server::spawn_ops(&app, &shutdown).await?;
-    intake::run(app, shutdown).await
+    let result = intake::run(app, shutdown.clone()).await;
+    // Normally stopped with the shutdown; should the intake end on its own, so does the sender.
+    shutdown.cancel();
+    let _ = broadcasts.await;
+    result
 }

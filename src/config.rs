@@ -33,6 +33,8 @@ pub struct Config {
     /// How long audio is kept (`AUDIO_RETENTION_DAYS`); None = forever.
     pub audio_retention: Option<chrono::Duration>,
     pub admin_ids: Vec<i64>,
+    /// Running the bot (`admin`): who may talk to Honzík and what learners may spend.
+    pub admin: AdminSettings,
     pub models: Models,
     pub adaptive_model_selection: bool,
     /// Per-level model overrides, indexed like `Level::ALL` (`OPENAI_MODEL_BEGINNER`, …).
@@ -47,6 +49,10 @@ pub struct Config {
     pub turns_per_minute: u32,
     /// Whether Honzík's voice for a text said before is reused (`TTS_CACHE`).
     pub tts_cache: bool,
+    /// Cards in one `/review` session (`REVIEW_CARDS`).
+    pub review_cards: usize,
+    /// How often each replica looks for daily reminders to send (`REMINDER_SWEEP_SECONDS`).
+    pub reminder_sweep: Duration,
     /// How long a single OpenAI request may take before it counts as failed.
     pub openai_timeout: Duration,
     /// Retries, deadline, concurrency and circuit breaking of the OpenAI upstream.
@@ -216,6 +222,7 @@ impl Config {
                 0 => None,
                 days => Some(chrono::Duration::days(days)),
             },
+            admin: admin_settings(&var)?,
             admin_ids,
             models: Models {
                 main: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o".into()),
@@ -263,6 +270,8 @@ impl Config {
             },
             turns_per_minute: parse_num(&var, "TURNS_PER_MINUTE", 10, 0, 10_000)?,
             tts_cache: parse_bool(&var, "TTS_CACHE", true)?,
+            review_cards: parse_num(&var, "REVIEW_CARDS", 5, 1, 20)?,
+            reminder_sweep: Duration::from_secs(parse_num(&var, "REMINDER_SWEEP_SECONDS", 45, 1, 3600)?),
             openai_timeout: Duration::from_secs(parse_num(&var, "OPENAI_TIMEOUT_SECONDS", 60, 1, 600)?),
             upstream: upstream_limits(&var)?,
             poll_timeout_secs: parse_num(&var, "POLL_TIMEOUT_SECONDS", 10, 0, 15)?,
@@ -296,6 +305,52 @@ impl Config {
     pub fn is_admin(&self, user_id: i64) -> bool {
         self.admin_ids.contains(&user_id)
     }
+}
+
+/// The starting values of what admins change at runtime (`/access`, `/quota`, `/spend_cap`);
+/// once an admin changes one, the database's value wins (every replica reads it there).
+#[derive(Clone, Debug)]
+pub struct AdminSettings {
+    /// `ACCESS_MODE`: public (default) or allowlist.
+    pub access_mode: crate::admin::access::AccessMode,
+    /// `ALLOWED_USERS`: let in in allow-list mode, besides those admins add.
+    pub allowed_users: Vec<i64>,
+    /// `DEFAULT_DAILY_QUOTA`: dollars a learner may spend per local day, or "unlimited".
+    pub default_quota: crate::admin::quota::Allowance,
+    /// `SPEND_CAP_DAILY`: dollars the whole bot may spend per UTC day; None ("off") = no cap.
+    pub spend_cap: Option<i64>,
+}
+
+fn admin_settings(var: &impl Fn(&str) -> Option<String>) -> Result<AdminSettings, ConfigError> {
+    use crate::admin::{access::AccessMode, quota};
+    let access_mode = match var("ACCESS_MODE") {
+        None => AccessMode::Public,
+        Some(v) => AccessMode::parse(&v).ok_or(ConfigError::Invalid { var: "ACCESS_MODE", value: v, hint: "public or allowlist".into() })?,
+    };
+    let allowed_users = match var("ALLOWED_USERS") {
+        None => Vec::new(),
+        Some(v) => v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()).collect::<Result<_, _>>().map_err(|_| {
+            ConfigError::Invalid { var: "ALLOWED_USERS", value: v.clone(), hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678".into() }
+        })?,
+    };
+    let default_quota = match var("DEFAULT_DAILY_QUOTA") {
+        None => quota::Allowance::Daily(500_000),
+        Some(v) => quota::parse_allowance(&v).map_err(|e| ConfigError::Invalid {
+            var: "DEFAULT_DAILY_QUOTA",
+            value: v,
+            hint: format!("dollars per learner per day such as 0.50 (0 = none), or unlimited ({e})"),
+        })?,
+    };
+    let spend_cap = match var("SPEND_CAP_DAILY") {
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("off") => None,
+        Some(v) => Some(quota::parse_dollars(&v).map_err(|e| ConfigError::Invalid {
+            var: "SPEND_CAP_DAILY",
+            value: v,
+            hint: format!("dollars per UTC day for the whole bot such as 20, or off ({e})"),
+        })?),
+    };
+    Ok(AdminSettings { access_mode, allowed_users, default_quota, spend_cap })
 }
 
 fn upstream_limits(var: &impl Fn(&str) -> Option<String>) -> Result<UpstreamLimits, ConfigError> {
@@ -535,6 +590,20 @@ mod tests {
         assert_eq!(cfg(&pairs).unwrap().upstream.deadline, Duration::from_secs(40));
         pairs.push(("OPENAI_BREAKER_FAILURES", "0"));
         assert!(cfg(&pairs).unwrap_err().to_string().starts_with("OPENAI_BREAKER_FAILURES"));
+    }
+
+    #[test]
+    fn admin_settings_default_to_public_half_a_dollar_and_no_cap_and_refuse_nonsense() {
+        use crate::admin::{access::AccessMode, quota::Allowance};
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let c = cfg(&base).unwrap();
+        assert_eq!((c.admin.access_mode, c.admin.default_quota, c.admin.spend_cap), (AccessMode::Public, Allowance::Daily(500_000), None));
+        let c = cfg(&[base[0], base[1], ("ACCESS_MODE", "allowlist"), ("ALLOWED_USERS", "5, 6"), ("DEFAULT_DAILY_QUOTA", "0"), ("SPEND_CAP_DAILY", "20")]).unwrap();
+        assert_eq!((c.admin.access_mode, c.admin.allowed_users, c.admin.default_quota, c.admin.spend_cap), (AccessMode::AllowList, vec![5, 6], Allowance::Daily(0), Some(20_000_000)));
+        for (k, v) in [("ACCESS_MODE", "closed"), ("ALLOWED_USERS", "1,x"), ("DEFAULT_DAILY_QUOTA", "-1"), ("DEFAULT_DAILY_QUOTA", "lots"), ("SPEND_CAP_DAILY", "-5"), ("SPEND_CAP_DAILY", "unlimited")] {
+            let e = cfg(&[base[0], base[1], (k, v)]).unwrap_err().to_string();
+            assert!(e.contains(k), "{e}");
+        }
     }
 
     #[test]

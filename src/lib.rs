@@ -27,6 +27,9 @@
 //!   zones, and the injectable clock.
 //! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
 //! - [`words`]: pure — which words of a turn can be saved, and when two spellings are one word.
+//! - [`review`]: pure — FSRS scheduling of saved words and past mistakes, answer checking
+//!   (diacritics-aware), mistake trends, when a daily reminder is due; `/review` and `/remind` are
+//!   `bot::handlers::{review, remind}`, their tables `store::{review, reminders, mistakes}`.
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production);
 //!   a turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns`
 //!   and `store::answer`, the durable inbox and its purge in `store::inbox`, chat leases and
@@ -41,7 +44,11 @@
 //! - [`metrics`]: Prometheus metrics (turns, stage latencies, upstream errors, tokens and cost,
 //!   queue depths), pre-built so an observation is an atomic add.
 //! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
+//! - [`admin`]: pure rules for running the bot — daily allowances in money terms, admin command
+//!   arguments, access (public / allow-list, bans). The commands are `bot::handlers::admin`, the
+//!   gate and quota check `bot::handlers::access`, broadcasts `bot::handlers::broadcast`.
 
+pub mod admin;
 pub mod app;
 pub mod audio_store;
 pub mod bot;
@@ -54,6 +61,7 @@ pub mod llm;
 pub mod metrics;
 pub mod openai;
 pub mod progress;
+pub mod review;
 pub mod server;
 pub mod settings;
 pub mod speech;

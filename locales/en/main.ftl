@@ -45,6 +45,8 @@ help =
     <b>Progress</b>
     /stats — streak, scores and a chart
     /saved — your saved words
+    /review — review your words and mistakes
+    /remind — a daily reminder at your time
 
     <b>Conversation</b>
     /reset — start a new conversation
@@ -238,3 +240,131 @@ delete-done =
     • days of statistics: { $days }
     Kept, with nothing you said in it: your Telegram id with its status and the cost records, so limits still apply.
     /start — begin afresh whenever you like.
+
+## Access, quotas, the spend cap (issue 8)
+
+banned-notice = 🚫 This account can no longer use Honzík. Messages sent here are not read.
+access-closed = 🔒 Honzík is open to invited learners only for now. Please ask the person who runs this bot to add you.
+spend-cap-resting = 😴 Honzík is resting until tomorrow — he has talked a lot today. Your message is saved; please send it again tomorrow.
+spend-cap-admin = ⚠️ Today's spending cap of { $cap } is reached ({ $spent } spent). New turns are refused until midnight UTC; turns already started finish. /spend_cap changes it.
+quota-near = 💡 You have { $left } of today's practice left.
+quota-exhausted = 🌙 That's all the practice for today — your daily allowance is used up. It renews at { $time } ({ $zone }), in { $hours } h { $minutes } min. Your message is saved; send it again then.
+
+## Admin commands
+
+admin-usage = Usage: <code>{ $usage }</code>
+admin-negative = ❌ The amount cannot be negative.
+admin-not-a-number = ❌ That amount is not a number (write dollars like 0.50, or unlimited).
+admin-too-large = ❌ That amount is too large.
+admin-too-long = ❌ The text is too long for one Telegram message (4000 characters at most).
+admin-no-such-user = 🤷 No learner { $user } is known to the bot.
+admin-ban-admin = ⛔ An admin cannot be banned. Remove them from ADMIN_IDS first.
+admin-banned = 🚫 Learner { $user } is banned: one notice, then silence.
+admin-unbanned = ✅ Learner { $user } is no longer banned.
+admin-quota-default = 💰 Default daily allowance: <b>{ $amount }</b> per learner.
+admin-quota-user = 💰 Learner { $user } may now spend <b>{ $amount }</b> a day.
+admin-spend-cap = 🧯 Daily spending cap: <b>{ $cap }</b> · spent today (UTC): { $spent }
+admin-cap-off = none
+admin-access-public = 🌍 Access: <b>public</b> — everyone may practise. ({ $count } on the allow-list)
+admin-access-allowlist = 🔒 Access: <b>allow-list</b> — only { $count } listed learners and the admins.
+admin-allowed = ✅ Learner { $user } is on the allow-list.
+admin-denied = ➖ Learner { $user } is off the allow-list.
+admin-denied-but-configured = ➖ Learner { $user } is off the list added here, but still in ALLOWED_USERS — change that setting to remove them for good.
+admin-user =
+    👤 <b>{ $name }</b> · id { $id } · { $status }
+    Language { $lang } · level { $level } · { $zone }
+    Turns in 7 days: { $turns } · stars: { $stars }
+    Spent today: { $spent } · in 7 days: { $week }
+    Daily allowance: { $quota }
+admin-stats-today =
+    📊 <b>Today (UTC)</b>
+    Learners: { $active } active, { $new } new
+    Turns: { $voice } voice, { $text } text · average score { $score }
+    Tokens: { $prompt } in, { $completion } out · speech-to-text { $stt } min · text-to-speech { $tts } chars
+    Cost: { $cost } ({ $models })
+    Errors: { $errors } · p95 turn { $p95 }
+admin-stats-week =
+    📈 <b>Last 7 days</b>
+    Learners: { $active } active, { $new } new
+    Turns: { $voice } voice, { $text } text · average score { $score }
+    Tokens: { $prompt } in, { $completion } out · speech-to-text { $stt } min · text-to-speech { $tts } chars
+    Cost: { $cost } ({ $models })
+    Errors: { $errors } · p95 turn { $p95 }
+
+## Broadcasts
+
+broadcast-audience-all = all learners
+broadcast-nobody = 📭 Nobody to send to ({ $audience }): no active learners there. Nothing was stored.
+broadcast-preview =
+    📣 This goes to <b>{ $count }</b> learners ({ $audience }):
+
+    { $text }
+broadcast-caption-too-long = ❌ With a voice, the text is its caption: 1024 characters at most.
+broadcast-preview-voice = 🎤 With the voice message this command replies to.
+broadcast-confirm = 📣 Send
+broadcast-cancel = Cancel
+broadcast-cancelled = Broadcast cancelled — nothing was sent.
+broadcast-progress = 📣 Sending… { $sent } sent, { $skipped } skipped, { $failed } failed of { $total }
+broadcast-done = ✅ Broadcast done: { $sent } sent, { $skipped } skipped (blocked the bot), { $failed } failed, of { $total }.
+
+## Review and reminders
+
+cmd-review = Review your saved words and mistakes
+cmd-remind = Daily reminder: /remind 19:30 or /remind off
+review-empty = 📭 Nothing to review yet. Save words with ➕ under Honzík's answers — your corrected mistakes come here by themselves.
+review-caught-up = 🎉 All caught up: nothing is due today. Honzík will bring your cards back when it is time.
+review-start = 🧠 <b>Review</b>: { $total } { $total ->
+        [one] card
+       *[other] cards
+    }. Type or say the answer — or tap “Show answer” and grade yourself. /cancel ends it.
+review-card-word = <b>{ $position }/{ $total }</b> · What does <b>{ $question }</b> mean?
+review-card-back = <b>{ $position }/{ $total }</b> · How do you say <b>{ $question }</b> in Czech?
+review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Fix your own mistake: <b>{ $question }</b>
+review-answer = Answer: <b>{ $answer }</b>
+review-note = 💡 { $note }
+review-show = 👀 Show answer
+review-end = ⏹ End
+review-grade-again = 🔁 Again
+review-grade-hard = 😬 Hard
+review-grade-good = 🙂 Good
+review-grade-easy = 😎 Easy
+review-right = ✅ Right! <b>{ $answer }</b>
+review-accents = ✅ Almost — mind the háčky and čárky: <b>{ $answer }</b>
+review-wrong = ❌ Not quite. The answer: <b>{ $answer }</b>
+review-graded = Your grade: { $grade }
+review-done = 🎉 <b>Review done</b>: { $done } of { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-stopped = ⏹ <b>Review ended</b>: { $done } of { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-unheard = 🎧 I couldn't make that out. Say it again, type it, or tap “Show answer”.
+remind-on = ⏰ Every day at <b>{ $time }</b> ({ $zone }) I'll remind you — only if you haven't practised yet. /remind off turns it off.
+remind-off = 🔕 Daily reminders are off. /remind 19:30 turns them on (your local time).
+remind-current = ⏰ Your daily reminder: <b>{ $time }</b> ({ $zone }). Change it with /remind 08:15, or /remind off.
+remind-none = 🔕 No daily reminder. Set one with /remind 19:30 — your local time ({ $zone }).
+remind-invalid = 🤔 “{ $value }” is not a time. Try /remind 19:30, or /remind off.
+remind-hello = 👋 Ahoj! Honzík here — we haven't talked today. Send me a voice note in Czech?
+remind-due = 🧠 { $due } { $due ->
+        [one] card is
+       *[other] cards are
+    } waiting for /review.
+remind-streak = 🔥 Your { $days }-day streak ends at midnight — one message keeps it alive!
+remind-phrase = 🇨🇿 Phrase of the day:
+remind-phrase-1 = <b>Dobrou chuť!</b> — Enjoy your meal!
+remind-phrase-2 = <b>To je fuk.</b> — It doesn't matter.
+remind-phrase-3 = <b>Mám hlad jako vlk.</b> — I'm as hungry as a wolf.
+remind-phrase-4 = <b>Držím ti palce!</b> — Fingers crossed for you!
+remind-phrase-5 = <b>Na zdraví!</b> — Cheers!
+remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — I have no time, I have lots of work.
+remind-phrase-7 = <b>Jde to jako po másle.</b> — It's going smoothly (like on butter).
+trend-title = 🔎 <b>Your most frequent mistakes</b> (30 days):
+trend-line = • { $kind }: { $count } { $trend }
+trend-up = ↗ (up from { $previous })
+trend-down = ↘ (down from { $previous })
+trend-same = → (as before)
+trend-new = 🆕
+mistake-category-case_endings = Case endings
+mistake-category-gender = Gender
+mistake-category-verb_aspect = Verb aspect
+mistake-category-vyjmenovana_slova = Vyjmenovaná slova (i/y)
+mistake-category-word_order = Word order
+mistake-category-spelling = Spelling and diacritics
+mistake-category-vocabulary = Vocabulary
+mistake-category-other = Other

@@ -45,6 +45,8 @@ help =
     <b>Прогресс</b>
     /stats — серия, оценки и график
     /saved — сохранённые слова
+    /review — повторить слова и свои ошибки
+    /remind — ежедневное напоминание в твоё время
 
     <b>Разговор</b>
     /reset — начать новый разговор
@@ -243,3 +245,133 @@ delete-done =
     • дней статистики: { $days }
     Осталось то, в чём нет ничего из сказанного тобой: Telegram id со статусом и записи о расходах — так что лимиты по-прежнему действуют.
     /start — начать заново, когда захочешь.
+
+## Access, quotas, the spend cap (issue 8)
+
+banned-notice = 🚫 Этот аккаунт больше не может пользоваться Гонзиком. Сообщения сюда не читаются.
+access-closed = 🔒 Пока Гонзик открыт только для приглашённых. Попроси того, кто ведёт этого бота, добавить тебя.
+spend-cap-resting = 😴 Гонзик отдыхает до завтра — сегодня он много говорил. Твоё сообщение сохранено; пришли его снова завтра.
+spend-cap-admin = ⚠️ Дневной лимит расходов { $cap } достигнут (потрачено { $spent }). Новые ходы отклоняются до полуночи UTC; начатые завершатся. Изменить: /spend_cap.
+quota-near = 💡 На сегодня у тебя осталось практики на { $left }.
+quota-exhausted = 🌙 На сегодня практика закончилась — дневной лимит исчерпан. Он обновится в { $time } ({ $zone }), через { $hours } ч { $minutes } мин. Сообщение сохранено; пришли его снова потом.
+
+## Admin commands
+
+admin-usage = Использование: <code>{ $usage }</code>
+admin-negative = ❌ Сумма не может быть отрицательной.
+admin-not-a-number = ❌ Сумма — не число (пиши доллары, например 0.50, или unlimited).
+admin-too-large = ❌ Слишком большая сумма.
+admin-too-long = ❌ Текст слишком длинный для одного сообщения Telegram (не больше 4000 символов).
+admin-no-such-user = 🤷 Ученик { $user } боту не известен.
+admin-ban-admin = ⛔ Админа нельзя забанить. Сначала убери его из ADMIN_IDS.
+admin-banned = 🚫 Ученик { $user } забанен: одно уведомление, потом тишина.
+admin-unbanned = ✅ Ученик { $user } разбанен.
+admin-quota-default = 💰 Дневной лимит по умолчанию: <b>{ $amount }</b> на ученика.
+admin-quota-user = 💰 Ученик { $user } теперь может тратить <b>{ $amount }</b> в день.
+admin-spend-cap = 🧯 Дневной лимит расходов: <b>{ $cap }</b> · потрачено сегодня (UTC): { $spent }
+admin-cap-off = нет
+admin-access-public = 🌍 Доступ: <b>открытый</b> — заниматься может любой. (в списке: { $count })
+admin-access-allowlist = 🔒 Доступ: <b>по списку</b> — только { $count } учеников из списка и админы.
+admin-allowed = ✅ Ученик { $user } в списке допуска.
+admin-denied = ➖ Ученик { $user } убран из списка допуска.
+admin-denied-but-configured = ➖ Ученик { $user } убран из списка, добавленного здесь, но остаётся в ALLOWED_USERS — измени эту настройку, чтобы убрать его совсем.
+admin-user =
+    👤 <b>{ $name }</b> · id { $id } · { $status }
+    Язык { $lang } · уровень { $level } · { $zone }
+    Ходов за 7 дней: { $turns } · звёзд: { $stars }
+    Потрачено сегодня: { $spent } · за 7 дней: { $week }
+    Дневной лимит: { $quota }
+admin-stats-today =
+    📊 <b>Сегодня (UTC)</b>
+    Ученики: { $active } активных, { $new } новых
+    Ходы: { $voice } голосом, { $text } текстом · средняя оценка { $score }
+    Токены: { $prompt } вход, { $completion } выход · распознавание { $stt } мин · озвучка { $tts } симв.
+    Расходы: { $cost } ({ $models })
+    Ошибки: { $errors } · p95 хода { $p95 }
+admin-stats-week =
+    📈 <b>Последние 7 дней</b>
+    Ученики: { $active } активных, { $new } новых
+    Ходы: { $voice } голосом, { $text } текстом · средняя оценка { $score }
+    Токены: { $prompt } вход, { $completion } выход · распознавание { $stt } мин · озвучка { $tts } симв.
+    Расходы: { $cost } ({ $models })
+    Ошибки: { $errors } · p95 хода { $p95 }
+
+## Broadcasts
+
+broadcast-audience-all = все ученики
+broadcast-nobody = 📭 Некому отправлять ({ $audience }): активных учеников нет. Ничего не сохранено.
+broadcast-preview =
+    📣 Это получат <b>{ $count }</b> учеников ({ $audience }):
+
+    { $text }
+broadcast-caption-too-long = ❌ С голосовым текст становится подписью: не больше 1024 символов.
+broadcast-preview-voice = 🎤 Вместе с голосовым сообщением, на которое отвечает эта команда.
+broadcast-confirm = 📣 Отправить
+broadcast-cancel = Отмена
+broadcast-cancelled = Рассылка отменена — ничего не отправлено.
+broadcast-progress = 📣 Отправка… отправлено { $sent }, пропущено { $skipped }, ошибок { $failed } из { $total }
+broadcast-done = ✅ Рассылка завершена: отправлено { $sent }, пропущено { $skipped } (заблокировали бота), ошибок { $failed }, всего { $total }.
+
+## Повторение и напоминания
+
+cmd-review = Повторить сохранённые слова и свои ошибки
+cmd-remind = Ежедневное напоминание: /remind 19:30 или /remind off
+review-empty = 📭 Повторять пока нечего. Сохраняй слова кнопкой ➕ под ответами Гонзика — а исправленные ошибки попадут сюда сами.
+review-caught-up = 🎉 Всё повторено: сегодня ничего не ждёт. Гонзик вернёт карточки, когда придёт время.
+review-start = 🧠 <b>Повторение</b>: { $total } { $total ->
+        [one] карточка
+        [few] карточки
+       *[other] карточек
+    }. Напиши или скажи ответ — или нажми «Показать ответ» и оцени себя сам. /cancel — закончить.
+review-card-word = <b>{ $position }/{ $total }</b> · Что значит <b>{ $question }</b>?
+review-card-back = <b>{ $position }/{ $total }</b> · Как сказать по-чешски <b>{ $question }</b>?
+review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Исправь свою ошибку: <b>{ $question }</b>
+review-answer = Ответ: <b>{ $answer }</b>
+review-note = 💡 { $note }
+review-show = 👀 Показать ответ
+review-end = ⏹ Закончить
+review-grade-again = 🔁 Снова
+review-grade-hard = 😬 Трудно
+review-grade-good = 🙂 Хорошо
+review-grade-easy = 😎 Легко
+review-right = ✅ Верно! <b>{ $answer }</b>
+review-accents = ✅ Почти — следи за гачеками и чарками: <b>{ $answer }</b>
+review-wrong = ❌ Не совсем. Правильно: <b>{ $answer }</b>
+review-graded = Твоя оценка: { $grade }
+review-done = 🎉 <b>Повторение закончено</b>: { $done } из { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-stopped = ⏹ <b>Повторение прервано</b>: { $done } из { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-unheard = 🎧 Не разобрал. Скажи ещё раз, напиши или нажми «Показать ответ».
+remind-on = ⏰ Каждый день в <b>{ $time }</b> ({ $zone }) я напомню о себе — только если ты ещё не занимался. /remind off — выключить.
+remind-off = 🔕 Напоминания выключены. /remind 19:30 включит их (по твоему местному времени).
+remind-current = ⏰ Твоё напоминание: <b>{ $time }</b> ({ $zone }). Изменить: /remind 08:15, выключить: /remind off.
+remind-none = 🔕 Напоминания нет. Включи: /remind 19:30 — по твоему местному времени ({ $zone }).
+remind-invalid = 🤔 «{ $value }» — это не время. Попробуй /remind 19:30 или /remind off.
+remind-hello = 👋 Ahoj! Это Гонзик — мы сегодня ещё не болтали. Пришлёшь голосовое на чешском?
+remind-due = 🧠 Для /review { $due ->
+        [one] ждёт { $due } карточка
+        [few] ждут { $due } карточки
+       *[other] ждут { $due } карточек
+    }.
+remind-streak = 🔥 Твоя серия ({ $days } дн.) прервётся в полночь — одно сообщение её спасёт!
+remind-phrase = 🇨🇿 Фраза дня:
+remind-phrase-1 = <b>Dobrou chuť!</b> — Приятного аппетита!
+remind-phrase-2 = <b>To je fuk.</b> — Без разницы.
+remind-phrase-3 = <b>Mám hlad jako vlk.</b> — Я голоден как волк.
+remind-phrase-4 = <b>Držím ti palce!</b> — Держу за тебя кулачки!
+remind-phrase-5 = <b>Na zdraví!</b> — Будем здоровы!
+remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — Нет времени, у меня куча работы.
+remind-phrase-7 = <b>Jde to jako po másle.</b> — Идёт как по маслу.
+trend-title = 🔎 <b>Твои частые ошибки</b> (30 дней):
+trend-line = • { $kind }: { $count } { $trend }
+trend-up = ↗ (было { $previous })
+trend-down = ↘ (было { $previous })
+trend-same = → (как раньше)
+trend-new = 🆕
+mistake-category-case_endings = Падежные окончания
+mistake-category-gender = Род
+mistake-category-verb_aspect = Вид глагола
+mistake-category-vyjmenovana_slova = Vyjmenovaná slova (i/y)
+mistake-category-word_order = Порядок слов
+mistake-category-spelling = Правописание и диакритика
+mistake-category-vocabulary = Выбор слов
+mistake-category-other = Другое

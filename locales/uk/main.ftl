@@ -45,6 +45,8 @@ help =
     <b>Прогрес</b>
     /stats — серія, оцінки й графік
     /saved — збережені слова
+    /review — повторити слова і свої помилки
+    /remind — щоденне нагадування у твій час
 
     <b>Розмова</b>
     /reset — почати нову розмову
@@ -243,3 +245,133 @@ delete-done =
     • днів статистики: { $days }
     Лишилося те, у чому немає нічого з того, що ти казав: Telegram id зі статусом і записи про витрати — тож ліміти й далі діють.
     /start — почати заново, коли захочеш.
+
+## Access, quotas, the spend cap (issue 8)
+
+banned-notice = 🚫 Цей акаунт більше не може користуватися Гонзиком. Повідомлення сюди не читаються.
+access-closed = 🔒 Поки що Гонзик відкритий лише для запрошених. Попроси того, хто веде цього бота, додати тебе.
+spend-cap-resting = 😴 Гонзик відпочиває до завтра — сьогодні він багато говорив. Твоє повідомлення збережено; надішли його знову завтра.
+spend-cap-admin = ⚠️ Денний ліміт витрат { $cap } досягнуто (витрачено { $spent }). Нові ходи відхиляються до півночі UTC; розпочаті завершаться. Змінити: /spend_cap.
+quota-near = 💡 На сьогодні в тебе залишилося практики на { $left }.
+quota-exhausted = 🌙 На сьогодні практика закінчилася — денний ліміт вичерпано. Він оновиться о { $time } ({ $zone }), через { $hours } год { $minutes } хв. Повідомлення збережено; надішли його знову потім.
+
+## Admin commands
+
+admin-usage = Використання: <code>{ $usage }</code>
+admin-negative = ❌ Сума не може бути від'ємною.
+admin-not-a-number = ❌ Сума — не число (пиши долари, наприклад 0.50, або unlimited).
+admin-too-large = ❌ Завелика сума.
+admin-too-long = ❌ Текст задовгий для одного повідомлення Telegram (не більше 4000 символів).
+admin-no-such-user = 🤷 Учень { $user } боту не відомий.
+admin-ban-admin = ⛔ Адміна не можна забанити. Спершу прибери його з ADMIN_IDS.
+admin-banned = 🚫 Учня { $user } забанено: одне повідомлення, потім тиша.
+admin-unbanned = ✅ Учня { $user } розбанено.
+admin-quota-default = 💰 Денний ліміт за замовчуванням: <b>{ $amount }</b> на учня.
+admin-quota-user = 💰 Учень { $user } тепер може витрачати <b>{ $amount }</b> на день.
+admin-spend-cap = 🧯 Денний ліміт витрат: <b>{ $cap }</b> · витрачено сьогодні (UTC): { $spent }
+admin-cap-off = немає
+admin-access-public = 🌍 Доступ: <b>відкритий</b> — займатися може будь-хто. (у списку: { $count })
+admin-access-allowlist = 🔒 Доступ: <b>за списком</b> — лише { $count } учнів зі списку та адміни.
+admin-allowed = ✅ Учень { $user } у списку допуску.
+admin-denied = ➖ Учня { $user } прибрано зі списку допуску.
+admin-denied-but-configured = ➖ Учня { $user } прибрано зі списку, доданого тут, але він лишається в ALLOWED_USERS — зміни це налаштування, щоб прибрати його зовсім.
+admin-user =
+    👤 <b>{ $name }</b> · id { $id } · { $status }
+    Мова { $lang } · рівень { $level } · { $zone }
+    Ходів за 7 днів: { $turns } · зірок: { $stars }
+    Витрачено сьогодні: { $spent } · за 7 днів: { $week }
+    Денний ліміт: { $quota }
+admin-stats-today =
+    📊 <b>Сьогодні (UTC)</b>
+    Учні: { $active } активних, { $new } нових
+    Ходи: { $voice } голосом, { $text } текстом · середня оцінка { $score }
+    Токени: { $prompt } вхід, { $completion } вихід · розпізнавання { $stt } хв · озвучення { $tts } симв.
+    Витрати: { $cost } ({ $models })
+    Помилки: { $errors } · p95 ходу { $p95 }
+admin-stats-week =
+    📈 <b>Останні 7 днів</b>
+    Учні: { $active } активних, { $new } нових
+    Ходи: { $voice } голосом, { $text } текстом · середня оцінка { $score }
+    Токени: { $prompt } вхід, { $completion } вихід · розпізнавання { $stt } хв · озвучення { $tts } симв.
+    Витрати: { $cost } ({ $models })
+    Помилки: { $errors } · p95 ходу { $p95 }
+
+## Broadcasts
+
+broadcast-audience-all = усі учні
+broadcast-nobody = 📭 Нікому надсилати ({ $audience }): активних учнів немає. Нічого не збережено.
+broadcast-preview =
+    📣 Це отримають <b>{ $count }</b> учнів ({ $audience }):
+
+    { $text }
+broadcast-caption-too-long = ❌ З голосовим текст стає підписом: не більше 1024 символів.
+broadcast-preview-voice = 🎤 Разом із голосовим повідомленням, на яке відповідає ця команда.
+broadcast-confirm = 📣 Надіслати
+broadcast-cancel = Скасувати
+broadcast-cancelled = Розсилку скасовано — нічого не надіслано.
+broadcast-progress = 📣 Надсилання… надіслано { $sent }, пропущено { $skipped }, помилок { $failed } з { $total }
+broadcast-done = ✅ Розсилку завершено: надіслано { $sent }, пропущено { $skipped } (заблокували бота), помилок { $failed }, усього { $total }.
+
+## Повторення і нагадування
+
+cmd-review = Повторити збережені слова і свої помилки
+cmd-remind = Щоденне нагадування: /remind 19:30 або /remind off
+review-empty = 📭 Повторювати поки нічого. Зберігай слова кнопкою ➕ під відповідями Гонзіка — а виправлені помилки потраплять сюди самі.
+review-caught-up = 🎉 Усе повторено: сьогодні нічого не чекає. Гонзік поверне картки, коли прийде час.
+review-start = 🧠 <b>Повторення</b>: { $total } { $total ->
+        [one] картка
+        [few] картки
+       *[other] карток
+    }. Напиши або скажи відповідь — або натисни «Показати відповідь» і оціни себе сам. /cancel — закінчити.
+review-card-word = <b>{ $position }/{ $total }</b> · Що означає <b>{ $question }</b>?
+review-card-back = <b>{ $position }/{ $total }</b> · Як сказати чеською <b>{ $question }</b>?
+review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Виправ свою помилку: <b>{ $question }</b>
+review-answer = Відповідь: <b>{ $answer }</b>
+review-note = 💡 { $note }
+review-show = 👀 Показати відповідь
+review-end = ⏹ Закінчити
+review-grade-again = 🔁 Знову
+review-grade-hard = 😬 Важко
+review-grade-good = 🙂 Добре
+review-grade-easy = 😎 Легко
+review-right = ✅ Правильно! <b>{ $answer }</b>
+review-accents = ✅ Майже — стеж за гачеками і чарками: <b>{ $answer }</b>
+review-wrong = ❌ Не зовсім. Правильно: <b>{ $answer }</b>
+review-graded = Твоя оцінка: { $grade }
+review-done = 🎉 <b>Повторення завершено</b>: { $done } з { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-stopped = ⏹ <b>Повторення перервано</b>: { $done } з { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
+review-unheard = 🎧 Не розібрав. Скажи ще раз, напиши або натисни «Показати відповідь».
+remind-on = ⏰ Щодня о <b>{ $time }</b> ({ $zone }) я нагадаю про себе — лише якщо ти ще не займався. /remind off — вимкнути.
+remind-off = 🔕 Нагадування вимкнені. /remind 19:30 увімкне їх (за твоїм місцевим часом).
+remind-current = ⏰ Твоє нагадування: <b>{ $time }</b> ({ $zone }). Змінити: /remind 08:15, вимкнути: /remind off.
+remind-none = 🔕 Нагадування немає. Увімкни: /remind 19:30 — за твоїм місцевим часом ({ $zone }).
+remind-invalid = 🤔 «{ $value }» — це не час. Спробуй /remind 19:30 або /remind off.
+remind-hello = 👋 Ahoj! Це Гонзік — ми сьогодні ще не балакали. Надішлеш голосове чеською?
+remind-due = 🧠 На /review { $due ->
+        [one] чекає { $due } картка
+        [few] чекають { $due } картки
+       *[other] чекають { $due } карток
+    }.
+remind-streak = 🔥 Твоя серія ({ $days } дн.) перерветься опівночі — одне повідомлення її врятує!
+remind-phrase = 🇨🇿 Фраза дня:
+remind-phrase-1 = <b>Dobrou chuť!</b> — Смачного!
+remind-phrase-2 = <b>To je fuk.</b> — Байдуже.
+remind-phrase-3 = <b>Mám hlad jako vlk.</b> — Я голодний як вовк.
+remind-phrase-4 = <b>Držím ti palce!</b> — Тримаю за тебе кулачки!
+remind-phrase-5 = <b>Na zdraví!</b> — Будьмо!
+remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — Не маю часу, маю купу роботи.
+remind-phrase-7 = <b>Jde to jako po másle.</b> — Іде як по маслу.
+trend-title = 🔎 <b>Твої часті помилки</b> (30 днів):
+trend-line = • { $kind }: { $count } { $trend }
+trend-up = ↗ (було { $previous })
+trend-down = ↘ (було { $previous })
+trend-same = → (як раніше)
+trend-new = 🆕
+mistake-category-case_endings = Відмінкові закінчення
+mistake-category-gender = Рід
+mistake-category-verb_aspect = Вид дієслова
+mistake-category-vyjmenovana_slova = Vyjmenovaná slova (i/y)
+mistake-category-word_order = Порядок слів
+mistake-category-spelling = Правопис і діакритика
+mistake-category-vocabulary = Вибір слів
+mistake-category-other = Інше

@@ -7,6 +7,8 @@ mod m20261128_000002_conversations_and_usage;
 mod m20261128_000003_learner_controls;
 mod m20261128_000004_turn_checkpoints;
 mod m20261128_000005_chat_leases;
+mod m20261128_000006_admin;
+mod m20261128_000007_review;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_learner_controls::Migration),
             Box::new(m20261128_000004_turn_checkpoints::Migration),
             Box::new(m20261128_000005_chat_leases::Migration),
+            Box::new(m20261128_000006_admin::Migration),
+            Box::new(m20261128_000007_review::Migration),
         ]
     }
 }

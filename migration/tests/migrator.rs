@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 22] = [
     "users",
     "user_settings",
     "updates",
@@ -27,6 +27,17 @@ const TABLES: [&str; 11] = [
     "saved_words",
     "chat_leases",
     "replicas",
+    "bot_settings",
+    "quotas",
+    "allowed_users",
+    "admin_actions",
+    "once_marks",
+    "broadcasts",
+    "broadcast_recipients",
+    "review_cards",
+    "review_sessions",
+    "reminders",
+    "reminders_sent",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

@@ -37,6 +37,15 @@ pub enum Callback {
     Unsave { word: i64, page: u32 },
     /// Show page `n` (from 0) of `/saved`.
     SavedPage(u32),
+    /// An admin's broadcast draft `id` confirmed / cancelled (see `handlers::broadcast`).
+    BroadcastYes { id: i64 },
+    BroadcastNo { id: i64 },
+    /// Reveal the answer of card `position` of review session `session`.
+    ReviewShow { session: i64, position: u32 },
+    /// Grade card `position` of review session `session` (1 again … 4 easy, see `review::Grade`).
+    ReviewGrade { session: i64, position: u32, grade: u8 },
+    /// End review session `session` now.
+    ReviewEnd { session: i64 },
 }
 
 impl Callback {
@@ -53,6 +62,11 @@ impl Callback {
             Self::Save { message, index } => format!("save:{message}:{index}"),
             Self::Unsave { word, page } => format!("unsave:{word}:{page}"),
             Self::SavedPage(n) => format!("saved:{n}"),
+            Self::BroadcastYes { id } => format!("bc:yes:{id}"),
+            Self::BroadcastNo { id } => format!("bc:no:{id}"),
+            Self::ReviewShow { session, position } => format!("rv:s:{session}:{position}"),
+            Self::ReviewGrade { session, position, grade } => format!("rv:g:{session}:{position}:{grade}"),
+            Self::ReviewEnd { session } => format!("rv:e:{session}"),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -75,6 +89,9 @@ impl Callback {
             ["save", message, index] => Self::Save { message: number(message)?, index: number(index).filter(|i| usize::from(*i) < MAX_CANDIDATES)? },
             ["unsave", word, page] => Self::Unsave { word: number(word)?, page: number(page)? },
             ["saved", n] => Self::SavedPage(number(n)?),
+            ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
+            ["bc", "no", id] => Self::BroadcastNo { id: number(id)? },
+            ["rv", op, rest] => review(op, rest)?,
             _ => return None,
         })
     }
@@ -92,10 +109,30 @@ impl Callback {
                 Self::Save { message: big, index: 0 },
                 Self::Unsave { word: big, page: small },
                 Self::SavedPage(small),
+                Self::BroadcastYes { id: big },
+                Self::BroadcastNo { id: big },
+                Self::ReviewShow { session: big, position: small },
+                Self::ReviewEnd { session: big },
             ]);
+            all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade { session: big, position: small, grade: g.number() }));
         }
         all
     }
+}
+
+/// `rv:s:<session>:<position>`, `rv:g:<session>:<position>:<grade>`, `rv:e:<session>`.
+fn review(op: &str, rest: &str) -> Option<Callback> {
+    let parts: Vec<&str> = rest.split(':').collect();
+    Some(match (op, parts.as_slice()) {
+        ("s", [session, position]) => Callback::ReviewShow { session: number(session)?, position: number(position)? },
+        ("g", [session, position, grade]) => Callback::ReviewGrade {
+            session: number(session)?,
+            position: number(position)?,
+            grade: number(grade).filter(|g| crate::review::Grade::from_number(*g).is_some())?,
+        },
+        ("e", [session]) => Callback::ReviewEnd { session: number(session)? },
+        _ => return None,
+    })
 }
 
 /// A non-negative decimal number written the one way `encode` writes it (no sign, no leading
@@ -128,6 +165,8 @@ mod tests {
                 Callback::Lang(_) | Callback::Level(_) | Callback::Set(_) | Callback::TypeTimezone => {}
                 Callback::ResetYes { .. } | Callback::ResetNo | Callback::DeleteYes { .. } | Callback::DeleteNo => {}
                 Callback::Save { .. } | Callback::Unsave { .. } | Callback::SavedPage(_) => {}
+                Callback::BroadcastYes { .. } | Callback::BroadcastNo { .. } => {}
+                Callback::ReviewShow { .. } | Callback::ReviewGrade { .. } | Callback::ReviewEnd { .. } => {}
             }
         }
         let tags: std::collections::BTreeSet<String> =
@@ -144,7 +183,8 @@ mod tests {
             "set:style", "set:style:rude", "set:voice:maybe", "set:timezone:Mars/Olympus", "set:mood:happy",
             "tz", "tz:other", "reset:yes", "reset:yes:-1", "reset:yes:+5", "reset:yes:007", "reset:maybe",
             "del:yes:1.5", "del:yes:99999999999", "save:1", "save:1:6", "save:x:1", "save:1:1:1",
-            "unsave:1", "unsave:1:-1", "saved:", "saved:one", "saved:18446744073709551616",
+            "unsave:1", "unsave:1:-1", "saved:", "saved:one", "saved:18446744073709551616", "bc:yes", "bc:yes:-1", "bc:maybe:1",
+            "rv", "rv:s", "rv:s:1", "rv:s:1:2:3", "rv:g:1:2", "rv:g:1:2:0", "rv:g:1:2:5", "rv:g:1:2:03", "rv:e", "rv:e:1:2", "rv:x:1",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

@@ -11,7 +11,7 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::HandlerResult;
-use super::handlers::{misc, onboarding, privacy, settings, stats, timezone, words};
+use super::handlers::{misc, onboarding, privacy, remind, review, settings, stats, timezone, words};
 use crate::app::App;
 use crate::intake::scheduler::InFlight;
 use crate::settings::SettingKind;
@@ -35,6 +35,10 @@ pub enum Command {
     Timezone(String),
     Stats,
     Saved,
+    /// Review saved words and past mistakes (spaced repetition).
+    Review,
+    /// The daily reminder; an argument sets the local time ("19:30") or turns it off ("off").
+    Remind(String),
     /// Start a new conversation (after a confirmation).
     Reset,
     /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
@@ -64,6 +68,8 @@ pub async fn handle(app: Arc<App>, msg: Message, cmd: Command, in_flight: Arc<In
         Command::Timezone(arg) => timezone::command(app, msg, l, &arg).await,
         Command::Stats => stats::show(app, msg, l).await,
         Command::Saved => words::list(app, msg, l).await,
+        Command::Review => review::start(app, msg, l).await,
+        Command::Remind(arg) => remind::command(app, msg, l, &arg).await,
         Command::Reset => misc::ask_reset(app, msg, l).await,
         Command::Export => privacy::export(app, msg, l).await,
         Command::DeleteMe => privacy::ask_delete(app, msg, l).await,
@@ -75,8 +81,11 @@ pub async fn handle(app: Arc<App>, msg: Message, cmd: Command, in_flight: Arc<In
 /// waiting on (a typed time zone) is dropped.
 async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, super::BotError> {
     let Some(mut learner) = misc::load_learner_of(app, msg).await? else { return Ok(None) };
-    if learner.awaiting.take().is_some() {
+    if let Some(was) = learner.awaiting.take() {
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        if was == learners::Awaiting::ReviewAnswer {
+            crate::store::review::close(&app.db, learner.id).await?; // a review in progress ends quietly
+        }
     }
     Ok(Some(learner))
 }

@@ -29,7 +29,7 @@ use crate::intake::scheduler::InFlight;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, groups, misc, onboarding, timezone, turns};
+use handlers::{callbacks, groups, misc, onboarding, review, timezone, turns};
 
 /// Why handling an update failed (after the learner has been told, where there was someone to tell).
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +47,17 @@ pub type HandlerResult = Result<(), BotError>;
 /// The whole handler tree.
 pub fn schema() -> UpdateHandler<BotError> {
     let messages = Update::filter_message()
+        // Admin commands only from `ADMIN_IDS`; anyone else falls through to the unknown-command reply.
+        .branch(dptree::entry().filter_command::<handlers::admin::AdminCommand>().filter(handlers::admin::from_admin).endpoint(handlers::admin::handle))
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
         .branch(dptree::filter(commands::looks_like_command).endpoint(misc::unknown_command))
         .branch(
             dptree::filter_map_async(misc::load_learner)
                 .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
                 .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone)).filter_map(turns::text_input).endpoint(timezone::answer))
+                // A review card waits for its answer: the next text or voice is that answer.
+                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer)).filter_map(turns::text_input).endpoint(review::typed))
+                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer)).filter_map(turns::voice_input).endpoint(review::spoken))
                 .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
                 .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
                 .endpoint(misc::unsupported),
@@ -61,6 +66,8 @@ pub fn schema() -> UpdateHandler<BotError> {
     dptree::entry()
         // Groups and supergroups first: no learner, no command, no turn there (see `groups`).
         .branch(dptree::filter(groups::outside_private).endpoint(groups::not_private))
+        // Banned users and, in allow-list mode, those not on the list: nothing further runs.
+        .branch(dptree::filter_map_async(handlers::access::refused).endpoint(handlers::access::refuse))
         .branch(messages)
         .branch(Update::filter_callback_query().endpoint(callbacks::on_callback))
         .branch(Update::filter_edited_message().endpoint(misc::edited))

@@ -48,16 +48,23 @@ impl Onboarding {
 pub enum Awaiting {
     /// An IANA time zone name (after "Other…" under `/timezone`).
     Timezone,
+    /// The answer to the review card shown (`/review`), typed or said.
+    ReviewAnswer,
 }
 
 impl Awaiting {
     fn as_str(self) -> &'static str {
         match self {
             Self::Timezone => "timezone",
+            Self::ReviewAnswer => "review",
         }
     }
     fn parse(s: &str) -> Option<Self> {
-        (s == "timezone").then_some(Self::Timezone)
+        match s {
+            "timezone" => Some(Self::Timezone),
+            "review" => Some(Self::ReviewAnswer),
+            _ => None,
+        }
     }
 }
 

@@ -4,14 +4,20 @@
 //! stays in this module. Entities are generated-style structs in the `entity` crate; the behaviour
 //! lives here.
 
+pub mod admin;
 pub mod answer;
 pub mod audio;
 pub mod batch;
+pub mod broadcasts;
 pub mod conversations;
 pub mod inbox;
 pub mod learners;
 pub mod leases;
+pub mod mistakes;
 pub mod privacy;
+pub mod quotas;
+pub mod reminders;
+pub mod review;
 pub mod stats;
 pub mod turns;
 pub mod words;

@@ -34,6 +34,8 @@ pub async fn export(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>)
         "conversations": conversations::Entity::find().filter(conversations::Column::UserId.eq(user_id)).order_by_asc(conversations::Column::Id).all(db).await?,
         "turns": turns::Entity::find().filter(turns::Column::UserId.eq(user_id)).order_by_asc(turns::Column::Id).all(db).await?,
         "usage": usage::Entity::find().filter(usage::Column::UserId.eq(user_id)).order_by_asc(usage::Column::Id).all(db).await?,
+        "review_cards": entity::review_cards::Entity::find().filter(entity::review_cards::Column::UserId.eq(user_id)).order_by_asc(entity::review_cards::Column::Id).all(db).await?,
+        "reminder": entity::reminders::Entity::find_by_id(user_id).one(db).await?,
         "telegram_updates": rows(updates, "payload", "update"),
     })))
 }
@@ -81,6 +83,8 @@ pub async fn delete_content(db: &DatabaseConnection, user_id: i64, now: DateTime
         .all(&txn)
         .await?;
     mistakes::Entity::delete_many().filter(mistakes::Column::UserId.eq(user_id)).exec(&txn).await?;
+    super::review::delete_all(&txn, user_id).await?;
+    super::reminders::delete_all(&txn, user_id).await?;
     let messages = messages::Entity::delete_many().filter(messages::Column::UserId.eq(user_id)).exec(&txn).await?.rows_affected;
     let saved_words = saved_words::Entity::delete_many().filter(saved_words::Column::UserId.eq(user_id)).exec(&txn).await?.rows_affected;
     let days = erase_daily_stats(&txn, user_id).await?;

@@ -31,7 +31,13 @@ pub(super) async fn answer(
 ) -> Result<Answered, Stop> {
     let model = app.models.for_turn(learner.level);
     let history: Vec<_> = conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW).await?.into_iter().map(|m| m.turn).collect();
-    let params = PromptParams { level: learner.level, style: learner.style, corrections: learner.corrections, explain_in: learner.lang };
+    // The learner's recurring mistakes steer the talk; without them (a database hiccup) the turn
+    // goes on as before.
+    let focus = crate::store::mistakes::focus(&app.db, learner.id, app.clock.now()).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not read the learner's recurring mistakes");
+        [None, None]
+    });
+    let params = PromptParams { level: learner.level, style: learner.style, corrections: learner.corrections, explain_in: learner.lang, focus };
     let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
     let summary = conversation.summary.as_deref();
     let summary_tokens = summary.map(|_| conversation.summary_tokens.max(0) as usize + tutor::count_tokens(model, crate::llm::SUMMARY_HEADING) + 1);

@@ -58,6 +58,20 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
     Ok(text)
 }
 
+/// A review answer said aloud (`/review`): downloaded within the same limits and transcribed;
+/// `None` when that fails (too long, unreadable, silence, speech-to-text down) — the learner is
+/// asked to say or type it again. It is an answer to a card, not a turn: nothing is stored.
+pub(crate) async fn transcribe_only(app: &App, audio: &AudioInput) -> Option<String> {
+    let (bytes, _) = fetch(app, audio, &mut Timings::default()).await.ok()?;
+    match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await {
+        Ok(text) => heard(text).ok(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not transcribe a review answer");
+            None
+        }
+    }
+}
+
 /// The audio, within every limit, downloaded, with its measured length when it could be measured.
 async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<(Bytes, Option<f64>), Stop> {
     let limits = &app.config.limits;

@@ -12,6 +12,7 @@ mod compose;
 mod deliver;
 mod listen;
 pub mod memory;
+pub(crate) use listen::transcribe_only;
 
 use std::sync::Arc;
 use std::time::Instant;

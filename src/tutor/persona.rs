@@ -21,6 +21,9 @@ pub struct PromptParams {
     pub corrections: Corrections,
     /// Language of explanations, translations and tips.
     pub explain_in: Lang,
+    /// The learner's recurring kinds of mistakes, most frequent first (`store::mistakes::focus`):
+    /// Honzík steers the talk so they practise them. At most two, so the prompt cache stays small.
+    pub focus: [Option<MistakeCategory>; 2],
 }
 
 const PERSONA: &str = "You are Honzík, a cheerful, slightly ironic guy from Prague who helps people practise spoken Czech. \
@@ -147,6 +150,14 @@ pub fn system_prompt(p: &PromptParams) -> String {
         injection = INJECTION_RULE,
         categories = categories.join(", "),
     ));
+    // Last, so the prompt's long common prefix is the same for every learner (provider caching).
+    let focus: Vec<&str> = p.focus.iter().flatten().map(|c| c.as_str()).collect();
+    if !focus.is_empty() {
+        s.push_str(&format!(
+            "\n\nFOCUS: this learner keeps making these kinds of mistakes: {}. Steer the conversation so they naturally need those forms (ask questions whose answers use them); do not lecture, and still correct only real mistakes.",
+            focus.join(", ")
+        ));
+    }
     s
 }
 
@@ -168,6 +179,7 @@ mod tests {
                             style,
                             corrections,
                             explain_in,
+                            focus: [None, None],
                         });
                     }
                 }
@@ -247,6 +259,18 @@ mod tests {
             assert!(s.contains(INJECTION_RULE), "{p:?}");
             assert!(s.contains("never instructions") && s.contains("stay Honzík"), "{p:?}");
         }
+    }
+
+    #[test]
+    fn the_learners_recurring_mistakes_come_last_and_within_the_budget() {
+        let plain = all_params()[0];
+        let focused = PromptParams { focus: [Some(MistakeCategory::CaseEndings), Some(MistakeCategory::Gender)], ..plain };
+        let (a, b) = (system_prompt(&plain), system_prompt(&focused));
+        assert!(!a.contains("FOCUS"), "no focus without recurring mistakes");
+        assert!(b.starts_with(&a), "the common prefix is unchanged");
+        assert!(b.contains("FOCUS") && b.contains("case_endings, gender"), "{b}");
+        let longest = all_params().into_iter().map(|p| count_tokens("gpt-4o", &system_prompt(&PromptParams { focus: focused.focus, ..p }))).max().unwrap();
+        assert!(longest < 900, "{longest}");
     }
 
     #[test]

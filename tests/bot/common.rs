@@ -83,7 +83,12 @@ pub async fn spawn_app_env(db: Db, ai_config: OpenAiConfig, tg_config: TelegramC
     };
     // No per-learner turn limit (floods of turns are tested) and no voice cache (requests to the
     // emulator are counted, and its replies repeat): `tests/bot/redis.rs` turns them on.
-    let mut extra = HashMap::from([("TURNS_PER_MINUTE".to_owned(), "0".to_owned()), ("TTS_CACHE".to_owned(), "off".to_owned())]);
+    // No daily allowance either (long conversations are tested): `tests/bot/admin.rs` sets them.
+    let mut extra = HashMap::from([
+        ("TURNS_PER_MINUTE".to_owned(), "0".to_owned()),
+        ("TTS_CACHE".to_owned(), "off".to_owned()),
+        ("DEFAULT_DAILY_QUOTA".to_owned(), "unlimited".to_owned()),
+    ]);
     if !tg_config.flood_limits {
         extra.insert("TELEGRAM_CHAT_SENDS_PER_SECOND".to_owned(), "30".to_owned());
     }
@@ -312,4 +317,28 @@ pub fn prompt_tokens(body: &serde_json::Value) -> usize {
         .iter()
         .map(|m| mluvme::tutor::count_tokens(model, m["content"].as_str().unwrap_or("")) + mluvme::tutor::MESSAGE_OVERHEAD)
         .sum()
+}
+
+/// Sends a command (or a text answering a question) and returns the bot's one reply to it.
+#[allow(dead_code)]
+pub async fn command(app: &TestApp, l: &Learner, text: &str) -> BotMessage {
+    let sent = l.send_text(text);
+    let replies = app.replies_to(l, sent.message_id, false).await;
+    assert_eq!(replies.len(), 1, "{text}: {replies:#?}");
+    replies.into_iter().next().unwrap()
+}
+
+/// Presses a button and waits until the press has been answered; returns the answer's text.
+#[allow(dead_code)]
+pub async fn press(app: &TestApp, l: &Learner, message_id: i64, data: &str) -> Option<String> {
+    let id = l.press(message_id, data);
+    app.wait_until(|| app.tg.callback_answers().iter().any(|a| a.id == id)).await;
+    app.settle().await;
+    app.tg.callback_answers().into_iter().find(|a| a.id == id).unwrap().text
+}
+
+/// The message as it stands now (edits applied).
+#[allow(dead_code)]
+pub fn current(l: &Learner, message_id: i64) -> BotMessage {
+    l.messages().into_iter().find(|m| m.message_id == message_id).unwrap()
 }

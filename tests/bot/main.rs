@@ -2,6 +2,7 @@
 
 mod common;
 
+mod admin;
 mod audio;
 mod bad_input;
 mod load_smoke;
@@ -16,6 +17,7 @@ mod postgres;
 mod process;
 mod redis;
 mod replicas;
+mod review;
 mod scale_out;
 mod turns;
 mod upstream;

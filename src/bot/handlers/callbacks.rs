@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use teloxide::prelude::*;
 use teloxide::types::{CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, MaybeInaccessibleMessage, MessageId};
 
-use super::{misc, onboarding, privacy, settings, timezone, words};
+use super::{misc, onboarding, privacy, review, settings, timezone, words};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::{BotError, HandlerResult};
@@ -120,5 +120,10 @@ async fn route(app: &App, press: &Press, cb: Callback) -> HandlerResult {
         Callback::Save { message, index } => words::save(app, press, message, index).await,
         Callback::Unsave { word, page } => words::remove(app, press, word, page).await,
         Callback::SavedPage(page) => words::show_page(app, press, page).await,
+        Callback::ReviewShow { session, position } => review::show(app, press, session, position).await,
+        Callback::ReviewGrade { session, position, grade } => review::grade(app, press, session, position, grade).await,
+        Callback::ReviewEnd { session } => review::end(app, press, session).await,
+        Callback::BroadcastYes { id } => super::broadcast::confirmed(app, press, id).await,
+        Callback::BroadcastNo { id } => super::broadcast::cancelled(app, press, id).await,
     }
 }

@@ -117,6 +117,10 @@ pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerRe
     {
         store::learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         dropped_question = true;
+        // A review session ends with its summary instead of the generic notice.
+        if !stopped && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer) && super::review::cancelled(app, msg, &learner).await? {
+            return Ok(());
+        }
     }
     let key = match (stopped, dropped_question) {
         (true, _) => "cancel-done",

@@ -1,10 +1,15 @@
 //! One small handler per kind of update.
 
+pub mod access;
+pub mod admin;
+pub mod broadcast;
 pub mod callbacks;
 pub mod groups;
 pub mod misc;
 pub mod onboarding;
 pub mod privacy;
+pub mod remind;
+pub mod review;
 pub mod settings;
 pub mod stats;
 pub mod timezone;

@@ -49,14 +49,14 @@ pub fn clean_text(text: &str) -> String {
 }
 
 pub async fn voice(app: Arc<App>, msg: Message, update: Update, learner: Learner, input: AudioInput) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await? {
+    if slowed_down(&app, &msg, &update, &learner).await? || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await? {
         return Ok(());
     }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
 }
 
 pub async fn text(app: Arc<App>, msg: Message, update: Update, learner: Learner, text: String) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await? {
+    if slowed_down(&app, &msg, &update, &learner).await? || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await? {
         return Ok(());
     }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await

@@ -1,0 +1,190 @@
+//! Who gets through, and whether a turn may be paid for.
+//!
+//! - [`refused`] runs before anything else in a private chat: a banned user gets one polite
+//!   notice (ever, until unbanned) and then silence; in allow-list mode someone not on the list
+//!   is told once a day that the bot is closed. Nothing of theirs is processed or paid for —
+//!   except their data rights (`/privacy`, `/export`, `/delete_me`), which a ban does not remove.
+//! - [`turn_refused`] runs where a turn would start, next to the per-learner rate limit: the
+//!   global daily spend cap ("Honzík is resting"), then the learner's own daily allowance. A
+//!   refused turn costs nothing and its message stays in the inbox. Turns already started are
+//!   never cut: only the start is checked.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use teloxide::prelude::*;
+use teloxide::types::{ParseMode, UpdateKind};
+
+use crate::admin::access::{AccessMode, Admission, admit};
+use crate::admin::quota::{self, Verdict, dollars};
+use crate::app::App;
+use crate::bot::handlers::misc::{lang_of, notice};
+use crate::bot::{BotError, HandlerResult, send};
+use crate::i18n::Arg;
+use crate::progress::local_day;
+use crate::store::learners::{BANNED, Learner};
+use crate::store::{StoreError, admin as store, quotas};
+
+/// How long a replica trusts the access mode it read. An admin's change reaches the replica
+/// where it was made at once (the cache is dropped) and the others within this.
+const MODE_TTL: Duration = Duration::from_secs(3);
+
+#[derive(Default)]
+pub struct AccessCache {
+    mode: Mutex<Option<(AccessMode, Instant)>>,
+}
+
+impl AccessCache {
+    pub async fn mode(&self, app: &App) -> Result<AccessMode, StoreError> {
+        if let Some((mode, at)) = *self.mode.lock().expect("access cache")
+            && at.elapsed() < MODE_TTL
+        {
+            return Ok(mode);
+        }
+        let mode = match store::setting(&app.db, store::ACCESS_MODE).await? {
+            Some(v) => AccessMode::parse(&v).ok_or_else(|| StoreError::Corrupt(format!("access mode {v:?}")))?,
+            None => app.config.admin.access_mode,
+        };
+        *self.mode.lock().expect("access cache") = Some((mode, Instant::now()));
+        Ok(mode)
+    }
+
+    pub fn invalidate(&self) {
+        *self.mode.lock().expect("access cache") = None;
+    }
+}
+
+/// Whether someone is on the allow-list (`ALLOWED_USERS` or added by an admin).
+pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
+    Ok(app.config.admin.allowed_users.contains(&user_id) || store::is_allowed(&app.db, user_id).await?)
+}
+
+/// The refusal for an update from a banned or not-allowed user; None lets it through. Only
+/// messages, edits and button presses are gated (membership changes keep being recorded). On a
+/// database error the update goes on: the handlers meet the same error and report it.
+pub async fn refused(app: Arc<App>, update: Update) -> Option<Admission> {
+    if !matches!(update.kind, UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)) {
+        return None;
+    }
+    if data_rights(&update) {
+        return None;
+    }
+    let user_id = update.from()?.id.0 as i64;
+    let check = async {
+        let banned = store::status(&app.db, user_id).await?.as_deref() == Some(BANNED);
+        let mode = app.access.mode(&app).await?;
+        let listed = mode == AccessMode::AllowList && !banned && on_list(&app, user_id).await?;
+        Ok::<_, StoreError>(admit(mode, app.config.is_admin(user_id), banned, listed))
+    };
+    match check.await {
+        Ok(Admission::Let) => None,
+        Ok(refusal) => Some(refusal),
+        Err(e) => {
+            tracing::error!(user_id, error = %e, "could not check access");
+            None
+        }
+    }
+}
+
+/// `/privacy`, `/export`, `/delete_me` and the deletion's buttons: a ban or a closed door never
+/// takes away seeing and erasing one's own data (none of them costs anything).
+fn data_rights(update: &Update) -> bool {
+    match &update.kind {
+        UpdateKind::Message(m) => {
+            let first = m.text().and_then(|t| t.split_whitespace().next()).unwrap_or("");
+            let name = first.split('@').next().unwrap_or("");
+            matches!(name, "/privacy" | "/export" | "/delete_me")
+        }
+        UpdateKind::CallbackQuery(q) => q.data.as_deref().is_some_and(|d| d.starts_with("del:")),
+        _ => false,
+    }
+}
+
+/// Answers a refused update: the notice once, then nothing (a press is still answered, or its
+/// button would spin).
+pub async fn refuse(app: Arc<App>, update: Update, admission: Admission) -> HandlerResult {
+    let Some(user) = update.from() else { return Ok(()) };
+    let user_id = user.id.0 as i64;
+    if let UpdateKind::CallbackQuery(q) = &update.kind {
+        app.bot.answer_callback_query(q.id.clone()).await?;
+    }
+    let (key, mark) = match admission {
+        Admission::Banned => ("banned-notice", format!("banned:{user_id}")),
+        Admission::NotAllowed => ("access-closed", format!("access:{user_id}:{}", app.clock.now().date_naive())),
+        Admission::Let => return Ok(()),
+    };
+    tracing::info!(user_id, ?admission, "update refused");
+    if !store::once(&app.db, &mark, app.clock.now()).await? {
+        return Ok(());
+    }
+    let text = app.i18n.tr(lang_of(&app, Some(user)).await, key, &[]);
+    if let UpdateKind::Message(m) = &update.kind {
+        return crate::bot::handlers::misc::reply(&app, m, text, None).await;
+    }
+    let Some(chat) = update.chat().map(|c| c.id) else { return Ok(()) };
+    send::paced(&app.pacer, chat, "access notice", || app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()).await?;
+    Ok(())
+}
+
+/// The start of today for the global cap: UTC midnight (one day for every replica and learner).
+pub fn utc_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
+}
+
+/// Whether a turn must not start: over the global cap or the learner's allowance (they are told
+/// why). Near the allowance, the learner hears once a day how much is left, and the turn goes on.
+pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result<bool, BotError> {
+    let now = app.clock.now();
+    if let Some(cap) = quotas::spend_cap(&app.db, app.config.admin.spend_cap).await? {
+        let spent = quotas::spent_since(&app.db, utc_day_start(now)).await?;
+        if spent >= cap {
+            tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; turn refused");
+            notice(app, msg, learner.lang, "spend-cap-resting", &[]).await?;
+            if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
+                tell_admins_cap(app, cap, spent).await;
+            }
+            return Ok(true);
+        }
+    }
+    let allowance = quotas::effective(&app.db, learner.id, app.config.admin.default_quota).await?;
+    if allowance == quota::Allowance::Unlimited {
+        return Ok(false);
+    }
+    let day = local_day(now, learner.tz);
+    match quota::verdict(allowance, quotas::spent_on(&app.db, learner.id, day).await?) {
+        Verdict::Go => Ok(false),
+        Verdict::GoNearLimit { left } => {
+            if store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await? {
+                notice(app, msg, learner.lang, "quota-near", &[("left", Arg::from(&dollars(left)))]).await?;
+            }
+            Ok(false)
+        }
+        Verdict::Exhausted => {
+            let (at, wait) = quota::resets(now, learner.tz);
+            let time = at.with_timezone(&learner.tz).format("%H:%M").to_string();
+            let mins = (wait.num_seconds() + 59) / 60;
+            let (hours, minutes) = (mins / 60, mins % 60);
+            tracing::info!(user_id = learner.id, "daily allowance used up; turn refused");
+            let args = [("time", Arg::from(&time)), ("zone", Arg::from(learner.tz.name())), ("hours", Arg::from(hours)), ("minutes", Arg::from(minutes))];
+            notice(app, msg, learner.lang, "quota-exhausted", &args).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Tells every admin the cap was reached (once a day across replicas: the caller claimed the
+/// day's mark). An admin who never started the bot cannot be written to: logged, not retried.
+async fn tell_admins_cap(app: &App, cap: i64, spent: i64) {
+    for &admin in &app.config.admin_ids {
+        let lang = match crate::store::learners::find(&app.db, admin).await {
+            Ok(Some(l)) => l.lang,
+            _ => crate::i18n::Lang::En,
+        };
+        let text = app.i18n.tr(lang, "spend-cap-admin", &[("cap", Arg::from(&dollars(cap))), ("spent", Arg::from(&dollars(spent)))]);
+        let chat = ChatId(admin);
+        if let Err(e) = send::paced(&app.pacer, chat, "spend cap alert", || app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()).await {
+            tracing::warn!(admin_id = admin, error = %e, "could not tell an admin the spend cap was reached");
+        }
+    }
+}

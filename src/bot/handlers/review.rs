@@ -1,0 +1,228 @@
+//! `/review`: a short session of the learner's due cards — saved words both ways and their own
+//! past mistakes — one card per message.
+//!
+//! A card is answered by typing or saying the answer (the learner's next message, see
+//! `Awaiting::ReviewAnswer` in `schema()`; checked by `review::check`), or with "Show answer" and
+//! a self-grade (again / hard / good / easy). "End", `/cancel` or any other command ends the
+//! session; the last message shows how it went. The session lives in the database
+//! (`store::review`), so a restart or another replica carries on where it was.
+
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters};
+
+use super::callbacks::Press;
+use super::misc::{notice, reply};
+use crate::app::App;
+use crate::bot::callback::Callback;
+use crate::bot::views::clip;
+use crate::bot::{HandlerResult, edit, send};
+use crate::i18n::{Arg, Lang};
+use crate::review::check::alternatives;
+use crate::review::{CardKind, Grade, Verdict, check};
+use crate::store::learners::{self, Awaiting, Learner};
+use crate::store::review::{self as store, Content, Session};
+use crate::turn::AudioInput;
+
+/// Longest question, answer or note shown on a card (a mistake can be a long fragment).
+const SHOWN_CHARS: usize = 600;
+
+/// `/review`: opens a session (replacing an unfinished one) and asks its first card.
+pub async fn start(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+    let now = app.clock.now();
+    let Some(session) = store::start(&app.db, learner.id, app.config.review_cards, now).await? else {
+        let key = if store::has_cards(&app.db, learner.id).await? { "review-caught-up" } else { "review-empty" };
+        return notice(app, msg, learner.lang, key, &[]).await;
+    };
+    let intro = app.i18n.tr(learner.lang, "review-start", &[("total", session.cards.len().into())]);
+    ask(app, msg.chat.id, learner, session, Some(msg.id), Some(intro)).await
+}
+
+/// A typed answer to the card shown.
+pub async fn typed(app: Arc<App>, msg: Message, learner: Learner, text: String) -> HandlerResult {
+    answer(&app, &msg, &learner, &text).await
+}
+
+/// A spoken answer: transcribed through the turn's speech path, then checked like a typed one.
+pub async fn spoken(app: Arc<App>, msg: Message, learner: Learner, input: AudioInput) -> HandlerResult {
+    match crate::turn::transcribe_only(&app, &input).await {
+        Some(text) => answer(&app, &msg, &learner, &text).await,
+        None => notice(&app, &msg, learner.lang, "review-unheard", &[]).await,
+    }
+}
+
+async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> HandlerResult {
+    let Some(session) = store::open(&app.db, learner.id).await? else {
+        // The session ended elsewhere (a button): nothing waits for an answer any more.
+        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        return notice(app, msg, learner.lang, "cancel-question", &[]).await;
+    };
+    let Some(content) = current_content(app, learner, &session).await? else { return finish(app, msg.chat.id, learner, session, Some(msg.id), None).await };
+    let verdict = check(text, &alternatives(&content.answer));
+    let Some(next) = store::grade(&app.db, learner.id, session.id, session.position, verdict.grade(), app.clock.now()).await? else {
+        return Ok(()); // graded meanwhile by a button press
+    };
+    let key = match verdict {
+        Verdict::Exact => "review-right",
+        Verdict::Diacritics => "review-accents",
+        Verdict::Wrong => "review-wrong",
+    };
+    let mut said = app.i18n.tr(learner.lang, key, &[("answer", Arg::from(clip(&content.answer, SHOWN_CHARS).as_str()))]);
+    if let (Some(note), true) = (&content.note, verdict != Verdict::Exact) {
+        said = format!("{said}\n{}", app.i18n.tr(learner.lang, "review-note", &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]));
+    }
+    ask(app, msg.chat.id, learner, next, Some(msg.id), Some(said)).await
+}
+
+/// "Show answer": the card's answer and the grade buttons, in place of the card.
+pub async fn show(app: &App, press: &Press, session_id: i64, position: u32) -> HandlerResult {
+    let learner = &press.learner;
+    let Some(session) = asked(app, learner.id, session_id, position).await? else { return press.answer(app, Some("stale-button")).await };
+    let Some(content) = current_content(app, learner, &session).await? else { return press.answer(app, Some("stale-button")).await };
+    press.answer(app, None).await?;
+    let text = format!("{}\n\n{}", card_text(app, learner.lang, &session, &content), answer_text(app, learner.lang, &content));
+    edit::text(app, press.chat(), press.message_id(), text, Some(grades(app, learner.lang, session.id, position))).await
+}
+
+/// A self-grade: stored, the card's message keeps its answer and the grade, and the next card
+/// (or the summary) follows.
+pub async fn grade(app: &App, press: &Press, session_id: i64, position: u32, grade: u8) -> HandlerResult {
+    let learner = &press.learner;
+    let (Some(grade), Some(session)) = (Grade::from_number(grade), asked(app, learner.id, session_id, position).await?) else {
+        return press.answer(app, Some("stale-button")).await;
+    };
+    let content = current_content(app, learner, &session).await?;
+    let Some(next) = store::grade(&app.db, learner.id, session.id, session.position, grade, app.clock.now()).await? else {
+        return press.answer(app, Some("stale-button")).await;
+    };
+    press.answer(app, None).await?;
+    if let Some(content) = content {
+        let label = app.i18n.tr(learner.lang, &format!("review-grade-{}", grade.as_str()), &[]);
+        let graded = app.i18n.tr(learner.lang, "review-graded", &[("grade", Arg::from(label.as_str()))]);
+        let text = format!("{}\n\n{}\n{graded}", card_text(app, learner.lang, &session, &content), answer_text(app, learner.lang, &content));
+        edit::text(app, press.chat(), press.message_id(), text, None).await?;
+    }
+    ask(app, press.chat(), learner, next, None, None).await
+}
+
+/// "End": the session closes and its message shows how it went.
+pub async fn end(app: &App, press: &Press, session_id: i64) -> HandlerResult {
+    let learner = &press.learner;
+    let Some(session) = store::end(&app.db, learner.id, session_id).await? else { return press.answer(app, Some("stale-button")).await };
+    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+    press.answer(app, None).await?;
+    edit::text(app, press.chat(), press.message_id(), summary(app, learner.lang, &session, "review-stopped"), None).await
+}
+
+/// `/cancel` during a session: it ends, with its summary. `false` when no session was open.
+pub async fn cancelled(app: &App, msg: &Message, learner: &Learner) -> Result<bool, crate::bot::BotError> {
+    let Some(open) = store::open(&app.db, learner.id).await? else { return Ok(false) };
+    let Some(session) = store::end(&app.db, learner.id, open.id).await? else { return Ok(false) };
+    reply(app, msg, summary(app, learner.lang, &session, "review-stopped"), None).await?;
+    Ok(true)
+}
+
+/// The open session if it is at card `position` (the card whose button was pressed).
+async fn asked(app: &App, user_id: i64, session_id: i64, position: u32) -> Result<Option<Session>, crate::bot::BotError> {
+    Ok(store::open(&app.db, user_id).await?.filter(|s| s.id == session_id && s.position == position as usize))
+}
+
+async fn current_content(app: &App, learner: &Learner, session: &Session) -> Result<Option<Content>, crate::bot::BotError> {
+    let Some(card) = session.current() else { return Ok(None) };
+    Ok(store::content(&app.db, learner.id, card).await?)
+}
+
+/// Sends the session's current card (after `prefix`, e.g. the verdict on the last answer), or
+/// its summary once every card is done. A card whose word or mistake is gone is skipped.
+async fn ask(app: &App, chat: ChatId, learner: &Learner, mut session: Session, reply_to: Option<MessageId>, prefix: Option<String>) -> HandlerResult {
+    let content = loop {
+        let Some(card) = session.current() else { return finish(app, chat, learner, session, reply_to, prefix).await };
+        match store::content(&app.db, learner.id, card).await? {
+            Some(content) => break content,
+            None => {
+                store::skip(&app.db, session.id, session.position).await?;
+                session.position += 1;
+            }
+        }
+    };
+    if learner.awaiting != Some(Awaiting::ReviewAnswer) {
+        learners::set_awaiting(&app.db, learner.id, Some(Awaiting::ReviewAnswer), app.clock.now()).await?;
+    }
+    let card = card_text(app, learner.lang, &session, &content);
+    let text = match prefix {
+        Some(p) => format!("{p}\n\n{card}"),
+        None => card,
+    };
+    let position = session.position as u32;
+    let keyboard = InlineKeyboardMarkup::new([[
+        button(app, learner.lang, "review-show", Callback::ReviewShow { session: session.id, position }),
+        button(app, learner.lang, "review-end", Callback::ReviewEnd { session: session.id }),
+    ]]);
+    send_html(app, chat, learner.id, text, reply_to, Some(keyboard)).await
+}
+
+async fn finish(app: &App, chat: ChatId, learner: &Learner, session: Session, reply_to: Option<MessageId>, prefix: Option<String>) -> HandlerResult {
+    store::end(&app.db, learner.id, session.id).await?;
+    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+    let done = summary(app, learner.lang, &session, "review-done");
+    let text = match prefix {
+        Some(p) => format!("{p}\n\n{done}"),
+        None => done,
+    };
+    send_html(app, chat, learner.id, text, reply_to, None).await
+}
+
+fn summary(app: &App, lang: Lang, s: &Session, key: &str) -> String {
+    let [again, hard, good, easy] = s.tally;
+    let args = [("done", Arg::from(s.graded())), ("total", s.cards.len().into()), ("again", again.into()), ("hard", hard.into()), ("good", good.into()), ("easy", easy.into())];
+    app.i18n.tr(lang, key, &args)
+}
+
+fn card_text(app: &App, lang: Lang, s: &Session, c: &Content) -> String {
+    let key = match c.card.kind {
+        CardKind::WordToTranslation => "review-card-word",
+        CardKind::TranslationToWord => "review-card-back",
+        CardKind::Mistake => "review-card-fix",
+    };
+    let question = clip(&c.question, SHOWN_CHARS);
+    app.i18n.tr(lang, key, &[("position", (s.position + 1).into()), ("total", s.cards.len().into()), ("question", Arg::from(question.as_str()))])
+}
+
+fn answer_text(app: &App, lang: Lang, c: &Content) -> String {
+    let answer = clip(&c.answer, SHOWN_CHARS);
+    let mut text = app.i18n.tr(lang, "review-answer", &[("answer", Arg::from(answer.as_str()))]);
+    if let Some(note) = &c.note {
+        text = format!("{text}\n{}", app.i18n.tr(lang, "review-note", &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]));
+    }
+    text
+}
+
+fn grades(app: &App, lang: Lang, session: i64, position: u32) -> InlineKeyboardMarkup {
+    let row = Grade::ALL.map(|g| button(app, lang, &format!("review-grade-{}", g.as_str()), Callback::ReviewGrade { session, position, grade: g.number() }));
+    InlineKeyboardMarkup::new([row.to_vec(), vec![button(app, lang, "review-end", Callback::ReviewEnd { session })]])
+}
+
+fn button(app: &App, lang: Lang, key: &str, cb: Callback) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(app.i18n.tr(lang, key, &[]), cb.encode())
+}
+
+/// Sends within Telegram's limits; a learner who blocked the bot is remembered as such.
+async fn send_html(app: &App, chat: ChatId, user_id: i64, text: String, reply_to: Option<MessageId>, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+    let sent = send::paced(&app.pacer, chat, "review", || {
+        let mut req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
+        if let Some(id) = reply_to {
+            req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        match &keyboard {
+            Some(k) => req.reply_markup(k.clone()).into_future(),
+            None => req.into_future(),
+        }
+    })
+    .await;
+    if let Err(e) = &sent {
+        crate::bot::mark_if_blocked(app, user_id, e).await;
+    }
+    sent?;
+    Ok(())
+}
