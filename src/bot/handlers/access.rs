@@ -30,9 +30,16 @@ use crate::store::{StoreError, admin as store, quotas};
 /// where it was made at once (the cache is dropped) and the others within this.
 const MODE_TTL: Duration = Duration::from_secs(3);
 
+/// How long a replica trusts today's total spend against the cap. Summing the day's usage on
+/// every turn would cost more as the day fills; this way the cap may be overshot by at most a
+/// couple of seconds of spending, which turns already started could overshoot anyway.
+const SPEND_TTL: Duration = Duration::from_secs(2);
+
 #[derive(Default)]
 pub struct AccessCache {
     mode: Mutex<Option<(AccessMode, Instant)>>,
+    /// The cap, the spend of the UTC day, that day, and when they were read.
+    spend: Mutex<Option<(Option<i64>, i64, chrono::NaiveDate, Instant)>>,
 }
 
 impl AccessCache {
@@ -50,8 +57,27 @@ impl AccessCache {
         Ok(mode)
     }
 
+    /// The global cap and what was spent since UTC midnight (read at most every [`SPEND_TTL`]);
+    /// the spend is not read at all while there is no cap.
+    pub async fn spend(&self, app: &App, now: DateTime<Utc>) -> Result<(Option<i64>, i64), StoreError> {
+        if let Some((cap, spent, day, at)) = *self.spend.lock().expect("access cache")
+            && at.elapsed() < SPEND_TTL
+            && day == now.date_naive()
+        {
+            return Ok((cap, spent));
+        }
+        let cap = quotas::spend_cap(&app.db, app.config.admin.spend_cap).await?;
+        let spent = match cap {
+            Some(_) => quotas::spent_since(&app.db, utc_day_start(now)).await?,
+            None => 0,
+        };
+        *self.spend.lock().expect("access cache") = Some((cap, spent, now.date_naive(), Instant::now()));
+        Ok((cap, spent))
+    }
+
     pub fn invalidate(&self) {
         *self.mode.lock().expect("access cache") = None;
+        *self.spend.lock().expect("access cache") = None;
     }
 }
 
@@ -136,8 +162,7 @@ pub fn utc_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 /// why). Near the allowance, the learner hears once a day how much is left, and the turn goes on.
 pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result<bool, BotError> {
     let now = app.clock.now();
-    if let Some(cap) = quotas::spend_cap(&app.db, app.config.admin.spend_cap).await? {
-        let spent = quotas::spent_since(&app.db, utc_day_start(now)).await?;
+    if let (Some(cap), spent) = app.access.spend(app, now).await? {
         if spent >= cap {
             tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; turn refused");
             notice(app, msg, learner.lang, "spend-cap-resting", &[]).await?;

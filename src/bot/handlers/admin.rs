@@ -175,6 +175,7 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
         Op::SpendCap(SpendCapArgs::Show) => show_cap(ctx).await,
         Op::SpendCap(SpendCapArgs::Set(cap)) => {
             quotas::set_spend_cap(&app.db, cap, now).await?;
+            app.access.invalidate();
             ctx.record("spend_cap", &cap.map_or("off".to_owned(), dollars)).await?;
             show_cap(ctx).await
         }
