@@ -43,13 +43,19 @@ pub fn parse(arg: &str) -> RemindArg {
     }
 }
 
+/// A learner who has not practised for this long has gone quiet: reminding them every day
+/// would be spam, so the reminders stop until they come back.
+pub const INACTIVE_AFTER_DAYS: i64 = 14;
+
 /// The learner's local day if their reminder is due at `now`: it is `at` or up to [`WINDOW`]
-/// later, on the same local day, and they have not practised that day.
+/// later, on the same local day, they have not practised that day, and they practised within
+/// [`INACTIVE_AFTER_DAYS`] (or have not started yet).
 pub fn due(now: DateTime<Utc>, tz: Tz, at: NaiveTime, last_practice: Option<NaiveDate>) -> Option<NaiveDate> {
     let local = now.with_timezone(&tz).naive_local();
     let (day, time) = (local.date(), local.time());
     let in_window = time >= at && day.and_time(time) - day.and_time(at) < WINDOW;
-    (in_window && last_practice != Some(day)).then_some(day)
+    let active = last_practice.is_none_or(|last| (day - last).num_days() <= INACTIVE_AFTER_DAYS);
+    (in_window && active && last_practice != Some(day)).then_some(day)
 }
 
 /// Whether the streak ends tonight unless the learner practises: they practised yesterday.
@@ -97,6 +103,9 @@ mod tests {
         assert_eq!(due(utc(18, 30), prague, at, Some(today)), None, "practised today");
         assert_eq!(due(utc(21, 0), prague, at, None), None, "22:00: past the window");
         assert_eq!(due(utc(18, 0), chrono_tz::Asia::Tokyo, at, None), None, "03:00 in Tokyo");
+        let days_ago = |n| today.checked_sub_days(chrono::Days::new(n));
+        assert_eq!(due(utc(18, 0), prague, at, days_ago(14)), Some(today), "two weeks quiet: still reminded");
+        assert_eq!(due(utc(18, 0), prague, at, days_ago(15)), None, "gone quiet for longer: no more reminders");
     }
 
     #[test]
