@@ -60,11 +60,22 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 
 /// A review answer said aloud (`/review`): downloaded within the same limits and transcribed;
 /// `None` when that fails (too long, unreadable, silence, speech-to-text down) — the learner is
-/// asked to say or type it again. It is an answer to a card, not a turn: nothing is stored.
-pub(crate) async fn transcribe_only(app: &App, audio: &AudioInput) -> Option<String> {
-    let (bytes, _) = fetch(app, audio, &mut Timings::default()).await.ok()?;
+/// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
+/// but the transcription is paid for, so its cost goes to the learner's day (quotas count it).
+pub(crate) async fn transcribe_only(app: &App, learner: &Learner, audio: &AudioInput) -> Option<String> {
+    let (bytes, measured) = fetch(app, audio, &mut Timings::default()).await.ok()?;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await {
-        Ok(text) => heard(text).ok(),
+        Ok(text) => {
+            let stt = app.config.models.stt.as_str();
+            let seconds = measured.unwrap_or(audio.duration as f64);
+            let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
+            app.metrics.usage(0, 0, usage.cost_micros);
+            let now = app.clock.now();
+            if let Err(e) = store::usage::record(&app.db, learner.id, None, &usage, crate::progress::local_day(now, learner.tz), now).await {
+                tracing::warn!(error = %e, "could not record the cost of a review answer's transcription");
+            }
+            heard(text).ok()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "could not transcribe a review answer");
             None

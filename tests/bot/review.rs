@@ -233,5 +233,7 @@ async fn a_card_can_be_answered_by_voice_and_ended_with_a_button() {
     assert!(done.contains("Right!") && done.contains("Review done: 2 of 2"), "{done}");
     assert!(command(&app, &l, "/review").await.plain_text().contains("All caught up"), "every card rests until a later day");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 903").await, 0, "answers to cards are not turns");
+    // But both transcriptions (the silent one too) were paid for, and count toward the quota.
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 903 AND kind = 'stt' AND cost_micros > 0").await, 2);
     app.assert_no_rejections();
 }

@@ -46,7 +46,7 @@ pub async fn typed(app: Arc<App>, msg: Message, learner: Learner, text: String) 
 
 /// A spoken answer: transcribed through the turn's speech path, then checked like a typed one.
 pub async fn spoken(app: Arc<App>, msg: Message, learner: Learner, input: AudioInput) -> HandlerResult {
-    match crate::turn::transcribe_only(&app, &input).await {
+    match crate::turn::transcribe_only(&app, &learner, &input).await {
         Some(text) => answer(&app, &msg, &learner, &text).await,
         None => notice(&app, &msg, learner.lang, "review-unheard", &[]).await,
     }
