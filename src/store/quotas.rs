@@ -50,6 +50,28 @@ pub async fn effective(db: &impl ConnectionTrait, user_id: i64, fallback: Allowa
     }
 }
 
+/// The allowance that applies to the learner and what they spent in their local `day`, in one
+/// round trip (checked before every turn: three lookups as one statement).
+pub async fn standing(db: &impl ConnectionTrait, user_id: i64, day: NaiveDate, fallback: Allowance) -> Result<(Allowance, i64), StoreError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT (SELECT kind FROM quotas WHERE user_id = $1), (SELECT micros FROM quotas WHERE user_id = $1), \
+         (SELECT value FROM bot_settings WHERE key = '{DEFAULT_QUOTA}'), \
+         (SELECT CAST(cost_micros AS BIGINT) FROM daily_stats WHERE user_id = $1 AND day = $2)"
+    );
+    let row = db.query_one_raw(stmt(backend, &sql, vec![user_id.into(), day.into()])).await?;
+    let Some(row) = row else { return Ok((fallback, 0)) };
+    let (kind, micros): (Option<String>, Option<i64>) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+    let default: Option<String> = row.try_get_by_index(2)?;
+    let spent: Option<i64> = row.try_get_by_index(3)?;
+    let allowance = match (kind, micros, default) {
+        (Some(kind), Some(micros), _) => Allowance::from_db(&kind, micros).ok_or_else(|| StoreError::Corrupt(format!("quota of user {user_id}: {kind} {micros}")))?,
+        (_, _, Some(v)) => decode(&v).ok_or_else(|| StoreError::Corrupt(format!("default quota {v:?}")))?,
+        _ => fallback,
+    };
+    Ok((allowance, spent.unwrap_or(0)))
+}
+
 fn encode(a: Allowance) -> String {
     match a {
         Allowance::Unlimited => "unlimited".into(),

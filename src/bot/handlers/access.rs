@@ -172,12 +172,12 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
             return Ok(true);
         }
     }
-    let allowance = quotas::effective(&app.db, learner.id, app.config.admin.default_quota).await?;
+    let day = local_day(now, learner.tz);
+    let (allowance, spent) = quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota).await?;
     if allowance == quota::Allowance::Unlimited {
         return Ok(false);
     }
-    let day = local_day(now, learner.tz);
-    match quota::verdict(allowance, quotas::spent_on(&app.db, learner.id, day).await?) {
+    match quota::verdict(allowance, spent) {
         Verdict::Go => Ok(false),
         Verdict::GoNearLimit { left } => {
             if store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await? {
