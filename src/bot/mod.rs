@@ -47,8 +47,9 @@ pub type HandlerResult = Result<(), BotError>;
 /// The whole handler tree.
 pub fn schema() -> UpdateHandler<BotError> {
     let messages = Update::filter_message()
-        // Admin commands only from `ADMIN_IDS`; anyone else falls through to the unknown-command reply.
-        .branch(dptree::entry().filter_command::<handlers::admin::AdminCommand>().filter(handlers::admin::from_admin).endpoint(handlers::admin::handle))
+        // Admin commands only from `ADMIN_IDS` (checked first: a learner's message is not even
+        // parsed as one); anyone else falls through to the unknown-command reply.
+        .branch(dptree::filter(handlers::admin::from_admin).filter_command::<handlers::admin::AdminCommand>().endpoint(handlers::admin::handle))
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
         .branch(dptree::filter(commands::looks_like_command).endpoint(misc::unknown_command))
         .branch(
