@@ -1,35 +1,16 @@
 //! What admins change and read: runtime settings (`bot_settings`), the allow-list, bans, the
 //! admin log, "once" marks, and the numbers `/admin` shows.
 //!
-//! Statements are written once with `$n` placeholders (SQLite takes them as `?n`), as in
-//! `store::leases`; sums are cast to BIGINT because PostgreSQL's SUM of a bigint is numeric.
+//! Statements are hand-written SQL (`store::sql`); sums are cast to BIGINT because PostgreSQL's
+//! SUM of a bigint is numeric.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 
 use super::StoreError;
+use super::sql::{exec, scalar, stmt};
 use super::learners::{ACTIVE, BANNED};
 
-pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-pub(crate) async fn exec(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64, StoreError> {
-    Ok(db.execute_raw(stmt(db.get_database_backend(), sql, values)).await?.rows_affected())
-}
-
-/// The first column of the first row, if any.
-pub(crate) async fn scalar<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<T>, StoreError> {
-    let row = db.query_one_raw(stmt(db.get_database_backend(), sql, values)).await?;
-    Ok(match row {
-        Some(r) => r.try_get_by_index::<Option<T>>(0)?,
-        None => None,
-    })
-}
 
 pub const ACCESS_MODE: &str = "access_mode";
 pub const DEFAULT_QUOTA: &str = "default_quota";

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::StoreError;
-use super::admin::{exec, scalar, stmt};
+use super::sql::{exec, scalar, stmt};
 use super::learners::ACTIVE;
 use crate::admin::args::Audience;
 

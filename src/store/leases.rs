@@ -8,22 +8,15 @@
 //! Times are epoch milliseconds of the replicas' clocks; the lease length (tens of seconds) dwarfs
 //! any clock skew between machines kept by NTP.
 //!
-//! Statements are written once with `$n` placeholders; SQLite takes them as `?n` (the same
-//! numbered-parameter meaning).
+//! Statements are hand-written SQL (`store::sql`): a conditional upsert with RETURNING is beyond
+//! sea-orm's builder.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Value};
 use teloxide::types::Update;
 
 use super::StoreError;
+use super::sql::stmt;
 use super::inbox::PENDING;
-
-fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DbBackend::Sqlite => sql.replace('$', "?"),
-        _ => sql.to_owned(),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
 
 /// Claims (or renews) the lease of every chat with pending updates that no other live replica
 /// holds, until `expires_at`; returns the chats this replica now holds that have pending work.

@@ -18,6 +18,7 @@ pub mod privacy;
 pub mod quotas;
 pub mod reminders;
 pub mod review;
+pub mod sql;
 pub mod stats;
 pub mod turns;
 pub mod words;

@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::StoreError;
-use super::admin::{DEFAULT_QUOTA, SPEND_CAP, exec, scalar, set_setting, setting, stmt};
+use super::admin::{DEFAULT_QUOTA, SPEND_CAP, set_setting, setting};
+use super::sql::{exec, scalar, stmt};
 use crate::admin::quota::Allowance;
 
 /// The learner's own allowance; None = they follow the default.
