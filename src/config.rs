@@ -70,6 +70,9 @@ pub struct Config {
     /// `FLY_MACHINE_ID`, else random). A stable name lets a restarted machine take its own
     /// chats back at once instead of waiting for their leases to expire.
     pub replica_id: String,
+    /// How long a chat's lease lasts without renewal (`CHAT_LEASE_SECONDS`, webhook mode): how
+    /// long the chats of a replica that died wait before another replica takes them over.
+    pub chat_lease: Duration,
     /// Port of the operations server (`PORT`): /healthz, /readyz, /metrics, and the webhook in
     /// webhook mode. None = no HTTP server (polling mode only).
     pub port: Option<u16>,
@@ -289,6 +292,8 @@ impl Config {
                 Some(id) => return Err(ConfigError::Invalid { var: "REPLICA_ID", value: id, hint: "1 to 64 characters".into() }),
                 None => format!("replica-{:016x}", rand::random::<u64>()),
             },
+            // Renewed every second, so anything above a few seconds survives a slow database.
+            chat_lease: Duration::from_secs(parse_num(&var, "CHAT_LEASE_SECONDS", 30, 3, 3600)?),
         })
     }
 

@@ -21,8 +21,6 @@ use super::scheduler::Scheduler;
 use crate::app::App;
 use crate::store::{self, StoreError, leases};
 
-/// How long a lease lasts without renewal: how long a crashed replica's chats wait.
-pub const LEASE: Duration = Duration::from_secs(30);
 /// How often leases are renewed and other replicas' recordings are looked for.
 const CLAIM_EVERY: Duration = Duration::from_secs(1);
 /// How often a replica says it is alive; one not heard from for three beats is gone.
@@ -52,6 +50,12 @@ impl Claimer {
 
     fn holder(&self) -> &str {
         &self.app.config.replica_id
+    }
+
+    /// How long a lease lasts without renewal (`CHAT_LEASE_SECONDS`): how long a crashed
+    /// replica's chats wait for another replica.
+    fn lease_ms(&self) -> i64 {
+        self.app.config.chat_lease.as_millis() as i64
     }
 
     /// Claims and runs until `shutdown`: the chats poked since the last claim at once (pokes
@@ -86,7 +90,7 @@ impl Claimer {
         let chats: Vec<i64> = self.wanted.lock().expect("claimer lock").drain().collect();
         let now = now_ms();
         let result = async {
-            let held = leases::claim_chats(&self.app.db, self.holder(), &chats, now, now + LEASE.as_millis() as i64).await?;
+            let held = leases::claim_chats(&self.app.db, self.holder(), &chats, now, now + self.lease_ms()).await?;
             let pending = leases::pending_ids_in(&self.app.db, &held).await?;
             self.submit_new(pending).await
         }
@@ -101,7 +105,7 @@ impl Claimer {
     pub async fn claim_once(&self) -> Result<usize, StoreError> {
         let db = &self.app.db;
         let now = now_ms();
-        let held = leases::claim(db, self.holder(), now, now + LEASE.as_millis() as i64).await?;
+        let held = leases::claim(db, self.holder(), now, now + self.lease_ms()).await?;
         if held.is_empty() {
             self.submitted.lock().expect("claimer lock").clear();
             return Ok(0);

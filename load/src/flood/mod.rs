@@ -108,7 +108,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let started = Instant::now();
     let kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>> = Default::default();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
-    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), bot.clone(), ai.clone(), progress.clone(), started, kills.clone(), done_rx));
+    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), opts.restart_after, bot.clone(), ai.clone(), progress.clone(), started, kills.clone(), done_rx));
     let window: Arc<parking_lot::Mutex<Option<(f64, f64)>>> = Default::default();
     let outage = opts.faults.openai_outage.map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
     let until = match opts.duration {
@@ -194,6 +194,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
 /// restart under way is always finished). Records when each kill happened.
 async fn kill_and_restart(
     plan: Vec<options::Kill>,
+    restart_after: Duration,
     bot: Arc<tokio::sync::Mutex<process::Fleet>>,
     ai: Arc<OpenAiEmulator>,
     progress: report::Progress,
@@ -225,7 +226,7 @@ async fn kill_and_restart(
             chat_in_flight: ai.in_flight(Endpoint::Chat) as u64,
             tts_in_flight: ai.in_flight(Endpoint::Speech) as u64,
         });
-        let (old, new) = bot.bots[0].kill_and_restart().await?;
+        let (old, new) = bot.bots[0].kill_and_restart(restart_after).await?;
         // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
         eprintln!("mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}", at.duration_since(started).as_secs_f64());
     }

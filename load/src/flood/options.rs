@@ -43,6 +43,9 @@ pub struct Options {
     /// When to SIGKILL the bot and restart it at once (same database, same audio directory), in
     /// order; see [`Kill`].
     pub kills: Vec<Kill>,
+    /// How long a killed bot stays down before its restart (zero: at once). With replicas, long
+    /// enough for its chat leases to expire, so another replica takes its turns over.
+    pub restart_after: Duration,
     /// Extra environment for the bot (`--bot-env KEY=VALUE`), applied after the generator's own.
     pub bot_env: Vec<(String, String)>,
     /// Bot processes serving at once (more than one needs `webhook`, and a shared database).
@@ -140,6 +143,7 @@ impl Default for Options {
             progress: false,
             reply_timeout_s: 120,
             kills: Vec::new(),
+            restart_after: Duration::ZERO,
             bot_env: Vec::new(),
             replicas: 1,
             webhook: false,
@@ -232,6 +236,9 @@ pub struct Cli {
     /// with --kill-at (the kills then happen in the order given: all --kill-at first).
     #[arg(long)]
     pub kill_after_turns: Vec<u64>,
+    /// Seconds a killed bot stays down before it is restarted (default 0: at once).
+    #[arg(long, default_value_t = 0.0)]
+    pub restart_after: f64,
     /// Extra environment for the bot, KEY=VALUE (repeatable), e.g. OPENAI_TIMEOUT_SECONDS=5.
     #[arg(long, value_name = "KEY=VALUE")]
     pub bot_env: Vec<String>,
@@ -336,6 +343,7 @@ impl Cli {
             progress: !self.quiet,
             reply_timeout_s: self.reply_timeout_s,
             kills,
+            restart_after: secs("--restart-after", self.restart_after)?,
             bot_env,
             replicas: self.replicas.max(1),
             webhook: self.webhook || self.replicas > 1,

@@ -66,13 +66,14 @@ impl Bot {
         Ok(Bot { bin: bin.to_owned(), env, child, earlier: Vec::new() })
     }
 
-    /// SIGKILL (no grace: the process dies mid-whatever), then start a new process at once with
-    /// the same environment. Returns the old and the new process id.
-    pub async fn kill_and_restart(&mut self) -> anyhow::Result<(u32, u32)> {
+    /// SIGKILL (no grace: the process dies mid-whatever), then, after `down_for`, start a new
+    /// process with the same environment. Returns the old and the new process id.
+    pub async fn kill_and_restart(&mut self, down_for: std::time::Duration) -> anyhow::Result<(u32, u32)> {
         self.earlier.push(self.current());
         let old = self.child.id().unwrap_or(0);
         self.child.start_kill()?;
         let _ = self.child.wait().await;
+        tokio::time::sleep(down_for).await;
         self.child = spawn(&self.bin, &self.env)?;
         Ok((old, self.child.id().unwrap_or(0)))
     }
