@@ -133,9 +133,7 @@ mod db_tests {
 
     #[tokio::test]
     async fn a_redelivered_update_is_recognised_and_finished_ones_are_not_resumed() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
+        let (_dir, db) = crate::store::test_db().await;
         let now = chrono::Utc::now();
         let raw = |id: u32| format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":9,"type":"private","first_name":"A"}},"text":"Ahoj"}}}}"#);
         let first: Update = serde_json::from_str(&raw(1)).unwrap();

@@ -162,16 +162,10 @@ mod tests {
         .unwrap()
     }
 
-    async fn sqlite() -> (tempfile::TempDir, sea_orm::DatabaseConnection) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
-        (dir, db)
-    }
 
     #[tokio::test]
     async fn a_chat_is_held_by_one_replica_until_it_is_idle_or_its_lease_expires() {
-        let (_dir, db) = sqlite().await;
+        let (_dir, db) = crate::store::test_db().await;
         let now = chrono::Utc::now();
         inbox::record_batch(&db, &[update(1, 10), update(2, 20)], now).await.unwrap();
         let mut a = claim(&db, "a", 0, 30_000).await.unwrap();
@@ -209,7 +203,7 @@ mod tests {
 
     #[tokio::test]
     async fn replicas_alive_are_counted_and_a_replica_that_left_is_not() {
-        let (_dir, db) = sqlite().await;
+        let (_dir, db) = crate::store::test_db().await;
         assert_eq!(heartbeat(&db, "a", 10_000, 0).await.unwrap(), 1);
         assert_eq!(heartbeat(&db, "b", 11_000, 0).await.unwrap(), 2);
         assert_eq!(heartbeat(&db, "a", 30_000, 20_000).await.unwrap(), 1, "b has not been seen since 11 s");

@@ -91,3 +91,13 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
     lock.commit().await?;
     Ok(result?)
 }
+
+/// A fresh, migrated SQLite database in a temporary directory, for unit tests (keep the directory
+/// alive as long as the connection).
+#[cfg(test)]
+pub(crate) async fn test_db() -> (tempfile::TempDir, DatabaseConnection) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.expect("SQLite opens");
+    migrate(&db).await.expect("migrations apply");
+    (dir, db)
+}

@@ -95,9 +95,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_days_reminder_is_claimed_once_and_a_time_can_be_changed_or_turned_off() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
+        let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
         let tg = TelegramUser { id: 7, chat_id: 7, first_name: "A", username: None, language_code: None };
         learners::find_or_create(&db, &tg, now).await.unwrap();

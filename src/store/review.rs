@@ -334,9 +334,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_card_is_graded_once_and_a_removed_word_leaves_the_session() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
+        let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
         let tg = TelegramUser { id: 5, chat_id: 5, first_name: "A", username: None, language_code: None };
         learners::find_or_create(&db, &tg, now).await.unwrap();

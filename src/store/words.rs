@@ -78,9 +78,7 @@ mod tests {
     use crate::store::learners::{self, TelegramUser};
 
     async fn db_with_learner(id: i64) -> (tempfile::TempDir, sea_orm::DatabaseConnection) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        crate::store::migrate(&db).await.unwrap();
+        let (dir, db) = crate::store::test_db().await;
         let tg = TelegramUser { id, chat_id: id, first_name: "A", username: None, language_code: None };
         learners::find_or_create(&db, &tg, Utc::now()).await.unwrap();
         (dir, db)
