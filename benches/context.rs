@@ -58,7 +58,8 @@ async fn run_level(app: &TestApp, user: i64, level: &str) -> LevelRun {
         app.replies_to(&l, sent.message_id, true).await;
     }
     app.settle().await;
-    let requests: Vec<_> = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).collect();
+    let requests: Vec<_> =
+        app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).collect();
     let turns: Vec<_> = requests.iter().filter(|r| is_turn(&r.body)).collect();
     assert_eq!(turns.len(), TURNS, "every turn reached the model once");
     let policy: Vec<usize> = turns.iter().map(|r| prompt_tokens(&r.body)).collect();
@@ -85,20 +86,34 @@ async fn run_level(app: &TestApp, user: i64, level: &str) -> LevelRun {
         history += new + count_tokens(main, &honzik[i]) + MESSAGE_OVERHEAD;
     }
     let cost = |kinds: &'static str| {
-        let sql = format!("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = {user} AND kind IN ({kinds})");
+        let sql = format!(
+            "SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = {user} AND kind IN ({kinds})"
+        );
         async move { app.count(&sql).await }
     };
-    LevelRun { policy, parts, naive, models, llm: cost("'chat','summary'").await, stt: cost("'stt'").await, tts: cost("'tts'").await, naive_llm }
+    LevelRun {
+        policy,
+        parts,
+        naive,
+        models,
+        llm: cost("'chat','summary'").await,
+        stt: cost("'stt'").await,
+        tts: cost("'tts'").await,
+        naive_llm,
+    }
 }
 
 /// Splits a turn's prompt into system prompt, summary, verbatim history and the new message.
 fn breakdown(body: &serde_json::Value) -> [usize; 4] {
     let model = body["model"].as_str().unwrap();
     let msgs = body["messages"].as_array().unwrap();
-    let tokens = |m: &serde_json::Value| count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD;
+    let tokens = |m: &serde_json::Value| {
+        count_tokens(model, m["content"].as_str().unwrap_or("")) + MESSAGE_OVERHEAD
+    };
     let summary: usize = msgs[1..].iter().filter(|m| m["role"] == "system").map(tokens).sum();
     let new = tokens(msgs.last().unwrap());
-    let history: usize = msgs[1..msgs.len() - 1].iter().filter(|m| m["role"] != "system").map(tokens).sum();
+    let history: usize =
+        msgs[1..msgs.len() - 1].iter().filter(|m| m["role"] != "system").map(tokens).sum();
     [tokens(&msgs[0]), summary, history, new]
 }
 
@@ -107,16 +122,23 @@ fn print_report(runs: &[LevelRun]) {
     println!("| turn | {} |", LEVELS.map(|l| format!("{l} naive | {l} mluvme")).join(" | "));
     println!("|---:|{}", "---:|".repeat(2 * LEVELS.len()));
     for t in 0..TURNS {
-        let cells: Vec<String> = runs.iter().map(|r| format!("{} | {}", r.naive[t], r.policy[t])).collect();
+        let cells: Vec<String> =
+            runs.iter().map(|r| format!("{} | {}", r.naive[t], r.policy[t])).collect();
         println!("| {} | {} |", t + 1, cells.join(" | "));
     }
     println!("\n### Per level over {TURNS} turns\n");
-    println!("| level | prompt tokens naive | mluvme | saving | turn 40 vs naive | turn 10 → turn 40 | turns per model |");
+    println!(
+        "| level | prompt tokens naive | mluvme | saving | turn 40 vs naive | turn 10 → turn 40 | turns per model |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---|");
     for (level, r) in LEVELS.iter().zip(runs) {
         let (n, p): (usize, usize) = (r.naive.iter().sum(), r.policy.iter().sum());
         let at40 = 100.0 * (1.0 - r.policy[TURNS - 1] as f64 / r.naive[TURNS - 1] as f64);
-        let models: Vec<String> = r.models.iter().map(|(m, c)| format!("{m} {:.0}%", 100.0 * *c as f64 / TURNS as f64)).collect();
+        let models: Vec<String> = r
+            .models
+            .iter()
+            .map(|(m, c)| format!("{m} {:.0}%", 100.0 * *c as f64 / TURNS as f64))
+            .collect();
         println!(
             "| {level} | {n} | {p} | {:.0}% | {at40:.0}% smaller | {} → {} | {} |",
             100.0 * (1.0 - p as f64 / n as f64),
@@ -133,7 +155,9 @@ fn print_report(runs: &[LevelRun]) {
         println!("| {t} | {a} | {b} | {c} | {d} | {} |", a + b + c + d);
     }
     println!("\n### Cost per 1,000 voice turns (USD, default prices)\n");
-    println!("| level | LLM (mluvme) | STT | TTS | total | LLM share | LLM with the naive policy |");
+    println!(
+        "| level | LLM (mluvme) | STT | TTS | total | LLM share | LLM with the naive policy |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (level, r) in LEVELS.iter().zip(runs) {
         let per1000 = |micros: i64| micros as f64 / 1e6 * 1000.0 / TURNS as f64;

@@ -58,21 +58,37 @@ impl App {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
         // One TLS crypto provider (ring) for every HTTP client; a no-op when already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = store::connect_with(&config.database_url, config.database_max_connections).await.map_err(|e| {
-            anyhow::anyhow!("cannot open the database {}: {e}", crate::config::redact_url(&config.database_url))
+        let db = store::connect_with(&config.database_url, config.database_max_connections)
+            .await
+            .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database {}: {e}",
+                crate::config::redact_url(&config.database_url)
+            )
         })?;
         store::migrate(&db).await?;
         let mut bot = Bot::new(config.telegram_token.clone());
         if let Some(url) = &config.telegram_api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let me = bot.get_me().await.map_err(|e| anyhow::anyhow!("cannot reach Telegram with this token: {e}"))?;
+        let me = bot
+            .get_me()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach Telegram with this token: {e}"))?;
         let client = openai::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
         let m = &config.models;
-        let cache = crate::cache::Cache::new(config.redis_url.as_deref(), config.turns_per_minute, config.tts_cache).await?;
+        let cache = crate::cache::Cache::new(
+            config.redis_url.as_deref(),
+            config.turns_per_minute,
+            config.tts_cache,
+        )
+        .await?;
         let replicas = Arc::new(std::sync::atomic::AtomicUsize::new(1));
-        let rates = crate::bot::pace::Rates { per_second: config.limits.sends_per_second, per_chat_per_second: config.limits.chat_sends_per_second };
+        let rates = crate::bot::pace::Rates {
+            per_second: config.limits.sends_per_second,
+            per_chat_per_second: config.limits.chat_sends_per_second,
+        };
         Ok(Arc::new(App {
             tutor: Tutor::new(client.clone()),
             speech: Speech::new(client, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
@@ -86,7 +102,11 @@ impl App {
                 (_, false) => crate::bot::pace::Pacer::unlimited(),
                 (None, true) => crate::bot::pace::Pacer::new(rates),
                 (Some(redis), true) => {
-                    let budget = crate::cache::budget::SharedBudget::new(redis.clone(), me.id.0, rates.per_second);
+                    let budget = crate::cache::budget::SharedBudget::new(
+                        redis.clone(),
+                        me.id.0,
+                        rates.per_second,
+                    );
                     crate::bot::pace::Pacer::shared(rates, budget, replicas.clone())
                 }
             },
@@ -108,7 +128,11 @@ impl App {
 /// Builds the app and runs it until `shutdown` fires: what `main` and the tests both call.
 /// Long polling by default; webhook mode when `WEBHOOK_URL` is set (then any number of replicas
 /// may share the database, see `intake::leases`).
-pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let app = App::build(config, clock).await?;
     crate::bot::register_commands(&app).await;
     tracing::info!(store = %app.audio.backend(), "audio storage");
@@ -118,14 +142,18 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, shutdown: CancellationTo
     tokio::spawn(crate::bot::handlers::remind::run(app.clone(), shutdown.clone()));
     // Broadcasts: every replica runs a sender; a lease per broadcast lets one send it. Awaited
     // before returning, so a stop never abandons a send between Telegram and its mark.
-    let broadcasts = tokio::spawn(crate::bot::handlers::broadcast::run(app.clone(), shutdown.clone()));
+    let broadcasts =
+        tokio::spawn(crate::bot::handlers::broadcast::run(app.clone(), shutdown.clone()));
     if let (Some(_), Some(port)) = (&app.config.webhook, app.config.port) {
         // Listening before registering: Telegram's first delivery finds the port open.
         let listener = crate::server::bind(port).await?;
         crate::server::webhook::register_webhook(&app).await?;
         tracing::info!(bot = %app.me.username(), replica = %app.config.replica_id, "mluvme is running (webhook)");
         let (a, s) = (app.clone(), shutdown.clone());
-        let result = intake::run_leased(app, shutdown.clone(), move |sink| crate::server::serve(listener, a, Some(sink), s)).await;
+        let result = intake::run_leased(app, shutdown.clone(), move |sink| {
+            crate::server::serve(listener, a, Some(sink), s)
+        })
+        .await;
         shutdown.cancel();
         let _ = broadcasts.await;
         return result;

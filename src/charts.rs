@@ -45,7 +45,8 @@ fn err(e: impl std::fmt::Display) -> ChartError {
 /// Registers the bundled font once; every chart after a failure fails the same way.
 fn font_ready() -> Result<(), ChartError> {
     static READY: OnceLock<bool> = OnceLock::new();
-    let ok = *READY.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    let ok = *READY
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
     if ok { Ok(()) } else { Err(ChartError("the bundled font does not load".into())) }
 }
 
@@ -71,7 +72,11 @@ fn draw(rgb: &mut [u8], days: &[Day], labels: &Labels) -> Result<(), ChartError>
         .build_cartesian_2d(-0.5..n - 0.5, 0u32..most + 1)
         .map_err(err)?
         .set_secondary_coord(-0.5..n - 0.5, 0f64..100f64);
-    let date_of = |x: &f64| days.get(x.round().max(0.0) as usize).map(|d| d.day.format("%d.%m").to_string()).unwrap_or_default();
+    let date_of = |x: &f64| {
+        days.get(x.round().max(0.0) as usize)
+            .map(|d| d.day.format("%d.%m").to_string())
+            .unwrap_or_default()
+    };
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -88,15 +93,24 @@ fn draw(rgb: &mut [u8], days: &[Day], labels: &Labels) -> Result<(), ChartError>
         .label_style((FAMILY, 13))
         .draw()
         .map_err(err)?;
-    let bars = days.iter().enumerate().map(|(i, d)| Rectangle::new([(i as f64 - 0.35, 0), (i as f64 + 0.35, d.turns)], BAR.filled()));
-    chart.draw_series(bars).map_err(err)?.label(labels.turns).legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
-    let scores: Vec<(f64, f64)> = days.iter().enumerate().filter_map(|(i, d)| Some((i as f64, d.average_score()?))).collect();
+    let bars = days.iter().enumerate().map(|(i, d)| {
+        Rectangle::new([(i as f64 - 0.35, 0), (i as f64 + 0.35, d.turns)], BAR.filled())
+    });
+    chart
+        .draw_series(bars)
+        .map_err(err)?
+        .label(labels.turns)
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], BAR.filled()));
+    let scores: Vec<(f64, f64)> =
+        days.iter().enumerate().filter_map(|(i, d)| Some((i as f64, d.average_score()?))).collect();
     chart
         .draw_secondary_series(LineSeries::new(scores.iter().copied(), LINE.stroke_width(3)))
         .map_err(err)?
         .label(labels.score)
         .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], LINE.stroke_width(3)));
-    chart.draw_secondary_series(scores.iter().map(|p| Circle::new(*p, 4, LINE.filled()))).map_err(err)?;
+    chart
+        .draw_secondary_series(scores.iter().map(|p| Circle::new(*p, 4, LINE.filled())))
+        .map_err(err)?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -147,7 +161,11 @@ mod tests {
 
     #[test]
     fn the_chart_is_a_valid_png_of_the_expected_size() {
-        let labels = Labels { title: "Последние 30 дней — poslední dny", turns: "ходы", score: "средний балл" };
+        let labels = Labels {
+            title: "Последние 30 дней — poslední dny",
+            turns: "ходы",
+            score: "средний балл",
+        };
         let bytes = progress_png(&month(), &labels).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "PNG signature");
         let (w, h, pixels) = decode(&bytes);
@@ -158,7 +176,8 @@ mod tests {
 
     #[test]
     fn a_learner_without_turns_still_gets_a_chart() {
-        let empty: Vec<Day> = month().into_iter().map(|d| Day { day: d.day, ..Day::default() }).collect();
+        let empty: Vec<Day> =
+            month().into_iter().map(|d| Day { day: d.day, ..Day::default() }).collect();
         let labels = Labels { title: "Last 30 days", turns: "turns", score: "average score" };
         let (w, h, _) = decode(&progress_png(&empty, &labels).unwrap());
         assert_eq!((w, h), (WIDTH, HEIGHT));

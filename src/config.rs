@@ -92,7 +92,10 @@ pub struct WebhookSettings {
 /// Never prints the secret (the `Config` is logged with `{:?}` in places).
 impl std::fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookSettings").field("url", &self.url.as_str()).field("secret", &"<hidden>").finish()
+        f.debug_struct("WebhookSettings")
+            .field("url", &self.url.as_str())
+            .field("secret", &"<hidden>")
+            .finish()
     }
 }
 
@@ -179,16 +182,24 @@ impl Config {
                 hint: "a bot token looks like 123456:ABC… (copy it from @BotFather)".into(),
             });
         }
-        let telegram_api_url = var("TELOXIDE_API_URL").map(|v| parse_url("TELOXIDE_API_URL", &v)).transpose()?;
+        let telegram_api_url =
+            var("TELOXIDE_API_URL").map(|v| parse_url("TELOXIDE_API_URL", &v)).transpose()?;
         let openai_api_key = var("OPENAI_API_KEY").ok_or(ConfigError::Missing {
             var: "OPENAI_API_KEY",
             hint: "set it to your OpenAI key (any value works for a local OpenAI-compatible server)",
         })?;
         let openai_base_url = var("OPENAI_BASE_URL")
-            .map(|v| parse_url("OPENAI_BASE_URL", &v).map(|u| u.as_str().trim_end_matches('/').to_owned()))
+            .map(|v| {
+                parse_url("OPENAI_BASE_URL", &v)
+                    .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            })
             .transpose()?;
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://mluvme.db?mode=rwc".to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| "sqlite://mluvme.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(ConfigError::Invalid {
                 var: "DATABASE_URL",
                 value: redact_url(&database_url),
@@ -206,7 +217,8 @@ impl Config {
                 .map_err(|_| ConfigError::Invalid {
                     var: "ADMIN_IDS",
                     value: v.clone(),
-                    hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678".into(),
+                    hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678"
+                        .into(),
                 })?,
         };
         Ok(Config {
@@ -330,20 +342,34 @@ fn admin_settings(var: &impl Fn(&str) -> Option<String>) -> Result<AdminSettings
     use crate::admin::{access::AccessMode, quota};
     let access_mode = match var("ACCESS_MODE") {
         None => AccessMode::Public,
-        Some(v) => AccessMode::parse(&v).ok_or(ConfigError::Invalid { var: "ACCESS_MODE", value: v, hint: "public or allowlist".into() })?,
+        Some(v) => AccessMode::parse(&v).ok_or(ConfigError::Invalid {
+            var: "ACCESS_MODE",
+            value: v,
+            hint: "public or allowlist".into(),
+        })?,
     };
     let allowed_users = match var("ALLOWED_USERS") {
         None => Vec::new(),
-        Some(v) => v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()).collect::<Result<_, _>>().map_err(|_| {
-            ConfigError::Invalid { var: "ALLOWED_USERS", value: v.clone(), hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678".into() }
-        })?,
+        Some(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<i64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| ConfigError::Invalid {
+                var: "ALLOWED_USERS",
+                value: v.clone(),
+                hint: "a comma-separated list of numeric Telegram user ids, e.g. 1234,5678".into(),
+            })?,
     };
     let default_quota = match var("DEFAULT_DAILY_QUOTA") {
         None => quota::Allowance::Daily(500_000),
         Some(v) => quota::parse_allowance(&v).map_err(|e| ConfigError::Invalid {
             var: "DEFAULT_DAILY_QUOTA",
             value: v,
-            hint: format!("dollars per learner per day such as 0.50 (0 = none), or unlimited ({e})"),
+            hint: format!(
+                "dollars per learner per day such as 0.50 (0 = none), or unlimited ({e})"
+            ),
         })?,
     };
     let spend_cap = match var("SPEND_CAP_DAILY") {
@@ -368,13 +394,31 @@ fn upstream_limits(var: &impl Fn(&str) -> Option<String>) -> Result<UpstreamLimi
             Some(_) => Duration::from_secs(parse_num(var, "OPENAI_DEADLINE_SECONDS", 90, 1, 3600)?),
         },
         max_retries: parse_num(var, "OPENAI_MAX_RETRIES", 3, 0, 20)?,
-        backoff_base: Duration::from_millis(parse_num(var, "OPENAI_BACKOFF_BASE_MS", 250, 1, 60_000)?),
-        backoff_max: Duration::from_millis(parse_num(var, "OPENAI_BACKOFF_MAX_MS", 8_000, 1, 600_000)?),
+        backoff_base: Duration::from_millis(parse_num(
+            var,
+            "OPENAI_BACKOFF_BASE_MS",
+            250,
+            1,
+            60_000,
+        )?),
+        backoff_max: Duration::from_millis(parse_num(
+            var,
+            "OPENAI_BACKOFF_MAX_MS",
+            8_000,
+            1,
+            600_000,
+        )?),
         max_concurrent_chat: concurrent("OPENAI_MAX_CONCURRENT_CHAT")?,
         max_concurrent_stt: concurrent("OPENAI_MAX_CONCURRENT_STT")?,
         max_concurrent_tts: concurrent("OPENAI_MAX_CONCURRENT_TTS")?,
         breaker_failures: parse_num(var, "OPENAI_BREAKER_FAILURES", 5, 1, 1000)?,
-        breaker_cooldown: Duration::from_secs(parse_num(var, "OPENAI_BREAKER_COOLDOWN_SECONDS", 30, 1, 3600)?),
+        breaker_cooldown: Duration::from_secs(parse_num(
+            var,
+            "OPENAI_BREAKER_COOLDOWN_SECONDS",
+            30,
+            1,
+            3600,
+        )?),
     })
 }
 
@@ -392,7 +436,12 @@ pub struct S3Settings {
 
 impl std::fmt::Debug for S3Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Settings").field("bucket", &self.bucket).field("endpoint", &self.endpoint).field("region", &self.region).field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -403,20 +452,29 @@ fn audio_s3(var: &impl Fn(&str) -> Option<String>) -> Result<Option<S3Settings>,
     let hint = "keys for the audio bucket (AUDIO_S3_BUCKET is set): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
     Ok(Some(S3Settings {
         bucket,
-        endpoint: var("AUDIO_S3_ENDPOINT").map(|v| parse_url("AUDIO_S3_ENDPOINT", &v)).transpose()?,
-        region: var("AUDIO_S3_REGION").or_else(|| var("AWS_REGION")).unwrap_or_else(|| "us-east-1".into()),
-        access_key_id: var("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing { var: "AWS_ACCESS_KEY_ID", hint })?,
-        secret_access_key: var("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing { var: "AWS_SECRET_ACCESS_KEY", hint })?,
+        endpoint: var("AUDIO_S3_ENDPOINT")
+            .map(|v| parse_url("AUDIO_S3_ENDPOINT", &v))
+            .transpose()?,
+        region: var("AUDIO_S3_REGION")
+            .or_else(|| var("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: var("AWS_ACCESS_KEY_ID")
+            .ok_or(ConfigError::Missing { var: "AWS_ACCESS_KEY_ID", hint })?,
+        secret_access_key: var("AWS_SECRET_ACCESS_KEY")
+            .ok_or(ConfigError::Missing { var: "AWS_SECRET_ACCESS_KEY", hint })?,
     }))
 }
 
 /// `WEBHOOK_URL` and `WEBHOOK_SECRET` together, as Telegram accepts them; `PORT` is then required
 /// (checked by the caller's `port`). A secret without a URL is ignored: polling needs none.
-fn webhook_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<WebhookSettings>, ConfigError> {
+fn webhook_settings(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<WebhookSettings>, ConfigError> {
     let Some(raw) = var("WEBHOOK_URL") else { return Ok(None) };
     let url = url::Url::parse(&raw).ok().filter(|u| {
         let host = u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let loopback = host == "localhost"
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         u.scheme() == "https" || (u.scheme() == "http" && loopback)
     });
     let Some(url) = url else {
@@ -426,51 +484,88 @@ fn webhook_settings(var: &impl Fn(&str) -> Option<String>) -> Result<Option<Webh
         var: "WEBHOOK_SECRET",
         hint: "webhook mode needs a fixed secret shared by every replica: 1-256 of A-Z a-z 0-9 _ -, e.g. from `openssl rand -hex 32`",
     })?;
-    if secret.len() > 256 || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err(ConfigError::Invalid { var: "WEBHOOK_SECRET", value: "<hidden>".into(), hint: "1-256 characters of A-Z a-z 0-9 _ - (Telegram refuses others)".into() });
+    if secret.len() > 256
+        || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(ConfigError::Invalid {
+            var: "WEBHOOK_SECRET",
+            value: "<hidden>".into(),
+            hint: "1-256 characters of A-Z a-z 0-9 _ - (Telegram refuses others)".into(),
+        });
     }
     if var("PORT").is_none() {
-        return Err(ConfigError::Missing { var: "PORT", hint: "webhook mode serves Telegram's requests on this port, e.g. PORT=8080" });
+        return Err(ConfigError::Missing {
+            var: "PORT",
+            hint: "webhook mode serves Telegram's requests on this port, e.g. PORT=8080",
+        });
     }
     Ok(Some(WebhookSettings { url, secret }))
 }
 
 fn parse_url(var: &'static str, value: &str) -> Result<url::Url, ConfigError> {
-    url::Url::parse(value).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(|| ConfigError::Invalid {
-        var,
-        value: value.to_owned(),
-        hint: "expected an http(s) URL such as http://127.0.0.1:8081".into(),
-    })
+    url::Url::parse(value).ok().filter(|u| matches!(u.scheme(), "http" | "https")).ok_or_else(
+        || ConfigError::Invalid {
+            var,
+            value: value.to_owned(),
+            hint: "expected an http(s) URL such as http://127.0.0.1:8081".into(),
+        },
+    )
 }
 
-fn parse_bool(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+fn parse_bool(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::Invalid { var: name, value: other.into(), hint: "use true or false".into() }),
+        Some(other) => Err(ConfigError::Invalid {
+            var: name,
+            value: other.into(),
+            hint: "use true or false".into(),
+        }),
     }
 }
 
-fn parse_num<T>(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+fn parse_num<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     let Some(raw) = var(name) else { return Ok(default) };
     match raw.parse::<T>() {
         Ok(v) if v >= min && v <= max => Ok(v),
-        _ => Err(ConfigError::Invalid { var: name, value: raw, hint: format!("a whole number from {min} to {max}") }),
+        _ => Err(ConfigError::Invalid {
+            var: name,
+            value: raw,
+            hint: format!("a whole number from {min} to {max}"),
+        }),
     }
 }
 
 /// A send rate: above 0 and at most Telegram's 30 a second for the whole bot (a higher setting
 /// would only buy 429s). A chat rate above Telegram's ~1/s makes sense only against a Bot API
 /// server without that limit (the tests' emulator).
-fn parse_rate(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: f64) -> Result<f64, ConfigError> {
+fn parse_rate(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: f64,
+) -> Result<f64, ConfigError> {
     let Some(raw) = var(name) else { return Ok(default) };
     match raw.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 30.0 => Ok(v),
-        _ => Err(ConfigError::Invalid { var: name, value: raw, hint: "a number above 0 and at most 30 (Telegram's limit), e.g. 29".into() }),
+        _ => Err(ConfigError::Invalid {
+            var: name,
+            value: raw,
+            hint: "a number above 0 and at most 30 (Telegram's limit), e.g. 29".into(),
+        }),
     }
 }
 
@@ -491,7 +586,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -502,7 +598,11 @@ mod tests {
         assert_eq!(c.models.main, "gpt-4o");
         assert_eq!(c.models.simple, "gpt-4o-mini");
         assert_eq!(c.limits.max_voice_secs, 60);
-        assert_eq!((c.limits.sends_per_second, c.limits.chat_sends_per_second), (29.0, 0.95), "just under Telegram's 30/s and 1/s");
+        assert_eq!(
+            (c.limits.sends_per_second, c.limits.chat_sends_per_second),
+            (29.0, 0.95),
+            "just under Telegram's 30/s and 1/s"
+        );
         assert!(c.adaptive_model_selection);
         assert_eq!(c.group_chats, GroupChats::Reply);
         assert_eq!((c.redis_url, c.turns_per_minute), (None, 10), "in-process, ten turns a minute");
@@ -513,7 +613,10 @@ mod tests {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
         let mut pairs = base.to_vec();
         pairs.push(("REDIS_URL", "rediss://:hunter2@cache.internal:6380/0"));
-        assert_eq!(cfg(&pairs).unwrap().redis_url.as_deref(), Some("rediss://:hunter2@cache.internal:6380/0"));
+        assert_eq!(
+            cfg(&pairs).unwrap().redis_url.as_deref(),
+            Some("rediss://:hunter2@cache.internal:6380/0")
+        );
         let mut bad = base.to_vec();
         bad.push(("REDIS_URL", "mysql://:hunter2@h"));
         let err = cfg(&bad).unwrap_err().to_string();
@@ -539,7 +642,23 @@ mod tests {
     #[test]
     fn malformed_values_are_rejected_with_the_variable_name() {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
-        for (k, v) in [("GROUP_CHATS", "sometimes"), ("ADMIN_IDS", "12,abc"), ("MAX_VOICE_SECONDS", "-3"), ("ADAPTIVE_MODEL_SELECTION", "maybe"), ("PRICES_JSON", "{oops"), ("DATABASE_URL", "mysql://x"), ("OPENAI_BASE_URL", "not a url"), ("TELEGRAM_SENDS_PER_SECOND", "0"), ("TELEGRAM_SENDS_PER_SECOND", "31"), ("TELEGRAM_SENDS_PER_SECOND", "-1"), ("TELEGRAM_SENDS_PER_SECOND", "NaN"), ("TELEGRAM_CHAT_SENDS_PER_SECOND", "0"), ("REDIS_URL", "localhost:6379"), ("REDIS_URL", "http://h"), ("TURNS_PER_MINUTE", "-1")] {
+        for (k, v) in [
+            ("GROUP_CHATS", "sometimes"),
+            ("ADMIN_IDS", "12,abc"),
+            ("MAX_VOICE_SECONDS", "-3"),
+            ("ADAPTIVE_MODEL_SELECTION", "maybe"),
+            ("PRICES_JSON", "{oops"),
+            ("DATABASE_URL", "mysql://x"),
+            ("OPENAI_BASE_URL", "not a url"),
+            ("TELEGRAM_SENDS_PER_SECOND", "0"),
+            ("TELEGRAM_SENDS_PER_SECOND", "31"),
+            ("TELEGRAM_SENDS_PER_SECOND", "-1"),
+            ("TELEGRAM_SENDS_PER_SECOND", "NaN"),
+            ("TELEGRAM_CHAT_SENDS_PER_SECOND", "0"),
+            ("REDIS_URL", "localhost:6379"),
+            ("REDIS_URL", "http://h"),
+            ("TURNS_PER_MINUTE", "-1"),
+        ] {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
             let err = cfg(&pairs).unwrap_err().to_string();
@@ -557,16 +676,40 @@ mod tests {
             pairs.extend_from_slice(extra);
             cfg(&pairs)
         };
-        let ok = with(&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "s3cret-_X"), ("PORT", "8080")]).unwrap();
+        let ok = with(&[
+            ("WEBHOOK_URL", "https://bot.example/tg"),
+            ("WEBHOOK_SECRET", "s3cret-_X"),
+            ("PORT", "8080"),
+        ])
+        .unwrap();
         assert_eq!(ok.port, Some(8080));
         let wh = ok.webhook.unwrap();
         assert_eq!((wh.url.path(), wh.secret.as_str()), ("/tg", "s3cret-_X"));
         assert!(!format!("{wh:?}").contains("s3cret"), "the secret never reaches a log line");
-        assert!(with(&[("WEBHOOK_URL", "http://127.0.0.1:9000/tg"), ("WEBHOOK_SECRET", "s"), ("PORT", "9000")]).is_ok(), "plain http on loopback");
+        assert!(
+            with(&[
+                ("WEBHOOK_URL", "http://127.0.0.1:9000/tg"),
+                ("WEBHOOK_SECRET", "s"),
+                ("PORT", "9000")
+            ])
+            .is_ok(),
+            "plain http on loopback"
+        );
         for (extra, var) in [
-            (&[("WEBHOOK_URL", "http://bot.example/tg"), ("WEBHOOK_SECRET", "s"), ("PORT", "1")][..], "WEBHOOK_URL"),
+            (
+                &[("WEBHOOK_URL", "http://bot.example/tg"), ("WEBHOOK_SECRET", "s"), ("PORT", "1")]
+                    [..],
+                "WEBHOOK_URL",
+            ),
             (&[("WEBHOOK_URL", "https://bot.example/tg"), ("PORT", "1")][..], "WEBHOOK_SECRET"),
-            (&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "not ok!"), ("PORT", "1")][..], "WEBHOOK_SECRET"),
+            (
+                &[
+                    ("WEBHOOK_URL", "https://bot.example/tg"),
+                    ("WEBHOOK_SECRET", "not ok!"),
+                    ("PORT", "1"),
+                ][..],
+                "WEBHOOK_SECRET",
+            ),
             (&[("WEBHOOK_URL", "https://bot.example/tg"), ("WEBHOOK_SECRET", "s")][..], "PORT"),
             (&[("PORT", "0")][..], "PORT"),
             (&[("PORT", "http")][..], "PORT"),
@@ -586,8 +729,14 @@ mod tests {
     fn upstream_limits_default_generously_and_the_deadline_follows_the_timeout() {
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
         let u = cfg(&base).unwrap().upstream;
-        assert_eq!((u.deadline, u.max_retries, u.breaker_failures), (Duration::from_secs(90), 3, 5));
-        assert_eq!((u.max_concurrent_chat, u.max_concurrent_stt, u.max_concurrent_tts), (256, 256, 256));
+        assert_eq!(
+            (u.deadline, u.max_retries, u.breaker_failures),
+            (Duration::from_secs(90), 3, 5)
+        );
+        assert_eq!(
+            (u.max_concurrent_chat, u.max_concurrent_stt, u.max_concurrent_tts),
+            (256, 256, 256)
+        );
         let mut pairs = base.to_vec();
         pairs.push(("OPENAI_TIMEOUT_SECONDS", "1"));
         assert_eq!(cfg(&pairs).unwrap().upstream.deadline, Duration::from_millis(1500));
@@ -602,10 +751,31 @@ mod tests {
         use crate::admin::{access::AccessMode, quota::Allowance};
         let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
         let c = cfg(&base).unwrap();
-        assert_eq!((c.admin.access_mode, c.admin.default_quota, c.admin.spend_cap), (AccessMode::Public, Allowance::Daily(500_000), None));
-        let c = cfg(&[base[0], base[1], ("ACCESS_MODE", "allowlist"), ("ALLOWED_USERS", "5, 6"), ("DEFAULT_DAILY_QUOTA", "0"), ("SPEND_CAP_DAILY", "20")]).unwrap();
-        assert_eq!((c.admin.access_mode, c.admin.allowed_users, c.admin.default_quota, c.admin.spend_cap), (AccessMode::AllowList, vec![5, 6], Allowance::Daily(0), Some(20_000_000)));
-        for (k, v) in [("ACCESS_MODE", "closed"), ("ALLOWED_USERS", "1,x"), ("DEFAULT_DAILY_QUOTA", "-1"), ("DEFAULT_DAILY_QUOTA", "lots"), ("SPEND_CAP_DAILY", "-5"), ("SPEND_CAP_DAILY", "unlimited")] {
+        assert_eq!(
+            (c.admin.access_mode, c.admin.default_quota, c.admin.spend_cap),
+            (AccessMode::Public, Allowance::Daily(500_000), None)
+        );
+        let c = cfg(&[
+            base[0],
+            base[1],
+            ("ACCESS_MODE", "allowlist"),
+            ("ALLOWED_USERS", "5, 6"),
+            ("DEFAULT_DAILY_QUOTA", "0"),
+            ("SPEND_CAP_DAILY", "20"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.admin.access_mode, c.admin.allowed_users, c.admin.default_quota, c.admin.spend_cap),
+            (AccessMode::AllowList, vec![5, 6], Allowance::Daily(0), Some(20_000_000))
+        );
+        for (k, v) in [
+            ("ACCESS_MODE", "closed"),
+            ("ALLOWED_USERS", "1,x"),
+            ("DEFAULT_DAILY_QUOTA", "-1"),
+            ("DEFAULT_DAILY_QUOTA", "lots"),
+            ("SPEND_CAP_DAILY", "-5"),
+            ("SPEND_CAP_DAILY", "unlimited"),
+        ] {
             let e = cfg(&[base[0], base[1], (k, v)]).unwrap_err().to_string();
             assert!(e.contains(k), "{e}");
         }
@@ -613,7 +783,12 @@ mod tests {
 
     #[test]
     fn admin_ids_are_parsed_from_a_comma_list() {
-        let c = cfg(&[("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk"), ("ADMIN_IDS", " 1, 22 ,333")]).unwrap();
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "1:A"),
+            ("OPENAI_API_KEY", "sk"),
+            ("ADMIN_IDS", " 1, 22 ,333"),
+        ])
+        .unwrap();
         assert_eq!(c.admin_ids, vec![1, 22, 333]);
         assert!(c.is_admin(22));
     }
@@ -630,9 +805,17 @@ mod tests {
         pairs.push(("AUDIO_S3_BUCKET", "voices"));
         let err = cfg(&pairs).unwrap_err().to_string();
         assert!(err.starts_with("AWS_ACCESS_KEY_ID") && err.contains("AUDIO_S3_BUCKET"), "{err}");
-        pairs.extend([("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_SECRET_ACCESS_KEY", "hunter2"), ("AUDIO_S3_ENDPOINT", "https://fly.storage.tigris.dev"), ("AWS_REGION", "auto")]);
+        pairs.extend([
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "hunter2"),
+            ("AUDIO_S3_ENDPOINT", "https://fly.storage.tigris.dev"),
+            ("AWS_REGION", "auto"),
+        ]);
         let s3 = cfg(&pairs).unwrap().audio_s3.unwrap();
-        assert_eq!((s3.bucket.as_str(), s3.region.as_str(), s3.endpoint.as_ref().map(|u| u.host_str())), ("voices", "auto", Some(Some("fly.storage.tigris.dev"))));
+        assert_eq!(
+            (s3.bucket.as_str(), s3.region.as_str(), s3.endpoint.as_ref().map(|u| u.host_str())),
+            ("voices", "auto", Some(Some("fly.storage.tigris.dev")))
+        );
         assert!(!format!("{s3:?}").contains("hunter2"), "the secret never reaches a log line");
         pairs.push(("AUDIO_S3_ENDPOINT", "storage.local:9000"));
         assert!(cfg(&pairs).unwrap_err().to_string().starts_with("AUDIO_S3_ENDPOINT"));

@@ -35,9 +35,7 @@ impl Lang {
     /// Inverse of [`Lang::code`], case-insensitive.
     pub fn parse(s: &str) -> Option<Lang> {
         let s = s.trim();
-        Lang::ALL
-            .into_iter()
-            .find(|l| l.code().eq_ignore_ascii_case(s))
+        Lang::ALL.into_iter().find(|l| l.code().eq_ignore_ascii_case(s))
     }
 
     /// Guesses the interface language from Telegram's `language_code`
@@ -82,11 +80,7 @@ pub enum I18nError {
     #[error("message `{key}` in {lang} has no value")]
     NoValue { lang: &'static str, key: String },
     #[error("formatting `{key}` in {lang} failed: {errors}")]
-    Format {
-        lang: &'static str,
-        key: String,
-        errors: String,
-    },
+    Format { lang: &'static str, key: String, errors: String },
 }
 
 /// An argument for a message. Text is HTML-escaped on insertion; numbers stay
@@ -178,10 +172,7 @@ impl I18n {
                 // Unicode isolation marks would show up as garbage in Telegram.
                 bundle.set_use_isolating(false);
                 bundle.add_resource(resource).unwrap_or_else(|errs| {
-                    panic!(
-                        "locales/{}/main.ftl has duplicate keys: {errs:?}",
-                        lang.code()
-                    )
+                    panic!("locales/{}/main.ftl has duplicate keys: {errs:?}", lang.code())
                 });
                 bundle
             })
@@ -220,20 +211,14 @@ impl I18n {
             None => (key, None),
         };
         let missing = || {
-            let e = I18nError::MissingKey {
-                lang: lang.code(),
-                key: key.to_owned(),
-            };
+            let e = I18nError::MissingKey { lang: lang.code(), key: key.to_owned() };
             (key.to_owned(), e)
         };
         let msg = bundle.get_message(id).ok_or_else(missing)?;
         let pattern = match attr {
             Some(a) => msg.get_attribute(a).ok_or_else(missing)?.value(),
             None => msg.value().ok_or_else(|| {
-                let e = I18nError::NoValue {
-                    lang: lang.code(),
-                    key: key.to_owned(),
-                };
+                let e = I18nError::NoValue { lang: lang.code(), key: key.to_owned() };
                 (key.to_owned(), e)
             })?,
         };
@@ -246,9 +231,7 @@ impl I18n {
             fargs.set(name.to_string(), value);
         }
         let mut errors = Vec::new();
-        let text = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errors)
-            .into_owned();
+        let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
         if errors.is_empty() {
             Ok(text)
         } else {
@@ -300,7 +283,8 @@ mod tests {
     fn looks_like_key(s: &str) -> bool {
         s.contains('-')
             && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             && !s.ends_with('-')
     }
 
@@ -340,8 +324,7 @@ mod tests {
         for line in src.lines() {
             let is_ident = |s: &str| {
                 s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             };
             if let Some((head, _)) = line.split_once('=') {
                 let name = head.trim();
@@ -441,12 +424,7 @@ mod tests {
     fn the_three_locale_files_declare_exactly_the_same_keys() {
         let en = declared_keys(Lang::En.source());
         for lang in [Lang::Ru, Lang::Uk] {
-            assert_eq!(
-                declared_keys(lang.source()),
-                en,
-                "{} differs from en",
-                lang.code()
-            );
+            assert_eq!(declared_keys(lang.source()), en, "{} differs from en", lang.code());
         }
     }
 
@@ -454,7 +432,14 @@ mod tests {
     fn every_key_the_code_uses_exists() {
         let used = keys_used_in_code();
         assert!(used.len() > 100, "the scan finds the keys: {used:?}");
-        for key in ["stale-button", "upstream-busy", "delete-done", "style-casual", "cmd-delete_me", "weekday-7"] {
+        for key in [
+            "stale-button",
+            "upstream-busy",
+            "delete-done",
+            "style-casual",
+            "cmd-delete_me",
+            "weekday-7",
+        ] {
             assert!(used.contains(key), "{key} is used, but the scan missed it");
         }
         for lang in Lang::ALL {
@@ -470,7 +455,9 @@ mod tests {
             #[cfg(test)] mod tests { "test-only-key" }"#;
         let lits = string_literals(src);
         assert_eq!(lits, ["a-key", "with \\\" quote", "b-key"]);
-        assert!(looks_like_key("cmd-delete_me") && !looks_like_key("gpt 4") && !looks_like_key("plain"));
+        assert!(
+            looks_like_key("cmd-delete_me") && !looks_like_key("gpt 4") && !looks_like_key("plain")
+        );
     }
 
     #[test]
@@ -490,9 +477,7 @@ mod tests {
         let args = sample_args();
         for lang in Lang::ALL {
             for key in declared_keys(lang.source()) {
-                let text = i18n
-                    .try_tr(lang, &key, &args)
-                    .unwrap_or_else(|e| panic!("{e}"));
+                let text = i18n.try_tr(lang, &key, &args).unwrap_or_else(|e| panic!("{e}"));
                 assert!(!text.trim().is_empty(), "{key} is empty in {}", lang.code());
                 assert!(!text.contains('\u{2068}'), "isolation marks leaked");
             }
@@ -525,15 +510,8 @@ mod tests {
     #[test]
     fn text_arguments_are_html_escaped() {
         let i18n = I18n::new();
-        let text = i18n.tr(
-            Lang::En,
-            "start-known",
-            &[("name", "<b>Eve</b> & \"Bob\"".into())],
-        );
-        assert!(
-            text.contains("&lt;b&gt;Eve&lt;/b&gt; &amp; &quot;Bob&quot;"),
-            "{text}"
-        );
+        let text = i18n.tr(Lang::En, "start-known", &[("name", "<b>Eve</b> & \"Bob\"".into())]);
+        assert!(text.contains("&lt;b&gt;Eve&lt;/b&gt; &amp; &quot;Bob&quot;"), "{text}");
         assert!(!text.contains("<b>Eve"));
     }
 
@@ -545,7 +523,10 @@ mod tests {
             for c in crate::bot::commands::Command::bot_commands() {
                 let key = crate::bot::labels::command(&c.command);
                 let text = i18n.try_tr(lang, &key, &[]).unwrap();
-                assert!(!text.contains(['<', '&']) && (3..=256).contains(&text.chars().count()), "{key}");
+                assert!(
+                    !text.contains(['<', '&']) && (3..=256).contains(&text.chars().count()),
+                    "{key}"
+                );
             }
         }
     }
@@ -604,10 +585,7 @@ mod tests {
 
     #[test]
     fn escape_html_escapes_the_four_specials_and_keeps_emoji() {
-        assert_eq!(
-            escape_html("a<b>&\"c\" 🍺"),
-            "a&lt;b&gt;&amp;&quot;c&quot; 🍺"
-        );
+        assert_eq!(escape_html("a<b>&\"c\" 🍺"), "a&lt;b&gt;&amp;&quot;c&quot; 🍺");
     }
 
     #[test]

@@ -41,7 +41,8 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://mluvme.db?mode=rwc".into());
+    let url =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://mluvme.db?mode=rwc".into());
     let db = store::connect(&url).await?;
     store::migrate(&db).await?;
     tracing::info!("migrations applied");

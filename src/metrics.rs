@@ -99,27 +99,53 @@ impl Metrics {
     pub fn new(upstream_errors: UpstreamErrors) -> Metrics {
         let mut registry = Registry::default();
         let turns_family = Family::<TurnLabels, Counter>::default();
-        let turns = std::array::from_fn(|k| std::array::from_fn(|o| turns_family.get_or_create_owned(&TurnLabels { kind: KINDS[k], outcome: OUTCOMES[o] })));
-        registry.register("mluvme_turns", "Learner turns, by kind and how they ended", turns_family);
+        let turns = std::array::from_fn(|k| {
+            std::array::from_fn(|o| {
+                turns_family
+                    .get_or_create_owned(&TurnLabels { kind: KINDS[k], outcome: OUTCOMES[o] })
+            })
+        });
+        registry.register(
+            "mluvme_turns",
+            "Learner turns, by kind and how they ended",
+            turns_family,
+        );
 
         // 50 ms … ~100 s: a send takes tens of milliseconds, a whole turn with an outage seconds.
-        let stage_family = Family::<StageLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.05, 2.0, 12)));
-        let stages = std::array::from_fn(|i| stage_family.get_or_create_owned(&StageLabels { stage: STAGES[i] }));
-        registry.register("mluvme_stage_seconds", "Time spent in each stage of a turn", stage_family);
+        let stage_family = Family::<StageLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.05, 2.0, 12))
+        });
+        let stages = std::array::from_fn(|i| {
+            stage_family.get_or_create_owned(&StageLabels { stage: STAGES[i] })
+        });
+        registry.register(
+            "mluvme_stage_seconds",
+            "Time spent in each stage of a turn",
+            stage_family,
+        );
 
         let tokens = Family::<DirectionLabels, Counter>::default();
         let prompt_tokens = tokens.get_or_create_owned(&DirectionLabels { direction: "prompt" });
-        let completion_tokens = tokens.get_or_create_owned(&DirectionLabels { direction: "completion" });
+        let completion_tokens =
+            tokens.get_or_create_owned(&DirectionLabels { direction: "completion" });
         registry.register("mluvme_tokens", "Chat model tokens used", tokens);
 
         let cost_usd = Counter::<f64, AtomicU64>::default();
-        registry.register("mluvme_cost_usd", "What the upstream requests cost, in US dollars (priced models only)", cost_usd.clone());
+        registry.register(
+            "mluvme_cost_usd",
+            "What the upstream requests cost, in US dollars (priced models only)",
+            cost_usd.clone(),
+        );
 
         for upstream in ["chat", "stt", "tts", "telegram"] {
             // Present from the start, so a rate of errors reads 0 rather than "no data".
             upstream_errors.0.get_or_create_owned(&ErrorLabels { upstream, kind: "server_error" });
         }
-        registry.register("mluvme_upstream_errors", "Failed upstream attempts, by upstream and kind", upstream_errors.0.clone());
+        registry.register(
+            "mluvme_upstream_errors",
+            "Failed upstream attempts, by upstream and kind",
+            upstream_errors.0.clone(),
+        );
 
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let g = Gauge::default();
@@ -127,9 +153,25 @@ impl Metrics {
             g
         };
         let turns_in_flight = gauge(&mut registry, "mluvme_turns_in_flight", "Turns running now");
-        let updates_pending = gauge(&mut registry, "mluvme_updates_pending", "Updates recorded and not yet handled (the intake's queue depth)");
-        let audio_writes_queued = gauge(&mut registry, "mluvme_audio_writes_queued", "Audio files waiting to be written");
-        Metrics { registry, turns, stages, prompt_tokens, completion_tokens, cost_usd, upstream_errors, turns_in_flight, updates_pending, audio_writes_queued }
+        let updates_pending = gauge(
+            &mut registry,
+            "mluvme_updates_pending",
+            "Updates recorded and not yet handled (the intake's queue depth)",
+        );
+        let audio_writes_queued =
+            gauge(&mut registry, "mluvme_audio_writes_queued", "Audio files waiting to be written");
+        Metrics {
+            registry,
+            turns,
+            stages,
+            prompt_tokens,
+            completion_tokens,
+            cost_usd,
+            upstream_errors,
+            turns_in_flight,
+            updates_pending,
+            audio_writes_queued,
+        }
     }
 
     /// A turn starts: counted in flight until the guard is finished or dropped. Dropped without
@@ -143,7 +185,10 @@ impl Metrics {
     /// Counts a finished turn and observes the stages it went through.
     fn turn_finished(&self, kind: TurnKind, outcome: TurnOutcome, t: &Timings) {
         self.turns[kind as usize][outcome as usize].inc();
-        for (i, ms) in [t.download_ms, t.stt_ms, t.llm_ms, t.tts_ms, t.send_ms, t.total_ms].into_iter().enumerate() {
+        for (i, ms) in [t.download_ms, t.stt_ms, t.llm_ms, t.tts_ms, t.send_ms, t.total_ms]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(ms) = ms {
                 self.stages[i].observe(f64::from(ms) / 1000.0);
             }
@@ -244,7 +289,14 @@ mod tests {
     #[test]
     fn a_finished_turn_is_counted_with_its_stages_and_a_dropped_one_counts_as_cancelled() {
         let m = Metrics::new(UpstreamErrors::default());
-        let timings = Timings { download_ms: Some(20), stt_ms: Some(300), llm_ms: Some(900), tts_ms: None, send_ms: Some(40), total_ms: Some(1300) };
+        let timings = Timings {
+            download_ms: Some(20),
+            stt_ms: Some(300),
+            llm_ms: Some(900),
+            tts_ms: None,
+            send_ms: Some(40),
+            total_ms: Some(1300),
+        };
         let guard = m.turn_started(TurnKind::Voice);
         assert_eq!(m.turns_in_flight(), 1);
         guard.finish(TurnOutcome::Answered, &timings);
@@ -260,6 +312,11 @@ mod tests {
         let text = m.encode();
         assert!(text.contains("mluvme_tokens_total{direction=\"prompt\"} 100"), "{text}");
         assert!(text.contains("mluvme_cost_usd_total 1.5"), "{text}");
-        assert!(text.contains("mluvme_upstream_errors_total{upstream=\"chat\",kind=\"rate_limited\"} 1"), "{text}");
+        assert!(
+            text.contains(
+                "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"rate_limited\"} 1"
+            ),
+            "{text}"
+        );
     }
 }

@@ -74,7 +74,8 @@ pub fn client(config: &Config) -> OpenAi {
         deadline: u.deadline,
     };
     let gates = Gates::new(u);
-    let api = Client::with_config(cfg).with_http_service(GuardedHttp::new(http, policy, gates.clone()));
+    let api =
+        Client::with_config(cfg).with_http_service(GuardedHttp::new(http, policy, gates.clone()));
     OpenAi { api, gates }
 }
 
@@ -83,14 +84,21 @@ pub fn classify(err: OpenAIError) -> AiError {
     match err {
         OpenAIError::ApiError(e) => {
             let status = e.status_code.as_u16();
-            let msg = format!("{status} {}", e.api_error.message.chars().take(200).collect::<String>());
+            let msg =
+                format!("{status} {}", e.api_error.message.chars().take(200).collect::<String>());
             match status {
                 408 | 409 | 429 | 500..=599 => AiError::Unavailable(msg),
                 _ => AiError::Refused(msg),
             }
         }
-        OpenAIError::Reqwest(e) => AiError::Unavailable(if e.is_timeout() { "timeout".into() } else { "network error".into() }),
-        OpenAIError::JSONDeserialize(e, _) => AiError::Unavailable(format!("unreadable response: {e}")),
+        OpenAIError::Reqwest(e) => AiError::Unavailable(if e.is_timeout() {
+            "timeout".into()
+        } else {
+            "network error".into()
+        }),
+        OpenAIError::JSONDeserialize(e, _) => {
+            AiError::Unavailable(format!("unreadable response: {e}"))
+        }
         // Refused on our side by a gate (circuit open, no slot, deadline): no request was made.
         OpenAIError::Boxed(e) => AiError::Unavailable(e.to_string()),
         other => AiError::Refused(other.to_string().chars().take(200).collect()),

@@ -199,7 +199,9 @@ impl Setting {
             SettingKind::VoiceSpeed => VoiceSpeed::ALL.map(Self::VoiceSpeed).to_vec(),
             SettingKind::VoiceReplies => vec![Self::VoiceReplies(true), Self::VoiceReplies(false)],
             SettingKind::Language => Lang::ALL.map(Self::Language).to_vec(),
-            SettingKind::Timezone => chrono_tz::TZ_VARIANTS.iter().map(|tz| Self::Timezone(*tz)).collect(),
+            SettingKind::Timezone => {
+                chrono_tz::TZ_VARIANTS.iter().map(|tz| Self::Timezone(*tz)).collect()
+            }
         }
     }
 }
@@ -261,10 +263,7 @@ mod tests {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
         }
         assert_eq!(serde_json::to_value(Style::Casual).unwrap(), "casual");
-        assert_eq!(
-            serde_json::to_value(Corrections::Detailed).unwrap(),
-            "detailed"
-        );
+        assert_eq!(serde_json::to_value(Corrections::Detailed).unwrap(), "detailed");
     }
 
     #[test]

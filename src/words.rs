@@ -42,7 +42,12 @@ pub fn candidates(reply: &HonzikReply) -> Vec<Candidate> {
         if key.is_empty() || out.iter().any(|c| c.key == key) {
             continue;
         }
-        out.push(Candidate { czech: czech.trim().to_owned(), translation: translation.trim().to_owned(), source, key });
+        out.push(Candidate {
+            czech: czech.trim().to_owned(),
+            translation: translation.trim().to_owned(),
+            source,
+            key,
+        });
         if out.len() == MAX_CANDIDATES {
             break;
         }
@@ -56,7 +61,9 @@ pub fn candidates(reply: &HonzikReply) -> Vec<Candidate> {
 /// "být" is "to be").
 pub fn normalize(word: &str) -> String {
     let composed: String = word.nfc().collect::<String>().to_lowercase();
-    let trimmed = composed.trim_matches(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '-') || "«»„“”‚‘’…".contains(c));
+    let trimmed = composed.trim_matches(|c: char| {
+        c.is_whitespace() || (c.is_ascii_punctuation() && c != '-') || "«»„“”‚‘’…".contains(c)
+    });
     trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -64,12 +71,15 @@ pub fn normalize(word: &str) -> String {
 /// inflected ("světlé pivo" in "Piješ raději světlé?"), the first of its words that is found.
 fn sentence_with(text: &str, word: &str) -> Option<String> {
     let sentences: Vec<&str> = text.split_inclusive(['.', '!', '?']).map(str::trim).collect();
-    let find = |needle: &str| sentences.iter().find(|s| s.to_lowercase().contains(needle)).map(|s| (*s).to_owned());
+    let find = |needle: &str| {
+        sentences.iter().find(|s| s.to_lowercase().contains(needle)).map(|s| (*s).to_owned())
+    };
     let word = word.trim().to_lowercase();
     if word.is_empty() {
         return None;
     }
-    find(&word).or_else(|| word.split_whitespace().filter(|w| w.chars().count() >= 3).find_map(find))
+    find(&word)
+        .or_else(|| word.split_whitespace().filter(|w| w.chars().count() >= 3).find_map(find))
 }
 
 #[cfg(test)]
@@ -111,7 +121,10 @@ mod tests {
     #[test]
     fn a_phrase_honzik_inflected_finds_its_sentence_by_one_of_its_words() {
         let text = "Pivo je svaté! Piješ raději světlé, nebo tmavé?";
-        assert_eq!(sentence_with(text, "světlé pivo").as_deref(), Some("Piješ raději světlé, nebo tmavé?"));
+        assert_eq!(
+            sentence_with(text, "světlé pivo").as_deref(),
+            Some("Piješ raději světlé, nebo tmavé?")
+        );
         assert_eq!(sentence_with(text, "hokej"), None);
         assert_eq!(sentence_with(text, " "), None);
     }
@@ -127,7 +140,9 @@ mod tests {
         r.new_words.push(NewWord { czech: " PIVO! ".into(), translation: "beer".into() });
         r.new_words.push(NewWord { czech: "  ".into(), translation: "nothing".into() });
         assert_eq!(candidates(&r).len(), 3);
-        r.new_words = (0..20).map(|i| NewWord { czech: format!("slovo{i}"), translation: String::new() }).collect();
+        r.new_words = (0..20)
+            .map(|i| NewWord { czech: format!("slovo{i}"), translation: String::new() })
+            .collect();
         assert_eq!(candidates(&r).len(), MAX_CANDIDATES);
     }
 

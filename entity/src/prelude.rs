@@ -6,6 +6,6 @@ pub use super::saved_words::Entity as SavedWords;
 pub use super::stars::Entity as Stars;
 pub use super::turns::Entity as Turns;
 pub use super::updates::Entity as Updates;
+pub use super::usage::Entity as Usage;
 pub use super::user_settings::Entity as UserSettings;
 pub use super::users::Entity as Users;
-pub use super::usage::Entity as Usage;

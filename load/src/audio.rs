@@ -62,9 +62,7 @@ fn wav_duration(b: &[u8]) -> Option<f64> {
         let id = &b[pos..pos + 4];
         let size = u32::from_le_bytes(b[pos + 4..pos + 8].try_into().ok()?) as usize;
         if id == b"fmt " {
-            byte_rate = Some(u32::from_le_bytes(
-                b.get(pos + 16..pos + 20)?.try_into().ok()?,
-            ));
+            byte_rate = Some(u32::from_le_bytes(b.get(pos + 16..pos + 20)?.try_into().ok()?));
         } else if id == b"data" {
             let rate = byte_rate.filter(|r| *r > 0)? as f64;
             let size = size.min(b.len() - pos - 8);
@@ -95,11 +93,7 @@ mod tests {
         let d = duration_secs(samples::SILENCE).unwrap();
         assert!((d - 1.0).abs() < 0.05, "{d}");
         for s in samples::ALL {
-            assert!(
-                s.duration_secs as f64 >= duration_secs(s.bytes).unwrap(),
-                "{}",
-                s.name
-            );
+            assert!(s.duration_secs as f64 >= duration_secs(s.bytes).unwrap(), "{}", s.name);
         }
     }
 

@@ -86,14 +86,9 @@ impl Params {
                     }
                 })?;
                 if file_name.is_some() {
-                    params.files.insert(
-                        name,
-                        UploadedFile {
-                            bytes: data,
-                            file_name,
-                            content_type,
-                        },
-                    );
+                    params
+                        .files
+                        .insert(name, UploadedFile { bytes: data, file_name, content_type });
                 } else {
                     let text = String::from_utf8_lossy(&data).into_owned();
                     params.fields.insert(name, Value::String(text));
@@ -234,10 +229,7 @@ mod tests {
         let mut p = Params::default();
         p.fields.insert("a".into(), Value::String("12".into()));
         p.fields.insert("b".into(), serde_json::json!(13));
-        p.fields.insert(
-            "m".into(),
-            Value::String(r#"{"inline_keyboard":[]}"#.into()),
-        );
+        p.fields.insert("m".into(), Value::String(r#"{"inline_keyboard":[]}"#.into()));
         p.fields.insert("bad".into(), Value::String("{nope".into()));
         p.fields.insert("t".into(), Value::String("true".into()));
         assert_eq!(p.i64("a"), Ok(Some(12)));

@@ -16,26 +16,17 @@ pub struct LatencyRange {
 }
 
 impl LatencyRange {
-    pub const ZERO: Self = Self {
-        min: Duration::ZERO,
-        max: Duration::ZERO,
-    };
+    pub const ZERO: Self = Self { min: Duration::ZERO, max: Duration::ZERO };
 
     /// `min_ms..=max_ms` milliseconds.
     pub const fn ms(min_ms: u64, max_ms: u64) -> Self {
-        Self {
-            min: Duration::from_millis(min_ms),
-            max: Duration::from_millis(max_ms),
-        }
+        Self { min: Duration::from_millis(min_ms), max: Duration::from_millis(max_ms) }
     }
 
     /// Draws one delay. A reversed range is treated as its mirror image.
     pub fn sample(&self) -> Duration {
-        let (lo, hi) = if self.min <= self.max {
-            (self.min, self.max)
-        } else {
-            (self.max, self.min)
-        };
+        let (lo, hi) =
+            if self.min <= self.max { (self.min, self.max) } else { (self.max, self.min) };
         if lo == hi {
             return lo;
         }

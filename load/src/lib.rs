@@ -78,10 +78,7 @@ async fn serve_loopback(
         let stop = async move {
             let _ = shutdown.wait_for(|stopped| *stopped).await;
         };
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-        {
+        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
             tracing::warn!("emulator server on {addr} failed: {e}");
         }
     });

@@ -100,7 +100,13 @@ impl S3Emulator {
 
     /// The keys in `bucket`, sorted.
     pub fn keys(&self, bucket: &str) -> Vec<String> {
-        self.shared.inner.lock().buckets.get(bucket).map(|b| b.keys().cloned().collect()).unwrap_or_default()
+        self.shared
+            .inner
+            .lock()
+            .buckets
+            .get(bucket)
+            .map(|b| b.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// An object's content.
@@ -146,7 +152,14 @@ impl Inner {
 type St = State<Arc<Shared>>;
 
 /// Requests on a bucket: ListObjectsV2 (GET) and multi-object delete (`POST ?delete`).
-async fn bucket_request(State(shared): St, method: Method, Path(bucket): Path<String>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn bucket_request(
+    State(shared): St,
+    method: Method,
+    Path(bucket): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut inner = shared.inner.lock();
     if !headers.contains_key(header::AUTHORIZATION) {
         inner.counts.unauthorized += 1;
@@ -161,9 +174,13 @@ async fn bucket_request(State(shared): St, method: Method, Path(bucket): Path<St
         }
         Method::POST if q.contains_key("delete") => {
             inner.counts.delete += 1;
-            let Some(objects) = inner.buckets.get_mut(&bucket) else { return no_such_bucket(&bucket) };
+            let Some(objects) = inner.buckets.get_mut(&bucket) else {
+                return no_such_bucket(&bucket);
+            };
             let text = String::from_utf8_lossy(&body);
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+            let mut out = String::from(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+            );
             for key in elements(&text, "Key") {
                 objects.remove(&key);
                 out.push_str(&format!("<Deleted><Key>{}</Key></Deleted>", escape(&key)));
@@ -171,12 +188,23 @@ async fn bucket_request(State(shared): St, method: Method, Path(bucket): Path<St
             out.push_str("</DeleteResult>");
             xml(out)
         }
-        _ => error(StatusCode::NOT_IMPLEMENTED, "NotImplemented", "A header or query you provided implies functionality that is not implemented", &bucket),
+        _ => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "A header or query you provided implies functionality that is not implemented",
+            &bucket,
+        ),
     }
 }
 
 /// Requests on one object.
-async fn object_request(State(shared): St, method: Method, Path((bucket, key)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+async fn object_request(
+    State(shared): St,
+    method: Method,
+    Path((bucket, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut inner = shared.inner.lock();
     if !headers.contains_key(header::AUTHORIZATION) {
         inner.counts.unauthorized += 1;
@@ -188,10 +216,17 @@ async fn object_request(State(shared): St, method: Method, Path((bucket, key)): 
             if inner.failing_puts > 0 {
                 inner.failing_puts -= 1;
                 inner.counts.failed_puts += 1;
-                return error(StatusCode::SERVICE_UNAVAILABLE, "SlowDown", "Please reduce your request rate.", &key);
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SlowDown",
+                    "Please reduce your request rate.",
+                    &key,
+                );
             }
             let etag = inner.etag();
-            let Some(objects) = inner.buckets.get_mut(&bucket) else { return no_such_bucket(&bucket) };
+            let Some(objects) = inner.buckets.get_mut(&bucket) else {
+                return no_such_bucket(&bucket);
+            };
             objects.insert(key, Object { bytes: body, modified: now_secs(), etag: etag.clone() });
             (StatusCode::OK, [(header::ETAG, etag)]).into_response()
         }
@@ -206,7 +241,12 @@ async fn object_request(State(shared): St, method: Method, Path((bucket, key)): 
                 if method == Method::HEAD {
                     return StatusCode::NOT_FOUND.into_response();
                 }
-                return error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.", &key);
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchKey",
+                    "The specified key does not exist.",
+                    &key,
+                );
             };
             let mut h = HeaderMap::new();
             h.insert(header::ETAG, HeaderValue::from_str(&o.etag).unwrap());
@@ -218,32 +258,56 @@ async fn object_request(State(shared): St, method: Method, Path((bucket, key)): 
         }
         Method::DELETE => {
             inner.counts.delete += 1;
-            let Some(objects) = inner.buckets.get_mut(&bucket) else { return no_such_bucket(&bucket) };
+            let Some(objects) = inner.buckets.get_mut(&bucket) else {
+                return no_such_bucket(&bucket);
+            };
             // S3 answers 204 whether or not the key existed.
             objects.remove(&key);
             StatusCode::NO_CONTENT.into_response()
         }
-        _ => error(StatusCode::NOT_IMPLEMENTED, "NotImplemented", "A header or query you provided implies functionality that is not implemented", &key),
+        _ => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "A header or query you provided implies functionality that is not implemented",
+            &key,
+        ),
     }
 }
 
 /// One ListObjectsV2 page: keys under `prefix` after the continuation token (or `start-after`),
 /// keys containing the delimiter past the prefix rolled up into common prefixes.
-fn list(objects: &BTreeMap<String, Object>, q: &HashMap<String, String>, page_size: usize) -> Response {
+fn list(
+    objects: &BTreeMap<String, Object>,
+    q: &HashMap<String, String>,
+    page_size: usize,
+) -> Response {
     let prefix = q.get("prefix").cloned().unwrap_or_default();
     let delimiter = q.get("delimiter").filter(|d| !d.is_empty()).cloned();
-    let max_keys = q.get("max-keys").and_then(|m| m.parse::<usize>().ok()).unwrap_or(DEFAULT_PAGE_SIZE).min(page_size).max(1);
+    let max_keys = q
+        .get("max-keys")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .min(page_size)
+        .max(1);
     let after = q.get("continuation-token").or_else(|| q.get("start-after")).cloned();
-    let (mut contents, mut prefixes, mut last, mut truncated) = (String::new(), String::new(), None::<String>, false);
+    let (mut contents, mut prefixes, mut last, mut truncated) =
+        (String::new(), String::new(), None::<String>, false);
     let mut count = 0;
     for (key, o) in objects.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
         if let Some(a) = &after {
             // A token naming a common prefix skips everything under it.
-            if key <= a || (delimiter.as_ref().is_some_and(|d| a.ends_with(d.as_str())) && key.starts_with(a.as_str())) {
+            if key <= a
+                || (delimiter.as_ref().is_some_and(|d| a.ends_with(d.as_str()))
+                    && key.starts_with(a.as_str()))
+            {
                 continue;
             }
         }
-        let rolled = delimiter.as_ref().and_then(|d| key[prefix.len()..].find(d.as_str()).map(|i| key[..prefix.len() + i + d.len()].to_owned()));
+        let rolled = delimiter.as_ref().and_then(|d| {
+            key[prefix.len()..]
+                .find(d.as_str())
+                .map(|i| key[..prefix.len() + i + d.len()].to_owned())
+        });
         if rolled.is_some() && last == rolled {
             continue;
         }
@@ -254,7 +318,10 @@ fn list(objects: &BTreeMap<String, Object>, q: &HashMap<String, String>, page_si
         count += 1;
         match rolled {
             Some(common) => {
-                prefixes.push_str(&format!("<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>", escape(&common)));
+                prefixes.push_str(&format!(
+                    "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                    escape(&common)
+                ));
                 last = Some(common);
             }
             None => {
@@ -269,7 +336,9 @@ fn list(objects: &BTreeMap<String, Object>, q: &HashMap<String, String>, page_si
             }
         }
     }
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
     out.push_str(&format!("<Prefix>{}</Prefix><KeyCount>{count}</KeyCount><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{truncated}</IsTruncated>", escape(&prefix)));
     if let Some(d) = &delimiter {
         out.push_str(&format!("<Delimiter>{}</Delimiter>", escape(d)));
@@ -301,11 +370,19 @@ fn xml(body: String) -> Response {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 /// The texts of every `<name>…</name>` element (enough for a Delete request's keys).
@@ -347,7 +424,8 @@ fn civil(secs: u64) -> (i64, u32, u32, u64, u64, u64, usize) {
 /// `Sat, 28 Nov 2026 10:00:00 GMT` (the `Last-Modified` header).
 fn http_date(secs: u64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let (y, mo, d, h, mi, s, wd) = civil(secs);
     format!("{}, {d:02} {} {y} {h:02}:{mi:02}:{s:02} GMT", DAYS[wd], MONTHS[mo as usize - 1])
 }

@@ -69,12 +69,7 @@ pub const ALL: [Sample; 5] = [
         text: ADVANCED_KUNDERA_TEXT,
         duration_secs: 6,
     },
-    Sample {
-        name: "silence.ogg",
-        bytes: SILENCE,
-        text: SILENCE_TEXT,
-        duration_secs: 1,
-    },
+    Sample { name: "silence.ogg", bytes: SILENCE, text: SILENCE_TEXT, duration_secs: 1 },
 ];
 
 /// The four spoken samples (without [`SILENCE`]).

@@ -20,19 +20,13 @@ use load::samples;
 use serde_json::{Value, json};
 
 async fn emulator() -> OpenAiEmulator {
-    OpenAiEmulator::start(OpenAiConfig::default())
-        .await
-        .unwrap()
+    OpenAiEmulator::start(OpenAiConfig::default()).await.unwrap()
 }
 
 fn client(em: &OpenAiEmulator) -> Client<OpenAIConfig> {
     // The bot's TLS stack needs a process-wide provider even for plain HTTP.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::with_config(
-        OpenAIConfig::new()
-            .with_api_base(em.base_url())
-            .with_api_key("sk-test"),
-    )
+    Client::with_config(OpenAIConfig::new().with_api_base(em.base_url()).with_api_key("sk-test"))
 }
 
 const SYSTEM: &str =
@@ -94,29 +88,18 @@ async fn post(em: &OpenAiEmulator, path: &str, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn the_real_client_gets_a_tutor_reply_that_follows_the_schema_and_finds_the_mistake() {
     let em = emulator().await;
-    let resp = client(&em)
-        .chat()
-        .create(chat_request("Já jsem byl v Praha včera 🍺 <&>"))
-        .await
-        .unwrap();
+    let resp =
+        client(&em).chat().create(chat_request("Já jsem byl v Praha včera 🍺 <&>")).await.unwrap();
     assert_eq!(resp.choices[0].finish_reason, Some(FinishReason::Stop));
     let content: Value =
         serde_json::from_str(resp.choices[0].message.content.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        content["corrected_text"],
-        "Já jsem byl v Praze včera 🍺 <&>"
-    );
+    assert_eq!(content["corrected_text"], "Já jsem byl v Praze včera 🍺 <&>");
     assert_eq!(content["mistakes"].as_array().unwrap().len(), 1);
     assert_eq!(content["mistakes"][0]["original"], "v Praha");
     assert_eq!(content["mistakes"][0]["corrected"], "v Praze");
     assert_eq!(content["mistakes"][0]["category"], "case_ending");
     assert_eq!(content["correctness_score"], 85);
-    assert!(
-        content["honzik_response"]
-            .as_str()
-            .unwrap()
-            .contains("Praha")
-    );
+    assert!(content["honzik_response"].as_str().unwrap().contains("Praha"));
     let usage = resp.usage.unwrap();
     assert!(usage.prompt_tokens >= 1 && usage.completion_tokens >= 1);
     let reqs = em.requests();
@@ -145,10 +128,7 @@ async fn the_chat_response_deserializes_with_async_openai_types() {
         serde_json::from_str(typed.choices[0].message.content.as_deref().unwrap()).unwrap();
     assert_eq!(content["corrected_text"], "Dobrý den, já mám pivo");
     assert_eq!(content["correctness_score"], 70);
-    assert!(
-        content["translation"].as_str().unwrap().contains("Пиво"),
-        "{content}"
-    );
+    assert!(content["translation"].as_str().unwrap().contains("Пиво"), "{content}");
 }
 
 #[tokio::test]
@@ -160,10 +140,7 @@ async fn a_summary_prompt_gets_plain_czech_text_and_queued_content_wins() {
         {"role": "user", "content": "Mám rád hokej."}]});
     let (_, r) = post(&em, "/chat/completions", body.clone()).await;
     let text = r["choices"][0]["message"]["content"].as_str().unwrap();
-    assert!(
-        text.starts_with("Shrnutí") && text.contains("Brno"),
-        "{text}"
-    );
+    assert!(text.starts_with("Shrnutí") && text.contains("Brno"), "{text}");
     em.set_next_chat_content("```json\n{\"honzik_response\": \"Ahoj\"}\n```");
     let (_, r) = post(&em, "/chat/completions", body).await;
     assert_eq!(
@@ -180,14 +157,8 @@ async fn invalid_chat_requests_get_openais_400s() {
             json!({"messages": [{"role": "user", "content": "x"}]}),
             "you must provide a model parameter",
         ),
-        (
-            json!({"model": "m"}),
-            "Missing required parameter: 'messages'.",
-        ),
-        (
-            json!({"model": "m", "messages": []}),
-            "Invalid 'messages': empty array.",
-        ),
+        (json!({"model": "m"}), "Missing required parameter: 'messages'."),
+        (json!({"model": "m", "messages": []}), "Invalid 'messages': empty array."),
         (
             json!({"model": "m", "messages": [{"role": "bot", "content": "x"}]}),
             "Invalid value: 'bot'.",
@@ -217,21 +188,12 @@ async fn invalid_chat_requests_get_openais_400s() {
     assert_eq!(em.rejected().len(), 7);
     assert!(em.requests().is_empty());
 
-    let no_schema = OpenAiEmulator::start(OpenAiConfig {
-        json_schema_supported: false,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let e = client(&no_schema)
-        .chat()
-        .create(chat_request("ahoj"))
-        .await
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("'json_schema' is not supported"),
-        "{e}"
-    );
+    let no_schema =
+        OpenAiEmulator::start(OpenAiConfig { json_schema_supported: false, ..Default::default() })
+            .await
+            .unwrap();
+    let e = client(&no_schema).chat().create(chat_request("ahoj")).await.unwrap_err();
+    assert!(e.to_string().contains("'json_schema' is not supported"), "{e}");
 }
 
 #[tokio::test]
@@ -240,10 +202,7 @@ async fn the_real_client_transcribes_the_samples_exactly_and_silence_to_nothing(
     let c = client(&em);
     for s in samples::ALL {
         let req = CreateTranscriptionRequestArgs::default()
-            .file(AudioInput::from_vec_u8(
-                "voice.oga".into(),
-                s.bytes.to_vec(),
-            ))
+            .file(AudioInput::from_vec_u8("voice.oga".into(), s.bytes.to_vec()))
             .model("whisper-1")
             .language("cs")
             .build()
@@ -254,10 +213,7 @@ async fn the_real_client_transcribes_the_samples_exactly_and_silence_to_nothing(
     }
     em.register_transcript(b"OggS custom", "Vlastní přepis");
     let req = CreateTranscriptionRequestArgs::default()
-        .file(AudioInput::from_vec_u8(
-            "x.ogg".into(),
-            b"OggS custom".to_vec(),
-        ))
+        .file(AudioInput::from_vec_u8("x.ogg".into(), b"OggS custom".to_vec()))
         .model("gpt-4o-mini-transcribe")
         .build()
         .unwrap();
@@ -278,10 +234,7 @@ async fn transcribe_raw(
     extra: &[(&str, &str)],
 ) -> (u16, String) {
     let mut form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        )
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()))
         .text("model", "whisper-1");
     for (k, v) in extra {
         form = form.text(k.to_string(), v.to_string());
@@ -313,10 +266,7 @@ async fn transcription_refuses_empty_and_non_audio_files_like_openai() {
     );
     assert_eq!(err["error"]["type"], "invalid_request_error");
     let (s, _) = transcribe_raw(&em, "voice.opus", samples::SILENCE.to_vec(), &[]).await;
-    assert_eq!(
-        s, 400,
-        "OpenAI goes by the extension, and .opus is not on its list"
-    );
+    assert_eq!(s, 400, "OpenAI goes by the extension, and .opus is not on its list");
     let (s, b) = transcribe_raw(
         &em,
         "v.ogg",
@@ -324,17 +274,10 @@ async fn transcription_refuses_empty_and_non_audio_files_like_openai() {
         &[("response_format", "text")],
     )
     .await;
-    assert_eq!(
-        (s, b.as_str()),
-        (200, "Ahoj, jak se máš? Já se mám dobře.\n")
-    );
-    let (s, _) = transcribe_raw(
-        &em,
-        "v.ogg",
-        samples::BEGINNER_AHOJ.to_vec(),
-        &[("language", "czech")],
-    )
-    .await;
+    assert_eq!((s, b.as_str()), (200, "Ahoj, jak se máš? Já se mám dobře.\n"));
+    let (s, _) =
+        transcribe_raw(&em, "v.ogg", samples::BEGINNER_AHOJ.to_vec(), &[("language", "czech")])
+            .await;
     assert_eq!(s, 400);
     assert_eq!(em.rejected().len(), 4);
 }
@@ -353,11 +296,7 @@ async fn speech_returns_a_real_ogg_opus_voice_note_and_validates_its_input() {
         .unwrap();
     let audio = client(&em).audio().speech().create(req).await.unwrap();
     assert!(audio.bytes.starts_with(b"OggS"));
-    assert!(
-        samples::speech()
-            .iter()
-            .any(|s| s.bytes == audio.bytes.as_ref())
-    );
+    assert!(samples::speech().iter().any(|s| s.bytes == audio.bytes.as_ref()));
     assert_eq!(em.requests()[0].body["voice"], "nova");
 
     let base = json!({"model": "tts-1", "voice": "alloy", "input": "Ahoj"});
@@ -368,29 +307,14 @@ async fn speech_returns_a_real_ogg_opus_voice_note_and_validates_its_input() {
     };
     for (body, expected) in [
         (with("input", json!("")), "Invalid 'input': empty string."),
-        (
-            with("input", json!("á".repeat(4097))),
-            "Invalid 'input': string too long.",
-        ),
-        (
-            with("speed", json!(4.5)),
-            "Invalid 'speed': decimal above maximum value.",
-        ),
-        (
-            with("speed", json!(0.2)),
-            "Invalid 'speed': decimal below minimum value.",
-        ),
+        (with("input", json!("á".repeat(4097))), "Invalid 'input': string too long."),
+        (with("speed", json!(4.5)), "Invalid 'speed': decimal above maximum value."),
+        (with("speed", json!(0.2)), "Invalid 'speed': decimal below minimum value."),
         (with("voice", json!("honzik")), "Invalid value: 'honzik'."),
     ] {
         let (status, r) = post(&em, "/audio/speech", body).await;
         assert_eq!(status, 400);
-        assert!(
-            r["error"]["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(expected),
-            "{r}"
-        );
+        assert!(r["error"]["message"].as_str().unwrap().starts_with(expected), "{r}");
     }
     let ok = reqwest::Client::new()
         .post(format!("{}/audio/speech", em.base_url()))
@@ -405,13 +329,7 @@ async fn speech_returns_a_real_ogg_opus_voice_note_and_validates_its_input() {
 async fn injected_faults_reach_the_client_as_openai_errors() {
     let em = emulator().await;
     let c = client(&em);
-    em.fail_next(
-        Endpoint::Chat,
-        1,
-        AiFault::RateLimited {
-            retry_after_secs: 1,
-        },
-    );
+    em.fail_next(Endpoint::Chat, 1, AiFault::RateLimited { retry_after_secs: 1 });
     let r = reqwest::Client::new()
         .post(format!("{}/chat/completions", em.base_url()))
         .json(&json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}))
@@ -420,19 +338,10 @@ async fn injected_faults_reach_the_client_as_openai_errors() {
         .unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "1");
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "rate_limit_exceeded"
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "rate_limit_exceeded");
 
     // async-openai 0.43 retries 429 (honouring retry-after) and 5xx itself, up to 3 times.
-    em.fail_next(
-        Endpoint::Chat,
-        1,
-        AiFault::RateLimited {
-            retry_after_secs: 1,
-        },
-    );
+    em.fail_next(Endpoint::Chat, 1, AiFault::RateLimited { retry_after_secs: 1 });
     c.chat().create(chat_request("ahoj")).await.unwrap();
     em.fail_next(Endpoint::Chat, 4, AiFault::Status(503));
     let e = c.chat().create(chat_request("ahoj")).await.unwrap_err();
@@ -468,18 +377,13 @@ async fn a_held_endpoint_parks_requests_until_released() {
     let guard = em.hold(Endpoint::Transcription);
     let c = client(&em);
     let req = CreateTranscriptionRequestArgs::default()
-        .file(AudioInput::from_vec_u8(
-            "v.oga".into(),
-            samples::ADVANCED_KUNDERA.to_vec(),
-        ))
+        .file(AudioInput::from_vec_u8("v.oga".into(), samples::ADVANCED_KUNDERA.to_vec()))
         .model("whisper-1")
         .build()
         .unwrap();
     let pending = tokio::spawn(async move { c.audio().transcription().create(req).await });
     assert!(
-        em.wait_until(Duration::from_secs(5), |em| em
-            .held_requests(Endpoint::Transcription)
-            == 1)
+        em.wait_until(Duration::from_secs(5), |em| em.held_requests(Endpoint::Transcription) == 1)
             .await
     );
     assert_eq!(em.requests().len(), 1, "recorded before being held");
@@ -498,18 +402,12 @@ async fn an_api_key_is_required_when_configured() {
     })
     .await
     .unwrap();
-    let e = client(&em)
-        .chat()
-        .create(chat_request("ahoj"))
-        .await
-        .unwrap_err();
+    let e = client(&em).chat().create(chat_request("ahoj")).await.unwrap_err();
     assert!(e.to_string().contains("Incorrect API key provided"), "{e}");
     let (status, _) = post(&em, "/chat/completions", json!({})).await;
     assert_eq!(status, 401);
     let ok = Client::with_config(
-        OpenAIConfig::new()
-            .with_api_base(em.base_url())
-            .with_api_key("sk-right"),
+        OpenAIConfig::new().with_api_base(em.base_url()).with_api_key("sk-right"),
     );
     ok.chat().create(chat_request("ahoj")).await.unwrap();
 }
@@ -539,7 +437,11 @@ async fn an_outage_refuses_every_endpoint_until_it_ends_and_keeps_queued_faults(
     assert_eq!(em.calls(Endpoint::Chat), 1);
     assert!(em.requests().is_empty(), "refused requests are not recorded");
     em.set_outage(None);
-    assert_eq!(chat().await.unwrap().status(), 500, "the queued fault waited for the outage to end");
+    assert_eq!(
+        chat().await.unwrap().status(),
+        500,
+        "the queued fault waited for the outage to end"
+    );
     assert_eq!(chat().await.unwrap().status(), 200);
     assert!(em.rejected().is_empty());
 }

@@ -8,19 +8,12 @@ use load::telegram::{TelegramConfig, TelegramEmulator, TgFault};
 use serde_json::{Value, json};
 
 async fn emulator() -> TelegramEmulator {
-    TelegramEmulator::start(TelegramConfig::default())
-        .await
-        .unwrap()
+    TelegramEmulator::start(TelegramConfig::default()).await.unwrap()
 }
 
 async fn call(em: &TelegramEmulator, method: &str, params: Value) -> (u16, Value) {
     let url = format!("{}/bot{}/{method}", em.api_url(), em.token());
-    let r = reqwest::Client::new()
-        .post(url)
-        .json(&params)
-        .send()
-        .await
-        .unwrap();
+    let r = reqwest::Client::new().post(url).json(&params).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
@@ -33,12 +26,7 @@ async fn refused(em: &TelegramEmulator, method: &str, params: Value) -> String {
 }
 
 fn ids(body: &Value) -> Vec<i64> {
-    body["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["update_id"].as_i64().unwrap())
-        .collect()
+    body["result"].as_array().unwrap().iter().map(|u| u["update_id"].as_i64().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -50,27 +38,15 @@ async fn get_updates_offset_confirms_and_forgets_earlier_updates() {
     let c = l.send_text("tři").update_id;
     // Without an offset nothing is confirmed: the same updates come again.
     assert_eq!(ids(&call(&em, "getUpdates", json!({})).await.1), [a, b, c]);
-    assert_eq!(
-        ids(&call(&em, "getUpdates", json!({"limit": 2})).await.1),
-        [a, b]
-    );
+    assert_eq!(ids(&call(&em, "getUpdates", json!({"limit": 2})).await.1), [a, b]);
     assert_eq!(em.pending_updates(), 3);
-    assert_eq!(
-        ids(&call(&em, "getUpdates", json!({"offset": b})).await.1),
-        [b, c]
-    );
+    assert_eq!(ids(&call(&em, "getUpdates", json!({"offset": b})).await.1), [b, c]);
     assert_eq!(em.confirmed_offset(), b);
     assert_eq!(em.pending_updates(), 2);
     // Negative offset: only the last N remain.
     let d = l.send_text("čtyři").update_id;
-    assert_eq!(
-        ids(&call(&em, "getUpdates", json!({"offset": -1})).await.1),
-        [d]
-    );
-    assert_eq!(
-        ids(&call(&em, "getUpdates", json!({"offset": d + 1})).await.1),
-        Vec::<i64>::new()
-    );
+    assert_eq!(ids(&call(&em, "getUpdates", json!({"offset": -1})).await.1), [d]);
+    assert_eq!(ids(&call(&em, "getUpdates", json!({"offset": d + 1})).await.1), Vec::<i64>::new());
     assert_eq!(em.pending_updates(), 0);
 }
 
@@ -81,11 +57,7 @@ async fn a_long_poll_wakes_as_soon_as_an_update_arrives_and_otherwise_times_out(
     let started = Instant::now();
     let (_, empty) = call(&em, "getUpdates", json!({"timeout": 1})).await;
     assert!(ids(&empty).is_empty());
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
 
     let started = Instant::now();
     let poll = call(&em, "getUpdates", json!({"timeout": 20}));
@@ -95,11 +67,7 @@ async fn a_long_poll_wakes_as_soon_as_an_update_arrives_and_otherwise_times_out(
     };
     let ((_, body), id) = tokio::join!(poll, push);
     assert_eq!(ids(&body), [id]);
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -122,28 +90,16 @@ async fn a_second_poller_or_a_webhook_conflicts_with_get_updates() {
         "Bad Request: bad webhook: HTTPS url must be provided for webhook"
     );
     assert_eq!(
-        call(
-            &em,
-            "setWebhook",
-            json!({"url": "https://bot.example/hook"})
-        )
-        .await
-        .1["result"],
+        call(&em, "setWebhook", json!({"url": "https://bot.example/hook"})).await.1["result"],
         true
     );
     let d = refused(&em, "getUpdates", json!({})).await;
-    assert!(
-        d.starts_with("Conflict: can't use getUpdates method while webhook is active"),
-        "{d}"
-    );
+    assert!(d.starts_with("Conflict: can't use getUpdates method while webhook is active"), "{d}");
     assert_eq!(
         call(&em, "getWebhookInfo", json!({})).await.1["result"]["url"],
         "https://bot.example/hook"
     );
-    assert_eq!(
-        call(&em, "deleteWebhook", json!({})).await.1["result"],
-        true
-    );
+    assert_eq!(call(&em, "deleteWebhook", json!({})).await.1["result"], true);
     assert_eq!(call(&em, "getUpdates", json!({})).await.0, 200);
     assert_eq!(em.rejected().len(), 3);
 }
@@ -159,13 +115,7 @@ async fn allowed_updates_drops_update_types_the_bot_did_not_ask_for() {
     assert_eq!(em.pending_updates(), 1, "the my_chat_member update is gone");
     // Remembered for later calls, as on Telegram.
     l.block_bot();
-    assert_eq!(
-        call(&em, "getUpdates", json!({})).await.1["result"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(call(&em, "getUpdates", json!({})).await.1["result"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -174,22 +124,11 @@ async fn tokens_routes_and_method_names_behave_like_telegram() {
     let url = format!("{}/bot123:WRONG/getMe", em.api_url());
     let r = reqwest::get(url).await.unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["description"],
-        "Unauthorized"
-    );
-    assert_eq!(
-        call(&em, "GETME", json!({})).await.1["result"]["is_bot"],
-        true
-    );
-    assert_eq!(
-        refused(&em, "sendCarrierPigeon", json!({})).await,
-        "Not Found: method not found"
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["description"], "Unauthorized");
+    assert_eq!(call(&em, "GETME", json!({})).await.1["result"]["is_bot"], true);
+    assert_eq!(refused(&em, "sendCarrierPigeon", json!({})).await, "Not Found: method not found");
     assert_eq!(em.calls("getme"), 1);
-    let r = reqwest::get(format!("{}/nothing/here/at/all", em.api_url()))
-        .await
-        .unwrap();
+    let r = reqwest::get(format!("{}/nothing/here/at/all", em.api_url())).await.unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -199,39 +138,18 @@ async fn urlencoded_and_multipart_bodies_carry_json_valued_fields_as_text() {
     em.learner(9, "Jan", None);
     let url = format!("{}/bot{}/sendMessage", em.api_url(), em.token());
     let markup = r#"{"inline_keyboard":[[{"text":"Ano","callback_data":"yes"}]]}"#;
-    let form = [
-        ("chat_id", "9"),
-        ("text", "<b>Jo</b>"),
-        ("parse_mode", "HTML"),
-        ("reply_markup", markup),
-    ];
-    let body: Value = reqwest::Client::new()
-        .post(&url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let form =
+        [("chat_id", "9"), ("text", "<b>Jo</b>"), ("parse_mode", "HTML"), ("reply_markup", markup)];
+    let body: Value =
+        reqwest::Client::new().post(&url).form(&form).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["result"]["text"], "Jo", "{body}");
     let mp = reqwest::multipart::Form::new()
         .text("chat_id", "9")
         .text("text", "Ne")
-        .text(
-            "reply_parameters",
-            format!(r#"{{"message_id":{}}}"#, body["result"]["message_id"]),
-        )
+        .text("reply_parameters", format!(r#"{{"message_id":{}}}"#, body["result"]["message_id"]))
         .text("reply_markup", markup);
-    let body: Value = reqwest::Client::new()
-        .post(&url)
-        .multipart(mp)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value =
+        reqwest::Client::new().post(&url).multipart(mp).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["result"]["reply_to_message"]["text"], "Jo", "{body}");
     let msgs = em.messages(9);
     assert_eq!(msgs[1].buttons(), [("Ano".to_string(), "yes".to_string())]);
@@ -263,12 +181,7 @@ async fn what_telegram_refuses_is_refused_with_its_descriptions_and_recorded() {
         "Bad Request: message text is empty"
     );
     // 4096 after entities is fine however long the source; 4097 is not.
-    call(
-        &em,
-        "sendMessage",
-        html(&format!("<i>{}</i>", "&amp;".repeat(4096))),
-    )
-    .await;
+    call(&em, "sendMessage", html(&format!("<i>{}</i>", "&amp;".repeat(4096)))).await;
     assert_eq!(
         refused(&em, "sendMessage", html(&"😀".repeat(2049))).await,
         "Bad Request: message is too long"
@@ -283,37 +196,19 @@ async fn what_telegram_refuses_is_refused_with_its_descriptions_and_recorded() {
         refused(&em, "sendMessage", button(&"á".repeat(33))).await,
         "Bad Request: BUTTON_DATA_INVALID"
     );
-    assert_eq!(
-        refused(&em, "sendMessage", button("")).await,
-        "Bad Request: BUTTON_DATA_INVALID"
-    );
-    assert_eq!(
-        call(&em, "sendMessage", button(&"a".repeat(64))).await.0,
-        200
-    );
+    assert_eq!(refused(&em, "sendMessage", button("")).await, "Bad Request: BUTTON_DATA_INVALID");
+    assert_eq!(call(&em, "sendMessage", button(&"a".repeat(64))).await.0, 200);
     let reply = |extra: Value| {
         let mut p = json!({"chat_id": 3, "text": "odpověď"});
-        p.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         p
     };
     assert_eq!(
-        refused(
-            &em,
-            "sendMessage",
-            reply(json!({"reply_parameters": {"message_id": 999}}))
-        )
-        .await,
+        refused(&em, "sendMessage", reply(json!({"reply_parameters": {"message_id": 999}}))).await,
         "Bad Request: message to be replied not found"
     );
     assert_eq!(
-        refused(
-            &em,
-            "sendMessage",
-            reply(json!({"reply_to_message_id": 999}))
-        )
-        .await,
+        refused(&em, "sendMessage", reply(json!({"reply_to_message_id": 999}))).await,
         "Bad Request: message to be replied not found"
     );
     let (_, ok) = call(
@@ -326,32 +221,20 @@ async fn what_telegram_refuses_is_refused_with_its_descriptions_and_recorded() {
     .await;
     assert!(ok["result"].get("reply_to_message").is_none());
     assert_eq!(
-        refused(
-            &em,
-            "editMessageText",
-            json!({"chat_id": 3, "message_id": 999, "text": "x"})
-        )
-        .await,
+        refused(&em, "editMessageText", json!({"chat_id": 3, "message_id": 999, "text": "x"}))
+            .await,
         "Bad Request: message to edit not found"
     );
     let id = ok["result"]["message_id"].clone();
-    let d = refused(
-        &em,
-        "editMessageText",
-        json!({"chat_id": 3, "message_id": id, "text": "odpověď"}),
-    )
-    .await;
+    let d =
+        refused(&em, "editMessageText", json!({"chat_id": 3, "message_id": id, "text": "odpověď"}))
+            .await;
     assert!(
         d.starts_with("Bad Request: message is not modified: specified new message content"),
         "{d}"
     );
     assert_eq!(
-        refused(
-            &em,
-            "answerCallbackQuery",
-            json!({"callback_query_id": "42"})
-        )
-        .await,
+        refused(&em, "answerCallbackQuery", json!({"callback_query_id": "42"})).await,
         "Bad Request: query is too old and response timeout expired or query ID is invalid"
     );
     assert_eq!(
@@ -359,12 +242,7 @@ async fn what_telegram_refuses_is_refused_with_its_descriptions_and_recorded() {
         "Bad Request: chat not found"
     );
     assert_eq!(
-        refused(
-            &em,
-            "sendChatAction",
-            json!({"chat_id": 3, "action": "dancing"})
-        )
-        .await,
+        refused(&em, "sendChatAction", json!({"chat_id": 3, "action": "dancing"})).await,
         "Bad Request: wrong parameter action in request"
     );
     assert_eq!(em.rejected().len(), 14);
@@ -379,21 +257,13 @@ async fn captions_are_limited_to_1024_characters_after_entities() {
     let voice = l.send_voice(load::samples::BEGINNER_AHOJ.to_vec(), 4);
     let (_, up) = call(&em, "getUpdates", json!({})).await;
     let file_id = up["result"][0]["message"]["voice"]["file_id"].clone();
-    assert_eq!(
-        voice.message_id,
-        up["result"][0]["message"]["message_id"].as_i64().unwrap()
-    );
+    assert_eq!(voice.message_id, up["result"][0]["message"]["message_id"].as_i64().unwrap());
     let send = |caption: String| json!({"chat_id": 4, "voice": file_id, "caption": caption, "parse_mode": "HTML"});
     assert_eq!(
         refused(&em, "sendVoice", send("ž".repeat(1025))).await,
         "Bad Request: message caption is too long"
     );
-    let (status, body) = call(
-        &em,
-        "sendVoice",
-        send(format!("<b>{}</b>", "ž".repeat(1024))),
-    )
-    .await;
+    let (status, body) = call(&em, "sendVoice", send(format!("<b>{}</b>", "ž".repeat(1024)))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["result"]["voice"]["file_id"], file_id,
@@ -421,11 +291,7 @@ async fn files_over_20_mb_cannot_be_fetched_by_bots() {
 async fn injected_faults_hit_the_next_calls_only_and_are_not_rejections() {
     let em = emulator().await;
     em.learner(6, "F", None);
-    em.fail_next(
-        "sendMessage",
-        2,
-        TgFault::TooManyRequests { retry_after: 7 },
-    );
+    em.fail_next("sendMessage", 2, TgFault::TooManyRequests { retry_after: 7 });
     em.fail_next("getMe", 1, TgFault::ServerError(502));
     let (status, body) = call(&em, "sendMessage", json!({"chat_id": 6, "text": "x"})).await;
     assert_eq!(status, 429);
@@ -433,24 +299,11 @@ async fn injected_faults_hit_the_next_calls_only_and_are_not_rejections() {
         body,
         json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 7", "parameters": {"retry_after": 7}})
     );
-    assert_eq!(
-        call(&em, "sendMessage", json!({"chat_id": 6, "text": "x"}))
-            .await
-            .0,
-        429
-    );
-    assert_eq!(
-        call(&em, "sendMessage", json!({"chat_id": 6, "text": "x"}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call(&em, "sendMessage", json!({"chat_id": 6, "text": "x"})).await.0, 429);
+    assert_eq!(call(&em, "sendMessage", json!({"chat_id": 6, "text": "x"})).await.0, 200);
     assert_eq!(
         call(&em, "getMe", json!({})).await,
-        (
-            502,
-            json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})
-        )
+        (502, json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}))
     );
     assert_eq!(em.calls("sendMessage"), 3);
     assert_eq!(em.messages(6).len(), 1);
@@ -458,38 +311,22 @@ async fn injected_faults_hit_the_next_calls_only_and_are_not_rejections() {
 
     // teloxide maps the 429 to RetryAfter.
     use teloxide::prelude::*;
-    em.fail_next(
-        "sendmessage",
-        1,
-        TgFault::TooManyRequests { retry_after: 3 },
-    );
+    em.fail_next("sendmessage", 1, TgFault::TooManyRequests { retry_after: 3 });
     let bot = Bot::new(em.token()).set_api_url(reqwest::Url::parse(&em.api_url()).unwrap());
     let e = bot.send_message(ChatId(6), "x").await.unwrap_err();
-    assert!(
-        matches!(e, teloxide::RequestError::RetryAfter(s) if s.seconds() == 3),
-        "{e:?}"
-    );
+    assert!(matches!(e, teloxide::RequestError::RetryAfter(s) if s.seconds() == 3), "{e:?}");
 }
 
 #[tokio::test]
 async fn flood_control_allows_a_burst_then_asks_to_retry_later() {
-    let em = TelegramEmulator::start(TelegramConfig {
-        flood_limits: true,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let em = TelegramEmulator::start(TelegramConfig { flood_limits: true, ..Default::default() })
+        .await
+        .unwrap();
     em.learner(8, "Rychlík", None);
     em.learner(9, "Jiný", None);
     for i in 0..3 {
         assert_eq!(
-            call(
-                &em,
-                "sendMessage",
-                json!({"chat_id": 8, "text": format!("{i}")})
-            )
-            .await
-            .0,
+            call(&em, "sendMessage", json!({"chat_id": 8, "text": format!("{i}")})).await.0,
             200
         );
     }
@@ -497,19 +334,9 @@ async fn flood_control_allows_a_burst_then_asks_to_retry_later() {
     assert_eq!(status, 429);
     assert!(body["parameters"]["retry_after"].as_u64().unwrap() >= 1);
     // Other chats are not affected.
-    assert_eq!(
-        call(&em, "sendMessage", json!({"chat_id": 9, "text": "ok"}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call(&em, "sendMessage", json!({"chat_id": 9, "text": "ok"})).await.0, 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        call(&em, "sendMessage", json!({"chat_id": 8, "text": "5"}))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call(&em, "sendMessage", json!({"chat_id": 8, "text": "5"})).await.0, 200);
 }
 
 #[tokio::test]
@@ -520,15 +347,11 @@ async fn downloads_can_be_slowed_down() {
     })
     .await
     .unwrap();
-    em.learner(1, "D", None)
-        .send_voice(load::samples::SILENCE.to_vec(), 1);
+    em.learner(1, "D", None).send_voice(load::samples::SILENCE.to_vec(), 1);
     let (_, up) = call(&em, "getUpdates", json!({})).await;
-    let (_, f) = call(
-        &em,
-        "getFile",
-        json!({"file_id": up["result"][0]["message"]["voice"]["file_id"]}),
-    )
-    .await;
+    let (_, f) =
+        call(&em, "getFile", json!({"file_id": up["result"][0]["message"]["voice"]["file_id"]}))
+            .await;
     let url = format!(
         "{}/file/bot{}/{}",
         em.api_url(),
@@ -560,23 +383,13 @@ async fn raw_updates_get_ids_and_their_callback_queries_can_be_answered_once() {
     let (_, body) = call(&em, "getUpdates", json!({})).await;
     assert_eq!(ids(&body), [id]);
     assert_eq!(
-        call(
-            &em,
-            "answerCallbackQuery",
-            json!({"callback_query_id": "forged-1", "text": "?"})
-        )
-        .await
-        .0,
+        call(&em, "answerCallbackQuery", json!({"callback_query_id": "forged-1", "text": "?"}))
+            .await
+            .0,
         200
     );
     assert_eq!(
-        call(
-            &em,
-            "answerCallbackQuery",
-            json!({"callback_query_id": "forged-1"})
-        )
-        .await
-        .0,
+        call(&em, "answerCallbackQuery", json!({"callback_query_id": "forged-1"})).await.0,
         400
     );
 }

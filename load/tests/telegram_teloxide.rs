@@ -15,9 +15,7 @@ use teloxide::types::{
 };
 
 async fn emulator() -> TelegramEmulator {
-    TelegramEmulator::start(TelegramConfig::default())
-        .await
-        .unwrap()
+    TelegramEmulator::start(TelegramConfig::default()).await.unwrap()
 }
 
 fn bot(em: &TelegramEmulator) -> Bot {
@@ -57,18 +55,11 @@ async fn a_real_teloxide_bot_gets_itself_updates_sends_html_replies_voice_and_do
     let updates = bot.get_updates().timeout(1).await.unwrap();
     assert_eq!(updates.len(), 2);
     assert_eq!(updates[0].id.0 as i64, hello.update_id);
-    let UpdateKind::Message(m) = &updates[0].kind else {
-        panic!("{:?}", updates[0].kind)
-    };
+    let UpdateKind::Message(m) = &updates[0].kind else { panic!("{:?}", updates[0].kind) };
     assert_eq!(m.text(), Some("Ahoj!"));
     assert_eq!(m.chat.id, ChatId(1001));
-    assert_eq!(
-        m.from.as_ref().unwrap().language_code.as_deref(),
-        Some("cs")
-    );
-    let MediaKind::Voice(v) = media(&updates[1]) else {
-        panic!("{:?}", updates[1])
-    };
+    assert_eq!(m.from.as_ref().unwrap().language_code.as_deref(), Some("cs"));
+    let MediaKind::Voice(v) = media(&updates[1]) else { panic!("{:?}", updates[1]) };
     assert_eq!(v.voice.duration.seconds(), 4);
 
     // Confirming with offset = last + 1 forgets them.
@@ -81,10 +72,7 @@ async fn a_real_teloxide_bot_gets_itself_updates_sends_html_replies_voice_and_do
     let keyboard =
         InlineKeyboardMarkup::new([[InlineKeyboardButton::callback("Znovu 🔁", "retry:1")]]);
     let sent = bot
-        .send_message(
-            ChatId(1001),
-            "<b>Ahoj</b>, Anno! 1 &lt; 2 &amp; <i>pivo</i> 🍺",
-        )
+        .send_message(ChatId(1001), "<b>Ahoj</b>, Anno! 1 &lt; 2 &amp; <i>pivo</i> 🍺")
         .parse_mode(ParseMode::Html)
         .reply_parameters(ReplyParameters::new(MessageId(hello.message_id as i32)))
         .reply_markup(keyboard)
@@ -98,10 +86,7 @@ async fn a_real_teloxide_bot_gets_itself_updates_sends_html_replies_voice_and_do
 
     // Voice upload from memory (multipart with attach://).
     let out = bot
-        .send_voice(
-            ChatId(1001),
-            InputFile::memory(samples::INTERMEDIATE_RESTAURACE),
-        )
+        .send_voice(ChatId(1001), InputFile::memory(samples::INTERMEDIATE_RESTAURACE))
         .caption("Poslechni si")
         .await
         .unwrap();
@@ -112,24 +97,14 @@ async fn a_real_teloxide_bot_gets_itself_updates_sends_html_replies_voice_and_do
     let msgs = em.wait_messages(1001, 2, Duration::from_secs(5)).await;
     assert_eq!(msgs[0].plain_text(), "Ahoj, Anno! 1 < 2 & pivo 🍺");
     assert_eq!(msgs[0].reply_to, Some(hello.message_id));
-    assert_eq!(
-        msgs[0].buttons(),
-        [("Znovu 🔁".to_string(), "retry:1".to_string())]
-    );
+    assert_eq!(msgs[0].buttons(), [("Znovu 🔁".to_string(), "retry:1".to_string())]);
     assert_eq!(msgs[1].kind, BotMessageKind::Voice);
-    assert_eq!(
-        msgs[1].file_bytes.as_deref(),
-        Some(samples::INTERMEDIATE_RESTAURACE)
-    );
+    assert_eq!(msgs[1].file_bytes.as_deref(), Some(samples::INTERMEDIATE_RESTAURACE));
 
     // getFile + download of the learner's voice note.
     let file = bot.get_file(v.voice.file.id.clone()).await.unwrap();
     assert_eq!(file.meta.size as usize, samples::BEGINNER_MISTAKE.len());
-    assert!(
-        file.path.starts_with("voice/") && file.path.ends_with(".oga"),
-        "{}",
-        file.path
-    );
+    assert!(file.path.starts_with("voice/") && file.path.ends_with(".oga"), "{}", file.path);
     let mut bytes = Vec::new();
     bot.download_file(&file.path, &mut bytes).await.unwrap();
     assert_eq!(bytes, samples::BEGINNER_MISTAKE);
@@ -153,9 +128,7 @@ async fn every_learner_action_deserializes_into_the_right_teloxide_update() {
     l.edit_text(text.message_id, "/start ref43");
     let menu = bot
         .send_message(ChatId(7), "Vyber:")
-        .reply_markup(InlineKeyboardMarkup::new([[
-            InlineKeyboardButton::callback("A", "pick:a"),
-        ]]))
+        .reply_markup(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback("A", "pick:a")]]))
         .await
         .unwrap();
     let query = l.press(menu.id.0 as i64, "pick:a");
@@ -165,14 +138,9 @@ async fn every_learner_action_deserializes_into_the_right_teloxide_update() {
     let typed = bot.get_updates().await.unwrap();
     assert_eq!(typed.len(), 10);
     let first = &typed[0];
-    let UpdateKind::Message(m) = &first.kind else {
-        panic!()
-    };
+    let UpdateKind::Message(m) = &first.kind else { panic!() };
     assert_eq!(m.text(), Some("/start ref42"));
-    assert_eq!(
-        m.entities().unwrap()[0].kind,
-        teloxide::types::MessageEntityKind::BotCommand
-    );
+    assert_eq!(m.entities().unwrap()[0].kind, teloxide::types::MessageEntityKind::BotCommand);
     assert_eq!(m.chat.username(), Some("petr_cz"));
     // No file_size in the metadata: teloxide substitutes u32::MAX.
     assert!(
@@ -180,53 +148,28 @@ async fn every_learner_action_deserializes_into_the_right_teloxide_update() {
         "{:?}",
         raw[1]
     );
-    assert!(
-        matches!(media(&typed[2]), MediaKind::Audio(_)),
-        "{:?}",
-        raw[2]
-    );
-    assert!(
-        matches!(media(&typed[3]), MediaKind::VideoNote(_)),
-        "{:?}",
-        raw[3]
-    );
+    assert!(matches!(media(&typed[2]), MediaKind::Audio(_)), "{:?}", raw[2]);
+    assert!(matches!(media(&typed[3]), MediaKind::VideoNote(_)), "{:?}", raw[3]);
     assert!(
         matches!(media(&typed[4]), MediaKind::Document(d) if d.document.file_name.as_deref() == Some("slovicka.pdf"))
     );
-    assert!(
-        matches!(media(&typed[5]), MediaKind::Sticker(_)),
-        "{:?}",
-        raw[5]
-    );
-    assert!(
-        matches!(media(&typed[6]), MediaKind::Photo(p) if p.photo.len() == 2),
-        "{:?}",
-        raw[6]
-    );
-    let UpdateKind::EditedMessage(e) = &typed[7].kind else {
-        panic!("{:?}", raw[7])
-    };
+    assert!(matches!(media(&typed[5]), MediaKind::Sticker(_)), "{:?}", raw[5]);
+    assert!(matches!(media(&typed[6]), MediaKind::Photo(p) if p.photo.len() == 2), "{:?}", raw[6]);
+    let UpdateKind::EditedMessage(e) = &typed[7].kind else { panic!("{:?}", raw[7]) };
     assert_eq!(e.text(), Some("/start ref43"));
     assert!(e.edit_date().is_some());
-    let UpdateKind::CallbackQuery(q) = &typed[8].kind else {
-        panic!("{:?}", raw[8])
-    };
+    let UpdateKind::CallbackQuery(q) = &typed[8].kind else { panic!("{:?}", raw[8]) };
     assert_eq!(q.id.0, query);
     assert_eq!(q.data.as_deref(), Some("pick:a"));
     let qm = q.regular_message().expect("the pressed message");
     assert_eq!(qm.id, menu.id);
     assert_eq!(qm.text(), Some("Vyber:"));
-    let UpdateKind::MyChatMember(cm) = &typed[9].kind else {
-        panic!("{:?}", raw[9])
-    };
+    let UpdateKind::MyChatMember(cm) = &typed[9].kind else { panic!("{:?}", raw[9]) };
     assert!(matches!(cm.new_chat_member.kind, ChatMemberKind::Banned(_)));
     assert!(matches!(cm.old_chat_member.kind, ChatMemberKind::Member(_)));
 
     // Answering the query: once is fine, twice is "too old".
-    bot.answer_callback_query(q.id.clone())
-        .text("Vybráno")
-        .await
-        .unwrap();
+    bot.answer_callback_query(q.id.clone()).text("Vybráno").await.unwrap();
     let again = bot.answer_callback_query(q.id.clone()).await.unwrap_err();
     assert!(again.to_string().contains("query is too old"), "{again}");
     assert_eq!(em.callback_answers()[0].text.as_deref(), Some("Vybráno"));
@@ -234,10 +177,7 @@ async fn every_learner_action_deserializes_into_the_right_teloxide_update() {
     // Blocked: the bot's next message is refused like Telegram does.
     let blocked = bot.send_message(ChatId(7), "Jsi tam?").await.unwrap_err();
     assert!(
-        matches!(
-            blocked,
-            teloxide::RequestError::Api(teloxide::ApiError::BotBlocked)
-        ),
+        matches!(blocked, teloxide::RequestError::Api(teloxide::ApiError::BotBlocked)),
         "{blocked:?}"
     );
 }
@@ -266,31 +206,19 @@ async fn sent_messages_and_edits_deserialize_into_teloxide_messages() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            same,
-            teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)
-        ),
+        matches!(same, teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)),
         "{same:?}"
     );
     let photo = bot
-        .send_photo(
-            ChatId(5),
-            InputFile::memory(include_bytes!("../assets/pixel.png").as_slice()),
-        )
+        .send_photo(ChatId(5), InputFile::memory(include_bytes!("../assets/pixel.png").as_slice()))
         .await
         .unwrap();
     assert!(photo.photo().is_some());
     let doc = bot
-        .send_voice(
-            ChatId(5),
-            InputFile::memory(b"RIFF\0\0\0\0WAVEfmt ".as_slice()),
-        )
+        .send_voice(ChatId(5), InputFile::memory(b"RIFF\0\0\0\0WAVEfmt ".as_slice()))
         .await
         .unwrap();
-    assert!(
-        doc.document().is_some(),
-        "a WAV sent as voice becomes a document on Telegram"
-    );
+    assert!(doc.document().is_some(), "a WAV sent as voice becomes a document on Telegram");
     bot.delete_message(ChatId(5), m.id).await.unwrap();
     let gone = bot.delete_message(ChatId(5), m.id).await.unwrap_err();
     assert!(matches!(
@@ -302,9 +230,7 @@ async fn sent_messages_and_edits_deserialize_into_teloxide_messages() {
     assert_eq!(msgs[0].edits, 1);
     assert_eq!(msgs[0].plain_text(), "nové");
 
-    bot.send_chat_action(ChatId(5), teloxide::types::ChatAction::RecordVoice)
-        .await
-        .unwrap();
+    bot.send_chat_action(ChatId(5), teloxide::types::ChatAction::RecordVoice).await.unwrap();
     assert_eq!(em.chat_actions(5), ["record_voice"]);
 
     let cmds = [
@@ -320,10 +246,7 @@ async fn sent_messages_and_edits_deserialize_into_teloxide_messages() {
     let all = em.my_commands();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].0, None);
-    assert_eq!(
-        all[1],
-        (Some("ru".into()), vec![("start".into(), "Начать".into())])
-    );
+    assert_eq!(all[1], (Some("ru".into()), vec![("start".into(), "Начать".into())]));
 
     let info = bot.get_webhook_info().await.unwrap();
     assert!(info.url.is_none());

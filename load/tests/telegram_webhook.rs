@@ -30,7 +30,10 @@ struct Receiver {
 }
 
 async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: String) -> StatusCode {
-    let secret = headers.get("x-telegram-bot-api-secret-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let secret = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     r.seen.lock().push((secret, serde_json::from_str(&body).unwrap_or(Value::Null)));
     let now = {
         let mut n = r.in_flight.lock();
@@ -80,10 +83,19 @@ async fn updates_are_pushed_in_order_with_the_secret_and_leave_the_queue_when_an
     let olga = em.learner(1, "Olga", Some("ru"));
     let first = olga.send_text("Ahoj").update_id;
     let second = olga.send_text("Jak se máš?").update_id;
-    let set = call(&em, "setWebhook", json!({"url": format!("{base}/hook/path"), "secret_token": "s3cret_-X"})).await;
+    let set = call(
+        &em,
+        "setWebhook",
+        json!({"url": format!("{base}/hook/path"), "secret_token": "s3cret_-X"}),
+    )
+    .await;
     assert_eq!(set["result"], true, "{set}");
 
-    assert!(em.wait_until(WAIT, |em| em.webhook_deliveries() == 2).await, "not delivered: {:?}", em.webhook_last_error());
+    assert!(
+        em.wait_until(WAIT, |em| em.webhook_deliveries() == 2).await,
+        "not delivered: {:?}",
+        em.webhook_last_error()
+    );
     let seen = r.seen.lock().clone();
     assert_eq!(ids(&seen), vec![first, second]);
     assert!(seen.iter().all(|(s, _)| s.as_deref() == Some("s3cret_-X")));
@@ -101,7 +113,8 @@ async fn updates_are_pushed_in_order_with_the_secret_and_leave_the_queue_when_an
 #[tokio::test]
 async fn an_update_not_answered_200_is_redelivered_and_the_error_is_reported() {
     let em = emulator().await;
-    let r = Arc::new(Receiver { script: Mutex::new(VecDeque::from([500, 401])), ..Default::default() });
+    let r =
+        Arc::new(Receiver { script: Mutex::new(VecDeque::from([500, 401])), ..Default::default() });
     let base = serve(r.clone()).await;
     call(&em, "setWebhook", json!({"url": format!("{base}/hook/path")})).await;
     let id = em.learner(1, "Olga", None).send_text("Ahoj").update_id;
@@ -127,10 +140,16 @@ async fn a_replica_that_refuses_connections_loses_nothing_behind_the_balancer() 
         format!("http://{}", l.local_addr().unwrap())
     };
     em.balance_webhook(vec![dead, live.clone()]);
-    call(&em, "setWebhook", json!({"url": "http://127.0.0.1:1/hook/path", "secret_token": "abc"})).await;
-    let sent: Vec<i64> = (0..4).map(|i| em.learner(100 + i, "L", None).send_text("Ahoj").update_id).collect();
+    call(&em, "setWebhook", json!({"url": "http://127.0.0.1:1/hook/path", "secret_token": "abc"}))
+        .await;
+    let sent: Vec<i64> =
+        (0..4).map(|i| em.learner(100 + i, "L", None).send_text("Ahoj").update_id).collect();
 
-    assert!(em.wait_until(WAIT, |em| em.webhook_deliveries() == 4).await, "{:?}", em.webhook_last_error());
+    assert!(
+        em.wait_until(WAIT, |em| em.webhook_deliveries() == 4).await,
+        "{:?}",
+        em.webhook_last_error()
+    );
     let mut got = ids(&r.seen.lock());
     got.sort();
     assert_eq!(got, sent, "each update reached the live replica exactly once");
@@ -144,7 +163,11 @@ async fn deliveries_run_concurrently_up_to_max_connections_and_one_at_a_time_per
     let em = emulator().await;
     let hold = Arc::new(Semaphore::new(0));
     let (tx, mut rx) = watch::channel(0);
-    let r = Arc::new(Receiver { hold: Some(hold.clone()), in_flight_tx: Some(tx), ..Default::default() });
+    let r = Arc::new(Receiver {
+        hold: Some(hold.clone()),
+        in_flight_tx: Some(tx),
+        ..Default::default()
+    });
     let base = serve(r.clone()).await;
     // Six chats with two updates each.
     for chat in 0..6 {
@@ -152,14 +175,22 @@ async fn deliveries_run_concurrently_up_to_max_connections_and_one_at_a_time_per
         l.send_text("jedna");
         l.send_text("dvě");
     }
-    call(&em, "setWebhook", json!({"url": format!("{base}/hook/path"), "max_connections": 3})).await;
-    tokio::time::timeout(WAIT, rx.wait_for(|n| *n == 3)).await.expect("three deliveries at once").unwrap();
+    call(&em, "setWebhook", json!({"url": format!("{base}/hook/path"), "max_connections": 3}))
+        .await;
+    tokio::time::timeout(WAIT, rx.wait_for(|n| *n == 3))
+        .await
+        .expect("three deliveries at once")
+        .unwrap();
     hold.add_permits(100);
     assert!(em.wait_until(WAIT, |em| em.webhook_deliveries() == 12).await);
     assert_eq!(*r.max_in_flight.lock(), 3, "never more than max_connections at once");
     let seen = r.seen.lock().clone();
     for chat in 200..206 {
-        let texts: Vec<&str> = seen.iter().filter(|(_, u)| u["message"]["chat"]["id"] == chat).map(|(_, u)| u["message"]["text"].as_str().unwrap()).collect();
+        let texts: Vec<&str> = seen
+            .iter()
+            .filter(|(_, u)| u["message"]["chat"]["id"] == chat)
+            .map(|(_, u)| u["message"]["text"].as_str().unwrap())
+            .collect();
         assert_eq!(texts, ["jedna", "dvě"], "chat {chat} in order, each once");
     }
 }
@@ -192,14 +223,26 @@ async fn delete_webhook_stops_delivery_and_can_drop_what_is_pending() {
 async fn set_webhook_validates_the_url_and_the_secret_like_telegram() {
     let em = emulator().await;
     let refused = |v: Value| v["description"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(refused(call(&em, "setWebhook", json!({"url": "http://example.com/hook"})).await), "Bad Request: bad webhook: HTTPS url must be provided for webhook");
+    assert_eq!(
+        refused(call(&em, "setWebhook", json!({"url": "http://example.com/hook"})).await),
+        "Bad Request: bad webhook: HTTPS url must be provided for webhook"
+    );
     for bad in ["has space", "ünïcode", &"x".repeat(257)] {
-        let v = call(&em, "setWebhook", json!({"url": "https://bot.example/hook", "secret_token": bad})).await;
+        let v = call(
+            &em,
+            "setWebhook",
+            json!({"url": "https://bot.example/hook", "secret_token": bad}),
+        )
+        .await;
         assert_eq!(refused(v), "Bad Request: secret token contains unallowed characters");
     }
     assert_eq!(em.webhook(), None);
     for ok in ["http://127.0.0.1:8080/hook", "http://localhost/hook", "https://bot.example/hook"] {
-        assert_eq!(call(&em, "setWebhook", json!({"url": ok, "secret_token": "A-z_0"})).await["result"], true, "{ok}");
+        assert_eq!(
+            call(&em, "setWebhook", json!({"url": ok, "secret_token": "A-z_0"})).await["result"],
+            true,
+            "{ok}"
+        );
         assert_eq!(em.webhook(), Some((ok.to_owned(), Some("A-z_0".to_owned()))));
     }
 }

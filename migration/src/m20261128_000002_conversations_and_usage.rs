@@ -32,7 +32,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_conversations_user_id").table(Conversations::Table).col(Conversations::UserId).col(Conversations::Id).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_conversations_user_id")
+                    .table(Conversations::Table)
+                    .col(Conversations::UserId)
+                    .col(Conversations::Id)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -54,27 +61,94 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_usage_user_day").table(Usage::Table).col(Usage::UserId).col(Usage::Day).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_usage_user_day")
+                    .table(Usage::Table)
+                    .col(Usage::UserId)
+                    .col(Usage::Day)
+                    .to_owned(),
+            )
             .await?;
         // SQLite takes one ALTER per column.
-        manager.alter_table(Table::alter().table(Messages::Table).add_column(big_integer_null(Messages::ConversationId)).to_owned()).await?;
         manager
-            .create_index(Index::create().name("idx_messages_conversation").table(Messages::Table).col(Messages::ConversationId).col(Messages::Id).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Messages::Table)
+                    .add_column(big_integer_null(Messages::ConversationId))
+                    .to_owned(),
+            )
             .await?;
-        for col in [DailyStats::PromptTokens, DailyStats::CompletionTokens, DailyStats::TtsChars, DailyStats::CostMicros] {
-            manager.alter_table(Table::alter().table(DailyStats::Table).add_column(big_integer(col).default(0)).to_owned()).await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_messages_conversation")
+                    .table(Messages::Table)
+                    .col(Messages::ConversationId)
+                    .col(Messages::Id)
+                    .to_owned(),
+            )
+            .await?;
+        for col in [
+            DailyStats::PromptTokens,
+            DailyStats::CompletionTokens,
+            DailyStats::TtsChars,
+            DailyStats::CostMicros,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(DailyStats::Table)
+                        .add_column(big_integer(col).default(0))
+                        .to_owned(),
+                )
+                .await?;
         }
-        manager.alter_table(Table::alter().table(DailyStats::Table).add_column(double(DailyStats::SttSeconds).default(0.0)).to_owned()).await?;
-        manager.alter_table(Table::alter().table(DailyStats::Table).add_column(integer(DailyStats::UnpricedRequests).default(0)).to_owned()).await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(DailyStats::Table)
+                    .add_column(double(DailyStats::SttSeconds).default(0.0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(DailyStats::Table)
+                    .add_column(integer(DailyStats::UnpricedRequests).default(0))
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for col in [DailyStats::UnpricedRequests, DailyStats::SttSeconds, DailyStats::CostMicros, DailyStats::TtsChars, DailyStats::CompletionTokens, DailyStats::PromptTokens] {
-            manager.alter_table(Table::alter().table(DailyStats::Table).drop_column(col).to_owned()).await?;
+        for col in [
+            DailyStats::UnpricedRequests,
+            DailyStats::SttSeconds,
+            DailyStats::CostMicros,
+            DailyStats::TtsChars,
+            DailyStats::CompletionTokens,
+            DailyStats::PromptTokens,
+        ] {
+            manager
+                .alter_table(Table::alter().table(DailyStats::Table).drop_column(col).to_owned())
+                .await?;
         }
-        manager.drop_index(Index::drop().name("idx_messages_conversation").table(Messages::Table).to_owned()).await?;
-        manager.alter_table(Table::alter().table(Messages::Table).drop_column(Messages::ConversationId).to_owned()).await?;
+        manager
+            .drop_index(
+                Index::drop().name("idx_messages_conversation").table(Messages::Table).to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Messages::Table)
+                    .drop_column(Messages::ConversationId)
+                    .to_owned(),
+            )
+            .await?;
         manager.drop_table(Table::drop().table(Usage::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Conversations::Table).to_owned()).await?;
         Ok(())

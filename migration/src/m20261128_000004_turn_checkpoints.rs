@@ -23,7 +23,11 @@ impl MigrationTrait for Migration {
                  (SELECT MIN(id) FROM messages WHERE update_id IS NOT NULL GROUP BY update_id, role)",
             )
             .await?;
-        manager.drop_index(Index::drop().name("idx_messages_update_id").table(Messages::Table).to_owned()).await?;
+        manager
+            .drop_index(
+                Index::drop().name("idx_messages_update_id").table(Messages::Table).to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -37,24 +41,57 @@ impl MigrationTrait for Migration {
             .await?;
         // SQLite takes one ALTER per column.
         for col in [Messages::DeliveredParts] {
-            manager.alter_table(Table::alter().table(Messages::Table).add_column(integer(col).default(0)).to_owned()).await?;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Messages::Table)
+                        .add_column(integer(col).default(0))
+                        .to_owned(),
+                )
+                .await?;
         }
         for col in [Messages::StarsEarned, Messages::StreakDays] {
-            manager.alter_table(Table::alter().table(Messages::Table).add_column(integer_null(col)).to_owned()).await?;
+            manager
+                .alter_table(
+                    Table::alter().table(Messages::Table).add_column(integer_null(col)).to_owned(),
+                )
+                .await?;
         }
         manager
-            .alter_table(Table::alter().table(Messages::Table).add_column(boolean_null(Messages::ChallengeCompleted)).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Messages::Table)
+                    .add_column(boolean_null(Messages::ChallengeCompleted))
+                    .to_owned(),
+            )
             .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for col in [Messages::ChallengeCompleted, Messages::StreakDays, Messages::StarsEarned, Messages::DeliveredParts] {
-            manager.alter_table(Table::alter().table(Messages::Table).drop_column(col).to_owned()).await?;
+        for col in [
+            Messages::ChallengeCompleted,
+            Messages::StreakDays,
+            Messages::StarsEarned,
+            Messages::DeliveredParts,
+        ] {
+            manager
+                .alter_table(Table::alter().table(Messages::Table).drop_column(col).to_owned())
+                .await?;
         }
-        manager.drop_index(Index::drop().name("idx_messages_update_id_role").table(Messages::Table).to_owned()).await?;
         manager
-            .create_index(Index::create().name("idx_messages_update_id").table(Messages::Table).col(Messages::UpdateId).to_owned())
+            .drop_index(
+                Index::drop().name("idx_messages_update_id_role").table(Messages::Table).to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_messages_update_id")
+                    .table(Messages::Table)
+                    .col(Messages::UpdateId)
+                    .to_owned(),
+            )
             .await?;
         Ok(())
     }

@@ -31,7 +31,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_chat_leases_holder").table(ChatLeases::Table).col(ChatLeases::Holder).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_chat_leases_holder")
+                    .table(ChatLeases::Table)
+                    .col(ChatLeases::Holder)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -56,7 +62,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().name("idx_updates_status_chat_id").table(Updates::Table).to_owned()).await?;
+        manager
+            .drop_index(
+                Index::drop().name("idx_updates_status_chat_id").table(Updates::Table).to_owned(),
+            )
+            .await?;
         manager.drop_table(Table::drop().table(Replicas::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(ChatLeases::Table).to_owned()).await
     }

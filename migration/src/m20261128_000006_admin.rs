@@ -100,7 +100,11 @@ impl MigrationTrait for Migration {
                     .col(big_integer(BroadcastRecipients::BroadcastId))
                     .col(big_integer(BroadcastRecipients::UserId))
                     .col(text(BroadcastRecipients::Status))
-                    .primary_key(Index::create().col(BroadcastRecipients::BroadcastId).col(BroadcastRecipients::UserId))
+                    .primary_key(
+                        Index::create()
+                            .col(BroadcastRecipients::BroadcastId)
+                            .col(BroadcastRecipients::UserId),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -114,11 +118,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(Index::create().name("idx_usage_created_at").table(Usage::Table).col(Usage::CreatedAt).to_owned()).await
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_usage_created_at")
+                    .table(Usage::Table)
+                    .col(Usage::CreatedAt)
+                    .to_owned(),
+            )
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_index(Index::drop().name("idx_usage_created_at").table(Usage::Table).to_owned()).await?;
+        manager
+            .drop_index(Index::drop().name("idx_usage_created_at").table(Usage::Table).to_owned())
+            .await?;
         manager.drop_table(Table::drop().table(BroadcastRecipients::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Broadcasts::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(OnceMarks::Table).to_owned()).await?;

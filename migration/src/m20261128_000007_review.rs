@@ -17,7 +17,12 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 fn to_users(name: &str, from: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(from.0, from.1).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade).to_owned()
+    ForeignKey::create()
+        .name(name)
+        .from(from.0, from.1)
+        .to(Users::Table, Users::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -40,7 +45,10 @@ impl MigrationTrait for Migration {
                     .col(integer(ReviewCards::Lapses))
                     .col(small_integer(ReviewCards::State))
                     .col(timestamp_with_time_zone(ReviewCards::LastReview))
-                    .foreign_key(&mut to_users("fk_review_cards_user_id", (ReviewCards::Table, ReviewCards::UserId)))
+                    .foreign_key(&mut to_users(
+                        "fk_review_cards_user_id",
+                        (ReviewCards::Table, ReviewCards::UserId),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -57,7 +65,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("idx_review_cards_due").table(ReviewCards::Table).col(ReviewCards::UserId).col(ReviewCards::Due).to_owned())
+            .create_index(
+                Index::create()
+                    .name("idx_review_cards_due")
+                    .table(ReviewCards::Table)
+                    .col(ReviewCards::UserId)
+                    .col(ReviewCards::Due)
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -72,7 +87,10 @@ impl MigrationTrait for Migration {
                     .col(integer(ReviewSessions::Good))
                     .col(integer(ReviewSessions::Easy))
                     .col(timestamp_with_time_zone(ReviewSessions::CreatedAt))
-                    .foreign_key(&mut to_users("fk_review_sessions_user_id", (ReviewSessions::Table, ReviewSessions::UserId)))
+                    .foreign_key(&mut to_users(
+                        "fk_review_sessions_user_id",
+                        (ReviewSessions::Table, ReviewSessions::UserId),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -83,7 +101,10 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Reminders::UserId).primary_key())
                     .col(integer(Reminders::AtMinute))
                     .col(timestamp_with_time_zone(Reminders::UpdatedAt))
-                    .foreign_key(&mut to_users("fk_reminders_user_id", (Reminders::Table, Reminders::UserId)))
+                    .foreign_key(&mut to_users(
+                        "fk_reminders_user_id",
+                        (Reminders::Table, Reminders::UserId),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -95,7 +116,10 @@ impl MigrationTrait for Migration {
                     .col(date(RemindersSent::Day))
                     .col(timestamp_with_time_zone(RemindersSent::SentAt))
                     .primary_key(Index::create().col(RemindersSent::UserId).col(RemindersSent::Day))
-                    .foreign_key(&mut to_users("fk_reminders_sent_user_id", (RemindersSent::Table, RemindersSent::UserId)))
+                    .foreign_key(&mut to_users(
+                        "fk_reminders_sent_user_id",
+                        (RemindersSent::Table, RemindersSent::UserId),
+                    ))
                     .to_owned(),
             )
             .await

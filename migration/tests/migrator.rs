@@ -83,10 +83,7 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
     .insert(db)
     .await?;
     assert_eq!(user.status, "active");
-    assert_eq!(
-        (user.streak_current, user.streak_best, user.stars_total),
-        (0, 0, 0)
-    );
+    assert_eq!((user.streak_current, user.streak_best, user.stars_total), (0, 0, 0));
     assert_eq!(user.created_at, at(0));
 
     user_settings::ActiveModel {
@@ -102,11 +99,7 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
     }
     .insert(db)
     .await?;
-    let settings = user
-        .find_related(UserSettings)
-        .one(db)
-        .await?
-        .expect("settings of the user");
+    let settings = user.find_related(UserSettings).one(db).await?.expect("settings of the user");
     assert!(settings.voice_replies);
     assert_eq!(settings.timezone, "Europe/Prague");
 
@@ -188,10 +181,7 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
         .order_by_desc(messages::Column::Id)
         .all(db)
         .await?;
-    assert_eq!(
-        recent.iter().map(|m| m.role.as_str()).collect::<Vec<_>>(),
-        ["honzik", "learner"]
-    );
+    assert_eq!(recent.iter().map(|m| m.role.as_str()).collect::<Vec<_>>(), ["honzik", "learner"]);
     assert_eq!(recent[1].text.as_deref(), Some("Já jsem byl v Praha."));
 
     // turns.update_id is unique.
@@ -332,10 +322,7 @@ async fn migrations_and_entities_work_on_postgres_when_configured() -> Result<()
             "CI=true but TEST_DATABASE_URL is not set: run scripts/test-all.sh"
         );
         // Written straight to stderr so the test harness's output capture doesn't hide it.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP postgres: TEST_DATABASE_URL not set"
-        );
+        let _ = writeln!(std::io::stderr(), "SKIP postgres: TEST_DATABASE_URL not set");
         return Ok(());
     };
     // A dedicated schema keeps this test away from anything else in that database.
@@ -352,8 +339,6 @@ async fn migrations_and_entities_work_on_postgres_when_configured() -> Result<()
     Migrator::fresh(&db).await?;
     exercise_schema(&db).await?;
     Migrator::reset(&db).await?;
-    admin
-        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        .await?;
+    admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")).await?;
     Ok(())
 }

@@ -86,7 +86,8 @@ impl From<AmountError> for Refused {
 pub fn user_ref(s: &str) -> Result<UserRef, Refused> {
     let s = s.trim();
     if let Some(name) = s.strip_prefix('@') {
-        let ok = (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let ok = (1..=32).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         return if ok { Ok(UserRef::Username(name.to_owned())) } else { Err(USAGE) };
     }
     match s.parse::<i64>() {
@@ -176,7 +177,10 @@ mod tests {
         assert_eq!(quota("default 0.5"), Ok(QuotaArgs::Default(Allowance::Daily(500_000))));
         assert_eq!(quota("default unlimited"), Ok(QuotaArgs::Default(Allowance::Unlimited)));
         assert_eq!(quota("42 0"), Ok(QuotaArgs::User(UserRef::Id(42), Some(Allowance::Daily(0)))));
-        assert_eq!(quota("@olga default"), Ok(QuotaArgs::User(UserRef::Username("olga".into()), None)));
+        assert_eq!(
+            quota("@olga default"),
+            Ok(QuotaArgs::User(UserRef::Username("olga".into()), None))
+        );
         assert_eq!(quota("42 -1"), Err(Refused { reason: Some("admin-negative") }));
         assert_eq!(quota("default lots"), Err(Refused { reason: Some("admin-not-a-number") }));
         assert_eq!(quota("42"), Err(USAGE));
@@ -202,9 +206,20 @@ mod tests {
 
     #[test]
     fn a_broadcast_needs_text_and_may_name_a_language() {
-        assert_eq!(broadcast("Ahoj všichni!"), Ok(BroadcastArgs { audience: Audience::All, text: "Ahoj všichni!".into() }));
-        assert_eq!(broadcast("ru Привет\nвсем"), Ok(BroadcastArgs { audience: Audience::Lang(Lang::Ru), text: "Привет\nвсем".into() }));
-        assert_eq!(broadcast("all hi"), Ok(BroadcastArgs { audience: Audience::All, text: "hi".into() }));
+        assert_eq!(
+            broadcast("Ahoj všichni!"),
+            Ok(BroadcastArgs { audience: Audience::All, text: "Ahoj všichni!".into() })
+        );
+        assert_eq!(
+            broadcast("ru Привет\nвсем"),
+            Ok(BroadcastArgs {
+                audience: Audience::Lang(Lang::Ru), text: "Привет\nвсем".into()
+            })
+        );
+        assert_eq!(
+            broadcast("all hi"),
+            Ok(BroadcastArgs { audience: Audience::All, text: "hi".into() })
+        );
         assert_eq!(broadcast(""), Err(USAGE));
         assert_eq!(broadcast("uk"), Err(USAGE));
         assert_eq!(broadcast(&"a".repeat(4001)), Err(Refused { reason: Some("admin-too-long") }));

@@ -83,11 +83,16 @@ pub fn parse_dollars(s: &str) -> Result<i64, AmountError> {
     if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) || frac.len() > 6 {
         return Err(AmountError::NotANumber);
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::TooLarge)? };
+    let whole: i64 =
+        if whole.is_empty() { 0 } else { whole.parse().map_err(|_| AmountError::TooLarge)? };
     if whole > 1_000_000 {
         return Err(AmountError::TooLarge);
     }
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().map_err(|_| AmountError::NotANumber)? };
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().map_err(|_| AmountError::NotANumber)?
+    };
     Ok(whole * MICROS_PER_DOLLAR + frac)
 }
 
@@ -109,7 +114,9 @@ pub fn dollars(micros: i64) -> String {
 pub enum Verdict {
     Go,
     /// Allowed, and little is left: tell them how much (once a day).
-    GoNearLimit { left: i64 },
+    GoNearLimit {
+        left: i64,
+    },
     /// Nothing left today.
     Exhausted,
 }
@@ -132,7 +139,9 @@ pub fn resets(now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, Duration) {
     // A zone whose midnight does not exist that day (a DST jump at 00:00) starts the day at the
     // earliest instant after it.
     let start = (0..3)
-        .find_map(|h| tomorrow.and_hms_opt(h, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest()))
+        .find_map(|h| {
+            tomorrow.and_hms_opt(h, 0, 0).and_then(|t| t.and_local_timezone(tz).earliest())
+        })
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now + Duration::days(1));
     (start, start - now)

@@ -51,10 +51,20 @@ fn bucket(s3: &S3Settings) -> Result<object_store::aws::AmazonS3, AudioError> {
         .with_access_key_id(&s3.access_key_id)
         .with_secret_access_key(&s3.secret_access_key)
         .with_virtual_hosted_style_request(false)
-        .with_retry(RetryConfig { max_retries: 0, retry_timeout: Duration::from_secs(30), ..Default::default() })
-        .with_client_options(ClientOptions::new().with_timeout(Duration::from_secs(30)).with_connect_timeout(Duration::from_secs(5)));
+        .with_retry(RetryConfig {
+            max_retries: 0,
+            retry_timeout: Duration::from_secs(30),
+            ..Default::default()
+        })
+        .with_client_options(
+            ClientOptions::new()
+                .with_timeout(Duration::from_secs(30))
+                .with_connect_timeout(Duration::from_secs(5)),
+        );
     if let Some(endpoint) = &s3.endpoint {
-        builder = builder.with_endpoint(endpoint.as_str().trim_end_matches('/')).with_allow_http(endpoint.scheme() == "http");
+        builder = builder
+            .with_endpoint(endpoint.as_str().trim_end_matches('/'))
+            .with_allow_http(endpoint.scheme() == "http");
     }
     builder.build().map_err(|e| AudioError::Open(format!("S3 bucket {}: {e}", s3.bucket)))
 }
@@ -65,7 +75,9 @@ fn bucket(s3: &S3Settings) -> Result<object_store::aws::AmazonS3, AudioError> {
 /// not stop the bot: learners are still answered, every write is retried, counted and logged,
 /// and saving starts working once the directory can be made.
 fn local(root: &std::path::Path) -> Arc<dyn ObjectStore> {
-    let opened = std::fs::create_dir_all(root).map_err(|e| e.to_string()).and_then(|()| LocalFileSystem::new_with_prefix(root).map_err(|e| e.to_string()));
+    let opened = std::fs::create_dir_all(root)
+        .map_err(|e| e.to_string())
+        .and_then(|()| LocalFileSystem::new_with_prefix(root).map_err(|e| e.to_string()));
     match opened {
         Ok(fs) => Arc::new(fs.with_automatic_cleanup(true)),
         Err(e) => {
@@ -75,7 +87,10 @@ fn local(root: &std::path::Path) -> Arc<dyn ObjectStore> {
                 Component::Normal(part) => part.to_str(),
                 _ => None,
             });
-            Arc::new(PrefixStore::new(LocalFileSystem::new(), object_store::path::Path::from_iter(parts)))
+            Arc::new(PrefixStore::new(
+                LocalFileSystem::new(),
+                object_store::path::Path::from_iter(parts),
+            ))
         }
     }
 }

@@ -21,7 +21,9 @@ pub fn location(stored: &str) -> Option<Path> {
     let key = if dated(stored) {
         stored
     } else {
-        let at = (0..stored.len()).rev().find(|&i| stored.as_bytes()[i] == b'/' && dated(&stored[i + 1..]))?;
+        let at = (0..stored.len())
+            .rev()
+            .find(|&i| stored.as_bytes()[i] == b'/' && dated(&stored[i + 1..]))?;
         &stored[at + 1..]
     };
     Path::parse(key).ok().filter(|p| p.parts().count() >= 4)
@@ -44,7 +46,9 @@ fn dated(s: &str) -> bool {
 /// Starts with `dddd/dd/dd/`.
 fn day_shaped(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() >= 11 && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_digit()) && [4, 7, 10].iter().all(|&i| b[i] == b'/')
+    b.len() >= 11
+        && [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b[i].is_ascii_digit())
+        && [4, 7, 10].iter().all(|&i| b[i] == b'/')
 }
 
 #[cfg(test)]
@@ -60,12 +64,19 @@ mod tests {
 
     #[test]
     fn keys_resolve_to_themselves() {
-        assert_eq!(location("2026/03/07/42/9001-honzik.ogg").unwrap().as_ref(), "2026/03/07/42/9001-honzik.ogg");
+        assert_eq!(
+            location("2026/03/07/42/9001-honzik.ogg").unwrap().as_ref(),
+            "2026/03/07/42/9001-honzik.ogg"
+        );
     }
 
     #[test]
     fn paths_from_before_keys_resolve_inside_the_audio_directory_whatever_it_was_called() {
-        for old in ["./data/audio/2025/12/31/42-9001-learner.ogg", "/data/audio/2025/12/31/42-9001-learner.ogg", "data/audio/2025/12/31/42-9001-learner.ogg"] {
+        for old in [
+            "./data/audio/2025/12/31/42-9001-learner.ogg",
+            "/data/audio/2025/12/31/42-9001-learner.ogg",
+            "data/audio/2025/12/31/42-9001-learner.ogg",
+        ] {
             assert_eq!(location(old).unwrap().as_ref(), "2025/12/31/42-9001-learner.ogg", "{old}");
         }
     }

@@ -119,7 +119,10 @@ impl AudioStore {
         if self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
             self.queued.fetch_sub(1, Ordering::Relaxed);
             let this = self.clone();
-            self.tracker.spawn(async move { this.give_up(&db, message_id, &key, "too many audio files waiting for the store").await });
+            self.tracker.spawn(async move {
+                this.give_up(&db, message_id, &key, "too many audio files waiting for the store")
+                    .await
+            });
             return;
         }
         let this = self.clone();
@@ -142,7 +145,9 @@ impl AudioStore {
                 Ok(_) => {
                     this.saved.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(e) if disk_full(&e) => this.give_up(&db, message_id, &key, "the disk is full").await,
+                Err(e) if disk_full(&e) => {
+                    this.give_up(&db, message_id, &key, "the disk is full").await
+                }
                 Err(e) => this.give_up(&db, message_id, &key, &e.to_string()).await,
             }
         });
@@ -183,21 +188,29 @@ impl AudioStore {
     }
 
     /// Deletes objects (S3: in batches of up to 1,000 per request); returns how many went.
-    async fn delete_all(&self, locations: Vec<object_store::Result<object_store::path::Path>>) -> u64 {
+    async fn delete_all(
+        &self,
+        locations: Vec<object_store::Result<object_store::path::Path>>,
+    ) -> u64 {
         let mut deleted = self.objects.delete_stream(futures::stream::iter(locations).boxed());
         let mut n = 0;
         while let Some(result) = deleted.next().await {
             match result {
                 Ok(_) => n += 1,
                 Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, store = %self.backend, "could not delete audio"),
+                Err(e) => {
+                    tracing::warn!(error = %e, store = %self.backend, "could not delete audio")
+                }
             }
         }
         n
     }
 
     /// Every key under `prefix`.
-    async fn list(&self, prefix: &object_store::path::Path) -> Result<Vec<object_store::path::Path>, AudioError> {
+    async fn list(
+        &self,
+        prefix: &object_store::path::Path,
+    ) -> Result<Vec<object_store::path::Path>, AudioError> {
         Ok(self.objects.list(Some(prefix)).map_ok(|meta| meta.location).try_collect().await?)
     }
 
@@ -213,7 +226,9 @@ impl AudioStore {
 fn disk_full(e: &object_store::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
-        if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull) {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+        {
             return true;
         }
         source = s.source();

@@ -37,7 +37,12 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
         let cutoff = app.clock.now() - keep;
         match purge(&app.audio, &app.db, cutoff).await {
             Ok(p) if p.days == 0 => {}
-            Ok(p) => tracing::info!(days = p.days, objects = p.objects, messages = p.rows, "deleted audio past its retention"),
+            Ok(p) => tracing::info!(
+                days = p.days,
+                objects = p.objects,
+                messages = p.rows,
+                "deleted audio past its retention"
+            ),
             Err(e) => tracing::warn!(error = %e, "could not delete old audio; will try again"),
         }
         tokio::select! {
@@ -48,7 +53,11 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
 }
 
 /// Deletes every day of audio that ended before `cutoff` (a day goes once all of it is older).
-pub async fn purge(audio: &AudioStore, db: &DatabaseConnection, cutoff: DateTime<Utc>) -> Result<Purged, AudioError> {
+pub async fn purge(
+    audio: &AudioStore,
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<Purged, AudioError> {
     let mut purged = Purged::default();
     for (day, prefix) in expired_days(audio, cutoff.date_naive()).await? {
         purged.rows += store::audio::forget_day(db, day).await?;
@@ -60,7 +69,10 @@ pub async fn purge(audio: &AudioStore, db: &DatabaseConnection, cutoff: DateTime
 }
 
 /// The day prefixes (`YYYY/MM/DD`) holding audio from before `today`, oldest first.
-async fn expired_days(audio: &AudioStore, today: NaiveDate) -> Result<Vec<(NaiveDate, Path)>, AudioError> {
+async fn expired_days(
+    audio: &AudioStore,
+    today: NaiveDate,
+) -> Result<Vec<(NaiveDate, Path)>, AudioError> {
     let mut days = Vec::new();
     for year in children(audio, None).await? {
         if year_of(&year).is_none_or(|y| y > today.year()) {

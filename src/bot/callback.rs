@@ -25,27 +25,50 @@ pub enum Callback {
     /// "Other…" under `/timezone`: the learner will type the zone.
     TypeTimezone,
     /// `/reset` confirmed, for the conversation that was current when asked.
-    ResetYes { conversation: i64 },
+    ResetYes {
+        conversation: i64,
+    },
     ResetNo,
     /// `/delete_me` confirmed, with the learner's deletion count when asked, so a second press
     /// after the deletion finds the count moved on and deletes nothing.
-    DeleteYes { deletions: i32 },
+    DeleteYes {
+        deletions: i32,
+    },
     DeleteNo,
     /// Save word `index` (see [`crate::words::candidates`]) of Honzík's answer stored as `message`.
-    Save { message: i64, index: u8 },
+    Save {
+        message: i64,
+        index: u8,
+    },
     /// Remove a saved word from the `/saved` list showing `page`.
-    Unsave { word: i64, page: u32 },
+    Unsave {
+        word: i64,
+        page: u32,
+    },
     /// Show page `n` (from 0) of `/saved`.
     SavedPage(u32),
     /// An admin's broadcast draft `id` confirmed / cancelled (see `handlers::broadcast`).
-    BroadcastYes { id: i64 },
-    BroadcastNo { id: i64 },
+    BroadcastYes {
+        id: i64,
+    },
+    BroadcastNo {
+        id: i64,
+    },
     /// Reveal the answer of card `position` of review session `session`.
-    ReviewShow { session: i64, position: u32 },
+    ReviewShow {
+        session: i64,
+        position: u32,
+    },
     /// Grade card `position` of review session `session` (1 again … 4 easy, see `review::Grade`).
-    ReviewGrade { session: i64, position: u32, grade: u8 },
+    ReviewGrade {
+        session: i64,
+        position: u32,
+        grade: u8,
+    },
     /// End review session `session` now.
-    ReviewEnd { session: i64 },
+    ReviewEnd {
+        session: i64,
+    },
 }
 
 impl Callback {
@@ -65,7 +88,9 @@ impl Callback {
             Self::BroadcastYes { id } => format!("bc:yes:{id}"),
             Self::BroadcastNo { id } => format!("bc:no:{id}"),
             Self::ReviewShow { session, position } => format!("rv:s:{session}:{position}"),
-            Self::ReviewGrade { session, position, grade } => format!("rv:g:{session}:{position}:{grade}"),
+            Self::ReviewGrade { session, position, grade } => {
+                format!("rv:g:{session}:{position}:{grade}")
+            }
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
@@ -86,7 +111,10 @@ impl Callback {
             ["reset", "no"] => Self::ResetNo,
             ["del", "yes", n] => Self::DeleteYes { deletions: number(n)? },
             ["del", "no"] => Self::DeleteNo,
-            ["save", message, index] => Self::Save { message: number(message)?, index: number(index).filter(|i| usize::from(*i) < MAX_CANDIDATES)? },
+            ["save", message, index] => Self::Save {
+                message: number(message)?,
+                index: number(index).filter(|i| usize::from(*i) < MAX_CANDIDATES)?,
+            },
             ["unsave", word, page] => Self::Unsave { word: number(word)?, page: number(page)? },
             ["saved", n] => Self::SavedPage(number(n)?),
             ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
@@ -98,7 +126,8 @@ impl Callback {
 
     /// Every kind of button the bot can send, with extreme values, for exhaustive codec tests.
     pub fn all() -> Vec<Callback> {
-        let mut all: Vec<Callback> = Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
+        let mut all: Vec<Callback> =
+            Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo]);
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
@@ -114,7 +143,11 @@ impl Callback {
                 Self::ReviewShow { session: big, position: small },
                 Self::ReviewEnd { session: big },
             ]);
-            all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade { session: big, position: small, grade: g.number() }));
+            all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade {
+                session: big,
+                position: small,
+                grade: g.number(),
+            }));
         }
         all
     }
@@ -124,7 +157,9 @@ impl Callback {
 fn review(op: &str, rest: &str) -> Option<Callback> {
     let parts: Vec<&str> = rest.split(':').collect();
     Some(match (op, parts.as_slice()) {
-        ("s", [session, position]) => Callback::ReviewShow { session: number(session)?, position: number(position)? },
+        ("s", [session, position]) => {
+            Callback::ReviewShow { session: number(session)?, position: number(position)? }
+        }
         ("g", [session, position, grade]) => Callback::ReviewGrade {
             session: number(session)?,
             position: number(position)?,
@@ -138,7 +173,8 @@ fn review(op: &str, rest: &str) -> Option<Callback> {
 /// A non-negative decimal number written the one way `encode` writes it (no sign, no leading
 /// zeros), so every accepted string round-trips.
 fn number<T: FromStr>(s: &str) -> Option<T> {
-    let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
 }
 
@@ -162,16 +198,36 @@ mod tests {
         // Adding a variant without listing it in `all()` fails to compile here.
         for cb in Callback::all() {
             match cb {
-                Callback::Lang(_) | Callback::Level(_) | Callback::Set(_) | Callback::TypeTimezone => {}
-                Callback::ResetYes { .. } | Callback::ResetNo | Callback::DeleteYes { .. } | Callback::DeleteNo => {}
+                Callback::Lang(_)
+                | Callback::Level(_)
+                | Callback::Set(_)
+                | Callback::TypeTimezone => {}
+                Callback::ResetYes { .. }
+                | Callback::ResetNo
+                | Callback::DeleteYes { .. }
+                | Callback::DeleteNo => {}
                 Callback::Save { .. } | Callback::Unsave { .. } | Callback::SavedPage(_) => {}
                 Callback::BroadcastYes { .. } | Callback::BroadcastNo { .. } => {}
-                Callback::ReviewShow { .. } | Callback::ReviewGrade { .. } | Callback::ReviewEnd { .. } => {}
+                Callback::ReviewShow { .. }
+                | Callback::ReviewGrade { .. }
+                | Callback::ReviewEnd { .. } => {}
             }
         }
-        let tags: std::collections::BTreeSet<String> =
-            Callback::all().iter().map(|c| c.encode().split(':').take(2).collect::<Vec<_>>().join(":")).collect();
-        for tag in ["lang:ru", "level:native", "set:timezone", "set:voice", "tz:type", "reset:yes", "reset:no", "del:yes", "del:no"] {
+        let tags: std::collections::BTreeSet<String> = Callback::all()
+            .iter()
+            .map(|c| c.encode().split(':').take(2).collect::<Vec<_>>().join(":"))
+            .collect();
+        for tag in [
+            "lang:ru",
+            "level:native",
+            "set:timezone",
+            "set:voice",
+            "tz:type",
+            "reset:yes",
+            "reset:no",
+            "del:yes",
+            "del:no",
+        ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
     }
@@ -179,12 +235,51 @@ mod tests {
     #[test]
     fn data_the_bot_never_sent_decodes_to_nothing() {
         let junk = [
-            "", "lang", "lang:", "lang:de", "level:expert", "nope:1", "lang:ru:extra", &"x".repeat(65),
-            "set:style", "set:style:rude", "set:voice:maybe", "set:timezone:Mars/Olympus", "set:mood:happy",
-            "tz", "tz:other", "reset:yes", "reset:yes:-1", "reset:yes:+5", "reset:yes:007", "reset:maybe",
-            "del:yes:1.5", "del:yes:99999999999", "save:1", "save:1:6", "save:x:1", "save:1:1:1",
-            "unsave:1", "unsave:1:-1", "saved:", "saved:one", "saved:18446744073709551616", "bc:yes", "bc:yes:-1", "bc:maybe:1",
-            "rv", "rv:s", "rv:s:1", "rv:s:1:2:3", "rv:g:1:2", "rv:g:1:2:0", "rv:g:1:2:5", "rv:g:1:2:03", "rv:e", "rv:e:1:2", "rv:x:1",
+            "",
+            "lang",
+            "lang:",
+            "lang:de",
+            "level:expert",
+            "nope:1",
+            "lang:ru:extra",
+            &"x".repeat(65),
+            "set:style",
+            "set:style:rude",
+            "set:voice:maybe",
+            "set:timezone:Mars/Olympus",
+            "set:mood:happy",
+            "tz",
+            "tz:other",
+            "reset:yes",
+            "reset:yes:-1",
+            "reset:yes:+5",
+            "reset:yes:007",
+            "reset:maybe",
+            "del:yes:1.5",
+            "del:yes:99999999999",
+            "save:1",
+            "save:1:6",
+            "save:x:1",
+            "save:1:1:1",
+            "unsave:1",
+            "unsave:1:-1",
+            "saved:",
+            "saved:one",
+            "saved:18446744073709551616",
+            "bc:yes",
+            "bc:yes:-1",
+            "bc:maybe:1",
+            "rv",
+            "rv:s",
+            "rv:s:1",
+            "rv:s:1:2:3",
+            "rv:g:1:2",
+            "rv:g:1:2:0",
+            "rv:g:1:2:5",
+            "rv:g:1:2:03",
+            "rv:e",
+            "rv:e:1:2",
+            "rv:x:1",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

@@ -11,7 +11,9 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::HandlerResult;
-use super::handlers::{misc, onboarding, privacy, remind, review, settings, stats, timezone, words};
+use super::handlers::{
+    misc, onboarding, privacy, remind, review, settings, stats, timezone, words,
+};
 use crate::app::App;
 use crate::intake::scheduler::InFlight;
 use crate::settings::SettingKind;
@@ -48,7 +50,12 @@ pub enum Command {
     DeleteMe,
 }
 
-pub async fn handle(app: Arc<App>, msg: Message, cmd: Command, in_flight: Arc<InFlight>) -> HandlerResult {
+pub async fn handle(
+    app: Arc<App>,
+    msg: Message,
+    cmd: Command,
+    in_flight: Arc<InFlight>,
+) -> HandlerResult {
     match cmd {
         Command::Start => return onboarding::start(app, msg).await,
         Command::Help => return misc::help(app, msg).await,
@@ -56,7 +63,9 @@ pub async fn handle(app: Arc<App>, msg: Message, cmd: Command, in_flight: Arc<In
         Command::Cancel => return misc::cancel(&app, &msg, &in_flight).await,
         _ => {}
     }
-    let Some(learner) = known_learner(&app, &msg).await? else { return onboarding::start(app, msg).await };
+    let Some(learner) = known_learner(&app, &msg).await? else {
+        return onboarding::start(app, msg).await;
+    };
     let (app, msg, l) = (app.as_ref(), &msg, &learner);
     match cmd {
         Command::Level => settings::show(app, msg, l, SettingKind::Level).await,
@@ -129,7 +138,8 @@ mod tests {
 
     fn update(text: &str) -> Update {
         // From a string, as the intake reads them: teloxide's Update does not read from a Value.
-        serde_json::from_str(&serde_json::json!({"update_id": 1, "message": raw(text)}).to_string()).unwrap()
+        serde_json::from_str(&serde_json::json!({"update_id": 1, "message": raw(text)}).to_string())
+            .unwrap()
     }
 
     #[test]
@@ -137,9 +147,15 @@ mod tests {
         for c in Command::bot_commands() {
             let name = c.command.trim_start_matches('/');
             assert!(Command::parse(&format!("/{name}"), "mluvme_bot").is_ok(), "{name}");
-            assert!(Command::parse(&format!("/{name} bla bla 42"), "mluvme_bot").is_ok(), "{name} with junk");
+            assert!(
+                Command::parse(&format!("/{name} bla bla 42"), "mluvme_bot").is_ok(),
+                "{name} with junk"
+            );
         }
-        assert_eq!(Command::parse("/timezone Europe/Vienna", "b").unwrap(), Command::Timezone("Europe/Vienna".into()));
+        assert_eq!(
+            Command::parse("/timezone Europe/Vienna", "b").unwrap(),
+            Command::Timezone("Europe/Vienna".into())
+        );
         assert_eq!(Command::parse("/voice_speed", "b").unwrap(), Command::VoiceSpeed);
         assert_eq!(Command::parse("/delete_me@b now", "b").unwrap(), Command::DeleteMe);
     }

@@ -54,7 +54,13 @@ fn digest(text: Option<&str>, keyboard: Option<&InlineKeyboardMarkup>) -> u64 {
 }
 
 /// Replaces a message's text (HTML) and keyboard (`None` removes it).
-pub async fn text(app: &App, chat: ChatId, id: MessageId, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+pub async fn text(
+    app: &App,
+    chat: ChatId,
+    id: MessageId,
+    text: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
     if !is_new(app, chat, id, digest(Some(&text), keyboard.as_ref())) {
         return Ok(());
     }
@@ -70,7 +76,12 @@ pub async fn text(app: &App, chat: ChatId, id: MessageId, text: String, keyboard
 }
 
 /// Replaces a message's keyboard (any message: text, or a voice with a caption).
-pub async fn keyboard(app: &App, chat: ChatId, id: MessageId, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+pub async fn keyboard(
+    app: &App,
+    chat: ChatId,
+    id: MessageId,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
     if !is_new(app, chat, id, digest(None, keyboard.as_ref())) {
         return Ok(());
     }

@@ -36,13 +36,24 @@ fn ticked(label: String, current: bool) -> String {
 pub fn languages(i18n: &I18n, preselected: Lang) -> InlineKeyboardMarkup {
     let mut langs = Lang::ALL.to_vec();
     langs.sort_by_key(|l| *l != preselected);
-    let row: Vec<_> = langs.into_iter().map(|l| button(ticked(i18n.tr(l, &labels::lang_name(l), &[]), l == preselected), Callback::Lang(l))).collect();
+    let row: Vec<_> = langs
+        .into_iter()
+        .map(|l| {
+            button(
+                ticked(i18n.tr(l, &labels::lang_name(l), &[]), l == preselected),
+                Callback::Lang(l),
+            )
+        })
+        .collect();
     InlineKeyboardMarkup::new([row])
 }
 
 /// Czech levels, two per row (onboarding).
 pub fn levels(i18n: &I18n, lang: Lang) -> InlineKeyboardMarkup {
-    let buttons = Level::ALL.iter().map(|l| button(i18n.tr(lang, &labels::level(*l), &[]), Callback::Level(*l))).collect();
+    let buttons = Level::ALL
+        .iter()
+        .map(|l| button(i18n.tr(lang, &labels::level(*l), &[]), Callback::Level(*l)))
+        .collect();
     InlineKeyboardMarkup::new(in_rows(buttons, 2))
 }
 
@@ -51,10 +62,20 @@ pub fn levels(i18n: &I18n, lang: Lang) -> InlineKeyboardMarkup {
 pub fn setting(i18n: &I18n, learner: &Learner, kind: SettingKind) -> InlineKeyboardMarkup {
     let current = learner.setting(kind);
     let choices = match kind {
-        SettingKind::Timezone => zones::common(learner.lang).iter().map(|tz| Setting::Timezone(*tz)).collect(),
+        SettingKind::Timezone => {
+            zones::common(learner.lang).iter().map(|tz| Setting::Timezone(*tz)).collect()
+        }
         _ => Setting::choices(kind),
     };
-    let buttons = choices.into_iter().map(|s| button(ticked(labels::value_text(i18n, learner.lang, s), s == current), Callback::Set(s))).collect();
+    let buttons = choices
+        .into_iter()
+        .map(|s| {
+            button(
+                ticked(labels::value_text(i18n, learner.lang, s), s == current),
+                Callback::Set(s),
+            )
+        })
+        .collect();
     let mut rows = in_rows(buttons, 2);
     if kind == SettingKind::Timezone {
         rows.push(vec![button(i18n.tr(learner.lang, "tz-other", &[]), Callback::TypeTimezone)]);
@@ -63,26 +84,53 @@ pub fn setting(i18n: &I18n, learner: &Learner, kind: SettingKind) -> InlineKeybo
 }
 
 /// Yes / no under a question.
-pub fn confirm(i18n: &I18n, lang: Lang, (yes_key, yes): (&str, Callback), (no_key, no): (&str, Callback)) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([vec![button(i18n.tr(lang, yes_key, &[]), yes), button(i18n.tr(lang, no_key, &[]), no)]])
+pub fn confirm(
+    i18n: &I18n,
+    lang: Lang,
+    (yes_key, yes): (&str, Callback),
+    (no_key, no): (&str, Callback),
+) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([vec![
+        button(i18n.tr(lang, yes_key, &[]), yes),
+        button(i18n.tr(lang, no_key, &[]), no),
+    ]])
 }
 
 /// "➕ word" under a turn for each word that can be saved, "✅ word" once saved.
-pub fn save_words(candidates: &[Candidate], saved: &HashSet<String>, honzik_message: i64) -> Option<InlineKeyboardMarkup> {
+pub fn save_words(
+    candidates: &[Candidate],
+    saved: &HashSet<String>,
+    honzik_message: i64,
+) -> Option<InlineKeyboardMarkup> {
     let buttons: Vec<_> = candidates
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let mark = if saved.contains(&c.key) { "✅" } else { "➕" };
-            button(format!("{mark} {}", clip(&c.czech, LABEL_CHARS)), Callback::Save { message: honzik_message, index: i as u8 })
+            button(
+                format!("{mark} {}", clip(&c.czech, LABEL_CHARS)),
+                Callback::Save { message: honzik_message, index: i as u8 },
+            )
         })
         .collect();
     (!buttons.is_empty()).then(|| InlineKeyboardMarkup::new(in_rows(buttons, 2)))
 }
 
 /// A 🗑 button per word on the page, then ◀️ ▶️ where there is a page to go to.
-pub fn saved_page(words: &[saved_words::Model], page: u32, pages: u32) -> Option<InlineKeyboardMarkup> {
-    let remove = words.iter().map(|w| button(format!("🗑 {}", clip(&w.czech, LABEL_CHARS)), Callback::Unsave { word: w.id, page })).collect();
+pub fn saved_page(
+    words: &[saved_words::Model],
+    page: u32,
+    pages: u32,
+) -> Option<InlineKeyboardMarkup> {
+    let remove = words
+        .iter()
+        .map(|w| {
+            button(
+                format!("🗑 {}", clip(&w.czech, LABEL_CHARS)),
+                Callback::Unsave { word: w.id, page },
+            )
+        })
+        .collect();
     let mut rows = in_rows(remove, 2);
     let mut nav = Vec::new();
     if page > 0 {

@@ -55,14 +55,24 @@ pub fn weekday(w: Weekday) -> String {
 
 /// Every key this module can build.
 pub fn all_keys() -> Vec<String> {
-    let mut keys: Vec<String> = Lang::ALL.map(lang_name).into_iter().chain(Level::ALL.map(level)).collect();
+    let mut keys: Vec<String> =
+        Lang::ALL.map(lang_name).into_iter().chain(Level::ALL.map(level)).collect();
     for kind in SettingKind::ALL {
         keys.extend([setting_title(kind), setting_about(kind)]);
-        let choices = if kind == SettingKind::Timezone { Vec::new() } else { Setting::choices(kind) };
+        let choices =
+            if kind == SettingKind::Timezone { Vec::new() } else { Setting::choices(kind) };
         keys.extend(choices.into_iter().filter_map(setting_value));
     }
     keys.extend(Command::bot_commands().iter().map(|c| command(&c.command)));
-    let week = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+    let week = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
     keys.extend(week.map(weekday));
     keys
 }

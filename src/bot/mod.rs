@@ -49,16 +49,32 @@ pub fn schema() -> UpdateHandler<BotError> {
     let messages = Update::filter_message()
         // Admin commands only from `ADMIN_IDS` (checked first: a learner's message is not even
         // parsed as one); anyone else falls through to the unknown-command reply.
-        .branch(dptree::filter(handlers::admin::from_admin).filter_command::<handlers::admin::AdminCommand>().endpoint(handlers::admin::handle))
+        .branch(
+            dptree::filter(handlers::admin::from_admin)
+                .filter_command::<handlers::admin::AdminCommand>()
+                .endpoint(handlers::admin::handle),
+        )
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
         .branch(dptree::filter(commands::looks_like_command).endpoint(misc::unknown_command))
         .branch(
             dptree::filter_map_async(misc::load_learner)
                 .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
-                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone)).filter_map(turns::text_input).endpoint(timezone::answer))
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone))
+                        .filter_map(turns::text_input)
+                        .endpoint(timezone::answer),
+                )
                 // A review card waits for its answer: the next text or voice is that answer.
-                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer)).filter_map(turns::text_input).endpoint(review::typed))
-                .branch(dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer)).filter_map(turns::voice_input).endpoint(review::spoken))
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                        .filter_map(turns::text_input)
+                        .endpoint(review::typed),
+                )
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                        .filter_map(turns::voice_input)
+                        .endpoint(review::spoken),
+                )
                 .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
                 .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
                 .endpoint(misc::unsupported),
@@ -68,7 +84,9 @@ pub fn schema() -> UpdateHandler<BotError> {
         // Groups and supergroups first: no learner, no command, no turn there (see `groups`).
         .branch(dptree::filter(groups::outside_private).endpoint(groups::not_private))
         // Banned users and, in allow-list mode, those not on the list: nothing further runs.
-        .branch(dptree::filter_map_async(handlers::access::refused).endpoint(handlers::access::refuse))
+        .branch(
+            dptree::filter_map_async(handlers::access::refused).endpoint(handlers::access::refuse),
+        )
         .branch(messages)
         .branch(Update::filter_callback_query().endpoint(callbacks::on_callback))
         .branch(Update::filter_edited_message().endpoint(misc::edited))
@@ -92,7 +110,10 @@ pub async fn mark_if_blocked(app: &App, user_id: i64, e: &teloxide::RequestError
         return;
     }
     tracing::info!(user_id, "the learner blocked the bot; not sending to them any more");
-    if let Err(e) = store::learners::set_status(&app.db, user_id, store::learners::BLOCKED, app.clock.now()).await {
+    if let Err(e) =
+        store::learners::set_status(&app.db, user_id, store::learners::BLOCKED, app.clock.now())
+            .await
+    {
         tracing::warn!(user_id, error = %e, "could not mark the learner blocked");
     }
 }
@@ -108,7 +129,11 @@ pub async fn overflow(app: Arc<App>, update: Update) {
         // A press is answered whatever happens to it, or its button keeps spinning.
         return callbacks::answer_busy(&app, q).await;
     }
-    let (Some(chat), Some(user)) = (update.chat().map(|c| c.id), update.from().map(|u| u.id.0 as i64)) else { return };
+    let (Some(chat), Some(user)) =
+        (update.chat().map(|c| c.id), update.from().map(|u| u.id.0 as i64))
+    else {
+        return;
+    };
     let notify = {
         let mut seen = app.overflow_notified.lock().expect("overflow lock");
         let now = Instant::now();
@@ -120,15 +145,21 @@ pub async fn overflow(app: Arc<App>, update: Update) {
     }
     let lang = match store::learners::find(&app.db, user).await {
         Ok(Some(l)) => l.lang,
-        _ => crate::i18n::Lang::from_telegram(update.from().and_then(|u| u.language_code.as_deref())).unwrap_or(crate::i18n::Lang::En),
+        _ => {
+            crate::i18n::Lang::from_telegram(update.from().and_then(|u| u.language_code.as_deref()))
+                .unwrap_or(crate::i18n::Lang::En)
+        }
     };
     let text = app.i18n.tr(lang, "one-at-a-time", &[]);
     let reply_to = match &update.kind {
-        teloxide::types::UpdateKind::Message(m) => Some(ReplyParameters::new(m.id).allow_sending_without_reply()),
+        teloxide::types::UpdateKind::Message(m) => {
+            Some(ReplyParameters::new(m.id).allow_sending_without_reply())
+        }
         _ => None,
     };
     let sent = send::paced(&app.pacer, chat, "one-at-a-time", || {
-        let req = app.bot.send_message(chat, text.clone()).parse_mode(teloxide::types::ParseMode::Html);
+        let req =
+            app.bot.send_message(chat, text.clone()).parse_mode(teloxide::types::ParseMode::Html);
         match &reply_to {
             Some(r) => req.reply_parameters(r.clone()).into_future(),
             None => req.into_future(),

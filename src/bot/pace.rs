@@ -84,8 +84,19 @@ impl Schedule {
     pub fn new(rates: Rates, now: Instant) -> Self {
         let chat_interval = interval(rates.per_chat_per_second);
         Schedule {
-            global: Global { interval: interval(rates.per_second), next: now, freeze: None, in_flight: 0, finished: VecDeque::new() },
-            chats: Chats { interval: chat_interval, tolerance: chat_interval * (CHAT_BURST - 1), tat: HashMap::new(), sweep_at: SWEEP_MIN },
+            global: Global {
+                interval: interval(rates.per_second),
+                next: now,
+                freeze: None,
+                in_flight: 0,
+                finished: VecDeque::new(),
+            },
+            chats: Chats {
+                interval: chat_interval,
+                tolerance: chat_interval * (CHAT_BURST - 1),
+                tat: HashMap::new(),
+                sweep_at: SWEEP_MIN,
+            },
         }
     }
 
@@ -260,13 +271,22 @@ impl Drop for Slot<'_> {
 
 impl Pacer {
     pub fn new(rates: Rates) -> Self {
-        Pacer { enabled: true, schedule: Mutex::new(Schedule::new(rates, Instant::now())), queue: Default::default(), finished: Notify::new(), shared: None }
+        Pacer {
+            enabled: true,
+            schedule: Mutex::new(Schedule::new(rates, Instant::now())),
+            queue: Default::default(),
+            finished: Notify::new(),
+            shared: None,
+        }
     }
 
     /// A pacer whose bot-wide budget is `budget`, shared with the other replicas; while Redis is
     /// unavailable it sends at `rates.per_second / replicas`.
     pub fn shared(rates: Rates, budget: SharedBudget, replicas: Arc<AtomicUsize>) -> Self {
-        Pacer { shared: Some(Shared { budget, per_second: rates.per_second, replicas }), ..Pacer::new(rates) }
+        Pacer {
+            shared: Some(Shared { budget, per_second: rates.per_second, replicas }),
+            ..Pacer::new(rates)
+        }
     }
 
     /// A pacer that lets every send go at once.

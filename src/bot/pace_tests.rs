@@ -54,7 +54,11 @@ struct Sent {
 
 /// Runs `chats` (id, first wish, number of sequential sends) to completion; sends are in
 /// admission order. Also returns the most chats the schedule tracked at once.
-fn simulate(schedule: &mut Schedule, chats: &[(i64, Instant, usize)], mut latency: Latency) -> (Vec<Sent>, usize) {
+fn simulate(
+    schedule: &mut Schedule,
+    chats: &[(i64, Instant, usize)],
+    mut latency: Latency,
+) -> (Vec<Sent>, usize) {
     let mut events = BinaryHeap::new();
     let mut seq = 0u64;
     let mut push = |events: &mut BinaryHeap<_>, at: Instant, e: Event| {
@@ -202,7 +206,11 @@ fn a_thousand_chats_share_the_bot_fairly() {
     for send in &sent {
         let n = send.nth as u32;
         let bound = t0 + gi * (n * n_chats as u32) + (gi + lat * 2) * n;
-        assert!(send.admitted <= bound, "chat {} waited past its fair share for send {n}", send.chat);
+        assert!(
+            send.admitted <= bound,
+            "chat {} waited past its fair share for send {n}",
+            send.chat
+        );
     }
     telegram_refuses(&sent).unwrap();
 }
@@ -228,9 +236,17 @@ fn the_window_counts_sends_still_in_flight() {
         assert_eq!(s.admit(chat, slot, t0 + ms(50)), Admit::Go);
     }
     let slot = s.global_slot(t0 + ms(50));
-    assert_eq!(s.admit(99, slot, t0 + ms(50)), Admit::OnFinish, "30 in flight: wait for one to finish");
+    assert_eq!(
+        s.admit(99, slot, t0 + ms(50)),
+        Admit::OnFinish,
+        "30 in flight: wait for one to finish"
+    );
     s.done(0, t0 + ms(300));
-    assert_eq!(s.admit(99, slot, t0 + ms(300)), Admit::At(t0 + ms(1300)), "then a second after it finished");
+    assert_eq!(
+        s.admit(99, slot, t0 + ms(300)),
+        Admit::At(t0 + ms(1300)),
+        "then a second after it finished"
+    );
     assert_eq!(s.admit(99, slot, t0 + ms(1300)), Admit::Go);
 }
 
@@ -243,11 +259,23 @@ fn a_429_pushes_the_whole_schedule_back() {
     s.throttled(t0 + ms(10), Duration::from_secs(3));
     let slot = s.global_slot(t0 + ms(20));
     assert!(slot >= t0 + ms(3010), "the next slot comes after the pause");
-    assert_eq!(s.admit(2, t0 + ms(20), t0 + ms(20)), Admit::At(t0 + ms(3010)), "a slot already reserved waits too");
+    assert_eq!(
+        s.admit(2, t0 + ms(20), t0 + ms(20)),
+        Admit::At(t0 + ms(3010)),
+        "a slot already reserved waits too"
+    );
     s.throttled(t0 + ms(30), Duration::from_secs(1));
-    assert_eq!(s.admit(2, slot, t0 + ms(40)), Admit::At(t0 + ms(3010)), "a shorter pause never shortens a longer one");
+    assert_eq!(
+        s.admit(2, slot, t0 + ms(40)),
+        Admit::At(t0 + ms(3010)),
+        "a shorter pause never shortens a longer one"
+    );
     s.throttled(t0 + ms(1000), Duration::from_secs(4));
-    assert_eq!(s.admit(2, slot, t0 + ms(1010)), Admit::At(t0 + ms(5000)), "a longer one lengthens it");
+    assert_eq!(
+        s.admit(2, slot, t0 + ms(1010)),
+        Admit::At(t0 + ms(5000)),
+        "a longer one lengthens it"
+    );
     assert_eq!(s.admit(2, slot, t0 + ms(5000)), Admit::Go);
 }
 
@@ -292,7 +320,8 @@ fn idle_chats_are_forgotten() {
 
 #[tokio::test]
 async fn the_pacer_serves_first_come_first_served() {
-    let pacer = std::sync::Arc::new(Pacer::new(Rates { per_second: 30.0, per_chat_per_second: 0.95 }));
+    let pacer =
+        std::sync::Arc::new(Pacer::new(Rates { per_second: 30.0, per_chat_per_second: 0.95 }));
     let order = std::sync::Arc::new(Mutex::new(Vec::new()));
     let tasks: Vec<_> = (0..12)
         .map(|i| {

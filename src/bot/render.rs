@@ -47,10 +47,7 @@ pub enum TurnLayout {
     Single { caption: String },
     /// A voice message with a short caption, then text messages
     /// (each ≤ [`TEXT_LIMIT`]) with the details.
-    Split {
-        caption: String,
-        details: Vec<String>,
-    },
+    Split { caption: String, details: Vec<String> },
 }
 
 /// Length as Telegram counts it (UTF-16 code units).
@@ -60,11 +57,8 @@ pub fn utf16_len(s: &str) -> usize {
 
 /// The short voice caption, e.g. "🎯 85/100 · 🔥 3 days · +2 ⭐".
 pub fn caption(i18n: &I18n, v: &TurnView) -> String {
-    let mut parts = vec![i18n.tr(
-        v.lang,
-        "caption-score",
-        &[("score", v.reply.correctness_score.into())],
-    )];
+    let mut parts =
+        vec![i18n.tr(v.lang, "caption-score", &[("score", v.reply.correctness_score.into())])];
     if v.streak_days > 0 {
         parts.push(i18n.tr(v.lang, "caption-streak", &[("days", v.streak_days.into())]));
     }
@@ -113,11 +107,7 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
         ));
     }
     if r.mistakes.is_empty() {
-        sections.push(format!(
-            "{}\n{}",
-            label("corrections-label"),
-            t("no-mistakes")
-        ));
+        sections.push(format!("{}\n{}", label("corrections-label"), t("no-mistakes")));
     } else {
         let lines: Vec<String> = r
             .mistakes
@@ -135,11 +125,7 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
                 line
             })
             .collect();
-        sections.push(format!(
-            "{}\n{}",
-            label("corrections-label"),
-            lines.join("\n")
-        ));
+        sections.push(format!("{}\n{}", label("corrections-label"), lines.join("\n")));
         if !r.corrected_text.is_empty() {
             sections.push(format!(
                 "{}\n{}",
@@ -149,11 +135,7 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
         }
     }
     if !r.suggestion.is_empty() {
-        sections.push(format!(
-            "{}\n{}",
-            label("tip-label"),
-            escape_html(&r.suggestion)
-        ));
+        sections.push(format!("{}\n{}", label("tip-label"), escape_html(&r.suggestion)));
     }
     if !r.new_words.is_empty() {
         let lines: Vec<String> = r
@@ -168,11 +150,7 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
                 line
             })
             .collect();
-        sections.push(format!(
-            "{}\n{}",
-            label("new-words-label"),
-            lines.join("\n")
-        ));
+        sections.push(format!("{}\n{}", label("new-words-label"), lines.join("\n")));
     }
     if v.challenge_completed {
         sections.push(i18n.tr(
@@ -260,20 +238,14 @@ fn lex(html: &str) -> Vec<Atom<'_>> {
             c => (c.len_utf8(), AtomKind::Char(c)),
         };
         let raw = &rest[..size];
-        atoms.push(Atom {
-            raw,
-            len: utf16_len(raw),
-            kind,
-        });
+        atoms.push(Atom { raw, len: utf16_len(raw), kind });
         rest = &rest[size..];
     }
     atoms
 }
 
 fn tag_name(s: &str) -> &str {
-    s.split(|c: char| c.is_whitespace() || c == '/')
-        .next()
-        .unwrap_or("")
+    s.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("")
 }
 
 fn tag_kind(tag: &str) -> AtomKind<'_> {
@@ -294,10 +266,7 @@ fn apply<'a>(stack: &mut Stack<'a>, atom: &Atom<'a>) {
     match atom.kind {
         AtomKind::Open(name) => stack.push((name, atom.raw)),
         AtomKind::Close(name) => {
-            if let Some(pos) = stack
-                .iter()
-                .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
+            if let Some(pos) = stack.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 stack.truncate(pos);
             }
         }
@@ -306,11 +275,7 @@ fn apply<'a>(stack: &mut Stack<'a>, atom: &Atom<'a>) {
 }
 
 fn closing(stack: &Stack) -> String {
-    stack
-        .iter()
-        .rev()
-        .map(|(name, _)| format!("</{name}>"))
-        .collect()
+    stack.iter().rev().map(|(name, _)| format!("</{name}>")).collect()
 }
 
 fn closing_len(stack: &Stack) -> usize {
@@ -387,11 +352,7 @@ pub fn split_message(html: &str, limit: usize) -> Vec<String> {
                 continue;
             }
             any = Some(j);
-            let strength = if j == atoms.len() {
-                Some(Break::Paragraph)
-            } else {
-                breaks[j]
-            };
+            let strength = if j == atoms.len() { Some(Break::Paragraph) } else { breaks[j] };
             if let Some(s) = strength {
                 for slot in &mut best[..=s as usize] {
                     *slot = Some((j, len));
@@ -436,10 +397,7 @@ mod tests {
             }],
             correctness_score: 85,
             suggestion: "Say it twice!".into(),
-            new_words: vec![NewWord {
-                czech: "pivo".into(),
-                translation: "beer".into(),
-            }],
+            new_words: vec![NewWord { czech: "pivo".into(), translation: "beer".into() }],
         }
     }
 
@@ -489,22 +447,12 @@ mod tests {
     fn assert_good_split(html: &str, limit: usize) -> Vec<String> {
         let parts = split_message(html, limit);
         for p in &parts {
-            assert!(
-                utf16_len(p) <= limit,
-                "part of {} > {limit}: {p}",
-                utf16_len(p)
-            );
+            assert!(utf16_len(p) <= limit, "part of {} > {limit}: {p}", utf16_len(p));
             assert_valid(p);
         }
-        assert_eq!(
-            parts.iter().map(|p| visible(p)).collect::<String>(),
-            visible(html)
-        );
+        assert_eq!(parts.iter().map(|p| visible(p)).collect::<String>(), visible(html));
         for p in &parts[..parts.len() - 1] {
-            assert!(
-                visible(p).ends_with(char::is_whitespace),
-                "split mid-word after {p:?}"
-            );
+            assert!(visible(p).ends_with(char::is_whitespace), "split mid-word after {p:?}");
         }
         parts
     }
@@ -555,10 +503,7 @@ mod tests {
         let d = details(&i18n, &v);
         assert!(d.contains("You wrote") && !d.contains("I heard"));
         assert!(d.contains("No mistakes"));
-        assert!(
-            !d.contains("The correct version"),
-            "no corrected text without mistakes"
-        );
+        assert!(!d.contains("The correct version"), "no corrected text without mistakes");
     }
 
     #[test]
@@ -573,10 +518,7 @@ mod tests {
         for level in [Level::Intermediate, Level::Advanced, Level::Native] {
             v.level = level;
             let d = details(&i18n, &v);
-            assert!(
-                !d.contains("Hi! I'm") && !d.contains("Translation"),
-                "{level:?}"
-            );
+            assert!(!d.contains("Hi! I'm") && !d.contains("Translation"), "{level:?}");
         }
     }
 
@@ -584,10 +526,7 @@ mod tests {
     fn the_caption_shows_score_streak_and_stars() {
         let i18n = I18n::new();
         let r = reply();
-        assert_eq!(
-            caption(&i18n, &view(&r, "x")),
-            "🎯 85/100 · 🔥 3 days · +2 ⭐"
-        );
+        assert_eq!(caption(&i18n, &view(&r, "x")), "🎯 85/100 · 🔥 3 days · +2 ⭐");
         let mut v = view(&r, "x");
         v.lang = Lang::Ru;
         v.streak_days = 0;
@@ -622,10 +561,7 @@ mod tests {
         let v = view(&long, "mám ráda pivo");
         assert_eq!(single_caption(&i18n, &v), None);
         match layout(&i18n, &v) {
-            TurnLayout::Split {
-                caption: c,
-                details: d,
-            } => {
+            TurnLayout::Split { caption: c, details: d } => {
                 assert_eq!(c, caption(&i18n, &v));
                 assert_eq!(d.len(), 1);
             }
@@ -677,11 +613,7 @@ mod tests {
         let html =
             "<b>&amp;&amp;&amp;&amp;&amp;&amp;</b> <a href=\"https://example.com/x\">odkaz</a>";
         let parts = assert_good_split(html, 45);
-        assert!(
-            parts
-                .iter()
-                .any(|p| p.contains("<a href=\"https://example.com/x\">odkaz</a>"))
-        );
+        assert!(parts.iter().any(|p| p.contains("<a href=\"https://example.com/x\">odkaz</a>")));
     }
 
     #[test]
@@ -732,9 +664,7 @@ mod tests {
         let mut seed: u64 = 42;
         let mut html = String::new();
         for _ in 0..400 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             html.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
             html.push(' ');
         }

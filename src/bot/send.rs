@@ -19,7 +19,12 @@ use super::pace::Pacer;
 const ATTEMPTS: u32 = 4;
 
 /// A send to `chat`: each attempt waits for the pacer's slot, with the retries of [`with_retry`].
-pub async fn paced<T, F, Fut>(pacer: &Pacer, chat: ChatId, what: &'static str, f: F) -> Result<T, RequestError>
+pub async fn paced<T, F, Fut>(
+    pacer: &Pacer,
+    chat: ChatId,
+    what: &'static str,
+    f: F,
+) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
@@ -36,7 +41,11 @@ where
     retrying(what, None, f).await
 }
 
-async fn retrying<T, F, Fut>(what: &'static str, pace: Option<(&Pacer, ChatId)>, mut f: F) -> Result<T, RequestError>
+async fn retrying<T, F, Fut>(
+    what: &'static str,
+    pace: Option<(&Pacer, ChatId)>,
+    mut f: F,
+) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
@@ -76,7 +85,10 @@ pub fn is_transient(e: &RequestError) -> bool {
         RequestError::Network(_) | RequestError::Io(_) => true,
         RequestError::Api(ApiError::Unknown(desc)) => {
             let d = desc.to_ascii_lowercase();
-            d.contains("internal server error") || d.contains("bad gateway") || d.contains("service unavailable") || d.contains("gateway timeout")
+            d.contains("internal server error")
+                || d.contains("bad gateway")
+                || d.contains("service unavailable")
+                || d.contains("gateway timeout")
         }
         _ => false,
     }
@@ -84,5 +96,13 @@ pub fn is_transient(e: &RequestError) -> bool {
 
 /// The learner blocked the bot or deleted their account: stop sending to them.
 pub fn is_blocked(e: &RequestError) -> bool {
-    matches!(e, RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound))
+    matches!(
+        e,
+        RequestError::Api(
+            ApiError::BotBlocked
+                | ApiError::UserDeactivated
+                | ApiError::BotKicked
+                | ApiError::ChatNotFound
+        )
+    )
 }

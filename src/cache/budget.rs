@@ -63,12 +63,20 @@ pub struct SharedBudget {
 impl SharedBudget {
     /// The budget of bot `bot_id` (one schedule per token, whatever the replica).
     pub fn new(redis: Redis, bot_id: u64, per_second: f64) -> SharedBudget {
-        SharedBudget { redis, key: format!("mluvme:sends:{bot_id}"), interval_us: (1_000_000.0 / per_second).ceil() as i64 }
+        SharedBudget {
+            redis,
+            key: format!("mluvme:sends:{bot_id}"),
+            interval_us: (1_000_000.0 / per_second).ceil() as i64,
+        }
     }
 
     /// The next slot, or `None` when Redis cannot be asked (fall back to the local share).
     pub async fn reserve(&self) -> Option<Reservation> {
-        let v = self.redis.eval("send budget", RESERVE, &[&self.key], vec![Value::from(self.interval_us)]).await.ok()?;
+        let v = self
+            .redis
+            .eval("send budget", RESERVE, &[&self.key], vec![Value::from(self.interval_us)])
+            .await
+            .ok()?;
         match v.into_array().as_slice() {
             [slot, now] => Some(Reservation { slot_us: slot.as_i64()?, now_us: now.as_i64()? }),
             _ => None,

@@ -41,11 +41,19 @@ pub struct Cache {
 
 impl Cache {
     /// Connects to Redis when a URL is given (start-up goes on if it is down), else in-process.
-    pub async fn new(redis_url: Option<&str>, turns_per_minute: u32, tts_cache: bool) -> Result<Cache, CacheError> {
+    pub async fn new(
+        redis_url: Option<&str>,
+        turns_per_minute: u32,
+        tts_cache: bool,
+    ) -> Result<Cache, CacheError> {
         let redis = match redis_url {
             Some(url) => Some(Redis::connect(url).await?),
             None => None,
         };
-        Ok(Cache { turns: rate::RateLimiter::new(turns_per_minute, redis.clone()), tts: tts_cache.then(|| tts::TtsCache::new(redis.clone(), tts::LOCAL_BYTES)), redis })
+        Ok(Cache {
+            turns: rate::RateLimiter::new(turns_per_minute, redis.clone()),
+            tts: tts_cache.then(|| tts::TtsCache::new(redis.clone(), tts::LOCAL_BYTES)),
+            redis,
+        })
     }
 }

@@ -84,7 +84,11 @@ struct Local {
 impl RateLimiter {
     /// `per_minute` 0 = no limit.
     pub fn new(per_minute: u32, redis: Option<Redis>) -> RateLimiter {
-        RateLimiter { gcra: (per_minute > 0).then(|| Gcra::per_minute(per_minute)), redis, local: Default::default() }
+        RateLimiter {
+            gcra: (per_minute > 0).then(|| Gcra::per_minute(per_minute)),
+            redis,
+            local: Default::default(),
+        }
     }
 
     /// Counts the turn of `user` carried by `update_id` at `now` if it is within the limit (the
@@ -94,8 +98,14 @@ impl RateLimiter {
         let now_ms = now.timestamp_millis();
         let wait = match &self.redis {
             Some(redis) => {
-                let (key, last) = (format!("mluvme:turns:{user}"), format!("mluvme:turns:{user}:last"));
-                let args = vec![Value::from(now_ms), Value::from(gcra.interval_ms), Value::from(gcra.tolerance_ms), Value::from(update_id.to_string())];
+                let (key, last) =
+                    (format!("mluvme:turns:{user}"), format!("mluvme:turns:{user}:last"));
+                let args = vec![
+                    Value::from(now_ms),
+                    Value::from(gcra.interval_ms),
+                    Value::from(gcra.tolerance_ms),
+                    Value::from(update_id.to_string()),
+                ];
                 match redis.eval("turn limit", SCRIPT, &[&key, &last], args).await {
                     Ok(v) => v.as_i64().unwrap_or(0),
                     Err(_) => 0, // fail open; logged by `Redis`
@@ -163,7 +173,11 @@ mod tests {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         assert_eq!(limiter.check(1, 101, now).await, Verdict::Go);
         assert_eq!(limiter.check(1, 102, now).await, Verdict::Go);
-        assert_eq!(limiter.check(1, 102, now).await, Verdict::Go, "the same turn resumed is not counted again");
+        assert_eq!(
+            limiter.check(1, 102, now).await,
+            Verdict::Go,
+            "the same turn resumed is not counted again"
+        );
         assert_eq!(limiter.check(1, 103, now).await, Verdict::Wait(Duration::from_secs(30)));
         assert_eq!(limiter.check(2, 104, now).await, Verdict::Go, "another learner is not held up");
         let off = RateLimiter::new(0, None);

@@ -38,7 +38,8 @@ impl Redis {
     /// goes on without it (fred keeps reconnecting; commands fail fast until it is up). A URL that
     /// cannot be parsed is an error — a configuration mistake, not an outage.
     pub async fn connect(url: &str) -> Result<Redis, CacheError> {
-        let mut config = Config::from_url(url).map_err(|e| CacheError::Url(e.details().to_owned()))?;
+        let mut config =
+            Config::from_url(url).map_err(|e| CacheError::Url(e.details().to_owned()))?;
         // Keep trying when the first connection fails, rather than giving up for good.
         config.fail_fast = false;
         let client = Builder::from_config(config)
@@ -56,9 +57,20 @@ impl Redis {
             .build()
             .map_err(|e| CacheError::Url(e.details().to_owned()))?;
         let _task = client.connect();
-        let redis = Redis { client, options: Options { timeout: Some(COMMAND_TIMEOUT), fail_fast: true, max_attempts: Some(1), ..Default::default() }, health: Default::default() };
+        let redis = Redis {
+            client,
+            options: Options {
+                timeout: Some(COMMAND_TIMEOUT),
+                fail_fast: true,
+                max_attempts: Some(1),
+                ..Default::default()
+            },
+            health: Default::default(),
+        };
         match tokio::time::timeout(Duration::from_secs(1), redis.client.wait_for_connect()).await {
-            Ok(Ok(())) => tracing::info!(url = %crate::config::redact_url(url), "connected to Redis"),
+            Ok(Ok(())) => {
+                tracing::info!(url = %crate::config::redact_url(url), "connected to Redis")
+            }
             Ok(Err(e)) => redis.failed("connect", &CacheError::Redis(e)),
             Err(_) => redis.failed("connect", &CacheError::Unavailable),
         }
@@ -73,32 +85,64 @@ impl Redis {
     /// One round trip (for `/readyz`): `Err` with a short reason, no URL or password in it.
     pub async fn ping(&self) -> Result<(), CacheError> {
         let cmd = CustomCommand::new_static("PING", ClusterHash::Random, false);
-        self.run("ping", self.client.with_options(&self.options).custom::<Value, Value>(cmd, vec![])).await.map(|_| ())
+        self.run(
+            "ping",
+            self.client.with_options(&self.options).custom::<Value, Value>(cmd, vec![]),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Runs a Lua script atomically (`EVAL`: the scripts are a few hundred bytes, so sending
     /// them each time costs less than a second round trip after a `NOSCRIPT`).
-    pub async fn eval(&self, what: &'static str, script: &'static str, keys: &[&str], args: Vec<Value>) -> Result<Value, CacheError> {
+    pub async fn eval(
+        &self,
+        what: &'static str,
+        script: &'static str,
+        keys: &[&str],
+        args: Vec<Value>,
+    ) -> Result<Value, CacheError> {
         let mut all: Vec<Value> = Vec::with_capacity(2 + keys.len() + args.len());
         all.push(script.into());
         all.push((keys.len() as i64).into());
         all.extend(keys.iter().map(|k| Value::from(*k)));
         all.extend(args);
         let cmd = CustomCommand::new_static("EVAL", ClusterHash::FirstKey, false);
-        self.run(what, self.client.with_options(&self.options).custom::<Value, Value>(cmd, all)).await
+        self.run(what, self.client.with_options(&self.options).custom::<Value, Value>(cmd, all))
+            .await
     }
 
-    pub async fn get_bytes(&self, what: &'static str, key: &str) -> Result<Option<Bytes>, CacheError> {
+    pub async fn get_bytes(
+        &self,
+        what: &'static str,
+        key: &str,
+    ) -> Result<Option<Bytes>, CacheError> {
         self.run(what, self.client.with_options(&self.options).get::<Option<Bytes>, _>(key)).await
     }
 
-    pub async fn set_bytes(&self, what: &'static str, key: &str, value: Bytes, ttl: Duration) -> Result<(), CacheError> {
+    pub async fn set_bytes(
+        &self,
+        what: &'static str,
+        key: &str,
+        value: Bytes,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
         let expire = Some(Expiration::PX(ttl.as_millis() as i64));
-        self.run(what, self.client.with_options(&self.options).set::<(), _, _>(key, value, expire, None, false)).await
+        self.run(
+            what,
+            self.client
+                .with_options(&self.options)
+                .set::<(), _, _>(key, value, expire, None, false),
+        )
+        .await
     }
 
     /// One command, its failure logged (rate-limited) and its success after an outage noted.
-    async fn run<T>(&self, what: &'static str, command: impl Future<Output = Result<T, Error>>) -> Result<T, CacheError> {
+    async fn run<T>(
+        &self,
+        what: &'static str,
+        command: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, CacheError> {
         if !self.client.is_connected() {
             let e = CacheError::Unavailable;
             self.failed(what, &e);

@@ -29,7 +29,9 @@ impl TtsKey {
     pub fn new(text: &str, voice: &str, speed: f32, model: &str) -> TtsKey {
         let mut h = Sha256::new();
         // Lengths first, so no two different tuples hash the same bytes.
-        for part in [model.as_bytes(), voice.as_bytes(), &speed.to_bits().to_le_bytes(), text.as_bytes()] {
+        for part in
+            [model.as_bytes(), voice.as_bytes(), &speed.to_bits().to_le_bytes(), text.as_bytes()]
+        {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
@@ -49,7 +51,12 @@ impl TtsCache {
 
     pub async fn get(&self, key: &TtsKey) -> Option<Bytes> {
         match &self.redis {
-            Some(r) => r.get_bytes("tts cache read", &redis_key(key)).await.ok().flatten().filter(|b| !b.is_empty()),
+            Some(r) => r
+                .get_bytes("tts cache read", &redis_key(key))
+                .await
+                .ok()
+                .flatten()
+                .filter(|b| !b.is_empty()),
             None => self.lock().get(key),
         }
     }
@@ -133,7 +140,11 @@ mod tests {
         assert_ne!(k, TtsKey::new("Ahoj!", "alloy", 1.0, "tts-1"));
         assert_ne!(k, TtsKey::new("Ahoj!", "onyx", 0.85, "tts-1"));
         assert_ne!(k, TtsKey::new("Ahoj!", "onyx", 1.0, "tts-1-hd"));
-        assert_ne!(TtsKey::new("ab", "c", 1.0, "m"), TtsKey::new("a", "bc", 1.0, "m"), "parts cannot run into each other");
+        assert_ne!(
+            TtsKey::new("ab", "c", 1.0, "m"),
+            TtsKey::new("a", "bc", 1.0, "m"),
+            "parts cannot run into each other"
+        );
     }
 
     #[tokio::test]
@@ -149,7 +160,11 @@ mod tests {
         assert_eq!(cache.get(&key("0")).await, Some(audio(0)));
         assert_eq!(cache.get(&key("new")).await, Some(audio(9)));
         cache.put(&key("huge"), Bytes::from(vec![1; 500])).await;
-        assert_eq!(cache.get(&key("huge")).await, None, "larger than an eighth of the budget: not kept");
+        assert_eq!(
+            cache.get(&key("huge")).await,
+            None,
+            "larger than an eighth of the budget: not kept"
+        );
         assert_eq!(cache.lock().used, 800);
     }
 }

@@ -38,7 +38,13 @@ pub struct Claimer {
 
 impl Claimer {
     pub fn new(app: Arc<App>, scheduler: Scheduler) -> Arc<Self> {
-        Arc::new(Claimer { app, scheduler, submitted: Mutex::default(), wanted: Mutex::default(), poke: Notify::new() })
+        Arc::new(Claimer {
+            app,
+            scheduler,
+            submitted: Mutex::default(),
+            wanted: Mutex::default(),
+            poke: Notify::new(),
+        })
     }
 
     /// An update for `chat` was recorded, or the chat went idle with work left: claim it now
@@ -90,7 +96,14 @@ impl Claimer {
         let chats: Vec<i64> = self.wanted.lock().expect("claimer lock").drain().collect();
         let now = now_ms();
         let result = async {
-            let held = leases::claim_chats(&self.app.db, self.holder(), &chats, now, now + self.lease_ms()).await?;
+            let held = leases::claim_chats(
+                &self.app.db,
+                self.holder(),
+                &chats,
+                now,
+                now + self.lease_ms(),
+            )
+            .await?;
             let pending = leases::pending_ids_in(&self.app.db, &held).await?;
             self.submit_new(pending).await
         }
@@ -159,7 +172,9 @@ impl Claimer {
         match leases::release_all(&self.app.db, self.holder()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(chats = n, "handed unfinished chats to the other replicas"),
-            Err(e) => tracing::warn!(error = %e, "could not release chat leases; they expire by themselves"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release chat leases; they expire by themselves")
+            }
         }
     }
 }

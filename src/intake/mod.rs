@@ -50,7 +50,11 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
 /// Webhook mode (any number of replicas on one database): `serve` answers Telegram's requests,
 /// handing each update to the sink, until `shutdown`. Updates run on whichever replica holds
 /// their chat's lease ([`leases`]); at the end this replica's unfinished chats are handed over.
-pub async fn run_leased<F, Fut>(app: Arc<App>, shutdown: CancellationToken, serve: F) -> anyhow::Result<()>
+pub async fn run_leased<F, Fut>(
+    app: Arc<App>,
+    shutdown: CancellationToken,
+    serve: F,
+) -> anyhow::Result<()>
 where
     F: FnOnce(UpdateSink) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
@@ -69,7 +73,9 @@ where
     let sink: UpdateSink = Arc::new(move |update| {
         let (app, claimer, scheduler) = (a.clone(), c.clone(), s.clone());
         Box::pin(async move {
-            let new = store::inbox::record_batch(&app.db, std::slice::from_ref(&update), app.clock.now()).await?;
+            let new =
+                store::inbox::record_batch(&app.db, std::slice::from_ref(&update), app.clock.now())
+                    .await?;
             if !new.is_empty() {
                 // No chat, no order to keep and no lease to take: run it here.
                 match update.chat() {
@@ -101,7 +107,9 @@ async fn wind_down(app: &App, scheduler: &Scheduler) {
     tracing::info!("stopped taking updates; finishing turns in flight");
     let deadline = Instant::now() + app.config.shutdown_grace;
     if timeout_at(deadline, scheduler.drain()).await.is_err() {
-        tracing::warn!("grace period over; unfinished updates stay recorded and resume on next start");
+        tracing::warn!(
+            "grace period over; unfinished updates stay recorded and resume on next start"
+        );
     }
     app.background.close();
     if timeout_at(deadline, app.background.wait()).await.is_err() {
@@ -122,7 +130,9 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
         match store::inbox::purge(&app.db, before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "forgot processed updates past their retention"),
-            Err(e) => tracing::warn!(error = %e, "could not purge processed updates; will try again"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not purge processed updates; will try again")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
@@ -132,14 +142,23 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
 }
 
 fn scheduler_for(app: Arc<App>, idle: Option<Arc<dyn Fn(i64) + Send + Sync>>) -> Scheduler {
-    let (backlog, concurrency) = (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
+    let (backlog, concurrency) =
+        (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
     let in_flight = Arc::new(InFlight::default());
     let (a, f) = (app.clone(), in_flight.clone());
     let process: scheduler::Handler = Arc::new(move |u| Box::pin(handle(a.clone(), u, f.clone())));
     let a = app.clone();
-    let overflow: scheduler::Handler = Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
+    let overflow: scheduler::Handler =
+        Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
     let cancelled: scheduler::Handler = Arc::new(move |u| Box::pin(cancelled(app.clone(), u)));
-    let hooks = Hooks { process, overflow, cancelled, out_of_band: crate::bot::commands::is_cancel, cancellable: crate::bot::commands::is_turn_message, idle };
+    let hooks = Hooks {
+        process,
+        overflow,
+        cancelled,
+        out_of_band: crate::bot::commands::is_cancel,
+        cancellable: crate::bot::commands::is_turn_message,
+        idle,
+    };
     Scheduler::new(backlog, concurrency, hooks, in_flight)
 }
 
@@ -165,7 +184,9 @@ async fn handle(app: Arc<App>, update: Update, in_flight: Arc<InFlight>) {
 async fn cancelled(app: Arc<App>, update: Update) {
     let id = update.id.0 as i64;
     tracing::info!(update_id = id, "cancelled by the learner");
-    if let Err(e) = store::inbox::skip(&app.db, id, "cancelled by the learner", app.clock.now()).await {
+    if let Err(e) =
+        store::inbox::skip(&app.db, id, "cancelled by the learner", app.clock.now()).await
+    {
         tracing::error!(update_id = id, error = %e, "could not mark the cancelled update");
     }
 }

@@ -18,9 +18,19 @@ use crate::store;
 pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken) {
     let mut offset: i32 = 0;
     let mut backoff = Duration::from_millis(500);
-    let allowed = vec![AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
+    let allowed = vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::EditedMessage,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::MyChatMember,
+    ];
     loop {
-        let request = app.bot.get_updates().offset(offset).timeout(app.config.poll_timeout_secs).allowed_updates(allowed.clone());
+        let request = app
+            .bot
+            .get_updates()
+            .offset(offset)
+            .timeout(app.config.poll_timeout_secs)
+            .allowed_updates(allowed.clone());
         if shutdown.is_cancelled() {
             // No poll is open: confirm what was recorded, so a restart is not sent it again.
             if offset > 0 {

@@ -83,7 +83,12 @@ struct Inner {
 }
 
 impl Scheduler {
-    pub fn new(backlog: usize, max_concurrent: usize, hooks: Hooks, in_flight: Arc<InFlight>) -> Self {
+    pub fn new(
+        backlog: usize,
+        max_concurrent: usize,
+        hooks: Hooks,
+        in_flight: Arc<InFlight>,
+    ) -> Self {
         Scheduler {
             inner: Arc::new(Inner {
                 chats: Mutex::new(HashMap::new()),
@@ -210,7 +215,14 @@ mod tests {
     }
 
     fn hooks(process: Handler, overflow: Handler) -> Hooks {
-        Hooks { process, overflow, cancelled: nothing(), out_of_band: |u| u.id.0 >= 100, cancellable: |_| true, idle: None }
+        Hooks {
+            process,
+            overflow,
+            cancelled: nothing(),
+            out_of_band: |u| u.id.0 >= 100,
+            cancellable: |_| true,
+            idle: None,
+        }
     }
 
     #[tokio::test]
@@ -233,7 +245,12 @@ mod tests {
             l.lock().unwrap().push(format!("cancelled {}", u.id.0));
             Box::pin(async {})
         });
-        let s = Scheduler::new(3, 8, Hooks { cancelled, ..hooks(process, nothing()) }, in_flight.clone());
+        let s = Scheduler::new(
+            3,
+            8,
+            Hooks { cancelled, ..hooks(process, nothing()) },
+            in_flight.clone(),
+        );
         s.submit(update(1, 1));
         s.submit(update(2, 1));
         tokio::time::sleep(Duration::from_millis(20)).await; // update 1 runs, 2 waits behind it
@@ -274,14 +291,23 @@ mod tests {
             s.submit(update(id, 2));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(log.lock().unwrap().clone(), vec![(2, 10), (2, 11), (2, 12)], "chat 2 was not blocked by chat 1");
-        assert_eq!(overflowed.load(Ordering::SeqCst), 3, "updates beyond the backlog overflow instead of waiting");
+        assert_eq!(
+            log.lock().unwrap().clone(),
+            vec![(2, 10), (2, 11), (2, 12)],
+            "chat 2 was not blocked by chat 1"
+        );
+        assert_eq!(
+            overflowed.load(Ordering::SeqCst),
+            3,
+            "updates beyond the backlog overflow instead of waiting"
+        );
         for _ in 0..4 {
             gate.notify_one();
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         s.drain().await;
-        let chat1: Vec<u32> = log.lock().unwrap().iter().filter(|(c, _)| *c == 1).map(|(_, id)| *id).collect();
+        let chat1: Vec<u32> =
+            log.lock().unwrap().iter().filter(|(c, _)| *c == 1).map(|(_, id)| *id).collect();
         assert_eq!(chat1, vec![1, 2, 3, 4], "chat 1 ran in order");
         assert_eq!(s.active_chats(), 0);
     }

@@ -36,9 +36,7 @@ pub struct FixedClock {
 
 impl FixedClock {
     pub fn new(now: DateTime<Utc>) -> FixedClock {
-        FixedClock {
-            now: Mutex::new(now),
-        }
+        FixedClock { now: Mutex::new(now) }
     }
 
     /// Jumps to `now`.
@@ -93,19 +91,10 @@ mod tests {
     #[test]
     fn half_past_eleven_utc_is_already_tomorrow_in_prague() {
         // Winter: Prague is UTC+1.
-        assert_eq!(
-            local_day(utc(2025, 1, 10, 23, 30), DEFAULT_TZ),
-            day(2025, 1, 11)
-        );
-        assert_eq!(
-            local_day(utc(2025, 1, 10, 22, 59), DEFAULT_TZ),
-            day(2025, 1, 10)
-        );
+        assert_eq!(local_day(utc(2025, 1, 10, 23, 30), DEFAULT_TZ), day(2025, 1, 11));
+        assert_eq!(local_day(utc(2025, 1, 10, 22, 59), DEFAULT_TZ), day(2025, 1, 10));
         // Summer: Prague is UTC+2, so 22:30 UTC is already tomorrow.
-        assert_eq!(
-            local_day(utc(2025, 7, 10, 22, 30), DEFAULT_TZ),
-            day(2025, 7, 11)
-        );
+        assert_eq!(local_day(utc(2025, 7, 10, 22, 30), DEFAULT_TZ), day(2025, 7, 11));
     }
 
     #[test]
@@ -118,35 +107,14 @@ mod tests {
     #[test]
     fn dst_change_days_still_map_each_instant_to_one_day() {
         // 2025-03-30: Prague springs forward at 01:00 UTC (02:00 → 03:00 local).
-        assert_eq!(
-            local_day(utc(2025, 3, 29, 22, 59), DEFAULT_TZ),
-            day(2025, 3, 29)
-        );
-        assert_eq!(
-            local_day(utc(2025, 3, 29, 23, 0), DEFAULT_TZ),
-            day(2025, 3, 30)
-        );
-        assert_eq!(
-            local_day(utc(2025, 3, 30, 21, 59), DEFAULT_TZ),
-            day(2025, 3, 30)
-        );
-        assert_eq!(
-            local_day(utc(2025, 3, 30, 22, 0), DEFAULT_TZ),
-            day(2025, 3, 31)
-        );
+        assert_eq!(local_day(utc(2025, 3, 29, 22, 59), DEFAULT_TZ), day(2025, 3, 29));
+        assert_eq!(local_day(utc(2025, 3, 29, 23, 0), DEFAULT_TZ), day(2025, 3, 30));
+        assert_eq!(local_day(utc(2025, 3, 30, 21, 59), DEFAULT_TZ), day(2025, 3, 30));
+        assert_eq!(local_day(utc(2025, 3, 30, 22, 0), DEFAULT_TZ), day(2025, 3, 31));
         // 2025-10-26: falls back; the local day lasts 25 hours (22:00 UTC → 23:00 UTC).
-        assert_eq!(
-            local_day(utc(2025, 10, 25, 22, 0), DEFAULT_TZ),
-            day(2025, 10, 26)
-        );
-        assert_eq!(
-            local_day(utc(2025, 10, 26, 22, 59), DEFAULT_TZ),
-            day(2025, 10, 26)
-        );
-        assert_eq!(
-            local_day(utc(2025, 10, 26, 23, 0), DEFAULT_TZ),
-            day(2025, 10, 27)
-        );
+        assert_eq!(local_day(utc(2025, 10, 25, 22, 0), DEFAULT_TZ), day(2025, 10, 26));
+        assert_eq!(local_day(utc(2025, 10, 26, 22, 59), DEFAULT_TZ), day(2025, 10, 26));
+        assert_eq!(local_day(utc(2025, 10, 26, 23, 0), DEFAULT_TZ), day(2025, 10, 27));
     }
 
     #[test]

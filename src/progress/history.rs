@@ -64,13 +64,15 @@ pub fn overview(days: &[Day], streak: StreakState, today: NaiveDate) -> Overview
     let score_sum: u64 = days.iter().map(|d| d.score_sum).sum();
     let today_row = days.iter().find(|d| d.day == today).copied().unwrap_or(Day::empty(today));
     let month = window(days, today, CHART_DAYS);
-    let week = month[month.len() - CALENDAR_DAYS as usize..].iter().map(|d| (d.day, mark(d))).collect();
+    let week =
+        month[month.len() - CALENDAR_DAYS as usize..].iter().map(|d| (d.day, mark(d))).collect();
     Overview {
         streak: current_streak(streak, today),
         best_streak: streak.best,
         turns: days.iter().map(|d| u64::from(d.turns)).sum(),
         words: days.iter().map(|d| u64::from(d.words)).sum(),
-        average_score: (scored > 0).then(|| (score_sum as f64 / scored as f64).round().min(100.0) as u8),
+        average_score: (scored > 0)
+            .then(|| (score_sum as f64 / scored as f64).round().min(100.0) as u8),
         turns_today: today_row.turns.min(DAILY_CHALLENGE_TURNS),
         challenge_done: today_row.challenge_done,
         week,
@@ -106,13 +108,24 @@ mod tests {
     }
 
     fn day(d: u32, turns: u32, score_sum: u64) -> Day {
-        Day { day: date(d), turns, words: turns * 4, score_sum, scored_turns: turns, challenge_done: turns >= 5 }
+        Day {
+            day: date(d),
+            turns,
+            words: turns * 4,
+            score_sum,
+            scored_turns: turns,
+            challenge_done: turns >= 5,
+        }
     }
 
     #[test]
     fn totals_sum_every_day_and_the_average_is_per_turn() {
         let days = [day(1, 1, 100), day(20, 3, 150), day(28, 5, 400)];
-        let o = overview(&days, StreakState { current: 1, best: 4, last_day: Some(date(28)) }, date(28));
+        let o = overview(
+            &days,
+            StreakState { current: 1, best: 4, last_day: Some(date(28)) },
+            date(28),
+        );
         assert_eq!((o.turns, o.words), (9, 36));
         assert_eq!(o.average_score, Some(72), "650 points over 9 turns");
         assert_eq!((o.streak, o.best_streak), (1, 4));
@@ -134,7 +147,8 @@ mod tests {
 
     #[test]
     fn a_new_learner_has_zeros_no_average_and_a_dead_streak() {
-        let o = overview(&[], StreakState { current: 3, best: 3, last_day: Some(date(20)) }, date(28));
+        let o =
+            overview(&[], StreakState { current: 3, best: 3, last_day: Some(date(20)) }, date(28));
         assert_eq!((o.turns, o.words, o.average_score, o.streak), (0, 0, None, 0));
         assert_eq!(o.best_streak, 3);
         assert!(o.month.iter().all(|d| d.turns == 0 && d.average_score().is_none()));

@@ -31,11 +31,7 @@ pub fn advance_streak(s: StreakState, today: NaiveDate) -> StreakState {
         Some(last) if last.succ_opt() == Some(today) => s.current.saturating_add(1),
         _ => 1,
     };
-    StreakState {
-        current,
-        best: s.best.max(current),
-        last_day: Some(today),
-    }
+    StreakState { current, best: s.best.max(current), last_day: Some(today) }
 }
 
 /// The streak to *display* on `today`: still alive if the last turn was
@@ -79,14 +75,7 @@ mod tests {
     #[test]
     fn the_first_turn_starts_a_streak_of_one() {
         let s = advance_streak(StreakState::default(), day(1));
-        assert_eq!(
-            s,
-            StreakState {
-                current: 1,
-                best: 1,
-                last_day: Some(day(1))
-            }
-        );
+        assert_eq!(s, StreakState { current: 1, best: 1, last_day: Some(day(1)) });
     }
 
     #[test]
@@ -97,65 +86,37 @@ mod tests {
 
     #[test]
     fn a_turn_on_the_next_day_extends_the_streak() {
-        let s = StreakState {
-            current: 4,
-            best: 4,
-            last_day: Some(day(4)),
-        };
+        let s = StreakState { current: 4, best: 4, last_day: Some(day(4)) };
         assert_eq!(
             advance_streak(s, day(5)),
-            StreakState {
-                current: 5,
-                best: 5,
-                last_day: Some(day(5))
-            }
+            StreakState { current: 5, best: 5, last_day: Some(day(5)) }
         );
     }
 
     #[test]
     fn a_gap_restarts_the_streak_but_keeps_the_best() {
-        let s = StreakState {
-            current: 9,
-            best: 12,
-            last_day: Some(day(4)),
-        };
+        let s = StreakState { current: 9, best: 12, last_day: Some(day(4)) };
         assert_eq!(
             advance_streak(s, day(6)),
-            StreakState {
-                current: 1,
-                best: 12,
-                last_day: Some(day(6))
-            }
+            StreakState { current: 1, best: 12, last_day: Some(day(6)) }
         );
     }
 
     #[test]
     fn a_day_earlier_than_the_last_one_leaves_the_streak_alone() {
-        let s = StreakState {
-            current: 3,
-            best: 3,
-            last_day: Some(day(10)),
-        };
+        let s = StreakState { current: 3, best: 3, last_day: Some(day(10)) };
         assert_eq!(advance_streak(s, day(9)), s);
     }
 
     #[test]
     fn a_streak_over_a_month_boundary_continues() {
-        let s = StreakState {
-            current: 2,
-            best: 2,
-            last_day: NaiveDate::from_ymd_opt(2025, 2, 28),
-        };
+        let s = StreakState { current: 2, best: 2, last_day: NaiveDate::from_ymd_opt(2025, 2, 28) };
         assert_eq!(advance_streak(s, day(1)).current, 3);
     }
 
     #[test]
     fn the_displayed_streak_dies_after_a_missed_day() {
-        let s = StreakState {
-            current: 6,
-            best: 6,
-            last_day: Some(day(10)),
-        };
+        let s = StreakState { current: 6, best: 6, last_day: Some(day(10)) };
         assert_eq!(current_streak(s, day(10)), 6);
         assert_eq!(current_streak(s, day(11)), 6);
         assert_eq!(current_streak(s, day(12)), 0);
@@ -164,27 +125,16 @@ mod tests {
 
     #[test]
     fn practising_at_half_past_midnight_in_prague_counts_for_the_new_day() {
-        let s = StreakState {
-            current: 1,
-            best: 1,
-            last_day: Some(day(10)),
-        };
+        let s = StreakState { current: 1, best: 1, last_day: Some(day(10)) };
         // 23:30 UTC on 10 March = 00:30 on 11 March in Prague.
-        let today = local_day(
-            Utc.with_ymd_and_hms(2025, 3, 10, 23, 30, 0).unwrap(),
-            DEFAULT_TZ,
-        );
+        let today = local_day(Utc.with_ymd_and_hms(2025, 3, 10, 23, 30, 0).unwrap(), DEFAULT_TZ);
         assert_eq!(advance_streak(s, today).current, 2);
     }
 
     #[test]
     fn a_new_york_evening_turn_belongs_to_the_new_york_day() {
         let ny = parse_tz("America/New_York").unwrap();
-        let s = StreakState {
-            current: 1,
-            best: 1,
-            last_day: Some(day(10)),
-        };
+        let s = StreakState { current: 1, best: 1, last_day: Some(day(10)) };
         // 02:00 UTC on 11 March is still 10 March (22:00 EDT) in New York.
         let today = local_day(Utc.with_ymd_and_hms(2025, 3, 11, 2, 0, 0).unwrap(), ny);
         assert_eq!(advance_streak(s, today), s);
@@ -194,23 +144,11 @@ mod tests {
     fn the_spring_dst_day_still_counts_as_one_day() {
         // Turns at 00:30 on 30 March (before the switch) and 23:30 on
         // 30 March (after it) are the same local day in Prague.
-        let before = local_day(
-            Utc.with_ymd_and_hms(2025, 3, 29, 23, 30, 0).unwrap(),
-            DEFAULT_TZ,
-        );
-        let after = local_day(
-            Utc.with_ymd_and_hms(2025, 3, 30, 21, 30, 0).unwrap(),
-            DEFAULT_TZ,
-        );
+        let before = local_day(Utc.with_ymd_and_hms(2025, 3, 29, 23, 30, 0).unwrap(), DEFAULT_TZ);
+        let after = local_day(Utc.with_ymd_and_hms(2025, 3, 30, 21, 30, 0).unwrap(), DEFAULT_TZ);
         assert_eq!(before, after);
-        let s = advance_streak(
-            StreakState {
-                current: 1,
-                best: 1,
-                last_day: Some(day(29)),
-            },
-            before,
-        );
+        let s =
+            advance_streak(StreakState { current: 1, best: 1, last_day: Some(day(29)) }, before);
         assert_eq!(advance_streak(s, after).current, 2);
     }
 

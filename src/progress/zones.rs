@@ -10,9 +10,36 @@ use crate::i18n::Lang;
 pub fn common(lang: Lang) -> &'static [Tz] {
     use chrono_tz::{America, Asia, Australia, Europe};
     match lang {
-        Lang::Ru => &[Europe::Prague, Europe::Moscow, Europe::Minsk, Europe::Kyiv, Asia::Almaty, Asia::Tbilisi, Asia::Yekaterinburg, Europe::Berlin],
-        Lang::Uk => &[Europe::Prague, Europe::Kyiv, Europe::Warsaw, Europe::Berlin, Europe::Vienna, Europe::London, America::Toronto, America::New_York],
-        Lang::En => &[Europe::Prague, Europe::London, Europe::Berlin, Europe::Dublin, America::New_York, America::Chicago, America::Los_Angeles, Australia::Sydney],
+        Lang::Ru => &[
+            Europe::Prague,
+            Europe::Moscow,
+            Europe::Minsk,
+            Europe::Kyiv,
+            Asia::Almaty,
+            Asia::Tbilisi,
+            Asia::Yekaterinburg,
+            Europe::Berlin,
+        ],
+        Lang::Uk => &[
+            Europe::Prague,
+            Europe::Kyiv,
+            Europe::Warsaw,
+            Europe::Berlin,
+            Europe::Vienna,
+            Europe::London,
+            America::Toronto,
+            America::New_York,
+        ],
+        Lang::En => &[
+            Europe::Prague,
+            Europe::London,
+            Europe::Berlin,
+            Europe::Dublin,
+            America::New_York,
+            America::Chicago,
+            America::Los_Angeles,
+            Australia::Sydney,
+        ],
     }
 }
 
@@ -34,14 +61,20 @@ pub fn resolve(input: &str) -> Option<Tz> {
     if let Some(tz) = offset(input) {
         return Some(tz);
     }
-    all.clone().find(|tz| tz.name().contains('/') && tz.name().rsplit('/').next().is_some_and(|city| city.eq_ignore_ascii_case(&name))).copied()
+    all.clone()
+        .find(|tz| {
+            tz.name().contains('/')
+                && tz.name().rsplit('/').next().is_some_and(|city| city.eq_ignore_ascii_case(&name))
+        })
+        .copied()
 }
 
 /// "UTC+3", "GMT-5", "+2" → the fixed-offset zone. POSIX names these with the sign flipped:
 /// UTC+3 is "Etc/GMT-3".
 fn offset(input: &str) -> Option<Tz> {
     let upper = input.to_ascii_uppercase();
-    let rest = upper.strip_prefix("UTC").or_else(|| upper.strip_prefix("GMT")).unwrap_or(&upper).trim();
+    let rest =
+        upper.strip_prefix("UTC").or_else(|| upper.strip_prefix("GMT")).unwrap_or(&upper).trim();
     let (sign, hours) = match rest.split_at_checked(1)? {
         ("+", h) => ('-', h),
         ("-", h) => ('+', h),
@@ -82,7 +115,9 @@ mod tests {
 
     #[test]
     fn zones_that_do_not_exist_are_refused() {
-        for junk in ["Mars/Olympus", "", "Ahoj, jak se máš?", "Europe/", &"x".repeat(100), "UTC+", "+abc"] {
+        for junk in
+            ["Mars/Olympus", "", "Ahoj, jak se máš?", "Europe/", &"x".repeat(100), "UTC+", "+abc"]
+        {
             assert_eq!(resolve(junk), None, "{junk:?}");
         }
     }

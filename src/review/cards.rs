@@ -15,7 +15,8 @@ pub enum CardKind {
 }
 
 impl CardKind {
-    pub const ALL: [CardKind; 3] = [Self::WordToTranslation, Self::TranslationToWord, Self::Mistake];
+    pub const ALL: [CardKind; 3] =
+        [Self::WordToTranslation, Self::TranslationToWord, Self::Mistake];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +49,8 @@ impl CardRef {
 
     pub fn decode(s: &str) -> Option<CardRef> {
         let (kind, id) = s.split_at_checked(1)?;
-        let source = id.parse().ok().filter(|n: &i64| *n >= 0 && id.bytes().all(|b| b.is_ascii_digit()))?;
+        let source =
+            id.parse().ok().filter(|n: &i64| *n >= 0 && id.bytes().all(|b| b.is_ascii_digit()))?;
         Some(CardRef { kind: CardKind::parse(kind)?, source })
     }
 }
@@ -65,11 +67,17 @@ pub fn decode_queue(s: &str) -> Vec<CardRef> {
 /// Up to `n` cards: those due first (most overdue first), then new ones, alternating between the
 /// learner's mistakes and their saved words so neither crowds out the other. One direction of a
 /// word per session: seeing "pivo → beer" right after "beer → pivo" tests nothing.
-pub fn pick(due: &[CardRef], new_words: &[CardRef], new_mistakes: &[CardRef], n: usize) -> Vec<CardRef> {
+pub fn pick(
+    due: &[CardRef],
+    new_words: &[CardRef],
+    new_mistakes: &[CardRef],
+    n: usize,
+) -> Vec<CardRef> {
     let mut out = Vec::with_capacity(n);
     let mut words_used = HashSet::new();
     let mut take = |c: CardRef, out: &mut Vec<CardRef>| {
-        if out.len() >= n || out.contains(&c) || (c.kind.is_word() && !words_used.insert(c.source)) {
+        if out.len() >= n || out.contains(&c) || (c.kind.is_word() && !words_used.insert(c.source))
+        {
             return;
         }
         out.push(c);
@@ -113,7 +121,16 @@ mod tests {
         let due = [c(Mistake, 1), c(WordToTranslation, 5)];
         let words = [c(WordToTranslation, 6), c(WordToTranslation, 7)];
         let mistakes = [c(Mistake, 2), c(Mistake, 3)];
-        assert_eq!(pick(&due, &words, &mistakes, 5), [c(Mistake, 1), c(WordToTranslation, 5), c(Mistake, 2), c(WordToTranslation, 6), c(Mistake, 3)]);
+        assert_eq!(
+            pick(&due, &words, &mistakes, 5),
+            [
+                c(Mistake, 1),
+                c(WordToTranslation, 5),
+                c(Mistake, 2),
+                c(WordToTranslation, 6),
+                c(Mistake, 3)
+            ]
+        );
         assert_eq!(pick(&due, &words, &mistakes, 1), [c(Mistake, 1)]);
         assert!(pick(&[], &[], &[], 5).is_empty());
     }

@@ -62,7 +62,9 @@ pub fn alternatives(expected: &str) -> Vec<String> {
         }
     }
     let mut out = vec![expected.to_owned(), without_notes.clone()];
-    out.extend(without_notes.split([',', ';', '/']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+    out.extend(
+        without_notes.split([',', ';', '/']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+    );
     out
 }
 
@@ -70,8 +72,17 @@ pub fn alternatives(expected: &str) -> Vec<String> {
 /// collapsed.
 fn comparable(s: &str) -> String {
     let lower = s.nfc().collect::<String>().to_lowercase();
-    let kept: String = lower.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '\'' || c.is_whitespace() { c } else { ' ' }).collect();
-    kept.split_whitespace().map(|w| w.trim_matches(['-', '\''])).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    let kept: String = lower
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '\'' || c.is_whitespace() { c } else { ' ' }
+        })
+        .collect();
+    kept.split_whitespace()
+        .map(|w| w.trim_matches(['-', '\'']))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn strip_diacritics(s: &str) -> String {
@@ -102,8 +113,15 @@ mod tests {
     #[test]
     fn missing_or_wrong_diacritics_are_hard_not_wrong() {
         assert_eq!(check("cerveny", &one("červený")), Verdict::Diacritics);
-        assert_eq!(check("Prilis zlutoucky kun", &one("Příliš žluťoučký kůň")), Verdict::Diacritics);
-        assert_eq!(check("být", &one("byt")), Verdict::Diacritics, "the right letters, the wrong marks");
+        assert_eq!(
+            check("Prilis zlutoucky kun", &one("Příliš žluťoučký kůň")),
+            Verdict::Diacritics
+        );
+        assert_eq!(
+            check("být", &one("byt")),
+            Verdict::Diacritics,
+            "the right letters, the wrong marks"
+        );
         assert_eq!(Verdict::Diacritics.grade(), Grade::Hard);
         assert_eq!(Verdict::Exact.grade(), Grade::Good);
     }

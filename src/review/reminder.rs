@@ -26,14 +26,18 @@ pub fn parse(arg: &str) -> RemindArg {
     if a.is_empty() {
         return RemindArg::Show;
     }
-    if ["off", "stop", "no", "vypnout", "выкл", "выключить", "вимк", "вимкнути", "0"].contains(&a.as_str()) {
+    if ["off", "stop", "no", "vypnout", "выкл", "выключить", "вимк", "вимкнути", "0"]
+        .contains(&a.as_str())
+    {
         return RemindArg::Off;
     }
     let (h, m) = match a.split_once([':', '.']) {
         Some((h, m)) => (h, m),
         None => (a.as_str(), "0"),
     };
-    let valid = |s: &str, max_len| !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit());
+    let valid = |s: &str, max_len| {
+        !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit())
+    };
     if !valid(h, 2) || !valid(m, 2) || (a.contains([':', '.']) && m.len() != 2) {
         return RemindArg::Invalid;
     }
@@ -50,7 +54,12 @@ pub const INACTIVE_AFTER_DAYS: i64 = 14;
 /// The learner's local day if their reminder is due at `now`: it is `at` or up to [`WINDOW`]
 /// later, on the same local day, they have not practised that day, and they practised within
 /// [`INACTIVE_AFTER_DAYS`] (or have not started yet).
-pub fn due(now: DateTime<Utc>, tz: Tz, at: NaiveTime, last_practice: Option<NaiveDate>) -> Option<NaiveDate> {
+pub fn due(
+    now: DateTime<Utc>,
+    tz: Tz,
+    at: NaiveTime,
+    last_practice: Option<NaiveDate>,
+) -> Option<NaiveDate> {
     let local = now.with_timezone(&tz).naive_local();
     let (day, time) = (local.date(), local.time());
     let in_window = time >= at && day.and_time(time) - day.and_time(at) < WINDOW;
@@ -86,7 +95,9 @@ mod tests {
         assert_eq!(parse("OFF"), RemindArg::Off);
         assert_eq!(parse("выкл"), RemindArg::Off);
         assert_eq!(parse(""), RemindArg::Show);
-        for bad in ["24:00", "19:60", "7:5", "19:300", "-1", "tomorrow", "1930", "19:", ":30", "١٩:٣٠"] {
+        for bad in
+            ["24:00", "19:60", "7:5", "19:300", "-1", "tomorrow", "1930", "19:", ":30", "١٩:٣٠"]
+        {
             assert_eq!(parse(bad), RemindArg::Invalid, "{bad}");
         }
     }
@@ -104,8 +115,16 @@ mod tests {
         assert_eq!(due(utc(21, 0), prague, at, None), None, "22:00: past the window");
         assert_eq!(due(utc(18, 0), chrono_tz::Asia::Tokyo, at, None), None, "03:00 in Tokyo");
         let days_ago = |n| today.checked_sub_days(chrono::Days::new(n));
-        assert_eq!(due(utc(18, 0), prague, at, days_ago(14)), Some(today), "two weeks quiet: still reminded");
-        assert_eq!(due(utc(18, 0), prague, at, days_ago(15)), None, "gone quiet for longer: no more reminders");
+        assert_eq!(
+            due(utc(18, 0), prague, at, days_ago(14)),
+            Some(today),
+            "two weeks quiet: still reminded"
+        );
+        assert_eq!(
+            due(utc(18, 0), prague, at, days_ago(15)),
+            None,
+            "gone quiet for longer: no more reminders"
+        );
     }
 
     #[test]
@@ -119,7 +138,8 @@ mod tests {
     #[test]
     fn the_phrase_changes_daily_and_stays_in_range() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let phrases: Vec<u32> = (0..PHRASES as u64).map(|d| phrase_of(day + chrono::Days::new(d))).collect();
+        let phrases: Vec<u32> =
+            (0..PHRASES as u64).map(|d| phrase_of(day + chrono::Days::new(d))).collect();
         assert!(phrases.iter().all(|p| (1..=PHRASES).contains(p)));
         let distinct: std::collections::HashSet<_> = phrases.iter().collect();
         assert_eq!(distinct.len(), PHRASES as usize, "a week of different phrases: {phrases:?}");

@@ -109,7 +109,11 @@ fn scheduler() -> FSRS {
 /// The card's memory after `grade` at `now`; `None` is a card never reviewed. "Again" brings the
 /// card back the next day.
 pub fn review(memory: Option<&Memory>, grade: Grade, now: DateTime<Utc>) -> Memory {
-    let card = memory.map(Memory::card).unwrap_or_else(|| Card { due: now, last_review: now, ..Card::default() });
+    let card = memory.map(Memory::card).unwrap_or_else(|| Card {
+        due: now,
+        last_review: now,
+        ..Card::default()
+    });
     let mut next = Memory::from_card(&scheduler().next(card, now, grade.rating()).card);
     if grade == Grade::Again {
         // Relearning step: tomorrow. The long-term scheduler would wait a week after a lapse of
@@ -146,7 +150,10 @@ mod tests {
     fn intervals_grow_with_each_good_answer() {
         let days = intervals(&[Grade::Good; 5]);
         assert!(days[0] >= 1, "a remembered card is not due again the same day: {days:?}");
-        assert!(days.windows(2).all(|w| w[1] > w[0]), "each good answer pushes the card further out: {days:?}");
+        assert!(
+            days.windows(2).all(|w| w[1] > w[0]),
+            "each good answer pushes the card further out: {days:?}"
+        );
         assert!(days[4] >= 30, "after five good answers the card rests for weeks: {days:?}");
     }
 
@@ -169,7 +176,8 @@ mod tests {
     #[test]
     fn easier_grades_give_longer_intervals_for_a_new_card() {
         let now = start();
-        let days: Vec<i64> = Grade::ALL.iter().map(|g| (review(None, *g, now).due - now).num_days()).collect();
+        let days: Vec<i64> =
+            Grade::ALL.iter().map(|g| (review(None, *g, now).due - now).num_days()).collect();
         assert!(days.windows(2).all(|w| w[1] >= w[0]), "{days:?}");
         assert!(days[3] > days[0], "{days:?}");
     }

@@ -47,8 +47,14 @@ pub fn tally<'a>(rows: impl IntoIterator<Item = (&'a str, u32)>) -> Vec<(Mistake
 
 /// The `n` most frequent kinds of this period (ties in the list's fixed order), each with its
 /// count in the previous period.
-pub fn top(this: &[(MistakeCategory, u32)], previous: &[(MistakeCategory, u32)], n: usize) -> Vec<Trend> {
-    let count_in = |list: &[(MistakeCategory, u32)], c| list.iter().filter(|(k, _)| *k == c).map(|(_, n)| *n).sum::<u32>();
+pub fn top(
+    this: &[(MistakeCategory, u32)],
+    previous: &[(MistakeCategory, u32)],
+    n: usize,
+) -> Vec<Trend> {
+    let count_in = |list: &[(MistakeCategory, u32)], c| {
+        list.iter().filter(|(k, _)| *k == c).map(|(_, n)| *n).sum::<u32>()
+    };
     let mut trends: Vec<Trend> = MistakeCategory::ALL
         .into_iter()
         .map(|c| (c, count_in(this, c), count_in(previous, c)))
@@ -86,9 +92,19 @@ mod tests {
 
     #[test]
     fn stored_categories_are_normalised_before_counting() {
-        let counts = tally([("case_endings", 3), ("Case endings", 2), ("pády", 1), ("word order", 1), ("??", 4)]);
+        let counts = tally([
+            ("case_endings", 3),
+            ("Case endings", 2),
+            ("pády", 1),
+            ("word order", 1),
+            ("??", 4),
+        ]);
         assert_eq!(counts, [(CaseEndings, 6), (WordOrder, 1), (Other, 4)]);
-        assert_eq!(MistakeCategory::normalize("diacritics"), Spelling, "diacritics count as spelling");
+        assert_eq!(
+            MistakeCategory::normalize("diacritics"),
+            Spelling,
+            "diacritics count as spelling"
+        );
         assert_eq!(MistakeCategory::normalize("vyjmenovaná slova"), VyjmenovanaSlova);
     }
 
@@ -97,7 +113,10 @@ mod tests {
         let this = [(Gender, 2), (CaseEndings, 5), (VerbAspect, 1), (Spelling, 2)];
         let before = [(CaseEndings, 8), (Gender, 1), (Spelling, 2)];
         let t = top(&this, &before, 3);
-        assert_eq!(t.iter().map(|t| (t.category, t.direction)).collect::<Vec<_>>(), [(CaseEndings, Direction::Down), (Gender, Direction::Up), (Spelling, Direction::Same)]);
+        assert_eq!(
+            t.iter().map(|t| (t.category, t.direction)).collect::<Vec<_>>(),
+            [(CaseEndings, Direction::Down), (Gender, Direction::Up), (Spelling, Direction::Same)]
+        );
         assert_eq!((t[0].count, t[0].previous), (5, 8));
         assert_eq!(top(&[(WordOrder, 1)], &[], 3)[0].direction, Direction::New);
         assert!(top(&[], &before, 3).is_empty(), "nothing this month, nothing to show");

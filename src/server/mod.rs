@@ -43,23 +43,34 @@ pub fn router(app: Arc<App>, sink: Option<UpdateSink>) -> Router {
 
 /// Serves until `shutdown` fires, then stops taking connections and lets requests under way
 /// finish (a webhook request whose update is being recorded still gets its answer).
-pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>, sink: Option<UpdateSink>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    sink: Option<UpdateSink>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, webhook = sink.is_some(), "operations server listening");
-    axum::serve(listener, router(app, sink)).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    axum::serve(listener, router(app, sink))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
     Ok(())
 }
 
 /// Binds `PORT` on every interface (a platform's proxy and health checks reach the machine from
 /// outside), with the variable's name in the error.
 pub async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(("0.0.0.0", port)).await.map_err(|e| anyhow::anyhow!("cannot listen on PORT={port}: {e}"))
+    tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on PORT={port}: {e}"))
 }
 
 /// In polling mode with `PORT` set, serves the operations endpoints (no webhook) until
 /// `shutdown`. Binding happens here, so a taken port stops start-up with a clear error.
 pub async fn spawn_ops(app: &Arc<App>, shutdown: &CancellationToken) -> anyhow::Result<()> {
-    let Some(port) = app.config.port.filter(|_| app.config.webhook.is_none()) else { return Ok(()) };
+    let Some(port) = app.config.port.filter(|_| app.config.webhook.is_none()) else {
+        return Ok(());
+    };
     let listener = bind(port).await?;
     let (app, shutdown) = (app.clone(), shutdown.clone());
     tokio::spawn(async move {

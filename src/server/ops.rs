@@ -44,7 +44,9 @@ impl Readiness {
             match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(why)) => return Err(format!("{name}: {why}")),
-                Err(_) => return Err(format!("{name}: no answer within {}s", CHECK_TIMEOUT.as_secs())),
+                Err(_) => {
+                    return Err(format!("{name}: no answer within {}s", CHECK_TIMEOUT.as_secs()));
+                }
             }
         }
         Ok(())
@@ -99,7 +101,8 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     // the database does not answer quickly (a scrape must not hang on it).
     let sql = "SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'";
     let stmt = sea_orm::Statement::from_string(app.db.get_database_backend(), sql);
-    if let Ok(Ok(Some(row))) = tokio::time::timeout(Duration::from_secs(1), app.db.query_one_raw(stmt)).await
+    if let Ok(Ok(Some(row))) =
+        tokio::time::timeout(Duration::from_secs(1), app.db.query_one_raw(stmt)).await
         && let Ok(n) = row.try_get::<i64>("", "n")
     {
         app.metrics.updates_pending.set(n);

@@ -35,7 +35,10 @@ pub async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) 
     // Constant time: how long the comparison takes says nothing about how much of a guess
     // was right.
     if !bool::from(given.ct_eq(hook.secret.as_bytes())) {
-        tracing::warn!(secret_given = !given.is_empty(), "webhook request refused: wrong or missing secret token");
+        tracing::warn!(
+            secret_given = !given.is_empty(),
+            "webhook request refused: wrong or missing secret token"
+        );
         return StatusCode::UNAUTHORIZED;
     }
     let update: Update = match serde_json::from_slice(&body) {
@@ -59,14 +62,20 @@ pub async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) 
 
 /// The update types the bot handles (the same list polling asks for).
 pub fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember]
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::EditedMessage,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::MyChatMember,
+    ]
 }
 
 /// Registers `WEBHOOK_URL` with its secret. Pending updates are kept: they were sent before the
 /// switch and still deserve an answer. Every replica calls this at start; the settings are
 /// identical, so the last call wins harmlessly.
 pub async fn register_webhook(app: &App) -> anyhow::Result<()> {
-    let settings = app.config.webhook.as_ref().ok_or_else(|| anyhow::anyhow!("WEBHOOK_URL is not set"))?;
+    let settings =
+        app.config.webhook.as_ref().ok_or_else(|| anyhow::anyhow!("WEBHOOK_URL is not set"))?;
     app.bot
         .set_webhook(settings.url.clone())
         .secret_token(settings.secret.clone())

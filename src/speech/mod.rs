@@ -3,11 +3,11 @@
 
 pub mod ogg;
 
-use async_openai::types::audio::{
-    AudioInput, AudioResponseFormat, CreateSpeechRequestArgs, CreateTranscriptionRequestArgs, SpeechModel, SpeechResponseFormat,
-    Voice,
-};
 use async_openai::types::InputSource;
+use async_openai::types::audio::{
+    AudioInput, AudioResponseFormat, CreateSpeechRequestArgs, CreateTranscriptionRequestArgs,
+    SpeechModel, SpeechResponseFormat, Voice,
+};
 use bytes::Bytes;
 
 use crate::openai::{AiError, OpenAi, classify};
@@ -41,7 +41,9 @@ impl Speech {
     /// Transcribes Czech speech. The upload is named `voice.ogg`: some models reject Telegram's `.oga`.
     pub async fn transcribe(&self, audio: Bytes, filename: &str) -> Result<String, AiError> {
         let request = CreateTranscriptionRequestArgs::default()
-            .file(AudioInput { source: InputSource::Bytes { filename: filename.to_owned(), bytes: audio } })
+            .file(AudioInput {
+                source: InputSource::Bytes { filename: filename.to_owned(), bytes: audio },
+            })
             .model(self.stt_model.clone())
             .language("cs")
             .response_format(AudioResponseFormat::Json)

@@ -60,7 +60,9 @@ impl Codec {
     /// From the first packet of a stream (its identification header).
     fn of(packet: &[u8]) -> Codec {
         if packet.starts_with(b"OpusHead") && packet.len() >= 12 {
-            return Codec::Opus { pre_skip: u64::from(u16::from_le_bytes([packet[10], packet[11]])) };
+            return Codec::Opus {
+                pre_skip: u64::from(u16::from_le_bytes([packet[10], packet[11]])),
+            };
         }
         if packet.starts_with(b"\x01vorbis") && packet.len() >= 16 {
             let rate = u32::from_le_bytes([packet[12], packet[13], packet[14], packet[15]]);
@@ -149,7 +151,15 @@ pub fn page_at(b: &[u8]) -> Option<Page<'_>> {
     }
     let le64 = |r: std::ops::Range<usize>| u64::from_le_bytes(b[r].try_into().expect("8 bytes"));
     let le32 = |r: std::ops::Range<usize>| u32::from_le_bytes(b[r].try_into().expect("4 bytes"));
-    Some(Page { header_type: b[5], granule: le64(6..14), serial: le32(14..18), sequence: le32(18..22), lacing, body: &raw[27 + segments..], raw })
+    Some(Page {
+        header_type: b[5],
+        granule: le64(6..14),
+        serial: le32(14..18),
+        sequence: le32(18..22),
+        lacing,
+        body: &raw[27 + segments..],
+        raw,
+    })
 }
 
 /// Every intact page of `b` in order, skipping damaged stretches as a decoder resynchronises.
@@ -241,13 +251,21 @@ mod tests {
     #[test]
     fn the_real_samples_measure_their_playback_length() {
         // The same files as ../shared/audio (load/assets holds byte-identical copies).
-        assert!((secs(load::samples::BEGINNER_AHOJ) - 3.289).abs() < 0.05, "{}", secs(load::samples::BEGINNER_AHOJ));
+        assert!(
+            (secs(load::samples::BEGINNER_AHOJ) - 3.289).abs() < 0.05,
+            "{}",
+            secs(load::samples::BEGINNER_AHOJ)
+        );
         assert!((secs(load::samples::SILENCE) - 1.0).abs() < 0.05);
         for s in load::samples::ALL {
             let real = secs(s.bytes);
             // Counting whole packets may add the last packet's trimmed end (under 20 ms).
             assert!(real > 0.5 && real <= f64::from(s.duration_secs) + 0.02, "{}: {real}", s.name);
-            assert!(pages(s.bytes).all(|p| page_at(p.raw).is_some()), "{}: every CRC holds", s.name);
+            assert!(
+                pages(s.bytes).all(|p| page_at(p.raw).is_some()),
+                "{}: every CRC holds",
+                s.name
+            );
         }
     }
 
@@ -263,7 +281,12 @@ mod tests {
     fn granules_that_lie_low_are_outvoted_by_the_packets() {
         let long = looped(load::samples::BEGINNER_AHOJ, 60);
         // Every audio page rewritten to claim the position of the first second.
-        let lying: Vec<u8> = pages(&long).enumerate().flat_map(|(i, p)| if i < 2 { p.raw.to_vec() } else { rewrite(&p, 48_000, p.sequence, p.header_type) }).collect();
+        let lying: Vec<u8> = pages(&long)
+            .enumerate()
+            .flat_map(|(i, p)| {
+                if i < 2 { p.raw.to_vec() } else { rewrite(&p, 48_000, p.sequence, p.header_type) }
+            })
+            .collect();
         assert!(secs(&lying) > 180.0, "{}", secs(&lying));
     }
 

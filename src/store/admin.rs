@@ -8,9 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Value};
 
 use super::StoreError;
-use super::sql::{exec, scalar, stmt};
 use super::learners::{ACTIVE, BANNED};
-
+use super::sql::{exec, scalar, stmt};
 
 pub const ACCESS_MODE: &str = "access_mode";
 pub const DEFAULT_QUOTA: &str = "default_quota";
@@ -20,17 +19,32 @@ pub async fn setting(db: &impl ConnectionTrait, key: &str) -> Result<Option<Stri
     scalar(db, "SELECT value FROM bot_settings WHERE key = $1", vec![key.into()]).await
 }
 
-pub async fn set_setting(db: &impl ConnectionTrait, key: &str, value: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_setting(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let sql = "INSERT INTO bot_settings (key, value, updated_at) VALUES ($1, $2, $3) \
                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
     exec(db, sql, vec![key.into(), value.into(), now.into()]).await.map(drop)
 }
 
 pub async fn is_allowed(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
-    Ok(scalar::<i64>(db, "SELECT user_id FROM allowed_users WHERE user_id = $1", vec![user_id.into()]).await?.is_some())
+    Ok(scalar::<i64>(
+        db,
+        "SELECT user_id FROM allowed_users WHERE user_id = $1",
+        vec![user_id.into()],
+    )
+    .await?
+    .is_some())
 }
 
-pub async fn allow(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn allow(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     exec(db, "INSERT INTO allowed_users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING", vec![user_id.into(), now.into()])
         .await
         .map(drop)
@@ -45,14 +59,31 @@ pub async fn allowed_count(db: &impl ConnectionTrait) -> Result<i64, StoreError>
 }
 
 /// Records an admin action (who, what, on what) — the durable twin of its log line.
-pub async fn log_action(db: &impl ConnectionTrait, admin_id: i64, action: &str, detail: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let sql = "INSERT INTO admin_actions (admin_id, action, detail, created_at) VALUES ($1, $2, $3, $4)";
+pub async fn log_action(
+    db: &impl ConnectionTrait,
+    admin_id: i64,
+    action: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql =
+        "INSERT INTO admin_actions (admin_id, action, detail, created_at) VALUES ($1, $2, $3, $4)";
     exec(db, sql, vec![admin_id.into(), action.into(), detail.into(), now.into()]).await.map(drop)
 }
 
 /// Claims `key`: true for exactly one caller across every replica, ever (until [`forget_once`]).
-pub async fn once(db: &impl ConnectionTrait, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    Ok(exec(db, "INSERT INTO once_marks (key, created_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", vec![key.into(), now.into()]).await? == 1)
+pub async fn once(
+    db: &impl ConnectionTrait,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(exec(
+        db,
+        "INSERT INTO once_marks (key, created_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        vec![key.into(), now.into()],
+    )
+    .await?
+        == 1)
 }
 
 pub async fn forget_once(db: &impl ConnectionTrait, key: &str) -> Result<(), StoreError> {
@@ -60,8 +91,16 @@ pub async fn forget_once(db: &impl ConnectionTrait, key: &str) -> Result<(), Sto
 }
 
 /// The id of the learner with this `@username` (case-insensitive, as Telegram treats them).
-pub async fn user_by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<i64>, StoreError> {
-    scalar(db, "SELECT id FROM users WHERE LOWER(username) = LOWER($1) ORDER BY id LIMIT 1", vec![username.into()]).await
+pub async fn user_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<i64>, StoreError> {
+    scalar(
+        db,
+        "SELECT id FROM users WHERE LOWER(username) = LOWER($1) ORDER BY id LIMIT 1",
+        vec![username.into()],
+    )
+    .await
 }
 
 /// A learner's status (`active`, `blocked`, `banned`), None if unknown.
@@ -71,9 +110,19 @@ pub async fn status(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<St
 
 /// Bans or lifts a ban; false if the learner is unknown. Lifting sets the status to active: if
 /// they blocked the bot meanwhile, the next send finds out (403) and marks them again.
-pub async fn set_banned(db: &impl ConnectionTrait, user_id: i64, banned: bool, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn set_banned(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    banned: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let status = if banned { BANNED } else { ACTIVE };
-    let n = exec(db, "UPDATE users SET status = $1, updated_at = $2 WHERE id = $3", vec![status.into(), now.into(), user_id.into()]).await?;
+    let n = exec(
+        db,
+        "UPDATE users SET status = $1, updated_at = $2 WHERE id = $3",
+        vec![status.into(), now.into(), user_id.into()],
+    )
+    .await?;
     Ok(n > 0)
 }
 
@@ -98,11 +147,24 @@ pub struct Report {
     pub p95_turn_ms: Option<i64>,
 }
 
-pub async fn report(db: &impl ConnectionTrait, since_day: NaiveDate, since: DateTime<Utc>) -> Result<Report, StoreError> {
+pub async fn report(
+    db: &impl ConnectionTrait,
+    since_day: NaiveDate,
+    since: DateTime<Utc>,
+) -> Result<Report, StoreError> {
     let backend = db.get_database_backend();
     let day = || vec![Value::from(since_day)];
     let at = || vec![Value::from(since)];
-    let mut r = Report { active: scalar(db, "SELECT COUNT(DISTINCT user_id) FROM daily_stats WHERE day >= $1 AND turns > 0", day()).await?.unwrap_or(0), ..Default::default() };
+    let mut r = Report {
+        active: scalar(
+            db,
+            "SELECT COUNT(DISTINCT user_id) FROM daily_stats WHERE day >= $1 AND turns > 0",
+            day(),
+        )
+        .await?
+        .unwrap_or(0),
+        ..Default::default()
+    };
     let sums = "SELECT CAST(COALESCE(SUM(score_sum), 0) AS BIGINT), CAST(COALESCE(SUM(scored_turns), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT), CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(stt_seconds), 0) AS DOUBLE PRECISION), CAST(COALESCE(SUM(tts_chars), 0) AS BIGINT) \
@@ -115,8 +177,16 @@ pub async fn report(db: &impl ConnectionTrait, since_day: NaiveDate, since: Date
         r.stt_seconds = row.try_get_by_index(4)?;
         r.tts_chars = row.try_get_by_index(5)?;
     }
-    r.new = scalar(db, "SELECT COUNT(*) FROM users WHERE created_at >= $1", at()).await?.unwrap_or(0);
-    for row in db.query_all_raw(stmt(backend, "SELECT kind, COUNT(*) FROM turns WHERE created_at >= $1 GROUP BY kind", at())).await? {
+    r.new =
+        scalar(db, "SELECT COUNT(*) FROM users WHERE created_at >= $1", at()).await?.unwrap_or(0);
+    for row in db
+        .query_all_raw(stmt(
+            backend,
+            "SELECT kind, COUNT(*) FROM turns WHERE created_at >= $1 GROUP BY kind",
+            at(),
+        ))
+        .await?
+    {
         let (kind, n): (String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         if kind == "text" { r.text_turns += n } else { r.voice_turns += n }
     }
@@ -124,10 +194,28 @@ pub async fn report(db: &impl ConnectionTrait, since_day: NaiveDate, since: Date
     for row in db.query_all_raw(stmt(backend, costs, at())).await? {
         r.cost_by_model.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
     }
-    r.failed_updates = scalar(db, "SELECT COUNT(*) FROM updates WHERE status = 'failed' AND received_at >= $1", at()).await?.unwrap_or(0);
-    r.failed_turns = scalar(db, "SELECT COUNT(*) FROM turns WHERE outcome = 'failed' AND created_at >= $1", at()).await?.unwrap_or(0);
+    r.failed_updates = scalar(
+        db,
+        "SELECT COUNT(*) FROM updates WHERE status = 'failed' AND received_at >= $1",
+        at(),
+    )
+    .await?
+    .unwrap_or(0);
+    r.failed_turns = scalar(
+        db,
+        "SELECT COUNT(*) FROM turns WHERE outcome = 'failed' AND created_at >= $1",
+        at(),
+    )
+    .await?
+    .unwrap_or(0);
     // The 95th percentile by rank, counted in the database: OFFSET skips the fastest 95%.
-    let n: i64 = scalar(db, "SELECT COUNT(*) FROM turns WHERE total_ms IS NOT NULL AND created_at >= $1", at()).await?.unwrap_or(0);
+    let n: i64 = scalar(
+        db,
+        "SELECT COUNT(*) FROM turns WHERE total_ms IS NOT NULL AND created_at >= $1",
+        at(),
+    )
+    .await?
+    .unwrap_or(0);
     if n > 0 {
         let rank = ((n as f64) * 0.95).ceil() as i64 - 1;
         let sql = "SELECT CAST(total_ms AS BIGINT) FROM turns WHERE total_ms IS NOT NULL AND created_at >= $1 ORDER BY total_ms LIMIT 1 OFFSET $2";

@@ -10,7 +10,8 @@
 use chrono::{DateTime, Utc};
 use entity::{daily_stats, messages, mistakes, stars, users};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 
@@ -48,20 +49,36 @@ pub struct Earned {
 }
 
 /// Stores the answer and everything it changes; returns its message id and what it earned.
-pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<(i64, Earned), StoreError> {
+pub async fn record(
+    db: &DatabaseConnection,
+    a: &Answer<'_>,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<(i64, Earned), StoreError> {
     let backend = db.get_database_backend();
     let score = a.reply.correctness_score;
     let today = progress::local_day(now, tz);
     let txn = db.begin().await?;
 
     // The day first: its turn count decides the daily challenge.
-    let totals = TurnTotals { turns: 1, words: crate::tutor::word_count(a.learner_text) as i32, score_sum: score as i64, scored_turns: 1 };
-    let day = usage::add_to_day(a.user_id, today, a.usage, totals).exec_with_returning(&txn).await?;
-    let challenge = progress::challenge_completed(std::cmp::max(day.turns, 0) as u32, day.challenge_done);
+    let totals = TurnTotals {
+        turns: 1,
+        words: crate::tutor::word_count(a.learner_text) as i32,
+        score_sum: score as i64,
+        scored_turns: 1,
+    };
+    let day =
+        usage::add_to_day(a.user_id, today, a.usage, totals).exec_with_returning(&txn).await?;
+    let challenge =
+        progress::challenge_completed(std::cmp::max(day.turns, 0) as u32, day.challenge_done);
     let streak = progress::advance_streak(a.streak, today);
     let turn_stars = progress::stars_for_turn(score, streak.current);
     let bonus = if challenge { progress::DAILY_CHALLENGE_STARS } else { 0 };
-    let earned = Earned { stars: turn_stars + bonus, streak: streak.current, challenge_completed: challenge };
+    let earned = Earned {
+        stars: turn_stars + bonus,
+        streak: streak.current,
+        challenge_completed: challenge,
+    };
 
     let honzik = messages::Entity::insert(messages::ActiveModel {
         user_id: Set(a.user_id),
@@ -95,7 +112,10 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
             .col_expr(messages::Column::Score, Expr::value(Some(score as i32)))
             .col_expr(messages::Column::Model, Expr::value(Some(a.model.to_owned())))
             .col_expr(messages::Column::PromptTokens, Expr::value(Some(a.prompt_tokens as i32)))
-            .col_expr(messages::Column::CompletionTokens, Expr::value(Some(a.completion_tokens as i32)))
+            .col_expr(
+                messages::Column::CompletionTokens,
+                Expr::value(Some(a.completion_tokens as i32)),
+            )
             .filter(messages::Column::Id.eq(a.learner_message_id)),
     );
     if !a.reply.mistakes.is_empty() {
@@ -116,7 +136,13 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
     let awards: Vec<_> = [(turn_stars, "turn"), (bonus, "daily_challenge")]
         .into_iter()
         .filter(|(amount, _)| *amount > 0)
-        .map(|(amount, reason)| stars::ActiveModel { user_id: Set(a.user_id), amount: Set(amount as i32), reason: Set(reason.into()), created_at: Set(now), ..Default::default() })
+        .map(|(amount, reason)| stars::ActiveModel {
+            user_id: Set(a.user_id),
+            amount: Set(amount as i32),
+            reason: Set(reason.into()),
+            created_at: Set(now),
+            ..Default::default()
+        })
         .collect();
     if !awards.is_empty() {
         batch.push(backend, stars::Entity::insert_many(awards));
@@ -127,7 +153,10 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
             .col_expr(users::Column::StreakCurrent, Expr::value(streak.current as i32))
             .col_expr(users::Column::StreakBest, Expr::value(streak.best as i32))
             .col_expr(users::Column::LastPracticeDay, Expr::value(streak.last_day))
-            .col_expr(users::Column::StarsTotal, Expr::col(users::Column::StarsTotal).add((turn_stars + bonus) as i64))
+            .col_expr(
+                users::Column::StarsTotal,
+                Expr::col(users::Column::StarsTotal).add((turn_stars + bonus) as i64),
+            )
             .col_expr(users::Column::UpdatedAt, Expr::value(now))
             .filter(users::Column::Id.eq(a.user_id)),
     );
@@ -150,12 +179,22 @@ pub async fn record(db: &DatabaseConnection, a: &Answer<'_>, tz: chrono_tz::Tz, 
 
 /// Honzík's voice for answer `answer_id`: where it is being saved and what it cost, in one round
 /// trip (in order, so a failure part-way can only leave the path without its cost).
-pub async fn record_voice(db: &DatabaseConnection, user_id: i64, answer_id: i64, path: &str, u: &Usage<'_>, day: chrono::NaiveDate, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_voice(
+    db: &DatabaseConnection,
+    user_id: i64,
+    answer_id: i64,
+    path: &str,
+    u: &Usage<'_>,
+    day: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut batch = Batch::new();
     batch.push(
         backend,
-        messages::Entity::update_many().col_expr(messages::Column::AudioPath, Expr::value(Some(path.to_owned()))).filter(messages::Column::Id.eq(answer_id)),
+        messages::Entity::update_many()
+            .col_expr(messages::Column::AudioPath, Expr::value(Some(path.to_owned())))
+            .filter(messages::Column::Id.eq(answer_id)),
     );
     let usages = std::slice::from_ref(u);
     batch.push(backend, usage::ledger(user_id, Some(answer_id), usages, day, now));

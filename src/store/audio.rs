@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::messages;
-use sea_orm::{ColumnTrait, ConnectionTrait, Condition, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use super::StoreError;
 

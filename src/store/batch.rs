@@ -76,13 +76,32 @@ mod tests {
     async fn a_sqlite_batch_runs_every_statement_with_its_own_parameters() {
         let db = Database::connect("sqlite::memory:").await.unwrap();
         db.execute_unprepared("CREATE TABLE t (a INTEGER, b TEXT)").await.unwrap();
-        let stmt = |a: i64, b: &str| Statement::from_sql_and_values(DbBackend::Sqlite, "INSERT INTO t (a, b) VALUES (?, ?)", [a.into(), b.into()]);
+        let stmt = |a: i64, b: &str| {
+            Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "INSERT INTO t (a, b) VALUES (?, ?)",
+                [a.into(), b.into()],
+            )
+        };
         let mut batch = Batch::new();
         batch.statements.extend([stmt(1, "one"), stmt(2, "two")]);
-        batch.statements.push(Statement::from_sql_and_values(DbBackend::Sqlite, "UPDATE t SET b = ? WHERE a = ?", ["uno".into(), 1i64.into()]));
+        batch.statements.push(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE t SET b = ? WHERE a = ?",
+            ["uno".into(), 1i64.into()],
+        ));
         batch.run(&db).await.unwrap();
-        let rows = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT a, b FROM t ORDER BY a")).await.unwrap();
-        let got: Vec<(i64, String)> = rows.iter().map(|r| (r.try_get("", "a").unwrap(), r.try_get("", "b").unwrap())).collect();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT a, b FROM t ORDER BY a",
+            ))
+            .await
+            .unwrap();
+        let got: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| (r.try_get("", "a").unwrap(), r.try_get("", "b").unwrap()))
+            .collect();
         assert_eq!(got, vec![(1, "uno".to_owned()), (2, "two".to_owned())]);
     }
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::StoreError;
-use super::sql::{exec, scalar, stmt};
 use super::learners::ACTIVE;
+use super::sql::{exec, scalar, stmt};
 use crate::admin::args::Audience;
 
 pub const PENDING: &str = "pending";
@@ -21,18 +21,42 @@ pub const FAILED: &str = "failed";
 const AUDIENCE: &str = "FROM users u JOIN user_settings s ON s.user_id = u.id \
                         WHERE u.status = 'active' AND u.onboarding = 'done' AND ($1 = 'all' OR s.interface_lang = $1)";
 
-pub async fn audience_size(db: &impl ConnectionTrait, audience: Audience) -> Result<i64, StoreError> {
-    Ok(scalar(db, &format!("SELECT COUNT(*) {AUDIENCE}"), vec![audience.as_str().into()]).await?.unwrap_or(0))
+pub async fn audience_size(
+    db: &impl ConnectionTrait,
+    audience: Audience,
+) -> Result<i64, StoreError> {
+    Ok(scalar(db, &format!("SELECT COUNT(*) {AUDIENCE}"), vec![audience.as_str().into()])
+        .await?
+        .unwrap_or(0))
 }
 
 /// Stores what the admin previewed; returns its id (the Confirm button carries it).
-pub async fn draft(db: &impl ConnectionTrait, admin_id: i64, admin_chat_id: i64, audience: Audience, text: &str, voice: Option<&str>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn draft(
+    db: &impl ConnectionTrait,
+    admin_id: i64,
+    admin_chat_id: i64,
+    audience: Audience,
+    text: &str,
+    voice: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     let sql = "INSERT INTO broadcasts (admin_id, admin_chat_id, audience, text, voice_file_id, status, lease_until, created_at) \
                VALUES ($1, $2, $3, $4, $5, 'draft', 0, $6) RETURNING id";
     let voice = sea_orm::Value::from(voice.map(str::to_owned));
-    scalar(db, sql, vec![admin_id.into(), admin_chat_id.into(), audience.as_str().into(), text.into(), voice, now.into()])
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("broadcast insert returned nothing".into()))
+    scalar(
+        db,
+        sql,
+        vec![
+            admin_id.into(),
+            admin_chat_id.into(),
+            audience.as_str().into(),
+            text.into(),
+            voice,
+            now.into(),
+        ],
+    )
+    .await?
+    .ok_or_else(|| StoreError::Corrupt("broadcast insert returned nothing".into()))
 }
 
 /// Confirms a draft: its recipients are fixed now (one row each) and it becomes "sending".
@@ -40,13 +64,28 @@ pub async fn draft(db: &impl ConnectionTrait, admin_id: i64, admin_chat_id: i64,
 /// to send to (then it is closed at once).
 pub async fn confirm(db: &DatabaseConnection, id: i64) -> Result<Option<i64>, StoreError> {
     let txn = db.begin().await?;
-    let Some(audience) = scalar::<String>(&txn, "SELECT audience FROM broadcasts WHERE id = $1 AND status = 'draft'", vec![id.into()]).await? else {
+    let Some(audience) = scalar::<String>(
+        &txn,
+        "SELECT audience FROM broadcasts WHERE id = $1 AND status = 'draft'",
+        vec![id.into()],
+    )
+    .await?
+    else {
         return Ok(None);
     };
-    if exec(&txn, "UPDATE broadcasts SET status = 'sending' WHERE id = $1 AND status = 'draft'", vec![id.into()]).await? == 0 {
+    if exec(
+        &txn,
+        "UPDATE broadcasts SET status = 'sending' WHERE id = $1 AND status = 'draft'",
+        vec![id.into()],
+    )
+    .await?
+        == 0
+    {
         return Ok(None);
     }
-    let sql = format!("INSERT INTO broadcast_recipients (broadcast_id, user_id, status) SELECT CAST($2 AS BIGINT), u.id, '{PENDING}' {AUDIENCE}");
+    let sql = format!(
+        "INSERT INTO broadcast_recipients (broadcast_id, user_id, status) SELECT CAST($2 AS BIGINT), u.id, '{PENDING}' {AUDIENCE}"
+    );
     let n = exec(&txn, &sql, vec![audience.into(), id.into()]).await? as i64;
     if n == 0 {
         exec(&txn, "UPDATE broadcasts SET status = 'done' WHERE id = $1", vec![id.into()]).await?;
@@ -57,11 +96,27 @@ pub async fn confirm(db: &DatabaseConnection, id: i64) -> Result<Option<i64>, St
 
 /// Cancels a draft; false if it was already confirmed or cancelled.
 pub async fn cancel(db: &impl ConnectionTrait, id: i64) -> Result<bool, StoreError> {
-    Ok(exec(db, "UPDATE broadcasts SET status = 'cancelled' WHERE id = $1 AND status = 'draft'", vec![id.into()]).await? == 1)
+    Ok(exec(
+        db,
+        "UPDATE broadcasts SET status = 'cancelled' WHERE id = $1 AND status = 'draft'",
+        vec![id.into()],
+    )
+    .await?
+        == 1)
 }
 
-pub async fn set_progress_message(db: &impl ConnectionTrait, id: i64, message_id: i64) -> Result<(), StoreError> {
-    exec(db, "UPDATE broadcasts SET progress_message_id = $1 WHERE id = $2", vec![message_id.into(), id.into()]).await.map(drop)
+pub async fn set_progress_message(
+    db: &impl ConnectionTrait,
+    id: i64,
+    message_id: i64,
+) -> Result<(), StoreError> {
+    exec(
+        db,
+        "UPDATE broadcasts SET progress_message_id = $1 WHERE id = $2",
+        vec![message_id.into(), id.into()],
+    )
+    .await
+    .map(drop)
 }
 
 /// A broadcast being sent, as its sender needs it.
@@ -78,14 +133,26 @@ pub struct Sending {
 /// Takes (or renews) the lease of the oldest broadcast still sending that no other live replica
 /// holds. The lease condition is repeated in the outer WHERE so that on PostgreSQL a replica that
 /// waited for another's update re-checks it and takes nothing.
-pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, until_ms: i64) -> Result<Option<Sending>, StoreError> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    holder: &str,
+    now_ms: i64,
+    until_ms: i64,
+) -> Result<Option<Sending>, StoreError> {
     let free = "status = 'sending' AND (holder IS NULL OR holder = $1 OR lease_until < $3)";
     let sql = format!(
         "UPDATE broadcasts SET holder = $1, lease_until = $2 \
          WHERE id = (SELECT id FROM broadcasts WHERE {free} ORDER BY id LIMIT 1) AND {free} \
          RETURNING id, admin_chat_id, text, voice_file_id, progress_message_id"
     );
-    let Some(row) = db.query_one_raw(stmt(db.get_database_backend(), &sql, vec![holder.into(), until_ms.into(), now_ms.into()])).await? else {
+    let Some(row) = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            &sql,
+            vec![holder.into(), until_ms.into(), now_ms.into()],
+        ))
+        .await?
+    else {
         return Ok(None);
     };
     Ok(Some(Sending {
@@ -98,20 +165,37 @@ pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, until_m
 }
 
 /// Extends our lease; false if it was lost (expired and taken): then we stop sending.
-pub async fn renew(db: &impl ConnectionTrait, id: i64, holder: &str, until_ms: i64) -> Result<bool, StoreError> {
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    id: i64,
+    holder: &str,
+    until_ms: i64,
+) -> Result<bool, StoreError> {
     Ok(exec(db, "UPDATE broadcasts SET lease_until = $1 WHERE id = $2 AND holder = $3 AND status = 'sending'", vec![until_ms.into(), id.into(), holder.into()]).await? == 1)
 }
 
 /// Gives the lease back (a graceful stop), so another replica or the next start goes on at once.
 pub async fn release(db: &impl ConnectionTrait, id: i64, holder: &str) -> Result<(), StoreError> {
-    exec(db, "UPDATE broadcasts SET holder = NULL, lease_until = 0 WHERE id = $1 AND holder = $2", vec![id.into(), holder.into()]).await.map(drop)
+    exec(
+        db,
+        "UPDATE broadcasts SET holder = NULL, lease_until = 0 WHERE id = $1 AND holder = $2",
+        vec![id.into(), holder.into()],
+    )
+    .await
+    .map(drop)
 }
 
 /// The next recipients still pending: (user id, chat id, whether they can be sent to now).
-pub async fn pending(db: &impl ConnectionTrait, id: i64, limit: i64) -> Result<Vec<(i64, i64, bool)>, StoreError> {
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64, bool)>, StoreError> {
     let sql = "SELECT r.user_id, COALESCE(u.chat_id, r.user_id), COALESCE(u.status, 'gone') FROM broadcast_recipients r \
                LEFT JOIN users u ON u.id = r.user_id WHERE r.broadcast_id = $1 AND r.status = 'pending' ORDER BY r.user_id LIMIT $2";
-    let rows = db.query_all_raw(stmt(db.get_database_backend(), sql, vec![id.into(), limit.into()])).await?;
+    let rows = db
+        .query_all_raw(stmt(db.get_database_backend(), sql, vec![id.into(), limit.into()]))
+        .await?;
     rows.iter()
         .map(|r| {
             let status: String = r.try_get_by_index(2)?;
@@ -120,8 +204,19 @@ pub async fn pending(db: &impl ConnectionTrait, id: i64, limit: i64) -> Result<V
         .collect()
 }
 
-pub async fn mark(db: &impl ConnectionTrait, id: i64, user_id: i64, status: &str) -> Result<(), StoreError> {
-    exec(db, "UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3", vec![status.into(), id.into(), user_id.into()]).await.map(drop)
+pub async fn mark(
+    db: &impl ConnectionTrait,
+    id: i64,
+    user_id: i64,
+    status: &str,
+) -> Result<(), StoreError> {
+    exec(
+        db,
+        "UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3",
+        vec![status.into(), id.into(), user_id.into()],
+    )
+    .await
+    .map(drop)
 }
 
 /// How many recipients are sent, skipped, failed and still pending.
@@ -158,5 +253,7 @@ pub async fn tally(db: &impl ConnectionTrait, id: i64) -> Result<Tally, StoreErr
 
 /// Closes the broadcast once nobody is pending.
 pub async fn finish(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
-    exec(db, "UPDATE broadcasts SET status = 'done', holder = NULL WHERE id = $1", vec![id.into()]).await.map(drop)
+    exec(db, "UPDATE broadcasts SET status = 'done', holder = NULL WHERE id = $1", vec![id.into()])
+        .await
+        .map(drop)
 }

@@ -3,15 +3,19 @@
 use chrono::{DateTime, Utc};
 use entity::{conversations, messages};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::StoreError;
 use crate::tutor::{HistoryTurn, Role};
 
 /// The learner's current conversation, created on first use.
-pub async fn current(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<conversations::Model, StoreError> {
+pub async fn current(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<conversations::Model, StoreError> {
     let latest = conversations::Entity::find()
         .filter(conversations::Column::UserId.eq(user_id))
         .order_by_desc(conversations::Column::Id)
@@ -24,7 +28,11 @@ pub async fn current(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>
 }
 
 /// Starts a fresh conversation (empty context); history, stats and stars stay.
-pub async fn start_new(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<conversations::Model, StoreError> {
+pub async fn start_new(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<conversations::Model, StoreError> {
     Ok(conversations::ActiveModel {
         user_id: Set(user_id),
         summary: Set(None),
@@ -38,7 +46,10 @@ pub async fn start_new(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Ut
     .await?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<conversations::Model>, StoreError> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<conversations::Model>, StoreError> {
     Ok(conversations::Entity::find_by_id(id).one(db).await?)
 }
 
@@ -51,7 +62,12 @@ pub struct Unsummarized {
 
 /// The conversation's messages after the summary (with text), oldest first, before `before_id`,
 /// at most `limit` of the newest.
-pub async fn unsummarized(db: &impl ConnectionTrait, c: &conversations::Model, before_id: i64, limit: u64) -> Result<Vec<Unsummarized>, StoreError> {
+pub async fn unsummarized(
+    db: &impl ConnectionTrait,
+    c: &conversations::Model,
+    before_id: i64,
+    limit: u64,
+) -> Result<Vec<Unsummarized>, StoreError> {
     let mut rows = messages::Entity::find()
         .filter(messages::Column::ConversationId.eq(c.id))
         .filter(messages::Column::Id.gt(c.summarized_through))
@@ -77,7 +93,14 @@ pub async fn unsummarized(db: &impl ConnectionTrait, c: &conversations::Model, b
 
 /// Stores a new summary covering every message up to `through`. Only moves forward, so a slow
 /// summary finishing after a newer one cannot undo it.
-pub async fn set_summary(db: &impl ConnectionTrait, id: i64, summary: &str, tokens: usize, through: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn set_summary(
+    db: &impl ConnectionTrait,
+    id: i64,
+    summary: &str,
+    tokens: usize,
+    through: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let Some(c) = get(db, id).await? else { return Ok(false) };
     if c.summarized_through >= through {
         return Ok(false);

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use entity::updates;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
     sea_query::{Expr, ExprTrait},
 };
 use teloxide::types::Update;
@@ -21,13 +22,18 @@ pub const SKIPPED: &str = "skipped";
 /// Records a batch of updates in one round trip; returns the ids that were new (the others
 /// had been recorded before: redeliveries). A burst of a hundred updates from one getUpdates
 /// no longer waits for a hundred inserts before the first is handled.
-pub async fn record_batch(db: &impl ConnectionTrait, batch: &[Update], now: DateTime<Utc>) -> Result<std::collections::HashSet<i64>, StoreError> {
+pub async fn record_batch(
+    db: &impl ConnectionTrait,
+    batch: &[Update],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<i64>, StoreError> {
     if batch.is_empty() {
         return Ok(Default::default());
     }
     let mut rows = Vec::with_capacity(batch.len());
     for update in batch {
-        let payload = serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let payload =
+            serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         rows.push(updates::ActiveModel {
             update_id: Set(update.id.0 as i64),
             chat_id: Set(update.chat().map(|c| c.id.0)),
@@ -40,8 +46,14 @@ pub async fn record_batch(db: &impl ConnectionTrait, batch: &[Update], now: Date
             done_at: Set(None),
         });
     }
-    let once = sea_orm::sea_query::OnConflict::column(updates::Column::UpdateId).do_nothing().to_owned();
-    match updates::Entity::insert_many(rows).on_conflict(once).try_insert().exec_with_returning_keys(db).await? {
+    let once =
+        sea_orm::sea_query::OnConflict::column(updates::Column::UpdateId).do_nothing().to_owned();
+    match updates::Entity::insert_many(rows)
+        .on_conflict(once)
+        .try_insert()
+        .exec_with_returning_keys(db)
+        .await?
+    {
         TryInsertResult::Inserted(ids) => Ok(ids.into_iter().collect()),
         TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(Default::default()),
     }
@@ -55,21 +67,40 @@ pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<Update>, StoreErro
         .all(db)
         .await?;
     rows.into_iter()
-        .map(|r| serde_json::from_str(&r.payload).map_err(|e| StoreError::Corrupt(format!("update {}: {e}", r.update_id))))
+        .map(|r| {
+            serde_json::from_str(&r.payload)
+                .map_err(|e| StoreError::Corrupt(format!("update {}: {e}", r.update_id)))
+        })
         .collect()
 }
 
 /// Marks an update handled (`error` = None) or given up on (`error` = why, never user data).
-pub async fn finish(db: &impl ConnectionTrait, update_id: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     set_status(db, update_id, if error.is_some() { FAILED } else { DONE }, error, now).await
 }
 
 /// Marks an update kept but not processed, with the reason.
-pub async fn skip(db: &impl ConnectionTrait, update_id: i64, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn skip(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     set_status(db, update_id, SKIPPED, Some(reason), now).await
 }
 
-async fn set_status(db: &impl ConnectionTrait, update_id: i64, status: &str, error: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+async fn set_status(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+    status: &str,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     updates::Entity::update_many()
         .col_expr(updates::Column::Status, Expr::value(status))
         .col_expr(updates::Column::Error, Expr::value(error.map(str::to_owned)))
@@ -94,7 +125,10 @@ pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u
 }
 
 /// Status of one update, for tests and diagnostics.
-pub async fn status(db: &impl ConnectionTrait, update_id: i64) -> Result<Option<String>, StoreError> {
+pub async fn status(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+) -> Result<Option<String>, StoreError> {
     Ok(updates::Entity::find_by_id(update_id).one(db).await?.map(|r| r.status))
 }
 
@@ -135,13 +169,21 @@ mod db_tests {
     async fn a_redelivered_update_is_recognised_and_finished_ones_are_not_resumed() {
         let (_dir, db) = crate::store::test_db().await;
         let now = chrono::Utc::now();
-        let raw = |id: u32| format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":9,"type":"private","first_name":"A"}},"text":"Ahoj"}}}}"#);
+        let raw = |id: u32| {
+            format!(
+                r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":9,"type":"private","first_name":"A"}},"text":"Ahoj"}}}}"#
+            )
+        };
         let first: Update = serde_json::from_str(&raw(1)).unwrap();
         let second: Update = serde_json::from_str(&raw(2)).unwrap();
         let new = |ids: &[i64]| ids.iter().copied().collect::<std::collections::HashSet<i64>>();
         assert_eq!(record_batch(&db, std::slice::from_ref(&first), now).await.unwrap(), new(&[1]));
         // A batch with a redelivery: only the update not seen before is new.
-        assert_eq!(record_batch(&db, &[first.clone(), second.clone()], now).await.unwrap(), new(&[2]), "same update_id again is a redelivery");
+        assert_eq!(
+            record_batch(&db, &[first.clone(), second.clone()], now).await.unwrap(),
+            new(&[2]),
+            "same update_id again is a redelivery"
+        );
         assert_eq!(record_batch(&db, std::slice::from_ref(&first), now).await.unwrap(), new(&[]));
         finish(&db, 1, None, now).await.unwrap();
         let pending: Vec<u32> = pending(&db).await.unwrap().iter().map(|u| u.id.0).collect();

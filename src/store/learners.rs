@@ -6,7 +6,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{user_settings, users};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, TransactionTrait,
+};
 
 use super::StoreError;
 use crate::i18n::Lang;
@@ -145,7 +148,9 @@ pub struct TelegramUser<'a> {
 }
 
 pub async fn find(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Learner>, StoreError> {
-    let Some((user, Some(settings))) = users::Entity::find_by_id(user_id).find_also_related(user_settings::Entity).one(db).await? else {
+    let Some((user, Some(settings))) =
+        users::Entity::find_by_id(user_id).find_also_related(user_settings::Entity).one(db).await?
+    else {
         return Ok(None);
     };
     Ok(Some(Learner::from_rows(user, settings)))
@@ -155,11 +160,20 @@ pub async fn find(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Lear
 /// preselected from Telegram's `language_code` where it matches one we speak. Returns whether the
 /// learner is new. A known learner's name is refreshed from Telegram (it is erased by
 /// `/delete_me`, and people rename themselves).
-pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now: DateTime<Utc>) -> Result<(Learner, bool), StoreError> {
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    tg: &TelegramUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<(Learner, bool), StoreError> {
     // Every update starts here: one query in the usual case (known learner, same name).
-    if let Some((user, settings)) = users::Entity::find_by_id(tg.id).find_also_related(user_settings::Entity).one(db).await? {
-        let settings = settings.ok_or_else(|| StoreError::Corrupt(format!("no settings for user {}", tg.id)))?;
-        let renamed = user.first_name != tg.first_name || user.username.as_deref() != tg.username || user.language_code.as_deref() != tg.language_code;
+    if let Some((user, settings)) =
+        users::Entity::find_by_id(tg.id).find_also_related(user_settings::Entity).one(db).await?
+    {
+        let settings = settings
+            .ok_or_else(|| StoreError::Corrupt(format!("no settings for user {}", tg.id)))?;
+        let renamed = user.first_name != tg.first_name
+            || user.username.as_deref() != tg.username
+            || user.language_code.as_deref() != tg.language_code;
         let user = if renamed {
             let mut u = user.into_active_model();
             u.first_name = Set(tg.first_name.to_owned());
@@ -190,27 +204,47 @@ pub async fn find_or_create(db: &DatabaseConnection, tg: &TelegramUser<'_>, now:
         deletions: Set(0),
     };
     users::Entity::insert(user).on_conflict_do_nothing().exec_without_returning(&txn).await?;
-    let settings = default_settings(tg.id, Lang::from_telegram(tg.language_code).unwrap_or(Lang::En), now);
-    user_settings::Entity::insert(settings).on_conflict_do_nothing().exec_without_returning(&txn).await?;
+    let settings =
+        default_settings(tg.id, Lang::from_telegram(tg.language_code).unwrap_or(Lang::En), now);
+    user_settings::Entity::insert(settings)
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
     txn.commit().await?;
-    let learner = find(db, tg.id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {} vanished", tg.id)))?;
+    let learner = find(db, tg.id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("user {} vanished", tg.id)))?;
     Ok((learner, true))
 }
 
 /// Stores the interface language; during onboarding this moves the learner on to the level step.
-pub async fn set_language(db: &impl ConnectionTrait, user_id: i64, lang: Lang, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_language(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     update_settings(db, user_id, now, |s| s.interface_lang = Set(lang.code().into())).await?;
     advance_onboarding(db, user_id, Onboarding::Language, Onboarding::Level, now).await
 }
 
 /// Stores the Czech level; during onboarding this completes it.
-pub async fn set_level(db: &impl ConnectionTrait, user_id: i64, level: Level, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_level(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    level: Level,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     update_settings(db, user_id, now, |s| s.level = Set(level.as_str().into())).await?;
     advance_onboarding(db, user_id, Onboarding::Level, Onboarding::Done, now).await
 }
 
 /// The settings a learner starts with (and returns to after `/delete_me`).
-pub(crate) fn default_settings(user_id: i64, lang: Lang, now: DateTime<Utc>) -> user_settings::ActiveModel {
+pub(crate) fn default_settings(
+    user_id: i64,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> user_settings::ActiveModel {
     user_settings::ActiveModel {
         user_id: Set(user_id),
         interface_lang: Set(lang.code().into()),
@@ -226,20 +260,40 @@ pub(crate) fn default_settings(user_id: i64, lang: Lang, now: DateTime<Utc>) -> 
 
 /// Stores a setting chosen under a settings command. Level and language go through the
 /// onboarding setters, so choosing them from a command also finishes that onboarding step.
-pub async fn apply(db: &impl ConnectionTrait, user_id: i64, setting: Setting, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    setting: Setting,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     match setting {
         Setting::Level(level) => set_level(db, user_id, level, now).await,
         Setting::Language(lang) => set_language(db, user_id, lang, now).await,
-        Setting::Style(v) => update_settings(db, user_id, now, |s| s.style = Set(v.as_str().into())).await,
-        Setting::Corrections(v) => update_settings(db, user_id, now, |s| s.corrections = Set(v.as_str().into())).await,
-        Setting::VoiceSpeed(v) => update_settings(db, user_id, now, |s| s.voice_speed = Set(v.as_str().into())).await,
-        Setting::VoiceReplies(on) => update_settings(db, user_id, now, |s| s.voice_replies = Set(on)).await,
-        Setting::Timezone(tz) => update_settings(db, user_id, now, |s| s.timezone = Set(tz.name().into())).await,
+        Setting::Style(v) => {
+            update_settings(db, user_id, now, |s| s.style = Set(v.as_str().into())).await
+        }
+        Setting::Corrections(v) => {
+            update_settings(db, user_id, now, |s| s.corrections = Set(v.as_str().into())).await
+        }
+        Setting::VoiceSpeed(v) => {
+            update_settings(db, user_id, now, |s| s.voice_speed = Set(v.as_str().into())).await
+        }
+        Setting::VoiceReplies(on) => {
+            update_settings(db, user_id, now, |s| s.voice_replies = Set(on)).await
+        }
+        Setting::Timezone(tz) => {
+            update_settings(db, user_id, now, |s| s.timezone = Set(tz.name().into())).await
+        }
     }
 }
 
 /// Remembers (or forgets) that the learner's next text answers a question rather than being a turn.
-pub async fn set_awaiting(db: &impl ConnectionTrait, user_id: i64, awaiting: Option<Awaiting>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_awaiting(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    awaiting: Option<Awaiting>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if let Some(u) = users::Entity::find_by_id(user_id).one(db).await? {
         let mut u = u.into_active_model();
         u.awaiting = Set(awaiting.map(|a| a.as_str().to_owned()));
@@ -251,7 +305,11 @@ pub async fn set_awaiting(db: &impl ConnectionTrait, user_id: i64, awaiting: Opt
 
 /// Resets a learner after `/delete_me`: no name, no progress, onboarding from the start,
 /// default settings in the language they were using. Id, chat and status stay (a ban survives).
-pub(crate) async fn forget(db: &impl ConnectionTrait, user: users::Model, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub(crate) async fn forget(
+    db: &impl ConnectionTrait,
+    user: users::Model,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let (user_id, deletions) = (user.id, user.deletions + 1);
     let lang = find(db, user_id).await?.map_or(Lang::En, |l| l.lang);
     let mut u = user.into_active_model();
@@ -278,7 +336,12 @@ pub async fn is_blocked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool,
 
 /// Records that the learner blocked (or unblocked) the bot, so nothing is sent to them in vain.
 /// A ban stays a ban.
-pub async fn set_status(db: &impl ConnectionTrait, user_id: i64, status: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if let Some(u) = users::Entity::find_by_id(user_id).one(db).await?
         && u.status != BANNED
         && u.status != status
@@ -291,8 +354,16 @@ pub async fn set_status(db: &impl ConnectionTrait, user_id: i64, status: &str, n
     Ok(())
 }
 
-async fn update_settings(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>, f: impl FnOnce(&mut user_settings::ActiveModel)) -> Result<(), StoreError> {
-    let row = user_settings::Entity::find_by_id(user_id).one(db).await?.ok_or_else(|| StoreError::Corrupt(format!("no settings for user {user_id}")))?;
+async fn update_settings(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&mut user_settings::ActiveModel),
+) -> Result<(), StoreError> {
+    let row = user_settings::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("no settings for user {user_id}")))?;
     let mut row = row.into_active_model();
     f(&mut row);
     row.updated_at = Set(now);
@@ -300,7 +371,13 @@ async fn update_settings(db: &impl ConnectionTrait, user_id: i64, now: DateTime<
     Ok(())
 }
 
-async fn advance_onboarding(db: &impl ConnectionTrait, user_id: i64, from: Onboarding, to: Onboarding, now: DateTime<Utc>) -> Result<(), StoreError> {
+async fn advance_onboarding(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    from: Onboarding,
+    to: Onboarding,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let Some(u) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(()) };
     if Onboarding::parse(&u.onboarding) == from {
         let mut u = u.into_active_model();

@@ -15,13 +15,18 @@ use sea_orm::{ConnectionTrait, Value};
 use teloxide::types::Update;
 
 use super::StoreError;
-use super::sql::stmt;
 use super::inbox::PENDING;
+use super::sql::stmt;
 
 /// Claims (or renews) the lease of every chat with pending updates that no other live replica
 /// holds, until `expires_at`; returns the chats this replica now holds that have pending work.
 /// Renewing is the same statement: a chat stays ours as long as it has work and we keep claiming.
-pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, expires_at_ms: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    holder: &str,
+    now_ms: i64,
+    expires_at_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
     let backend = db.get_database_backend();
     let sql = format!(
         "INSERT INTO chat_leases (chat_id, holder, expires_at) \
@@ -31,13 +36,25 @@ pub async fn claim(db: &impl ConnectionTrait, holder: &str, now_ms: i64, expires
          WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
          RETURNING chat_id"
     );
-    let rows = db.query_all_raw(stmt(backend, &sql, vec![holder.into(), expires_at_ms.into(), now_ms.into()])).await?;
+    let rows = db
+        .query_all_raw(stmt(
+            backend,
+            &sql,
+            vec![holder.into(), expires_at_ms.into(), now_ms.into()],
+        ))
+        .await?;
     rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
 }
 
 /// As [`claim`], for these chats only: what a replica does the moment it records an update, so
 /// the claim costs the size of what arrived, not of everything pending.
-pub async fn claim_chats(db: &impl ConnectionTrait, holder: &str, chats: &[i64], now_ms: i64, expires_at_ms: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn claim_chats(
+    db: &impl ConnectionTrait,
+    holder: &str,
+    chats: &[i64],
+    now_ms: i64,
+    expires_at_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
     if chats.is_empty() {
         return Ok(Vec::new());
     }
@@ -59,14 +76,22 @@ pub async fn claim_chats(db: &impl ConnectionTrait, holder: &str, chats: &[i64],
 }
 
 /// Ids of the pending updates in these chats, oldest first.
-pub async fn pending_ids_in(db: &impl ConnectionTrait, chats: &[i64]) -> Result<Vec<i64>, StoreError> {
+pub async fn pending_ids_in(
+    db: &impl ConnectionTrait,
+    chats: &[i64],
+) -> Result<Vec<i64>, StoreError> {
     if chats.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
     let marks: Vec<String> = (1..=chats.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT update_id FROM updates WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY update_id", marks.join(", "));
-    let rows = db.query_all_raw(stmt(backend, &sql, chats.iter().map(|&c| Value::from(c)).collect())).await?;
+    let sql = format!(
+        "SELECT update_id FROM updates WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY update_id",
+        marks.join(", ")
+    );
+    let rows = db
+        .query_all_raw(stmt(backend, &sql, chats.iter().map(|&c| Value::from(c)).collect()))
+        .await?;
     rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
 }
 
@@ -89,13 +114,18 @@ pub async fn updates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Updat
     }
     let backend = db.get_database_backend();
     let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT update_id, payload FROM updates WHERE update_id IN ({}) ORDER BY update_id", marks.join(", "));
-    let rows = db.query_all_raw(stmt(backend, &sql, ids.iter().map(|&id| id.into()).collect())).await?;
+    let sql = format!(
+        "SELECT update_id, payload FROM updates WHERE update_id IN ({}) ORDER BY update_id",
+        marks.join(", ")
+    );
+    let rows =
+        db.query_all_raw(stmt(backend, &sql, ids.iter().map(|&id| id.into()).collect())).await?;
     rows.iter()
         .map(|r| {
             let id: i64 = r.try_get_by_index(0)?;
             let payload: String = r.try_get_by_index(1)?;
-            serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))
+            serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))
         })
         .collect()
 }
@@ -103,32 +133,58 @@ pub async fn updates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Updat
 /// Gives a chat's lease back once its queue here is empty — unless an update arrived meanwhile
 /// (possibly recorded by another replica that could not claim the chat while we held it): then
 /// the lease stays, and the next claim runs that update here. Returns whether it was released.
-pub async fn release_if_idle(db: &impl ConnectionTrait, holder: &str, chat_id: i64) -> Result<bool, StoreError> {
+pub async fn release_if_idle(
+    db: &impl ConnectionTrait,
+    holder: &str,
+    chat_id: i64,
+) -> Result<bool, StoreError> {
     let backend = db.get_database_backend();
     let sql = format!(
         "DELETE FROM chat_leases WHERE chat_id = $1 AND holder = $2 \
          AND NOT EXISTS (SELECT 1 FROM updates WHERE chat_id = $1 AND status = '{PENDING}')"
     );
-    Ok(db.execute_raw(stmt(backend, &sql, vec![chat_id.into(), holder.into()])).await?.rows_affected() > 0)
+    Ok(db
+        .execute_raw(stmt(backend, &sql, vec![chat_id.into(), holder.into()]))
+        .await?
+        .rows_affected()
+        > 0)
 }
 
 /// Gives back every lease this replica holds (at shutdown, after the grace period): another
 /// replica resumes what is left at once instead of waiting for the leases to expire.
 pub async fn release_all(db: &impl ConnectionTrait, holder: &str) -> Result<u64, StoreError> {
     let backend = db.get_database_backend();
-    Ok(db.execute_raw(stmt(backend, "DELETE FROM chat_leases WHERE holder = $1", vec![holder.into()])).await?.rows_affected())
+    Ok(db
+        .execute_raw(stmt(
+            backend,
+            "DELETE FROM chat_leases WHERE holder = $1",
+            vec![holder.into()],
+        ))
+        .await?
+        .rows_affected())
 }
 
 /// Who holds a chat's lease, for tests and diagnostics.
 pub async fn holder(db: &impl ConnectionTrait, chat_id: i64) -> Result<Option<String>, StoreError> {
     let backend = db.get_database_backend();
-    let row = db.query_one_raw(stmt(backend, "SELECT holder FROM chat_leases WHERE chat_id = $1", vec![chat_id.into()])).await?;
+    let row = db
+        .query_one_raw(stmt(
+            backend,
+            "SELECT holder FROM chat_leases WHERE chat_id = $1",
+            vec![chat_id.into()],
+        ))
+        .await?;
     Ok(row.map(|r| r.try_get_by_index::<String>(0)).transpose()?)
 }
 
 /// Records that this replica is alive and returns how many replicas are (seen since
 /// `alive_since_ms`, this one included). Rows of replicas gone for long are forgotten.
-pub async fn heartbeat(db: &impl ConnectionTrait, replica: &str, now_ms: i64, alive_since_ms: i64) -> Result<usize, StoreError> {
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    replica: &str,
+    now_ms: i64,
+    alive_since_ms: i64,
+) -> Result<usize, StoreError> {
     let backend = db.get_database_backend();
     db.execute_raw(stmt(
         backend,
@@ -137,8 +193,19 @@ pub async fn heartbeat(db: &impl ConnectionTrait, replica: &str, now_ms: i64, al
     ))
     .await?;
     let forget_before = now_ms - 24 * 3600 * 1000;
-    db.execute_raw(stmt(backend, "DELETE FROM replicas WHERE seen_at < $1", vec![forget_before.into()])).await?;
-    let row = db.query_one_raw(stmt(backend, "SELECT COUNT(*) FROM replicas WHERE seen_at >= $1", vec![alive_since_ms.into()])).await?;
+    db.execute_raw(stmt(
+        backend,
+        "DELETE FROM replicas WHERE seen_at < $1",
+        vec![forget_before.into()],
+    ))
+    .await?;
+    let row = db
+        .query_one_raw(stmt(
+            backend,
+            "SELECT COUNT(*) FROM replicas WHERE seen_at >= $1",
+            vec![alive_since_ms.into()],
+        ))
+        .await?;
     let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(1);
     Ok(n.max(1) as usize)
 }
@@ -146,7 +213,8 @@ pub async fn heartbeat(db: &impl ConnectionTrait, replica: &str, now_ms: i64, al
 /// Removes this replica's heartbeat (a clean stop: the others take its share at once).
 pub async fn leave(db: &impl ConnectionTrait, replica: &str) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    db.execute_raw(stmt(backend, "DELETE FROM replicas WHERE id = $1", vec![replica.into()])).await?;
+    db.execute_raw(stmt(backend, "DELETE FROM replicas WHERE id = $1", vec![replica.into()]))
+        .await?;
     Ok(())
 }
 
@@ -162,7 +230,6 @@ mod tests {
         .unwrap()
     }
 
-
     #[tokio::test]
     async fn a_chat_is_held_by_one_replica_until_it_is_idle_or_its_lease_expires() {
         let (_dir, db) = crate::store::test_db().await;
@@ -171,13 +238,19 @@ mod tests {
         let mut a = claim(&db, "a", 0, 30_000).await.unwrap();
         a.sort();
         assert_eq!(a, vec![10, 20], "a free chat with work is claimed");
-        assert!(claim(&db, "b", 1_000, 31_000).await.unwrap().is_empty(), "held chats are not claimed by another replica");
+        assert!(
+            claim(&db, "b", 1_000, 31_000).await.unwrap().is_empty(),
+            "held chats are not claimed by another replica"
+        );
         assert_eq!(pending_ids(&db, "a").await.unwrap(), vec![1, 2]);
         assert!(pending_ids(&db, "b").await.unwrap().is_empty());
 
         // Claiming named chats only: a chat held by another replica is not taken.
         inbox::record_batch(&db, &[update(9, 30)], now).await.unwrap();
-        assert!(claim_chats(&db, "b", &[10, 30], 500, 30_500).await.unwrap() == vec![30], "30 is free, 10 is a's");
+        assert!(
+            claim_chats(&db, "b", &[10, 30], 500, 30_500).await.unwrap() == vec![30],
+            "30 is free, 10 is a's"
+        );
         assert_eq!(pending_ids_in(&db, &[30]).await.unwrap(), vec![9]);
         inbox::finish(&db, 9, None, now).await.unwrap();
         assert!(release_if_idle(&db, "b", 30).await.unwrap());
@@ -206,7 +279,11 @@ mod tests {
         let (_dir, db) = crate::store::test_db().await;
         assert_eq!(heartbeat(&db, "a", 10_000, 0).await.unwrap(), 1);
         assert_eq!(heartbeat(&db, "b", 11_000, 0).await.unwrap(), 2);
-        assert_eq!(heartbeat(&db, "a", 30_000, 20_000).await.unwrap(), 1, "b has not been seen since 11 s");
+        assert_eq!(
+            heartbeat(&db, "a", 30_000, 20_000).await.unwrap(),
+            1,
+            "b has not been seen since 11 s"
+        );
         leave(&db, "a").await.unwrap();
         assert_eq!(heartbeat(&db, "b", 31_000, 20_000).await.unwrap(), 1);
     }

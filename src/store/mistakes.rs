@@ -10,7 +10,12 @@ use crate::review::trends;
 use crate::tutor::MistakeCategory;
 
 /// Mistakes made in `[from, to)`, counted per (normalised) kind.
-pub async fn counts(db: &impl ConnectionTrait, user_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(MistakeCategory, u32)>, StoreError> {
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(MistakeCategory, u32)>, StoreError> {
     let rows: Vec<(String, i64)> = mistakes::Entity::find()
         .select_only()
         .column(mistakes::Column::Category)
@@ -27,8 +32,14 @@ pub async fn counts(db: &impl ConnectionTrait, user_id: i64, from: DateTime<Utc>
 
 /// The learner's recurring kinds of mistakes over the last 30 days (at least three times each),
 /// most frequent first, at most two: what Honzík's prompt asks him to practise.
-pub async fn focus(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<[Option<MistakeCategory>; 2], StoreError> {
-    let recent = counts(db, user_id, now - chrono::Duration::days(30), now + chrono::Duration::seconds(1)).await?;
+pub async fn focus(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<[Option<MistakeCategory>; 2], StoreError> {
+    let recent =
+        counts(db, user_id, now - chrono::Duration::days(30), now + chrono::Duration::seconds(1))
+            .await?;
     let top = trends::focus(&recent, 3, 2);
     Ok([top.first().copied(), top.get(1).copied()])
 }

@@ -21,8 +21,8 @@ pub mod review;
 pub mod sql;
 pub mod stats;
 pub mod turns;
-pub mod words;
 pub mod usage;
+pub mod words;
 
 use std::time::Duration;
 
@@ -52,21 +52,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
 /// (BENCHMARKS.md). The price: a transaction holds the only connection, so code inside one must
 /// use the transaction, never `db` (it would wait for itself; `acquire_timeout` turns that bug
 /// into an error after 30 s rather than a hang). PostgreSQL gets 16.
-pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, StoreError> {
+pub async fn connect_with(
+    url: &str,
+    max_connections: Option<u32>,
+) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-        opts.max_connections(max_connections.unwrap_or(1)).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .create_if_missing(true)
-                // 32 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
-                // recent messages, today's stats, the inbox — stay in memory.
-                .pragma("cache_size", "-32768")
-        });
+        opts.max_connections(max_connections.unwrap_or(1)).min_connections(1).map_sqlx_sqlite_opts(
+            |o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+                    // 32 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
+                    // recent messages, today's stats, the inbox — stay in memory.
+                    .pragma("cache_size", "-32768")
+            },
+        );
     } else {
         opts.max_connections(max_connections.unwrap_or(16)).min_connections(1);
     }
@@ -97,7 +104,9 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
 #[cfg(test)]
 pub(crate) async fn test_db() -> (tempfile::TempDir, DatabaseConnection) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.expect("SQLite opens");
+    let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()))
+        .await
+        .expect("SQLite opens");
     migrate(&db).await.expect("migrations apply");
     (dir, db)
 }

@@ -6,10 +6,13 @@
 //! columns of `daily_stats` (so today's spend still counts against the daily allowance).
 
 use chrono::{DateTime, Utc};
-use entity::{conversations, daily_stats, messages, mistakes, saved_words, stars, turns, updates, usage, user_settings, users};
+use entity::{
+    conversations, daily_stats, messages, mistakes, saved_words, stars, turns, updates, usage,
+    user_settings, users,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -17,10 +20,22 @@ use serde_json::{Value, json};
 use super::{StoreError, inbox, learners};
 
 /// Everything stored about the learner, table by table; `None` when there is no such learner.
-pub async fn export(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<Option<Value>, StoreError> {
+pub async fn export(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Value>, StoreError> {
     let Some(user) = users::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
-    let messages = messages::Entity::find().filter(messages::Column::UserId.eq(user_id)).order_by_asc(messages::Column::Id).all(db).await?;
-    let updates = updates::Entity::find().filter(updates::Column::ChatId.eq(user.chat_id)).order_by_asc(updates::Column::UpdateId).all(db).await?;
+    let messages = messages::Entity::find()
+        .filter(messages::Column::UserId.eq(user_id))
+        .order_by_asc(messages::Column::Id)
+        .all(db)
+        .await?;
+    let updates = updates::Entity::find()
+        .filter(updates::Column::ChatId.eq(user.chat_id))
+        .order_by_asc(updates::Column::UpdateId)
+        .all(db)
+        .await?;
     Ok(Some(json!({
         "format": "mluvme-export/1",
         "exported_at": now,
@@ -49,7 +64,10 @@ fn rows<T: Serialize>(rows: Vec<T>, field: &str, name: &str) -> Vec<Value> {
             if let Some(obj) = v.as_object_mut()
                 && let Some(Value::String(text)) = obj.remove(field)
             {
-                obj.insert(name.to_owned(), serde_json::from_str(&text).unwrap_or(Value::String(text)));
+                obj.insert(
+                    name.to_owned(),
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                );
             }
             v
         })
@@ -71,9 +89,15 @@ pub struct Removed {
 /// from the beginning, default settings in their interface language), bumping their deletion
 /// count. Updates still pending (the one running this, and any queued behind it) are left to
 /// finish.
-pub async fn delete_content(db: &DatabaseConnection, user_id: i64, now: DateTime<Utc>) -> Result<Removed, StoreError> {
+pub async fn delete_content(
+    db: &DatabaseConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Removed, StoreError> {
     let txn = db.begin().await?;
-    let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? else { return Ok(Removed::default()) };
+    let Some(user) = users::Entity::find_by_id(user_id).one(&txn).await? else {
+        return Ok(Removed::default());
+    };
     let audio_paths: Vec<Option<String>> = messages::Entity::find()
         .select_only()
         .column(messages::Column::AudioPath)
@@ -85,11 +109,22 @@ pub async fn delete_content(db: &DatabaseConnection, user_id: i64, now: DateTime
     mistakes::Entity::delete_many().filter(mistakes::Column::UserId.eq(user_id)).exec(&txn).await?;
     super::review::delete_all(&txn, user_id).await?;
     super::reminders::delete_all(&txn, user_id).await?;
-    let messages = messages::Entity::delete_many().filter(messages::Column::UserId.eq(user_id)).exec(&txn).await?.rows_affected;
-    let saved_words = saved_words::Entity::delete_many().filter(saved_words::Column::UserId.eq(user_id)).exec(&txn).await?.rows_affected;
+    let messages = messages::Entity::delete_many()
+        .filter(messages::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let saved_words = saved_words::Entity::delete_many()
+        .filter(saved_words::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
     let days = erase_daily_stats(&txn, user_id).await?;
     stars::Entity::delete_many().filter(stars::Column::UserId.eq(user_id)).exec(&txn).await?;
-    conversations::Entity::delete_many().filter(conversations::Column::UserId.eq(user_id)).exec(&txn).await?;
+    conversations::Entity::delete_many()
+        .filter(conversations::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
     turns::Entity::delete_many().filter(turns::Column::UserId.eq(user_id)).exec(&txn).await?;
     updates::Entity::delete_many()
         .filter(updates::Column::ChatId.eq(user.chat_id))
@@ -98,14 +133,24 @@ pub async fn delete_content(db: &DatabaseConnection, user_id: i64, now: DateTime
         .await?;
     learners::forget(&txn, user, now).await?;
     txn.commit().await?;
-    Ok(Removed { messages, saved_words, days, audio_paths: audio_paths.into_iter().flatten().collect() })
+    Ok(Removed {
+        messages,
+        saved_words,
+        days,
+        audio_paths: audio_paths.into_iter().flatten().collect(),
+    })
 }
 
 /// Zeroes the learning columns of every day and drops the days that cost nothing; returns how
 /// many days had practice. Cost columns stay: the daily allowance reads them.
 async fn erase_daily_stats(txn: &impl ConnectionTrait, user_id: i64) -> Result<u64, StoreError> {
     use daily_stats::Column as C;
-    let days = daily_stats::Entity::find().filter(C::UserId.eq(user_id)).filter(C::Turns.gt(0)).all(txn).await?.len() as u64;
+    let days = daily_stats::Entity::find()
+        .filter(C::UserId.eq(user_id))
+        .filter(C::Turns.gt(0))
+        .all(txn)
+        .await?
+        .len() as u64;
     daily_stats::Entity::update_many()
         .col_expr(C::Turns, Expr::value(0))
         .col_expr(C::Words, Expr::value(0))

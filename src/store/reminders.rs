@@ -8,17 +8,29 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use entity::{reminders, reminders_sent};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, TryInsertResult};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement,
+    TryInsertResult,
+};
 
 use super::StoreError;
 
 /// Turns the reminder on at local time `at`, or off (`None`).
-pub async fn set(db: &impl ConnectionTrait, user_id: i64, at: Option<NaiveTime>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    at: Option<NaiveTime>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let Some(at) = at else {
         reminders::Entity::delete_by_id(user_id).exec(db).await?;
         return Ok(());
     };
-    let row = reminders::ActiveModel { user_id: Set(user_id), at_minute: Set((at.hour() * 60 + at.minute()) as i32), updated_at: Set(now) };
+    let row = reminders::ActiveModel {
+        user_id: Set(user_id),
+        at_minute: Set((at.hour() * 60 + at.minute()) as i32),
+        updated_at: Set(now),
+    };
     let upsert = sea_orm::sea_query::OnConflict::column(reminders::Column::UserId)
         .update_columns([reminders::Column::AtMinute, reminders::Column::UpdatedAt])
         .to_owned();
@@ -55,13 +67,21 @@ pub async fn candidates(db: &impl ConnectionTrait) -> Result<Vec<Candidate>, Sto
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let Some(at) = time_of(r.try_get("", "at_minute")?) else { continue };
-        out.push(Candidate { user_id: r.try_get("", "user_id")?, at, timezone: r.try_get("", "timezone")?, last_practice: r.try_get("", "last_practice_day")? });
+        out.push(Candidate {
+            user_id: r.try_get("", "user_id")?,
+            at,
+            timezone: r.try_get("", "timezone")?,
+            last_practice: r.try_get("", "last_practice_day")?,
+        });
     }
     Ok(out)
 }
 
 /// Which of `due` (learner, local day) were claimed already: no need to try them again.
-pub async fn already_claimed(db: &impl ConnectionTrait, due: &[(i64, NaiveDate)]) -> Result<HashSet<(i64, NaiveDate)>, StoreError> {
+pub async fn already_claimed(
+    db: &impl ConnectionTrait,
+    due: &[(i64, NaiveDate)],
+) -> Result<HashSet<(i64, NaiveDate)>, StoreError> {
     if due.is_empty() {
         return Ok(HashSet::new());
     }
@@ -74,17 +94,29 @@ pub async fn already_claimed(db: &impl ConnectionTrait, due: &[(i64, NaiveDate)]
 }
 
 /// Claims the learner's reminder for `day`: `true` on exactly one caller, ever.
-pub async fn claim(db: &impl ConnectionTrait, user_id: i64, day: NaiveDate, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let row = reminders_sent::ActiveModel { user_id: Set(user_id), day: Set(day), sent_at: Set(now) };
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let row =
+        reminders_sent::ActiveModel { user_id: Set(user_id), day: Set(day), sent_at: Set(now) };
     let keys = [reminders_sent::Column::UserId, reminders_sent::Column::Day];
-    let res = reminders_sent::Entity::insert(row).on_conflict_do_nothing_on(keys).exec_without_returning(db).await?;
+    let res = reminders_sent::Entity::insert(row)
+        .on_conflict_do_nothing_on(keys)
+        .exec_without_returning(db)
+        .await?;
     Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// The learner's reminder data, for `/delete_me`.
 pub async fn delete_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
     reminders::Entity::delete_by_id(user_id).exec(db).await?;
-    reminders_sent::Entity::delete_many().filter(reminders_sent::Column::UserId.eq(user_id)).exec(db).await?;
+    reminders_sent::Entity::delete_many()
+        .filter(reminders_sent::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -97,7 +129,13 @@ mod tests {
     async fn a_days_reminder_is_claimed_once_and_a_time_can_be_changed_or_turned_off() {
         let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
-        let tg = TelegramUser { id: 7, chat_id: 7, first_name: "A", username: None, language_code: None };
+        let tg = TelegramUser {
+            id: 7,
+            chat_id: 7,
+            first_name: "A",
+            username: None,
+            language_code: None,
+        };
         learners::find_or_create(&db, &tg, now).await.unwrap();
         let at = NaiveTime::from_hms_opt(19, 30, 0).unwrap();
         set(&db, 7, Some(at), now).await.unwrap();

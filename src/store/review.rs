@@ -10,7 +10,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{mistakes, review_cards, review_sessions, saved_words};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 
 use super::StoreError;
 use crate::review::cards::{self, CardKind, CardRef};
@@ -41,7 +44,12 @@ impl Session {
 
     fn from_row(r: review_sessions::Model) -> Session {
         let n = |v: i32| u32::try_from(v).unwrap_or(0);
-        Session { id: r.id, cards: cards::decode_queue(&r.queue), position: usize::try_from(r.position).unwrap_or(0), tally: [n(r.again), n(r.hard), n(r.good), n(r.easy)] }
+        Session {
+            id: r.id,
+            cards: cards::decode_queue(&r.queue),
+            position: usize::try_from(r.position).unwrap_or(0),
+            tally: [n(r.again), n(r.hard), n(r.good), n(r.easy)],
+        }
     }
 }
 
@@ -57,9 +65,17 @@ pub struct Content {
 
 /// Opens a new session of up to `n` cards (replacing any open one); `None` when there is
 /// nothing to review.
-pub async fn start(db: &DatabaseConnection, user_id: i64, n: usize, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+pub async fn start(
+    db: &DatabaseConnection,
+    user_id: i64,
+    n: usize,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StoreError> {
     let picked = pick(db, user_id, n, now).await?;
-    review_sessions::Entity::delete_many().filter(review_sessions::Column::UserId.eq(user_id)).exec(db).await?;
+    review_sessions::Entity::delete_many()
+        .filter(review_sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     if picked.is_empty() {
         return Ok(None);
     }
@@ -80,28 +96,52 @@ pub async fn start(db: &DatabaseConnection, user_id: i64, n: usize, now: DateTim
 
 /// The learner's open session.
 pub async fn open(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Session>, StoreError> {
-    let row = review_sessions::Entity::find().filter(review_sessions::Column::UserId.eq(user_id)).one(db).await?;
+    let row = review_sessions::Entity::find()
+        .filter(review_sessions::Column::UserId.eq(user_id))
+        .one(db)
+        .await?;
     Ok(row.map(Session::from_row))
 }
 
 /// Closes whatever session the learner has open (another command took over).
 pub async fn close(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
-    review_sessions::Entity::delete_many().filter(review_sessions::Column::UserId.eq(user_id)).exec(db).await?;
+    review_sessions::Entity::delete_many()
+        .filter(review_sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 /// Closes session `id`; returns it as it ended (`None` if it was not open any more).
-pub async fn end(db: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<Option<Session>, StoreError> {
+pub async fn end(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    id: i64,
+) -> Result<Option<Session>, StoreError> {
     let Some(session) = open(db, user_id).await?.filter(|s| s.id == id) else { return Ok(None) };
-    let res = review_sessions::Entity::delete_many().filter(review_sessions::Column::Id.eq(id)).exec(db).await?;
+    let res = review_sessions::Entity::delete_many()
+        .filter(review_sessions::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok((res.rows_affected > 0).then_some(session))
 }
 
 /// Grades the card at `position` of session `id` and moves the session on. `None` when that
 /// card is not the one asked any more (graded already, or the session is gone).
-pub async fn grade(db: &DatabaseConnection, user_id: i64, id: i64, position: usize, grade: Grade, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+pub async fn grade(
+    db: &DatabaseConnection,
+    user_id: i64,
+    id: i64,
+    position: usize,
+    grade: Grade,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StoreError> {
     let txn = db.begin().await?;
-    let Some(mut session) = open(&txn, user_id).await?.filter(|s| s.id == id && s.position == position) else { return Ok(None) };
+    let Some(mut session) =
+        open(&txn, user_id).await?.filter(|s| s.id == id && s.position == position)
+    else {
+        return Ok(None);
+    };
     let Some(card) = session.current() else { return Ok(None) };
     let tally_col = match grade {
         Grade::Again => review_sessions::Column::Again,
@@ -139,16 +179,33 @@ pub async fn skip(db: &impl ConnectionTrait, id: i64, position: usize) -> Result
 }
 
 /// The card's question and answer, from the learner's saved word or mistake; `None` if it is gone.
-pub async fn content(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> Result<Option<Content>, StoreError> {
+pub async fn content(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    card: CardRef,
+) -> Result<Option<Content>, StoreError> {
     Ok(match card.kind {
         CardKind::Mistake => {
-            let m = mistakes::Entity::find_by_id(card.source).filter(mistakes::Column::UserId.eq(user_id)).one(db).await?;
-            m.map(|m| Content { card, question: m.original, answer: m.corrected, note: Some(m.explanation).filter(|e| !e.trim().is_empty()) })
+            let m = mistakes::Entity::find_by_id(card.source)
+                .filter(mistakes::Column::UserId.eq(user_id))
+                .one(db)
+                .await?;
+            m.map(|m| Content {
+                card,
+                question: m.original,
+                answer: m.corrected,
+                note: Some(m.explanation).filter(|e| !e.trim().is_empty()),
+            })
         }
         kind => {
-            let w = saved_words::Entity::find_by_id(card.source).filter(saved_words::Column::UserId.eq(user_id)).one(db).await?;
+            let w = saved_words::Entity::find_by_id(card.source)
+                .filter(saved_words::Column::UserId.eq(user_id))
+                .one(db)
+                .await?;
             w.map(|w| match kind {
-                CardKind::WordToTranslation => Content { card, question: w.czech, answer: w.translation, note: None },
+                CardKind::WordToTranslation => {
+                    Content { card, question: w.czech, answer: w.translation, note: None }
+                }
                 _ => Content { card, question: w.translation, answer: w.czech, note: None },
             })
         }
@@ -157,17 +214,34 @@ pub async fn content(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> 
 
 /// Whether the learner has reviewed anything yet (an empty session then means "all caught up").
 pub async fn has_cards(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
-    Ok(review_cards::Entity::find().filter(review_cards::Column::UserId.eq(user_id)).one(db).await?.is_some())
+    Ok(review_cards::Entity::find()
+        .filter(review_cards::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Cards due now plus cards never reviewed: what a session could show today.
-pub async fn due_count(db: &DatabaseConnection, user_id: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let due = review_cards::Entity::find().filter(review_cards::Column::UserId.eq(user_id)).filter(review_cards::Column::Due.lte(now)).count(db).await?;
+pub async fn due_count(
+    db: &DatabaseConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let due = review_cards::Entity::find()
+        .filter(review_cards::Column::UserId.eq(user_id))
+        .filter(review_cards::Column::Due.lte(now))
+        .count(db)
+        .await?;
     let (words, mistakes) = new_cards(db, user_id).await?;
     Ok(due + words.len() as u64 + mistakes.len() as u64)
 }
 
-async fn pick(db: &DatabaseConnection, user_id: i64, n: usize, now: DateTime<Utc>) -> Result<Vec<CardRef>, StoreError> {
+async fn pick(
+    db: &DatabaseConnection,
+    user_id: i64,
+    n: usize,
+    now: DateTime<Utc>,
+) -> Result<Vec<CardRef>, StoreError> {
     let due_rows = review_cards::Entity::find()
         .filter(review_cards::Column::UserId.eq(user_id))
         .filter(review_cards::Column::Due.lte(now))
@@ -177,7 +251,8 @@ async fn pick(db: &DatabaseConnection, user_id: i64, n: usize, now: DateTime<Utc
         .await?;
     let due: Vec<CardRef> = due_rows.iter().filter_map(card_of).collect();
     let alive = existing_sources(db, user_id, &due).await?;
-    let (due, gone): (Vec<CardRef>, Vec<CardRef>) = due.into_iter().partition(|c| alive.contains(&(c.kind.is_word(), c.source)));
+    let (due, gone): (Vec<CardRef>, Vec<CardRef>) =
+        due.into_iter().partition(|c| alive.contains(&(c.kind.is_word(), c.source)));
     for c in gone {
         // Its word was removed or its mistake deleted: nothing left to review.
         delete_card(db, user_id, c).await?;
@@ -188,7 +263,10 @@ async fn pick(db: &DatabaseConnection, user_id: i64, n: usize, now: DateTime<Utc
 
 /// Saved words and mistakes without a card yet, newest first: a word in the direction not yet
 /// reviewed (Czech → translation first), a mistake once per distinct correction.
-async fn new_cards(db: &impl ConnectionTrait, user_id: i64) -> Result<(Vec<CardRef>, Vec<CardRef>), StoreError> {
+async fn new_cards(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<(Vec<CardRef>, Vec<CardRef>), StoreError> {
     let have: HashSet<(String, i64)> = review_cards::Entity::find()
         .select_only()
         .column(review_cards::Column::Kind)
@@ -212,7 +290,10 @@ async fn new_cards(db: &impl ConnectionTrait, user_id: i64) -> Result<(Vec<CardR
     let words = word_ids
         .into_iter()
         .filter_map(|id| {
-            [CardKind::WordToTranslation, CardKind::TranslationToWord].into_iter().find(|k| !has(*k, id)).map(|kind| CardRef { kind, source: id })
+            [CardKind::WordToTranslation, CardKind::TranslationToWord]
+                .into_iter()
+                .find(|k| !has(*k, id))
+                .map(|kind| CardRef { kind, source: id })
         })
         .collect();
     let rows: Vec<(i64, String, String)> = mistakes::Entity::find()
@@ -238,8 +319,14 @@ async fn new_cards(db: &impl ConnectionTrait, user_id: i64) -> Result<(Vec<CardR
 }
 
 /// Which of `cards`' sources still exist, as (is a word, id).
-async fn existing_sources(db: &impl ConnectionTrait, user_id: i64, cards: &[CardRef]) -> Result<HashSet<(bool, i64)>, StoreError> {
-    let ids = |word: bool| cards.iter().filter(|c| c.kind.is_word() == word).map(|c| c.source).collect::<Vec<_>>();
+async fn existing_sources(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    cards: &[CardRef],
+) -> Result<HashSet<(bool, i64)>, StoreError> {
+    let ids = |word: bool| {
+        cards.iter().filter(|c| c.kind.is_word() == word).map(|c| c.source).collect::<Vec<_>>()
+    };
     let words: Vec<i64> = saved_words::Entity::find()
         .select_only()
         .column(saved_words::Column::Id)
@@ -256,7 +343,11 @@ async fn existing_sources(db: &impl ConnectionTrait, user_id: i64, cards: &[Card
         .into_tuple()
         .all(db)
         .await?;
-    Ok(words.into_iter().map(|id| (true, id)).chain(mistakes.into_iter().map(|id| (false, id))).collect())
+    Ok(words
+        .into_iter()
+        .map(|id| (true, id))
+        .chain(mistakes.into_iter().map(|id| (false, id)))
+        .collect())
 }
 
 fn card_of(r: &review_cards::Model) -> Option<CardRef> {
@@ -277,7 +368,11 @@ fn memory_of(r: &review_cards::Model) -> Memory {
     }
 }
 
-async fn find_card(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> Result<Option<review_cards::Model>, StoreError> {
+async fn find_card(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    card: CardRef,
+) -> Result<Option<review_cards::Model>, StoreError> {
     Ok(review_cards::Entity::find()
         .filter(review_cards::Column::UserId.eq(user_id))
         .filter(review_cards::Column::Kind.eq(card.kind.as_str()))
@@ -286,7 +381,11 @@ async fn find_card(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> Re
         .await?)
 }
 
-async fn delete_card(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> Result<(), StoreError> {
+async fn delete_card(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    card: CardRef,
+) -> Result<(), StoreError> {
     review_cards::Entity::delete_many()
         .filter(review_cards::Column::UserId.eq(user_id))
         .filter(review_cards::Column::Kind.eq(card.kind.as_str()))
@@ -296,7 +395,12 @@ async fn delete_card(db: &impl ConnectionTrait, user_id: i64, card: CardRef) -> 
     Ok(())
 }
 
-async fn save_memory(db: &impl ConnectionTrait, user_id: i64, card: CardRef, m: &Memory) -> Result<(), StoreError> {
+async fn save_memory(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    card: CardRef,
+    m: &Memory,
+) -> Result<(), StoreError> {
     use review_cards::Column as C;
     let row = review_cards::ActiveModel {
         user_id: Set(user_id),
@@ -314,7 +418,17 @@ async fn save_memory(db: &impl ConnectionTrait, user_id: i64, card: CardRef, m: 
         ..Default::default()
     };
     let upsert = OnConflict::columns([C::UserId, C::Kind, C::SourceId])
-        .update_columns([C::Due, C::Stability, C::Difficulty, C::ElapsedDays, C::ScheduledDays, C::Reps, C::Lapses, C::State, C::LastReview])
+        .update_columns([
+            C::Due,
+            C::Stability,
+            C::Difficulty,
+            C::ElapsedDays,
+            C::ScheduledDays,
+            C::Reps,
+            C::Lapses,
+            C::State,
+            C::LastReview,
+        ])
         .to_owned();
     review_cards::Entity::insert(row).on_conflict(upsert).exec_without_returning(db).await?;
     Ok(())
@@ -322,8 +436,14 @@ async fn save_memory(db: &impl ConnectionTrait, user_id: i64, card: CardRef, m: 
 
 /// The learner's review data, for `/delete_me`.
 pub async fn delete_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
-    review_sessions::Entity::delete_many().filter(review_sessions::Column::UserId.eq(user_id)).exec(db).await?;
-    review_cards::Entity::delete_many().filter(review_cards::Column::UserId.eq(user_id)).exec(db).await?;
+    review_sessions::Entity::delete_many()
+        .filter(review_sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    review_cards::Entity::delete_many()
+        .filter(review_cards::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -336,21 +456,44 @@ mod tests {
     async fn a_card_is_graded_once_and_a_removed_word_leaves_the_session() {
         let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
-        let tg = TelegramUser { id: 5, chat_id: 5, first_name: "A", username: None, language_code: None };
+        let tg = TelegramUser {
+            id: 5,
+            chat_id: 5,
+            first_name: "A",
+            username: None,
+            language_code: None,
+        };
         learners::find_or_create(&db, &tg, now).await.unwrap();
         for (cz, tr) in [("pivo", "beer"), ("čaj", "tea")] {
-            let c = crate::words::Candidate { czech: cz.into(), translation: tr.into(), source: None, key: crate::words::normalize(cz) };
+            let c = crate::words::Candidate {
+                czech: cz.into(),
+                translation: tr.into(),
+                source: None,
+                key: crate::words::normalize(cz),
+            };
             crate::store::words::save(&db, 5, &c, now).await.unwrap();
         }
         let s = start(&db, 5, 5, now).await.unwrap().unwrap();
         assert_eq!(s.cards.len(), 2, "one direction of each word: {s:?}");
         let first = content(&db, 5, s.current().unwrap()).await.unwrap().unwrap();
-        assert_eq!((first.question.as_str(), first.answer.as_str()), ("čaj", "tea"), "newest word first, Czech shown");
+        assert_eq!(
+            (first.question.as_str(), first.answer.as_str()),
+            ("čaj", "tea"),
+            "newest word first, Czech shown"
+        );
 
         let after = grade(&db, 5, s.id, 0, Grade::Good, now).await.unwrap().unwrap();
         assert_eq!((after.position, after.tally), (1, [0, 0, 1, 0]));
-        assert_eq!(grade(&db, 5, s.id, 0, Grade::Again, now).await.unwrap(), None, "the same card again: refused");
-        assert_eq!(grade(&db, 5, s.id + 1, 1, Grade::Again, now).await.unwrap(), None, "another session's card: refused");
+        assert_eq!(
+            grade(&db, 5, s.id, 0, Grade::Again, now).await.unwrap(),
+            None,
+            "the same card again: refused"
+        );
+        assert_eq!(
+            grade(&db, 5, s.id + 1, 1, Grade::Again, now).await.unwrap(),
+            None,
+            "another session's card: refused"
+        );
         assert_eq!(open(&db, 5).await.unwrap().unwrap().tally, [0, 0, 1, 0]);
 
         // The word of the remaining card is removed: its content is gone.
@@ -364,7 +507,14 @@ mod tests {
         // The graded card is not due today; the other direction of the word is new.
         assert_eq!(due_count(&db, 5, now).await.unwrap(), 1);
         let next = start(&db, 5, 5, now).await.unwrap().unwrap();
-        assert_eq!(next.cards, [CardRef { kind: CardKind::TranslationToWord, source: after.cards[0].source }]);
-        assert_eq!(due_count(&db, 5, now + chrono::Duration::days(30)).await.unwrap(), 2, "a month on, the graded card is due too");
+        assert_eq!(
+            next.cards,
+            [CardRef { kind: CardKind::TranslationToWord, source: after.cards[0].source }]
+        );
+        assert_eq!(
+            due_count(&db, 5, now + chrono::Duration::days(30)).await.unwrap(),
+            2,
+            "a month on, the graded card is due too"
+        );
     }
 }

@@ -15,12 +15,20 @@ pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Stateme
 }
 
 /// Runs a statement; returns the rows it affected.
-pub(crate) async fn exec(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64, StoreError> {
+pub(crate) async fn exec(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<u64, StoreError> {
     Ok(db.execute_raw(stmt(db.get_database_backend(), sql, values)).await?.rows_affected())
 }
 
 /// The first column of the first row, if any.
-pub(crate) async fn scalar<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<T>, StoreError> {
+pub(crate) async fn scalar<T: sea_orm::TryGetable>(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, StoreError> {
     let row = db.query_one_raw(stmt(db.get_database_backend(), sql, values)).await?;
     Ok(match row {
         Some(r) => r.try_get_by_index::<Option<T>>(0)?,

@@ -27,5 +27,8 @@ pub async fn days(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<Day>, S
 }
 
 pub async fn saved_word_count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64, StoreError> {
-    Ok(saved_words::Entity::find().filter(saved_words::Column::UserId.eq(user_id)).count(db).await?)
+    Ok(saved_words::Entity::find()
+        .filter(saved_words::Column::UserId.eq(user_id))
+        .count(db)
+        .await?)
 }

@@ -6,7 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{messages, turns};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TryInsertResult,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TryInsertResult,
     sea_query::{Expr, OnConflict},
 };
 
@@ -37,7 +38,12 @@ pub enum Checkpoint {
     /// First time: the learner's message was just stored.
     Received { learner_message_id: i64 },
     /// A restart found this turn's rows.
-    Resumed { learner_message_id: i64, transcript: Option<String>, audio_path: Option<String>, answer: Option<StoredAnswer> },
+    Resumed {
+        learner_message_id: i64,
+        transcript: Option<String>,
+        audio_path: Option<String>,
+        answer: Option<StoredAnswer>,
+    },
 }
 
 /// Honzík's stored answer, enough to deliver it again without asking anyone anything.
@@ -52,7 +58,11 @@ pub struct StoredAnswer {
 
 /// Stores the learner's message, or finds the turn's rows when the update was seen before (a
 /// restart, a redelivery): one round trip in the usual case.
-pub async fn receive(db: &impl ConnectionTrait, m: &LearnerMessage<'_>, now: DateTime<Utc>) -> Result<Checkpoint, StoreError> {
+pub async fn receive(
+    db: &impl ConnectionTrait,
+    m: &LearnerMessage<'_>,
+    now: DateTime<Utc>,
+) -> Result<Checkpoint, StoreError> {
     let row = messages::ActiveModel {
         user_id: Set(m.user_id),
         chat_id: Set(m.chat_id),
@@ -69,8 +79,15 @@ pub async fn receive(db: &impl ConnectionTrait, m: &LearnerMessage<'_>, now: Dat
         delivered_parts: Set(0),
         ..Default::default()
     };
-    let once = OnConflict::columns([messages::Column::UpdateId, messages::Column::Role]).do_nothing().to_owned();
-    match messages::Entity::insert(row).on_conflict(once).try_insert().exec_with_returning_keys(db).await? {
+    let once = OnConflict::columns([messages::Column::UpdateId, messages::Column::Role])
+        .do_nothing()
+        .to_owned();
+    match messages::Entity::insert(row)
+        .on_conflict(once)
+        .try_insert()
+        .exec_with_returning_keys(db)
+        .await?
+    {
         TryInsertResult::Inserted(ids) => match ids.first() {
             Some(id) => Ok(Checkpoint::Received { learner_message_id: *id }),
             None => resumed(db, m.update_id).await,
@@ -80,13 +97,22 @@ pub async fn receive(db: &impl ConnectionTrait, m: &LearnerMessage<'_>, now: Dat
 }
 
 async fn resumed(db: &impl ConnectionTrait, update_id: i64) -> Result<Checkpoint, StoreError> {
-    let rows = messages::Entity::find().filter(messages::Column::UpdateId.eq(update_id)).all(db).await?;
-    let learner = rows.iter().find(|r| r.role == "learner").ok_or_else(|| StoreError::Corrupt(format!("update {update_id}: no learner message")))?;
+    let rows =
+        messages::Entity::find().filter(messages::Column::UpdateId.eq(update_id)).all(db).await?;
+    let learner = rows
+        .iter()
+        .find(|r| r.role == "learner")
+        .ok_or_else(|| StoreError::Corrupt(format!("update {update_id}: no learner message")))?;
     let answer = match rows.iter().find(|r| r.role == "honzik") {
         Some(h) => Some(stored_answer(h)?),
         None => None,
     };
-    Ok(Checkpoint::Resumed { learner_message_id: learner.id, transcript: learner.text.clone(), audio_path: learner.audio_path.clone(), answer })
+    Ok(Checkpoint::Resumed {
+        learner_message_id: learner.id,
+        transcript: learner.text.clone(),
+        audio_path: learner.audio_path.clone(),
+        answer,
+    })
 }
 
 fn stored_answer(h: &messages::Model) -> Result<StoredAnswer, StoreError> {
@@ -117,7 +143,11 @@ pub struct Transcript<'a> {
     pub day: NaiveDate,
 }
 
-pub async fn record_transcript(db: &DatabaseConnection, t: &Transcript<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_transcript(
+    db: &DatabaseConnection,
+    t: &Transcript<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut batch = Batch::new();
     batch.push(
@@ -137,7 +167,10 @@ pub async fn record_transcript(db: &DatabaseConnection, t: &Transcript<'_>, now:
 }
 
 /// Forgets an audio path whose file was never downloaded or could not be written.
-pub async fn clear_audio_path(db: &impl ConnectionTrait, message_id: i64) -> Result<(), StoreError> {
+pub async fn clear_audio_path(
+    db: &impl ConnectionTrait,
+    message_id: i64,
+) -> Result<(), StoreError> {
     messages::Entity::update_many()
         .col_expr(messages::Column::AudioPath, Expr::value(Option::<String>::None))
         .filter(messages::Column::Id.eq(message_id))
@@ -147,7 +180,11 @@ pub async fn clear_audio_path(db: &impl ConnectionTrait, message_id: i64) -> Res
 }
 
 /// Checkpoint "delivered": `parts` of the answer's Telegram messages have gone out.
-pub async fn set_delivered(db: &impl ConnectionTrait, answer_id: i64, parts: u32) -> Result<(), StoreError> {
+pub async fn set_delivered(
+    db: &impl ConnectionTrait,
+    answer_id: i64,
+    parts: u32,
+) -> Result<(), StoreError> {
     delivered(answer_id, parts).exec(db).await?;
     Ok(())
 }
@@ -183,7 +220,11 @@ pub struct TurnEnd<'a> {
 
 /// Closes the turn: its timings row and, when delivered, the last delivery checkpoint — one
 /// round trip.
-pub async fn finish(db: &impl ConnectionTrait, end: &TurnEnd<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    end: &TurnEnd<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let ms = |v: Option<u32>| v.map(|x| x.min(i32::MAX as u32) as i32);
     let t = end.timings;
     let row = turns::ActiveModel {
@@ -206,6 +247,10 @@ pub async fn finish(db: &impl ConnectionTrait, end: &TurnEnd<'_>, now: DateTime<
     if let Some((answer_id, parts)) = end.delivered {
         batch.push(backend, delivered(answer_id, parts));
     }
-    batch.push(backend, turns::Entity::insert(row).on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()));
+    batch.push(
+        backend,
+        turns::Entity::insert(row)
+            .on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()),
+    );
     batch.run(db).await
 }

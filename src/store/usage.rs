@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, usage};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany, TransactionTrait,
+};
 
 use super::StoreError;
 use super::batch::Batch;
@@ -31,7 +33,14 @@ pub struct TurnTotals {
 }
 
 /// Records a request and adds it to the learner's day (`day` in their timezone), atomically.
-pub async fn record(db: &DatabaseConnection, user_id: i64, message_id: Option<i64>, u: &Usage<'_>, day: NaiveDate, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record(
+    db: &DatabaseConnection,
+    user_id: i64,
+    message_id: Option<i64>,
+    u: &Usage<'_>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut batch = Batch::new();
     batch.push(backend, ledger(user_id, message_id, std::slice::from_ref(u), day, now));
@@ -43,7 +52,13 @@ pub async fn record(db: &DatabaseConnection, user_id: i64, message_id: Option<i6
 }
 
 /// The ledger rows of several requests (one statement).
-pub fn ledger(user_id: i64, message_id: Option<i64>, usages: &[Usage<'_>], day: NaiveDate, now: DateTime<Utc>) -> InsertMany<usage::ActiveModel> {
+pub fn ledger(
+    user_id: i64,
+    message_id: Option<i64>,
+    usages: &[Usage<'_>],
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> InsertMany<usage::ActiveModel> {
     usage::Entity::insert_many(usages.iter().map(|u| usage::ActiveModel {
         user_id: Set(user_id),
         message_id: Set(message_id),
@@ -62,7 +77,12 @@ pub fn ledger(user_id: i64, message_id: Option<i64>, usages: &[Usage<'_>], day: 
 
 /// One statement that adds requests (and a turn's totals) to the learner's day, creating the
 /// day's row if needed. `challenge_done` is left alone: the turn decides it from the returned row.
-pub fn add_to_day(user_id: i64, day: NaiveDate, usages: &[Usage<'_>], turn: TurnTotals) -> Insert<daily_stats::ActiveModel> {
+pub fn add_to_day(
+    user_id: i64,
+    day: NaiveDate,
+    usages: &[Usage<'_>],
+    turn: TurnTotals,
+) -> Insert<daily_stats::ActiveModel> {
     let sum_i64 = |f: fn(&Usage) -> i64| usages.iter().map(f).sum::<i64>();
     let row = daily_stats::ActiveModel {
         user_id: Set(user_id),
@@ -79,12 +99,25 @@ pub fn add_to_day(user_id: i64, day: NaiveDate, usages: &[Usage<'_>], turn: Turn
         cost_micros: Set(sum_i64(|u| u.cost_micros.unwrap_or(0))),
         unpriced_requests: Set(usages.iter().filter(|u| u.cost_micros.is_none()).count() as i32),
     };
-    let add = |c: daily_stats::Column| (c, Expr::col((daily_stats::Entity, c)).add(Expr::col((Alias::new("excluded"), c))));
+    let add = |c: daily_stats::Column| {
+        (c, Expr::col((daily_stats::Entity, c)).add(Expr::col((Alias::new("excluded"), c))))
+    };
     use daily_stats::Column as C;
     let on_conflict = OnConflict::columns([C::UserId, C::Day])
         .values(
-            [C::Turns, C::Words, C::ScoreSum, C::ScoredTurns, C::PromptTokens, C::CompletionTokens, C::SttSeconds, C::TtsChars, C::CostMicros, C::UnpricedRequests]
-                .map(add),
+            [
+                C::Turns,
+                C::Words,
+                C::ScoreSum,
+                C::ScoredTurns,
+                C::PromptTokens,
+                C::CompletionTokens,
+                C::SttSeconds,
+                C::TtsChars,
+                C::CostMicros,
+                C::UnpricedRequests,
+            ]
+            .map(add),
         )
         .to_owned();
     daily_stats::Entity::insert(row).on_conflict(on_conflict)

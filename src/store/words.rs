@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{messages, saved_words};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TryInsertResult,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TryInsertResult,
 };
 
 use super::StoreError;
@@ -15,7 +15,12 @@ use crate::tutor::HonzikReply;
 use crate::words::Candidate;
 
 /// Saves a word; `false` when the learner had saved it (in any spelling) before.
-pub async fn save(db: &impl ConnectionTrait, user_id: i64, c: &Candidate, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn save(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    c: &Candidate,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let row = saved_words::ActiveModel {
         user_id: Set(user_id),
         czech: Set(c.czech.clone()),
@@ -26,12 +31,19 @@ pub async fn save(db: &impl ConnectionTrait, user_id: i64, c: &Candidate, now: D
         ..Default::default()
     };
     let unique = [saved_words::Column::UserId, saved_words::Column::Normalized];
-    let res = saved_words::Entity::insert(row).on_conflict_do_nothing_on(unique).exec_without_returning(db).await?;
+    let res = saved_words::Entity::insert(row)
+        .on_conflict_do_nothing_on(unique)
+        .exec_without_returning(db)
+        .await?;
     Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// Which of `keys` (normalized words) the learner has saved.
-pub async fn saved_among(db: &impl ConnectionTrait, user_id: i64, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+pub async fn saved_among(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    keys: &[String],
+) -> Result<HashSet<String>, StoreError> {
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
@@ -47,15 +59,29 @@ pub async fn saved_among(db: &impl ConnectionTrait, user_id: i64, keys: &[String
 }
 
 /// One page of the learner's words, newest first, and how many they have in all.
-pub async fn page(db: &impl ConnectionTrait, user_id: i64, page: u64, per_page: u64) -> Result<(Vec<saved_words::Model>, u64), StoreError> {
+pub async fn page(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<saved_words::Model>, u64), StoreError> {
     let query = saved_words::Entity::find().filter(saved_words::Column::UserId.eq(user_id));
     let total = query.clone().count(db).await?;
-    let rows = query.order_by_desc(saved_words::Column::Id).offset(page * per_page).limit(per_page).all(db).await?;
+    let rows = query
+        .order_by_desc(saved_words::Column::Id)
+        .offset(page * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
     Ok((rows, total))
 }
 
 /// Removes one of the learner's words; `false` when it was not there (already removed, or not theirs).
-pub async fn remove(db: &impl ConnectionTrait, user_id: i64, word_id: i64) -> Result<bool, StoreError> {
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    word_id: i64,
+) -> Result<bool, StoreError> {
     let res = saved_words::Entity::delete_many()
         .filter(saved_words::Column::Id.eq(word_id))
         .filter(saved_words::Column::UserId.eq(user_id))
@@ -66,10 +92,20 @@ pub async fn remove(db: &impl ConnectionTrait, user_id: i64, word_id: i64) -> Re
 
 /// Honzík's stored answer `message_id`, if it belongs to `user_id` — the source of a turn's save
 /// buttons.
-pub async fn answer_of(db: &impl ConnectionTrait, user_id: i64, message_id: i64) -> Result<Option<HonzikReply>, StoreError> {
+pub async fn answer_of(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    message_id: i64,
+) -> Result<Option<HonzikReply>, StoreError> {
     let row = messages::Entity::find_by_id(message_id).one(db).await?;
-    let Some(json) = row.filter(|m| m.user_id == user_id && m.role == "honzik").and_then(|m| m.reply_json) else { return Ok(None) };
-    serde_json::from_str(&json).map(Some).map_err(|e| StoreError::Corrupt(format!("reply of message {message_id}: {e}")))
+    let Some(json) =
+        row.filter(|m| m.user_id == user_id && m.role == "honzik").and_then(|m| m.reply_json)
+    else {
+        return Ok(None);
+    };
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("reply of message {message_id}: {e}")))
 }
 
 #[cfg(test)]
@@ -79,13 +115,19 @@ mod tests {
 
     async fn db_with_learner(id: i64) -> (tempfile::TempDir, sea_orm::DatabaseConnection) {
         let (dir, db) = crate::store::test_db().await;
-        let tg = TelegramUser { id, chat_id: id, first_name: "A", username: None, language_code: None };
+        let tg =
+            TelegramUser { id, chat_id: id, first_name: "A", username: None, language_code: None };
         learners::find_or_create(&db, &tg, Utc::now()).await.unwrap();
         (dir, db)
     }
 
     fn word(czech: &str) -> Candidate {
-        Candidate { czech: czech.into(), translation: "t".into(), source: None, key: crate::words::normalize(czech) }
+        Candidate {
+            czech: czech.into(),
+            translation: "t".into(),
+            source: None,
+            key: crate::words::normalize(czech),
+        }
     }
 
     #[tokio::test]
@@ -102,6 +144,9 @@ mod tests {
         assert_eq!(saved, HashSet::from(["pivo".to_owned()]));
         assert!(remove(&db, 1, rows[0].id).await.unwrap());
         assert!(!remove(&db, 1, rows[0].id).await.unwrap(), "removing twice changes nothing");
-        assert!(!remove(&db, 2, rows[1].id).await.unwrap(), "nobody removes another learner's word");
+        assert!(
+            !remove(&db, 2, rows[1].id).await.unwrap(),
+            "nobody removes another learner's word"
+        );
     }
 }

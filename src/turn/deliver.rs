@@ -12,9 +12,9 @@
 //! checkpointed as it goes out; the last one's checkpoint closes the turn (`store::turns::finish`).
 
 use bytes::Bytes;
+use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters};
-use teloxide::RequestError;
 
 use super::Stop;
 use crate::app::App;
@@ -30,15 +30,25 @@ enum Part {
 
 /// Sends the reply's messages after the first `already_sent`; returns how many the reply has.
 /// `answer_id` is the stored answer's id, which the save buttons refer to.
-pub(super) async fn send(app: &App, msg: &Message, view: &TurnView<'_>, audio: Option<Bytes>, answer_id: i64, already_sent: u32) -> Result<u32, Stop> {
+pub(super) async fn send(
+    app: &App,
+    msg: &Message,
+    view: &TurnView<'_>,
+    audio: Option<Bytes>,
+    answer_id: i64,
+    already_sent: u32,
+) -> Result<u32, Stop> {
     let parts = layout(app, view, audio.is_some());
     let total = parts.len() as u32;
-    let buttons = if already_sent < total { save_buttons(app, msg, view, answer_id).await } else { None };
+    let buttons =
+        if already_sent < total { save_buttons(app, msg, view, answer_id).await } else { None };
     for (i, part) in parts.into_iter().enumerate().skip(already_sent as usize) {
         let last = i as u32 + 1 == total;
         let keyboard = buttons.clone().filter(|_| last);
         match part {
-            Part::Voice { caption } => send_voice(app, msg, audio.clone().unwrap_or_default(), caption, keyboard).await?,
+            Part::Voice { caption } => {
+                send_voice(app, msg, audio.clone().unwrap_or_default(), caption, keyboard).await?
+            }
             Part::Text(text) => send_text(app, msg, text, keyboard.as_ref()).await?,
         }
         if !last {
@@ -59,16 +69,25 @@ fn layout(app: &App, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
     match (render::layout(i18n, view), view.kind) {
         (TurnLayout::Single { caption }, _) => vec![Part::Voice { caption }],
         (TurnLayout::Split { caption, details }, TurnKind::Voice) => {
-            std::iter::once(Part::Voice { caption }).chain(details.into_iter().map(Part::Text)).collect()
+            std::iter::once(Part::Voice { caption })
+                .chain(details.into_iter().map(Part::Text))
+                .collect()
         }
-        (TurnLayout::Split { caption, details }, TurnKind::Text) => {
-            details.into_iter().map(Part::Text).chain(std::iter::once(Part::Voice { caption })).collect()
-        }
+        (TurnLayout::Split { caption, details }, TurnKind::Text) => details
+            .into_iter()
+            .map(Part::Text)
+            .chain(std::iter::once(Part::Voice { caption }))
+            .collect(),
     }
 }
 
 /// Without buttons is better than without an answer: a failure here is only logged.
-async fn save_buttons(app: &App, msg: &Message, view: &TurnView<'_>, honzik_message: i64) -> Option<InlineKeyboardMarkup> {
+async fn save_buttons(
+    app: &App,
+    msg: &Message,
+    view: &TurnView<'_>,
+    honzik_message: i64,
+) -> Option<InlineKeyboardMarkup> {
     let user = msg.from.as_ref()?.id.0 as i64;
     words::save_keyboard(app, user, honzik_message, view.reply).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "no save buttons for this turn");
@@ -80,9 +99,18 @@ fn reply_to(id: MessageId) -> ReplyParameters {
     ReplyParameters::new(id).allow_sending_without_reply()
 }
 
-async fn send_text(app: &App, msg: &Message, text: String, buttons: Option<&InlineKeyboardMarkup>) -> Result<(), Stop> {
+async fn send_text(
+    app: &App,
+    msg: &Message,
+    text: String,
+    buttons: Option<&InlineKeyboardMarkup>,
+) -> Result<(), Stop> {
     let sent = send::paced(&app.pacer, msg.chat.id, "reply text", || {
-        let req = app.bot.send_message(msg.chat.id, text.clone()).parse_mode(ParseMode::Html).reply_parameters(reply_to(msg.id));
+        let req = app
+            .bot
+            .send_message(msg.chat.id, text.clone())
+            .parse_mode(ParseMode::Html)
+            .reply_parameters(reply_to(msg.id));
         match buttons {
             Some(k) => req.reply_markup(k.clone()).into_future(),
             None => req.into_future(),
@@ -92,7 +120,13 @@ async fn send_text(app: &App, msg: &Message, text: String, buttons: Option<&Inli
     failed(app, msg, sent).await
 }
 
-async fn send_voice(app: &App, msg: &Message, audio: Bytes, caption: String, buttons: Option<InlineKeyboardMarkup>) -> Result<(), Stop> {
+async fn send_voice(
+    app: &App,
+    msg: &Message,
+    audio: Bytes,
+    caption: String,
+    buttons: Option<InlineKeyboardMarkup>,
+) -> Result<(), Stop> {
     let sent = send::paced(&app.pacer, msg.chat.id, "reply voice", || {
         let req = app
             .bot

@@ -20,7 +20,15 @@ use crate::tutor;
 /// Downloads and checks the learner's audio, starts saving it, transcribes it, and stores
 /// checkpoint "transcribed" with the request's cost.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_path: Option<&str>, audio: &AudioInput, model: &str, timings: &mut Timings) -> Result<String, Stop> {
+pub(super) async fn hear(
+    app: &App,
+    learner: &Learner,
+    message_id: i64,
+    audio_path: Option<&str>,
+    audio: &AudioInput,
+    model: &str,
+    timings: &mut Timings,
+) -> Result<String, Stop> {
     let (bytes, measured) = match fetch(app, audio, timings).await {
         Ok(fetched) => fetched,
         Err(stop) => {
@@ -42,10 +50,25 @@ pub(super) async fn hear(app: &App, learner: &Learner, message_id: i64, audio_pa
     let stt = app.config.models.stt.as_str();
     // Billed by the audio's real length when measured: the declared one is the sender's claim.
     let seconds = measured.unwrap_or(audio.duration as f64);
-    let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
+    let usage = Usage {
+        kind: "stt",
+        model: stt,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        audio_seconds: seconds,
+        characters: 0,
+        cost_micros: app.config.prices.stt_micros(stt, seconds),
+    };
     app.metrics.usage(0, 0, usage.cost_micros);
     let now = app.clock.now();
-    let transcript = Transcript { message_id, user_id: learner.id, text: &text, tokens: tutor::count_tokens(model, &text), usage, day: crate::progress::local_day(now, learner.tz) };
+    let transcript = Transcript {
+        message_id,
+        user_id: learner.id,
+        text: &text,
+        tokens: tutor::count_tokens(model, &text),
+        usage,
+        day: crate::progress::local_day(now, learner.tz),
+    };
     store::turns::record_transcript(&app.db, &transcript, now).await?;
     heard(text)
 }
@@ -62,16 +85,37 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// `None` when that fails (too long, unreadable, silence, speech-to-text down) — the learner is
 /// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
 /// but the transcription is paid for, so its cost goes to the learner's day (quotas count it).
-pub(crate) async fn transcribe_only(app: &App, learner: &Learner, audio: &AudioInput) -> Option<String> {
+pub(crate) async fn transcribe_only(
+    app: &App,
+    learner: &Learner,
+    audio: &AudioInput,
+) -> Option<String> {
     let (bytes, measured) = fetch(app, audio, &mut Timings::default()).await.ok()?;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await {
         Ok(text) => {
             let stt = app.config.models.stt.as_str();
             let seconds = measured.unwrap_or(audio.duration as f64);
-            let usage = Usage { kind: "stt", model: stt, prompt_tokens: 0, completion_tokens: 0, audio_seconds: seconds, characters: 0, cost_micros: app.config.prices.stt_micros(stt, seconds) };
+            let usage = Usage {
+                kind: "stt",
+                model: stt,
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                audio_seconds: seconds,
+                characters: 0,
+                cost_micros: app.config.prices.stt_micros(stt, seconds),
+            };
             app.metrics.usage(0, 0, usage.cost_micros);
             let now = app.clock.now();
-            if let Err(e) = store::usage::record(&app.db, learner.id, None, &usage, crate::progress::local_day(now, learner.tz), now).await {
+            if let Err(e) = store::usage::record(
+                &app.db,
+                learner.id,
+                None,
+                &usage,
+                crate::progress::local_day(now, learner.tz),
+                now,
+            )
+            .await
+            {
                 tracing::warn!(error = %e, "could not record the cost of a review answer's transcription");
             }
             heard(text).ok()
@@ -84,13 +128,20 @@ pub(crate) async fn transcribe_only(app: &App, learner: &Learner, audio: &AudioI
 }
 
 /// The audio, within every limit, downloaded, with its measured length when it could be measured.
-async fn fetch(app: &App, audio: &AudioInput, timings: &mut Timings) -> Result<(Bytes, Option<f64>), Stop> {
+async fn fetch(
+    app: &App,
+    audio: &AudioInput,
+    timings: &mut Timings,
+) -> Result<(Bytes, Option<f64>), Stop> {
     let limits = &app.config.limits;
     if !audio.declared_audio {
         return Err(Stop::Notice("not-audio", vec![]));
     }
     if audio.duration > limits.max_voice_secs {
-        return Err(Stop::Notice("voice-too-long", vec![("max", limits.max_voice_secs as i64), ("duration", audio.duration as i64)]));
+        return Err(Stop::Notice(
+            "voice-too-long",
+            vec![("max", limits.max_voice_secs as i64), ("duration", audio.duration as i64)],
+        ));
     }
     let max_mb = (limits.max_file_bytes / (1024 * 1024)) as i64;
     // Telegram may omit the size (teloxide then reports u32::MAX): the download cap decides then.
@@ -122,14 +173,19 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, 
         speech::ogg::length(bytes)
     } else {
         let b = bytes.clone();
-        tokio::task::spawn_blocking(move || speech::ogg::length(&b)).await.unwrap_or(speech::ogg::Length::Unmeasured)
+        tokio::task::spawn_blocking(move || speech::ogg::length(&b))
+            .await
+            .unwrap_or(speech::ogg::Length::Unmeasured)
     };
     match length {
         speech::ogg::Length::Broken => Err(Stop::Notice("audio-damaged", vec![])),
         speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::Notice("audio-damaged", vec![])),
         speech::ogg::Length::Seconds(s) if s > f64::from(max_secs) + 1.0 => {
             tracing::info!(real_secs = s, "voice note longer than it claimed");
-            Err(Stop::Notice("voice-too-long", vec![("max", i64::from(max_secs)), ("duration", s.ceil() as i64)]))
+            Err(Stop::Notice(
+                "voice-too-long",
+                vec![("max", i64::from(max_secs)), ("duration", s.ceil() as i64)],
+            ))
         }
         speech::ogg::Length::Seconds(s) => Ok(Some(s)),
         _ => Ok(None),
@@ -139,14 +195,21 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, 
 /// Downloads a file, refusing to hold more than `cap` bytes whatever its metadata claimed.
 async fn download(app: &App, audio: &AudioInput, cap: u64) -> Result<Bytes, Stop> {
     let too_big = || Stop::Notice("file-too-big", vec![("max_mb", (cap / (1024 * 1024)) as i64)]);
-    let file = match send::with_retry("getFile", || app.bot.get_file(audio.file_id.clone()).into_future()).await {
-        Ok(f) => f,
-        Err(teloxide::RequestError::Api(e)) if e.to_string().to_ascii_lowercase().contains("too big") => return Err(too_big()),
-        Err(e) => {
-            tracing::warn!(error = %e, "getFile failed");
-            return Err(Stop::Notice("download-failed", vec![]));
-        }
-    };
+    let file =
+        match send::with_retry("getFile", || app.bot.get_file(audio.file_id.clone()).into_future())
+            .await
+        {
+            Ok(f) => f,
+            Err(teloxide::RequestError::Api(e))
+                if e.to_string().to_ascii_lowercase().contains("too big") =>
+            {
+                return Err(too_big());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "getFile failed");
+                return Err(Stop::Notice("download-failed", vec![]));
+            }
+        };
     if file.meta.size as u64 > cap {
         return Err(too_big());
     }

@@ -37,13 +37,23 @@ pub struct Folds(Mutex<HashMap<i64, bool>>);
 /// what the turn read (at most [`CONTEXT_WINDOW`] unsummarized messages): if it was all of them
 /// and they still fit with this exchange, the fold would find nothing to do, so it is not
 /// scheduled — it would cost two queries on every turn.
-pub fn may_need_folding(history: &[tutor::HistoryTurn], learner_text: &str, reply: (&str, usize), model: &str, budget: usize) -> bool {
+pub fn may_need_folding(
+    history: &[tutor::HistoryTurn],
+    learner_text: &str,
+    reply: (&str, usize),
+    model: &str,
+    budget: usize,
+) -> bool {
     if history.len() as u64 >= CONTEXT_WINDOW {
         return true;
     }
     let mut all = history.to_vec();
     all.push(tutor::HistoryTurn::new(model, tutor::Role::Learner, learner_text));
-    all.push(tutor::HistoryTurn { role: tutor::Role::Honzik, text: reply.0.to_owned(), tokens: reply.1 });
+    all.push(tutor::HistoryTurn {
+        role: tutor::Role::Honzik,
+        text: reply.0.to_owned(),
+        tokens: reply.1,
+    });
     tutor::newest_within(&all, verbatim_tokens(budget)) > 0
 }
 
@@ -84,14 +94,17 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
     let Some(last) = messages[..cut].last() else { return Ok(()) };
     let turns = &turns[..cut];
     let model = app.models.for_summary();
-    let (text, prompt_tokens, completion_tokens) =
-        match app.tutor.summarize(model, conv.summary.as_deref(), turns, SUMMARY_MAX_TOKENS as u32 + 50).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(conversation_id, error = %e, "summary failed; keeping the previous one");
-                return Ok(());
-            }
-        };
+    let (text, prompt_tokens, completion_tokens) = match app
+        .tutor
+        .summarize(model, conv.summary.as_deref(), turns, SUMMARY_MAX_TOKENS as u32 + 50)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(conversation_id, error = %e, "summary failed; keeping the previous one");
+            return Ok(());
+        }
+    };
     let (text, tokens) = tutor::truncate_to_tokens(&app.models.main, &text, SUMMARY_MAX_TOKENS);
     let now = app.clock.now();
     conversations::set_summary(&app.db, conversation_id, &text, tokens, last.id, now).await?;
@@ -105,5 +118,6 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
         cost_micros: app.config.prices.chat_micros(model, prompt_tokens, completion_tokens),
     };
     app.metrics.usage(prompt_tokens, completion_tokens, usage.cost_micros);
-    store::usage::record(&app.db, user_id, None, &usage, crate::progress::local_day(now, tz), now).await
+    store::usage::record(&app.db, user_id, None, &usage, crate::progress::local_day(now, tz), now)
+        .await
 }

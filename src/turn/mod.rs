@@ -27,9 +27,9 @@ use crate::i18n::Arg;
 use crate::metrics::{TurnKind, TurnOutcome};
 use crate::openai::AiError;
 use crate::store::answer::Earned;
+use crate::store::conversations;
 use crate::store::learners::Learner;
 use crate::store::turns::{self as turn_store, Checkpoint, LearnerMessage, Timings, TurnEnd};
-use crate::store::conversations;
 use crate::tutor::{self, HonzikReply};
 
 /// Audio the learner sent, as Telegram describes it before we download anything.
@@ -83,7 +83,9 @@ impl From<AiError> for Stop {
             }
             AiError::BadAudio(_) => Stop::Notice("not-audio", vec![]),
             AiError::InvalidReply(_) => Stop::Notice("reply-invalid", vec![]),
-            AiError::Refused(why) => Stop::Failed(BotError::Turn(format!("AI request refused: {why}"))),
+            AiError::Refused(why) => {
+                Stop::Failed(BotError::Turn(format!("AI request refused: {why}")))
+            }
         }
     }
 }
@@ -97,25 +99,39 @@ struct Answered {
     audio: Option<Bytes>,
 }
 
-pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, input: Input) -> HandlerResult {
+pub async fn run(
+    app: &Arc<App>,
+    learner: &Learner,
+    msg: &Message,
+    update_id: i64,
+    input: Input,
+) -> HandlerResult {
     let started = Instant::now();
     let mut timings = Timings::default();
     let kind = match &input {
         Input::Audio(a) => a.kind,
         Input::Text(_) => "text",
     };
-    let metered = app.metrics.turn_started(if matches!(input, Input::Text(_)) { TurnKind::Text } else { TurnKind::Voice });
+    let metered = app.metrics.turn_started(if matches!(input, Input::Text(_)) {
+        TurnKind::Text
+    } else {
+        TurnKind::Voice
+    });
     let mut waiting_until = None;
     let (mut telegram_until, mut telegram_tries) = (None, 0u32);
     let result = loop {
         match turn(app, learner, msg, update_id, input.clone(), &mut timings).await {
-            Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => break Err(Stop::Notice("upstream-gave-up", vec![])),
+            Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => {
+                break Err(Stop::Notice("upstream-gave-up", vec![]));
+            }
             Err(Stop::Outage) => {
                 if waiting_until.is_none() {
                     // Said once: the message is saved and Honzík answers when the service is back.
                     notice(app, msg, learner.lang, "upstream-busy", &[]).await?;
                 }
-                let until = *waiting_until.get_or_insert_with(|| tokio::time::Instant::now() + app.config.limits.outage_wait);
+                let until = *waiting_until.get_or_insert_with(|| {
+                    tokio::time::Instant::now() + app.config.limits.outage_wait
+                });
                 if !upstream_back(app, until).await {
                     break Err(Stop::Notice("upstream-gave-up", vec![]));
                 }
@@ -123,7 +139,9 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
             // Telegram itself failing (5xx, network) after the sender's retries: the answer is
             // stored, so the turn is delivered from its checkpoint once Telegram is back.
             Err(Stop::Failed(BotError::Telegram(e))) if crate::bot::send::is_transient(&e) => {
-                let until = *telegram_until.get_or_insert_with(|| tokio::time::Instant::now() + app.config.limits.outage_wait);
+                let until = *telegram_until.get_or_insert_with(|| {
+                    tokio::time::Instant::now() + app.config.limits.outage_wait
+                });
                 let pause = std::time::Duration::from_secs(5 << telegram_tries.min(3));
                 telegram_tries += 1;
                 app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
@@ -137,7 +155,14 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         }
     };
     timings.total_ms = Some(started.elapsed().as_millis() as u32);
-    metered.finish(match &result { Ok(_) => TurnOutcome::Answered, Err(Stop::Notice(..)) => TurnOutcome::Notice, Err(_) => TurnOutcome::Failed }, &timings);
+    metered.finish(
+        match &result {
+            Ok(_) => TurnOutcome::Answered,
+            Err(Stop::Notice(..)) => TurnOutcome::Notice,
+            Err(_) => TurnOutcome::Failed,
+        },
+        &timings,
+    );
     let (outcome, delivered) = match result {
         Ok(delivered) => ("answered".to_owned(), Some(delivered)),
         Err(Stop::Notice(key, args)) => {
@@ -152,13 +177,28 @@ pub async fn run(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i6
         }
         Err(Stop::Outage) => unreachable!("outages are waited out above"),
     };
-    let end = TurnEnd { update_id, user_id: learner.id, chat_id: msg.chat.id.0, kind, timings: &timings, outcome: &outcome, delivered };
+    let end = TurnEnd {
+        update_id,
+        user_id: learner.id,
+        chat_id: msg.chat.id.0,
+        kind,
+        timings: &timings,
+        outcome: &outcome,
+        delivered,
+    };
     turn_store::finish(&app.db, &end, app.clock.now()).await?;
     Ok(())
 }
 
 /// Runs the turn from its last checkpoint; returns the answer's id and how many messages it took.
-async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, input: Input, timings: &mut Timings) -> Result<(i64, u32), Stop> {
+async fn turn(
+    app: &Arc<App>,
+    learner: &Learner,
+    msg: &Message,
+    update_id: i64,
+    input: Input,
+    timings: &mut Timings,
+) -> Result<(i64, u32), Stop> {
     let now = app.clock.now();
     let model = app.models.for_turn(learner.level);
     let conversation = conversations::current(&app.db, learner.id, now).await?;
@@ -188,30 +228,63 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
         audio_path: audio_path.as_deref(),
         telegram_message_id: msg.id.0 as i64,
     };
-    let (message_id, transcript, answered) = match turn_store::receive(&app.db, &stored, now).await? {
+    let (message_id, transcript, answered) = match turn_store::receive(&app.db, &stored, now)
+        .await?
+    {
         Checkpoint::Received { learner_message_id } => (learner_message_id, None, None),
         Checkpoint::Resumed { learner_message_id, transcript, audio_path: stored_path, answer } => {
-            tracing::info!(update_id, transcribed = transcript.is_some(), answered = answer.is_some(), "resuming a turn");
+            tracing::info!(
+                update_id,
+                transcribed = transcript.is_some(),
+                answered = answer.is_some(),
+                "resuming a turn"
+            );
             audio_path = stored_path;
             (learner_message_id, transcript, answer)
         }
     };
 
     let voice_reply = matches!(input, Input::Audio(_)) || learner.voice_replies;
-    let _action = ChatActionGuard::start(app, msg.chat.id, if voice_reply { ChatAction::RecordVoice } else { ChatAction::Typing });
+    let _action = ChatActionGuard::start(
+        app,
+        msg.chat.id,
+        if voice_reply { ChatAction::RecordVoice } else { ChatAction::Typing },
+    );
 
     let learner_text = match (input, transcript) {
         (Input::Text(text), _) => checked_text(text)?,
         (Input::Audio(_), Some(text)) => listen::heard(text)?,
-        (Input::Audio(audio), None) => listen::hear(app, learner, message_id, audio_path.as_deref(), &audio, model, timings).await?,
+        (Input::Audio(audio), None) => {
+            listen::hear(app, learner, message_id, audio_path.as_deref(), &audio, model, timings)
+                .await?
+        }
     };
     let answer = match answered {
-        Some(stored) => compose::resumed(app, learner, msg, update_id, stored, voice_reply, timings).await,
-        None => compose::answer(app, learner, msg, update_id, &conversation, message_id, &learner_text, voice_reply, timings).await?,
+        Some(stored) => {
+            compose::resumed(app, learner, msg, update_id, stored, voice_reply, timings).await
+        }
+        None => {
+            compose::answer(
+                app,
+                learner,
+                msg,
+                update_id,
+                &conversation,
+                message_id,
+                &learner_text,
+                voice_reply,
+                timings,
+            )
+            .await?
+        }
     };
 
     let t = Instant::now();
-    let kind = if typed.is_some() { crate::bot::render::TurnKind::Text } else { crate::bot::render::TurnKind::Voice };
+    let kind = if typed.is_some() {
+        crate::bot::render::TurnKind::Text
+    } else {
+        crate::bot::render::TurnKind::Voice
+    };
     let view = crate::bot::render::TurnView {
         lang: learner.lang,
         level: learner.level,
@@ -223,7 +296,8 @@ async fn turn(app: &Arc<App>, learner: &Learner, msg: &Message, update_id: i64, 
         challenge_completed: answer.earned.challenge_completed,
         nudge_czech: tutor::looks_non_czech(&learner_text),
     };
-    let parts = deliver::send(app, msg, &view, answer.audio, answer.id, answer.delivered_parts).await?;
+    let parts =
+        deliver::send(app, msg, &view, answer.audio, answer.id, answer.delivered_parts).await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     Ok((answer.id, parts))
 }

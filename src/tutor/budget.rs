@@ -26,24 +26,10 @@ pub fn encoding_for_model(model: &str) -> Encoding {
     let lower = model.trim().to_ascii_lowercase();
     // Strip provider prefixes such as "openai/gpt-4o".
     let name = lower.rsplit('/').next().unwrap_or(&lower);
-    const O200K: &[&str] = &[
-        "gpt-4o",
-        "chatgpt-4o",
-        "gpt-4.1",
-        "gpt-4.5",
-        "gpt-5",
-        "gpt-oss",
-        "o1",
-        "o3",
-        "o4",
-    ];
-    const CL100K: &[&str] = &[
-        "gpt-4",
-        "gpt-3.5",
-        "gpt-35",
-        "text-embedding-3",
-        "text-embedding-ada-002",
-    ];
+    const O200K: &[&str] =
+        &["gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "gpt-oss", "o1", "o3", "o4"];
+    const CL100K: &[&str] =
+        &["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002"];
     if O200K.iter().any(|p| name.starts_with(p)) {
         Encoding::O200k
     } else if CL100K.iter().any(|p| name.starts_with(p)) {
@@ -59,7 +45,10 @@ fn warn_unknown_once(name: &str) {
     static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     if !seen.iter().any(|n| n == name) {
-        tracing::warn!(model = name, "unknown model: counting tokens with o200k_base as an estimate");
+        tracing::warn!(
+            model = name,
+            "unknown model: counting tokens with o200k_base as an estimate"
+        );
         seen.push(name.to_owned());
     }
 }
@@ -126,7 +115,15 @@ pub fn fit_context(
     new_message: &str,
     budget: usize,
 ) -> FittedContext {
-    fit_context_with_summary(model, system_prompt_tokens, None, history, new_message, budget, usize::MAX)
+    fit_context_with_summary(
+        model,
+        system_prompt_tokens,
+        None,
+        history,
+        new_message,
+        budget,
+        usize::MAX,
+    )
 }
 
 /// Where the newest whole exchanges that fit in `max_tokens` (with per-message overhead) begin.
@@ -137,10 +134,15 @@ pub fn newest_within(history: &[HistoryTurn], max_tokens: usize) -> usize {
     let mut start = history.len();
     while start > 0 {
         let unit = match history[..start] {
-            [.., HistoryTurn { role: Role::Learner, .. }, HistoryTurn { role: Role::Honzik, .. }] => 2,
+            [
+                ..,
+                HistoryTurn { role: Role::Learner, .. },
+                HistoryTurn { role: Role::Honzik, .. },
+            ] => 2,
             _ => 1,
         };
-        let cost: usize = history[start - unit..start].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum();
+        let cost: usize =
+            history[start - unit..start].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum();
         if used + cost > max_tokens {
             break;
         }
@@ -189,12 +191,7 @@ pub fn fit_context_with_summary(
         used -= first.tokens + MESSAGE_OVERHEAD;
         turns = rest;
     }
-    FittedContext {
-        turns: turns.to_vec(),
-        new_message,
-        prompt_tokens: used,
-        with_summary,
-    }
+    FittedContext { turns: turns.to_vec(), new_message, prompt_tokens: used, with_summary }
 }
 
 /// The longest prefix of `text` within `max_tokens`, cut after a whole word
@@ -299,10 +296,7 @@ mod tests {
         let o = count_tokens("gpt-4o", s);
         let c = count_tokens("gpt-4", s);
         assert!(o > 5 && c > 5);
-        assert_ne!(
-            o, c,
-            "the two vocabularies should tokenize Czech differently"
-        );
+        assert_ne!(o, c, "the two vocabularies should tokenize Czech differently");
         assert_eq!(count_tokens("gpt-4o", s), o);
         assert_eq!(count_tokens("gpt-4o", s), count_tokens("llama3", s));
     }
@@ -312,10 +306,7 @@ mod tests {
         let f = fit_context(MODEL, 100, &[], "Ahoj!", 1000);
         assert!(f.turns.is_empty());
         assert_eq!(f.new_message, "Ahoj!");
-        assert_eq!(
-            f.prompt_tokens,
-            100 + 2 * MESSAGE_OVERHEAD + count_tokens(MODEL, "Ahoj!")
-        );
+        assert_eq!(f.prompt_tokens, 100 + 2 * MESSAGE_OVERHEAD + count_tokens(MODEL, "Ahoj!"));
     }
 
     #[test]
@@ -330,10 +321,7 @@ mod tests {
         let expected: usize = 500
             + 2 * MESSAGE_OVERHEAD
             + count_tokens(MODEL, "Jak se máš?")
-            + f.turns
-                .iter()
-                .map(|t| t.tokens + MESSAGE_OVERHEAD)
-                .sum::<usize>();
+            + f.turns.iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum::<usize>();
         assert_eq!(f.prompt_tokens, expected);
     }
 
@@ -349,20 +337,13 @@ mod tests {
         let mut h = history(2);
         h[3].tokens = 10_000; // the newest Honzík turn claims to be huge
         let f = fit_context(MODEL, 10, &h, "Ahoj", 2_000);
-        assert!(
-            f.turns.is_empty(),
-            "the huge exchange blocks older ones too: no gaps in history"
-        );
+        assert!(f.turns.is_empty(), "the huge exchange blocks older ones too: no gaps in history");
     }
 
     #[test]
     fn an_exchange_is_never_split_and_a_leading_orphan_answer_is_dropped() {
         // History starts with a Honzík greeting (no learner turn before it).
-        let mut h = vec![HistoryTurn::new(
-            MODEL,
-            Role::Honzik,
-            "Ahoj, já jsem Honzík!",
-        )];
+        let mut h = vec![HistoryTurn::new(MODEL, Role::Honzik, "Ahoj, já jsem Honzík!")];
         h.extend(history(1));
         let all = fit_context(MODEL, 10, &h, "Ahoj", 100_000);
         assert_eq!(all.turns, h[1..].to_vec());
@@ -419,14 +400,30 @@ mod tests {
         for n in 0..120 {
             let h = history(n);
             for summary in [None, Some(250), Some(5000)] {
-                let f = fit_context_with_summary(MODEL, system, summary, &h, "Dobrý den, mám se dobře.", 3000, usize::MAX);
+                let f = fit_context_with_summary(
+                    MODEL,
+                    system,
+                    summary,
+                    &h,
+                    "Dobrý den, mám se dobře.",
+                    3000,
+                    usize::MAX,
+                );
                 assert!(f.prompt_tokens <= 3000, "n={n} summary={summary:?}: {}", f.prompt_tokens);
                 assert!(f.prompt_tokens >= system, "the system prompt is always counted in");
-                assert_eq!(f.with_summary, summary == Some(250), "a summary that fits is kept, an oversized one dropped");
+                assert_eq!(
+                    f.with_summary,
+                    summary == Some(250),
+                    "a summary that fits is kept, an oversized one dropped"
+                );
                 // The kept turns are the newest ones, verbatim and in order.
                 assert_eq!(f.turns, h[h.len() - f.turns.len()..].to_vec());
                 if n >= 3 {
-                    assert!(f.turns.len() >= 6, "at least the last three exchanges fit: {}", f.turns.len());
+                    assert!(
+                        f.turns.len() >= 6,
+                        "at least the last three exchanges fit: {}",
+                        f.turns.len()
+                    );
                 }
             }
         }
@@ -441,7 +438,10 @@ mod tests {
         assert!(with.turns.len() < plain.turns.len(), "old turns make room for the summary");
         let long = "slovo ".repeat(2000);
         let squeezed = fit_context_with_summary(MODEL, 600, Some(300), &h, &long, 1500, usize::MAX);
-        assert!(!squeezed.with_summary && squeezed.turns.is_empty(), "an oversized message takes the room first");
+        assert!(
+            !squeezed.with_summary && squeezed.turns.is_empty(),
+            "an oversized message takes the room first"
+        );
         assert!(squeezed.prompt_tokens <= 1500);
     }
 
@@ -454,7 +454,10 @@ mod tests {
     #[test]
     fn the_history_cap_keeps_the_prompt_flat_as_the_conversation_grows() {
         let sizes: Vec<usize> = (10..200)
-            .map(|n| fit_context_with_summary(MODEL, 600, Some(100), &history(n), "Ahoj", 3000, 500).prompt_tokens)
+            .map(|n| {
+                fit_context_with_summary(MODEL, 600, Some(100), &history(n), "Ahoj", 3000, 500)
+                    .prompt_tokens
+            })
             .collect();
         let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
         assert!(max - min <= 40, "flat: {min}..{max}");

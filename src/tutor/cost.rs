@@ -38,7 +38,8 @@ impl Default for Prices {
         .into_iter()
         .map(|(m, input, output)| (m.to_owned(), ChatPrice { input, output }))
         .collect();
-        let stt = [("whisper-1", 0.006), ("gpt-4o-transcribe", 0.006), ("gpt-4o-mini-transcribe", 0.003)];
+        let stt =
+            [("whisper-1", 0.006), ("gpt-4o-transcribe", 0.006), ("gpt-4o-mini-transcribe", 0.003)];
         let tts = [("tts-1", 15.0), ("tts-1-hd", 30.0), ("gpt-4o-mini-tts", 12.0)];
         Prices {
             chat,
@@ -60,9 +61,16 @@ impl Prices {
         Ok(p)
     }
 
-    pub fn chat_micros(&self, model: &str, prompt_tokens: u32, completion_tokens: u32) -> Option<i64> {
+    pub fn chat_micros(
+        &self,
+        model: &str,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+    ) -> Option<i64> {
         let p = lookup(&self.chat, model)?;
-        Some(micros(p.input * prompt_tokens as f64 / 1e6 + p.output * completion_tokens as f64 / 1e6))
+        Some(micros(
+            p.input * prompt_tokens as f64 / 1e6 + p.output * completion_tokens as f64 / 1e6,
+        ))
     }
 
     pub fn stt_micros(&self, model: &str, seconds: f64) -> Option<i64> {
@@ -78,7 +86,13 @@ impl Prices {
 /// "gpt-4o-mini-2024-07-18" as "gpt-4o-mini").
 fn lookup<'a, T>(table: &'a HashMap<String, T>, model: &str) -> Option<&'a T> {
     table.get(model).or_else(|| {
-        table.iter().filter(|(name, _)| model.starts_with(name.as_str()) && model[name.len()..].starts_with('-')).max_by_key(|(name, _)| name.len()).map(|(_, p)| p)
+        table
+            .iter()
+            .filter(|(name, _)| {
+                model.starts_with(name.as_str()) && model[name.len()..].starts_with('-')
+            })
+            .max_by_key(|(name, _)| name.len())
+            .map(|(_, p)| p)
     })
 }
 

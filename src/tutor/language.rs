@@ -24,10 +24,7 @@ pub fn looks_non_czech(text: &str) -> bool {
     if letters == 0 {
         return false;
     }
-    let cyrillic = text
-        .chars()
-        .filter(|c| matches!(c, '\u{0400}'..='\u{04FF}'))
-        .count();
+    let cyrillic = text.chars().filter(|c| matches!(c, '\u{0400}'..='\u{04FF}')).count();
     if cyrillic * 2 > letters {
         return true;
     }

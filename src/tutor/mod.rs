@@ -13,8 +13,8 @@ pub use budget::{
     Encoding, FittedContext, HistoryTurn, MESSAGE_OVERHEAD, Role, count_tokens, encoding_for_model,
     fit_context, fit_context_with_summary, newest_within, truncate_to_tokens,
 };
-pub use language::{looks_non_czech, word_count};
 pub use cost::Prices;
+pub use language::{looks_non_czech, word_count};
 pub use model::{ModelPolicy, Purpose, choose_model};
 pub use persona::{PromptParams, counted_system_prompt, system_prompt};
 pub use reply::{

@@ -43,7 +43,12 @@ pub struct ModelPolicy {
 
 impl ModelPolicy {
     pub fn new(main: impl Into<String>, simple: impl Into<String>, adaptive: bool) -> Self {
-        ModelPolicy { main: main.into(), simple: simple.into(), adaptive, per_level: Default::default() }
+        ModelPolicy {
+            main: main.into(),
+            simple: simple.into(),
+            adaptive,
+            per_level: Default::default(),
+        }
     }
 
     /// The model for a learner's turn: a per-level override wins, then the adaptive rule.
@@ -97,29 +102,20 @@ mod tests {
 
     #[test]
     fn adaptive_mode_gives_beginners_the_simple_model() {
-        assert_eq!(
-            choose_model(Purpose::Turn, Level::Beginner, true, "big", "small"),
-            "small"
-        );
+        assert_eq!(choose_model(Purpose::Turn, Level::Beginner, true, "big", "small"), "small");
     }
 
     #[test]
     fn other_levels_get_the_main_model_even_when_adaptive() {
         for level in [Level::Intermediate, Level::Advanced, Level::Native] {
-            assert_eq!(
-                choose_model(Purpose::Turn, level, true, "big", "small"),
-                "big"
-            );
+            assert_eq!(choose_model(Purpose::Turn, level, true, "big", "small"), "big");
         }
     }
 
     #[test]
     fn without_adaptive_mode_every_turn_uses_the_main_model() {
         for level in Level::ALL {
-            assert_eq!(
-                choose_model(Purpose::Turn, level, false, "big", "small"),
-                "big"
-            );
+            assert_eq!(choose_model(Purpose::Turn, level, false, "big", "small"), "big");
         }
     }
 }

@@ -197,10 +197,7 @@ mod tests {
             assert!(s.contains(corrections_rule(p.corrections)), "{p:?}");
             assert!(s.contains(language_name(p.explain_in)), "{p:?}");
             for other in Lang::ALL.into_iter().filter(|l| *l != p.explain_in) {
-                assert!(
-                    !s.contains(language_name(other)),
-                    "{p:?} mentions {other:?}"
-                );
+                assert!(!s.contains(language_name(other)), "{p:?} mentions {other:?}");
             }
         }
     }
@@ -264,12 +261,21 @@ mod tests {
     #[test]
     fn the_learners_recurring_mistakes_come_last_and_within_the_budget() {
         let plain = all_params()[0];
-        let focused = PromptParams { focus: [Some(MistakeCategory::CaseEndings), Some(MistakeCategory::Gender)], ..plain };
+        let focused = PromptParams {
+            focus: [Some(MistakeCategory::CaseEndings), Some(MistakeCategory::Gender)],
+            ..plain
+        };
         let (a, b) = (system_prompt(&plain), system_prompt(&focused));
         assert!(!a.contains("FOCUS"), "no focus without recurring mistakes");
         assert!(b.starts_with(&a), "the common prefix is unchanged");
         assert!(b.contains("FOCUS") && b.contains("case_endings, gender"), "{b}");
-        let longest = all_params().into_iter().map(|p| count_tokens("gpt-4o", &system_prompt(&PromptParams { focus: focused.focus, ..p }))).max().unwrap();
+        let longest = all_params()
+            .into_iter()
+            .map(|p| {
+                count_tokens("gpt-4o", &system_prompt(&PromptParams { focus: focused.focus, ..p }))
+            })
+            .max()
+            .unwrap();
         assert!(longest < 900, "{longest}");
     }
 

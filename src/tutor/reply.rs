@@ -92,10 +92,8 @@ impl MistakeCategory {
         if let Some(exact) = Self::ALL.into_iter().find(|c| c.as_str() == lower) {
             return exact;
         }
-        let words: Vec<&str> = lower
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words: Vec<&str> =
+            lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
         let has = |stems: &[&str]| words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)));
         let phrase = |p: &str| lower.contains(p);
         // Order matters: the more specific kinds are checked first
@@ -235,16 +233,9 @@ pub fn parse_reply(raw: &str) -> Result<HonzikReply, ReplyError> {
     }
 
     let mistakes: Vec<Mistake> = array(&obj, "mistakes").iter().filter_map(mistake).collect();
-    let correctness_score = obj
-        .get("correctness_score")
-        .and_then(score)
-        .unwrap_or_else(|| {
-            100u8.saturating_sub(
-                u8::try_from(mistakes.len())
-                    .unwrap_or(u8::MAX)
-                    .saturating_mul(10),
-            )
-        });
+    let correctness_score = obj.get("correctness_score").and_then(score).unwrap_or_else(|| {
+        100u8.saturating_sub(u8::try_from(mistakes.len()).unwrap_or(u8::MAX).saturating_mul(10))
+    });
 
     let mut seen = HashSet::new();
     let new_words = array(&obj, "new_words")
@@ -287,9 +278,7 @@ fn extract_object(raw: &str) -> Option<Map<String, Value>> {
         }
     }
     let (first, last) = (raw.find('{')?, raw.rfind('}')?);
-    (first < last)
-        .then(|| as_object(&raw[first..=last]))
-        .flatten()
+    (first < last).then(|| as_object(&raw[first..=last])).flatten()
 }
 
 /// Byte length of the balanced `{…}` at the start of `s`, string-aware.
@@ -321,17 +310,12 @@ fn balanced_end(s: &str) -> Option<usize> {
 }
 
 fn array<'a>(obj: &'a Map<String, Value>, key: &str) -> &'a [Value] {
-    obj.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    obj.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
 }
 
 /// A trimmed string field; anything else (missing, null, number) → "".
 fn text(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str)
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
+    v.and_then(Value::as_str).map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
 /// A mistake worth showing: both sides present and actually different.
@@ -387,13 +371,7 @@ mod tests {
         assert_eq!(r.honzik_response, "Ahoj! Já mám rád pivo.");
         assert_eq!(r.correctness_score, 85);
         assert_eq!(r.mistakes[0].category, MistakeCategory::Gender);
-        assert_eq!(
-            r.new_words,
-            vec![NewWord {
-                czech: "pivo".into(),
-                translation: "beer".into()
-            }]
-        );
+        assert_eq!(r.new_words, vec![NewWord { czech: "pivo".into(), translation: "beer".into() }]);
         // And the struct round-trips through serde.
         let back: HonzikReply = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
@@ -401,20 +379,14 @@ mod tests {
 
     #[test]
     fn code_fences_and_chatter_around_the_object_are_stripped() {
-        let raw = format!(
-            "Sure! Here it is:\n```json\n{}\n```\nHope it helps {{:}}",
-            full()
-        );
+        let raw = format!("Sure! Here it is:\n```json\n{}\n```\nHope it helps {{:}}", full());
         assert_eq!(parse_reply(&raw).unwrap().correctness_score, 85);
     }
 
     #[test]
     fn braces_inside_strings_do_not_confuse_extraction() {
         let raw = r#"note {not json} then {"honzik_response": "Ahoj {kamaráde}!"} bye"#;
-        assert_eq!(
-            parse_reply(raw).unwrap().honzik_response,
-            "Ahoj {kamaráde}!"
-        );
+        assert_eq!(parse_reply(raw).unwrap().honzik_response, "Ahoj {kamaráde}!");
     }
 
     #[test]
@@ -491,10 +463,7 @@ mod tests {
         v["translation"] = json!("  Hi!\n");
         v["suggestion"] = json!("\t tip ");
         let r = parse_reply(&v.to_string()).unwrap();
-        assert_eq!(
-            (r.translation.as_str(), r.suggestion.as_str()),
-            ("Hi!", "tip")
-        );
+        assert_eq!((r.translation.as_str(), r.suggestion.as_str()), ("Hi!", "tip"));
     }
 
     #[test]
@@ -506,12 +475,8 @@ mod tests {
             { "czech": "", "translation": "nothing" },
             { "czech": "knedlík", "translation": "dumpling" }
         ]);
-        let words: Vec<String> = parse_reply(&v.to_string())
-            .unwrap()
-            .new_words
-            .into_iter()
-            .map(|w| w.czech)
-            .collect();
+        let words: Vec<String> =
+            parse_reply(&v.to_string()).unwrap().new_words.into_iter().map(|w| w.czech).collect();
         assert_eq!(words, vec!["pivo", "knedlík"]);
     }
 
@@ -525,18 +490,9 @@ mod tests {
 
     #[test]
     fn a_missing_or_empty_response_fails() {
-        assert_eq!(
-            parse_reply(r#"{"translation": "hi"}"#),
-            Err(ReplyError::MissingResponse)
-        );
-        assert_eq!(
-            parse_reply(r#"{"honzik_response": 42}"#),
-            Err(ReplyError::MissingResponse)
-        );
-        assert_eq!(
-            parse_reply(r#"{"honzik_response": "   "}"#),
-            Err(ReplyError::EmptyResponse)
-        );
+        assert_eq!(parse_reply(r#"{"translation": "hi"}"#), Err(ReplyError::MissingResponse));
+        assert_eq!(parse_reply(r#"{"honzik_response": 42}"#), Err(ReplyError::MissingResponse));
+        assert_eq!(parse_reply(r#"{"honzik_response": "   "}"#), Err(ReplyError::EmptyResponse));
     }
 
     #[test]
@@ -610,11 +566,7 @@ mod tests {
         check(&schema);
         let cats = &schema["properties"]["mistakes"]["items"]["properties"]["category"]["enum"];
         assert_eq!(cats.as_array().unwrap().len(), MistakeCategory::ALL.len());
-        assert!(
-            cats.as_array()
-                .unwrap()
-                .contains(&json!("vyjmenovana_slova"))
-        );
+        assert!(cats.as_array().unwrap().contains(&json!("vyjmenovana_slova")));
     }
 
     #[test]

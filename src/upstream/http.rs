@@ -68,11 +68,23 @@ impl GuardedHttp {
             let next = match &ticket {
                 // The probe's verdict is its one attempt.
                 Some(t) if t.is_probe() => Next::GiveUp,
-                _ => self.policy.next(outcome, retries, started.elapsed(), retry_after, rand::random::<f64>()),
+                _ => self.policy.next(
+                    outcome,
+                    retries,
+                    started.elapsed(),
+                    retry_after,
+                    rand::random::<f64>(),
+                ),
             };
             match next {
                 Next::Retry(delay) => {
-                    tracing::debug!(upstream = label, outcome = outcome.as_str(), retries, delay_ms = delay.as_millis() as u64, "retrying OpenAI request");
+                    tracing::debug!(
+                        upstream = label,
+                        outcome = outcome.as_str(),
+                        retries,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying OpenAI request"
+                    );
                     drop(ticket);
                     retries += 1;
                     tokio::time::sleep(delay).await;
@@ -90,7 +102,10 @@ impl GuardedHttp {
 
 /// One HTTP attempt, classified. A 429's body is read to tell a rate limit from an exhausted
 /// quota, so it comes back as the error async-openai would have made of it.
-async fn attempt(http: &reqwest::Client, req: reqwest::Request) -> (Outcome, Option<std::time::Duration>, Result<Response, OpenAIError>) {
+async fn attempt(
+    http: &reqwest::Client,
+    req: reqwest::Request,
+) -> (Outcome, Option<std::time::Duration>, Result<Response, OpenAIError>) {
     let resp = match http.execute(req).await {
         Ok(resp) => resp,
         Err(e) => {
@@ -105,21 +120,44 @@ async fn attempt(http: &reqwest::Client, req: reqwest::Request) -> (Outcome, Opt
         }
     };
     let status = resp.status();
-    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let retry_after = retry::retry_after(header("retry-after-ms").as_deref(), header("retry-after").as_deref());
+    let header =
+        |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let retry_after =
+        retry::retry_after(header("retry-after-ms").as_deref(), header("retry-after").as_deref());
     if status.as_u16() != 429 {
         return (Outcome::from_status(status.as_u16(), None), retry_after, Ok(resp));
     }
     match resp.bytes().await {
-        Err(e) => (if e.is_timeout() { Outcome::Timeout } else { Outcome::Network }, None, Err(OpenAIError::Reqwest(e))),
+        Err(e) => (
+            if e.is_timeout() { Outcome::Timeout } else { Outcome::Network },
+            None,
+            Err(OpenAIError::Reqwest(e)),
+        ),
         Ok(bytes) => match serde_json::from_slice::<WrappedError>(&bytes) {
             Ok(wrapped) => {
                 let e = &wrapped.error;
-                let kind = [e.r#type.as_deref(), e.code.as_deref()].into_iter().flatten().find(|k| *k == "insufficient_quota");
+                let kind = [e.r#type.as_deref(), e.code.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .find(|k| *k == "insufficient_quota");
                 let outcome = Outcome::from_status(429, kind);
-                (outcome, retry_after, Err(OpenAIError::ApiError(ApiErrorResponse { status_code: status, api_error: wrapped.error })))
+                (
+                    outcome,
+                    retry_after,
+                    Err(OpenAIError::ApiError(ApiErrorResponse {
+                        status_code: status,
+                        api_error: wrapped.error,
+                    })),
+                )
             }
-            Err(e) => (Outcome::RateLimited, retry_after, Err(OpenAIError::JSONDeserialize(e, String::from_utf8_lossy(&bytes).chars().take(200).collect()))),
+            Err(e) => (
+                Outcome::RateLimited,
+                retry_after,
+                Err(OpenAIError::JSONDeserialize(
+                    e,
+                    String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                )),
+            ),
         },
     }
 }

@@ -145,11 +145,19 @@ struct GateState {
 }
 
 impl Gate {
-    pub fn new(upstream: Upstream, max_concurrent: usize, failures: u32, cooldown: Duration) -> Arc<Gate> {
+    pub fn new(
+        upstream: Upstream,
+        max_concurrent: usize,
+        failures: u32,
+        cooldown: Duration,
+    ) -> Arc<Gate> {
         Arc::new(Gate {
             upstream,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            state: Mutex::new(GateState { breaker: Breaker::new(failures, cooldown), down_since: None }),
+            state: Mutex::new(GateState {
+                breaker: Breaker::new(failures, cooldown),
+                down_since: None,
+            }),
             health: watch::channel(Health::Up).0,
             cooldown,
         })
@@ -167,9 +175,15 @@ impl Gate {
             rx.borrow_and_update();
             let admission = self.with_breaker(|b, now| b.admit(now));
             match admission {
-                Admission::Go => return Ok(Ticket { gate: self.clone(), probe: false, done: false }),
-                Admission::Probe => return Ok(Ticket { gate: self.clone(), probe: true, done: false }),
-                Admission::Refuse { .. } => return Err(Rejected::CircuitOpen(self.upstream.as_str())),
+                Admission::Go => {
+                    return Ok(Ticket { gate: self.clone(), probe: false, done: false });
+                }
+                Admission::Probe => {
+                    return Ok(Ticket { gate: self.clone(), probe: true, done: false });
+                }
+                Admission::Refuse { .. } => {
+                    return Err(Rejected::CircuitOpen(self.upstream.as_str()));
+                }
                 Admission::Wait => match tokio::time::timeout_at(deadline, rx.changed()).await {
                     Ok(Ok(())) => continue,
                     _ => return Err(Rejected::CircuitOpen(self.upstream.as_str())),
@@ -187,7 +201,10 @@ impl Gate {
     }
 
     /// Runs one breaker step under the lock, then publishes and logs what changed.
-    fn with_breaker<T>(&self, step: impl FnOnce(&mut Breaker, std::time::Instant) -> (T, Option<Transition>)) -> T {
+    fn with_breaker<T>(
+        &self,
+        step: impl FnOnce(&mut Breaker, std::time::Instant) -> (T, Option<Transition>),
+    ) -> T {
         let now = Instant::now();
         let (out, transition, health, down_for) = {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -195,7 +212,9 @@ impl Gate {
             let mut down_for = None;
             match transition {
                 Some(Transition::Opened { .. }) => st.down_since = Some(now),
-                Some(Transition::Closed) => down_for = st.down_since.take().map(|t| now.saturating_duration_since(t)),
+                Some(Transition::Closed) => {
+                    down_for = st.down_since.take().map(|t| now.saturating_duration_since(t))
+                }
                 _ => {}
             }
             let health = match st.breaker.state() {
@@ -215,11 +234,21 @@ impl Gate {
                 "OpenAI upstream failing: circuit open, requests refused at once until a probe succeeds"
             ),
             Some(Transition::Reopened) => {
-                tracing::warn!(upstream, cooldown_secs = self.cooldown.as_secs(), "OpenAI upstream probe failed: circuit open again")
+                tracing::warn!(
+                    upstream,
+                    cooldown_secs = self.cooldown.as_secs(),
+                    "OpenAI upstream probe failed: circuit open again"
+                )
             }
-            Some(Transition::Probing) => tracing::debug!(upstream, "OpenAI upstream cooldown over: probing"),
+            Some(Transition::Probing) => {
+                tracing::debug!(upstream, "OpenAI upstream cooldown over: probing")
+            }
             Some(Transition::Closed) => {
-                tracing::info!(upstream, down_secs = down_for.map(|d| d.as_secs()), "OpenAI upstream answers again: circuit closed")
+                tracing::info!(
+                    upstream,
+                    down_secs = down_for.map(|d| d.as_secs()),
+                    "OpenAI upstream answers again: circuit closed"
+                )
             }
             None => {}
         }

@@ -42,12 +42,22 @@ impl Outcome {
 
     /// Another attempt may succeed.
     pub fn retryable(self) -> bool {
-        matches!(self, Outcome::RateLimited | Outcome::ServerError | Outcome::Timeout | Outcome::Network)
+        matches!(
+            self,
+            Outcome::RateLimited | Outcome::ServerError | Outcome::Timeout | Outcome::Network
+        )
     }
 
     /// Counts towards opening the circuit when the request finally fails this way.
     pub fn outage_like(self) -> bool {
-        matches!(self, Outcome::QuotaExhausted | Outcome::RateLimited | Outcome::ServerError | Outcome::Timeout | Outcome::Network)
+        matches!(
+            self,
+            Outcome::QuotaExhausted
+                | Outcome::RateLimited
+                | Outcome::ServerError
+                | Outcome::Timeout
+                | Outcome::Network
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -91,7 +101,14 @@ impl RetryPolicy {
     /// `[0, 1)` (the jitter). A `Retry-After` is honoured as given (plus up to one `base` of
     /// jitter, so clients told the same second do not return in lockstep); a wait that would end
     /// at or past the deadline is not started.
-    pub fn next(&self, outcome: Outcome, retries: u32, elapsed: Duration, retry_after: Option<Duration>, unit: f64) -> Next {
+    pub fn next(
+        &self,
+        outcome: Outcome,
+        retries: u32,
+        elapsed: Duration,
+        retry_after: Option<Duration>,
+        unit: f64,
+    ) -> Next {
         if !outcome.retryable() || retries >= self.max_retries {
             return Next::GiveUp;
         }
@@ -127,8 +144,16 @@ impl RetryPolicy {
 /// The server's requested wait: `retry-after-ms` (OpenAI's, milliseconds) wins over
 /// `retry-after` (seconds; an HTTP date is ignored). Absurd values are ignored.
 pub fn retry_after(retry_after_ms: Option<&str>, retry_after: Option<&str>) -> Option<Duration> {
-    let parse = |v: &str, scale: f64| v.trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0 && *x / scale <= 86_400.0).map(|x| Duration::from_secs_f64(x / scale));
-    retry_after_ms.and_then(|v| parse(v, 1000.0)).or_else(|| retry_after.and_then(|v| parse(v, 1.0)))
+    let parse = |v: &str, scale: f64| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0 && *x / scale <= 86_400.0)
+            .map(|x| Duration::from_secs_f64(x / scale))
+    };
+    retry_after_ms
+        .and_then(|v| parse(v, 1000.0))
+        .or_else(|| retry_after.and_then(|v| parse(v, 1.0)))
 }
 
 #[cfg(test)]
@@ -150,7 +175,10 @@ mod tests {
     #[test]
     fn rate_limits_server_errors_timeouts_and_network_errors_are_retried() {
         for o in [Outcome::RateLimited, Outcome::ServerError, Outcome::Timeout, Outcome::Network] {
-            assert!(matches!(policy().next(o, 0, Duration::ZERO, NONE, 0.5), Next::Retry(_)), "{o:?}");
+            assert!(
+                matches!(policy().next(o, 0, Duration::ZERO, NONE, 0.5), Next::Retry(_)),
+                "{o:?}"
+            );
         }
         assert_eq!(Outcome::from_status(429, Some("rate_limit_exceeded")), Outcome::RateLimited);
         assert_eq!(Outcome::from_status(429, None), Outcome::RateLimited);
@@ -195,7 +223,10 @@ mod tests {
     #[test]
     fn retries_stop_after_the_maximum() {
         let p = policy();
-        assert_eq!(p.next(Outcome::ServerError, 2, Duration::ZERO, NONE, 0.5), Next::Retry(MS(400)));
+        assert_eq!(
+            p.next(Outcome::ServerError, 2, Duration::ZERO, NONE, 0.5),
+            Next::Retry(MS(400))
+        );
         assert_eq!(p.next(Outcome::ServerError, 3, Duration::ZERO, NONE, 0.5), Next::GiveUp);
         let none = RetryPolicy { max_retries: 0, ..policy() };
         assert_eq!(none.next(Outcome::ServerError, 0, Duration::ZERO, NONE, 0.5), Next::GiveUp);
@@ -204,19 +235,37 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_with_a_little_jitter_and_beyond_the_backoff_cap() {
         let p = policy();
-        assert_eq!(p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(1)), 0.0), Next::Retry(Duration::from_secs(1)));
-        assert_eq!(p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(1)), 0.5), Next::Retry(MS(1100)));
-        assert_eq!(p.next(Outcome::ServerError, 0, Duration::ZERO, Some(Duration::from_secs(5)), 0.0), Next::Retry(Duration::from_secs(5)));
+        assert_eq!(
+            p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(1)), 0.0),
+            Next::Retry(Duration::from_secs(1))
+        );
+        assert_eq!(
+            p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(1)), 0.5),
+            Next::Retry(MS(1100))
+        );
+        assert_eq!(
+            p.next(Outcome::ServerError, 0, Duration::ZERO, Some(Duration::from_secs(5)), 0.0),
+            Next::Retry(Duration::from_secs(5))
+        );
     }
 
     #[test]
     fn nothing_waits_past_the_deadline() {
         let p = policy();
         // 14.9 s gone of 15: a 1 s Retry-After cannot be honoured.
-        assert_eq!(p.next(Outcome::RateLimited, 0, MS(14_900), Some(Duration::from_secs(1)), 0.0), Next::GiveUp);
-        assert_eq!(p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(60)), 0.0), Next::GiveUp);
+        assert_eq!(
+            p.next(Outcome::RateLimited, 0, MS(14_900), Some(Duration::from_secs(1)), 0.0),
+            Next::GiveUp
+        );
+        assert_eq!(
+            p.next(Outcome::RateLimited, 0, Duration::ZERO, Some(Duration::from_secs(60)), 0.0),
+            Next::GiveUp
+        );
         // Fits without its jitter: taken without it.
-        assert_eq!(p.next(Outcome::RateLimited, 0, MS(13_900), Some(Duration::from_secs(1)), 0.9), Next::Retry(Duration::from_secs(1)));
+        assert_eq!(
+            p.next(Outcome::RateLimited, 0, MS(13_900), Some(Duration::from_secs(1)), 0.9),
+            Next::Retry(Duration::from_secs(1))
+        );
         // A backoff that would end at the deadline is not started.
         assert_eq!(p.next(Outcome::Timeout, 1, MS(14_800), NONE, 0.999), Next::GiveUp);
         assert_eq!(p.next(Outcome::Timeout, 1, Duration::from_secs(20), NONE, 0.0), Next::GiveUp);

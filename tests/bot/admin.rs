@@ -4,8 +4,8 @@
 
 use chrono::{TimeZone, Utc};
 use load::Endpoint;
-use load::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig};
 use load::OpenAiConfig;
+use load::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig};
 
 use crate::common::*;
 
@@ -41,7 +41,16 @@ fn answered(replies: &[BotMessage]) -> bool {
     replies.iter().any(|m| m.kind == BotMessageKind::Voice)
 }
 
-const ADMIN_COMMANDS: [&str; 8] = ["/admin", "/user 901", "/ban 901", "/unban 901", "/quota", "/spend_cap", "/access", "/broadcast hi"];
+const ADMIN_COMMANDS: [&str; 8] = [
+    "/admin",
+    "/user 901",
+    "/ban 901",
+    "/unban 901",
+    "/quota",
+    "/spend_cap",
+    "/access",
+    "/broadcast hi",
+];
 
 #[tokio::test]
 async fn admin_commands_from_anyone_else_get_the_unknown_command_reply_and_stay_out_of_the_menu() {
@@ -56,7 +65,9 @@ async fn admin_commands_from_anyone_else_get_the_unknown_command_reply_and_stay_
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE status = 'banned'").await, 0);
     app.wait_until(|| app.tg.my_commands().len() >= 4).await;
     for (_, menu) in app.tg.my_commands() {
-        for admin_only in ["admin", "user", "ban", "unban", "quota", "spend_cap", "access", "broadcast"] {
+        for admin_only in
+            ["admin", "user", "ban", "unban", "quota", "spend_cap", "access", "broadcast"]
+        {
             assert!(!menu.iter().any(|(c, _)| c == admin_only), "{admin_only} is in a menu");
         }
     }
@@ -75,10 +86,21 @@ async fn every_admin_command_answers_an_admin_and_bad_arguments_get_the_usage_li
     assert!(stats.contains("1 text") && stats.contains("p95 turn"), "{stats}");
     assert!(stats.contains("gpt-4o"), "cost per model: {stats}");
     let user = command(&app, &admin, "/user 901").await;
-    assert!(user.contains("id 901") && user.contains("Daily allowance: unlimited (default)") && user.contains("Turns in 7 days: 1"), "{user}");
-    assert!(command(&app, &admin, "/quota").await.contains("Default daily allowance: <b>unlimited</b>"));
+    assert!(
+        user.contains("id 901")
+            && user.contains("Daily allowance: unlimited (default)")
+            && user.contains("Turns in 7 days: 1"),
+        "{user}"
+    );
+    assert!(
+        command(&app, &admin, "/quota").await.contains("Default daily allowance: <b>unlimited</b>")
+    );
     assert!(command(&app, &admin, "/quota default 0.5").await.contains("<b>$0.50</b>"));
-    assert!(command(&app, &admin, "/quota 901 unlimited").await.contains("Learner 901 may now spend <b>unlimited</b>"));
+    assert!(
+        command(&app, &admin, "/quota 901 unlimited")
+            .await
+            .contains("Learner 901 may now spend <b>unlimited</b>")
+    );
     assert!(command(&app, &admin, "/quota 901 default").await.contains("<b>$0.50</b>"));
     assert!(command(&app, &admin, "/spend_cap").await.contains("<b>none</b>"));
     assert!(command(&app, &admin, "/spend_cap 20").await.contains("<b>$20.00</b>"));
@@ -154,7 +176,11 @@ async fn allow_list_mode_is_switched_at_runtime_and_the_list_is_edited_without_a
     let before = l.messages().len();
     l.send_text("Ještě jednou");
     app.settle().await;
-    assert_eq!(l.messages().len(), before, "off the list again: no answer (and the day's notice was given)");
+    assert_eq!(
+        l.messages().len(),
+        before,
+        "off the list again: no answer (and the day's notice was given)"
+    );
     assert!(command(&app, &admin, "/access public").await.contains("<b>public</b>"));
     assert!(answered(&turn(&app, &l, true).await));
     app.assert_no_rejections();
@@ -168,19 +194,29 @@ async fn quota_runs_out_and_renews_at_the_learners_midnight(db: Db) {
     command(&app, &admin, "/quota 901 0").await;
     let chats = app.ai.calls(Endpoint::Chat);
     let refused = turn(&app, &l, false).await;
-    assert!(refused[0].text.as_deref().unwrap().contains("daily allowance is used up"), "{refused:#?}");
+    assert!(
+        refused[0].text.as_deref().unwrap().contains("daily allowance is used up"),
+        "{refused:#?}"
+    );
     assert_eq!(app.ai.calls(Endpoint::Chat), chats, "a refused turn costs nothing");
     // A generous allowance: one turn, then set it just above what that turn cost.
     command(&app, &admin, "/quota 901 1").await;
     assert!(answered(&turn(&app, &l, true).await));
-    let spent = app.count("SELECT CAST(cost_micros AS BIGINT) AS n FROM daily_stats WHERE user_id = 901").await;
+    let spent = app
+        .count("SELECT CAST(cost_micros AS BIGINT) AS n FROM daily_stats WHERE user_id = 901")
+        .await;
     assert!(spent > 0, "the emulator's turn has a price");
     let quota = spent + spent / 10;
-    command(&app, &admin, &format!("/quota 901 {}.{:06}", quota / 1_000_000, quota % 1_000_000)).await;
+    command(&app, &admin, &format!("/quota 901 {}.{:06}", quota / 1_000_000, quota % 1_000_000))
+        .await;
     // Under 20% left: told how much, once, and the turn goes on.
     let near = turn(&app, &l, true).await;
     assert!(answered(&near));
-    assert!(near.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains("of today's practice left"))), "{near:#?}");
+    assert!(
+        near.iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains("of today's practice left"))),
+        "{near:#?}"
+    );
     // Now over: refused, with the local time it renews (10:00 UTC = 11:00 in Prague).
     let over = turn(&app, &l, false).await;
     let text = over[0].text.clone().unwrap();
@@ -221,7 +257,13 @@ async fn over_the_spend_cap_honzik_rests_and_the_admins_are_told_once() {
     assert!(l.last_message().unwrap().text.unwrap().contains("resting until tomorrow"));
     assert!(m.last_message().unwrap().text.unwrap().contains("отдыхает до завтра"));
     assert_eq!(app.ai.calls(Endpoint::Chat), chats, "refused turns cost nothing");
-    let alerts = admin.messages().iter().filter(|m| m.text.as_deref().is_some_and(|t| t.contains("spending cap of $0.000001 is reached"))).count();
+    let alerts = admin
+        .messages()
+        .iter()
+        .filter(|m| {
+            m.text.as_deref().is_some_and(|t| t.contains("spending cap of $0.000001 is reached"))
+        })
+        .count();
     assert_eq!(alerts, 1, "{:#?}", admin.messages());
     // A new UTC day: the cap applies to that day's spend, which is nothing yet.
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 1).unwrap());
@@ -268,7 +310,9 @@ fn received(l: &Learner) -> usize {
 
 async fn broadcast_survives_a_restart(db: Db) {
     // Ten sends a second: slow enough that the stop lands mid-way.
-    let Some(mut app) = app_with_admin(db, &[("TELEGRAM_SENDS_PER_SECOND", "10")]).await else { return };
+    let Some(mut app) = app_with_admin(db, &[("TELEGRAM_SENDS_PER_SECOND", "10")]).await else {
+        return;
+    };
     let admin = learner(&app, ADMIN, "en").await;
     // Nobody to send to (no Ukrainian-speaking learner yet): said, and nothing stored.
     let none = command(&app, &admin, "/broadcast uk Ahoj").await;
@@ -278,12 +322,18 @@ async fn broadcast_survives_a_restart(db: Db) {
 
     let sent = admin.send_text(&format!("/broadcast all {BROADCAST}"));
     let preview = app.replies_to(&admin, sent.message_id, false).await.remove(0);
-    assert!(preview.text.as_deref().unwrap().contains("<b>301</b> learners (all learners)"), "{preview:#?}");
+    assert!(
+        preview.text.as_deref().unwrap().contains("<b>301</b> learners (all learners)"),
+        "{preview:#?}"
+    );
     let confirm = preview.buttons().into_iter().find(|(_, d)| d.starts_with("bc:yes:")).unwrap().1;
     admin.press(preview.message_id, &confirm);
     // Once confirmed (the preview becomes the progress message), the last ten (sent last: by
     // id) block the bot while it is sending.
-    app.wait_until(|| admin.messages().iter().any(|m| m.message_id == preview.message_id && m.edits > 0)).await;
+    app.wait_until(|| {
+        admin.messages().iter().any(|m| m.message_id == preview.message_id && m.edits > 0)
+    })
+    .await;
     for l in &learners[(LEARNERS - BLOCKERS) as usize..] {
         l.block_bot();
     }
@@ -293,8 +343,17 @@ async fn broadcast_survives_a_restart(db: Db) {
     let before_restart = total();
     assert!(before_restart < (LEARNERS - BLOCKERS) as usize, "stopped mid-way: {before_restart}");
     app.start_again().await;
-    let done = |m: &BotMessage| m.message_id == preview.message_id && m.text.as_deref().is_some_and(|t| t.contains("Broadcast done"));
-    assert!(app.tg.wait_until(std::time::Duration::from_secs(120), |_| admin.messages().iter().any(done)).await, "{:#?}", admin.messages().last());
+    let done = |m: &BotMessage| {
+        m.message_id == preview.message_id
+            && m.text.as_deref().is_some_and(|t| t.contains("Broadcast done"))
+    };
+    assert!(
+        app.tg
+            .wait_until(std::time::Duration::from_secs(120), |_| admin.messages().iter().any(done))
+            .await,
+        "{:#?}",
+        admin.messages().last()
+    );
     let tally = admin.messages().into_iter().find(|m| done(m)).unwrap().text.unwrap();
     assert!(tally.contains("291 sent, 10 skipped (blocked the bot), 0 failed, of 301"), "{tally}");
     for l in &learners[..(LEARNERS - BLOCKERS) as usize] {
@@ -307,7 +366,11 @@ async fn broadcast_survives_a_restart(db: Db) {
     // A late second press on Confirm (a stale client still showing it) sends nothing more.
     admin.press_forged(preview.message_id, &confirm);
     app.settle().await;
-    assert_eq!(total(), (LEARNERS - BLOCKERS) as usize + 1, "the 290 who did not block the bot, and the admin");
+    assert_eq!(
+        total(),
+        (LEARNERS - BLOCKERS) as usize + 1,
+        "the 290 who did not block the bot, and the admin"
+    );
     app.assert_no_rejections();
 }
 
@@ -321,14 +384,21 @@ async fn a_broadcast_to_300_learners_resumes_after_a_restart_and_reaches_each_on
     broadcast_survives_a_restart(Db::Postgres).await;
 }
 
-
 #[tokio::test]
 async fn a_broadcast_sent_as_a_reply_to_a_voice_carries_that_voice_to_one_language() {
     let app = app_with_admin(Db::Sqlite, &[]).await.unwrap();
     let admin = learner(&app, ADMIN, "en").await;
-    let (en, also_en, ru) = (learner(&app, 901, "en").await, learner(&app, 902, "en").await, learner(&app, 903, "ru").await);
+    let (en, also_en, ru) = (
+        learner(&app, 901, "en").await,
+        learner(&app, 902, "en").await,
+        learner(&app, 903, "ru").await,
+    );
     // A voice the bot can send again: Honzík's own reply to the admin.
-    let voice = turn(&app, &admin, true).await.into_iter().find(|m| m.kind == BotMessageKind::Voice).unwrap();
+    let voice = turn(&app, &admin, true)
+        .await
+        .into_iter()
+        .find(|m| m.kind == BotMessageKind::Voice)
+        .unwrap();
     let file_id = voice.file_id.clone().unwrap();
     let now = Utc::now().timestamp();
     let chat = serde_json::json!({"id": ADMIN, "type": "private", "first_name": "Olga"});
@@ -342,17 +412,34 @@ async fn a_broadcast_sent_as_a_reply_to_a_voice_carries_that_voice_to_one_langua
             "voice": {"file_id": file_id, "file_unique_id": "honzik-1", "duration": voice.duration.unwrap_or(1), "mime_type": "audio/ogg", "file_size": 1000}
         }
     }}));
-    let preview = app.wait_for(&admin, |m| m.buttons().iter().any(|(_, d)| d.starts_with("bc:yes:"))).await;
+    let preview =
+        app.wait_for(&admin, |m| m.buttons().iter().any(|(_, d)| d.starts_with("bc:yes:"))).await;
     let shown = preview.text.clone().unwrap();
-    assert!(shown.contains("<b>3</b> learners (en)") && shown.contains("With the voice message"), "{shown}");
+    assert!(
+        shown.contains("<b>3</b> learners (en)") && shown.contains("With the voice message"),
+        "{shown}"
+    );
     let confirm = preview.buttons().into_iter().find(|(_, d)| d.starts_with("bc:yes:")).unwrap().1;
     admin.press(preview.message_id, &confirm);
-    let done = |m: &BotMessage| m.message_id == preview.message_id && m.text.as_deref().is_some_and(|t| t.contains("Broadcast done"));
+    let done = |m: &BotMessage| {
+        m.message_id == preview.message_id
+            && m.text.as_deref().is_some_and(|t| t.contains("Broadcast done"))
+    };
     app.wait_until(|| admin.messages().iter().any(done)).await;
     for l in [&en, &also_en, &admin] {
-        let got: Vec<_> = l.messages().into_iter().filter(|m| m.caption.as_deref() == Some("Poslechněte si")).collect();
+        let got: Vec<_> = l
+            .messages()
+            .into_iter()
+            .filter(|m| m.caption.as_deref() == Some("Poslechněte si"))
+            .collect();
         assert_eq!(got.len(), 1, "{}", l.user_id());
-        assert_eq!((got[0].kind, got[0].file_id.as_deref()), (BotMessageKind::Voice, Some(file_id.as_str())));
+        assert_eq!(
+            (got[0].kind, got[0].file_id.as_deref()),
+            (BotMessageKind::Voice, Some(file_id.as_str()))
+        );
     }
-    assert!(ru.messages().iter().all(|m| m.caption.as_deref() != Some("Poslechněte si")), "other languages get nothing");
+    assert!(
+        ru.messages().iter().all(|m| m.caption.as_deref() != Some("Poslechněte si")),
+        "other languages get nothing"
+    );
 }

@@ -68,13 +68,22 @@ pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> 
 /// As [`spawn_app_with`], with the Telegram emulator configured as given too. Without the
 /// emulator's flood limits the bot's per-chat pace is relaxed (a whole suite of conversations at
 /// Telegram's one send a second per chat would crawl); with them, the bot runs its defaults.
-pub async fn spawn_app_full(db: Db, ai_config: OpenAiConfig, tg_config: TelegramConfig) -> Option<TestApp> {
+pub async fn spawn_app_full(
+    db: Db,
+    ai_config: OpenAiConfig,
+    tg_config: TelegramConfig,
+) -> Option<TestApp> {
     spawn_app_env(db, ai_config, tg_config, &[]).await
 }
 
 /// As [`spawn_app_full`], with settings on top of the test defaults from the first start (e.g.
 /// `PORT` from [`free_port`]).
-pub async fn spawn_app_env(db: Db, ai_config: OpenAiConfig, tg_config: TelegramConfig, env: &[(&str, &str)]) -> Option<TestApp> {
+pub async fn spawn_app_env(
+    db: Db,
+    ai_config: OpenAiConfig,
+    tg_config: TelegramConfig,
+    env: &[(&str, &str)],
+) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let database_url = match db {
@@ -96,7 +105,17 @@ pub async fn spawn_app_env(db: Db, ai_config: OpenAiConfig, tg_config: TelegramC
     let tg = TelegramEmulator::start(tg_config).await.unwrap();
     let ai = OpenAiEmulator::start(ai_config).await.unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let mut app = TestApp { tg, ai, clock, database_url, dir, shutdown: CancellationToken::new(), task: None, runtime: None, extra };
+    let mut app = TestApp {
+        tg,
+        ai,
+        clock,
+        database_url,
+        dir,
+        shutdown: CancellationToken::new(),
+        task: None,
+        runtime: None,
+        extra,
+    };
     app.start();
     Some(app)
 }
@@ -116,7 +135,10 @@ pub async fn fresh_postgres_database() -> Option<String> {
         }
         // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)"
+        );
         return None;
     };
     let name = format!("mluvme_t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
@@ -153,7 +175,11 @@ impl TestApp {
     fn start(&mut self) {
         self.shutdown = CancellationToken::new();
         let (config, clock, shutdown) = (self.config(), self.clock.clone(), self.shutdown.clone());
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         self.task = Some(rt.spawn(async move { mluvme::run(config, clock, shutdown).await }));
         self.runtime = Some(rt);
     }
@@ -197,9 +223,13 @@ impl TestApp {
         l.send_command("/start");
         let greeting = self.wait_for(l, |m| !m.buttons().is_empty()).await;
         l.press(greeting.message_id, &format!("lang:{lang}"));
-        let ask = self.wait_for(l, |m| m.buttons().iter().any(|(_, d)| d.starts_with("level:"))).await;
+        let ask =
+            self.wait_for(l, |m| m.buttons().iter().any(|(_, d)| d.starts_with("level:"))).await;
         l.press(ask.message_id, &format!("level:{level}"));
-        self.wait_until(|| l.messages().iter().any(|m| m.edits > 0 && m.message_id == ask.message_id)).await;
+        self.wait_until(|| {
+            l.messages().iter().any(|m| m.edits > 0 && m.message_id == ask.message_id)
+        })
+        .await;
     }
 
     /// Waits for a bot message in `l`'s chat that matches.
@@ -218,7 +248,11 @@ impl TestApp {
     pub async fn replies_to(&self, l: &Learner, id: i64, expect_voice: bool) -> Vec<BotMessage> {
         let done = |ms: &[BotMessage]| {
             let r: Vec<_> = ms.iter().filter(|m| m.reply_to == Some(id)).collect();
-            if expect_voice { r.iter().any(|m| m.kind == BotMessageKind::Voice) } else { !r.is_empty() }
+            if expect_voice {
+                r.iter().any(|m| m.kind == BotMessageKind::Voice)
+            } else {
+                !r.is_empty()
+            }
         };
         let ok = self.tg.wait_until(WAIT, |_| done(&l.messages())).await;
         assert!(ok, "no reply to message {id}; chat: {:#?}", l.messages());
@@ -232,7 +266,10 @@ impl TestApp {
         let db = self.db().await;
         for _ in 0..200 {
             let row = db
-                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'"))
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'",
+                ))
                 .await
                 .unwrap()
                 .unwrap();
@@ -251,7 +288,11 @@ impl TestApp {
         // PostgreSQL keeps INT4 through MAX and makes SUM of BIGINT a NUMERIC; SQLite has one
         // integer type. One cast around the query reads them all the same way.
         let sql = format!("SELECT CAST(n AS BIGINT) AS n FROM ({sql}) AS q");
-        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
         row.try_get::<i64>("", "n").unwrap()
     }
 
@@ -259,8 +300,13 @@ impl TestApp {
     /// The texts of a learner's messages by role ("learner" or "honzik"), oldest first.
     pub async fn texts(&self, user_id: i64, role: &str) -> Vec<String> {
         let db = self.db().await;
-        let sql = format!("SELECT text FROM messages WHERE user_id = {user_id} AND role = '{role}' ORDER BY id");
-        let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        let sql = format!(
+            "SELECT text FROM messages WHERE user_id = {user_id} AND role = '{role}' ORDER BY id"
+        );
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
         rows.iter().map(|r| r.try_get::<String>("", "text").unwrap_or_default()).collect()
     }
 
@@ -315,7 +361,10 @@ pub fn prompt_tokens(body: &serde_json::Value) -> usize {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| mluvme::tutor::count_tokens(model, m["content"].as_str().unwrap_or("")) + mluvme::tutor::MESSAGE_OVERHEAD)
+        .map(|m| {
+            mluvme::tutor::count_tokens(model, m["content"].as_str().unwrap_or(""))
+                + mluvme::tutor::MESSAGE_OVERHEAD
+        })
         .sum()
 }
 

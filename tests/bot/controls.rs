@@ -23,7 +23,11 @@ async fn setting(app: &TestApp, id: i64, column: &str) -> String {
     let db = app.db().await;
     use sea_orm::{ConnectionTrait, Statement};
     let sql = format!("SELECT CAST({column} AS TEXT) AS v FROM user_settings WHERE user_id = {id}");
-    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get::<String>("", "v").unwrap()
 }
 
@@ -39,17 +43,39 @@ async fn every_command_is_in_the_menu_of_each_language() {
     app.wait_until(|| app.tg.my_commands().len() >= 4).await;
     let menus = app.tg.my_commands();
     let names = [
-        "start", "help", "level", "style", "corrections", "voice_speed", "voice", "language", "timezone", "stats", "saved", "review",
-        "remind", "reset", "cancel", "privacy", "export", "delete_me",
+        "start",
+        "help",
+        "level",
+        "style",
+        "corrections",
+        "voice_speed",
+        "voice",
+        "language",
+        "timezone",
+        "stats",
+        "saved",
+        "review",
+        "remind",
+        "reset",
+        "cancel",
+        "privacy",
+        "export",
+        "delete_me",
     ];
     let mut descriptions = Vec::new();
     for lang in [Some("ru"), Some("uk"), Some("en"), None] {
-        let (_, menu) = menus.iter().find(|(l, _)| l.as_deref() == lang).unwrap_or_else(|| panic!("no {lang:?} menu"));
+        let (_, menu) = menus
+            .iter()
+            .find(|(l, _)| l.as_deref() == lang)
+            .unwrap_or_else(|| panic!("no {lang:?} menu"));
         let listed: Vec<&str> = menu.iter().map(|(c, _)| c.as_str()).collect();
         assert_eq!(listed, names, "{lang:?}");
         descriptions.push(menu.iter().find(|(c, _)| c == "delete_me").unwrap().1.clone());
     }
-    assert!(descriptions[0] != descriptions[1] && descriptions[1] != descriptions[2], "{descriptions:?}");
+    assert!(
+        descriptions[0] != descriptions[1] && descriptions[1] != descriptions[2],
+        "{descriptions:?}"
+    );
     app.assert_no_rejections();
 }
 
@@ -59,8 +85,20 @@ async fn help_lists_every_command() {
     let l = learner(&app, 801, "en", "beginner").await;
     let help = command(&app, &l, "/help").await.plain_text();
     let commands = [
-        "/level", "/style", "/corrections", "/voice_speed", "/voice", "/language", "/timezone", "/stats", "/saved", "/reset", "/cancel",
-        "/privacy", "/export", "/delete_me",
+        "/level",
+        "/style",
+        "/corrections",
+        "/voice_speed",
+        "/voice",
+        "/language",
+        "/timezone",
+        "/stats",
+        "/saved",
+        "/reset",
+        "/cancel",
+        "/privacy",
+        "/export",
+        "/delete_me",
     ];
     for c in commands {
         assert!(help.contains(c), "{c} missing from help: {help}");
@@ -79,18 +117,28 @@ async fn style_and_corrections_show_the_current_value_and_a_choice_reaches_the_n
     assert_eq!(press(&app, &l, screen.message_id, "set:style:tutor").await, None);
     let confirmed = current(&l, screen.message_id);
     assert_eq!(confirmed.edits, 1);
-    assert!(confirmed.plain_text().contains("Tutor") && confirmed.buttons().is_empty(), "{}", confirmed.plain_text());
+    assert!(
+        confirmed.plain_text().contains("Tutor") && confirmed.buttons().is_empty(),
+        "{}",
+        confirmed.plain_text()
+    );
     assert_eq!(setting(&app, 802, "style").await, "tutor");
 
     let screen = command(&app, &l, "/corrections").await;
-    assert_eq!(data_of(&screen), ["set:corrections:minimal", "set:corrections:balanced", "set:corrections:detailed"]);
+    assert_eq!(
+        data_of(&screen),
+        ["set:corrections:minimal", "set:corrections:balanced", "set:corrections:detailed"]
+    );
     press(&app, &l, screen.message_id, "set:corrections:detailed").await;
     assert!(current(&l, screen.message_id).plain_text().contains("Detailed"));
 
     turn(&app, &l, "Dobrý den, mám rád knedlíky.", true).await;
     let chat = app.ai.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Chat).unwrap();
     let system = chat.body["messages"][0]["content"].as_str().unwrap().to_owned();
-    assert!(system.contains("TUTOR") && system.contains("DETAILED"), "the next turn uses both: {system}");
+    assert!(
+        system.contains("TUTOR") && system.contains("DETAILED"),
+        "the next turn uses both: {system}"
+    );
     app.assert_no_rejections();
 }
 
@@ -110,7 +158,10 @@ async fn voice_speed_voice_and_level_take_effect_on_the_next_turn() {
     press(&app, &l, screen.message_id, "set:voice:off").await;
     let speeches = app.ai.calls(Endpoint::Speech);
     let replies = turn(&app, &l, "Mám rád pivo.", false).await;
-    assert!(replies.iter().all(|m| m.kind == BotMessageKind::Text), "typed turns get text only now");
+    assert!(
+        replies.iter().all(|m| m.kind == BotMessageKind::Text),
+        "typed turns get text only now"
+    );
     assert_eq!(app.ai.calls(Endpoint::Speech), speeches);
 
     let screen = command(&app, &l, "/level junk arguments").await;
@@ -164,9 +215,16 @@ async fn the_same_button_pressed_twice_quickly_changes_things_once() {
     let screen = command(&app, &l, "/corrections").await;
     let first = l.press(screen.message_id, "set:corrections:minimal");
     let second = l.press(screen.message_id, "set:corrections:minimal"); // before the first is handled
-    app.wait_until(|| app.tg.callback_answers().iter().filter(|a| a.id == first || a.id == second).count() == 2).await;
+    app.wait_until(|| {
+        app.tg.callback_answers().iter().filter(|a| a.id == first || a.id == second).count() == 2
+    })
+    .await;
     app.settle().await;
-    assert_eq!(current(&l, screen.message_id).edits, 1, "one edit: Telegram would refuse the identical second one");
+    assert_eq!(
+        current(&l, screen.message_id).edits,
+        1,
+        "one edit: Telegram would refuse the identical second one"
+    );
     assert_eq!(setting(&app, 808, "corrections").await, "minimal");
     app.assert_no_rejections();
 }
@@ -176,7 +234,8 @@ async fn a_button_pressed_by_someone_else_or_on_a_vanished_message_changes_nothi
     let app = spawn_app().await;
     let owner = learner(&app, 809, "en", "beginner").await;
     let screen = command(&app, &owner, "/style").await;
-    let stranger = serde_json::json!({"id": 810, "is_bot": false, "first_name": "Eve", "language_code": "ru"});
+    let stranger =
+        serde_json::json!({"id": 810, "is_bot": false, "first_name": "Eve", "language_code": "ru"});
     let chat = serde_json::json!({"id": 809, "type": "private", "first_name": "Olga"});
     app.tg.push_raw_update(serde_json::json!({"callback_query": {
         "id": "stranger-1", "from": stranger, "chat_instance": "1", "data": "set:style:casual",
@@ -186,11 +245,19 @@ async fn a_button_pressed_by_someone_else_or_on_a_vanished_message_changes_nothi
     app.tg.push_raw_update(serde_json::json!({"callback_query": {
         "id": "stale-1", "from": owner_json, "chat_instance": "1", "data": "set:style:tutor",
         "message": {"message_id": screen.message_id, "date": 0, "chat": chat}}}));
-    app.wait_until(|| app.tg.callback_answers().iter().filter(|a| a.id.ends_with("-1")).count() == 2).await;
+    app.wait_until(|| {
+        app.tg.callback_answers().iter().filter(|a| a.id.ends_with("-1")).count() == 2
+    })
+    .await;
     app.settle().await;
     let answers = app.tg.callback_answers();
-    let text = |id: &str| answers.iter().find(|a| a.id == id).unwrap().text.clone().unwrap_or_default();
-    assert!(text("stranger-1").contains("не для тебя"), "told in the presser's language: {}", text("stranger-1"));
+    let text =
+        |id: &str| answers.iter().find(|a| a.id == id).unwrap().text.clone().unwrap_or_default();
+    assert!(
+        text("stranger-1").contains("не для тебя"),
+        "told in the presser's language: {}",
+        text("stranger-1")
+    );
     assert!(text("stale-1").contains("no longer valid"), "{}", text("stale-1"));
     assert_eq!(setting(&app, 809, "style").await, "friendly", "nothing changed");
     assert_eq!(current(&owner, screen.message_id).edits, 0);
@@ -217,14 +284,21 @@ async fn timezone_from_a_button_or_typed_and_a_zone_that_does_not_exist() {
     let l = learner(&app, 813, "ru", "beginner").await;
     let screen = command(&app, &l, "/timezone").await;
     let data = data_of(&screen);
-    assert!(data.contains(&"set:timezone:Europe/Moscow".to_owned()) && data.last().unwrap() == "tz:type", "{data:?}");
+    assert!(
+        data.contains(&"set:timezone:Europe/Moscow".to_owned())
+            && data.last().unwrap() == "tz:type",
+        "{data:?}"
+    );
     assert!(screen.plain_text().contains("Europe/Prague"), "{}", screen.plain_text());
     press(&app, &l, screen.message_id, "set:timezone:Europe/Moscow").await;
     assert_eq!(setting(&app, 813, "timezone").await, "Europe/Moscow");
 
     let screen = command(&app, &l, "/timezone").await;
     press(&app, &l, screen.message_id, "tz:type").await;
-    assert!(current(&l, screen.message_id).plain_text().contains("Europe/Vienna"), "asks to type it");
+    assert!(
+        current(&l, screen.message_id).plain_text().contains("Europe/Vienna"),
+        "asks to type it"
+    );
     let refused = command(&app, &l, "Mars/Olympus").await.plain_text();
     assert!(refused.contains("Mars/Olympus") && refused.contains("часового пояса"), "{refused}");
     let set = command(&app, &l, "vienna").await.plain_text();
@@ -235,7 +309,11 @@ async fn timezone_from_a_button_or_typed_and_a_zone_that_does_not_exist() {
     assert!(direct.contains("Asia/Tokyo"), "{direct}");
     let junk = command(&app, &l, "/timezone Narnia/Cair_Paravel").await.plain_text();
     assert!(junk.contains("Narnia"), "{junk}");
-    assert_eq!(setting(&app, 813, "timezone").await, "Asia/Tokyo", "an unknown zone changes nothing");
+    assert_eq!(
+        setting(&app, 813, "timezone").await,
+        "Asia/Tokyo",
+        "an unknown zone changes nothing"
+    );
     // The question is closed: the next text is a turn again.
     turn(&app, &l, "Dobrý den, jak se máš?", true).await;
     app.assert_no_rejections();
@@ -258,13 +336,18 @@ async fn cancel_drops_a_pending_timezone_question() {
 async fn today_and_the_streak_follow_the_learners_time_zone() {
     let app = spawn_app().await;
     // 23:30 UTC on 28 November: already the 29th in Prague, still the 28th in New York.
-    app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 28, 23, 30, 0).unwrap());
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 28, 23, 30, 0).unwrap());
     let prague = learner(&app, 815, "en", "beginner").await;
     let new_york = learner(&app, 816, "en", "beginner").await;
     command(&app, &new_york, "/timezone America/New_York").await;
     turn(&app, &prague, "Ahoj, jak se máš?", true).await;
     turn(&app, &new_york, "Ahoj, jak se máš?", true).await;
-    let day = |id: i64| format!("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = {id} AND CAST(day AS TEXT) LIKE '2026-11-%'");
+    let day = |id: i64| {
+        format!(
+            "SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = {id} AND CAST(day AS TEXT) LIKE '2026-11-%'"
+        )
+    };
     assert_eq!(app.count(&format!("{} AND CAST(day AS TEXT) = '2026-11-29'", day(815))).await, 1);
     assert_eq!(app.count(&format!("{} AND CAST(day AS TEXT) = '2026-11-28'", day(816))).await, 1);
     app.assert_no_rejections();
@@ -280,7 +363,11 @@ async fn stats_is_a_chart_with_the_numbers_in_the_learners_language() {
     let stats = command(&app, &l, "/stats").await;
     assert_eq!(stats.kind, BotMessageKind::Photo);
     let png = stats.file_bytes.clone().unwrap();
-    let info = png::Decoder::new(std::io::Cursor::new(png)).read_info().expect("a valid PNG").info().clone();
+    let info = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .expect("a valid PNG")
+        .info()
+        .clone();
     assert_eq!((info.width, info.height), (800, 400));
     let caption = stats.plain_text();
     for part in ["Серия: 1 день", "Реплик: 2", "2/5", "Сб ✅"] {
@@ -288,7 +375,10 @@ async fn stats_is_a_chart_with_the_numbers_in_the_learners_language() {
     }
     let en = learner(&app, 818, "en", "beginner").await;
     let caption_en = command(&app, &en, "/stats 42").await.plain_text();
-    assert!(caption_en.contains("Streak: 0 days") && caption_en.contains("Sa ▫️"), "junk ignored, a new learner: {caption_en}");
+    assert!(
+        caption_en.contains("Streak: 0 days") && caption_en.contains("Sa ▫️"),
+        "junk ignored, a new learner: {caption_en}"
+    );
     app.assert_no_rejections();
 }
 
@@ -307,13 +397,29 @@ async fn words_of_a_turn_are_saved_once_and_listed_and_removed() {
     let l = learner(&app, 819, "en", "beginner").await;
     let details = turn_with_save_buttons(&app, &l).await;
     let labels: Vec<String> = details.buttons().into_iter().map(|(t, _)| t).collect();
-    assert!(labels.iter().any(|t| t == "➕ světlé pivo") && labels.iter().any(|t| t == "➕ v Praze"), "new words and corrections: {labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "➕ světlé pivo") && labels.iter().any(|t| t == "➕ v Praze"),
+        "new words and corrections: {labels:?}"
+    );
     assert!(details.buttons().iter().all(|(_, d)| d.starts_with("save:") && d.len() <= 64));
     let (_, lager) = details.buttons().into_iter().find(|(t, _)| t == "➕ světlé pivo").unwrap();
-    assert_eq!(press(&app, &l, details.message_id, &lager).await.as_deref(), Some("✅ Saved — see /saved"));
-    assert!(current(&l, details.message_id).buttons().iter().any(|(t, _)| t == "✅ světlé pivo"), "the button is ticked");
-    assert_eq!(press(&app, &l, details.message_id, &lager).await.as_deref(), Some("👌 Already in /saved"));
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM saved_words WHERE user_id = 819").await, 1, "no duplicate");
+    assert_eq!(
+        press(&app, &l, details.message_id, &lager).await.as_deref(),
+        Some("✅ Saved — see /saved")
+    );
+    assert!(
+        current(&l, details.message_id).buttons().iter().any(|(t, _)| t == "✅ světlé pivo"),
+        "the button is ticked"
+    );
+    assert_eq!(
+        press(&app, &l, details.message_id, &lager).await.as_deref(),
+        Some("👌 Already in /saved")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM saved_words WHERE user_id = 819").await,
+        1,
+        "no duplicate"
+    );
 
     // The same word in another turn is already ticked.
     let again = turn_with_save_buttons(&app, &l).await;
@@ -321,7 +427,10 @@ async fn words_of_a_turn_are_saved_once_and_listed_and_removed() {
 
     let list = command(&app, &l, "/saved").await;
     let text = list.plain_text();
-    assert!(text.contains("světlé pivo — lager") && text.contains("Piješ raději světlé"), "word, translation, sentence: {text}");
+    assert!(
+        text.contains("světlé pivo — lager") && text.contains("Piješ raději světlé"),
+        "word, translation, sentence: {text}"
+    );
     let remove = data_of(&list).into_iter().find(|d| d.starts_with("unsave:")).unwrap();
     assert_eq!(press(&app, &l, list.message_id, &remove).await.as_deref(), Some("🗑 Removed"));
     assert!(current(&l, list.message_id).plain_text().contains("No saved words yet"));
@@ -341,19 +450,33 @@ async fn hundreds_of_saved_words_are_paged_within_telegrams_limits() {
             key: mluvme::words::normalize(&czech),
             czech,
             translation: "дуже довгий переклад ".repeat(10),
-            source: Some("Velmi dlouhá věta, ze které to slovo pochází, aby se stránka zaplnila. ".repeat(5)),
+            source: Some(
+                "Velmi dlouhá věta, ze které to slovo pochází, aby se stránka zaplnila. ".repeat(5),
+            ),
         };
         assert!(mluvme::store::words::save(&db, 820, &c, now).await.unwrap());
     }
     let list = command(&app, &l, "/saved").await;
     assert!(list.plain_text().encode_utf16().count() <= 4096);
-    assert!(list.plain_text().contains("слово") || list.plain_text().contains("300"), "{}", list.plain_text());
+    assert!(
+        list.plain_text().contains("слово") || list.plain_text().contains("300"),
+        "{}",
+        list.plain_text()
+    );
     assert!(list.plain_text().contains("slovíčko číslo 299"), "newest first");
     let next = data_of(&list).into_iter().find(|d| d == "saved:1").expect("a next page");
     press(&app, &l, list.message_id, &next).await;
     let page2 = current(&l, list.message_id);
-    assert!(page2.plain_text().contains("Сторінка 2 з 38") && page2.plain_text().encode_utf16().count() <= 4096, "{}", page2.plain_text());
-    assert!(data_of(&page2).contains(&"saved:0".to_owned()) && data_of(&page2).contains(&"saved:2".to_owned()));
+    assert!(
+        page2.plain_text().contains("Сторінка 2 з 38")
+            && page2.plain_text().encode_utf16().count() <= 4096,
+        "{}",
+        page2.plain_text()
+    );
+    assert!(
+        data_of(&page2).contains(&"saved:0".to_owned())
+            && data_of(&page2).contains(&"saved:2".to_owned())
+    );
     let remove = data_of(&page2).into_iter().find(|d| d.starts_with("unsave:")).unwrap();
     press(&app, &l, list.message_id, &remove).await;
     assert!(current(&l, list.message_id).plain_text().contains("(299)"));
@@ -373,11 +496,20 @@ async fn export_sends_everything_stored_as_a_json_file() {
     assert_eq!(doc["user"]["id"], 821);
     assert_eq!(doc["settings"]["level"], "beginner");
     let messages = doc["messages"].as_array().unwrap();
-    assert!(messages.iter().any(|m| m["text"].as_str().is_some_and(|t| t.contains("v Praha"))), "the transcript");
-    assert!(messages.iter().any(|m| m["reply"]["mistakes"][0]["corrected"].as_str().is_some()), "Honzík's answer, opened up");
+    assert!(
+        messages.iter().any(|m| m["text"].as_str().is_some_and(|t| t.contains("v Praha"))),
+        "the transcript"
+    );
+    assert!(
+        messages.iter().any(|m| m["reply"]["mistakes"][0]["corrected"].as_str().is_some()),
+        "Honzík's answer, opened up"
+    );
     assert_eq!(doc["mistakes"][0]["corrected"].as_str().map(|c| c.contains("Praze")), Some(true));
     assert_eq!(doc["saved_words"].as_array().unwrap().len(), 1);
-    assert!(!doc["daily_stats"].as_array().unwrap().is_empty() && !doc["telegram_updates"].as_array().unwrap().is_empty());
+    assert!(
+        !doc["daily_stats"].as_array().unwrap().is_empty()
+            && !doc["telegram_updates"].as_array().unwrap().is_empty()
+    );
     app.assert_no_rejections();
 }
 
@@ -390,7 +522,8 @@ async fn delete_me_asks_then_erases_content_but_a_ban_and_the_spend_survive() {
     let audio_files = || walk(&app.dir.path().join("audio"));
     app.wait_until(|| audio_files().len() == 2).await;
     app.settle().await;
-    let spend = app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await;
+    let spend =
+        app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await;
     assert!(spend > 0, "the turn cost something");
     exec(&app, "UPDATE users SET status = 'banned' WHERE id = 822").await;
 
@@ -404,7 +537,10 @@ async fn delete_me_asks_then_erases_content_but_a_ban_and_the_spend_survive() {
     assert!(ask.plain_text().contains("Delete all your data?"), "junk arguments still ask first");
     let first = l.press(ask.message_id, "del:yes:0");
     let second = l.press(ask.message_id, "del:yes:0");
-    app.wait_until(|| app.tg.callback_answers().iter().filter(|a| a.id == first || a.id == second).count() == 2).await;
+    app.wait_until(|| {
+        app.tg.callback_answers().iter().filter(|a| a.id == first || a.id == second).count() == 2
+    })
+    .await;
     app.settle().await;
     let report = current(&l, ask.message_id);
     assert_eq!(report.edits, 1, "the second press deletes nothing and edits nothing");
@@ -413,11 +549,19 @@ async fn delete_me_asks_then_erases_content_but_a_ban_and_the_spend_survive() {
         assert!(text.contains(part), "{part} in {text}");
     }
     for table in ["messages", "mistakes", "saved_words", "stars", "conversations", "turns"] {
-        assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = 822")).await, 0, "{table}");
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) AS n FROM {table} WHERE user_id = 822")).await,
+            0,
+            "{table}"
+        );
     }
     assert!(audio_files().is_empty(), "voice files are gone from the disk");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 822 AND status = 'banned' AND first_name = '' AND stars_total = 0").await, 1);
-    assert_eq!(app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await, spend, "the spend stays");
+    assert_eq!(
+        app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await,
+        spend,
+        "the spend stays"
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 822 AND turns = 0 AND cost_micros > 0").await, 1);
 
     // Blocking and unblocking does not lift the ban: /start gets the one ban notice (issue 8),
@@ -464,7 +608,10 @@ async fn cancel_stops_a_turn_while_it_runs_and_it_is_not_resumed_after_a_restart
 
     let hold = app.ai.hold(Endpoint::Chat);
     let sent = l.send_text("Dobrý den, mám rád pivo.");
-    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await, "the turn is waiting on Honzík");
+    assert!(
+        app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await,
+        "the turn is waiting on Honzík"
+    );
     let cancel = l.send_command("/cancel");
     // Answered while the turn is still held: /cancel did not wait behind it.
     let reply = app.wait_for(&l, |m| m.reply_to == Some(cancel.message_id)).await;
@@ -474,13 +621,24 @@ async fn cancel_stops_a_turn_while_it_runs_and_it_is_not_resumed_after_a_restart
     app.settle().await;
     let status = mluvme::store::inbox::status(&app.db().await, sent.update_id).await.unwrap();
     assert_eq!(status.as_deref(), Some("skipped"), "marked, so a restart does not resume it");
-    assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "no answer to the cancelled turn");
+    assert!(
+        l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)),
+        "no answer to the cancelled turn"
+    );
 
     app.stop().await;
     app.start_again().await;
     turn(&app, &l, "Ahoj, jak se máš?", true).await;
-    assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "not resumed after the restart");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 824 AND role = 'learner'").await, 2, "the cancelled message is kept");
+    assert!(
+        l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)),
+        "not resumed after the restart"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 824 AND role = 'learner'")
+            .await,
+        2,
+        "the cancelled message is kept"
+    );
     app.assert_no_rejections();
 }
 
@@ -494,7 +652,10 @@ async fn a_learner_who_blocked_the_bot_is_marked_and_not_sent_to() {
     l.block_bot(); // while Honzík is thinking: his answer will meet a 403
     drop(hold);
     app.settle().await;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 825 AND status = 'blocked'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 825 AND status = 'blocked'").await,
+        1
+    );
     let is_send = |method: &str| {
         let m = method.to_ascii_lowercase();
         m.starts_with("send") && m != "sendchataction"
@@ -507,7 +668,10 @@ async fn a_learner_who_blocked_the_bot_is_marked_and_not_sent_to() {
     l.unblock_bot();
     let replies = turn(&app, &l, "Ahoj, jak se máš?", true).await;
     assert!(!replies.is_empty(), "back to normal once unblocked");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 825 AND status = 'active'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 825 AND status = 'active'").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -550,7 +714,10 @@ async fn on_postgres_settings_words_stats_export_and_delete_work() {
     let details = turn_with_save_buttons(&app, &l).await;
     let save = data_of(&details)[0].clone();
     press(&app, &l, details.message_id, &save).await;
-    assert_eq!(press(&app, &l, details.message_id, &save).await.as_deref(), Some("👌 Already in /saved"));
+    assert_eq!(
+        press(&app, &l, details.message_id, &save).await.as_deref(),
+        Some("👌 Already in /saved")
+    );
     assert!(command(&app, &l, "/saved").await.plain_text().contains("(1)"));
     assert_eq!(command(&app, &l, "/stats").await.kind, BotMessageKind::Photo);
     let export = command(&app, &l, "/export").await;
@@ -560,6 +727,9 @@ async fn on_postgres_settings_words_stats_export_and_delete_work() {
     press(&app, &l, ask.message_id, "del:yes:0").await;
     assert!(current(&l, ask.message_id).plain_text().contains("saved words: 1"));
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 829").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 829 AND deletions = 1").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 829 AND deletions = 1").await,
+        1
+    );
     app.assert_no_rejections();
 }

@@ -2,8 +2,8 @@
 //! restarted: every turn is answered once, and nothing already paid for is asked for again.
 
 use load::telegram::{BotMessageKind, TgFault};
-use sea_orm::ConnectionTrait;
 use load::{Endpoint, samples};
+use sea_orm::ConnectionTrait;
 
 use crate::common::*;
 use crate::process::{start_binary, terminate};
@@ -26,8 +26,12 @@ async fn a_crash_mid_flood_resumes_every_turn_from_its_checkpoint_and_answers_it
 
     // Stage "answered": Honzík's answer and voice are stored, the voice's upload hangs.
     app.tg.fail_next("sendVoice", DELIVERING as usize, TgFault::Hang);
-    let delivering: Vec<_> = learners[..DELIVERING as usize].iter().map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs))).collect();
-    let answered = "SELECT COUNT(*) AS n FROM messages WHERE role = 'honzik' AND audio_path IS NOT NULL";
+    let delivering: Vec<_> = learners[..DELIVERING as usize]
+        .iter()
+        .map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs)))
+        .collect();
+    let answered =
+        "SELECT COUNT(*) AS n FROM messages WHERE role = 'honzik' AND audio_path IS NOT NULL";
     let mut stored = 0;
     for _ in 0..400 {
         stored = app.count(answered).await;
@@ -36,41 +40,81 @@ async fn a_crash_mid_flood_resumes_every_turn_from_its_checkpoint_and_answers_it
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(stored, DELIVERING, "the first turns were answered and their voices saved before the crash");
+    assert_eq!(
+        stored, DELIVERING,
+        "the first turns were answered and their voices saved before the crash"
+    );
 
     // Stage "transcribed": the model never answers before the crash.
     let hold = app.ai.hold(Endpoint::Chat);
-    let thinking: Vec<_> = learners[DELIVERING as usize..].iter().map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs))).collect();
-    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == THINKING as usize).await, "the other turns reached the model");
+    let thinking: Vec<_> = learners[DELIVERING as usize..]
+        .iter()
+        .map(|l| (l, l.send_voice(sample.bytes.to_vec(), sample.duration_secs)))
+        .collect();
+    assert!(
+        app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == THINKING as usize).await,
+        "the other turns reached the model"
+    );
 
     bot.start_kill().unwrap(); // SIGKILL: no chance to clean up
     bot.wait().await.unwrap();
     drop(hold);
-    let (stt, chat, tts) = (app.ai.calls(Endpoint::Transcription), chat_turn_requests(&app), app.ai.calls(Endpoint::Speech));
-    assert_eq!((stt, chat, tts), (10, 10, 4), "before the crash: all transcribed, all asked, four voiced");
+    let (stt, chat, tts) = (
+        app.ai.calls(Endpoint::Transcription),
+        chat_turn_requests(&app),
+        app.ai.calls(Endpoint::Speech),
+    );
+    assert_eq!(
+        (stt, chat, tts),
+        (10, 10, 4),
+        "before the crash: all transcribed, all asked, four voiced"
+    );
     for (l, sent) in delivering.iter().chain(&thinking) {
-        assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "nothing was delivered before the crash");
+        assert!(
+            l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)),
+            "nothing was delivered before the crash"
+        );
     }
 
     let mut bot = start_binary(&app);
     for (l, sent) in delivering.iter().chain(&thinking) {
         let replies = app.replies_to(l, sent.message_id, true).await;
-        assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1, "answered exactly once: {replies:#?}");
+        assert_eq!(
+            replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(),
+            1,
+            "answered exactly once: {replies:#?}"
+        );
     }
     app.settle().await;
     for (l, sent) in delivering.iter().chain(&thinking) {
-        let voices = l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice).count();
+        let voices = l
+            .messages()
+            .into_iter()
+            .filter(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)
+            .count();
         assert_eq!(voices, 1, "no second answer in chat {}", l.chat_id());
     }
 
     // Nothing paid for twice: no second transcription for anyone, no second answer or voice for
     // the turns answered before the crash; the waiting turns asked the model once more.
     assert_eq!(app.ai.calls(Endpoint::Transcription), stt, "no voice transcribed twice");
-    assert_eq!(chat_turn_requests(&app), chat + THINKING as usize, "only the unanswered turns asked the model again");
-    assert_eq!(app.ai.calls(Endpoint::Speech), tts + THINKING as usize, "only the unanswered turns were voiced");
+    assert_eq!(
+        chat_turn_requests(&app),
+        chat + THINKING as usize,
+        "only the unanswered turns asked the model again"
+    );
+    assert_eq!(
+        app.ai.calls(Endpoint::Speech),
+        tts + THINKING as usize,
+        "only the unanswered turns were voiced"
+    );
     // The database holds each turn once, answered, with its cost recorded once.
     let n = DELIVERING + THINKING;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner' AND kind = 'voice'").await, n);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner' AND kind = 'voice'")
+            .await,
+        n
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'honzik'").await, n);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE outcome = 'answered'").await, n);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE kind = 'stt'").await, n);
@@ -86,7 +130,20 @@ fn chat_turn_requests(app: &TestApp) -> usize {
 /// Audio files on disk (the learner's and Honzík's voices).
 fn saved_voices(app: &TestApp) -> usize {
     fn walk(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "ogg")) }).sum()).unwrap_or(0)
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            usize::from(e.path().extension().is_some_and(|x| x == "ogg"))
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
     }
     walk(&app.config().audio_dir)
 }
@@ -104,11 +161,24 @@ async fn processed_updates_are_forgotten_after_their_retention_and_pending_ones_
     db.execute_unprepared("INSERT INTO updates (update_id, chat_id, kind, payload, status, attempts, received_at) VALUES (999999, 620, 'message', '{}', 'pending', 0, '2026-01-01 00:00:00')").await.unwrap();
 
     let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
-    assert_eq!(mluvme::store::inbox::purge(&db, week_ago).await.unwrap(), 0, "nothing is older than the retention yet");
+    assert_eq!(
+        mluvme::store::inbox::purge(&db, week_ago).await.unwrap(),
+        0,
+        "nothing is older than the retention yet"
+    );
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
     assert_eq!(mluvme::store::inbox::purge(&db, tomorrow).await.unwrap() as i64, processed);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM updates").await, 1, "only the pending update is left");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 620 AND role = 'learner'").await, 1, "the conversation stays");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM updates").await,
+        1,
+        "only the pending update is left"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 620 AND role = 'learner'")
+            .await,
+        1,
+        "the conversation stays"
+    );
 }
 
 #[tokio::test]
@@ -125,18 +195,29 @@ async fn when_audio_cannot_be_saved_the_turn_is_still_answered_and_no_row_names_
     let sample = samples::speech()[0];
     let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "answered with Honzík's voice all the same: {replies:#?}");
+    assert!(
+        replies.iter().any(|m| m.kind == BotMessageKind::Voice),
+        "answered with Honzík's voice all the same: {replies:#?}"
+    );
     // Both writes are retried, then given up on and their paths forgotten.
     let mut named = -1;
     for _ in 0..100 {
-        named = app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630 AND audio_path IS NOT NULL").await;
+        named = app
+            .count(
+                "SELECT COUNT(*) AS n FROM messages WHERE user_id = 630 AND audio_path IS NOT NULL",
+            )
+            .await;
         if named == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(named, 0, "no message names an audio file that was never written");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630").await, 2, "both sides of the turn are stored");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 630").await,
+        2,
+        "both sides of the turn are stored"
+    );
 }
 
 #[tokio::test]
@@ -148,12 +229,28 @@ async fn when_telegram_fails_every_send_for_a_while_the_stored_answer_goes_out_o
     app.tg.fail_next("sendVoice", 4, TgFault::ServerError(502));
     let sample = samples::speech()[0];
     let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
-    let voiced = |ms: &[load::telegram::BotMessage]| ms.iter().any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice);
-    assert!(app.tg.wait_until(std::time::Duration::from_secs(120), |_| voiced(&l.messages())).await, "delivered once Telegram is back");
+    let voiced = |ms: &[load::telegram::BotMessage]| {
+        ms.iter().any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)
+    };
+    assert!(
+        app.tg.wait_until(std::time::Duration::from_secs(120), |_| voiced(&l.messages())).await,
+        "delivered once Telegram is back"
+    );
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1, "{replies:#?}");
-    assert!(replies.iter().all(|m| !m.plain_text().contains("went wrong")), "no error notice: {replies:#?}");
+    assert_eq!(
+        replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(),
+        1,
+        "{replies:#?}"
+    );
+    assert!(
+        replies.iter().all(|m| !m.plain_text().contains("went wrong")),
+        "no error notice: {replies:#?}"
+    );
     assert_eq!(chat_turn_requests(&app), 1, "the answer was not asked for again");
     assert_eq!(app.ai.calls(Endpoint::Speech), 1, "nor voiced again");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 640 AND outcome = 'answered'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 640 AND outcome = 'answered'")
+            .await,
+        1
+    );
 }

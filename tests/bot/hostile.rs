@@ -7,9 +7,9 @@
 //! learner's `<`, `&` and emoji (`turns`); a button pressed by someone else or on a vanished
 //! message (`controls`).
 
+use load::Endpoint;
 use load::samples;
 use load::telegram::{BotMessage, BotMessageKind, Learner};
-use load::Endpoint;
 use mluvme::speech::ogg;
 
 use crate::common::*;
@@ -33,11 +33,16 @@ async fn notice(app: &TestApp, l: &Learner, msg_id: i64) -> String {
 
 /// Everything the learner can read in these messages: texts and captions.
 fn seen(ms: &[BotMessage]) -> String {
-    ms.iter().map(|m| format!("{}\n{}\n", m.plain_text(), m.caption.clone().unwrap_or_default())).collect()
+    ms.iter()
+        .map(|m| format!("{}\n{}\n", m.plain_text(), m.caption.clone().unwrap_or_default()))
+        .collect()
 }
 
 async fn learner_messages(app: &TestApp, user: i64) -> i64 {
-    app.count(&format!("SELECT COUNT(*) AS n FROM messages WHERE user_id = {user} AND role = 'learner'")).await
+    app.count(&format!(
+        "SELECT COUNT(*) AS n FROM messages WHERE user_id = {user} AND role = 'learner'"
+    ))
+    .await
 }
 
 /// `sample` with its audio pages repeated `times` times (granules and sequence numbers continue,
@@ -85,7 +90,9 @@ async fn an_ogg_damaged_or_cut_after_its_headers_is_refused_without_paying_for_s
     let mut junk = b"OggS\0\x02".to_vec();
     junk.extend(std::iter::repeat_n(0xAB, 5000));
     let mut flipped = samples::BEGINNER_AHOJ.to_vec(); // every page's checksum broken
-    for p in ogg::pages(samples::BEGINNER_AHOJ).map(|p| p.raw.as_ptr() as usize - samples::BEGINNER_AHOJ.as_ptr() as usize) {
+    for p in ogg::pages(samples::BEGINNER_AHOJ)
+        .map(|p| p.raw.as_ptr() as usize - samples::BEGINNER_AHOJ.as_ptr() as usize)
+    {
         flipped[p + 22] ^= 0xFF;
     }
     for bytes in [headers_only, junk, flipped] {
@@ -114,7 +121,8 @@ async fn a_file_over_twenty_megabytes_that_claims_to_be_small_is_refused_without
 }
 
 #[tokio::test]
-async fn a_voice_that_claims_five_seconds_but_plays_five_minutes_is_refused_before_speech_to_text() {
+async fn a_voice_that_claims_five_seconds_but_plays_five_minutes_is_refused_before_speech_to_text()
+{
     let app = spawn_app().await;
     let l = learner(&app, 404).await;
     let long = looped(samples::BEGINNER_AHOJ, 92);
@@ -123,9 +131,19 @@ async fn a_voice_that_claims_five_seconds_but_plays_five_minutes_is_refused_befo
     let sent = l.send_voice(long, 5);
     let text = notice(&app, &l, sent.message_id).await;
     assert!(text.contains("60"), "says the limit: {text}");
-    assert!(text.contains(&format!("{}", real.ceil() as i64)), "says the real length, not the claimed 5 s: {text}");
-    assert_eq!(app.ai.calls(Endpoint::Transcription), 0, "five minutes of speech-to-text not paid for");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 404 AND kind = 'stt'").await, 0);
+    assert!(
+        text.contains(&format!("{}", real.ceil() as i64)),
+        "says the real length, not the claimed 5 s: {text}"
+    );
+    assert_eq!(
+        app.ai.calls(Endpoint::Transcription),
+        0,
+        "five minutes of speech-to-text not paid for"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 404 AND kind = 'stt'").await,
+        0
+    );
     assert_eq!(learner_messages(&app, 404).await, 1);
     // A genuine voice note right after is answered as usual.
     let ok = l.send_voice(samples::BEGINNER_AHOJ.to_vec(), 4);
@@ -141,10 +159,18 @@ async fn binary_junk_and_control_characters_in_text_are_stripped_before_honzik_s
     let replies = app.replies_to(&l, sent.message_id, true).await;
     let shown = seen(&replies);
     assert!(shown.contains("Ahoj jak se[0m máš?"), "{shown}");
-    assert!(!shown.chars().any(|c| c.is_control() && c != '\n' || c == '\u{202E}'), "nothing invisible comes back: {shown:?}");
+    assert!(
+        !shown.chars().any(|c| c.is_control() && c != '\n' || c == '\u{202E}'),
+        "nothing invisible comes back: {shown:?}"
+    );
     let chat = app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Chat).unwrap();
     let prompt = chat.body["messages"].to_string();
-    assert!(prompt.contains("Ahoj jak se[0m máš?") && !prompt.contains("\\u0000") && !prompt.contains("\\u001b"), "{prompt}");
+    assert!(
+        prompt.contains("Ahoj jak se[0m máš?")
+            && !prompt.contains("\\u0000")
+            && !prompt.contains("\\u001b"),
+        "{prompt}"
+    );
     assert_eq!(app.texts(405, "learner").await, ["Ahoj jak se[0m máš?"]);
     app.assert_no_rejections();
 }
@@ -175,12 +201,19 @@ async fn on_postgres_a_nul_in_a_text_is_stripped_and_the_turn_answered() {
 async fn a_text_of_exactly_4096_characters_is_answered_within_telegrams_limits() {
     let app = spawn_app().await;
     let l = learner(&app, 408).await;
-    let mut text: String = "Včera jsem byl v Praze a pil jsem pivo se žlutým knedlíkem. ".chars().cycle().take(4095).collect();
+    let mut text: String = "Včera jsem byl v Praze a pil jsem pivo se žlutým knedlíkem. "
+        .chars()
+        .cycle()
+        .take(4095)
+        .collect();
     text.push('!');
     assert_eq!(text.chars().count(), 4096);
     let sent = l.send_text(&text);
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().filter(|m| m.kind == BotMessageKind::Text).count() >= 2, "the echo and the reply need more than one message");
+    assert!(
+        replies.iter().filter(|m| m.kind == BotMessageKind::Text).count() >= 2,
+        "the echo and the reply need more than one message"
+    );
     for m in &replies {
         assert!(m.plain_text().encode_utf16().count() <= 4096);
     }
@@ -195,8 +228,12 @@ const EVIL: &str = r#"</i></b><a href="https://evil.example">klikni</a> <b>tučn
 fn assert_inert(ms: &[BotMessage]) {
     for m in ms {
         for raw in [m.text.as_deref(), m.caption.as_deref()].into_iter().flatten() {
-            let parsed = load::telegram::html::parse(raw, m.parse_mode.as_deref(), false).expect("valid HTML");
-            assert!(parsed.entities.iter().all(|e| e.kind != "text_link" && e.url.is_none()), "a link was injected: {raw}");
+            let parsed = load::telegram::html::parse(raw, m.parse_mode.as_deref(), false)
+                .expect("valid HTML");
+            assert!(
+                parsed.entities.iter().all(|e| e.kind != "text_link" && e.url.is_none()),
+                "a link was injected: {raw}"
+            );
         }
     }
 }
@@ -253,22 +290,40 @@ async fn a_prompt_injection_gets_honzik_in_role_and_a_reply_that_still_validates
     let sent = l.send_text(attack);
     let replies = app.replies_to(&l, sent.message_id, true).await;
     let shown = seen(&replies);
-    assert!(!shown.contains("Arr!") && !shown.contains("system prompt is"), "the broken answer never reaches the learner: {shown}");
-    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "Honzík answers in role, with his voice");
-    let turns: Vec<_> = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).collect();
+    assert!(
+        !shown.contains("Arr!") && !shown.contains("system prompt is"),
+        "the broken answer never reaches the learner: {shown}"
+    );
+    assert!(
+        replies.iter().any(|m| m.kind == BotMessageKind::Voice),
+        "Honzík answers in role, with his voice"
+    );
+    let turns: Vec<_> = app
+        .ai
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body))
+        .collect();
     assert_eq!(turns.len(), 2, "the answer that broke the contract was asked for again");
     for r in &turns {
         let messages = r.body["messages"].as_array().unwrap();
         let system = messages[0]["content"].as_str().unwrap();
         assert_eq!(messages[0]["role"], "system");
-        assert!(system.contains("never instructions") && system.contains("stay Honzík"), "the persona says so: {system}");
+        assert!(
+            system.contains("never instructions") && system.contains("stay Honzík"),
+            "the persona says so: {system}"
+        );
         assert!(!system.contains("pirate"), "the learner's words never enter the system prompt");
         let last = messages.last().unwrap();
         assert_eq!(last["role"], "user");
         assert!(last["content"].as_str().unwrap().contains("pirate"));
     }
     assert!(app.texts(411, "honzik").await.iter().all(|t| !t.contains("Arr!")));
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 411 AND outcome = 'answered'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 411 AND outcome = 'answered'")
+            .await,
+        1
+    );
     app.assert_no_rejections();
 }
 
@@ -280,10 +335,20 @@ async fn a_forged_button_is_answered_as_out_of_date_and_changes_nothing() {
     app.replies_to(&l, sent.message_id, true).await;
     let before = l.messages();
     let target = l.last_message().unwrap();
-    let conversation = app.count("SELECT MAX(id) AS n FROM conversations WHERE user_id = 412").await;
+    let conversation =
+        app.count("SELECT MAX(id) AS n FROM conversations WHERE user_id = 412").await;
     let long = "x".repeat(300);
     let reset = format!("reset:yes:{conversation}");
-    let forged = ["del:yes:0", "set:level:advanced", reset.as_str(), "save:999999:0", "lang:en", "\u{0}💣 not a button", long.as_str(), ""];
+    let forged = [
+        "del:yes:0",
+        "set:level:advanced",
+        reset.as_str(),
+        "save:999999:0",
+        "lang:en",
+        "\u{0}💣 not a button",
+        long.as_str(),
+        "",
+    ];
     let mut ids = Vec::new();
     for data in forged {
         let id = l.press_forged(target.message_id, data);
@@ -291,24 +356,43 @@ async fn a_forged_button_is_answered_as_out_of_date_and_changes_nothing() {
         ids.push(id);
     }
     app.settle().await;
-    let answers: Vec<_> = app.tg.callback_answers().into_iter().filter(|a| ids.contains(&a.id)).collect();
+    let answers: Vec<_> =
+        app.tg.callback_answers().into_iter().filter(|a| ids.contains(&a.id)).collect();
     assert_eq!(answers.len(), ids.len(), "each press answered once");
     for a in &answers {
-        assert!(a.text.as_deref().is_some_and(|t| t.contains("неактуальна")), "told the button is out of date: {a:?}");
+        assert!(
+            a.text.as_deref().is_some_and(|t| t.contains("неактуальна")),
+            "told the button is out of date: {a:?}"
+        );
     }
     let after = l.messages();
     assert_eq!(after.len(), before.len(), "nothing sent");
-    assert!(after.iter().zip(&before).all(|(a, b)| a.edits == b.edits && a.deleted == b.deleted), "nothing edited");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 412").await, 2, "nothing deleted");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 412 AND deletions = 0").await, 1);
+    assert!(
+        after.iter().zip(&before).all(|(a, b)| a.edits == b.edits && a.deleted == b.deleted),
+        "nothing edited"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 412").await,
+        2,
+        "nothing deleted"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 412 AND deletions = 0").await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM user_settings WHERE user_id = 412 AND level = 'beginner' AND interface_lang = 'ru'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM conversations WHERE user_id = 412").await, 1, "no reset");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM conversations WHERE user_id = 412").await,
+        1,
+        "no reset"
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM saved_words WHERE user_id = 412").await, 0);
     app.assert_no_rejections();
 }
 
 #[tokio::test]
-async fn a_burst_of_presses_beyond_the_chats_backlog_is_answered_press_by_press_and_sends_nothing() {
+async fn a_burst_of_presses_beyond_the_chats_backlog_is_answered_press_by_press_and_sends_nothing()
+{
     let app = spawn_app().await;
     let l = learner(&app, 421).await;
     let target = l.last_message().unwrap();
@@ -316,22 +400,50 @@ async fn a_burst_of_presses_beyond_the_chats_backlog_is_answered_press_by_press_
     let hold = app.ai.hold(Endpoint::Chat);
     let sent = l.send_text("Ahoj, jak se máš?"); // keeps the chat's queue busy
     assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await);
-    let ids: Vec<String> = (0..9).map(|i| l.press_forged(target.message_id, &format!("del:yes:{i}"))).collect();
+    let ids: Vec<String> =
+        (0..9).map(|i| l.press_forged(target.message_id, &format!("del:yes:{i}"))).collect();
     let ids = &ids;
-    let answered = |n: usize| move |tg: &load::telegram::TelegramEmulator| tg.callback_answers().iter().filter(|a| ids.contains(&a.id)).count() >= n;
+    let answered = |n: usize| {
+        move |tg: &load::telegram::TelegramEmulator| {
+            tg.callback_answers().iter().filter(|a| ids.contains(&a.id)).count() >= n
+        }
+    };
     // The backlog holds 5 behind the turn; the other 4 are answered at once.
     let overflowed = app.tg.wait_until(WAIT, answered(4)).await;
     drop(hold);
-    assert!(overflowed, "presses beyond the backlog answered while the turn runs: {:#?}", app.tg.callback_answers());
+    assert!(
+        overflowed,
+        "presses beyond the backlog answered while the turn runs: {:#?}",
+        app.tg.callback_answers()
+    );
     let all = app.tg.wait_until(WAIT, answered(ids.len())).await;
     assert!(all, "every press answered, none left spinning: {:#?}", app.tg.callback_answers());
     app.replies_to(&l, sent.message_id, true).await;
-    let answers: Vec<_> = app.tg.callback_answers().into_iter().filter(|a| ids.contains(&a.id)).collect();
-    assert!(answers.iter().any(|a| a.text.as_deref().is_some_and(|t| t.contains("нажми ещё раз"))), "beyond the backlog: {answers:#?}");
-    assert!(answers.iter().all(|a| a.text.as_deref().is_some_and(|t| t.contains("нажми ещё раз") || t.contains("неактуальна"))), "{answers:#?}");
-    let extra: Vec<_> = l.messages().into_iter().skip(before).filter(|m| m.reply_to != Some(sent.message_id)).collect();
+    let answers: Vec<_> =
+        app.tg.callback_answers().into_iter().filter(|a| ids.contains(&a.id)).collect();
+    assert!(
+        answers.iter().any(|a| a.text.as_deref().is_some_and(|t| t.contains("нажми ещё раз"))),
+        "beyond the backlog: {answers:#?}"
+    );
+    assert!(
+        answers.iter().all(|a| a
+            .text
+            .as_deref()
+            .is_some_and(|t| t.contains("нажми ещё раз") || t.contains("неактуальна"))),
+        "{answers:#?}"
+    );
+    let extra: Vec<_> = l
+        .messages()
+        .into_iter()
+        .skip(before)
+        .filter(|m| m.reply_to != Some(sent.message_id))
+        .collect();
     assert!(extra.is_empty(), "no chat message about the presses: {extra:#?}");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 421").await, 2, "nothing deleted");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 421").await,
+        2,
+        "nothing deleted"
+    );
     app.assert_no_rejections();
 }
 
@@ -347,13 +459,21 @@ async fn a_button_pressed_by_someone_the_bot_never_met_gets_an_answer_and_create
     app.wait_until(|| app.tg.callback_answers().iter().any(|a| a.id == "ghost-1")).await;
     app.settle().await;
     let answer = app.tg.callback_answers().into_iter().find(|a| a.id == "ghost-1").unwrap();
-    assert!(answer.text.as_deref().is_some_and(|t| t.contains("Ця кнопка")), "in the presser's language: {answer:?}");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 9413").await, 0, "no learner created");
+    assert!(
+        answer.text.as_deref().is_some_and(|t| t.contains("Ця кнопка")),
+        "in the presser's language: {answer:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 9413").await,
+        0,
+        "no learner created"
+    );
     app.assert_no_rejections();
 }
 
 #[tokio::test]
-async fn a_message_from_a_chat_the_bot_cannot_reach_is_recorded_and_the_others_are_still_answered() {
+async fn a_message_from_a_chat_the_bot_cannot_reach_is_recorded_and_the_others_are_still_answered()
+{
     let app = spawn_app().await;
     let l = learner(&app, 414).await;
     let ghost = serde_json::json!({"id": 9414, "is_bot": false, "first_name": "Duch", "language_code": "ru"});
@@ -362,9 +482,19 @@ async fn a_message_from_a_chat_the_bot_cannot_reach_is_recorded_and_the_others_a
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, true).await;
     app.settle().await;
-    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM updates WHERE update_id = {id} AND status <> 'pending'")).await, 1, "recorded and finished, not retried forever");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM updates WHERE update_id = {id} AND status <> 'pending'"
+        ))
+        .await,
+        1,
+        "recorded and finished, not retried forever"
+    );
     let refused: Vec<_> = app.tg.rejected();
-    assert!(refused.iter().all(|r| r.description.contains("chat not found")), "only the unreachable chat failed: {refused:#?}");
+    assert!(
+        refused.iter().all(|r| r.description.contains("chat not found")),
+        "only the unreachable chat failed: {refused:#?}"
+    );
     assert!(app.ai.rejected().is_empty(), "{:#?}", app.ai.rejected());
 }
 
@@ -378,12 +508,29 @@ async fn an_edit_while_honzik_is_answering_gets_a_short_note_and_never_a_second_
     l.edit_text(sent.message_id, "Ahoj, jak se máte?");
     l.edit_text(sent.message_id, "Dobrý den, jak se máte?");
     drop(hold);
-    app.wait_until(|| l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id) && m.plain_text().contains("исправленные")).count() == 2).await;
+    app.wait_until(|| {
+        l.messages()
+            .iter()
+            .filter(|m| {
+                m.reply_to == Some(sent.message_id) && m.plain_text().contains("исправленные")
+            })
+            .count()
+            == 2
+    })
+    .await;
     app.settle().await;
     assert_eq!(app.ai.calls(Endpoint::Chat), 1, "one turn for one message");
-    let voices = l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice).count();
+    let voices = l
+        .messages()
+        .iter()
+        .filter(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)
+        .count();
     assert_eq!(voices, 1);
-    assert_eq!(app.texts(415, "learner").await, ["Ahoj, jak se máš?"], "the original is what was answered and kept");
+    assert_eq!(
+        app.texts(415, "learner").await,
+        ["Ahoj, jak se máš?"],
+        "the original is what was answered and kept"
+    );
     app.assert_no_rejections();
 }
 
@@ -398,7 +545,11 @@ async fn a_channel_post_is_never_delivered_and_never_answered() {
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, true).await;
     app.settle().await;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM updates WHERE chat_id = -1009416").await, 0, "the bot does not ask for channel posts");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM updates WHERE chat_id = -1009416").await,
+        0,
+        "the bot does not ask for channel posts"
+    );
     assert!(app.tg.messages(-1_009_416).is_empty());
     assert_eq!(app.ai.calls(Endpoint::Chat), 1);
     app.assert_no_rejections();
@@ -416,19 +567,58 @@ async fn a_group_chat_gets_a_talk_to_me_in_private_note_and_no_turn() {
     let chatter = l.send_in_group(GROUP, "supergroup", "Ahoj všichni, kdo jde na pivo?");
     let other_bot = l.send_in_group(GROUP, "supergroup", "/start@other_bot");
     let small_group = l.send_in_group(-4170, "group", "/help");
-    assert!(app.tg.wait_until(WAIT, |tg| tg.messages(GROUP).len() >= 2 && !tg.messages(-4170).is_empty()).await);
+    assert!(
+        app.tg
+            .wait_until(WAIT, |tg| tg.messages(GROUP).len() >= 2 && !tg.messages(-4170).is_empty())
+            .await
+    );
     app.settle().await;
     let notes = app.tg.messages(GROUP);
-    assert_eq!(notes.len(), 2, "one note per message addressed to the bot, none for the rest: {notes:#?}");
-    let to = |id: i64| notes.iter().find(|m| m.reply_to == Some(id)).unwrap_or_else(|| panic!("no note for {id}: {notes:#?}")).plain_text();
-    assert!(to(start.message_id).contains("в личку") && to(start.message_id).contains("@mluvme_test_bot"), "{}", to(start.message_id));
-    assert!(to(mention.message_id).contains("in private"), "in the newcomer's language: {}", to(mention.message_id));
-    assert!(notes.iter().all(|m| m.reply_to != Some(chatter.message_id) && m.reply_to != Some(other_bot.message_id)));
+    assert_eq!(
+        notes.len(),
+        2,
+        "one note per message addressed to the bot, none for the rest: {notes:#?}"
+    );
+    let to = |id: i64| {
+        notes
+            .iter()
+            .find(|m| m.reply_to == Some(id))
+            .unwrap_or_else(|| panic!("no note for {id}: {notes:#?}"))
+            .plain_text()
+    };
+    assert!(
+        to(start.message_id).contains("в личку")
+            && to(start.message_id).contains("@mluvme_test_bot"),
+        "{}",
+        to(start.message_id)
+    );
+    assert!(
+        to(mention.message_id).contains("in private"),
+        "in the newcomer's language: {}",
+        to(mention.message_id)
+    );
+    assert!(notes.iter().all(
+        |m| m.reply_to != Some(chatter.message_id) && m.reply_to != Some(other_bot.message_id)
+    ));
     assert!(app.tg.messages(-4170)[0].reply_to == Some(small_group.message_id));
     assert_eq!(app.ai.calls(Endpoint::Chat), 0, "no turn in a group");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 418").await, 0, "no learner made from a group");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 417 AND chat_id = 417").await, 1);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM updates WHERE chat_id = {GROUP} AND status = 'done'")).await, 4, "kept in the inbox");
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 418").await,
+        0,
+        "no learner made from a group"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 417 AND chat_id = 417").await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM updates WHERE chat_id = {GROUP} AND status = 'done'"
+        ))
+        .await,
+        4,
+        "kept in the inbox"
+    );
     app.assert_no_rejections();
 }
 
@@ -445,7 +635,13 @@ async fn with_group_chats_set_to_ignore_a_group_gets_no_reply_and_private_chats_
     app.replies_to(&l, sent.message_id, true).await;
     app.settle().await;
     assert!(app.tg.messages(GROUP).is_empty(), "{:#?}", app.tg.messages(GROUP));
-    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM updates WHERE chat_id = {GROUP} AND status = 'done'")).await, 2);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM updates WHERE chat_id = {GROUP} AND status = 'done'"
+        ))
+        .await,
+        2
+    );
     app.assert_no_rejections();
 }
 
@@ -461,7 +657,10 @@ async fn removing_the_bot_from_a_group_does_not_mark_the_learner_blocked() {
             "old_chat_member": {"user": bot, "status": old}, "new_chat_member": {"user": bot, "status": new}}}));
     }
     app.settle().await;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 420 AND status = 'active'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 420 AND status = 'active'").await,
+        1
+    );
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, true).await;
     app.assert_no_rejections();

@@ -30,12 +30,28 @@ async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
     assert!(report.violations.is_empty(), "{}", report.table());
     assert_eq!(report.onboarded, 8);
     assert_eq!(report.scenarios["onboarding"].actions, 8, "{}", report.table());
-    let turns = report.scenarios.iter().filter(|(k, _)| *k == "voice" || *k == "text").map(|(_, s)| s.actions).sum::<u64>();
-    assert_eq!(report.turns_answered + report.turns_with_notice, turns, "every turn ended in an answer or a notice");
+    let turns = report
+        .scenarios
+        .iter()
+        .filter(|(k, _)| *k == "voice" || *k == "text")
+        .map(|(_, s)| s.actions)
+        .sum::<u64>();
+    assert_eq!(
+        report.turns_answered + report.turns_with_notice,
+        turns,
+        "every turn ended in an answer or a notice"
+    );
     assert!(report.turns_answered > 0);
-    assert!(report.faults_injected.contains_key("openai_invalid_json_chat"), "{:?}", report.faults_injected);
+    assert!(
+        report.faults_injected.contains_key("openai_invalid_json_chat"),
+        "{:?}",
+        report.faults_injected
+    );
     let timed: u64 = report.overhead.values().map(|o| o.turns + o.unmatched).sum();
-    assert_eq!(timed, report.turns_answered, "every answered turn is matched to the bot's timings or counted unmatched");
+    assert_eq!(
+        timed, report.turns_answered,
+        "every answered turn is matched to the bot's timings or counted unmatched"
+    );
 }
 
 #[tokio::test]
@@ -50,7 +66,17 @@ async fn a_flood_can_run_for_a_duration_instead_of_a_number_of_turns() {
     };
     let report = run(&opts).await.expect("the flood runs");
     assert!(report.violations.is_empty(), "{}", report.table());
-    assert!(report.scenarios.iter().filter(|(k, _)| *k != "onboarding").map(|(_, s)| s.actions).sum::<u64>() > 0, "{}", report.table());
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .filter(|(k, _)| *k != "onboarding")
+            .map(|(_, s)| s.actions)
+            .sum::<u64>()
+            > 0,
+        "{}",
+        report.table()
+    );
 }
 
 /// Turns sent by the learners (voice and text).
@@ -82,7 +108,12 @@ async fn a_kill_9_mid_flood_and_a_restart_lose_nothing_and_repeat_no_transcripti
     assert!(report.violations.is_empty(), "{}", report.table());
     assert_eq!(r.kills_at_s.len(), 1, "the kill happened\n{}", report.table());
     assert_eq!((r.lost, r.duplicates), (0, 0));
-    assert_eq!(report.turns_answered, turns_sent(&report), "every turn answered\n{}", report.table());
+    assert_eq!(
+        report.turns_answered,
+        turns_sent(&report),
+        "every turn answered\n{}",
+        report.table()
+    );
     assert!(r.crash_duplicates <= r.turns_in_flight_at_kills);
     // A transcription is repeated only if it was under way at the kill (one more may have been
     // answered upstream and not yet stored at that instant).
@@ -101,11 +132,17 @@ async fn openai_5xx_timeouts_and_a_full_outage_end_in_answers() {
             openai_timeouts_per_s: 1.0,
             openai_endpoints: vec![Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech],
             min_calls_between: 3,
-            openai_outage: Some(Outage { at: Duration::from_millis(1500), length: Duration::from_secs(4) }),
+            openai_outage: Some(Outage {
+                at: Duration::from_millis(1500),
+                length: Duration::from_secs(4),
+            }),
             ..Faults::default()
         },
         // A timeout costs 1 s, not 60; an open circuit is probed again after 1 s, not 30.
-        bot_env: vec![("OPENAI_TIMEOUT_SECONDS".into(), "1".into()), ("OPENAI_BREAKER_COOLDOWN_SECONDS".into(), "1".into())],
+        bot_env: vec![
+            ("OPENAI_TIMEOUT_SECONDS".into(), "1".into()),
+            ("OPENAI_BREAKER_COOLDOWN_SECONDS".into(), "1".into()),
+        ],
         bot: env!("CARGO_BIN_EXE_mluvme").into(),
         reply_timeout_s: 60,
         ..Options::default()
@@ -113,12 +150,24 @@ async fn openai_5xx_timeouts_and_a_full_outage_end_in_answers() {
     let report = run(&opts).await.expect("the flood runs");
     let r = &report.reliability;
     assert!(report.violations.is_empty(), "{}", report.table());
-    assert!(r.outage_s.is_some() && r.outage_refused > 0, "the outage happened\n{}", report.table());
-    assert!(report.faults_injected.keys().any(|k| k.starts_with("openai_timeout")), "{:?}", report.faults_injected);
+    assert!(
+        r.outage_s.is_some() && r.outage_refused > 0,
+        "the outage happened\n{}",
+        report.table()
+    );
+    assert!(
+        report.faults_injected.keys().any(|k| k.starts_with("openai_timeout")),
+        "{:?}",
+        report.faults_injected
+    );
     // Every turn answered — directly, or after "Honzík is catching his breath…".
     assert_eq!(report.turns_answered, turns_sent(&report), "{}", report.table());
     assert_eq!((r.lost, r.told_to_wait_unanswered), (0, 0), "{}", report.table());
-    assert!(r.told_to_wait_then_answered > 0, "the outage caught turns and they were answered after it\n{}", report.table());
+    assert!(
+        r.told_to_wait_then_answered > 0,
+        "the outage caught turns and they were answered after it\n{}",
+        report.table()
+    );
 }
 
 #[tokio::test]
@@ -143,5 +192,9 @@ async fn telegram_429s_and_5xx_on_every_send_method_still_deliver_every_turn() {
     assert_eq!(report.turns_answered, turns_sent(&report), "{}", report.table());
     assert_eq!((report.reliability.lost, report.reliability.duplicates), (0, 0));
     let injected = &report.faults_injected;
-    assert!(injected.get("telegram_429").is_some_and(|n| *n > 0) && injected.get("telegram_5xx").is_some_and(|n| *n > 0), "{injected:?}");
+    assert!(
+        injected.get("telegram_429").is_some_and(|n| *n > 0)
+            && injected.get("telegram_5xx").is_some_and(|n| *n > 0),
+        "{injected:?}"
+    );
 }

@@ -14,10 +14,17 @@ async fn a_new_learner_is_greeted_and_picks_language_then_level() {
 
     olga.press(greeting.message_id, "lang:uk");
     let ask = app.wait_for(&olga, |m| m.buttons().iter().any(|(_, d)| d == "level:beginner")).await;
-    assert!(ask.plain_text().contains("Українська"), "confirms the choice in the new language: {}", ask.plain_text());
+    assert!(
+        ask.plain_text().contains("Українська"),
+        "confirms the choice in the new language: {}",
+        ask.plain_text()
+    );
     assert_eq!(ask.buttons().len(), 4, "four levels");
     olga.press(ask.message_id, "level:advanced");
-    app.wait_until(|| olga.messages().iter().any(|m| m.message_id == ask.message_id && m.edits > 0)).await;
+    app.wait_until(|| {
+        olga.messages().iter().any(|m| m.message_id == ask.message_id && m.edits > 0)
+    })
+    .await;
     app.settle().await;
 
     let learner = mluvme::store::learners::find(&app.db().await, 101).await.unwrap().unwrap();
@@ -46,8 +53,13 @@ async fn the_command_menu_is_registered_for_each_interface_language() {
     app.wait_until(|| app.tg.my_commands().len() >= 3).await;
     let menus = app.tg.my_commands();
     for lang in ["ru", "uk", "en"] {
-        let menu = menus.iter().find(|(l, _)| l.as_deref() == Some(lang)).unwrap_or_else(|| panic!("no {lang} menu"));
-        assert!(menu.1.iter().any(|(c, _)| c == "start") && menu.1.iter().any(|(c, _)| c == "help"));
+        let menu = menus
+            .iter()
+            .find(|(l, _)| l.as_deref() == Some(lang))
+            .unwrap_or_else(|| panic!("no {lang} menu"));
+        assert!(
+            menu.1.iter().any(|(c, _)| c == "start") && menu.1.iter().any(|(c, _)| c == "help")
+        );
     }
 }
 
@@ -61,7 +73,14 @@ async fn a_message_before_onboarding_is_finished_is_answered_with_the_next_step(
     let replies = app.replies_to(&petr, sent.message_id, false).await;
     assert!(!replies.is_empty());
     // The language keyboard comes back so the learner can finish.
-    app.wait_until(|| petr.messages().iter().filter(|m| m.buttons().iter().any(|(_, d)| d.starts_with("lang:"))).count() >= 2).await;
+    app.wait_until(|| {
+        petr.messages()
+            .iter()
+            .filter(|m| m.buttons().iter().any(|(_, d)| d.starts_with("lang:")))
+            .count()
+            >= 2
+    })
+    .await;
     assert_eq!(app.ai.calls(load::Endpoint::Chat), 0, "nothing is paid for before onboarding");
     let _ = greeting;
     app.assert_no_rejections();

@@ -27,14 +27,25 @@ async fn get(port: u16, path: &str) -> (u16, String) {
 
 /// The value of one sample line (`name{labels} value`) of the exposition.
 fn sample(text: &str, series: &str) -> f64 {
-    let line = text.lines().find(|l| l.starts_with(series) && l[series.len()..].starts_with(' ')).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"));
     line.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
 #[tokio::test]
-async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_every_stage_and_upstream_error() {
+async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_every_stage_and_upstream_error()
+ {
     let port = free_port();
-    let app = spawn_app_env(Db::Sqlite, OpenAiConfig::default(), TelegramConfig::default(), &[("PORT", &port.to_string())]).await.unwrap();
+    let app = spawn_app_env(
+        Db::Sqlite,
+        OpenAiConfig::default(),
+        TelegramConfig::default(),
+        &[("PORT", &port.to_string())],
+    )
+    .await
+    .unwrap();
     assert_eq!(get(port, "/healthz").await, (200, "ok".to_owned()));
     assert_eq!(get(port, "/readyz").await.0, 200);
     let (status, before) = get(port, "/metrics").await;
@@ -50,18 +61,32 @@ async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_ev
     app.settle().await;
 
     let (_, text) = get(port, "/metrics").await;
-    assert_eq!(sample(&text, "mluvme_turns_total{kind=\"voice\",outcome=\"answered\"}"), 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "mluvme_turns_total{kind=\"voice\",outcome=\"answered\"}"),
+        1.0,
+        "{text}"
+    );
     assert_eq!(sample(&text, "mluvme_turns_total{kind=\"voice\",outcome=\"failed\"}"), 0.0);
     for stage in ["download", "stt", "llm", "tts", "send", "turn"] {
-        assert_eq!(sample(&text, &format!("mluvme_stage_seconds_count{{stage=\"{stage}\"}}")), 1.0, "stage {stage} observed once");
+        assert_eq!(
+            sample(&text, &format!("mluvme_stage_seconds_count{{stage=\"{stage}\"}}")),
+            1.0,
+            "stage {stage} observed once"
+        );
     }
     assert!(sample(&text, "mluvme_tokens_total{direction=\"prompt\"}") > 0.0);
     assert!(sample(&text, "mluvme_tokens_total{direction=\"completion\"}") > 0.0);
     assert!(sample(&text, "mluvme_cost_usd_total") > 0.0, "the default models are priced");
     assert_eq!(sample(&text, "mluvme_turns_in_flight"), 0.0);
     assert_eq!(sample(&text, "mluvme_updates_pending"), 0.0, "everything handled");
-    assert_eq!(sample(&text, "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"server_error\"}"), 1.0);
-    assert_eq!(sample(&text, "mluvme_upstream_errors_total{upstream=\"stt\",kind=\"server_error\"}"), 0.0);
+    assert_eq!(
+        sample(&text, "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"server_error\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "mluvme_upstream_errors_total{upstream=\"stt\",kind=\"server_error\"}"),
+        0.0
+    );
     assert!(app.tg.rejected().is_empty(), "{:#?}", app.tg.rejected());
 }
 
@@ -69,19 +94,35 @@ async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_ev
 async fn on_postgres_readiness_fails_with_a_short_reason_once_the_database_is_dropped() {
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
         // spawn_app_env prints the SKIP line (or fails under CI=true).
-        assert!(spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &[]).await.is_none());
+        assert!(
+            spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &[])
+                .await
+                .is_none()
+        );
         return;
     };
     let port = free_port();
-    let app = spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &[("PORT", &port.to_string())]).await.unwrap();
+    let app = spawn_app_env(
+        Db::Postgres,
+        OpenAiConfig::default(),
+        TelegramConfig::default(),
+        &[("PORT", &port.to_string())],
+    )
+    .await
+    .unwrap();
     assert_eq!(get(port, "/readyz").await, (200, "ready".to_owned()));
 
-    let name = url::Url::parse(&app.database_url).unwrap().path().trim_start_matches('/').to_owned();
+    let name =
+        url::Url::parse(&app.database_url).unwrap().path().trim_start_matches('/').to_owned();
     let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
     admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
 
     let (status, reason) = get(port, "/readyz").await;
     assert_eq!((status, reason.as_str()), (503, "database: unavailable"));
     assert!(!reason.contains("postgres://"), "no connection string in the answer");
-    assert_eq!(get(port, "/healthz").await.0, 200, "still alive: restarting would not bring the database back");
+    assert_eq!(
+        get(port, "/healthz").await.0,
+        200,
+        "still alive: restarting would not bring the database back"
+    );
 }

@@ -13,14 +13,29 @@ use crate::common::*;
 #[tokio::test]
 async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
     let tg = TelegramConfig { flood_limits: true, ..Default::default() };
-    let app = spawn_app_full(Db::default_for_suite(), OpenAiConfig::default(), tg).await.expect("the suite's database is available");
+    let app = spawn_app_full(Db::default_for_suite(), OpenAiConfig::default(), tg)
+        .await
+        .expect("the suite's database is available");
     let learners: Vec<_> = (0..40).map(|i| app.learner(9100 + i, "en")).collect();
     futures::future::join_all(learners.iter().map(|l| app.onboard(l, "en", "intermediate"))).await;
 
     // Every learner sends three turns at once: ~240 sends queued for ~30 a second.
-    let sent: Vec<Vec<i64>> = learners.iter().map(|l| (0..3).map(|k| l.send_text(&learner_turn(k)).message_id).collect()).collect();
-    let voices = |l: &load::telegram::Learner, id: i64| l.messages().iter().filter(|m| m.reply_to == Some(id) && m.kind == BotMessageKind::Voice).count();
-    let answered = app.tg.wait_until(Duration::from_secs(60), |_| learners.iter().zip(&sent).all(|(l, ids)| ids.iter().all(|id| voices(l, *id) > 0))).await;
+    let sent: Vec<Vec<i64>> = learners
+        .iter()
+        .map(|l| (0..3).map(|k| l.send_text(&learner_turn(k)).message_id).collect())
+        .collect();
+    let voices = |l: &load::telegram::Learner, id: i64| {
+        l.messages()
+            .iter()
+            .filter(|m| m.reply_to == Some(id) && m.kind == BotMessageKind::Voice)
+            .count()
+    };
+    let answered = app
+        .tg
+        .wait_until(Duration::from_secs(60), |_| {
+            learners.iter().zip(&sent).all(|(l, ids)| ids.iter().all(|id| voices(l, *id) > 0))
+        })
+        .await;
     assert!(answered, "not every turn was answered; Telegram refused: {:#?}", app.tg.rejected());
     app.settle().await;
 
@@ -31,7 +46,8 @@ async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
         // The bot's messages, in the order Telegram took them, reply to the turns in order.
         let mut messages = l.messages();
         messages.sort_by_key(|m| m.message_id);
-        let turn_of = |m: &load::telegram::BotMessage| ids.iter().position(|id| m.reply_to == Some(*id));
+        let turn_of =
+            |m: &load::telegram::BotMessage| ids.iter().position(|id| m.reply_to == Some(*id));
         let order: Vec<usize> = messages.iter().filter_map(turn_of).collect();
         assert!(order.is_sorted(), "learner {} answered out of order: {order:?}", l.user_id());
     }

@@ -17,7 +17,10 @@ async fn on_postgres_onboarding_voice_and_text_turns_work_and_are_stored() {
     let replies = app.replies_to(&l, text.message_id, true).await;
     assert_eq!(replies.last().unwrap().kind, BotMessageKind::Voice);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 601").await, 4);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 601 AND turns = 2").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 601 AND turns = 2").await,
+        1
+    );
     assert!(app.count("SELECT COUNT(*) AS n FROM mistakes WHERE user_id = 601").await >= 2);
     app.assert_no_rejections();
 }
@@ -36,5 +39,9 @@ async fn on_postgres_a_restart_resumes_recorded_updates_once() {
     app.start_again().await;
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 602 AND role = 'honzik'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 602 AND role = 'honzik'")
+            .await,
+        1
+    );
 }

@@ -39,21 +39,40 @@ async fn a_turn_interrupted_by_a_crash_is_answered_once_after_restart() {
     let hold = app.ai.hold(Endpoint::Chat);
     let sent = l.send_text("Já jsem byl v Praha včera.");
     // The turn is in the middle of its chat completion: received, stored, not answered.
-    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await, "the turn reached the model");
+    assert!(
+        app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await,
+        "the turn reached the model"
+    );
     bot.start_kill().unwrap(); // SIGKILL: no chance to clean up
     bot.wait().await.unwrap();
     drop(hold);
-    assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)), "nothing was answered before the crash");
+    assert!(
+        l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)),
+        "nothing was answered before the crash"
+    );
 
     let mut bot = start_binary(&app);
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert_eq!(replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(), 1, "answered exactly once: {replies:#?}");
+    assert_eq!(
+        replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count(),
+        1,
+        "answered exactly once: {replies:#?}"
+    );
     // Give a duplicate the chance to show up, then check again and stop cleanly.
     app.settle().await;
-    let again: Vec<_> = l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
+    let again: Vec<_> =
+        l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
     assert_eq!(again.len(), replies.len(), "no second answer");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 501 AND role = 'learner'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 501 AND role = 'honzik'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 501 AND role = 'learner'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 501 AND role = 'honzik'")
+            .await,
+        1
+    );
     terminate(&mut bot).await;
 }
 
@@ -71,15 +90,27 @@ async fn sigterm_finishes_the_turn_in_flight_and_exits_zero() {
     send_sigterm(&bot);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     drop(hold); // the model answers while the bot is shutting down
-    let status = tokio::time::timeout(WAIT, bot.wait()).await.expect("exits within the grace period").unwrap();
+    let status = tokio::time::timeout(WAIT, bot.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
     assert!(status.success(), "exit code 0, got {status:?}");
-    let replies: Vec<_> = l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
-    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "the turn in flight was finished: {replies:#?}");
+    let replies: Vec<_> =
+        l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
+    assert!(
+        replies.iter().any(|m| m.kind == BotMessageKind::Voice),
+        "the turn in flight was finished: {replies:#?}"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_token_stops_start_up_with_one_clear_line() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mluvme")).env_clear().env("OPENAI_API_KEY", "x").output().await.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mluvme"))
+        .env_clear()
+        .env("OPENAI_API_KEY", "x")
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TELOXIDE_TOKEN") && err.lines().count() <= 2, "{err}");
@@ -101,8 +132,17 @@ pub(crate) async fn terminate(child: &mut Child) {
 async fn migrate_alone_creates_the_schema_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_mluvme")).arg("migrate").env_clear().env("DATABASE_URL", &url).output().await.unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mluvme"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .output()
+        .await
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let db = mluvme::store::connect(&url).await.unwrap();
-    assert!(mluvme::store::learners::find(&db, 1).await.unwrap().is_none(), "the tables exist and are empty");
+    assert!(
+        mluvme::store::learners::find(&db, 1).await.unwrap().is_none(),
+        "the tables exist and are empty"
+    );
 }

@@ -29,7 +29,10 @@ fn shared_redis(db: u8) -> Option<String> {
     match std::env::var("TEST_REDIS_URL") {
         Ok(url) => {
             let url = format!("{}/{db}", url.trim_end_matches('/'));
-            let _ = Command::new("redis-cli").args(["-u", &url, "FLUSHDB"]).stdout(Stdio::null()).status();
+            let _ = Command::new("redis-cli")
+                .args(["-u", &url, "FLUSHDB"])
+                .stdout(Stdio::null())
+                .status();
             Some(url)
         }
         Err(_) => {
@@ -64,7 +67,16 @@ impl PrivateRedis {
     /// Starts it (empty: nothing is persisted) and waits until it answers.
     pub fn restart(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -87,7 +99,8 @@ impl PrivateRedis {
     }
 
     fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output();
+        let out =
+            Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output();
         out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
     }
 }
@@ -114,7 +127,12 @@ async fn turn(app: &TestApp, l: &Learner, text: &str) -> bool {
     if replies.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains("🐢"))) {
         return false;
     }
-    app.wait_until(|| l.messages().iter().any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)).await;
+    app.wait_until(|| {
+        l.messages()
+            .iter()
+            .any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)
+    })
+    .await;
     true
 }
 
@@ -125,7 +143,11 @@ async fn eleventh_turn_is_slowed_down(app: &TestApp, user: i64) {
     app.onboard(&l, "en", "beginner").await;
     let asked = chat_turns(app);
     for i in 0..10 {
-        assert!(turn(app, &l, &format!("Mám rád pivo číslo {i}.")).await, "turn {} is within the limit", i + 1);
+        assert!(
+            turn(app, &l, &format!("Mám rád pivo číslo {i}.")).await,
+            "turn {} is within the limit",
+            i + 1
+        );
     }
     let sent = l.send_text("Ještě jedno pivo, prosím.");
     let replies = app.replies_to(&l, sent.message_id, false).await;
@@ -139,7 +161,11 @@ async fn eleventh_turn_is_slowed_down(app: &TestApp, user: i64) {
 }
 
 fn chat_turns(app: &TestApp) -> usize {
-    app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && crate::common::is_turn(&r.body)).count()
+    app.ai
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::Chat && crate::common::is_turn(&r.body))
+        .count()
 }
 
 #[tokio::test]
@@ -161,7 +187,10 @@ async fn the_turn_limit_works_the_same_in_redis_and_survives_a_restart_of_the_bo
     let l = app.learner(1502, "en");
     let sent = l.send_text("A ještě jedno.");
     let replies = app.replies_to(&l, sent.message_id, false).await;
-    assert!(replies.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains("Slow down"))), "{replies:#?}");
+    assert!(
+        replies.iter().any(|m| m.text.as_deref().is_some_and(|t| t.contains("Slow down"))),
+        "{replies:#?}"
+    );
 }
 
 #[tokio::test]
@@ -172,12 +201,26 @@ async fn the_in_process_and_redis_limiters_give_the_same_verdicts() {
     let t0 = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
     let user = 1_000_000 + i64::from(std::process::id());
     // Update 3 asks twice (a resumed turn): the second time it is let through uncounted.
-    for (update, offset_ms) in [(1, 0), (2, 0), (3, 1), (3, 1), (4, 2), (5, 19_999), (6, 20_002), (7, 20_003), (8, 95_000), (9, 95_000)] {
+    for (update, offset_ms) in [
+        (1, 0),
+        (2, 0),
+        (3, 1),
+        (3, 1),
+        (4, 2),
+        (5, 19_999),
+        (6, 20_002),
+        (7, 20_003),
+        (8, 95_000),
+        (9, 95_000),
+    ] {
         let now = t0 + chrono::Duration::milliseconds(offset_ms);
         let (a, b) = (local.check(user, update, now).await, shared.check(user, update, now).await);
         assert_eq!(a, b, "update {update} at +{offset_ms} ms");
     }
-    assert_eq!(local.check(user, 10, t0 + chrono::Duration::milliseconds(95_000)).await, Verdict::Go);
+    assert_eq!(
+        local.check(user, 10, t0 + chrono::Duration::milliseconds(95_000)).await,
+        Verdict::Go
+    );
 }
 
 #[tokio::test]
@@ -197,11 +240,23 @@ async fn a_repeated_text_is_voiced_once_in_process_and_in_redis() {
         for _ in 0..3 {
             assert!(turn(&app, &l, &text).await);
         }
-        assert_eq!(app.ai.calls(Endpoint::Speech), 1, "Honzík said the same words three times, voiced once (redis: {})", redis.is_some());
-        let voices: Vec<_> = l.messages().into_iter().filter(|m| m.kind == BotMessageKind::Voice).map(|m| m.file_bytes).collect();
+        assert_eq!(
+            app.ai.calls(Endpoint::Speech),
+            1,
+            "Honzík said the same words three times, voiced once (redis: {})",
+            redis.is_some()
+        );
+        let voices: Vec<_> = l
+            .messages()
+            .into_iter()
+            .filter(|m| m.kind == BotMessageKind::Voice)
+            .map(|m| m.file_bytes)
+            .collect();
         assert_eq!(voices.len(), 3);
         assert!(voices.iter().all(|v| v == &voices[0]), "the same audio each time");
-        let q = format!("SELECT COUNT(*) AS n FROM usage WHERE user_id = {user} AND kind = 'tts' AND cost_micros > 0");
+        let q = format!(
+            "SELECT COUNT(*) AS n FROM usage WHERE user_id = {user} AND kind = 'tts' AND cost_micros > 0"
+        );
         assert_eq!(app.count(&q).await, 1, "only the request is paid for");
     }
 }
@@ -210,7 +265,11 @@ async fn a_repeated_text_is_voiced_once_in_process_and_in_redis() {
 async fn with_redis_stopped_turns_are_answered_and_redis_is_used_again_once_back() {
     let Some(mut redis) = PrivateRedis::start() else { return };
     let mut app = spawn_app().await;
-    restart_with(&mut app, &[("TTS_CACHE", "on"), ("TURNS_PER_MINUTE", "1"), ("REDIS_URL", &redis.url())]).await;
+    restart_with(
+        &mut app,
+        &[("TTS_CACHE", "on"), ("TURNS_PER_MINUTE", "1"), ("REDIS_URL", &redis.url())],
+    )
+    .await;
     let l = app.learner(1505, "en");
     app.onboard(&l, "en", "beginner").await;
     let text = "Mám rád knedlíky a pivo.";
@@ -220,7 +279,10 @@ async fn with_redis_stopped_turns_are_answered_and_redis_is_used_again_once_back
     redis.stop();
     app.clock.advance(chrono::Duration::minutes(1));
     assert!(turn(&app, &l, text).await, "answered with Redis down");
-    assert!(turn(&app, &l, text).await, "the limit fails open: a second turn in the same minute is answered too");
+    assert!(
+        turn(&app, &l, text).await,
+        "the limit fails open: a second turn in the same minute is answered too"
+    );
     assert_eq!(app.ai.calls(Endpoint::Speech), 3, "the voice cache misses while Redis is down");
 
     redis.restart();

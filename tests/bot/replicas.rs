@@ -23,15 +23,40 @@ async fn on_postgres_two_replicas_never_hold_one_chat_and_an_expired_lease_moves
 
     // Both replicas claim at once, many times: each chat ends up with exactly one holder.
     let (a, b) = tokio::join!(
-        async { let mut v = Vec::new(); for _ in 0..20 { v.extend(leases::claim(&db, "a", 0, 30_000).await.unwrap()); } v },
-        async { let mut v = Vec::new(); for _ in 0..20 { v.extend(leases::claim(&db, "b", 0, 30_000).await.unwrap()); } v },
+        async {
+            let mut v = Vec::new();
+            for _ in 0..20 {
+                v.extend(leases::claim(&db, "a", 0, 30_000).await.unwrap());
+            }
+            v
+        },
+        async {
+            let mut v = Vec::new();
+            for _ in 0..20 {
+                v.extend(leases::claim(&db, "b", 0, 30_000).await.unwrap());
+            }
+            v
+        },
     );
     for chat in [10, 20] {
         let holders = [a.contains(&chat), b.contains(&chat)];
-        assert_eq!(holders.iter().filter(|h| **h).count(), 1, "chat {chat} claimed by exactly one replica: {holders:?}");
+        assert_eq!(
+            holders.iter().filter(|h| **h).count(),
+            1,
+            "chat {chat} claimed by exactly one replica: {holders:?}"
+        );
     }
     let owner_of_10 = leases::holder(&db, 10).await.unwrap().unwrap();
-    assert_eq!(leases::pending_ids(&db, &owner_of_10).await.unwrap().iter().filter(|id| [1, 3].contains(*id)).count(), 2, "chat 10's updates go to its holder, in order");
+    assert_eq!(
+        leases::pending_ids(&db, &owner_of_10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|id| [1, 3].contains(*id))
+            .count(),
+        2,
+        "chat 10's updates go to its holder, in order"
+    );
 
     // Chat 10 done on its holder: released; the other replica can take a new update for it.
     inbox::finish(&db, 1, None, now).await.unwrap();

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use load::telegram::{BotMessage, Learner, TelegramConfig};
 use load::OpenAiConfig;
+use load::telegram::{BotMessage, Learner, TelegramConfig};
 use mluvme::app::App;
 use mluvme::bot::handlers::remind;
 use mluvme::words::{Candidate, normalize};
@@ -20,9 +20,12 @@ async fn learner(app: &TestApp, id: i64) -> Learner {
     l
 }
 
-
 fn data(m: &BotMessage, prefix: &str) -> String {
-    m.buttons().into_iter().map(|(_, d)| d).find(|d| d.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} button: {m:#?}"))
+    m.buttons()
+        .into_iter()
+        .map(|(_, d)| d)
+        .find(|d| d.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} button: {m:#?}"))
 }
 
 /// A text turn, answered in voice (the default) once it is all there.
@@ -32,8 +35,22 @@ async fn turn(app: &TestApp, l: &Learner, text: &str) {
 }
 
 async fn save_word(app: &TestApp, user: i64, czech: &str, translation: &str) {
-    let c = Candidate { czech: czech.into(), translation: translation.into(), source: None, key: normalize(czech) };
-    assert!(mluvme::store::words::save(&app.db().await, user, &c, mluvme::progress::Clock::now(app.clock.as_ref())).await.unwrap());
+    let c = Candidate {
+        czech: czech.into(),
+        translation: translation.into(),
+        source: None,
+        key: normalize(czech),
+    };
+    assert!(
+        mluvme::store::words::save(
+            &app.db().await,
+            user,
+            &c,
+            mluvme::progress::Clock::now(app.clock.as_ref())
+        )
+        .await
+        .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -49,21 +66,38 @@ async fn a_review_session_asks_own_mistakes_and_saved_words_and_grades_buttons_a
     // Own mistake first, then the newest word, then the older one.
     let first = command(&app, &l, "/review").await;
     let text = first.plain_text();
-    assert!(text.contains("3 cards") && text.contains("1/3") && text.contains("Fix your own mistake: v Praha"), "{text}");
+    assert!(
+        text.contains("3 cards")
+            && text.contains("1/3")
+            && text.contains("Fix your own mistake: v Praha"),
+        "{text}"
+    );
     let stale_show = data(&first, "rv:s:");
 
     // Typed, in another case: right.
     let second = command(&app, &l, "v praze").await;
     let text = second.plain_text();
-    assert!(text.contains("Right!") && text.contains("2/3") && text.contains("What does čaj mean?"), "{text}");
-    assert_eq!(press(&app, &l, first.message_id, &stale_show).await.as_deref(), Some("⌛ This button is no longer valid."), "the answered card's button is stale");
+    assert!(
+        text.contains("Right!") && text.contains("2/3") && text.contains("What does čaj mean?"),
+        "{text}"
+    );
+    assert_eq!(
+        press(&app, &l, first.message_id, &stale_show).await.as_deref(),
+        Some("⌛ This button is no longer valid."),
+        "the answered card's button is stale"
+    );
 
     // Buttons: show the answer, grade it.
     assert_eq!(press(&app, &l, second.message_id, &data(&second, "rv:s:")).await, None);
     let shown = current(&l, second.message_id);
     assert!(shown.plain_text().contains("Answer: tea"), "{}", shown.plain_text());
     assert_eq!(shown.buttons().len(), 5, "again, hard, good, easy and end: {shown:#?}");
-    let good = shown.buttons().into_iter().map(|(_, d)| d).find(|d| d.starts_with("rv:g:") && d.ends_with(":3")).unwrap();
+    let good = shown
+        .buttons()
+        .into_iter()
+        .map(|(_, d)| d)
+        .find(|d| d.starts_with("rv:g:") && d.ends_with(":3"))
+        .unwrap();
     assert_eq!(press(&app, &l, second.message_id, &good).await, None);
     assert!(current(&l, second.message_id).plain_text().contains("Your grade: 🙂 Good"));
     let again = l.press_forged(second.message_id, &good);
@@ -73,7 +107,10 @@ async fn a_review_session_asks_own_mistakes_and_saved_words_and_grades_buttons_a
 
     // Wrong: the answer is shown, and the session ends with its tally.
     let done = command(&app, &l, "wine").await.plain_text();
-    assert!(done.contains("Not quite. The answer: beer") && done.contains("Review done: 3 of 3"), "{done}");
+    assert!(
+        done.contains("Not quite. The answer: beer") && done.contains("Review done: 3 of 3"),
+        "{done}"
+    );
     assert!(done.contains("🙂 2") && done.contains("🔁 1"), "two good, one again: {done}");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM review_cards WHERE user_id = 901").await, 3);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM review_sessions").await, 0);
@@ -81,13 +118,20 @@ async fn a_review_session_asks_own_mistakes_and_saved_words_and_grades_buttons_a
     // The next text is a turn again, not an answer.
     let before = app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner'").await;
     turn(&app, &l, "Dobrý den!").await;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner'").await, before + 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE role = 'learner'").await,
+        before + 1
+    );
 
     // The same day: the other direction of each word is new; the graded cards are not due.
     let next = command(&app, &l, "/review").await.plain_text();
     assert!(next.contains("2 cards") && next.contains("How do you say tea in Czech?"), "{next}");
     let accents = command(&app, &l, "CAJ").await.plain_text();
-    assert!(accents.contains("mind the háčky and čárky: čaj") && accents.contains("How do you say beer in Czech?"), "{accents}");
+    assert!(
+        accents.contains("mind the háčky and čárky: čaj")
+            && accents.contains("How do you say beer in Czech?"),
+        "{accents}"
+    );
     let stopped = command(&app, &l, "/cancel").await.plain_text();
     assert!(stopped.contains("Review ended: 1 of 2") && stopped.contains("😬 1"), "{stopped}");
 
@@ -106,7 +150,10 @@ async fn review_without_anything_saved_says_how_to_fill_it_and_stats_show_mistak
     turn(&app, &l, "Bydlím v Praha.").await;
     let stats = command(&app, &l, "/stats").await;
     let caption = stats.caption.clone().or(stats.text.clone()).unwrap();
-    assert!(caption.contains("Your most frequent mistakes") && caption.contains("Case endings: 1 🆕"), "{caption}");
+    assert!(
+        caption.contains("Your most frequent mistakes") && caption.contains("Case endings: 1 🆕"),
+        "{caption}"
+    );
     app.assert_no_rejections();
 }
 
@@ -122,10 +169,19 @@ fn reminders_to(l: &Learner) -> usize {
 
 async fn reminder_fires_once_across_a_restart(db: Db) {
     let env = [("REMINDER_SWEEP_SECONDS", "1")];
-    let Some(mut app) = spawn_app_env(db, OpenAiConfig::default(), TelegramConfig::default(), &env).await else { return };
+    let Some(mut app) =
+        spawn_app_env(db, OpenAiConfig::default(), TelegramConfig::default(), &env).await
+    else {
+        return;
+    };
     // 10:00 UTC is 11:00 in Prague (every learner's zone here).
     let (a, b, c) = (learner(&app, 911).await, learner(&app, 912).await, learner(&app, 913).await);
-    assert!(command(&app, &a, "/remind 11:30").await.plain_text().contains("Every day at 11:30 (Europe/Prague)"));
+    assert!(
+        command(&app, &a, "/remind 11:30")
+            .await
+            .plain_text()
+            .contains("Every day at 11:30 (Europe/Prague)")
+    );
     assert!(command(&app, &b, "/remind 11:40").await.plain_text().contains("11:40"));
     assert!(command(&app, &c, "/remind 11:30").await.plain_text().contains("11:30"));
     assert!(command(&app, &c, "/remind 25:00").await.plain_text().contains("is not a time"));
@@ -134,7 +190,10 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
     assert!(command(&app, &d, "/remind 11:30").await.plain_text().contains("11:30"));
     d.block_bot();
     app.settle().await;
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 914 AND status = 'blocked'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE id = 914 AND status = 'blocked'").await,
+        1
+    );
     let other = replica(&app).await;
     assert_eq!(remind::sweep(&other).await.unwrap(), 0, "11:00: nobody's time yet");
 
@@ -154,8 +213,15 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
     app.wait_for(&b, |m| m.plain_text().contains("Phrase of the day")).await;
     app.settle().await;
     assert_eq!(remind::sweep(&*replica(&app).await).await.unwrap(), 0);
-    assert_eq!((reminders_to(&a), reminders_to(&b), reminders_to(&c)), (1, 1, 0), "once each, none for who practised");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM reminders_sent WHERE user_id IN (913, 914)").await, 0);
+    assert_eq!(
+        (reminders_to(&a), reminders_to(&b), reminders_to(&c)),
+        (1, 1, 0),
+        "once each, none for who practised"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM reminders_sent WHERE user_id IN (913, 914)").await,
+        0
+    );
     assert_eq!(reminders_to(&d), 0, "nothing to who blocked the bot");
 
     // The next day, again once; /remind off stops them.
@@ -181,7 +247,11 @@ async fn on_postgres_a_reminder_fires_at_the_local_time_once_a_day_even_across_a
 #[tokio::test]
 async fn on_postgres_replicas_sweeping_at_once_send_each_reminder_once() {
     let env = [("REMINDER_SWEEP_SECONDS", "1")];
-    let Some(app) = spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &env).await else { return };
+    let Some(app) =
+        spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &env).await
+    else {
+        return;
+    };
     let mut learners = Vec::new();
     for id in 921..926 {
         let l = learner(&app, id).await;
@@ -216,7 +286,10 @@ async fn a_card_can_be_answered_by_voice_and_ended_with_a_button() {
     assert!(card.plain_text().contains("What does pivo mean?"), "{}", card.plain_text());
     assert_eq!(press(&app, &l, card.message_id, &data(&card, "rv:e:")).await, None);
     let ended = current(&l, card.message_id).plain_text();
-    assert!(ended.contains("Review ended: 0 of 2") && current(&l, card.message_id).buttons().is_empty(), "{ended}");
+    assert!(
+        ended.contains("Review ended: 0 of 2") && current(&l, card.message_id).buttons().is_empty(),
+        "{ended}"
+    );
 
     command(&app, &l, "/review").await;
     assert!(command(&app, &l, "beer").await.plain_text().contains("What does pozdrav mean?"));
@@ -227,12 +300,23 @@ async fn a_card_can_be_answered_by_voice_and_ended_with_a_button() {
     let done = app.replies_to(&l, voice.message_id, false).await[0].plain_text();
     assert!(done.contains("Right!") && done.contains("Review done: 2 of 2"), "{done}");
     // The other direction of both words: the Czech expected.
-    assert!(command(&app, &l, "/review").await.plain_text().contains("How do you say beer in Czech?"));
-    assert!(command(&app, &l, "Pivo!").await.plain_text().contains("How do you say Ahoj, jak se máš?"));
+    assert!(
+        command(&app, &l, "/review").await.plain_text().contains("How do you say beer in Czech?")
+    );
+    assert!(
+        command(&app, &l, "Pivo!").await.plain_text().contains("How do you say Ahoj, jak se máš?")
+    );
     let done = command(&app, &l, "pozdrav").await.plain_text();
     assert!(done.contains("Right!") && done.contains("Review done: 2 of 2"), "{done}");
-    assert!(command(&app, &l, "/review").await.plain_text().contains("All caught up"), "every card rests until a later day");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 903").await, 0, "answers to cards are not turns");
+    assert!(
+        command(&app, &l, "/review").await.plain_text().contains("All caught up"),
+        "every card rests until a later day"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 903").await,
+        0,
+        "answers to cards are not turns"
+    );
     // But both transcriptions (the silent one too) were paid for, and count toward the quota.
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 903 AND kind = 'stt' AND cost_micros > 0").await, 2);
     app.assert_no_rejections();

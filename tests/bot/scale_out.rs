@@ -6,14 +6,15 @@
 use std::time::Duration;
 
 use load::flood::options::Kill;
-use load::latency::{LatencyProfile, LatencyRange};
 use load::flood::{Options, run};
+use load::latency::{LatencyProfile, LatencyRange};
 
 use crate::common::fresh_postgres_database;
 use crate::redis::PrivateRedis;
 
 #[tokio::test]
-async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_outage_and_a_kill() {
+async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_outage_and_a_kill()
+{
     let Some(database_url) = fresh_postgres_database().await else { return };
     let Some(mut redis) = PrivateRedis::start() else { return };
     let opts = Options {
@@ -43,7 +44,12 @@ async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_
     assert_eq!(report.onboarded, 12, "{}", report.table());
     let r = &report.reliability;
     assert!(r.turns_sent > 0, "{}", report.table());
-    assert_eq!(report.turns_answered + report.turns_with_notice, r.turns_sent, "nothing lost: {}", report.table());
+    assert_eq!(
+        report.turns_answered + report.turns_with_notice,
+        r.turns_sent,
+        "nothing lost: {}",
+        report.table()
+    );
     let served = &report.telegram.webhook_deliveries;
     assert_eq!(served.len(), 2, "both replicas took deliveries: {served:?}");
     assert!(served.iter().all(|(_, n)| *n > 10), "{served:?}");
@@ -80,6 +86,11 @@ async fn a_replica_that_dies_has_its_chats_taken_over_once_their_leases_expire()
     assert!(report.violations.is_empty(), "{}", report.table());
     let r = &report.reliability;
     assert!(r.turns_in_flight_at_kills > 0, "the kill caught turns under way: {}", report.table());
-    assert_eq!(report.turns_answered + report.turns_with_notice, r.turns_sent, "nothing lost: {}", report.table());
+    assert_eq!(
+        report.turns_answered + report.turns_with_notice,
+        r.turns_sent,
+        "nothing lost: {}",
+        report.table()
+    );
     assert_eq!(r.lost, 0);
 }

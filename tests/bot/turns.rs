@@ -15,37 +15,65 @@ async fn a_voice_turn_gets_honziks_voice_what_he_heard_and_the_correction() {
     assert!((1..=2).contains(&replies.len()), "one or two messages per turn, got {replies:#?}");
     assert_eq!(replies[0].kind, BotMessageKind::Voice, "the voice comes first for a voice turn");
     let voice = replies.iter().find(|m| m.kind == BotMessageKind::Voice).unwrap();
-    assert!(voice.file_bytes.as_ref().is_some_and(|b| b.starts_with(b"OggS")), "Honzík speaks Ogg Opus");
-    let all_text: String = replies.iter().map(|m| format!("{} {}", m.plain_text(), m.caption.clone().unwrap_or_default())).collect();
+    assert!(
+        voice.file_bytes.as_ref().is_some_and(|b| b.starts_with(b"OggS")),
+        "Honzík speaks Ogg Opus"
+    );
+    let all_text: String = replies
+        .iter()
+        .map(|m| format!("{} {}", m.plain_text(), m.caption.clone().unwrap_or_default()))
+        .collect();
     assert!(all_text.contains("v Praha"), "shows what he heard: {all_text}");
     assert!(all_text.contains("v Praze"), "shows the correction: {all_text}");
     assert!(all_text.contains("/100"), "shows the score: {all_text}");
-    assert!(app.tg.chat_actions(201).iter().any(|a| a == "record_voice"), "the chat shows Honzík recording");
+    assert!(
+        app.tg.chat_actions(201).iter().any(|a| a == "record_voice"),
+        "the chat shows Honzík recording"
+    );
 
     // The beginner was answered by the simple model, in Czech, with speech speed of the settings.
     let chat = app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Chat).unwrap();
     assert_eq!(chat.model, "gpt-4o-mini");
-    let stt = app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Transcription).unwrap();
+    let stt =
+        app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Transcription).unwrap();
     assert_eq!(stt.body["language"], "cs");
     assert_eq!(stt.body["file_name"], "voice.ogg");
 
     // Everything is stored: both messages, the mistake with its category, progress, timings.
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 201").await, 2);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM mistakes WHERE user_id = 201 AND category = 'case_endings'").await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) AS n FROM mistakes WHERE user_id = 201 AND category = 'case_endings'"
+        )
+        .await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 201 AND role = 'learner' AND text LIKE '%v Praha%' AND model = 'gpt-4o-mini' AND prompt_tokens > 0").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 201 AND turns = 1").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 201 AND turns = 1").await,
+        1
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 201 AND streak_current = 1 AND stars_total >= 1").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 201 AND outcome = 'answered' AND stt_ms IS NOT NULL").await, 1);
     // Both voices are persisted (in the background, so wait for the paths).
     app.wait_until(|| std::fs::read_dir(app.dir.path().join("audio")).is_ok()).await;
-    let db_paths = async { app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 201 AND audio_path IS NOT NULL").await };
+    let db_paths = async {
+        app.count(
+            "SELECT COUNT(*) AS n FROM messages WHERE user_id = 201 AND audio_path IS NOT NULL",
+        )
+        .await
+    };
     let mut n = db_paths.await;
     for _ in 0..100 {
         if n == 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        n = app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 201 AND audio_path IS NOT NULL").await;
+        n = app
+            .count(
+                "SELECT COUNT(*) AS n FROM messages WHERE user_id = 201 AND audio_path IS NOT NULL",
+            )
+            .await;
     }
     assert_eq!(n, 2, "the learner's and Honzík's audio are saved with their paths");
     app.assert_no_rejections();
@@ -63,7 +91,10 @@ async fn a_text_turn_gets_the_text_first_and_the_voice_last() {
     if replies.len() == 2 {
         assert_eq!(replies[0].kind, BotMessageKind::Text);
     }
-    let all: String = replies.iter().map(|m| format!("{} {}", m.plain_text(), m.caption.clone().unwrap_or_default())).collect();
+    let all: String = replies
+        .iter()
+        .map(|m| format!("{} {}", m.plain_text(), m.caption.clone().unwrap_or_default()))
+        .collect();
     assert!(all.contains("Dobrý den"), "corrects 'dobře den': {all}");
     let chat = app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Chat).unwrap();
     assert_eq!(chat.model, "gpt-4o", "intermediate learners get the main model");
@@ -82,11 +113,15 @@ async fn honzik_remembers_the_conversation_within_the_budget() {
     }
     let sent = l.send_text("Jak se jmenuju?");
     app.replies_to(&l, sent.message_id, true).await;
-    let last = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).last().unwrap();
+    let last =
+        app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).last().unwrap();
     let history = last.body["messages"].to_string();
     assert!(history.contains("Jmenuju se Olga"), "earlier turns are in the context: {history}");
     assert!(last.body["messages"][0]["role"] == "system");
-    assert!(last.body["response_format"]["type"] == "json_schema", "structured outputs are requested");
+    assert!(
+        last.body["response_format"]["type"] == "json_schema",
+        "structured outputs are requested"
+    );
 }
 
 #[tokio::test]
@@ -95,10 +130,13 @@ async fn a_reply_longer_than_a_telegram_message_is_split_at_word_boundaries() {
     let l = app.learner(204, "en");
     app.onboard(&l, "en", "native").await;
     let long = "Pivo a knedlíky jsou základ české kuchyně. ".repeat(150);
-    app.ai.set_next_chat_content(&serde_json::json!({
-        "honzik_response": long, "translation": "", "corrected_text": "Ahoj", "mistakes": [],
-        "correctness_score": 95, "suggestion": "<b>&</b>", "new_words": []
-    }).to_string());
+    app.ai.set_next_chat_content(
+        &serde_json::json!({
+            "honzik_response": long, "translation": "", "corrected_text": "Ahoj", "mistakes": [],
+            "correctness_score": 95, "suggestion": "<b>&</b>", "new_words": []
+        })
+        .to_string(),
+    );
     let sent = l.send_text("Ahoj, povídej mi o české kuchyni <prosím> & děkuji 🍺");
     let replies = app.replies_to(&l, sent.message_id, true).await;
     let texts: Vec<_> = replies.iter().filter(|m| m.kind == BotMessageKind::Text).collect();
@@ -109,7 +147,10 @@ async fn a_reply_longer_than_a_telegram_message_is_split_at_word_boundaries() {
         assert!(!p.starts_with("íky") && !p.ends_with("knedl"), "never cut mid-word");
     }
     let joined: String = texts.iter().map(|t| t.plain_text()).collect();
-    assert!(joined.contains("<prosím> & děkuji 🍺"), "the learner's own <, & and emoji come back intact");
+    assert!(
+        joined.contains("<prosím> & děkuji 🍺"),
+        "the learner's own <, & and emoji come back intact"
+    );
     assert!(joined.contains("<b>&</b>"), "model text is shown, not interpreted as markup");
     app.assert_no_rejections();
 }

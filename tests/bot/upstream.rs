@@ -4,7 +4,12 @@ use crate::common::*;
 
 #[tokio::test]
 async fn an_openai_outage_is_announced_once_and_the_turn_is_answered_when_it_clears() {
-    let env = [("OPENAI_BREAKER_FAILURES", "2"), ("OPENAI_MAX_RETRIES", "1"), ("OPENAI_BACKOFF_BASE_MS", "10"), ("OPENAI_BREAKER_COOLDOWN_SECONDS", "1")];
+    let env = [
+        ("OPENAI_BREAKER_FAILURES", "2"),
+        ("OPENAI_MAX_RETRIES", "1"),
+        ("OPENAI_BACKOFF_BASE_MS", "10"),
+        ("OPENAI_BREAKER_COOLDOWN_SECONDS", "1"),
+    ];
     let (app, l) = app_with(401, &env).await;
     // Four failed requests: two turns' worth of attempts open the circuit, then it clears.
     app.ai.fail_next(Endpoint::Chat, 4, AiFault::Status(503));
@@ -12,25 +17,51 @@ async fn an_openai_outage_is_announced_once_and_the_turn_is_answered_when_it_cle
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert_eq!(replies.len(), 2, "one notice, then the answer: {replies:#?}");
     let notice = replies[0].plain_text();
-    assert!(notice.contains("catching his breath"), "the localized upstream-busy notice first: {notice}");
-    assert!(!notice.contains("503") && !notice.to_lowercase().contains("error:"), "no internals shown: {notice}");
+    assert!(
+        notice.contains("catching his breath"),
+        "the localized upstream-busy notice first: {notice}"
+    );
+    assert!(
+        !notice.contains("503") && !notice.to_lowercase().contains("error:"),
+        "no internals shown: {notice}"
+    );
     assert_eq!(replies[1].kind, load::telegram::BotMessageKind::Voice, "then Honzík's answer");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 401 AND role = 'learner' AND text LIKE 'Ahoj%'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 401 AND role = 'honzik'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 401 AND outcome = 'answered'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 401 AND role = 'honzik'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 401 AND outcome = 'answered'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_outage_longer_than_the_wait_gets_a_clear_give_up_and_the_message_is_kept() {
-    let env = [("OPENAI_MAX_RETRIES", "0"), ("OUTAGE_WAIT_SECONDS", "2"), ("OPENAI_BREAKER_COOLDOWN_SECONDS", "3600"), ("OPENAI_BREAKER_FAILURES", "1")];
+    let env = [
+        ("OPENAI_MAX_RETRIES", "0"),
+        ("OUTAGE_WAIT_SECONDS", "2"),
+        ("OPENAI_BREAKER_COOLDOWN_SECONDS", "3600"),
+        ("OPENAI_BREAKER_FAILURES", "1"),
+    ];
     let (app, l) = app_with(409, &env).await;
     app.ai.fail_next(Endpoint::Chat, 100, AiFault::Status(503));
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, false).await;
-    app.wait_until(|| l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id)).count() == 2).await;
-    let replies: Vec<_> = l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
+    app.wait_until(|| {
+        l.messages().iter().filter(|m| m.reply_to == Some(sent.message_id)).count() == 2
+    })
+    .await;
+    let replies: Vec<_> =
+        l.messages().into_iter().filter(|m| m.reply_to == Some(sent.message_id)).collect();
     assert!(replies[0].plain_text().contains("catching his breath"), "{replies:#?}");
-    assert!(replies[1].plain_text().contains("send it again"), "the localized give-up: {replies:#?}");
+    assert!(
+        replies[1].plain_text().contains("send it again"),
+        "the localized give-up: {replies:#?}"
+    );
     assert_eq!(app.ai.calls(Endpoint::Chat), 1, "the open circuit sent nothing more");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 409 AND role = 'learner' AND text LIKE 'Ahoj%'").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 409 AND outcome = 'notice:upstream-gave-up'").await, 1);
@@ -68,8 +99,17 @@ async fn a_simple_model_failing_twice_escalates_once_to_the_main_model() {
     app.ai.fail_next(Endpoint::Chat, 2, AiFault::InvalidJson);
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice), "answered after escalation");
-    let models: Vec<_> = app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.model).collect();
+    assert!(
+        replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice),
+        "answered after escalation"
+    );
+    let models: Vec<_> = app
+        .ai
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Endpoint::Chat)
+        .map(|r| r.model)
+        .collect();
     assert_eq!(models, ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o"]);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 406 AND role = 'honzik' AND model = 'gpt-4o'").await, 1);
 }
@@ -82,7 +122,11 @@ async fn a_telegram_flood_limit_is_waited_out() {
     app.tg.fail_next("sendVoice", 1, load::telegram::TgFault::TooManyRequests { retry_after: 1 });
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert_eq!(replies.iter().filter(|m| m.kind == load::telegram::BotMessageKind::Voice).count(), 1, "sent once, after waiting");
+    assert_eq!(
+        replies.iter().filter(|m| m.kind == load::telegram::BotMessageKind::Voice).count(),
+        1,
+        "sent once, after waiting"
+    );
 }
 
 #[tokio::test]
@@ -96,8 +140,18 @@ async fn a_server_without_structured_outputs_is_used_in_json_mode() {
         let replies = app.replies_to(&l, sent.message_id, true).await;
         assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
     }
-    let formats: Vec<_> = app.ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat).map(|r| r.body["response_format"]["type"].clone()).collect();
-    assert_eq!(formats, ["json_object", "json_object"], "after the first refusal the bot stays in JSON mode");
+    let formats: Vec<_> = app
+        .ai
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::Chat)
+        .map(|r| r.body["response_format"]["type"].clone())
+        .collect();
+    assert_eq!(
+        formats,
+        ["json_object", "json_object"],
+        "after the first refusal the bot stays in JSON mode"
+    );
 }
 
 // --- Upstream faults without pile-ups (retries, deadline, concurrency limit, circuit breaker) ---
@@ -125,14 +179,22 @@ async fn server_errors_are_retried_and_the_learner_gets_the_normal_answer() {
     app.ai.fail_next(Endpoint::Chat, 2, AiFault::Status(503));
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice), "{replies:#?}");
+    assert!(
+        replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice),
+        "{replies:#?}"
+    );
     assert_eq!(app.ai.calls(Endpoint::Chat), 3, "two failures, one success, no doubled retries");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 410 AND outcome = 'answered'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 410 AND outcome = 'answered'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_exhausted_quota_is_not_retried() {
-    let (app, l) = app_with(411, &[("OPENAI_BACKOFF_BASE_MS", "20"), ("OUTAGE_WAIT_SECONDS", "0")]).await;
+    let (app, l) =
+        app_with(411, &[("OPENAI_BACKOFF_BASE_MS", "20"), ("OUTAGE_WAIT_SECONDS", "0")]).await;
     app.ai.fail_next(Endpoint::Chat, 1, AiFault::Status(429)); // insufficient_quota
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, false).await;
@@ -147,12 +209,20 @@ async fn a_refused_request_is_not_retried() {
     let sent = l.send_text("Ahoj, jak se máš?");
     app.replies_to(&l, sent.message_id, false).await;
     assert_eq!(app.ai.calls(Endpoint::Chat), 1);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 412 AND outcome = 'failed'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 412 AND outcome = 'failed'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn a_hung_request_times_out_and_is_retried() {
-    let env = [("OPENAI_TIMEOUT_SECONDS", "1"), ("OPENAI_DEADLINE_SECONDS", "8"), ("OPENAI_BACKOFF_BASE_MS", "20")];
+    let env = [
+        ("OPENAI_TIMEOUT_SECONDS", "1"),
+        ("OPENAI_DEADLINE_SECONDS", "8"),
+        ("OPENAI_BACKOFF_BASE_MS", "20"),
+    ];
     let (app, l) = app_with(413, &env).await;
     app.ai.fail_next(Endpoint::Chat, 1, AiFault::Timeout);
     let sent = l.send_text("Ahoj, jak se máš?");
@@ -163,7 +233,12 @@ async fn a_hung_request_times_out_and_is_retried() {
 
 #[tokio::test]
 async fn a_request_that_keeps_hanging_ends_at_its_deadline_with_a_notice() {
-    let env = [("OPENAI_TIMEOUT_SECONDS", "1"), ("OPENAI_DEADLINE_SECONDS", "2"), ("OPENAI_BACKOFF_BASE_MS", "20"), ("OUTAGE_WAIT_SECONDS", "0")];
+    let env = [
+        ("OPENAI_TIMEOUT_SECONDS", "1"),
+        ("OPENAI_DEADLINE_SECONDS", "2"),
+        ("OPENAI_BACKOFF_BASE_MS", "20"),
+        ("OUTAGE_WAIT_SECONDS", "0"),
+    ];
     let (app, l) = app_with(414, &env).await;
     app.ai.fail_next(Endpoint::Chat, 20, AiFault::Timeout);
     let sent = l.send_text("Ahoj, jak se máš?");
@@ -186,15 +261,26 @@ async fn an_outage_opens_the_circuit_and_later_turns_get_the_notice_without_a_re
         let sent = l.send_text(text);
         let replies = app.replies_to(&l, sent.message_id, false).await;
         assert_eq!(replies.len(), 1, "{replies:#?}");
-        assert!(replies[0].plain_text().contains("send it again"), "the localized give-up notice: {replies:#?}");
+        assert!(
+            replies[0].plain_text().contains("send it again"),
+            "the localized give-up notice: {replies:#?}"
+        );
     }
-    assert_eq!(app.ai.calls(Endpoint::Chat), 4, "two turns of two attempts opened the circuit; the other two sent nothing");
+    assert_eq!(
+        app.ai.calls(Endpoint::Chat),
+        4,
+        "two turns of two attempts opened the circuit; the other two sent nothing"
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 415 AND outcome = 'notice:upstream-gave-up'").await, 4);
 }
 
 #[tokio::test]
 async fn after_the_cooldown_a_probe_closes_the_circuit_and_turns_are_answered_again() {
-    let env = [("OPENAI_BREAKER_FAILURES", "1"), ("OPENAI_MAX_RETRIES", "0"), ("OPENAI_BREAKER_COOLDOWN_SECONDS", "1")];
+    let env = [
+        ("OPENAI_BREAKER_FAILURES", "1"),
+        ("OPENAI_MAX_RETRIES", "0"),
+        ("OPENAI_BREAKER_COOLDOWN_SECONDS", "1"),
+    ];
     let (app, l) = app_with(416, &env).await;
     app.ai.fail_next(Endpoint::Chat, 1, AiFault::Status(503));
     let sent = l.send_text("Ahoj, jak se máš?");
@@ -204,10 +290,22 @@ async fn after_the_cooldown_a_probe_closes_the_circuit_and_turns_are_answered_ag
     for text in ["Mám rád pivo.", "Kde je nádraží?"] {
         let sent = l.send_text(text);
         let replies = app.replies_to(&l, sent.message_id, true).await;
-        assert_eq!(replies.iter().filter(|m| m.plain_text().contains("catching his breath")).count(), 0, "{replies:#?}");
+        assert_eq!(
+            replies.iter().filter(|m| m.plain_text().contains("catching his breath")).count(),
+            0,
+            "{replies:#?}"
+        );
     }
-    assert_eq!(chat_turn_requests(&app), 4, "the failure, the probe that answers the first turn, two more turns");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 416 AND outcome = 'answered'").await, 3);
+    assert_eq!(
+        chat_turn_requests(&app),
+        4,
+        "the failure, the probe that answers the first turn, two more turns"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 416 AND outcome = 'answered'")
+            .await,
+        3
+    );
 }
 
 #[tokio::test]

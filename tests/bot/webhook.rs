@@ -59,7 +59,9 @@ async fn hooked() -> Hooked {
         ("WEBHOOK_URL", hook_url.clone()),
         ("WEBHOOK_SECRET", SECRET.to_owned()),
     ];
-    let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
+    let config =
+        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
     let app = App::build(config, clock).await.unwrap();
 
@@ -88,12 +90,18 @@ impl Hooked {
         use sea_orm::ConnectionTrait;
         let db = &self.app.db;
         let sql = "SELECT update_id FROM updates ORDER BY update_id";
-        let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
         rows.iter().map(|r| r.try_get::<i64>("", "update_id").unwrap()).collect()
     }
 
     async fn post(&self, secret: Option<&str>, body: String) -> u16 {
-        let mut req = reqwest::Client::new().post(&self.hook_url).header("content-type", "application/json").body(body);
+        let mut req = reqwest::Client::new()
+            .post(&self.hook_url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(s) = secret {
             req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
         }
@@ -113,11 +121,18 @@ fn update_json(id: i64, chat: i64, text: &str) -> String {
 #[tokio::test]
 async fn webhook_requests_without_the_right_secret_are_refused_and_not_recorded() {
     let h = hooked().await;
-    assert_eq!(h.tg.webhook(), Some((h.hook_url.clone(), Some(SECRET.to_owned()))), "registered with the fixed secret");
+    assert_eq!(
+        h.tg.webhook(),
+        Some((h.hook_url.clone(), Some(SECRET.to_owned()))),
+        "registered with the fixed secret"
+    );
 
     assert_eq!(h.post(None, update_json(900, 5, "no secret")).await, 401);
     assert_eq!(h.post(Some("guess"), update_json(901, 5, "wrong secret")).await, 401);
-    assert_eq!(h.post(Some(&format!("{SECRET}x")), update_json(902, 5, "longer secret")).await, 401);
+    assert_eq!(
+        h.post(Some(&format!("{SECRET}x")), update_json(902, 5, "longer secret")).await,
+        401
+    );
     assert_eq!(h.post(Some(&SECRET[..SECRET.len() - 1]), update_json(903, 5, "prefix")).await, 401);
     assert!(h.recorded_ids().await.is_empty(), "nothing refused was recorded");
     assert_eq!(h.recorded.load(Ordering::SeqCst), 0, "the sink never saw them");
@@ -134,16 +149,27 @@ async fn telegrams_deliveries_are_recorded_and_one_not_recorded_is_delivered_aga
     let h = hooked().await;
     let olga = h.tg.learner(7, "Olga", Some("ru"));
     let first = olga.send_text("Ahoj").update_id;
-    assert!(h.tg.wait_until(WAIT, |tg| tg.webhook_deliveries() == 1).await, "{:?}", h.tg.webhook_last_error());
+    assert!(
+        h.tg.wait_until(WAIT, |tg| tg.webhook_deliveries() == 1).await,
+        "{:?}",
+        h.tg.webhook_last_error()
+    );
     assert_eq!(h.recorded_ids().await, vec![first]);
     assert_eq!(h.tg.webhook_refusals(), 0, "the emulator's secret was accepted");
 
     // The sink cannot record the next update twice: answered 500, so Telegram sends it again.
     h.failing.store(2, Ordering::SeqCst);
     let second = olga.send_text("Jak se máš?").update_id;
-    assert!(h.tg.wait_until(WAIT, |tg| tg.webhook_deliveries() == 2).await, "{:?}", h.tg.webhook_last_error());
+    assert!(
+        h.tg.wait_until(WAIT, |tg| tg.webhook_deliveries() == 2).await,
+        "{:?}",
+        h.tg.webhook_last_error()
+    );
     assert_eq!(h.tg.webhook_refusals(), 2);
-    assert_eq!(h.tg.webhook_last_error().as_deref(), Some("Wrong response from the webhook: 500 Internal Server Error"));
+    assert_eq!(
+        h.tg.webhook_last_error().as_deref(),
+        Some("Wrong response from the webhook: 500 Internal Server Error")
+    );
     assert_eq!(h.recorded_ids().await, vec![first, second], "recorded once, after the failures");
     assert_eq!(h.tg.pending_updates(), 0);
 }

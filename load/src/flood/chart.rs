@@ -65,7 +65,8 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
 
 fn font_ready() -> anyhow::Result<()> {
     static READY: OnceLock<bool> = OnceLock::new();
-    let ok = *READY.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    let ok = *READY
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
     anyhow::ensure!(ok, "the bundled font does not load");
     Ok(())
 }
@@ -91,7 +92,11 @@ pub fn png(end_to_end: &[Curve], overhead: &[Curve], title: &str) -> anyhow::Res
         let root = root.titled(title, (FAMILY, 20)).map_err(err)?;
         let (top, bottom) = root.split_vertically((HEIGHT - 30) / 2);
         panel(&top, end_to_end, "End-to-end latency by scenario (update offered → last reply)")?;
-        panel(&bottom, overhead, "Bot overhead per turn (end-to-end − STT − LLM − TTS as the bot timed them)")?;
+        panel(
+            &bottom,
+            overhead,
+            "Bot overhead per turn (end-to-end − STT − LLM − TTS as the bot timed them)",
+        )?;
         root.present().map_err(err)?;
     }
     let mut out = Vec::new();
@@ -110,21 +115,37 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 /// (plotters labels only the powers of ten of a narrow logarithmic axis).
 fn panel(area: &Area<'_>, curves: &[Curve], caption: &str) -> anyhow::Result<()> {
     let ys = || curves.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
-    let x_max = curves.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)).fold(1.0f64, f64::max).ceil();
+    let x_max =
+        curves.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)).fold(1.0f64, f64::max).ceil();
     let (lo, hi) = (ys().fold(f64::INFINITY, f64::min), ys().fold(1.0f64, f64::max));
     let mut builder = ChartBuilder::on(area);
-    builder.caption(caption, (FAMILY, 16)).margin(12).margin_right(30).x_label_area_size(32).y_label_area_size(64);
+    builder
+        .caption(caption, (FAMILY, 16))
+        .margin(12)
+        .margin_right(30)
+        .x_label_area_size(32)
+        .y_label_area_size(64);
     if lo.is_finite() && hi / lo > 20.0 {
         let y_min = (lo / 1.5).max(1.0);
-        let chart = builder.build_cartesian_2d(0f64..x_max, (y_min..hi * 1.5).log_scale()).map_err(err)?;
+        let chart =
+            builder.build_cartesian_2d(0f64..x_max, (y_min..hi * 1.5).log_scale()).map_err(err)?;
         fill(chart, curves, x_max)
     } else {
-        let chart = builder.build_cartesian_2d(0f64..x_max, 0f64..(hi * 1.1).max(10.0)).map_err(err)?;
+        let chart =
+            builder.build_cartesian_2d(0f64..x_max, 0f64..(hi * 1.1).max(10.0)).map_err(err)?;
         fill(chart, curves, x_max)
     }
 }
 
-fn fill<'a, Y>(mut chart: ChartContext<'a, BitMapBackend<'a>, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>, curves: &[Curve], x_max: f64) -> anyhow::Result<()>
+fn fill<'a, Y>(
+    mut chart: ChartContext<
+        'a,
+        BitMapBackend<'a>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, Y>,
+    >,
+    curves: &[Curve],
+    x_max: f64,
+) -> anyhow::Result<()>
 where
     Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
 {
@@ -188,13 +209,20 @@ mod tests {
 
     #[test]
     fn axis_labels_count_nines() {
-        assert_eq!([0.0, 1.0, 2.0, 3.0, 4.0].iter().map(nines).collect::<Vec<_>>(), ["0%", "90%", "99%", "99.9%", "99.99%"]);
+        assert_eq!(
+            [0.0, 1.0, 2.0, 3.0, 4.0].iter().map(nines).collect::<Vec<_>>(),
+            ["0%", "90%", "99%", "99.9%", "99.99%"]
+        );
     }
 
     #[test]
     fn the_chart_is_a_png_with_the_curves_drawn() {
-        let e2e = vec![("voice".to_owned(), curve(&hist(100..2000))), ("stats".to_owned(), curve(&hist(1..50)))];
-        let overhead = vec![("voice".to_owned(), curve(&hist(5..80))), ("text".to_owned(), Vec::new())];
+        let e2e = vec![
+            ("voice".to_owned(), curve(&hist(100..2000))),
+            ("stats".to_owned(), curve(&hist(1..50))),
+        ];
+        let overhead =
+            vec![("voice".to_owned(), curve(&hist(5..80))), ("text".to_owned(), Vec::new())];
         let bytes = png(&e2e, &overhead, "mluvme-load: 10 learners").unwrap();
         let mut reader = png::Decoder::new(bytes.as_slice()).read_info().unwrap();
         let mut pixels = vec![0; reader.output_buffer_size()];

@@ -15,13 +15,18 @@ const CHAT: [(&str, (f64, f64)); 5] = [
     ("gpt-4.1-nano", (0.10, 0.40)),
 ];
 /// Speech-to-text: USD per minute of audio.
-const STT: [(&str, f64); 3] = [("whisper-1", 0.006), ("gpt-4o-transcribe", 0.006), ("gpt-4o-mini-transcribe", 0.003)];
+const STT: [(&str, f64); 3] =
+    [("whisper-1", 0.006), ("gpt-4o-transcribe", 0.006), ("gpt-4o-mini-transcribe", 0.003)];
 /// Text-to-speech: USD per 1M characters.
 const TTS: [(&str, f64); 3] = [("tts-1", 15.0), ("tts-1-hd", 30.0), ("gpt-4o-mini-tts", 12.0)];
 
 /// Exact name first, then the longest known prefix (`gpt-4o-mini-2024-07-18` is `gpt-4o-mini`).
 fn lookup<'a, T>(table: &'a [(&'static str, T)], model: &str) -> Option<&'a T> {
-    table.iter().find(|(m, _)| *m == model).or_else(|| table.iter().filter(|(m, _)| model.starts_with(m)).max_by_key(|(m, _)| m.len())).map(|(_, p)| p)
+    table
+        .iter()
+        .find(|(m, _)| *m == model)
+        .or_else(|| table.iter().filter(|(m, _)| model.starts_with(m)).max_by_key(|(m, _)| m.len()))
+        .map(|(_, p)| p)
 }
 
 /// Totals over a run (divide by the turns for per-turn figures).
@@ -56,7 +61,10 @@ impl Consumption {
                     c.prompt_tokens += r.prompt_tokens as u64;
                     c.completion_tokens += r.completion_tokens as u64;
                     match lookup(&CHAT, &r.model) {
-                        Some((i, o)) => c.chat_usd += (i * r.prompt_tokens as f64 + o * r.completion_tokens as f64) / 1e6,
+                        Some((i, o)) => {
+                            c.chat_usd +=
+                                (i * r.prompt_tokens as f64 + o * r.completion_tokens as f64) / 1e6
+                        }
                         None => c.unpriced_requests += 1,
                     }
                 }
@@ -94,8 +102,22 @@ mod tests {
 
     use super::*;
 
-    fn req(endpoint: Endpoint, model: &str, body: serde_json::Value, p: u32, c: u32, secs: Option<f64>) -> RecordedRequest {
-        RecordedRequest { endpoint, model: model.into(), body, prompt_tokens: p, completion_tokens: c, audio_secs: secs }
+    fn req(
+        endpoint: Endpoint,
+        model: &str,
+        body: serde_json::Value,
+        p: u32,
+        c: u32,
+        secs: Option<f64>,
+    ) -> RecordedRequest {
+        RecordedRequest {
+            endpoint,
+            model: model.into(),
+            body,
+            prompt_tokens: p,
+            completion_tokens: c,
+            audio_secs: secs,
+        }
     }
 
     #[test]

@@ -75,7 +75,12 @@ fn endpoint_name(ep: Endpoint) -> &'static str {
 
 /// Injects faults at the configured rates until aborted. Telegram faults go to the configured
 /// methods in turn, OpenAI faults to the configured endpoints in turn.
-pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmulator>, injected: Injected) {
+pub async fn inject(
+    faults: Faults,
+    tg: Arc<TelegramEmulator>,
+    ai: Arc<OpenAiEmulator>,
+    injected: Injected,
+) {
     let tick = Duration::from_millis(100);
     let dt = tick.as_secs_f64();
     let tg_kinds: [(f64, &str, TgFault); 2] = [
@@ -84,23 +89,36 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
     ];
     let ai_kinds: [(f64, &str, AiFault); 4] = [
         (faults.openai_5xx_per_s, "openai_5xx", AiFault::Status(503)),
-        (faults.openai_429_per_s, "openai_429", AiFault::RateLimited { retry_after_secs: faults.openai_retry_after_s }),
+        (
+            faults.openai_429_per_s,
+            "openai_429",
+            AiFault::RateLimited { retry_after_secs: faults.openai_retry_after_s },
+        ),
         (faults.openai_timeouts_per_s, "openai_timeout", AiFault::Timeout),
         (faults.openai_invalid_json_per_s, "openai_invalid_json", AiFault::InvalidJson),
     ];
-    let methods = if faults.telegram_methods.is_empty() { vec!["sendMessage".to_owned()] } else { faults.telegram_methods.clone() };
+    let methods = if faults.telegram_methods.is_empty() {
+        vec!["sendMessage".to_owned()]
+    } else {
+        faults.telegram_methods.clone()
+    };
     let mut next_method = 0usize;
     let spacing = faults.min_calls_between;
     let mut tg_queues: Vec<Queue> = methods.iter().map(|_| Queue::spaced(spacing)).collect();
     let mut tg_due: Vec<Due> = tg_kinds.iter().map(|_| Due::default()).collect();
     let mut ai_due: Vec<Due> = ai_kinds.iter().map(|_| Due::default()).collect();
-    let endpoints = if faults.openai_endpoints.is_empty() { vec![Endpoint::Chat] } else { faults.openai_endpoints.clone() };
+    let endpoints = if faults.openai_endpoints.is_empty() {
+        vec![Endpoint::Chat]
+    } else {
+        faults.openai_endpoints.clone()
+    };
     let mut next_endpoint = 0usize;
     let mut ai_queues: Vec<Queue> = endpoints.iter().map(|_| Queue::spaced(spacing)).collect();
     loop {
         tokio::time::sleep(tick).await;
         let calls: Vec<usize> = methods.iter().map(|m| tg.calls(m)).collect();
-        let mut open: Vec<usize> = (0..methods.len()).filter(|i| tg_queues[*i].is_open(calls[*i])).collect();
+        let mut open: Vec<usize> =
+            (0..methods.len()).filter(|i| tg_queues[*i].is_open(calls[*i])).collect();
         for ((rate, name, fault), due) in tg_kinds.iter().zip(&mut tg_due) {
             if open.is_empty() {
                 break;
@@ -119,8 +137,10 @@ pub async fn inject(faults: Faults, tg: Arc<TelegramEmulator>, ai: Arc<OpenAiEmu
             }
         }
         // Calls an outage refused never reached the fault queue.
-        let calls: Vec<usize> = endpoints.iter().map(|ep| ai.calls(*ep) - ai.outage_refused(*ep)).collect();
-        let mut open: Vec<usize> = (0..endpoints.len()).filter(|i| ai_queues[*i].is_open(calls[*i])).collect();
+        let calls: Vec<usize> =
+            endpoints.iter().map(|ep| ai.calls(*ep) - ai.outage_refused(*ep)).collect();
+        let mut open: Vec<usize> =
+            (0..endpoints.len()).filter(|i| ai_queues[*i].is_open(calls[*i])).collect();
         for ((rate, name, fault), due) in ai_kinds.iter().zip(&mut ai_due) {
             if open.is_empty() {
                 break;

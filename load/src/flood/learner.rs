@@ -18,10 +18,23 @@ const LANGS: [&str; 3] = ["ru", "uk", "en"];
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
 /// Typed Czech by level, 5–20 words, some with a typical mistake.
 const PHRASES: [&[&str]; 4] = [
-    &["Ahoj, jak se máš? Já mám dobře.", "Já jsem byl v Praha včera.", "Dobře den, já mít rád pivo."],
-    &["Rád bych si objednal knedlíky a jedno pivo, prosím.", "Včera jsem byl v kině s kamarádem a film byl super."],
-    &["Nedávno jsem dočetl knihu od Milana Kundery, která mě opravdu zaujala.", "O víkendu pojedu do Brna na hokej."],
-    &["Kdybych měl víc času, jezdil bych častěji na chalupu do Krkonoš.", "Hospoda U Fleků je vyhlášená svým tmavým pivem."],
+    &[
+        "Ahoj, jak se máš? Já mám dobře.",
+        "Já jsem byl v Praha včera.",
+        "Dobře den, já mít rád pivo.",
+    ],
+    &[
+        "Rád bych si objednal knedlíky a jedno pivo, prosím.",
+        "Včera jsem byl v kině s kamarádem a film byl super.",
+    ],
+    &[
+        "Nedávno jsem dočetl knihu od Milana Kundery, která mě opravdu zaujala.",
+        "O víkendu pojedu do Brna na hokej.",
+    ],
+    &[
+        "Kdybych měl víc času, jezdil bych častěji na chalupu do Krkonoš.",
+        "Hospoda U Fleků je vyhlášená svým tmavým pivem.",
+    ],
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -149,11 +162,17 @@ impl Record {
 fn busy_notices() -> &'static [String] {
     static NOTICES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     NOTICES.get_or_init(|| {
-        [include_str!("../../../locales/en/main.ftl"), include_str!("../../../locales/ru/main.ftl"), include_str!("../../../locales/uk/main.ftl")]
-            .iter()
-            .filter_map(|ftl| ftl.lines().find_map(|l| l.strip_prefix("upstream-busy =")).map(|v| v.trim().to_owned()))
-            .filter(|v| !v.is_empty())
-            .collect()
+        [
+            include_str!("../../../locales/en/main.ftl"),
+            include_str!("../../../locales/ru/main.ftl"),
+            include_str!("../../../locales/uk/main.ftl"),
+        ]
+        .iter()
+        .filter_map(|ftl| {
+            ftl.lines().find_map(|l| l.strip_prefix("upstream-busy =")).map(|v| v.trim().to_owned())
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
     })
 }
 
@@ -172,7 +191,8 @@ fn only_told_to_wait(tg: &TelegramEmulator, chat_id: i64, message_id: i64) -> bo
 pub fn inspect(tg: &TelegramEmulator, outcome: &mut Outcome) {
     let messages = tg.messages(outcome.user);
     for r in outcome.records.iter_mut().filter(|r| r.action.is_turn()) {
-        let replies: Vec<_> = messages.iter().filter(|m| m.reply_to == Some(r.message_id) && !m.deleted).collect();
+        let replies: Vec<_> =
+            messages.iter().filter(|m| m.reply_to == Some(r.message_id) && !m.deleted).collect();
         r.told_to_wait = replies.iter().any(|m| is_busy_notice(m));
         let voices = replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count();
         let mut seen = std::collections::HashMap::new();
@@ -252,7 +272,11 @@ impl Book {
     }
 }
 
-async fn drain(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book, for_: Duration) {
+async fn drain(
+    rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
+    book: &mut Book,
+    for_: Duration,
+) {
     let until = tokio::time::Instant::now() + for_;
     while let Ok(Some((e, at))) = tokio::time::timeout_at(until, rx.recv()).await {
         book.note(e, at);
@@ -260,7 +284,12 @@ async fn drain(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mu
 }
 
 /// Waits until `done` holds for the book, or the deadline passes.
-async fn wait(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book, timeout: Duration, done: impl Fn(&Book) -> bool) -> bool {
+async fn wait(
+    rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
+    book: &mut Book,
+    timeout: Duration,
+    done: impl Fn(&Book) -> bool,
+) -> bool {
     let until = tokio::time::Instant::now() + timeout;
     while !done(book) {
         match tokio::time::timeout_at(until, rx.recv()).await {
@@ -272,7 +301,13 @@ async fn wait(rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut
 }
 
 /// Whether onboarding finished, and its record once the level question arrived.
-async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script, rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>, book: &mut Book) -> (bool, Option<Record>) {
+async fn onboard(
+    tg: &TelegramEmulator,
+    l: &crate::telegram::Learner,
+    s: &Script,
+    rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
+    book: &mut Book,
+) -> (bool, Option<Record>) {
     let start = l.send_command("/start");
     let offered = Instant::now();
     if !wait(rx, book, s.timeout, |b| !b.loose.is_empty()).await {
@@ -293,7 +328,9 @@ async fn onboard(tg: &TelegramEmulator, l: &crate::telegram::Learner, s: &Script
         told_to_wait: false,
         copies: 0,
     };
-    let has_levels = tg.messages(l.chat_id()).iter().any(|m| m.message_id == ask.message_id && m.buttons().iter().any(|(_, d)| d.starts_with("level:")));
+    let has_levels = tg.messages(l.chat_id()).iter().any(|m| {
+        m.message_id == ask.message_id && m.buttons().iter().any(|(_, d)| d.starts_with("level:"))
+    });
     if !has_levels {
         return (false, Some(record));
     }
@@ -319,7 +356,9 @@ async fn act(
             let phrases = PHRASES[s.level];
             l.send_text(phrases[rng.random_range(0..phrases.len())])
         }
-        Action::Settings => l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)]),
+        Action::Settings => {
+            l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)])
+        }
         Action::Stats => l.send_command("/stats"),
         Action::Onboarding => unreachable!("onboarding is not a scripted action"),
     };
@@ -331,11 +370,20 @@ async fn act(
         // the learner keeps waiting for the answer.
         let deadline = tokio::time::Instant::now() + s.timeout;
         loop {
-            if book.replies.get(&id).is_some_and(|r| r.iter().any(|(_, k)| *k == BotMessageKind::Voice)) {
+            if book
+                .replies
+                .get(&id)
+                .is_some_and(|r| r.iter().any(|(_, k)| *k == BotMessageKind::Voice))
+            {
                 break;
             }
-            let settling = book.replies.contains_key(&id) && !only_told_to_wait(tg, l.chat_id(), id);
-            let until = if settling { deadline.min(tokio::time::Instant::now() + Duration::from_secs(3)) } else { deadline };
+            let settling =
+                book.replies.contains_key(&id) && !only_told_to_wait(tg, l.chat_id(), id);
+            let until = if settling {
+                deadline.min(tokio::time::Instant::now() + Duration::from_secs(3))
+            } else {
+                deadline
+            };
             match tokio::time::timeout_at(until, rx.recv()).await {
                 Ok(Some((e, at))) => book.note(e, at),
                 _ => break,
@@ -344,15 +392,32 @@ async fn act(
     } else {
         wait(rx, book, s.timeout, |b| b.replies.contains_key(&id)).await;
         if action == Action::Settings {
-            let keyboard = book.replies.get(&id).and_then(|_| tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(id)));
-            if let Some(choice) = keyboard.and_then(|m| m.buttons().into_iter().map(|(_, d)| d).rfind(|d| d.starts_with("set:"))) {
+            let keyboard = book.replies.get(&id).and_then(|_| {
+                tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(id))
+            });
+            if let Some(choice) = keyboard.and_then(|m| {
+                m.buttons().into_iter().map(|(_, d)| d).rfind(|d| d.starts_with("set:"))
+            }) {
                 l.press(keyboard_id(tg, l, id), &choice);
             }
         }
     }
-    Record { action, message_id: id, update_id: sent.update_id, offered, replies: Vec::new(), told_to_wait: false, copies: 0 }
+    Record {
+        action,
+        message_id: id,
+        update_id: sent.update_id,
+        offered,
+        replies: Vec::new(),
+        told_to_wait: false,
+        copies: 0,
+    }
 }
 
 fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {
-    tg.messages(l.chat_id()).into_iter().rev().find(|m| m.reply_to == Some(reply_to)).map(|m| m.message_id).unwrap_or(0)
+    tg.messages(l.chat_id())
+        .into_iter()
+        .rev()
+        .find(|m| m.reply_to == Some(reply_to))
+        .map(|m| m.message_id)
+        .unwrap_or(0)
 }

@@ -69,10 +69,30 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         })
         .await?,
     );
-    let ai = Arc::new(OpenAiEmulator::start(OpenAiConfig { latency: opts.latency, reply_words: Some((30, 80)), ..Default::default() }).await?);
+    let ai = Arc::new(
+        OpenAiEmulator::start(OpenAiConfig {
+            latency: opts.latency,
+            reply_words: Some((30, 80)),
+            ..Default::default()
+        })
+        .await?,
+    );
     let dir = tempdir()?;
-    let database_url = opts.database_url.clone().unwrap_or_else(|| format!("sqlite://{}/mluvme.db?mode=rwc", dir.display()));
-    let fleet = process::Fleet::start(&opts.bot, &tg, &ai, &database_url, &dir, opts.telegram_limits, &opts.bot_env, opts.replicas, opts.webhook)?;
+    let database_url = opts
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/mluvme.db?mode=rwc", dir.display()));
+    let fleet = process::Fleet::start(
+        &opts.bot,
+        &tg,
+        &ai,
+        &database_url,
+        &dir,
+        opts.telegram_limits,
+        &opts.bot_env,
+        opts.replicas,
+        opts.webhook,
+    )?;
     wait_ready(&tg, &fleet).await?;
     let bot = Arc::new(tokio::sync::Mutex::new(fleet));
 
@@ -102,15 +122,28 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         }
     });
     let injected: faults::Injected = Default::default();
-    let faults = tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
+    let faults =
+        tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
     let progress = report::Progress::new(opts);
     let started = Instant::now();
     let kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>> = Default::default();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
-    let killer = tokio::spawn(kill_and_restart(opts.kills.clone(), opts.restart_after, bot.clone(), ai.clone(), progress.clone(), started, kills.clone(), done_rx));
+    let killer = tokio::spawn(kill_and_restart(
+        opts.kills.clone(),
+        opts.restart_after,
+        bot.clone(),
+        ai.clone(),
+        progress.clone(),
+        started,
+        kills.clone(),
+        done_rx,
+    ));
     let window: Arc<parking_lot::Mutex<Option<(f64, f64)>>> = Default::default();
-    let outage = opts.faults.openai_outage.map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
+    let outage = opts
+        .faults
+        .openai_outage
+        .map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
     let until = match opts.duration {
         Some(d) => learner::Until::Deadline(started + d),
         None => learner::Until::Actions(opts.turns),
@@ -121,7 +154,14 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         let (tx, rx) = mpsc::unbounded_channel();
         routes.lock().insert(id, tx);
         let script = learner::Script::new(opts, i, until);
-        tasks.push(tokio::spawn(learner::play(tg.clone(), ai.clone(), id, script, rx, progress.clone())));
+        tasks.push(tokio::spawn(learner::play(
+            tg.clone(),
+            ai.clone(),
+            id,
+            script,
+            rx,
+            progress.clone(),
+        )));
         if opts.spawn_rate > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(1.0 / opts.spawn_rate)).await;
         }
@@ -156,7 +196,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     for o in &mut outcomes {
         learner::inspect(&tg, o);
     }
-    let refused: usize = [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech].into_iter().map(|ep| ai.outage_refused(ep)).sum();
+    let refused: usize = [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]
+        .into_iter()
+        .map(|ep| ai.outage_refused(ep))
+        .sum();
     let inputs = report::Inputs {
         outcomes,
         elapsed,
@@ -166,7 +209,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         sends: sends.lock().clone(),
         injected: injected.lock().clone(),
         tg: report::TgSeen {
-            send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"].iter().map(|m| tg.calls(m)).sum(),
+            send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"]
+                .iter()
+                .map(|m| tg.calls(m))
+                .sum(),
             throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
             fault_calls: opts.faults.telegram_methods.iter().map(|m| tg.calls(m)).sum(),
             webhook_deliveries: tg.webhook_deliveries_by_target(),
@@ -180,10 +226,19 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                     (ep, n, total)
                 })
                 .collect(),
-            fault_calls: opts.faults.openai_endpoints.iter().map(|ep| (ai.calls(*ep) - ai.outage_refused(*ep)) as u64).sum(),
+            fault_calls: opts
+                .faults
+                .openai_endpoints
+                .iter()
+                .map(|ep| (ai.calls(*ep) - ai.outage_refused(*ep)) as u64)
+                .sum(),
             outage_refused: refused as u64,
         },
-        events: report::Events { kills: kills.lock().clone(), kills_planned: opts.kills.len(), outage_s: *window.lock() },
+        events: report::Events {
+            kills: kills.lock().clone(),
+            kills_planned: opts.kills.len(),
+            outage_s: *window.lock(),
+        },
     };
     let report = Report::build(opts, inputs);
     let _ = std::fs::remove_dir_all(&dir);
@@ -228,14 +283,22 @@ async fn kill_and_restart(
         });
         let (old, new) = bot.bots[0].kill_and_restart(restart_after).await?;
         // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
-        eprintln!("mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}", at.duration_since(started).as_secs_f64());
+        eprintln!(
+            "mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}",
+            at.duration_since(started).as_secs_f64()
+        );
     }
     Ok(())
 }
 
 /// Switches the OpenAI emulator to a full outage (503 everywhere) for the window, recording when
 /// it began and ended.
-async fn outage(o: options::Outage, ai: Arc<OpenAiEmulator>, started: Instant, window: Arc<parking_lot::Mutex<Option<(f64, f64)>>>) {
+async fn outage(
+    o: options::Outage,
+    ai: Arc<OpenAiEmulator>,
+    started: Instant,
+    window: Arc<parking_lot::Mutex<Option<(f64, f64)>>>,
+) {
     tokio::time::sleep_until((started + o.at).into()).await;
     ai.set_outage(Some(503));
     let from = started.elapsed().as_secs_f64();
@@ -259,7 +322,10 @@ async fn wait_ready(tg: &TelegramEmulator, fleet: &process::Fleet) -> anyhow::Re
     for address in &fleet.addresses {
         let host = address.trim_start_matches("http://");
         while tokio::net::TcpStream::connect(host).await.is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "bot replica {address} did not listen within 60 s");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "bot replica {address} did not listen within 60 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -271,7 +337,11 @@ async fn wait_ready(tg: &TelegramEmulator, fleet: &process::Fleet) -> anyhow::Re
 }
 
 fn tempdir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("mluvme-load-{}-{}", std::process::id(), rand::random::<u32>()));
+    let dir = std::env::temp_dir().join(format!(
+        "mluvme-load-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

@@ -153,7 +153,10 @@ impl Default for Options {
 
 /// The `mluvme-load` command line.
 #[derive(Parser, Debug)]
-#[command(name = "mluvme-load", about = "Synthetic update floods against the mluvme bot (loopback only)")]
+#[command(
+    name = "mluvme-load",
+    about = "Synthetic update floods against the mluvme bot (loopback only)"
+)]
 pub struct Cli {
     /// Concurrent learners.
     #[arg(long, default_value_t = 100)]
@@ -287,13 +290,19 @@ impl Cli {
             anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a number ≥ 0, got {v}");
         }
         let secs = |name: &str, v: f64| -> anyhow::Result<Duration> {
-            anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a number of seconds ≥ 0, got {v}");
+            anyhow::ensure!(
+                v.is_finite() && v >= 0.0,
+                "{name} must be a number of seconds ≥ 0, got {v}"
+            );
             Ok(Duration::from_secs_f64(v))
         };
         let openai_outage = match (self.openai_outage_at, self.openai_outage_secs) {
             (Some(at), Some(len)) => {
                 anyhow::ensure!(len > 0.0, "--openai-outage-secs must be > 0, got {len}");
-                Some(Outage { at: secs("--openai-outage-at", at)?, length: secs("--openai-outage-secs", len)? })
+                Some(Outage {
+                    at: secs("--openai-outage-at", at)?,
+                    length: secs("--openai-outage-secs", len)?,
+                })
             }
             _ => None,
         };
@@ -322,7 +331,11 @@ impl Cli {
             duration,
             think_ms: parse_range(&self.think_ms)?,
             weights: parse_mix(&self.mix)?,
-            latency: LatencyProfile { chat: ms(&self.chat_ms)?, transcription: ms(&self.stt_ms)?, speech: ms(&self.tts_ms)? },
+            latency: LatencyProfile {
+                chat: ms(&self.chat_ms)?,
+                transcription: ms(&self.stt_ms)?,
+                speech: ms(&self.tts_ms)?,
+            },
             telegram_limits: self.telegram_limits,
             faults: Faults {
                 telegram_429_per_s: self.telegram_429_per_s,
@@ -337,7 +350,8 @@ impl Cli {
                 openai_outage,
                 min_calls_between: self.min_calls_between_faults,
             },
-            download_delay: (self.download_delay_ms > 0).then(|| Duration::from_millis(self.download_delay_ms)),
+            download_delay: (self.download_delay_ms > 0)
+                .then(|| Duration::from_millis(self.download_delay_ms)),
             database_url: self.database_url.clone(),
             bot: self.bot.clone().unwrap_or(default_bot),
             progress: !self.quiet,
@@ -384,7 +398,10 @@ pub fn parse_endpoints(s: &str) -> anyhow::Result<Vec<Endpoint>> {
             }
         }
     }
-    anyhow::ensure!(!out.is_empty(), "--openai-fault-endpoints needs at least one of chat, stt, tts");
+    anyhow::ensure!(
+        !out.is_empty(),
+        "--openai-fault-endpoints needs at least one of chat, stt, tts"
+    );
     Ok(out)
 }
 
@@ -429,9 +446,24 @@ mod tests {
     #[test]
     fn every_fault_option_lands_in_its_field() {
         let o = parse(&[
-            "--telegram-429-per-s", "1.5", "--telegram-5xx-per-s", "0.5", "--download-delay-ms", "250",
-            "--openai-5xx-per-s", "2", "--openai-429-per-s", "3", "--openai-retry-after-s", "4",
-            "--openai-timeouts-per-s", "0.1", "--openai-invalid-json-per-s", "0.2", "--openai-fault-endpoints", "tts,chat",
+            "--telegram-429-per-s",
+            "1.5",
+            "--telegram-5xx-per-s",
+            "0.5",
+            "--download-delay-ms",
+            "250",
+            "--openai-5xx-per-s",
+            "2",
+            "--openai-429-per-s",
+            "3",
+            "--openai-retry-after-s",
+            "4",
+            "--openai-timeouts-per-s",
+            "0.1",
+            "--openai-invalid-json-per-s",
+            "0.2",
+            "--openai-fault-endpoints",
+            "tts,chat",
         ])
         .unwrap();
         let f = &o.faults;
@@ -446,14 +478,27 @@ mod tests {
     fn duration_replaces_turns_and_conflicts_with_them() {
         let o = parse(&["--duration", "30"]).unwrap();
         assert_eq!(o.duration, Some(Duration::from_secs(30)));
-        assert!(parse(&["--duration", "30", "--turns", "3"]).is_err(), "--duration and --turns together");
+        assert!(
+            parse(&["--duration", "30", "--turns", "3"]).is_err(),
+            "--duration and --turns together"
+        );
         assert!(parse(&["--duration", "0"]).is_err());
         assert!(parse(&["--duration", "-1"]).is_err());
     }
 
     #[test]
     fn latencies_ranges_and_mixes_are_checked() {
-        let o = parse(&["--chat-ms", "300-1500", "--stt-ms", "200 - 800", "--tts-ms", "200-600", "--think-ms", "0-50"]).unwrap();
+        let o = parse(&[
+            "--chat-ms",
+            "300-1500",
+            "--stt-ms",
+            "200 - 800",
+            "--tts-ms",
+            "200-600",
+            "--think-ms",
+            "0-50",
+        ])
+        .unwrap();
         assert_eq!(o.latency.chat, LatencyRange::ms(300, 1500));
         assert_eq!(o.latency.transcription, LatencyRange::ms(200, 800));
         assert_eq!(o.latency.speech, LatencyRange::ms(200, 600));
@@ -462,22 +507,56 @@ mod tests {
         assert!(parse(&["--chat-ms", "300"]).is_err());
         assert!(parse(&["--mix", "1,2,3"]).is_err());
         assert!(parse(&["--mix", "0,0,0,0"]).is_err());
-        assert_eq!(parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights, Weights { voice: 80, text: 20, settings: 0, stats: 0 });
+        assert_eq!(
+            parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights,
+            Weights { voice: 80, text: 20, settings: 0, stats: 0 }
+        );
         assert!(parse(&["--openai-5xx-per-s", "-1"]).is_err());
     }
 
     #[test]
     fn kills_outage_and_bot_env_parse() {
         let o = parse(&[
-            "--kill-at", "5", "--kill-at", "12.5", "--kill-after-turns", "40", "--openai-outage-at", "10", "--openai-outage-secs", "30",
-            "--bot-env", "OPENAI_TIMEOUT_SECONDS=5", "--bot-env", "X=a=b", "--telegram-fault-methods", "sendmessage,sendVoice",
-            "--min-calls-between-faults", "4",
+            "--kill-at",
+            "5",
+            "--kill-at",
+            "12.5",
+            "--kill-after-turns",
+            "40",
+            "--openai-outage-at",
+            "10",
+            "--openai-outage-secs",
+            "30",
+            "--bot-env",
+            "OPENAI_TIMEOUT_SECONDS=5",
+            "--bot-env",
+            "X=a=b",
+            "--telegram-fault-methods",
+            "sendmessage,sendVoice",
+            "--min-calls-between-faults",
+            "4",
         ])
         .unwrap();
-        assert_eq!(o.kills, vec![Kill::At(Duration::from_secs(5)), Kill::At(Duration::from_millis(12_500)), Kill::AfterTurns(40)]);
-        assert_eq!(o.faults.openai_outage, Some(Outage { at: Duration::from_secs(10), length: Duration::from_secs(30) }));
-        assert_eq!(o.bot_env, vec![("OPENAI_TIMEOUT_SECONDS".into(), "5".into()), ("X".into(), "a=b".into())]);
-        assert_eq!(o.faults.telegram_methods, vec!["sendMessage".to_owned(), "sendVoice".to_owned()]);
+        assert_eq!(
+            o.kills,
+            vec![
+                Kill::At(Duration::from_secs(5)),
+                Kill::At(Duration::from_millis(12_500)),
+                Kill::AfterTurns(40)
+            ]
+        );
+        assert_eq!(
+            o.faults.openai_outage,
+            Some(Outage { at: Duration::from_secs(10), length: Duration::from_secs(30) })
+        );
+        assert_eq!(
+            o.bot_env,
+            vec![("OPENAI_TIMEOUT_SECONDS".into(), "5".into()), ("X".into(), "a=b".into())]
+        );
+        assert_eq!(
+            o.faults.telegram_methods,
+            vec!["sendMessage".to_owned(), "sendVoice".to_owned()]
+        );
         assert_eq!(o.faults.min_calls_between, 4);
         assert!(parse(&["--openai-outage-at", "10"]).is_err(), "the window needs its length");
         assert!(parse(&["--openai-outage-at", "10", "--openai-outage-secs", "0"]).is_err());
@@ -490,8 +569,14 @@ mod tests {
 
     #[test]
     fn endpoints_parse_by_name_without_repeats() {
-        assert_eq!(parse_endpoints("all").unwrap(), vec![Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]);
-        assert_eq!(parse_endpoints("stt,stt,chat").unwrap(), vec![Endpoint::Transcription, Endpoint::Chat]);
+        assert_eq!(
+            parse_endpoints("all").unwrap(),
+            vec![Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]
+        );
+        assert_eq!(
+            parse_endpoints("stt,stt,chat").unwrap(),
+            vec![Endpoint::Transcription, Endpoint::Chat]
+        );
         assert!(parse_endpoints("").is_err());
         assert!(parse_endpoints("images").is_err());
     }

@@ -68,7 +68,10 @@ impl Bot {
 
     /// SIGKILL (no grace: the process dies mid-whatever), then, after `down_for`, start a new
     /// process with the same environment. Returns the old and the new process id.
-    pub async fn kill_and_restart(&mut self, down_for: std::time::Duration) -> anyhow::Result<(u32, u32)> {
+    pub async fn kill_and_restart(
+        &mut self,
+        down_for: std::time::Duration,
+    ) -> anyhow::Result<(u32, u32)> {
         self.earlier.push(self.current());
         let old = self.child.id().unwrap_or(0);
         self.child.start_kill()?;
@@ -94,14 +97,22 @@ impl Bot {
     fn current(&self) -> Usage {
         let Some(pid) = self.child.id() else { return Usage { processes: 1, ..Usage::default() } };
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kib = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()).unwrap_or(0.0);
+        let kib = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .unwrap_or(0.0);
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // Fields after the command name (which may contain spaces): utime is 14th, stime 15th.
         let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
         let fields: Vec<&str> = after.split_whitespace().collect();
         let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         // fields[0] is the state (3rd field overall), so utime (14th) is fields[11].
-        Usage { peak_rss_mib: kib / 1024.0, cpu_seconds: (ticks(11) + ticks(12)) / 100.0, processes: 1 }
+        Usage {
+            peak_rss_mib: kib / 1024.0,
+            cpu_seconds: (ticks(11) + ticks(12)) / 100.0,
+            processes: 1,
+        }
     }
 
     /// SIGTERM, then wait for the graceful stop.
@@ -112,7 +123,10 @@ impl Bot {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
         }
-        if tokio::time::timeout(std::time::Duration::from_secs(30), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(std::time::Duration::from_secs(30), self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.kill().await;
         }
     }
@@ -163,11 +177,15 @@ impl Fleet {
         webhook: bool,
     ) -> anyhow::Result<Fleet> {
         if !webhook {
-            anyhow::ensure!(replicas <= 1, "several replicas need webhook mode (only one process may poll)");
+            anyhow::ensure!(
+                replicas <= 1,
+                "several replicas need webhook mode (only one process may poll)"
+            );
             let bot = Bot::start(bin, tg, ai, database_url, dir, paced, extra_env)?;
             return Ok(Fleet { bots: vec![bot], addresses: Vec::new() });
         }
-        let ports = (0..replicas.max(1)).map(|_| free_port()).collect::<anyhow::Result<Vec<u16>>>()?;
+        let ports =
+            (0..replicas.max(1)).map(|_| free_port()).collect::<anyhow::Result<Vec<u16>>>()?;
         let webhook_url = format!("http://127.0.0.1:{}{WEBHOOK_PATH}", ports[0]);
         let mut bots = Vec::new();
         for (i, port) in ports.iter().enumerate() {
@@ -180,7 +198,10 @@ impl Fleet {
             env.extend(extra_env.iter().cloned());
             bots.push(Bot::start(bin, tg, ai, database_url, dir, paced, &env)?);
         }
-        Ok(Fleet { bots, addresses: ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect() })
+        Ok(Fleet {
+            bots,
+            addresses: ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect(),
+        })
     }
 
     /// Usage of every replica: CPU summed, peak RSS the highest single process.

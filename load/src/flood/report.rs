@@ -40,10 +40,20 @@ impl Progress {
             return Progress(None, Default::default());
         }
         let (bar, template) = match opts.duration {
-            Some(_) => (indicatif::ProgressBar::no_length(), "{elapsed_precise} {pos} actions · {per_sec} · {msg}"),
-            None => (indicatif::ProgressBar::new((opts.users * opts.turns) as u64), "{elapsed_precise} [{bar:40}] {pos}/{len} actions · {per_sec} · {msg}"),
+            Some(_) => (
+                indicatif::ProgressBar::no_length(),
+                "{elapsed_precise} {pos} actions · {per_sec} · {msg}",
+            ),
+            None => (
+                indicatif::ProgressBar::new((opts.users * opts.turns) as u64),
+                "{elapsed_precise} [{bar:40}] {pos}/{len} actions · {per_sec} · {msg}",
+            ),
         };
-        bar.set_style(indicatif::ProgressStyle::with_template(template).expect("static template").progress_chars("=> "));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
         Progress(Some(bar), Default::default())
     }
 
@@ -380,7 +390,11 @@ impl Report {
         let mut chats: HashMap<i64, (f64, u64)> = HashMap::new();
         let onboarded = inp.outcomes.iter().filter(|o| o.onboarded).count();
         if onboarded < opts.users {
-            violations.push(format!("{} of {} learners could not finish onboarding", opts.users - onboarded, opts.users));
+            violations.push(format!(
+                "{} of {} learners could not finish onboarding",
+                opts.users - onboarded,
+                opts.users
+            ));
         }
         for o in &inp.outcomes {
             let acc = scen.entry(Action::Onboarding).or_default();
@@ -391,7 +405,10 @@ impl Report {
                 acc.error("onboarding_stalled");
             }
             if o.out_of_order > 0 {
-                violations.push(format!("learner {}: {} replies arrived out of order", o.user, o.out_of_order));
+                violations.push(format!(
+                    "learner {}: {} replies arrived out of order",
+                    o.user, o.out_of_order
+                ));
                 *errors.entry("out_of_order".into()).or_default() += o.out_of_order as u64;
             }
             for r in &o.records {
@@ -399,7 +416,11 @@ impl Report {
                 acc.time(r);
                 if !r.action.is_turn() {
                     if r.replies.is_empty() {
-                        violations.push(format!("learner {}: {} got no reply", o.user, r.action.name()));
+                        violations.push(format!(
+                            "learner {}: {} got no reply",
+                            o.user,
+                            r.action.name()
+                        ));
                         acc.error("no_reply");
                     }
                     continue;
@@ -427,11 +448,17 @@ impl Report {
                     rel.duplicates += copies as u64;
                     acc.error("duplicated");
                     if r.voices() <= 1 {
-                        violations.push(format!("learner {}: turn {}: {copies} reply messages sent twice", o.user, r.message_id));
+                        violations.push(format!(
+                            "learner {}: turn {}: {copies} reply messages sent twice",
+                            o.user, r.message_id
+                        ));
                     }
                 }
                 if !inp.db.learner_messages.contains(&r.update_id) {
-                    violations.push(format!("learner {}: turn {}: the learner's message is not in the database", o.user, r.message_id));
+                    violations.push(format!(
+                        "learner {}: turn {}: the learner's message is not in the database",
+                        o.user, r.message_id
+                    ));
                 }
                 if row.is_none() {
                     violations.push(format!(
@@ -443,12 +470,18 @@ impl Report {
                     ));
                 }
                 if db_answered && !inp.db.honzik_messages.contains(&r.update_id) {
-                    violations.push(format!("learner {}: turn {}: answered, but Honzík's answer is not stored", o.user, r.message_id));
+                    violations.push(format!(
+                        "learner {}: turn {}: answered, but Honzík's answer is not stored",
+                        o.user, r.message_id
+                    ));
                 }
                 let is_answered = match (r.voices(), r.replies.len()) {
                     (1, _) => true,
                     (0, 0) => {
-                        violations.push(format!("learner {}: turn {} was lost (no reply)", o.user, r.message_id));
+                        violations.push(format!(
+                            "learner {}: turn {} was lost (no reply)",
+                            o.user, r.message_id
+                        ));
                         acc.error("lost");
                         rel.lost += 1;
                         false
@@ -466,7 +499,10 @@ impl Report {
                     // The voice sent again after a kill caught it going out.
                     (_, _) if crash_copies => true,
                     (n, _) => {
-                        violations.push(format!("learner {}: turn {} answered {n} times", o.user, r.message_id));
+                        violations.push(format!(
+                            "learner {}: turn {} answered {n} times",
+                            o.user, r.message_id
+                        ));
                         false
                     }
                 };
@@ -512,7 +548,10 @@ impl Report {
             }
         }
         if inp.db.answered != answered as i64 {
-            violations.push(format!("the database records {} answered turns, the learners saw {answered}", inp.db.answered));
+            violations.push(format!(
+                "the database records {} answered turns, the learners saw {answered}",
+                inp.db.answered
+            ));
         }
         let pending = inp.db.inbox.get("pending").copied().unwrap_or(0);
         if pending > 0 {
@@ -523,34 +562,60 @@ impl Report {
         // on the endpoint repeat a step already done, unless a kill caught the turn before the
         // step's result was stored. Checked only when no faults went to the endpoint (a fault may
         // cost more than one extra request: a contract retry, an escalation).
-        let faults_on = |ep: &str| -> u64 { inp.injected.iter().filter(|(k, _)| k.starts_with("openai_") && k.ends_with(ep)).map(|(_, n)| n).sum() };
+        let faults_on = |ep: &str| -> u64 {
+            inp.injected
+                .iter()
+                .filter(|(k, _)| k.starts_with("openai_") && k.ends_with(ep))
+                .map(|(_, n)| n)
+                .sum()
+        };
         rel.stt_requests = inp.ai.consumption.stt_requests;
-        rel.stt_repeated = rel.stt_requests as i64 - faults_on("_stt") as i64 - rel.voice_turns as i64;
-        rel.chat_turn_requests = inp.ai.consumption.chat_requests.saturating_sub(inp.ai.consumption.summary_requests);
-        rel.chat_repeated = rel.chat_turn_requests as i64 - faults_on("_chat") as i64 - rel.turns_sent as i64;
+        rel.stt_repeated =
+            rel.stt_requests as i64 - faults_on("_stt") as i64 - rel.voice_turns as i64;
+        rel.chat_turn_requests =
+            inp.ai.consumption.chat_requests.saturating_sub(inp.ai.consumption.summary_requests);
+        rel.chat_repeated =
+            rel.chat_turn_requests as i64 - faults_on("_chat") as i64 - rel.turns_sent as i64;
         rel.stt_in_flight_at_kills = inp.events.kills.iter().map(|k| k.stt_in_flight).sum();
         rel.chat_in_flight_at_kills = inp.events.kills.iter().map(|k| k.chat_in_flight).sum();
         rel.tts_in_flight_at_kills = inp.events.kills.iter().map(|k| k.tts_in_flight).sum();
-        rel.stt_repeated_after_done = (rel.stt_repeated - rel.stt_in_flight_at_kills as i64).max(0) as u64;
-        rel.chat_repeated_after_done = (rel.chat_repeated - rel.chat_in_flight_at_kills as i64).max(0) as u64;
+        rel.stt_repeated_after_done =
+            (rel.stt_repeated - rel.stt_in_flight_at_kills as i64).max(0) as u64;
+        rel.chat_repeated_after_done =
+            (rel.chat_repeated - rel.chat_in_flight_at_kills as i64).max(0) as u64;
         for (name, repeated, allowed, faulted) in [
-            ("transcriptions", rel.stt_repeated, rel.voice_turns_in_flight_at_kills, faults_on("_stt") > 0),
-            ("chat completions", rel.chat_repeated, rel.turns_in_flight_at_kills, faults_on("_chat") > 0),
+            (
+                "transcriptions",
+                rel.stt_repeated,
+                rel.voice_turns_in_flight_at_kills,
+                faults_on("_stt") > 0,
+            ),
+            (
+                "chat completions",
+                rel.chat_repeated,
+                rel.turns_in_flight_at_kills,
+                faults_on("_chat") > 0,
+            ),
         ] {
             if !faulted && repeated > allowed as i64 {
-                violations.push(format!("{repeated} {name} repeated, more than the {allowed} turns in flight at a kill"));
+                violations.push(format!(
+                    "{repeated} {name} repeated, more than the {allowed} turns in flight at a kill"
+                ));
             }
         }
         rel.kills_planned = inp.events.kills_planned;
         rel.kills_at_s = inp.events.kills.iter().map(|k| k.secs).collect();
         rel.outage_s = inp.events.outage_s;
         rel.outage_refused = inp.ai.outage_refused;
-        let tg_faults = inp.injected.get("telegram_429").copied().unwrap_or(0) + inp.injected.get("telegram_5xx").copied().unwrap_or(0);
+        let tg_faults = inp.injected.get("telegram_429").copied().unwrap_or(0)
+            + inp.injected.get("telegram_5xx").copied().unwrap_or(0);
         rel.telegram_fault_fraction = mean(tg_faults as f64, inp.tg.fault_calls as u64);
-        let ai_faults: u64 = inp.injected.iter().filter(|(k, _)| k.starts_with("openai_")).map(|(_, n)| n).sum();
+        let ai_faults: u64 =
+            inp.injected.iter().filter(|(k, _)| k.starts_with("openai_")).map(|(_, n)| n).sum();
         rel.openai_fault_fraction = mean(ai_faults as f64, inp.ai.fault_calls);
         if inp.lagged > 0 {
-            violations.push(format!("the generator missed {} events (it could not keep up)", inp.lagged));
+            violations
+                .push(format!("the generator missed {} events (it could not keep up)", inp.lagged));
             errors.insert("generator_lagged".into(), inp.lagged);
         }
         let secs = inp.elapsed.as_secs_f64().max(1e-9);
@@ -604,11 +669,15 @@ impl Report {
         let turns = answered + noticed;
         let per_turn = |v: f64| mean(v, turns);
         let c = &inp.ai.consumption;
-        let mut upstream = Upstream { bot_timed_ms_per_turn: mean(bot_upstream_sum, bot_upstream_n), ..Default::default() };
+        let mut upstream = Upstream {
+            bot_timed_ms_per_turn: mean(bot_upstream_sum, bot_upstream_n),
+            ..Default::default()
+        };
         let mut emulated_total = 0.0;
         for (ep, n, total) in &inp.ai.latency {
             let per_request = mean(total.as_secs_f64() * 1000.0, *n);
-            let serving_turns = if *ep == Endpoint::Chat { n.saturating_sub(c.summary_requests) } else { *n };
+            let serving_turns =
+                if *ep == Endpoint::Chat { n.saturating_sub(c.summary_requests) } else { *n };
             emulated_total += per_request * serving_turns as f64;
             upstream.emulated_ms_per_request.insert(endpoint_name(*ep).into(), per_request);
             upstream.requests.insert(endpoint_name(*ep).into(), *n);
@@ -616,7 +685,10 @@ impl Report {
         upstream.emulated_ms_per_turn = per_turn(emulated_total);
         let overall = chats.values().fold((0.0, 0u64), |a, c| (a.0 + c.0, a.1 + c.1));
         let overall_mean = mean(overall.0, overall.1);
-        let worst = chats.iter().map(|(id, (sum, n))| (*id, mean(*sum, *n))).max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let worst = chats
+            .iter()
+            .map(|(id, (sum, n))| (*id, mean(*sum, *n)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         let rate = inp.sends.rate();
         let telegram = TelegramFigures {
             rate,
@@ -625,7 +697,8 @@ impl Report {
             injected_429: inp.injected.get("telegram_429").copied().unwrap_or(0),
             injected_5xx: inp.injected.get("telegram_5xx").copied().unwrap_or(0),
             messages_per_turn: mean(answered_messages as f64, answered),
-            fairness: worst.map_or(0.0, |(_, m)| if overall_mean > 0.0 { m / overall_mean } else { 1.0 }),
+            fairness: worst
+                .map_or(0.0, |(_, m)| if overall_mean > 0.0 { m / overall_mean } else { 1.0 }),
             worst_chat: worst.map(|(id, _)| id),
             webhook_deliveries: inp.tg.webhook_deliveries.clone(),
         };
@@ -663,7 +736,8 @@ impl Report {
 
     /// The latency chart (`--png`).
     pub fn png(&self) -> anyhow::Result<Vec<u8>> {
-        let title = format!("mluvme-load: {} learners, {}, {:.0} s", self.users, self.length, self.seconds);
+        let title =
+            format!("mluvme-load: {} learners, {}, {:.0} s", self.users, self.length, self.seconds);
         chart::png(&self.curves.end_to_end, &self.curves.overhead, &title)
     }
 
@@ -673,9 +747,17 @@ impl Report {
         let _ = writeln!(
             s,
             "{} learners ({} onboarded), {}, {:.1} s: {} turns answered ({:.1}/s), {} with a notice",
-            self.users, self.onboarded, self.length, self.seconds, self.turns_answered, self.turns_per_second, self.turns_with_notice
+            self.users,
+            self.onboarded,
+            self.length,
+            self.seconds,
+            self.turns_answered,
+            self.turns_per_second,
+            self.turns_with_notice
         );
-        s.push_str("scenario      done   per s   p50 ms   p95 ms   p99 ms   max ms  msgs  errors\n");
+        s.push_str(
+            "scenario      done   per s   p50 ms   p95 ms   p99 ms   max ms  msgs  errors\n",
+        );
         for (name, sc) in &self.scenarios {
             let errors: Vec<String> = sc.errors.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let _ = writeln!(
@@ -706,10 +788,19 @@ impl Report {
                 o.before_handler_ms_mean,
                 o.download_ms_mean,
                 o.send_ms_mean,
-                if o.unmatched > 0 { format!("; {} answered turns without timings", o.unmatched) } else { String::new() }
+                if o.unmatched > 0 {
+                    format!("; {} answered turns without timings", o.unmatched)
+                } else {
+                    String::new()
+                }
             );
         }
-        let per_req: Vec<String> = self.upstream.emulated_ms_per_request.iter().map(|(k, v)| format!("{k} {v:.0}")).collect();
+        let per_req: Vec<String> = self
+            .upstream
+            .emulated_ms_per_request
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}"))
+            .collect();
         let _ = writeln!(
             s,
             "upstream per turn: {:.0} ms emulated (per request: {}), {:.0} ms as the bot timed it",
@@ -732,7 +823,8 @@ impl Report {
             t.fairness
         );
         if !t.webhook_deliveries.is_empty() {
-            let each: Vec<String> = t.webhook_deliveries.iter().map(|(at, n)| format!("{n} to {at}")).collect();
+            let each: Vec<String> =
+                t.webhook_deliveries.iter().map(|(at, n)| format!("{n} to {at}")).collect();
             let _ = writeln!(s, "webhook deliveries: {}", each.join(", "));
         }
         let o = &self.openai;
@@ -745,17 +837,28 @@ impl Report {
             self.per_turn(o.chat_usd),
             self.per_turn(o.stt_usd),
             self.per_turn(o.tts_usd),
-            if o.unpriced_requests > 0 { format!("; {} requests of unpriced models", o.unpriced_requests) } else { String::new() }
+            if o.unpriced_requests > 0 {
+                format!("; {} requests of unpriced models", o.unpriced_requests)
+            } else {
+                String::new()
+            }
         );
         if !self.faults_injected.is_empty() {
-            let f: Vec<String> = self.faults_injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let f: Vec<String> =
+                self.faults_injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let _ = writeln!(s, "faults injected: {}", f.join(", "));
         }
         let r = &self.reliability;
         let _ = writeln!(
             s,
             "turns: {} sent, {} answered ({} told to wait first), {} with a notice, {} lost; duplicated messages: {}, crash duplicates: {}",
-            r.turns_sent, self.turns_answered, r.told_to_wait_then_answered, self.turns_with_notice, r.lost, r.duplicates, r.crash_duplicates
+            r.turns_sent,
+            self.turns_answered,
+            r.told_to_wait_then_answered,
+            self.turns_with_notice,
+            r.lost,
+            r.duplicates,
+            r.crash_duplicates
         );
         if r.kills_planned > 0 {
             let at: Vec<String> = r.kills_at_s.iter().map(|t| format!("{t:.1} s")).collect();
@@ -769,18 +872,33 @@ impl Report {
             );
         }
         if let Some((from, to)) = r.outage_s {
-            let _ = writeln!(s, "openai outage: {from:.1}–{to:.1} s, {} requests refused; {} turns told to wait, {} of them never answered", r.outage_refused, r.told_to_wait_then_answered + r.told_to_wait_unanswered, r.told_to_wait_unanswered);
+            let _ = writeln!(
+                s,
+                "openai outage: {from:.1}–{to:.1} s, {} requests refused; {} turns told to wait, {} of them never answered",
+                r.outage_refused,
+                r.told_to_wait_then_answered + r.told_to_wait_unanswered,
+                r.told_to_wait_unanswered
+            );
         }
         let _ = writeln!(
             s,
             "upstream calls: {} transcriptions for {} voice turns ({} repeated), {} chat completions for {} turns ({} repeated)",
-            r.stt_requests, r.voice_turns, r.stt_repeated, r.chat_turn_requests, r.turns_sent, r.chat_repeated
+            r.stt_requests,
+            r.voice_turns,
+            r.stt_repeated,
+            r.chat_turn_requests,
+            r.turns_sent,
+            r.chat_repeated
         );
         if r.kills_planned > 0 {
             let _ = writeln!(
                 s,
                 "  at the kills: {} transcriptions, {} chat completions, {} speech requests in flight at the emulator; {} voice turns, {} turns under way (the allowance)",
-                r.stt_in_flight_at_kills, r.chat_in_flight_at_kills, r.tts_in_flight_at_kills, r.voice_turns_in_flight_at_kills, r.turns_in_flight_at_kills
+                r.stt_in_flight_at_kills,
+                r.chat_in_flight_at_kills,
+                r.tts_in_flight_at_kills,
+                r.voice_turns_in_flight_at_kills,
+                r.turns_in_flight_at_kills
             );
             if r.stt_repeated_after_done + r.chat_repeated_after_done > 0 {
                 let _ = writeln!(
@@ -799,17 +917,27 @@ impl Report {
             );
         }
         let inbox: Vec<String> = r.inbox.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        let _ = writeln!(s, "bot inbox at the end: {}", if inbox.is_empty() { "-".into() } else { inbox.join(", ") });
+        let _ = writeln!(
+            s,
+            "bot inbox at the end: {}",
+            if inbox.is_empty() { "-".into() } else { inbox.join(", ") }
+        );
         let _ = writeln!(
             s,
             "bot: peak RSS {:.0} MiB, CPU {:.1} s ({:.1} ms per turn){}",
             self.bot.peak_rss_mib,
             self.bot.cpu_seconds,
             self.bot_cpu_ms_per_turn,
-            if self.bot.processes > 1 { format!(" over {} processes (CPU summed, RSS the highest peak)", self.bot.processes) } else { String::new() }
+            if self.bot.processes > 1 {
+                format!(" over {} processes (CPU summed, RSS the highest peak)", self.bot.processes)
+            } else {
+                String::new()
+            }
         );
         if self.violations.is_empty() {
-            s.push_str("correctness: every turn answered exactly once, in order; database agrees\n");
+            s.push_str(
+                "correctness: every turn answered exactly once, in order; database agrees\n",
+            );
         } else {
             let _ = writeln!(s, "VIOLATIONS ({}):", self.violations.len());
             for v in self.violations.iter().take(20) {
@@ -834,7 +962,12 @@ mod tests {
     use BotMessageKind::{Photo, Text, Voice};
 
     /// A record built from offsets.
-    fn record(action: Action, update_id: i64, t0: Instant, replies_ms: &[(u64, BotMessageKind)]) -> Record {
+    fn record(
+        action: Action,
+        update_id: i64,
+        t0: Instant,
+        replies_ms: &[(u64, BotMessageKind)],
+    ) -> Record {
         Record {
             action,
             message_id: update_id + 1000,
@@ -846,7 +979,14 @@ mod tests {
         }
     }
 
-    fn timing(chat: i64, kind: &str, stt: Option<u64>, llm: u64, tts: u64, total: u64) -> TurnTiming {
+    fn timing(
+        chat: i64,
+        kind: &str,
+        stt: Option<u64>,
+        llm: u64,
+        tts: u64,
+        total: u64,
+    ) -> TurnTiming {
         TurnTiming {
             chat_id: chat,
             kind: kind.into(),
@@ -894,10 +1034,29 @@ mod tests {
         turns.insert(12, timing(1, "voice", Some(200), 600, 300, 1150));
         turns.insert(13, timing(1, "text", None, 400, 150, 590));
         turns.insert(21, timing(2, "voice", Some(300), 600, 300, 1300));
-        turns.insert(22, TurnTiming { outcome: "notice:upstream-busy".into(), llm_ms: None, tts_ms: None, ..timing(2, "voice", Some(300), 0, 0, 95) });
+        turns.insert(
+            22,
+            TurnTiming {
+                outcome: "notice:upstream-busy".into(),
+                llm_ms: None,
+                tts_ms: None,
+                ..timing(2, "voice", Some(300), 0, 0, 95)
+            },
+        );
         let ai = AiSeen {
-            consumption: Consumption { chat_requests: 6, summary_requests: 1, prompt_tokens: 5000, completion_tokens: 500, chat_usd: 0.01, stt_requests: 4, ..Default::default() },
-            latency: vec![(Endpoint::Chat, 6, Duration::from_millis(3000)), (Endpoint::Transcription, 4, Duration::from_millis(1000))],
+            consumption: Consumption {
+                chat_requests: 6,
+                summary_requests: 1,
+                prompt_tokens: 5000,
+                completion_tokens: 500,
+                chat_usd: 0.01,
+                stt_requests: 4,
+                ..Default::default()
+            },
+            latency: vec![
+                (Endpoint::Chat, 6, Duration::from_millis(3000)),
+                (Endpoint::Transcription, 4, Duration::from_millis(1000)),
+            ],
             fault_calls: 6,
             outage_refused: 0,
         };
@@ -916,7 +1075,12 @@ mod tests {
             lagged: 0,
             sends: SendTimes::from_secs(vec![0.0, 0.5, 1.0, 1.5, 2.0]),
             injected: [("telegram_429".to_owned(), 3), ("openai_5xx_chat".to_owned(), 2)].into(),
-            tg: TgSeen { send_calls: 9, throttled_429: 1, fault_calls: 6, webhook_deliveries: Vec::new() },
+            tg: TgSeen {
+                send_calls: 9,
+                throttled_429: 1,
+                fault_calls: 6,
+                webhook_deliveries: Vec::new(),
+            },
             ai,
             events: Events::default(),
         }
@@ -943,7 +1107,15 @@ mod tests {
         assert!((r.cost_usd_per_turn - 0.002).abs() < 1e-12);
         assert_eq!((r.telegram.injected_429, r.telegram.throttled_429, r.telegram_429s), (3, 1, 1));
         let table = r.table();
-        for needle in ["onboarding", "notice:upstream-busy 1", "overhead", "upstream per turn", "telegram: 5 sends", "faults injected: openai_5xx_chat 2, telegram_429 3", "correctness"] {
+        for needle in [
+            "onboarding",
+            "notice:upstream-busy 1",
+            "overhead",
+            "upstream per turn",
+            "telegram: 5 sends",
+            "faults injected: openai_5xx_chat 2, telegram_429 3",
+            "correctness",
+        ] {
             assert!(table.contains(needle), "{needle:?} missing from\n{table}");
         }
         let json = serde_json::to_value(&r).unwrap();
@@ -964,7 +1136,10 @@ mod tests {
         assert!((v.before_handler_ms_mean - (20.0 + 60.0 + 610.0) / 3.0).abs() < 1e-9);
         let t = &r.overhead["text"];
         assert_eq!((t.turns, t.max_ms), (1, 50), "600 − (400 + 150)");
-        assert!((r.upstream.bot_timed_ms_per_turn - (950.0 + 1100.0 + 550.0 + 1200.0) / 4.0).abs() < 1e-9);
+        assert!(
+            (r.upstream.bot_timed_ms_per_turn - (950.0 + 1100.0 + 550.0 + 1200.0) / 4.0).abs()
+                < 1e-9
+        );
         // Chat: 500 ms per request, 5 of 6 served turns; STT: 250 ms × 4; over 5 turns.
         assert!((r.upstream.emulated_ms_per_turn - (2500.0 + 1000.0) / 5.0).abs() < 1e-9);
         assert_eq!(r.upstream.emulated_ms_per_request["chat"], 500.0);
@@ -991,7 +1166,14 @@ mod tests {
         inp.lagged = 7;
         let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
         let all = r.violations.join("\n");
-        for needle in ["could not finish onboarding", "turn 1014 was lost", "answered 2 times", "settings got no reply", "out of order", "missed 7 events"] {
+        for needle in [
+            "could not finish onboarding",
+            "turn 1014 was lost",
+            "answered 2 times",
+            "settings got no reply",
+            "out of order",
+            "missed 7 events",
+        ] {
             assert!(all.contains(needle), "{needle:?} missing from\n{all}");
         }
         assert_eq!(r.scenarios["voice"].errors["lost"], 1);
@@ -1018,7 +1200,10 @@ mod tests {
         assert_eq!(r.scenarios["voice"].errors["answered_without_voice"], 1);
         let mut inp = inputs();
         inp.db.answered = 5;
-        assert!(Report::build(&Options { users: 2, ..Options::default() }, inp).violations[0].contains("database records 5"));
+        assert!(
+            Report::build(&Options { users: 2, ..Options::default() }, inp).violations[0]
+                .contains("database records 5")
+        );
     }
 
     fn kill(at: Instant) -> KillSeen {
@@ -1030,7 +1215,11 @@ mod tests {
         let mut inp = inputs();
         let t0 = inp.outcomes[0].records[0].offered;
         // Killed at 1100 ms: turn 12 (voice at 1200) was under way, 11 (done at 1010) was not.
-        inp.events = Events { kills: vec![kill(t0 + Duration::from_millis(1100))], kills_planned: 1, outage_s: None };
+        inp.events = Events {
+            kills: vec![kill(t0 + Duration::from_millis(1100))],
+            kills_planned: 1,
+            outage_s: None,
+        };
         inp.outcomes[0].records[1].replies.insert(1, (t0 + Duration::from_millis(1205), Voice));
         inp.ai.consumption.stt_requests += 1;
         let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
@@ -1038,7 +1227,11 @@ mod tests {
         let rel = &r.reliability;
         assert_eq!((rel.crash_duplicates, rel.duplicates, rel.lost), (1, 0, 0));
         assert_eq!(r.turns_answered, 4, "the turn whose voice went out twice is answered");
-        assert_eq!((rel.stt_repeated, rel.voice_turns_in_flight_at_kills, rel.stt_in_flight_at_kills), (1, 2, 1), "turns 12 and 21 were under way");
+        assert_eq!(
+            (rel.stt_repeated, rel.voice_turns_in_flight_at_kills, rel.stt_in_flight_at_kills),
+            (1, 2, 1),
+            "turns 12 and 21 were under way"
+        );
         assert_eq!(rel.kills_at_s, vec![5.0]);
         assert!(r.table().contains("kills: 1 of 1 done (at 5.0 s)"), "{}", r.table());
 
@@ -1046,13 +1239,22 @@ mod tests {
         let mut inp = inputs();
         inp.outcomes[0].records[0].copies = 1;
         inp.outcomes[0].records[2].copies = 2;
-        inp.events = Events { kills: vec![kill(t0 + Duration::from_millis(1500))], kills_planned: 1, outage_s: None };
+        inp.events = Events {
+            kills: vec![kill(t0 + Duration::from_millis(1500))],
+            kills_planned: 1,
+            outage_s: None,
+        };
         inp.ai.consumption.stt_requests += 3;
         inp.ai.consumption.chat_requests += 2;
         inp.injected.clear();
         let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
         let all = r.violations.join("\n");
-        for needle in ["turn 1011: 1 reply messages sent twice", "turn 1013: 2 reply messages sent twice", "3 transcriptions repeated, more than the 1", "2 chat completions repeated, more than the 1"] {
+        for needle in [
+            "turn 1011: 1 reply messages sent twice",
+            "turn 1013: 2 reply messages sent twice",
+            "3 transcriptions repeated, more than the 1",
+            "2 chat completions repeated, more than the 1",
+        ] {
             assert!(all.contains(needle), "{needle:?} missing from\n{all}");
         }
         assert_eq!((r.reliability.duplicates, r.reliability.crash_duplicates), (3, 0));
@@ -1067,16 +1269,29 @@ mod tests {
         inp.ai.outage_refused = 12;
         let r = Report::build(&Options { users: 2, ..Options::default() }, inp);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
-        assert_eq!((r.reliability.told_to_wait_then_answered, r.reliability.told_to_wait_unanswered), (1, 1));
-        assert!(r.table().contains("openai outage: 10.0–40.0 s, 12 requests refused"), "{}", r.table());
+        assert_eq!(
+            (r.reliability.told_to_wait_then_answered, r.reliability.told_to_wait_unanswered),
+            (1, 1)
+        );
+        assert!(
+            r.table().contains("openai outage: 10.0–40.0 s, 12 requests refused"),
+            "{}",
+            r.table()
+        );
 
         let mut inp = inputs();
         inp.db.learner_messages.remove(&12);
         inp.db.honzik_messages.remove(&13);
         inp.db.turns.remove(&21);
         inp.db.inbox.insert("pending".into(), 2);
-        let all = Report::build(&Options { users: 2, ..Options::default() }, inp).violations.join("\n");
-        for needle in ["turn 1012: the learner's message is not in the database", "turn 1013: answered, but Honzík's answer is not stored", "turn 1021 (update 21): no row in the turns table", "2 updates are still pending"] {
+        let all =
+            Report::build(&Options { users: 2, ..Options::default() }, inp).violations.join("\n");
+        for needle in [
+            "turn 1012: the learner's message is not in the database",
+            "turn 1013: answered, but Honzík's answer is not stored",
+            "turn 1021 (update 21): no row in the turns table",
+            "2 updates are still pending",
+        ] {
             assert!(all.contains(needle), "{needle:?} missing from\n{all}");
         }
     }
@@ -1097,7 +1312,13 @@ mod tests {
         };
         let r = Report::build(&Options { users: 0, ..Options::default() }, inp);
         let json = serde_json::to_string(&r).unwrap();
-        assert!(!json.replace("\"worst_chat\":null", "").replace("\"outage_s\":null", "").contains("null"), "no NaN (serialized as null): {json}");
+        assert!(
+            !json
+                .replace("\"worst_chat\":null", "")
+                .replace("\"outage_s\":null", "")
+                .contains("null"),
+            "no NaN (serialized as null): {json}"
+        );
         assert_eq!(r.telegram.fairness, 0.0);
         assert!(r.png().is_ok());
     }

@@ -42,7 +42,12 @@ impl SendTimes {
             }
             peak = peak.max(hi - lo + 1);
         }
-        SendRate { sends: at.len() as u64, busy_seconds: busy, per_second: at.len() as f64 / busy, peak_per_second: peak as u64 }
+        SendRate {
+            sends: at.len() as u64,
+            busy_seconds: busy,
+            per_second: at.len() as f64 / busy,
+            peak_per_second: peak as u64,
+        }
     }
 }
 

@@ -67,7 +67,10 @@ pub async fn read(database_url: &str) -> anyhow::Result<DbView> {
     let db = Database::connect(database_url).await?;
     let backend = db.get_database_backend();
     let row = db
-        .query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) AS n FROM turns WHERE outcome = 'answered'"))
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM turns WHERE outcome = 'answered'",
+        ))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no count"))?;
     let answered: i64 = row.try_get("", "n")?;
@@ -79,7 +82,9 @@ pub async fn read(database_url: &str) -> anyhow::Result<DbView> {
         .await?;
     let mut turns = HashMap::with_capacity(rows.len());
     for r in rows {
-        let ms = |col: &str| -> anyhow::Result<Option<u64>> { Ok(r.try_get::<Option<i32>>("", col)?.map(|v| v.max(0) as u64)) };
+        let ms = |col: &str| -> anyhow::Result<Option<u64>> {
+            Ok(r.try_get::<Option<i32>>("", col)?.map(|v| v.max(0) as u64))
+        };
         let update_id: i64 = r.try_get("", "update_id")?;
         turns.insert(
             update_id,
@@ -98,7 +103,12 @@ pub async fn read(database_url: &str) -> anyhow::Result<DbView> {
     }
     let mut learner_messages = HashSet::new();
     let mut honzik_messages = HashSet::new();
-    let rows = db.query_all_raw(Statement::from_string(backend, "SELECT update_id, role FROM messages WHERE update_id IS NOT NULL")).await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT update_id, role FROM messages WHERE update_id IS NOT NULL",
+        ))
+        .await?;
     for r in rows {
         let update_id: i64 = r.try_get("", "update_id")?;
         match r.try_get::<String>("", "role")?.as_str() {
@@ -108,7 +118,13 @@ pub async fn read(database_url: &str) -> anyhow::Result<DbView> {
         };
     }
     let mut inbox = HashMap::new();
-    for r in db.query_all_raw(Statement::from_string(backend, "SELECT status, COUNT(*) AS n FROM updates GROUP BY status")).await? {
+    for r in db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT status, COUNT(*) AS n FROM updates GROUP BY status",
+        ))
+        .await?
+    {
         inbox.insert(r.try_get::<String>("", "status")?, r.try_get::<i64>("", "n")?);
     }
     db.close().await?;
@@ -139,14 +155,27 @@ mod tests {
         assert_eq!(voice().overhead_ms(1450), Some(50));
         assert_eq!(voice().overhead_ms(1390), Some(0), "never negative");
         let text = TurnTiming { kind: "text".into(), stt_ms: None, tts_ms: None, ..voice() };
-        assert_eq!(text.overhead_ms(1000), Some(100), "a text turn has no STT; without a voice reply no TTS");
+        assert_eq!(
+            text.overhead_ms(1000),
+            Some(100),
+            "a text turn has no STT; without a voice reply no TTS"
+        );
     }
 
     #[test]
     fn a_turn_that_did_not_answer_has_no_overhead_figure() {
-        let notice = TurnTiming { outcome: "notice:upstream-busy".into(), llm_ms: None, tts_ms: None, ..voice() };
+        let notice = TurnTiming {
+            outcome: "notice:upstream-busy".into(),
+            llm_ms: None,
+            tts_ms: None,
+            ..voice()
+        };
         assert_eq!(notice.overhead_ms(5000), None);
         let odd = TurnTiming { stt_ms: None, ..voice() };
-        assert_eq!(odd.overhead_ms(5000), None, "a voice turn answered without an STT time is not guessed at");
+        assert_eq!(
+            odd.overhead_ms(5000),
+            None,
+            "a voice turn answered without an STT time is not guessed at"
+        );
     }
 }

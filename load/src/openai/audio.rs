@@ -60,14 +60,7 @@ pub(super) async fn transcription(
         }
         Err(e) => {
             tracing::debug!("unreadable transcription body: {e:?}");
-            return reject(
-                &sh,
-                Some(ep),
-                400,
-                "Could not parse multipart form",
-                None,
-                None,
-            );
+            return reject(&sh, Some(ep), 400, "Could not parse multipart form", None, None);
         }
     };
     let bad = |msg: &str, param: Option<&str>, code: Option<&str>| {
@@ -93,10 +86,7 @@ pub(super) async fn transcription(
     }
     // OpenAI decides the format from the file name's extension, then decodes.
     let name = file.file_name.clone().unwrap_or_default();
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let format_msg = format!("Invalid file format. Supported formats: {AUDIO_FORMATS}");
     if !AUDIO_FORMATS.contains(&format!("'{ext}'")) || ext.is_empty() {
         return bad(&format_msg, None, None);
@@ -120,10 +110,8 @@ pub(super) async fn transcription(
         );
         return bad(&msg, Some("language"), Some("invalid_language_format"));
     }
-    let format = p
-        .str("response_format")
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| "json".into());
+    let format =
+        p.str("response_format").filter(|f| !f.is_empty()).unwrap_or_else(|| "json".into());
     if !["json", "text", "srt", "verbose_json", "vtt"].contains(&format.as_str()) {
         let msg = format!(
             "Invalid value: '{format}'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'."
@@ -142,9 +130,10 @@ pub(super) async fn transcription(
         st.transcripts.get(file.bytes.as_ref()).cloned()
     }
     .unwrap_or_else(|| {
-        let h = file.bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ *b as u64).wrapping_mul(0x100000001b3)
-        });
+        let h = file
+            .bytes
+            .iter()
+            .fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3));
         DEFAULT_TRANSCRIPTS[(h % DEFAULT_TRANSCRIPTS.len() as u64) as usize].to_owned()
     });
     let mut body = p.fields_json();
@@ -179,16 +168,12 @@ pub(super) async fn transcription(
     let json_body =
         |v: Value| ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response();
     let resp = match (fault, format.as_str()) {
-        (Some(AiFault::InvalidJson), _) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            format!("{{\"text\": \"{text}"),
-        )
-            .into_response(),
+        (Some(AiFault::InvalidJson), _) => {
+            ([(header::CONTENT_TYPE, "application/json")], format!("{{\"text\": \"{text}"))
+                .into_response()
+        }
         (Some(AiFault::MissingFields), _) => json_body(json!({ "usage": usage })),
-        (_, "text") => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{text}\n"),
-        )
+        (_, "text") => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{text}\n"))
             .into_response(),
         (_, "srt") => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -197,10 +182,7 @@ pub(super) async fn transcription(
             .into_response(),
         (_, "vtt") => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!(
-                "WEBVTT\n\n00:00:00.000 --> {}\n{text}\n\n",
-                timestamp(secs, '.')
-            ),
+            format!("WEBVTT\n\n00:00:00.000 --> {}\n{text}\n\n", timestamp(secs, '.')),
         )
             .into_response(),
         (_, "verbose_json") => json_body(json!({
@@ -276,11 +258,7 @@ pub(super) async fn speech(
         Value::String(v) if !VOICES.contains(&v.as_str()) => {
             let msg = format!(
                 "Invalid value: '{v}'. Supported values are: {}.",
-                VOICES
-                    .iter()
-                    .map(|v| format!("'{v}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                VOICES.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
             );
             return bad(&msg, Some("voice"), Some("invalid_value"));
         }
@@ -341,19 +319,13 @@ pub(super) async fn speech(
     let speech = crate::samples::speech();
     let sample = speech[(tutor::stable_hash(input) % speech.len() as u64) as usize];
     let resp = match fault {
-        Some(AiFault::InvalidJson) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            "{\"status\":\"ok\"}",
-        )
-            .into_response(),
+        Some(AiFault::InvalidJson) => {
+            ([(header::CONTENT_TYPE, "application/json")], "{\"status\":\"ok\"}").into_response()
+        }
         Some(AiFault::MissingFields) => {
             ([(header::CONTENT_TYPE, ctype)], Bytes::new()).into_response()
         }
-        _ => (
-            [(header::CONTENT_TYPE, ctype)],
-            Bytes::from_static(sample.bytes),
-        )
-            .into_response(),
+        _ => ([(header::CONTENT_TYPE, ctype)], Bytes::from_static(sample.bytes)).into_response(),
     };
     with_openai_headers(resp, seq)
 }

@@ -66,23 +66,11 @@ pub(crate) fn rate_limited(retry_after_secs: u32) -> Response {
          Used 500, Requested 1. Please try again in {retry_after_secs}s. Visit \
          https://platform.openai.com/account/rate-limits to learn more."
     );
-    let mut r = api_error(
-        429,
-        &msg,
-        "requests",
-        Some("requests"),
-        Some("rate_limit_exceeded"),
-    );
+    let mut r = api_error(429, &msg, "requests", Some("requests"), Some("rate_limit_exceeded"));
     let h = r.headers_mut();
     h.insert("retry-after", HeaderValue::from(retry_after_secs));
-    h.insert(
-        "x-ratelimit-limit-requests",
-        HeaderValue::from_static("500"),
-    );
-    h.insert(
-        "x-ratelimit-remaining-requests",
-        HeaderValue::from_static("0"),
-    );
+    h.insert("x-ratelimit-limit-requests", HeaderValue::from_static("500"));
+    h.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("0"));
     h.insert(
         "x-ratelimit-reset-requests",
         HeaderValue::from_str(&format!("{retry_after_secs}s")).expect("ascii"),
@@ -93,13 +81,9 @@ pub(crate) fn rate_limited(retry_after_secs: u32) -> Response {
 /// OpenAI's body for a bare status code.
 pub(crate) fn status_response(status: u16) -> Response {
     match status {
-        400 => api_error(
-            400,
-            "Invalid request (injected fault).",
-            "invalid_request_error",
-            None,
-            None,
-        ),
+        400 => {
+            api_error(400, "Invalid request (injected fault).", "invalid_request_error", None, None)
+        }
         401 => api_error(
             401,
             "Incorrect API key provided: sk-emul***. You can find your API key at \

@@ -122,11 +122,7 @@ impl OpenAiEmulator {
         }
         let router = server::router(shared.clone());
         let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
-        Ok(Self {
-            shared,
-            addr,
-            _task: task,
-        })
+        Ok(Self { shared, addr, _task: task })
     }
 
     /// `http://127.0.0.1:PORT/v1`, for `OPENAI_BASE_URL` /
@@ -137,21 +133,14 @@ impl OpenAiEmulator {
 
     /// Exactly these bytes will transcribe to `text`.
     pub fn register_transcript(&self, audio: &[u8], text: &str) {
-        self.shared
-            .inner
-            .lock()
-            .transcripts
-            .insert(audio.to_vec(), text.to_owned());
+        self.shared.inner.lock().transcripts.insert(audio.to_vec(), text.to_owned());
     }
 
     /// The next `n` requests to `endpoint` that pass validation fail with
     /// `fault`.
     pub fn fail_next(&self, endpoint: Endpoint, n: usize, fault: AiFault) {
         let mut st = self.shared.inner.lock();
-        st.faults
-            .entry(endpoint)
-            .or_default()
-            .extend(std::iter::repeat_n(fault, n));
+        st.faults.entry(endpoint).or_default().extend(std::iter::repeat_n(fault, n));
     }
 
     /// A full outage: while `Some(status)`, every request to every endpoint fails at once with
@@ -166,57 +155,30 @@ impl OpenAiEmulator {
     /// Requests to `endpoint` being served right now (arrived, not yet answered; a request
     /// whose client went away ends there).
     pub fn in_flight(&self, endpoint: Endpoint) -> usize {
-        self.shared
-            .inner
-            .lock()
-            .in_flight
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(0)
+        self.shared.inner.lock().in_flight.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// Requests to `endpoint` refused by an outage so far.
     pub fn outage_refused(&self, endpoint: Endpoint) -> usize {
-        self.shared
-            .inner
-            .lock()
-            .outage_refused
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(0)
+        self.shared.inner.lock().outage_refused.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// The next successful chat completion returns exactly `raw` as its
     /// content (queued: several calls queue several contents).
     pub fn set_next_chat_content(&self, raw: &str) {
-        self.shared
-            .inner
-            .lock()
-            .next_content
-            .push_back(raw.to_owned());
+        self.shared.inner.lock().next_content.push_back(raw.to_owned());
     }
 
     /// Parks requests to `endpoint` (after recording them) until the guard
     /// is dropped or released.
     pub fn hold(&self, endpoint: Endpoint) -> HoldGuard {
-        self.shared
-            .holds_tx
-            .send_modify(|h| *h.entry(endpoint).or_default() += 1);
-        HoldGuard {
-            shared: self.shared.clone(),
-            endpoint,
-        }
+        self.shared.holds_tx.send_modify(|h| *h.entry(endpoint).or_default() += 1);
+        HoldGuard { shared: self.shared.clone(), endpoint }
     }
 
     /// Requests currently parked by a hold on `endpoint`.
     pub fn held_requests(&self, endpoint: Endpoint) -> usize {
-        self.shared
-            .inner
-            .lock()
-            .waiting
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(0)
+        self.shared.inner.lock().waiting.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// Every accepted request, in arrival order.
@@ -226,25 +188,13 @@ impl OpenAiEmulator {
 
     /// Requests that reached `endpoint`, valid or not.
     pub fn calls(&self, endpoint: Endpoint) -> usize {
-        self.shared
-            .inner
-            .lock()
-            .calls
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(0)
+        self.shared.inner.lock().calls.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// The emulated latency each endpoint slept so far: (requests that waited, total wait).
     /// Requests parked by a hold or failed by an injected timeout count only their latency.
     pub fn injected_latency(&self, endpoint: Endpoint) -> (u64, Duration) {
-        self.shared
-            .inner
-            .lock()
-            .injected_latency
-            .get(&endpoint)
-            .copied()
-            .unwrap_or_default()
+        self.shared.inner.lock().injected_latency.get(&endpoint).copied().unwrap_or_default()
     }
 
     /// Every 4xx returned (injected faults excluded).

@@ -15,11 +15,7 @@ pub fn conform(value: &Value, schema: &Value, root: &Value) -> Value {
 }
 
 fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
-    match schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-    {
+    match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
         Some(pointer) => root.pointer(pointer).unwrap_or(schema),
         None => schema,
     }
@@ -31,10 +27,7 @@ fn types(schema: &Value) -> (Option<&str>, bool) {
         Some(Value::String(t)) => (Some(t.as_str()).filter(|t| *t != "null"), t == "null"),
         Some(Value::Array(ts)) => {
             let nullable = ts.iter().any(|t| t == "null");
-            (
-                ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
-                nullable,
-            )
+            (ts.iter().filter_map(Value::as_str).find(|t| *t != "null"), nullable)
         }
         _ => (None, false),
     }
@@ -45,10 +38,8 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
         return value.clone();
     }
     let schema = resolve(schema, root);
-    if let Some(variants) = schema
-        .get("anyOf")
-        .or_else(|| schema.get("oneOf"))
-        .and_then(Value::as_array)
+    if let Some(variants) =
+        schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array)
     {
         let is_null = |v: &Value| resolve(v, root).get("type").is_some_and(|t| t == "null");
         if value.is_null() && variants.iter().any(is_null) {
@@ -74,11 +65,7 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
     match ty {
         Some("object") => {
             let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-                return if value.is_object() {
-                    value.clone()
-                } else {
-                    json!({})
-                };
+                return if value.is_object() { value.clone() } else { json!({}) };
             };
             let empty = Map::new();
             let src = value.as_object().unwrap_or(&empty);
@@ -104,11 +91,9 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
         }
         Some("array") => {
             let items = schema.get("items").cloned().unwrap_or(json!({}));
-            let list = value.as_array().map(|a| {
-                a.iter()
-                    .map(|v| conform_depth(v, &items, root, depth + 1))
-                    .collect()
-            });
+            let list = value
+                .as_array()
+                .map(|a| a.iter().map(|v| conform_depth(v, &items, root, depth + 1)).collect());
             Value::Array(list.unwrap_or_default())
         }
         Some("string") => match value {
@@ -117,18 +102,10 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
             other => json!(other.to_string()),
         },
         Some("integer") => {
-            let n = value
-                .as_i64()
-                .or_else(|| value.as_f64().map(|f| f.round() as i64))
-                .unwrap_or(0);
-            let lo = schema
-                .get("minimum")
-                .and_then(Value::as_i64)
-                .unwrap_or(i64::MIN);
-            let hi = schema
-                .get("maximum")
-                .and_then(Value::as_i64)
-                .unwrap_or(i64::MAX);
+            let n =
+                value.as_i64().or_else(|| value.as_f64().map(|f| f.round() as i64)).unwrap_or(0);
+            let lo = schema.get("minimum").and_then(Value::as_i64).unwrap_or(i64::MIN);
+            let hi = schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::MAX);
             json!(n.clamp(lo, hi))
         }
         Some("number") => json!(value.as_f64().unwrap_or(0.0)),
@@ -139,11 +116,7 @@ fn conform_depth(value: &Value, schema: &Value, root: &Value, depth: usize) -> V
 
 fn default(schema: &Value, root: &Value, depth: usize) -> Value {
     let s = resolve(schema, root);
-    if let Some(first) = s
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|c| c.first())
-    {
+    if let Some(first) = s.get("enum").and_then(Value::as_array).and_then(|c| c.first()) {
         return first.clone();
     }
     // Null where allowed, otherwise the type's zero value.

@@ -92,7 +92,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Counts each endpoint's requests under way (see `Inner::in_flight`).
-async fn in_flight(State(sh): State<Arc<Shared>>, req: Request, next: axum::middleware::Next) -> Response {
+async fn in_flight(
+    State(sh): State<Arc<Shared>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
     let ep = match req.uri().path() {
         "/v1/chat/completions" => Some(Endpoint::Chat),
         "/v1/audio/transcriptions" => Some(Endpoint::Transcription),
@@ -158,14 +162,7 @@ pub(super) fn arrive(sh: &Shared, ep: Endpoint, headers: &HeaderMap) -> Option<R
                 "Incorrect API key provided: {shown}***. You can find your API key at \
                  https://platform.openai.com/account/api-keys."
             );
-            Some(reject(
-                sh,
-                Some(ep),
-                401,
-                &msg,
-                None,
-                Some("invalid_api_key"),
-            ))
+            Some(reject(sh, Some(ep), 401, &msg, None, Some("invalid_api_key")))
         }
     }
 }
@@ -185,11 +182,7 @@ pub(super) fn reject(
         message: message.to_owned(),
     });
     sh.changed();
-    let kind = if status >= 500 {
-        "server_error"
-    } else {
-        "invalid_request_error"
-    };
+    let kind = if status >= 500 { "server_error" } else { "invalid_request_error" };
     api_error(status, message, kind, param, code)
 }
 
@@ -255,10 +248,7 @@ pub(super) async fn proceed(sh: &Shared, ep: Endpoint) -> Result<Option<AiFault>
 /// Adds the headers OpenAI puts on every answer.
 pub(super) fn with_openai_headers(mut r: Response, seq: u64) -> Response {
     let h = r.headers_mut();
-    h.insert(
-        "x-request-id",
-        HeaderValue::from_str(&format!("req_{seq:032x}")).expect("ascii"),
-    );
+    h.insert("x-request-id", HeaderValue::from_str(&format!("req_{seq:032x}")).expect("ascii"));
     h.insert("openai-processing-ms", HeaderValue::from_static("1"));
     r
 }
@@ -302,10 +292,8 @@ async fn chat(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
     };
     let system = text_of(&["system", "developer"]).join("\n");
     let learner = text_of(&["user"]);
-    let prompt_chars: usize = messages
-        .iter()
-        .map(|m| content_text(&m["content"]).chars().count())
-        .sum();
+    let prompt_chars: usize =
+        messages.iter().map(|m| content_text(&m["content"]).chars().count()).sum();
     let model = req["model"].as_str().unwrap_or_default().to_owned();
     let idx = record(
         &sh,
@@ -325,25 +313,15 @@ async fn chat(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
     let schema = req["response_format"]["json_schema"]["schema"].clone();
     let structured = req["response_format"]["type"] == "json_schema" && schema.is_object();
     let shape = |v: Value| {
-        if structured {
-            schema::conform(&v, &schema, &schema)
-        } else {
-            v
-        }
+        if structured { schema::conform(&v, &schema, &schema) } else { v }
     };
     let last = learner.last().cloned().unwrap_or_default();
-    let queued = if fault.is_none() {
-        sh.inner.lock().next_content.pop_front()
-    } else {
-        None
-    };
+    let queued = if fault.is_none() { sh.inner.lock().next_content.pop_front() } else { None };
     let mut content = match (&fault, queued) {
         (Some(AiFault::InvalidJson), _) => {
             format!(
                 "Ahoj! Tady je moje odpověď: {{\"honzik_response\": \"{}",
-                tutor::reply(&system, &last)["honzik_response"]
-                    .as_str()
-                    .unwrap_or("")
+                tutor::reply(&system, &last)["honzik_response"].as_str().unwrap_or("")
             )
         }
         (Some(AiFault::MissingFields), _) => {
@@ -353,24 +331,22 @@ async fn chat(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
         (_, Some(raw)) => raw,
         _ if tutor::wants_summary(&system) => {
             let text = tutor::summary(&learner);
-            if structured {
-                shape(json!({ "summary": text })).to_string()
-            } else {
-                text
-            }
+            if structured { shape(json!({ "summary": text })).to_string() } else { text }
         }
         _ => {
             let mut reply = tutor::reply(&system, &last);
             if let Some(range) = sh.cfg.reply_words {
-                reply["honzik_response"] = json!(tutor::to_word_count(reply["honzik_response"].as_str().unwrap_or(""), &last, range));
+                reply["honzik_response"] = json!(tutor::to_word_count(
+                    reply["honzik_response"].as_str().unwrap_or(""),
+                    &last,
+                    range
+                ));
             }
             shape(reply).to_string()
         }
     };
     let mut finish = "stop";
-    let limit = req["max_completion_tokens"]
-        .as_u64()
-        .or_else(|| req["max_tokens"].as_u64());
+    let limit = req["max_completion_tokens"].as_u64().or_else(|| req["max_tokens"].as_u64());
     if let Some(limit) = limit.filter(|l| estimate_tokens(content.chars().count()) as u64 > *l) {
         content = content.chars().take(limit as usize * 4).collect();
         finish = "length";
@@ -388,10 +364,7 @@ async fn chat(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
     };
     sh.changed();
     let (content, refusal) = if fault == Some(AiFault::Refusal) {
-        (
-            Value::Null,
-            json!("I'm sorry, but I can't help with that request."),
-        )
+        (Value::Null, json!("I'm sorry, but I can't help with that request."))
     } else {
         (json!(content), Value::Null)
     };

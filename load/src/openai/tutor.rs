@@ -33,11 +33,7 @@ impl Lang {
             "'ru'",
             "lang=ru",
         ];
-        if hints.iter().any(|h| s.contains(h)) {
-            Lang::Russian
-        } else {
-            Lang::English
-        }
+        if hints.iter().any(|h| s.contains(h)) { Lang::Russian } else { Lang::English }
     }
 
     fn pick<'a>(self, en: &'a str, ru: &'a str) -> &'a str {
@@ -187,48 +183,14 @@ const RULES: &[Rule] = &[
         en: DIAC_EN,
         ru: DIAC_RU,
     },
+    Rule { wrong: "dekuji", right: "děkuji", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
+    Rule { wrong: "dekuju", right: "děkuju", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
+    Rule { wrong: "prosim", right: "prosím", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
     Rule {
-        wrong: "dekuji",
-        right: "děkuji",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
+        wrong: "knedliky", right: "knedlíky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU
     },
-    Rule {
-        wrong: "dekuju",
-        right: "děkuju",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-    Rule {
-        wrong: "prosim",
-        right: "prosím",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-    Rule {
-        wrong: "knedliky",
-        right: "knedlíky",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-    Rule {
-        wrong: "cesky",
-        right: "česky",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-    Rule {
-        wrong: "cestina",
-        right: "čeština",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
+    Rule { wrong: "cesky", right: "česky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
+    Rule { wrong: "cestina", right: "čeština", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
     Rule {
         wrong: "jak se mas",
         right: "jak se máš",
@@ -261,10 +223,7 @@ impl Mistake {
 /// longest match first) and returns the corrected text with them.
 pub fn check(text: &str, lang: Lang) -> (String, Vec<Mistake>) {
     let chars: Vec<char> = text.chars().collect();
-    let lower: Vec<char> = chars
-        .iter()
-        .map(|c| c.to_lowercase().next().unwrap_or(*c))
-        .collect();
+    let lower: Vec<char> = chars.iter().map(|c| c.to_lowercase().next().unwrap_or(*c)).collect();
     let mut rules: Vec<&Rule> = RULES.iter().collect();
     rules.sort_by_key(|r| std::cmp::Reverse(r.wrong.chars().count()));
     let word = |i: usize| lower.get(i).is_some_and(|c| c.is_alphanumeric());
@@ -328,28 +287,14 @@ const LINES: &[Line] = &[
         cs: "Kundera je skvělý spisovatel! Já čtu hlavně o hokeji, ale v Praze je spousta krásných knihoven. Co čteš teď?",
         en: "Kundera is a great writer! I mostly read about hockey, but Prague has lots of beautiful libraries. What are you reading now?",
         ru: "Кундера — отличный писатель! Я читаю в основном про хоккей, но в Праге много красивых библиотек. Что ты сейчас читаешь?",
-        words: &[
-            ("spisovatel", "writer", "писатель"),
-            ("knihovna", "library", "библиотека"),
-        ],
+        words: &[("spisovatel", "writer", "писатель"), ("knihovna", "library", "библиотека")],
     },
     Line {
-        keys: &[
-            "knedl",
-            "jídl",
-            "restaura",
-            "objedn",
-            "svíčkov",
-            "guláš",
-            "hlad",
-        ],
+        keys: &["knedl", "jídl", "restaura", "objedn", "svíčkov", "guláš", "hlad"],
         cs: "Mňam! Knedlíky se svíčkovou jsou nejlepší jídlo na světě. V Praze znám skvělou hospodu, dáme si tam i pivo.",
         en: "Yum! Dumplings with svíčková are the best food in the world. I know a great pub in Prague, we'll have a beer there too.",
         ru: "Ням! Кнедлики со свичковой — лучшая еда в мире. Я знаю отличную пивную в Праге, выпьем там и пива.",
-        words: &[
-            ("hospoda", "pub", "пивная"),
-            ("nejlepší", "the best", "лучший"),
-        ],
+        words: &[("hospoda", "pub", "пивная"), ("nejlepší", "the best", "лучший")],
     },
     Line {
         keys: &["pivo", "piv", "plzeň", "hospod"],
@@ -366,20 +311,14 @@ const LINES: &[Line] = &[
         cs: "Hokej je naše národní vášeň! Fandíš Spartě, nebo Slavii? Po zápase jdeme na pivo.",
         en: "Hockey is our national passion! Do you support Sparta or Slavia? After the match we go for a beer.",
         ru: "Хоккей — наша национальная страсть! Ты болеешь за Спарту или за Славию? После матча идём на пиво.",
-        words: &[
-            ("fandit", "to cheer for", "болеть за"),
-            ("zápas", "match", "матч"),
-        ],
+        words: &[("fandit", "to cheer for", "болеть за"), ("zápas", "match", "матч")],
     },
     Line {
         keys: &["praha", "praze", "prahy", "prahu", "most", "brn", "ostrav"],
         cs: "Praha je krásná! Byl jsi už na Karlově mostě? Po procházce si dáme knedlíky a pivo.",
         en: "Prague is beautiful! Have you been on Charles Bridge yet? After a walk we'll have dumplings and beer.",
         ru: "Прага прекрасна! Ты уже был на Карловом мосту? После прогулки поедим кнедлики и выпьем пива.",
-        words: &[
-            ("procházka", "walk", "прогулка"),
-            ("most", "bridge", "мост"),
-        ],
+        words: &[("procházka", "walk", "прогулка"), ("most", "bridge", "мост")],
     },
     Line {
         keys: &[
@@ -395,10 +334,7 @@ const LINES: &[Line] = &[
         cs: "Ahoj! Já jsem Honzík z Prahy. Mám se skvěle, právě piju pivo a dívám se na hokej. A jak se máš ty?",
         en: "Hi! I'm Honzík from Prague. I'm great, I'm just drinking a beer and watching hockey. And how are you?",
         ru: "Привет! Я Гонзик из Праги. У меня всё отлично, как раз пью пиво и смотрю хоккей. А как у тебя дела?",
-        words: &[
-            ("skvěle", "great", "отлично"),
-            ("dívat se", "to watch", "смотреть"),
-        ],
+        words: &[("skvěle", "great", "отлично"), ("dívat se", "to watch", "смотреть")],
     },
 ];
 
@@ -408,39 +344,28 @@ const FALLBACK: &[Line] = &[
         cs: "To je zajímavé! Řekni mi víc. Já dnes večer jdu na hokej a potom na pivo a knedlíky.",
         en: "That's interesting! Tell me more. Tonight I'm going to a hockey match and then for beer and dumplings.",
         ru: "Это интересно! Расскажи подробнее. Сегодня вечером я иду на хоккей, а потом на пиво и кнедлики.",
-        words: &[
-            ("zajímavé", "interesting", "интересно"),
-            ("večer", "evening", "вечер"),
-        ],
+        words: &[("zajímavé", "interesting", "интересно"), ("večer", "evening", "вечер")],
     },
     Line {
         keys: &[],
         cs: "Super! Víš, že v Praze je víc než tisíc hospod? Co rád děláš o víkendu?",
         en: "Great! Did you know Prague has more than a thousand pubs? What do you like to do at the weekend?",
         ru: "Супер! Знаешь, что в Праге больше тысячи пивных? Что ты любишь делать на выходных?",
-        words: &[
-            ("víkend", "weekend", "выходные"),
-            ("tisíc", "thousand", "тысяча"),
-        ],
+        words: &[("víkend", "weekend", "выходные"), ("tisíc", "thousand", "тысяча")],
     },
     Line {
         keys: &[],
         cs: "Rozumím. A co české jídlo? Máš rád knedlíky? Já bych je jedl každý den, hlavně po hokeji.",
         en: "I see. And what about Czech food? Do you like dumplings? I'd eat them every day, especially after hockey.",
         ru: "Понимаю. А как тебе чешская еда? Любишь кнедлики? Я бы ел их каждый день, особенно после хоккея.",
-        words: &[
-            ("rozumím", "I understand", "понимаю"),
-            ("každý den", "every day", "каждый день"),
-        ],
+        words: &[("rozumím", "I understand", "понимаю"), ("každý den", "every day", "каждый день")],
     },
 ];
 
 /// FNV-1a: a hash that is stable across runs and Rust versions (std's is not
 /// guaranteed to be), so "deterministic" holds for the load generator too.
 pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    s.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 fn line_for(text: &str) -> &'static Line {
@@ -514,7 +439,12 @@ pub fn summary(shown: &[String]) -> String {
     for raw in all.split_whitespace() {
         let word: String = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_owned();
         let starts_upper = word.chars().next().is_some_and(char::is_uppercase);
-        if starts_upper && !sentence_start && !STOP_NAMES.contains(&word.as_str()) && !facts.contains(&word) && facts.len() < 24 {
+        if starts_upper
+            && !sentence_start
+            && !STOP_NAMES.contains(&word.as_str())
+            && !facts.contains(&word)
+            && facts.len() < 24
+        {
             facts.push(word.clone());
         }
         if !word.is_empty() || raw.ends_with(['.', '!', '?', ':']) {
@@ -550,7 +480,8 @@ pub fn to_word_count(text: &str, seed: &str, range: (usize, usize)) -> String {
 pub fn wants_summary(system: &str) -> bool {
     let s = system.to_lowercase();
     // The tutor's own prompt names its reply contract; a summariser's does not.
-    !s.contains("honzik_response") && (s.contains("summary") || s.contains("shrnutí") || s.contains("shrnuti"))
+    !s.contains("honzik_response")
+        && (s.contains("summary") || s.contains("shrnutí") || s.contains("shrnuti"))
 }
 
 #[cfg(test)]
@@ -564,7 +495,10 @@ mod summary_tests {
         for fact in ["Olga", "Brně", "Ostravy"] {
             assert!(s.contains(fact), "{s}");
         }
-        assert!(!s.contains("Jezdím") && !s.contains("To je"), "sentence starts are not facts: {s}");
+        assert!(
+            !s.contains("Jezdím") && !s.contains("To je"),
+            "sentence starts are not facts: {s}"
+        );
     }
 
     #[test]
@@ -596,22 +530,16 @@ mod tests {
         let (corrected, mistakes) = check("Dobře den! Já mít knedliky, dekuji.", Lang::English);
         assert_eq!(corrected, "Dobrý den! Já mám knedlíky, děkuji.");
         let cats: Vec<&str> = mistakes.iter().map(|m| m.category.as_str()).collect();
-        assert_eq!(
-            cats,
-            ["agreement", "verb_conjugation", "diacritics", "diacritics"]
-        );
+        assert_eq!(cats, ["agreement", "verb_conjugation", "diacritics", "diacritics"]);
         assert_eq!(score(mistakes.len()), 40);
         assert_eq!(score(9), 20);
     }
 
     #[test]
     fn correct_czech_and_words_containing_a_pattern_are_not_mistakes() {
-        for text in [
-            "Byl jsem v Praze a v Brně.",
-            "Jdu do restaurace.",
-            "Prosím, děkuji.",
-            "Kuprosim",
-        ] {
+        for text in
+            ["Byl jsem v Praze a v Brně.", "Jdu do restaurace.", "Prosím, děkuji.", "Kuprosim"]
+        {
             let (corrected, mistakes) = check(text, Lang::English);
             assert!(mistakes.is_empty(), "{text}: {mistakes:?}");
             assert_eq!(corrected, text);
@@ -620,28 +548,12 @@ mod tests {
 
     #[test]
     fn the_translation_language_follows_the_system_prompt() {
-        assert_eq!(
-            Lang::from_system_prompt("Translate into Russian."),
-            Lang::Russian
-        );
-        assert_eq!(
-            Lang::from_system_prompt("Переводи на русский язык"),
-            Lang::Russian
-        );
-        assert_eq!(
-            Lang::from_system_prompt("Ты — Гонзик <&> 🍺"),
-            Lang::English
-        );
-        let r = reply(
-            "Translation language: ru",
-            "Já jsem byl v Praha včera a pil jsem pivo.",
-        );
+        assert_eq!(Lang::from_system_prompt("Translate into Russian."), Lang::Russian);
+        assert_eq!(Lang::from_system_prompt("Переводи на русский язык"), Lang::Russian);
+        assert_eq!(Lang::from_system_prompt("Ты — Гонзик <&> 🍺"), Lang::English);
+        let r = reply("Translation language: ru", "Já jsem byl v Praha včera a pil jsem pivo.");
         assert!(
-            r["translation"]
-                .as_str()
-                .unwrap()
-                .chars()
-                .any(|c| ('а'..='я').contains(&c)),
+            r["translation"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)),
             "{r}"
         );
         assert_eq!(r["correctness_score"], 85);
@@ -654,9 +566,7 @@ mod tests {
             assert_eq!(a, reply("", text));
             let cs = a["honzik_response"].as_str().unwrap();
             assert!(
-                ["pivo", "knedlík", "hokej", "Prah", "hospod"]
-                    .iter()
-                    .any(|w| cs.contains(w)),
+                ["pivo", "knedlík", "hokej", "Prah", "hospod"].iter().any(|w| cs.contains(w)),
                 "{cs}"
             );
         }

@@ -13,11 +13,9 @@ use super::OpenAiConfig;
 pub(super) fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p["text"].as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Value::Array(parts) => {
+            parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join("\n")
+        }
         _ => String::new(),
     }
 }
@@ -62,16 +60,7 @@ pub(super) fn validate_chat(req: &Value, cfg: &OpenAiConfig) -> Result<(), Inval
                 Some("missing_required_parameter"),
             );
         };
-        if ![
-            "system",
-            "developer",
-            "user",
-            "assistant",
-            "tool",
-            "function",
-        ]
-        .contains(&role)
-        {
+        if !["system", "developer", "user", "assistant", "tool", "function"].contains(&role) {
             return err(
                 format!(
                     "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', \
@@ -191,10 +180,8 @@ fn strict_problem(s: &Value, ctx: &str, depth: usize) -> Option<String> {
     if depth > 32 {
         return None;
     }
-    let is_object = s["type"] == "object"
-        || s["type"]
-            .as_array()
-            .is_some_and(|t| t.contains(&json!("object")));
+    let is_object =
+        s["type"] == "object" || s["type"].as_array().is_some_and(|t| t.contains(&json!("object")));
     if is_object || s.get("properties").is_some() {
         if s.get("additionalProperties") != Some(&Value::Bool(false)) {
             return Some(format!(
@@ -202,12 +189,8 @@ fn strict_problem(s: &Value, ctx: &str, depth: usize) -> Option<String> {
             ));
         }
         let props = s["properties"].as_object().cloned().unwrap_or_default();
-        let required: Vec<&str> = s["required"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required: Vec<&str> =
+            s["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         if let Some(missing) = props.keys().find(|k| !required.contains(&k.as_str())) {
             return Some(format!(
                 "In context={ctx}, 'required' is required to be supplied and to be an array including every key in \

@@ -24,14 +24,7 @@ pub struct Entity {
 
 impl Entity {
     pub(crate) fn new(kind: &'static str, offset: usize, length: usize) -> Self {
-        Self {
-            kind,
-            offset,
-            length,
-            url: None,
-            language: None,
-            custom_emoji_id: None,
-        }
+        Self { kind, offset, length, url: None, language: None, custom_emoji_id: None }
     }
 
     pub fn to_json(&self) -> Value {
@@ -76,18 +69,13 @@ pub fn parse(
     strict_ampersand: bool,
 ) -> Result<ParsedText, String> {
     let parsed = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") => Ok(ParsedText {
-            text: raw.to_owned(),
-            entities: vec![],
-        }),
+        None | Some("") => Ok(ParsedText { text: raw.to_owned(), entities: vec![] }),
         Some("html") => parse_html(raw, strict_ampersand),
         Some("markdownv2") => super::markdown::parse_markdown_v2(raw),
         Some("markdown") => super::markdown::parse_markdown_legacy(raw),
         Some(_) => return Err("Bad Request: unsupported parse_mode".into()),
     };
-    parsed
-        .map(trim)
-        .map_err(|e| format!("Bad Request: can't parse entities: {e}"))
+    parsed.map(trim).map_err(|e| format!("Bad Request: can't parse entities: {e}"))
 }
 
 /// What the user sees; on a parse error (which the emulator would have
@@ -147,9 +135,7 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 continue;
             }
             if strict_ampersand {
-                return Err(format!(
-                    "Unescaped \"&\" at byte offset {i}; write it as \"&amp;\""
-                ));
+                return Err(format!("Unescaped \"&\" at byte offset {i}; write it as \"&amp;\""));
             }
         }
         if c != b'<' {
@@ -198,9 +184,7 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
         }
         let tag = input[begin + 1..i].to_ascii_lowercase();
         if !TAGS.contains(&tag.as_str()) {
-            return Err(format!(
-                "Unsupported start tag \"{tag}\" at byte offset {begin}"
-            ));
+            return Err(format!("Unsupported start tag \"{tag}\" at byte offset {begin}"));
         }
         let mut arg = String::new();
         loop {
@@ -244,9 +228,7 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 i += 1;
             }
             if i >= n {
-                return Err(format!(
-                    "Unclosed start tag \"{tag}\" at byte offset {begin}"
-                ));
+                return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
             }
             let mut value = String::new();
             if b[i] == b'"' || b[i] == b'\'' {
@@ -291,23 +273,13 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
             ));
         }
-        stack.push(Open {
-            tag,
-            arg,
-            offset: off,
-        });
+        stack.push(Open { tag, arg, offset: off });
     }
     if let Some(open) = stack.last() {
-        return Err(format!(
-            "Can't find end tag corresponding to start tag \"{}\"",
-            open.tag
-        ));
+        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
     }
     entities.sort_by(|a, b| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText {
-        text: out,
-        entities,
-    })
+    Ok(ParsedText { text: out, entities })
 }
 
 fn close_entity(open: Open, end: usize, entities: &mut Vec<Entity>) {
@@ -375,13 +347,7 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
         }
         let start = end;
         let mut v: u32 = 0;
-        while end < n
-            && (if hex {
-                b[end].is_ascii_hexdigit()
-            } else {
-                b[end].is_ascii_digit()
-            })
-        {
+        while end < n && (if hex { b[end].is_ascii_hexdigit() } else { b[end].is_ascii_digit() }) {
             v = v * if hex { 16 } else { 10 } + (b[end] as char).to_digit(16)?;
             if v >= 0x10FFFF {
                 return None;
@@ -416,12 +382,7 @@ fn decode_entity(b: &[u8], pos: usize) -> Option<(char, usize)> {
 /// captions (entities are shifted and clipped accordingly).
 fn trim(mut p: ParsedText) -> ParsedText {
     let is_ws = |c: char| c.is_whitespace();
-    let lead: usize = p
-        .text
-        .chars()
-        .take_while(|c| is_ws(*c))
-        .map(char::len_utf16)
-        .sum();
+    let lead: usize = p.text.chars().take_while(|c| is_ws(*c)).map(char::len_utf16).sum();
     let trimmed = p.text.trim_matches(is_ws).to_owned();
     let len = utf16_len(&trimmed);
     let mut out = Vec::with_capacity(p.entities.len());
@@ -437,10 +398,7 @@ fn trim(mut p: ParsedText) -> ParsedText {
             out.push(e);
         }
     }
-    ParsedText {
-        text: trimmed,
-        entities: out,
-    }
+    ParsedText { text: trimmed, entities: out }
 }
 
 #[cfg(test)]

@@ -15,10 +15,7 @@ fn err(s: &str) -> String {
 }
 
 fn kinds(p: &ParsedText) -> Vec<(&'static str, usize, usize)> {
-    p.entities
-        .iter()
-        .map(|e| (e.kind, e.offset, e.length))
-        .collect()
+    p.entities.iter().map(|e| (e.kind, e.offset, e.length)).collect()
 }
 
 #[test]
@@ -27,12 +24,7 @@ fn nested_tags_become_entities_over_the_visible_text() {
     assert_eq!(p.text, "Ahoj Honzíku, pivo x");
     assert_eq!(
         kinds(&p),
-        [
-            ("bold", 0, 12),
-            ("italic", 5, 7),
-            ("underline", 14, 4),
-            ("strikethrough", 19, 1)
-        ]
+        [("bold", 0, 12), ("italic", 5, 7), ("underline", 14, 4), ("strikethrough", 19, 1)]
     );
 }
 
@@ -48,24 +40,15 @@ fn spoilers_links_code_pre_and_blockquotes_are_supported() {
     let p = ok(
         r#"<tg-spoiler>s</tg-spoiler><span class="tg-spoiler">t</span><a href="https://cs.wikipedia.org/?a=1&amp;b=2">w</a>"#,
     );
-    assert_eq!(
-        kinds(&p),
-        [("spoiler", 0, 1), ("spoiler", 1, 1), ("text_link", 2, 1)]
-    );
-    assert_eq!(
-        p.entities[2].url.as_deref(),
-        Some("https://cs.wikipedia.org/?a=1&b=2")
-    );
+    assert_eq!(kinds(&p), [("spoiler", 0, 1), ("spoiler", 1, 1), ("text_link", 2, 1)]);
+    assert_eq!(p.entities[2].url.as_deref(), Some("https://cs.wikipedia.org/?a=1&b=2"));
     let p = ok(r#"<pre><code class="language-rust">let x = 1 &lt; 2;</code></pre><code>c</code>"#);
     assert_eq!(p.text, "let x = 1 < 2;c");
     assert_eq!(kinds(&p), [("pre", 0, 14), ("code", 14, 1)]);
     assert_eq!(p.entities[0].language.as_deref(), Some("rust"));
     assert_eq!(p.entities[1].language, None);
     let p = ok("<blockquote>q</blockquote><blockquote expandable>e</blockquote>");
-    assert_eq!(
-        kinds(&p),
-        [("blockquote", 0, 1), ("expandable_blockquote", 1, 1)]
-    );
+    assert_eq!(kinds(&p), [("blockquote", 0, 1), ("expandable_blockquote", 1, 1)]);
 }
 
 #[test]
@@ -110,34 +93,19 @@ fn a_bare_ampersand_is_refused_in_strict_mode_and_kept_otherwise() {
 #[test]
 fn unknown_unclosed_and_mismatched_tags_are_refused_with_telegrams_words() {
     let pre = "Bad Request: can't parse entities: ";
-    assert_eq!(
-        err("<br>"),
-        format!("{pre}Unsupported start tag \"br\" at byte offset 0")
-    );
-    assert_eq!(
-        err("<p>x</p>"),
-        format!("{pre}Unsupported start tag \"p\" at byte offset 0")
-    );
-    assert_eq!(
-        err("<b>x"),
-        format!("{pre}Can't find end tag corresponding to start tag \"b\"")
-    );
+    assert_eq!(err("<br>"), format!("{pre}Unsupported start tag \"br\" at byte offset 0"));
+    assert_eq!(err("<p>x</p>"), format!("{pre}Unsupported start tag \"p\" at byte offset 0"));
+    assert_eq!(err("<b>x"), format!("{pre}Can't find end tag corresponding to start tag \"b\""));
     assert_eq!(
         err("<b><i>x</b></i>"),
         format!("{pre}Unmatched end tag at byte offset 7, expected \"</i>\", found \"</b>\"")
     );
-    assert_eq!(
-        err("x</b>"),
-        format!("{pre}Unexpected end tag at byte offset 1")
-    );
+    assert_eq!(err("x</b>"), format!("{pre}Unexpected end tag at byte offset 1"));
     assert_eq!(
         err("<span>x</span>"),
         format!("{pre}Tag \"span\" must have class \"tg-spoiler\" at byte offset 0")
     );
-    assert_eq!(
-        err("<b>x</b"),
-        format!("{pre}Unclosed end tag at byte offset 4")
-    );
+    assert_eq!(err("<b>x</b"), format!("{pre}Unclosed end tag at byte offset 4"));
     assert!(err("<a href=\"x>y</a>").contains("Unclosed start tag"));
 }
 
@@ -170,10 +138,7 @@ fn plain_text_and_unknown_parse_modes() {
         parse("x", Some("bbcode"), true).unwrap_err(),
         "Bad Request: unsupported parse_mode"
     );
-    assert_eq!(
-        visible_text("<b>Na zdraví!</b> 🍺", Some("HTML")),
-        "Na zdraví! 🍺"
-    );
+    assert_eq!(visible_text("<b>Na zdraví!</b> 🍺", Some("HTML")), "Na zdraví! 🍺");
 }
 
 #[test]
@@ -191,27 +156,14 @@ fn markdown_v2_needs_reserved_characters_escaped() {
     .unwrap();
     assert_eq!(p.text, "Ahoj. Jak se máš? tajné kód odkaz");
     let k: Vec<_> = p.entities.iter().map(|e| e.kind).collect();
-    assert_eq!(
-        k,
-        [
-            "bold",
-            "italic",
-            "underline",
-            "spoiler",
-            "code",
-            "text_link"
-        ]
-    );
+    assert_eq!(k, ["bold", "italic", "underline", "spoiler", "code", "text_link"]);
     let e = parse("*bold", Some("MarkdownV2"), true).unwrap_err();
     assert_eq!(
         e,
         "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 0"
     );
     let p = parse("```rust\nlet a = 1;\n```", Some("MarkdownV2"), true).unwrap();
-    assert_eq!(
-        (p.entities[0].kind, p.entities[0].language.as_deref()),
-        ("pre", Some("rust"))
-    );
+    assert_eq!((p.entities[0].kind, p.entities[0].language.as_deref()), ("pre", Some("rust")));
     let p = parse(">citace\n>dál\nkonec", Some("MarkdownV2"), true).unwrap();
     assert_eq!(p.text, "citace\ndál\nkonec");
     assert_eq!(kinds(&p), [("blockquote", 0, 10)]);
@@ -219,12 +171,8 @@ fn markdown_v2_needs_reserved_characters_escaped() {
 
 #[test]
 fn legacy_markdown_needs_closed_entities() {
-    let p = parse(
-        "*tučně* _kurzíva_ `kód` [web](https://x.cz). Hotovo!",
-        Some("Markdown"),
-        true,
-    )
-    .unwrap();
+    let p = parse("*tučně* _kurzíva_ `kód` [web](https://x.cz). Hotovo!", Some("Markdown"), true)
+        .unwrap();
     assert_eq!(p.text, "tučně kurzíva kód web. Hotovo!");
     let e = parse("snake_case", Some("Markdown"), true).unwrap_err();
     assert_eq!(

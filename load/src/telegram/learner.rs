@@ -60,10 +60,7 @@ impl Learner {
             msg.as_object_mut().expect("object").extend(content);
             chat.learner_messages.insert(message_id, msg.clone());
             let update_id = st.push_update(json!({ "message": msg }));
-            Sent {
-                update_id,
-                message_id,
-            }
+            Sent { update_id, message_id }
         };
         self.shared.notify_updates();
         self.shared.notify_observers();
@@ -96,10 +93,7 @@ impl Learner {
     /// A command such as "/start" or "/start ref42" (same as `send_text`,
     /// named for readability).
     pub fn send_command(&self, command: &str) -> Sent {
-        assert!(
-            command.starts_with('/'),
-            "commands start with '/': {command:?}"
-        );
+        assert!(command.starts_with('/'), "commands start with '/': {command:?}");
         self.send_text(command)
     }
 
@@ -217,19 +211,10 @@ impl Learner {
     pub fn edit_text(&self, message_id: i64, new_text: &str) -> i64 {
         let msg = {
             let mut st = self.shared.inner.lock();
-            let chat = st
-                .chats
-                .get_mut(&self.user.id)
-                .expect("learner chat exists");
-            let msg = chat
-                .learner_messages
-                .get_mut(&message_id)
-                .unwrap_or_else(|| {
-                    panic!(
-                        "learner {} has no message {message_id} to edit",
-                        self.user.id
-                    )
-                });
+            let chat = st.chats.get_mut(&self.user.id).expect("learner chat exists");
+            let msg = chat.learner_messages.get_mut(&message_id).unwrap_or_else(|| {
+                panic!("learner {} has no message {message_id} to edit", self.user.id)
+            });
             msg["text"] = json!(new_text);
             msg["edit_date"] = json!(now_unix());
             msg.clone()
@@ -331,10 +316,7 @@ impl Learner {
             }
             chat.learner_messages.insert(message_id, msg.clone());
             let update_id = st.push_update(json!({ "message": msg }));
-            Sent {
-                update_id,
-                message_id,
-            }
+            Sent { update_id, message_id }
         };
         self.shared.notify_updates();
         self.shared.notify_observers();
@@ -357,11 +339,7 @@ impl Learner {
             let mut st = self.shared.inner.lock();
             let bot = st.bot_user_json();
             st.chat_or_create(self.user.clone()).blocked = blocked;
-            let (old, new) = if blocked {
-                ("member", "kicked")
-            } else {
-                ("kicked", "member")
-            };
+            let (old, new) = if blocked { ("member", "kicked") } else { ("kicked", "member") };
             let member = |status: &str| {
                 let mut m = json!({ "user": bot, "status": status });
                 if status == "kicked" {
@@ -384,10 +362,7 @@ impl Learner {
     /// `TelegramEmulator::messages`).
     pub fn messages(&self) -> Vec<BotMessage> {
         let st = self.shared.inner.lock();
-        st.chats
-            .get(&self.user.id)
-            .map(|c| c.bot_messages.clone())
-            .unwrap_or_default()
+        st.chats.get(&self.user.id).map(|c| c.bot_messages.clone()).unwrap_or_default()
     }
 
     /// The bot's latest live (not deleted) message to this learner.

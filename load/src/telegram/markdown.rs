@@ -36,9 +36,7 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
     };
     while i < n {
         let c = b[i];
-        let in_code = stack
-            .last()
-            .is_some_and(|o| o.kind == "code" || o.kind == "pre");
+        let in_code = stack.last().is_some_and(|o| o.kind == "code" || o.kind == "pre");
         let line_start = i == 0 || b[i - 1] == b'\n';
         if line_start && !in_code {
             if c == b'>' {
@@ -145,13 +143,7 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
             }
         }
         let lang = (!lang.is_empty()).then_some(lang);
-        stack.push(Open {
-            kind,
-            name,
-            offset: off,
-            begin,
-            lang,
-        });
+        stack.push(Open { kind, name, offset: off, begin, lang });
     }
     if let Some(open) = stack.last() {
         return Err(format!(
@@ -164,10 +156,7 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
     }
     entities
         .sort_by(|a: &Entity, b: &Entity| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText {
-        text: out,
-        entities,
-    })
+    Ok(ParsedText { text: out, entities })
 }
 
 fn close_quote(entities: &mut Vec<Entity>, start: usize, out: &str) {
@@ -212,9 +201,7 @@ pub fn parse_markdown_legacy(input: &str) -> Result<ParsedText, String> {
         i += if kind == "pre" { 3 } else { 1 };
         let start = off;
         let Some(rel) = input[i..].find(end_marker) else {
-            return Err(format!(
-                "Can't find end of the entity starting at byte offset {begin}"
-            ));
+            return Err(format!("Can't find end of the entity starting at byte offset {begin}"));
         };
         let inner = &input[i..i + rel];
         out.push_str(inner);
@@ -236,8 +223,5 @@ pub fn parse_markdown_legacy(input: &str) -> Result<ParsedText, String> {
             entities.push(e);
         }
     }
-    Ok(ParsedText {
-        text: out,
-        entities,
-    })
+    Ok(ParsedText { text: out, entities })
 }

@@ -25,11 +25,7 @@ pub(crate) struct ApiErr {
 }
 
 pub(crate) fn bad(what: impl AsRef<str>) -> ApiErr {
-    ApiErr {
-        code: 400,
-        description: format!("Bad Request: {}", what.as_ref()),
-        retry_after: None,
-    }
+    ApiErr { code: 400, description: format!("Bad Request: {}", what.as_ref()), retry_after: None }
 }
 
 const NOT_MODIFIED: &str = "message is not modified: specified new message content and reply markup are exactly \
@@ -106,11 +102,7 @@ fn send_chat_action(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     if !CHAT_ACTIONS.contains(&action.as_str()) {
         return Err(bad("wrong parameter action in request"));
     }
-    st.chats
-        .get_mut(&chat)
-        .expect("checked")
-        .actions
-        .push(action);
+    st.chats.get_mut(&chat).expect("checked").actions.push(action);
     Ok(json!(true))
 }
 
@@ -122,8 +114,7 @@ fn edit_target<'a>(st: &'a mut Inner, p: &Params) -> Result<&'a mut BotMessage, 
     if c.learner_messages.contains_key(&id) {
         return Err(bad("message can't be edited"));
     }
-    c.bot_message_mut(id)
-        .ok_or_else(|| bad("message to edit not found"))
+    c.bot_message_mut(id).ok_or_else(|| bad("message to edit not found"))
 }
 
 fn inline_only(m: &Option<Value>) -> Option<&Value> {
@@ -247,9 +238,7 @@ fn get_file(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
 
 /// `(scope, language_code)`; the scope canonicalised as compact JSON.
 fn commands_key(p: &Params) -> Result<(String, String), ApiErr> {
-    let scope = p
-        .json("scope")
-        .map_err(|_| bad("can't parse BotCommandScope JSON object"))?;
+    let scope = p.json("scope").map_err(|_| bad("can't parse BotCommandScope JSON object"))?;
     let scope = scope.unwrap_or_else(|| json!({ "type": "default" }));
     let lang = p.str("language_code").unwrap_or_default();
     if !(lang.is_empty() || (lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()))) {
@@ -260,9 +249,7 @@ fn commands_key(p: &Params) -> Result<(String, String), ApiErr> {
 
 fn set_my_commands(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     let key = commands_key(p)?;
-    let cmds = p
-        .json("commands")
-        .map_err(|_| bad("can't parse commands JSON object"))?;
+    let cmds = p.json("commands").map_err(|_| bad("can't parse commands JSON object"))?;
     let cmds = cmds
         .and_then(|c| c.as_array().cloned())
         .ok_or_else(|| bad("can't parse commands JSON object"))?;
@@ -274,9 +261,7 @@ fn set_my_commands(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
         let command = c["command"].as_str().unwrap_or_default();
         let description = c["description"].as_str().unwrap_or_default();
         let valid = (1..=32).contains(&command.len())
-            && command
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && command.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !valid {
             return Err(bad("BOT_COMMAND_INVALID"));
         }
@@ -297,8 +282,6 @@ fn get_my_commands(st: &Inner, p: &Params) -> Result<Value, ApiErr> {
     let key = commands_key(p)?;
     let list = st.commands.get(&key).cloned().unwrap_or_default();
     Ok(Value::Array(
-        list.into_iter()
-            .map(|(c, d)| json!({ "command": c, "description": d }))
-            .collect(),
+        list.into_iter().map(|(c, d)| json!({ "command": c, "description": d })).collect(),
     ))
 }

@@ -29,9 +29,8 @@ mod webhook;
 
 pub use learner::Learner;
 pub use types::{
-    SentEvent,
-    BotMessage, BotMessageKind, CallbackAnswer, CommandList, Rejection, Sent, TelegramConfig,
-    TgFault,
+    BotMessage, BotMessageKind, CallbackAnswer, CommandList, Rejection, Sent, SentEvent,
+    TelegramConfig, TgFault,
 };
 
 use state::{Shared, UserInfo};
@@ -57,12 +56,7 @@ impl TelegramEmulator {
         let router = server::router(shared.clone());
         let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
         let webhook = tokio::spawn(webhook::run(shared.clone()));
-        Ok(Self {
-            shared,
-            addr,
-            _task: task,
-            _webhook: webhook,
-        })
+        Ok(Self { shared, addr, _task: task, _webhook: webhook })
     }
 
     /// `http://127.0.0.1:PORT`, for `Bot::set_api_url` / `TELOXIDE_API_URL`.
@@ -93,15 +87,9 @@ impl TelegramEmulator {
         };
         let mut st = self.shared.inner.lock();
         let existing = st.chats.get(&user_id).and_then(|c| c.user.username.clone());
-        let user = UserInfo {
-            username: existing,
-            ..user
-        };
+        let user = UserInfo { username: existing, ..user };
         st.chat_or_create(user.clone());
-        Learner {
-            shared: self.shared.clone(),
-            user,
-        }
+        Learner { shared: self.shared.clone(), user }
     }
 
     /// Queues any update (give it no `update_id`; one is assigned and
@@ -117,10 +105,7 @@ impl TelegramEmulator {
     /// applied, deleted ones included (flagged `deleted`).
     pub fn messages(&self, chat_id: i64) -> Vec<BotMessage> {
         let st = self.shared.inner.lock();
-        st.chats
-            .get(&chat_id)
-            .map(|c| c.bot_messages.clone())
-            .unwrap_or_default()
+        st.chats.get(&chat_id).map(|c| c.bot_messages.clone()).unwrap_or_default()
     }
 
     /// Waits until at least `n` messages were sent to `chat_id` and returns
@@ -132,9 +117,7 @@ impl TelegramEmulator {
         n: usize,
         timeout: Duration,
     ) -> Vec<BotMessage> {
-        let arrived = self
-            .wait_until(timeout, |em| em.messages(chat_id).len() >= n)
-            .await;
+        let arrived = self.wait_until(timeout, |em| em.messages(chat_id).len() >= n).await;
         let msgs = self.messages(chat_id);
         if !arrived {
             let shown: Vec<String> = msgs
@@ -179,10 +162,7 @@ impl TelegramEmulator {
     /// `sendChatAction` actions sent to the chat, in order.
     pub fn chat_actions(&self, chat_id: i64) -> Vec<String> {
         let st = self.shared.inner.lock();
-        st.chats
-            .get(&chat_id)
-            .map(|c| c.actions.clone())
-            .unwrap_or_default()
+        st.chats.get(&chat_id).map(|c| c.actions.clone()).unwrap_or_default()
     }
 
     pub fn callback_answers(&self) -> Vec<CallbackAnswer> {
@@ -233,7 +213,15 @@ impl TelegramEmulator {
 
     /// Webhook deliveries answered 200, by the `host:port` that answered, sorted.
     pub fn webhook_deliveries_by_target(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<(String, usize)> = self.shared.inner.lock().webhook.delivered_to.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        let mut v: Vec<(String, usize)> = self
+            .shared
+            .inner
+            .lock()
+            .webhook
+            .delivered_to
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
         v.sort();
         v
     }
@@ -262,13 +250,7 @@ impl TelegramEmulator {
 
     /// How many times `method` (case-insensitive) was called.
     pub fn calls(&self, method: &str) -> usize {
-        self.shared
-            .inner
-            .lock()
-            .calls
-            .get(&method.to_ascii_lowercase())
-            .copied()
-            .unwrap_or(0)
+        self.shared.inner.lock().calls.get(&method.to_ascii_lowercase()).copied().unwrap_or(0)
     }
 
     /// Completed file downloads.

@@ -57,12 +57,8 @@ pub(super) fn formatted(
         return Ok(None);
     };
     let mode = p.str("parse_mode").filter(|m| !m.is_empty());
-    let parsed =
-        html::parse(&raw, mode.as_deref(), st.cfg.strict_html_ampersand).map_err(|d| ApiErr {
-            code: 400,
-            description: d,
-            retry_after: None,
-        })?;
+    let parsed = html::parse(&raw, mode.as_deref(), st.cfg.strict_html_ampersand)
+        .map_err(|d| ApiErr { code: 400, description: d, retry_after: None })?;
     Ok(Some((raw, mode, parsed)))
 }
 
@@ -78,11 +74,7 @@ pub(super) fn message_text(
         return Err(bad("message text is empty"));
     }
     if parsed.utf16_len() > 4096 {
-        return Err(bad(if edit {
-            "MESSAGE_TOO_LONG"
-        } else {
-            "message is too long"
-        }));
+        return Err(bad(if edit { "MESSAGE_TOO_LONG" } else { "message is too long" }));
     }
     Ok((raw, mode, parsed))
 }
@@ -92,9 +84,7 @@ pub(super) fn caption(
     p: &Params,
 ) -> Result<Option<(String, Option<String>, html::ParsedText)>, ApiErr> {
     let c = formatted(st, p, "caption")?;
-    if c.as_ref()
-        .is_some_and(|(_, _, parsed)| parsed.utf16_len() > 1024)
-    {
+    if c.as_ref().is_some_and(|(_, _, parsed)| parsed.utf16_len() > 1024) {
         return Err(bad("message caption is too long"));
     }
     Ok(c)
@@ -110,9 +100,8 @@ pub(super) fn reply_markup(p: &Params) -> Result<Option<Value>, ApiErr> {
         return Err(unparsable());
     }
     if let Some(rows) = m.get("inline_keyboard") {
-        let rows = rows
-            .as_array()
-            .ok_or_else(|| bad("field \"inline_keyboard\" must be an Array"))?;
+        let rows =
+            rows.as_array().ok_or_else(|| bad("field \"inline_keyboard\" must be an Array"))?;
         for row in rows {
             let row = row
                 .as_array()
@@ -162,18 +151,16 @@ pub(super) fn reply_markup(p: &Params) -> Result<Option<Value>, ApiErr> {
 /// The message this one replies to, from `reply_parameters` or the legacy
 /// `reply_to_message_id` / `allow_sending_without_reply`.
 pub(super) fn reply_target(st: &Inner, chat: i64, p: &Params) -> Result<Option<i64>, ApiErr> {
-    let rp = p
-        .json("reply_parameters")
-        .map_err(|_| bad("can't parse reply parameters JSON object"))?;
+    let rp =
+        p.json("reply_parameters").map_err(|_| bad("can't parse reply parameters JSON object"))?;
     let (id, allow) = match rp {
         Some(rp) => (
             rp["message_id"].as_i64(),
             rp["allow_sending_without_reply"].as_bool().unwrap_or(false),
         ),
-        None => (
-            p.i64("reply_to_message_id").ok().flatten(),
-            p.bool("allow_sending_without_reply"),
-        ),
+        None => {
+            (p.i64("reply_to_message_id").ok().flatten(), p.bool("allow_sending_without_reply"))
+        }
     };
     match id {
         None => Ok(None),
@@ -191,7 +178,12 @@ pub(super) fn push_message(st: &mut Inner, mut m: BotMessage) -> Value {
     let chat = st.chats.get_mut(&m.chat_id).expect("chat checked");
     m.message_id = chat.next_id();
     chat.bot_messages.push(m.clone());
-    let _ = st.sent_tx.send(super::types::SentEvent { chat_id: m.chat_id, message_id: m.message_id, reply_to: m.reply_to, kind: m.kind });
+    let _ = st.sent_tx.send(super::types::SentEvent {
+        chat_id: m.chat_id,
+        message_id: m.message_id,
+        reply_to: m.reply_to,
+        kind: m.kind,
+    });
     st.bot_message_json(&m, true)
 }
 
@@ -345,8 +337,7 @@ pub(super) fn send_media(st: &mut Inner, p: &Params, media: Media) -> Result<Val
     m.reply_to = reply_to;
     m.file_id = Some(stored.file_id.clone());
     m.file_bytes = Some(stored.bytes.to_vec());
-    m.duration = matches!(kind, BotMessageKind::Voice | BotMessageKind::Audio)
-        .then_some(duration)
-        .flatten();
+    m.duration =
+        matches!(kind, BotMessageKind::Voice | BotMessageKind::Audio).then_some(duration).flatten();
     Ok(push_message(st, m))
 }

@@ -30,11 +30,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn not_found() -> ApiErr {
-    ApiErr {
-        code: 404,
-        description: "Not Found".into(),
-        retry_after: None,
-    }
+    ApiErr { code: 404, description: "Not Found".into(), retry_after: None }
 }
 
 fn ok_response(result: Value) -> Response {
@@ -80,11 +76,7 @@ fn fault_response(fault: TgFault) -> Option<Response> {
             },
             retry_after: None,
         },
-        TgFault::Api { code, description } => ApiErr {
-            code,
-            description,
-            retry_after: None,
-        },
+        TgFault::Api { code, description } => ApiErr { code, description, retry_after: None },
         TgFault::Hang => return None,
     };
     Some(error_response(&e))
@@ -199,8 +191,7 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
         }
         match p.i64("offset").ok().flatten() {
             Some(off) if off > 0 => {
-                st.queue
-                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
+                st.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
                 st.confirmed_offset = st.confirmed_offset.max(off);
             }
             Some(off) if off < 0 => {
@@ -282,9 +273,5 @@ async fn file_handler(
     }
     sh.inner.lock().downloads += 1;
     sh.notify_observers();
-    (
-        [(header::CONTENT_TYPE, "application/octet-stream")],
-        bytes.as_ref().clone(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/octet-stream")], bytes.as_ref().clone()).into_response()
 }

@@ -105,15 +105,11 @@ impl Chat {
     }
 
     pub fn bot_message(&self, id: i64) -> Option<&BotMessage> {
-        self.bot_messages
-            .iter()
-            .find(|m| m.message_id == id && !m.deleted)
+        self.bot_messages.iter().find(|m| m.message_id == id && !m.deleted)
     }
 
     pub fn bot_message_mut(&mut self, id: i64) -> Option<&mut BotMessage> {
-        self.bot_messages
-            .iter_mut()
-            .find(|m| m.message_id == id && !m.deleted)
+        self.bot_messages.iter_mut().find(|m| m.message_id == id && !m.deleted)
     }
 }
 
@@ -163,10 +159,7 @@ pub(crate) struct Inner {
 }
 
 pub(crate) fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 impl Inner {
@@ -257,11 +250,7 @@ impl Inner {
 
     pub fn new_callback_id(&mut self, user_id: i64) -> String {
         self.next_callback += 1;
-        let id = format!(
-            "{}{:06}",
-            user_id.unsigned_abs() % 1_000_000_000,
-            self.next_callback
-        );
+        let id = format!("{}{:06}", user_id.unsigned_abs() % 1_000_000_000, self.next_callback);
         self.callbacks.insert(id.clone(), false);
         id
     }
@@ -330,18 +319,13 @@ impl Inner {
                 BotMessageKind::Text => {}
             }
         }
-        let reply = m
-            .reply_to
-            .filter(|_| with_reply)
-            .and_then(|r| self.message_json(m.chat_id, r, false));
+        let reply =
+            m.reply_to.filter(|_| with_reply).and_then(|r| self.message_json(m.chat_id, r, false));
         if let Some(target) = reply {
             v["reply_to_message"] = target;
         }
         // Telegram echoes only inline keyboards in Message.reply_markup.
-        if let Some(markup) = m
-            .reply_markup
-            .as_ref()
-            .filter(|m| m.get("inline_keyboard").is_some())
+        if let Some(markup) = m.reply_markup.as_ref().filter(|m| m.get("inline_keyboard").is_some())
         {
             v["reply_markup"] = markup.clone();
         }
@@ -358,8 +342,7 @@ impl Inner {
             }
             return Some(m);
         }
-        chat.bot_message(message_id)
-            .map(|m| self.bot_message_json(m, with_reply))
+        chat.bot_message(message_id).map(|m| self.bot_message_json(m, with_reply))
     }
 
     pub fn message_exists(&self, chat_id: i64, message_id: i64) -> bool {
@@ -375,20 +358,14 @@ impl Inner {
             return Ok(());
         }
         let now = Instant::now();
-        while self
-            .global_sends
-            .front()
-            .is_some_and(|t| now.duration_since(*t).as_secs_f64() >= 1.0)
+        while self.global_sends.front().is_some_and(|t| now.duration_since(*t).as_secs_f64() >= 1.0)
         {
             self.global_sends.pop_front();
         }
         if self.global_sends.len() >= 30 {
             return Err(1);
         }
-        let chat = self
-            .chats
-            .get_mut(&chat_id)
-            .expect("caller checked the chat");
+        let chat = self.chats.get_mut(&chat_id).expect("caller checked the chat");
         let refill = now.duration_since(chat.refilled).as_secs_f64();
         chat.tokens = (chat.tokens + refill).min(3.0);
         chat.refilled = now;

@@ -119,11 +119,7 @@ impl BotMessage {
     /// The text (or caption) as the user sees it: tags removed, entities
     /// decoded, surrounding whitespace trimmed like Telegram does.
     pub fn plain_text(&self) -> String {
-        let raw = self
-            .text
-            .as_deref()
-            .or(self.caption.as_deref())
-            .unwrap_or("");
+        let raw = self.text.as_deref().or(self.caption.as_deref()).unwrap_or("");
         super::html::visible_text(raw, self.parse_mode.as_deref())
     }
 
@@ -131,10 +127,7 @@ impl BotMessage {
     pub fn buttons(&self) -> Vec<(String, String)> {
         self.inline_buttons()
             .filter_map(|b| {
-                Some((
-                    b["text"].as_str()?.to_owned(),
-                    b["callback_data"].as_str()?.to_owned(),
-                ))
+                Some((b["text"].as_str()?.to_owned(), b["callback_data"].as_str()?.to_owned()))
             })
             .collect()
     }
@@ -142,21 +135,13 @@ impl BotMessage {
     /// Inline keyboard URL buttons: `(text, url)`.
     pub fn url_buttons(&self) -> Vec<(String, String)> {
         self.inline_buttons()
-            .filter_map(|b| {
-                Some((
-                    b["text"].as_str()?.to_owned(),
-                    b["url"].as_str()?.to_owned(),
-                ))
-            })
+            .filter_map(|b| Some((b["text"].as_str()?.to_owned(), b["url"].as_str()?.to_owned())))
             .collect()
     }
 
     /// Reply-keyboard button texts (`ReplyKeyboardMarkup`), row by row.
     pub fn keyboard(&self) -> Vec<String> {
-        let rows = self
-            .reply_markup
-            .as_ref()
-            .and_then(|m| m["keyboard"].as_array());
+        let rows = self.reply_markup.as_ref().and_then(|m| m["keyboard"].as_array());
         rows.into_iter()
             .flatten()
             .filter_map(Value::as_array)
@@ -166,14 +151,8 @@ impl BotMessage {
     }
 
     fn inline_buttons(&self) -> impl Iterator<Item = &Value> {
-        let rows = self
-            .reply_markup
-            .as_ref()
-            .and_then(|m| m["inline_keyboard"].as_array());
-        rows.into_iter()
-            .flatten()
-            .filter_map(Value::as_array)
-            .flatten()
+        let rows = self.reply_markup.as_ref().and_then(|m| m["inline_keyboard"].as_array());
+        rows.into_iter().flatten().filter_map(Value::as_array).flatten()
     }
 }
 

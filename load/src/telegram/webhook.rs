@@ -58,9 +58,11 @@ pub(crate) fn set_webhook(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
     if url.is_empty() {
         return delete_webhook(st, p);
     }
-    let parsed = reqwest::Url::parse(&url).map_err(|_| bad("bad webhook: invalid webhook URL specified"))?;
+    let parsed =
+        reqwest::Url::parse(&url).map_err(|_| bad("bad webhook: invalid webhook URL specified"))?;
     let host = parsed.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback =
+        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
         return Err(bad("bad webhook: HTTPS url must be provided for webhook"));
     }
@@ -77,7 +79,12 @@ pub(crate) fn set_webhook(st: &mut Inner, p: &Params) -> Result<Value, ApiErr> {
         Err(()) => return Err(bad("invalid max_connections specified")),
     };
     if let Ok(Some(list)) = p.json("allowed_updates") {
-        let list: Vec<String> = list.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        let list: Vec<String> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
         st.allowed_updates = (!list.is_empty()).then_some(list);
     }
     if p.bool("drop_pending_updates") {
@@ -163,7 +170,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 /// The chat an update belongs to (its sender when it has no chat; itself when neither): one
 /// delivery at a time per key keeps each chat's order.
 fn queue_key(update: &Value) -> i64 {
-    let payload = update.as_object().and_then(|o| o.iter().find(|(k, _)| *k != "update_id")).map(|(_, v)| v);
+    let payload =
+        update.as_object().and_then(|o| o.iter().find(|(k, _)| *k != "update_id")).map(|(_, v)| v);
     let Some(p) = payload else { return -update["update_id"].as_i64().unwrap_or(0) };
     p["chat"]["id"]
         .as_i64()
@@ -197,7 +205,12 @@ fn due(st: &mut Inner) -> (Vec<Delivery>, Option<Instant>) {
         let target = target_url(&url, &wh.balance, wh.next_target);
         wh.next_target = wh.next_target.wrapping_add(1);
         wh.in_flight.insert(id);
-        out.push(Delivery { update_id: id, url: target, secret: wh.secret.clone(), body: update.to_string() });
+        out.push(Delivery {
+            update_id: id,
+            url: target,
+            secret: wh.secret.clone(),
+            body: update.to_string(),
+        });
         room -= 1;
     }
     (out, next_retry)
@@ -222,7 +235,11 @@ async fn deliver(shared: Arc<Shared>, client: reqwest::Client, d: Delivery) {
     // Telegram's own wording for the failures a bot operator sees in getWebhookInfo.
     let error = match req.send().await {
         Ok(resp) if resp.status().as_u16() == 200 => None,
-        Ok(resp) => Some(format!("Wrong response from the webhook: {} {}", resp.status().as_u16(), resp.status().canonical_reason().unwrap_or(""))),
+        Ok(resp) => Some(format!(
+            "Wrong response from the webhook: {} {}",
+            resp.status().as_u16(),
+            resp.status().canonical_reason().unwrap_or("")
+        )),
         Err(e) if e.is_timeout() => Some("Read timeout expired".to_owned()),
         Err(e) if e.is_connect() => Some("Connection refused".to_owned()),
         Err(e) => Some(format!("Connection failed: {e}")),
@@ -235,7 +252,13 @@ async fn deliver(shared: Arc<Shared>, client: reqwest::Client, d: Delivery) {
                 st.queue.retain(|u| u["update_id"].as_i64() != Some(d.update_id));
                 st.webhook.retry.remove(&d.update_id);
                 st.webhook.delivered += 1;
-                let to = reqwest::Url::parse(&d.url).map(|u| format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)));
+                let to = reqwest::Url::parse(&d.url).map(|u| {
+                    format!(
+                        "{}:{}",
+                        u.host_str().unwrap_or(""),
+                        u.port_or_known_default().unwrap_or(0)
+                    )
+                });
                 *st.webhook.delivered_to.entry(to.unwrap_or_default()).or_default() += 1;
             }
             Some(message) => {

@@ -50,7 +50,8 @@ impl AccessCache {
             return Ok(mode);
         }
         let mode = match store::setting(&app.db, store::ACCESS_MODE).await? {
-            Some(v) => AccessMode::parse(&v).ok_or_else(|| StoreError::Corrupt(format!("access mode {v:?}")))?,
+            Some(v) => AccessMode::parse(&v)
+                .ok_or_else(|| StoreError::Corrupt(format!("access mode {v:?}")))?,
             None => app.config.admin.access_mode,
         };
         *self.mode.lock().expect("access cache") = Some((mode, Instant::now()));
@@ -59,7 +60,11 @@ impl AccessCache {
 
     /// The global cap and what was spent since UTC midnight (read at most every [`SPEND_TTL`]);
     /// the spend is not read at all while there is no cap.
-    pub async fn spend(&self, app: &App, now: DateTime<Utc>) -> Result<(Option<i64>, i64), StoreError> {
+    pub async fn spend(
+        &self,
+        app: &App,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<i64>, i64), StoreError> {
         if let Some((cap, spent, day, at)) = *self.spend.lock().expect("access cache")
             && at.elapsed() < SPEND_TTL
             && day == now.date_naive()
@@ -71,7 +76,8 @@ impl AccessCache {
             Some(_) => quotas::spent_since(&app.db, utc_day_start(now)).await?,
             None => 0,
         };
-        *self.spend.lock().expect("access cache") = Some((cap, spent, now.date_naive(), Instant::now()));
+        *self.spend.lock().expect("access cache") =
+            Some((cap, spent, now.date_naive(), Instant::now()));
         Ok((cap, spent))
     }
 
@@ -83,14 +89,18 @@ impl AccessCache {
 
 /// Whether someone is on the allow-list (`ALLOWED_USERS` or added by an admin).
 pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
-    Ok(app.config.admin.allowed_users.contains(&user_id) || store::is_allowed(&app.db, user_id).await?)
+    Ok(app.config.admin.allowed_users.contains(&user_id)
+        || store::is_allowed(&app.db, user_id).await?)
 }
 
 /// The refusal for an update from a banned or not-allowed user; None lets it through. Only
 /// messages, edits and button presses are gated (membership changes keep being recorded). On a
 /// database error the update goes on: the handlers meet the same error and report it.
 pub async fn refused(app: Arc<App>, update: Update) -> Option<Admission> {
-    if !matches!(update.kind, UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)) {
+    if !matches!(
+        update.kind,
+        UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)
+    ) {
         return None;
     }
     if data_rights(&update) {
@@ -137,7 +147,9 @@ pub async fn refuse(app: Arc<App>, update: Update, admission: Admission) -> Hand
     }
     let (key, mark) = match admission {
         Admission::Banned => ("banned-notice", format!("banned:{user_id}")),
-        Admission::NotAllowed => ("access-closed", format!("access:{user_id}:{}", app.clock.now().date_naive())),
+        Admission::NotAllowed => {
+            ("access-closed", format!("access:{user_id}:{}", app.clock.now().date_naive()))
+        }
         Admission::Let => return Ok(()),
     };
     tracing::info!(user_id, ?admission, "update refused");
@@ -149,7 +161,10 @@ pub async fn refuse(app: Arc<App>, update: Update, admission: Admission) -> Hand
         return crate::bot::handlers::misc::reply(&app, m, text, None).await;
     }
     let Some(chat) = update.chat().map(|c| c.id) else { return Ok(()) };
-    send::paced(&app.pacer, chat, "access notice", || app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()).await?;
+    send::paced(&app.pacer, chat, "access notice", || {
+        app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
+    })
+    .await?;
     Ok(())
 }
 
@@ -164,7 +179,12 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
     let now = app.clock.now();
     if let (Some(cap), spent) = app.access.spend(app, now).await? {
         if spent >= cap {
-            tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; turn refused");
+            tracing::info!(
+                user_id = learner.id,
+                cap,
+                spent,
+                "global spend cap reached; turn refused"
+            );
             notice(app, msg, learner.lang, "spend-cap-resting", &[]).await?;
             if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
                 tell_admins_cap(app, cap, spent).await;
@@ -173,7 +193,8 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
         }
     }
     let day = local_day(now, learner.tz);
-    let (allowance, spent) = quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota).await?;
+    let (allowance, spent) =
+        quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota).await?;
     if allowance == quota::Allowance::Unlimited {
         return Ok(false);
     }
@@ -181,7 +202,14 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
         Verdict::Go => Ok(false),
         Verdict::GoNearLimit { left } => {
             if store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await? {
-                notice(app, msg, learner.lang, "quota-near", &[("left", Arg::from(&dollars(left)))]).await?;
+                notice(
+                    app,
+                    msg,
+                    learner.lang,
+                    "quota-near",
+                    &[("left", Arg::from(&dollars(left)))],
+                )
+                .await?;
             }
             Ok(false)
         }
@@ -191,7 +219,12 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
             let mins = (wait.num_seconds() + 59) / 60;
             let (hours, minutes) = (mins / 60, mins % 60);
             tracing::info!(user_id = learner.id, "daily allowance used up; turn refused");
-            let args = [("time", Arg::from(&time)), ("zone", Arg::from(learner.tz.name())), ("hours", Arg::from(hours)), ("minutes", Arg::from(minutes))];
+            let args = [
+                ("time", Arg::from(&time)),
+                ("zone", Arg::from(learner.tz.name())),
+                ("hours", Arg::from(hours)),
+                ("minutes", Arg::from(minutes)),
+            ];
             notice(app, msg, learner.lang, "quota-exhausted", &args).await?;
             Ok(true)
         }
@@ -206,9 +239,17 @@ async fn tell_admins_cap(app: &App, cap: i64, spent: i64) {
             Ok(Some(l)) => l.lang,
             _ => crate::i18n::Lang::En,
         };
-        let text = app.i18n.tr(lang, "spend-cap-admin", &[("cap", Arg::from(&dollars(cap))), ("spent", Arg::from(&dollars(spent)))]);
+        let text = app.i18n.tr(
+            lang,
+            "spend-cap-admin",
+            &[("cap", Arg::from(&dollars(cap))), ("spent", Arg::from(&dollars(spent)))],
+        );
         let chat = ChatId(admin);
-        if let Err(e) = send::paced(&app.pacer, chat, "spend cap alert", || app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()).await {
+        if let Err(e) = send::paced(&app.pacer, chat, "spend cap alert", || {
+            app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
+        })
+        .await
+        {
             tracing::warn!(admin_id = admin, error = %e, "could not tell an admin the spend cap was reached");
         }
     }

@@ -42,9 +42,13 @@ impl AdminCommand {
             Self::User(_) => "/user <id | @username>",
             Self::Ban(_) => "/ban <id | @username>",
             Self::Unban(_) => "/unban <id | @username>",
-            Self::Quota(_) => "/quota · /quota default <dollars | unlimited> · /quota <id | @username> <dollars | unlimited | default>",
+            Self::Quota(_) => {
+                "/quota · /quota default <dollars | unlimited> · /quota <id | @username> <dollars | unlimited | default>"
+            }
             Self::SpendCap(_) => "/spend_cap · /spend_cap <dollars per day | off>",
-            Self::Access(_) => "/access · /access <public | allowlist> · /access <allow | deny> <id | @username>",
+            Self::Access(_) => {
+                "/access · /access <public | allowlist> · /access <allow | deny> <id | @username>"
+            }
             Self::Broadcast(_) => "/broadcast [all | ru | uk | en] <text>",
         }
     }
@@ -68,7 +72,8 @@ impl Ctx<'_> {
     }
 
     async fn refuse(&self, cmd: &AdminCommand, r: Refused) -> HandlerResult {
-        let mut text = r.reason.map(|k| self.app.i18n.tr(self.lang, k, &[]) + "\n").unwrap_or_default();
+        let mut text =
+            r.reason.map(|k| self.app.i18n.tr(self.lang, k, &[]) + "\n").unwrap_or_default();
         text += &self.app.i18n.tr(self.lang, "admin-usage", &[("usage", Arg::from(cmd.usage()))]);
         reply(self.app, self.msg, text, None).await
     }
@@ -101,7 +106,13 @@ pub async fn handle(app: Arc<App>, msg: Message, cmd: AdminCommand) -> HandlerRe
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let admin = user.id.0 as i64;
     // The admin becomes a known user, so the buttons sent to them (a broadcast's Confirm) work.
-    let tg = learners::TelegramUser { id: admin, chat_id: msg.chat.id.0, first_name: &user.first_name, username: user.username.as_deref(), language_code: user.language_code.as_deref() };
+    let tg = learners::TelegramUser {
+        id: admin,
+        chat_id: msg.chat.id.0,
+        first_name: &user.first_name,
+        username: user.username.as_deref(),
+        language_code: user.language_code.as_deref(),
+    };
     learners::find_or_create(&app.db, &tg, app.clock.now()).await?;
     let ctx = Ctx { app: &app, msg: &msg, lang: lang_of(&app, Some(user)).await, admin };
     tracing::info!(admin_id = admin, command = ?std::mem::discriminant(&cmd), "admin command");
@@ -153,7 +164,8 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
                 store::forget_once(&app.db, &format!("banned:{id}")).await?;
             }
             ctx.record(if ban { "ban" } else { "unban" }, &format!("user={id}")).await?;
-            ctx.say(if ban { "admin-banned" } else { "admin-unbanned" }, &[("user", Arg::from(id))]).await
+            ctx.say(if ban { "admin-banned" } else { "admin-unbanned" }, &[("user", Arg::from(id))])
+                .await
         }
         Op::Quota(QuotaArgs::Show) => {
             let default = quotas::default(&app.db, app.config.admin.default_quota).await?;
@@ -170,7 +182,11 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
             let shown = a.map_or_else(|| "default".to_owned(), Allowance::show);
             ctx.record("quota_user", &format!("user={id} quota={shown}")).await?;
             let effective = quotas::effective(&app.db, id, app.config.admin.default_quota).await?;
-            ctx.say("admin-quota-user", &[("user", Arg::from(id)), ("amount", Arg::from(&effective.show()))]).await
+            ctx.say(
+                "admin-quota-user",
+                &[("user", Arg::from(id)), ("amount", Arg::from(&effective.show()))],
+            )
+            .await
         }
         Op::SpendCap(SpendCapArgs::Show) => show_cap(ctx).await,
         Op::SpendCap(SpendCapArgs::Set(cap)) => {
@@ -186,7 +202,11 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
             ctx.record("access_mode", mode.as_str()).await?;
             show_access(ctx).await
         }
-        Op::Access(AccessArgs::Allow(who) | AccessArgs::Deny(who)) if matches!(who, UserRef::Username(_)) && ctx.resolve(&who).await?.is_none() => Ok(()),
+        Op::Access(AccessArgs::Allow(who) | AccessArgs::Deny(who))
+            if matches!(who, UserRef::Username(_)) && ctx.resolve(&who).await?.is_none() =>
+        {
+            Ok(())
+        }
         Op::Access(AccessArgs::Allow(who)) => {
             let id = user_id(ctx, &who).await?;
             store::allow(&app.db, id, now).await?;
@@ -197,7 +217,11 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
             let id = user_id(ctx, &who).await?;
             store::deny(&app.db, id).await?;
             ctx.record("deny", &format!("user={id}")).await?;
-            let key = if app.config.admin.allowed_users.contains(&id) { "admin-denied-but-configured" } else { "admin-denied" };
+            let key = if app.config.admin.allowed_users.contains(&id) {
+                "admin-denied-but-configured"
+            } else {
+                "admin-denied"
+            };
             ctx.say(key, &[("user", Arg::from(id))]).await
         }
     }
@@ -217,7 +241,8 @@ async fn show_cap(ctx: &Ctx<'_>) -> HandlerResult {
     let cap = quotas::spend_cap(&app.db, app.config.admin.spend_cap).await?;
     let spent = quotas::spent_since(&app.db, super::access::utc_day_start(app.clock.now())).await?;
     let cap = cap.map_or_else(|| app.i18n.tr(ctx.lang, "admin-cap-off", &[]), dollars);
-    ctx.say("admin-spend-cap", &[("cap", Arg::from(&cap)), ("spent", Arg::from(&dollars(spent)))]).await
+    ctx.say("admin-spend-cap", &[("cap", Arg::from(&cap)), ("spent", Arg::from(&dollars(spent)))])
+        .await
 }
 
 async fn show_access(ctx: &Ctx<'_>) -> HandlerResult {
@@ -240,7 +265,12 @@ async fn show_user(ctx: &Ctx<'_>, who: &UserRef) -> HandlerResult {
     let spent = quotas::spent_on(&app.db, id, today).await?;
     let own = quotas::own(&app.db, id).await?;
     let effective = quotas::effective(&app.db, id, app.config.admin.default_quota).await?;
-    let week: i64 = crate::store::stats::days(&app.db, id).await?.iter().filter(|d| d.day > today - Duration::days(7)).map(|d| i64::from(d.turns)).sum();
+    let week: i64 = crate::store::stats::days(&app.db, id)
+        .await?
+        .iter()
+        .filter(|d| d.day > today - Duration::days(7))
+        .map(|d| i64::from(d.turns))
+        .sum();
     let cost_week = quotas::spent_since_for(&app.db, id, today - Duration::days(6)).await?;
     let (spent, cost_week) = (dollars(spent), dollars(cost_week));
     let quota = match own {
@@ -270,10 +300,17 @@ async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
     for (key, days) in [("admin-stats-today", 0), ("admin-stats-week", 6)] {
         let since = super::access::utc_day_start(now) - Duration::days(days);
         let r = store::report(&app.db, since.date_naive(), since).await?;
-        let avg = if r.scored_turns > 0 { format!("{:.1}", r.score_sum as f64 / r.scored_turns as f64) } else { "—".into() };
-        let costs: Vec<String> = r.cost_by_model.iter().take(8).map(|(m, c)| format!("{m} {}", dollars(*c))).collect();
+        let avg = if r.scored_turns > 0 {
+            format!("{:.1}", r.score_sum as f64 / r.scored_turns as f64)
+        } else {
+            "—".into()
+        };
+        let costs: Vec<String> =
+            r.cost_by_model.iter().take(8).map(|(m, c)| format!("{m} {}", dollars(*c))).collect();
         let total: i64 = r.cost_by_model.iter().map(|(_, c)| c).sum();
-        let p95 = r.p95_turn_ms.map_or_else(|| "—".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
+        let p95 = r
+            .p95_turn_ms
+            .map_or_else(|| "—".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
         let stt_minutes = format!("{:.1}", r.stt_seconds / 60.0);
         let (total, models) = (dollars(total), costs.join(", "));
         let args = [

@@ -53,11 +53,23 @@ fn audience_label(app: &App, lang: Lang, audience: Audience) -> String {
 
 /// Shows what would be sent, to how many, with Confirm/Cancel. Nobody to send to: said, and
 /// nothing stored.
-pub async fn preview(app: &App, msg: &Message, lang: Lang, admin_id: i64, args: BroadcastArgs) -> HandlerResult {
+pub async fn preview(
+    app: &App,
+    msg: &Message,
+    lang: Lang,
+    admin_id: i64,
+    args: BroadcastArgs,
+) -> HandlerResult {
     let count = broadcasts::audience_size(&app.db, args.audience).await?;
     let audience = audience_label(app, lang, args.audience);
     if count == 0 {
-        return reply(app, msg, app.i18n.tr(lang, "broadcast-nobody", &[("audience", Arg::from(&audience))]), None).await;
+        return reply(
+            app,
+            msg,
+            app.i18n.tr(lang, "broadcast-nobody", &[("audience", Arg::from(&audience))]),
+            None,
+        )
+        .await;
     }
     // Sent as a reply to a voice message, the broadcast carries that voice (the text is its
     // caption, so it must fit Telegram's 1024 characters).
@@ -65,12 +77,34 @@ pub async fn preview(app: &App, msg: &Message, lang: Lang, admin_id: i64, args: 
     if voice.is_some() && args.text.chars().count() > MAX_CAPTION_CHARS {
         return reply(app, msg, app.i18n.tr(lang, "broadcast-caption-too-long", &[]), None).await;
     }
-    let id = broadcasts::draft(&app.db, admin_id, msg.chat.id.0, args.audience, &args.text, voice.as_deref(), app.clock.now()).await?;
-    let mut text = app.i18n.tr(lang, "broadcast-preview", &[("count", Arg::from(count)), ("audience", Arg::from(&audience)), ("text", Arg::from(&args.text))]);
+    let id = broadcasts::draft(
+        &app.db,
+        admin_id,
+        msg.chat.id.0,
+        args.audience,
+        &args.text,
+        voice.as_deref(),
+        app.clock.now(),
+    )
+    .await?;
+    let mut text = app.i18n.tr(
+        lang,
+        "broadcast-preview",
+        &[
+            ("count", Arg::from(count)),
+            ("audience", Arg::from(&audience)),
+            ("text", Arg::from(&args.text)),
+        ],
+    );
     if voice.is_some() {
         text = text + "\n\n" + &app.i18n.tr(lang, "broadcast-preview-voice", &[]);
     }
-    let keyboard = keyboards::confirm(&app.i18n, lang, ("broadcast-confirm", Callback::BroadcastYes { id }), ("broadcast-cancel", Callback::BroadcastNo { id }));
+    let keyboard = keyboards::confirm(
+        &app.i18n,
+        lang,
+        ("broadcast-confirm", Callback::BroadcastYes { id }),
+        ("broadcast-cancel", Callback::BroadcastNo { id }),
+    );
     reply(app, msg, text, Some(keyboard)).await
 }
 
@@ -82,17 +116,32 @@ pub async fn confirmed(app: &App, press: &Press, id: i64) -> HandlerResult {
         return press.answer(app, Some("stale-button")).await;
     }
     let lang = press.learner.lang;
-    let Some(count) = broadcasts::confirm(&app.db, id).await? else { return press.answer(app, Some("stale-button")).await };
+    let Some(count) = broadcasts::confirm(&app.db, id).await? else {
+        return press.answer(app, Some("stale-button")).await;
+    };
     press.answer(app, None).await?;
-    tracing::info!(admin_id, broadcast = id, recipients = count, "admin action: broadcast confirmed");
-    admin_store::log_action(&app.db, admin_id, "broadcast", &format!("id={id} recipients={count}"), app.clock.now()).await?;
+    tracing::info!(
+        admin_id,
+        broadcast = id,
+        recipients = count,
+        "admin action: broadcast confirmed"
+    );
+    admin_store::log_action(
+        &app.db,
+        admin_id,
+        "broadcast",
+        &format!("id={id} recipients={count}"),
+        app.clock.now(),
+    )
+    .await?;
     if count == 0 {
         let text = app.i18n.tr(lang, "broadcast-nobody", &[("audience", Arg::from("—"))]);
         return edit::text(app, press.chat(), press.message_id(), text, None).await;
     }
     broadcasts::set_progress_message(&app.db, id, press.message_id().0.into()).await?;
     let tally = Tally { pending: count, ..Default::default() };
-    edit::text(app, press.chat(), press.message_id(), progress_text(app, lang, &tally, false), None).await
+    edit::text(app, press.chat(), press.message_id(), progress_text(app, lang, &tally, false), None)
+        .await
 }
 
 pub async fn cancelled(app: &App, press: &Press, id: i64) -> HandlerResult {
@@ -100,12 +149,28 @@ pub async fn cancelled(app: &App, press: &Press, id: i64) -> HandlerResult {
         return press.answer(app, Some("stale-button")).await;
     }
     press.answer(app, None).await?;
-    tracing::info!(admin_id = press.learner.id, broadcast = id, "admin action: broadcast cancelled");
-    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, "broadcast-cancelled", &[]), None).await
+    tracing::info!(
+        admin_id = press.learner.id,
+        broadcast = id,
+        "admin action: broadcast cancelled"
+    );
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        app.i18n.tr(press.learner.lang, "broadcast-cancelled", &[]),
+        None,
+    )
+    .await
 }
 
 fn progress_text(app: &App, lang: Lang, t: &Tally, done: bool) -> String {
-    let args = [("sent", Arg::from(t.sent)), ("skipped", Arg::from(t.skipped)), ("failed", Arg::from(t.failed)), ("total", Arg::from(t.total()))];
+    let args = [
+        ("sent", Arg::from(t.sent)),
+        ("skipped", Arg::from(t.skipped)),
+        ("failed", Arg::from(t.failed)),
+        ("total", Arg::from(t.total())),
+    ];
     app.i18n.tr(lang, if done { "broadcast-done" } else { "broadcast-progress" }, &args)
 }
 
@@ -119,7 +184,14 @@ fn epoch_ms() -> i64 {
 pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         let now = epoch_ms();
-        let wait = match broadcasts::claim(&app.db, &app.config.replica_id, now, now + LEASE.as_millis() as i64).await {
+        let wait = match broadcasts::claim(
+            &app.db,
+            &app.config.replica_id,
+            now,
+            now + LEASE.as_millis() as i64,
+        )
+        .await
+        {
             Ok(Some(b)) => match send_all(&app, &b, &shutdown).await {
                 Ok(()) => Duration::ZERO,
                 Err(e) => {
@@ -162,7 +234,8 @@ async fn send_all(app: &App, b: &Sending, shutdown: &CancellationToken) -> Resul
                 if shutdown.is_cancelled() {
                     return Ok(());
                 }
-                let status = if reachable { send_one(app, b, user_id, chat_id).await } else { SKIPPED };
+                let status =
+                    if reachable { send_one(app, b, user_id, chat_id).await } else { SKIPPED };
                 broadcasts::mark(&app.db, b.id, user_id, status).await
             })
             .buffer_unordered(IN_FLIGHT)
@@ -176,7 +249,13 @@ async fn send_all(app: &App, b: &Sending, shutdown: &CancellationToken) -> Resul
     }
     broadcasts::finish(&app.db, b.id).await?;
     let t = show_progress(app, b, lang, true).await?;
-    tracing::info!(broadcast = b.id, sent = t.sent, skipped = t.skipped, failed = t.failed, "broadcast finished");
+    tracing::info!(
+        broadcast = b.id,
+        sent = t.sent,
+        skipped = t.skipped,
+        failed = t.failed,
+        "broadcast finished"
+    );
     Ok(())
 }
 
@@ -185,10 +264,19 @@ async fn send_one(app: &App, b: &Sending, user_id: i64, chat_id: i64) -> &'stati
     let chat = ChatId(chat_id);
     let sent = match &b.voice_file_id {
         Some(voice) => {
-            let file = || teloxide::types::InputFile::file_id(teloxide::types::FileId(voice.clone()));
-            send::paced(&app.pacer, chat, "broadcast", || app.bot.send_voice(chat, file()).caption(b.text.clone()).into_future()).await.map(drop)
+            let file =
+                || teloxide::types::InputFile::file_id(teloxide::types::FileId(voice.clone()));
+            send::paced(&app.pacer, chat, "broadcast", || {
+                app.bot.send_voice(chat, file()).caption(b.text.clone()).into_future()
+            })
+            .await
+            .map(drop)
         }
-        None => send::paced(&app.pacer, chat, "broadcast", || app.bot.send_message(chat, b.text.clone()).into_future()).await.map(drop),
+        None => send::paced(&app.pacer, chat, "broadcast", || {
+            app.bot.send_message(chat, b.text.clone()).into_future()
+        })
+        .await
+        .map(drop),
     };
     match sent {
         Ok(()) => SENT,
@@ -203,10 +291,22 @@ async fn send_one(app: &App, b: &Sending, user_id: i64, chat_id: i64) -> &'stati
     }
 }
 
-async fn show_progress(app: &App, b: &Sending, lang: Lang, done: bool) -> Result<Tally, StoreError> {
+async fn show_progress(
+    app: &App,
+    b: &Sending,
+    lang: Lang,
+    done: bool,
+) -> Result<Tally, StoreError> {
     let t = broadcasts::tally(&app.db, b.id).await?;
     if let Some(id) = b.progress_message_id.and_then(|id| i32::try_from(id).ok())
-        && let Err(e) = edit::text(app, ChatId(b.admin_chat_id), MessageId(id), progress_text(app, lang, &t, done), None).await
+        && let Err(e) = edit::text(
+            app,
+            ChatId(b.admin_chat_id),
+            MessageId(id),
+            progress_text(app, lang, &t, done),
+            None,
+        )
+        .await
     {
         tracing::warn!(broadcast = b.id, error = %e, "could not update the broadcast's progress message");
     }

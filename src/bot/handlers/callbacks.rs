@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use teloxide::prelude::*;
-use teloxide::types::{CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, MaybeInaccessibleMessage, MessageId};
+use teloxide::types::{
+    CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, MaybeInaccessibleMessage, MessageId,
+};
 
 use super::{misc, onboarding, privacy, review, settings, timezone, words};
 use crate::app::App;
@@ -21,7 +23,15 @@ use crate::store::learners::{self, Learner};
 
 /// Locale keys a press can be answered with. answerCallbackQuery shows plain text of at most
 /// 200 characters, so these hold no markup and take no arguments (a test checks).
-pub const ANSWER_KEYS: &[&str] = &["stale-button", "button-busy", "button-not-yours", "word-saved", "word-already-saved", "word-removed", "word-gone"];
+pub const ANSWER_KEYS: &[&str] = &[
+    "stale-button",
+    "button-busy",
+    "button-not-yours",
+    "word-saved",
+    "word-already-saved",
+    "word-removed",
+    "word-gone",
+];
 
 /// A press that checked out: its data decoded, its message is still there, and the one pressing
 /// is the learner it was sent to.
@@ -84,26 +94,46 @@ pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
 }
 
 /// The press and its button, or the key of the notice that refuses it.
-async fn check(app: &App, q: &CallbackQuery) -> Result<Result<(Press, Callback), &'static str>, BotError> {
-    let (Some(data), Some(MaybeInaccessibleMessage::Regular(message))) = (q.data.as_deref(), &q.message) else {
+async fn check(
+    app: &App,
+    q: &CallbackQuery,
+) -> Result<Result<(Press, Callback), &'static str>, BotError> {
+    let (Some(data), Some(MaybeInaccessibleMessage::Regular(message))) =
+        (q.data.as_deref(), &q.message)
+    else {
         return Ok(Err("stale-button"));
     };
-    let Some(cb) = Callback::decode(data).filter(|_| message.chat.is_private()) else { return Ok(Err("stale-button")) };
+    let Some(cb) = Callback::decode(data).filter(|_| message.chat.is_private()) else {
+        return Ok(Err("stale-button"));
+    };
     if message.chat.id.0 != q.from.id.0 as i64 {
         return Ok(Err("button-not-yours"));
     }
     if !has_button(message, data) {
         return Ok(Err("stale-button"));
     }
-    let Some(learner) = learners::find(&app.db, q.from.id.0 as i64).await? else { return Ok(Err("stale-button")) };
-    Ok(Ok((Press { id: q.id.clone(), answered: AtomicBool::new(false), learner, message: message.as_ref().clone() }, cb)))
+    let Some(learner) = learners::find(&app.db, q.from.id.0 as i64).await? else {
+        return Ok(Err("stale-button"));
+    };
+    Ok(Ok((
+        Press {
+            id: q.id.clone(),
+            answered: AtomicBool::new(false),
+            learner,
+            message: message.as_ref().clone(),
+        },
+        cb,
+    )))
 }
 
 /// Whether `data` is the data of one of the message's buttons (Telegram sends the message with
 /// its keyboard as it was when pressed).
 fn has_button(message: &Message, data: &str) -> bool {
     message.reply_markup().is_some_and(|k| {
-        k.inline_keyboard.iter().flatten().any(|b| matches!(&b.kind, InlineKeyboardButtonKind::CallbackData(d) if d == data))
+        k.inline_keyboard
+            .iter()
+            .flatten()
+            .any(|b| matches!(&b.kind, InlineKeyboardButtonKind::CallbackData(d) if d == data))
     })
 }
 
@@ -120,8 +150,12 @@ async fn route(app: &App, press: &Press, cb: Callback) -> HandlerResult {
         Callback::Save { message, index } => words::save(app, press, message, index).await,
         Callback::Unsave { word, page } => words::remove(app, press, word, page).await,
         Callback::SavedPage(page) => words::show_page(app, press, page).await,
-        Callback::ReviewShow { session, position } => review::show(app, press, session, position).await,
-        Callback::ReviewGrade { session, position, grade } => review::grade(app, press, session, position, grade).await,
+        Callback::ReviewShow { session, position } => {
+            review::show(app, press, session, position).await
+        }
+        Callback::ReviewGrade { session, position, grade } => {
+            review::grade(app, press, session, position, grade).await
+        }
         Callback::ReviewEnd { session } => review::end(app, press, session).await,
         Callback::BroadcastYes { id } => super::broadcast::confirmed(app, press, id).await,
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, press, id).await,

@@ -43,8 +43,10 @@ fn addressed_to(msg: &Message, me: &Me) -> bool {
     let text = msg.text().or(msg.caption()).unwrap_or("");
     let name = me.username().to_lowercase();
     let command = text.strip_prefix('/').map(|c| c.split_whitespace().next().unwrap_or(""));
-    let for_us = command.is_some_and(|c| c.split_once('@').is_none_or(|(_, bot)| bot.to_lowercase() == name));
+    let for_us = command
+        .is_some_and(|c| c.split_once('@').is_none_or(|(_, bot)| bot.to_lowercase() == name));
     let mentioned = text.to_lowercase().contains(&format!("@{name}"));
-    let replied = msg.reply_to_message().and_then(|r| r.from.as_ref()).is_some_and(|u| u.id == me.id);
+    let replied =
+        msg.reply_to_message().and_then(|r| r.from.as_ref()).is_some_and(|u| u.id == me.id);
     for_us || mentioned || replied
 }

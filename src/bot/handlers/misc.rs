@@ -41,13 +41,24 @@ pub async fn lang_of(app: &App, user: Option<&teloxide::types::User>) -> Lang {
 }
 
 /// Sends a short localized notice as a reply to `msg` — unless the learner blocked the bot.
-pub async fn notice(app: &App, msg: &Message, lang: Lang, key: &str, args: &[(&str, Arg<'_>)]) -> HandlerResult {
+pub async fn notice(
+    app: &App,
+    msg: &Message,
+    lang: Lang,
+    key: &str,
+    args: &[(&str, Arg<'_>)],
+) -> HandlerResult {
     reply(app, msg, app.i18n.tr(lang, key, args), None).await
 }
 
 /// Replies to `msg` with HTML text and an optional keyboard. Nothing is sent to someone known to
 /// have blocked the bot: it would only fail again.
-pub async fn reply(app: &App, msg: &Message, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+pub async fn reply(
+    app: &App,
+    msg: &Message,
+    text: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
     if let Some(user) = &msg.from
         && store::learners::is_blocked(&app.db, user.id.0 as i64).await?
     {
@@ -84,7 +95,8 @@ pub async fn unknown_command(app: Arc<App>, msg: Message) -> HandlerResult {
 pub async fn ask_reset(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
     let current = store::conversations::current(&app.db, learner.id, app.clock.now()).await?;
     let yes = ("reset-yes", Callback::ResetYes { conversation: current.id });
-    let keyboard = keyboards::confirm(&app.i18n, learner.lang, yes, ("reset-no", Callback::ResetNo));
+    let keyboard =
+        keyboards::confirm(&app.i18n, learner.lang, yes, ("reset-no", Callback::ResetNo));
     reply(app, msg, app.i18n.tr(learner.lang, "reset-ask", &[]), Some(keyboard)).await
 }
 
@@ -97,13 +109,27 @@ pub async fn reset(app: &App, press: &Press, asked_about: i64) -> HandlerResult 
     }
     store::conversations::start_new(&app.db, press.learner.id, now).await?;
     press.answer(app, None).await?;
-    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, "reset-done", &[]), None).await
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        app.i18n.tr(press.learner.lang, "reset-done", &[]),
+        None,
+    )
+    .await
 }
 
 /// "No" under a question: say nothing changed, in place of the question.
 pub async fn keep(app: &App, press: &Press, key: &str) -> HandlerResult {
     press.answer(app, None).await?;
-    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, key, &[]), None).await
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        app.i18n.tr(press.learner.lang, key, &[]),
+        None,
+    )
+    .await
 }
 
 /// `/cancel`: abandons the turn running for this chat (it runs outside the chat's queue, so it
@@ -118,7 +144,10 @@ pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerRe
         store::learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         dropped_question = true;
         // A review session ends with its summary instead of the generic notice.
-        if !stopped && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer) && super::review::cancelled(app, msg, &learner).await? {
+        if !stopped
+            && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer)
+            && super::review::cancelled(app, msg, &learner).await?
+        {
             return Ok(());
         }
     }
@@ -152,7 +181,11 @@ pub async fn membership(app: Arc<App>, upd: ChatMemberUpdated) -> HandlerResult 
     if !upd.chat.is_private() {
         return Ok(());
     }
-    let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() { store::learners::BLOCKED } else { store::learners::ACTIVE };
+    let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() {
+        store::learners::BLOCKED
+    } else {
+        store::learners::ACTIVE
+    };
     store::learners::set_status(&app.db, upd.from.id.0 as i64, status, app.clock.now()).await?;
     Ok(())
 }

@@ -34,7 +34,8 @@ pub async fn start(app: Arc<App>, msg: Message) -> HandlerResult {
     if learner.onboarding == Onboarding::Level {
         return ask_level(&app, msg.chat.id, &learner).await;
     }
-    notice(&app, &msg, learner.lang, "start-known", &[("name", learner.first_name.as_str().into())]).await
+    notice(&app, &msg, learner.lang, "start-known", &[("name", learner.first_name.as_str().into())])
+        .await
 }
 
 /// A first message from someone who never pressed /start: onboarding begins right there.
@@ -74,7 +75,9 @@ pub async fn language_chosen(app: &App, press: &Press, lang: Lang) -> HandlerRes
     edit::keyboard(app, press.chat(), press.message_id(), None).await?;
     let name = app.i18n.tr(lang, &labels::lang_name(lang), &[]);
     let mut text = app.i18n.tr(lang, "language-set", &[("language", name.as_str().into())]);
-    let next_step = learners::find(&app.db, press.learner.id).await?.is_some_and(|l| l.onboarding == Onboarding::Level);
+    let next_step = learners::find(&app.db, press.learner.id)
+        .await?
+        .is_some_and(|l| l.onboarding == Onboarding::Level);
     let keyboard = next_step.then(|| {
         text = format!("{text}\n\n{}", app.i18n.tr(lang, "choose-level", &[]));
         keyboards::levels(&app.i18n, lang)
@@ -87,11 +90,17 @@ pub async fn level_chosen(app: &App, press: &Press, level: Level) -> HandlerResu
     learners::set_level(&app.db, press.learner.id, level, app.clock.now()).await?;
     press.answer(app, None).await?;
     let label = app.i18n.tr(press.learner.lang, &labels::level(level), &[]);
-    let text = app.i18n.tr(press.learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
+    let text =
+        app.i18n.tr(press.learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
     edit::text(app, press.chat(), press.message_id(), text, None).await
 }
 
-async fn send_text(app: &App, chat: ChatId, text: String, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+async fn send_text(
+    app: &App,
+    chat: ChatId,
+    text: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
     send::paced(&app.pacer, chat, "onboarding", || {
         let req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
         match &keyboard {

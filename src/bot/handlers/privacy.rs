@@ -41,7 +41,8 @@ pub async fn export(app: &App, msg: &Message, learner: &Learner) -> HandlerResul
 /// so it deletes at most once.
 pub async fn ask_delete(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
     let yes = ("delete-yes", Callback::DeleteYes { deletions: learner.deletions });
-    let keyboard = keyboards::confirm(&app.i18n, learner.lang, yes, ("delete-no", Callback::DeleteNo));
+    let keyboard =
+        keyboards::confirm(&app.i18n, learner.lang, yes, ("delete-no", Callback::DeleteNo));
     reply(app, msg, app.i18n.tr(learner.lang, "delete-ask", &[]), Some(keyboard)).await
 }
 
@@ -50,11 +51,27 @@ pub async fn delete(app: &App, press: &Press, asked_at: i32) -> HandlerResult {
     if press.learner.deletions != asked_at {
         return press.answer(app, Some("stale-button")).await; // already deleted
     }
-    let removed = store::privacy::delete_content(&app.db, press.learner.id, app.clock.now()).await?;
+    let removed =
+        store::privacy::delete_content(&app.db, press.learner.id, app.clock.now()).await?;
     // Only objects in the audio store (local or S3), whatever a row says.
     let audio = app.audio.remove(&removed.audio_paths).await;
     press.answer(app, None).await?;
-    let counts = [("messages", removed.messages), ("audio", audio), ("words", removed.saved_words), ("days", removed.days)];
-    let args: Vec<_> = counts.iter().map(|(k, n)| (*k, crate::i18n::Arg::Num(i64::try_from(*n).unwrap_or(i64::MAX)))).collect();
-    edit::text(app, press.chat(), press.message_id(), app.i18n.tr(press.learner.lang, "delete-done", &args), None).await
+    let counts = [
+        ("messages", removed.messages),
+        ("audio", audio),
+        ("words", removed.saved_words),
+        ("days", removed.days),
+    ];
+    let args: Vec<_> = counts
+        .iter()
+        .map(|(k, n)| (*k, crate::i18n::Arg::Num(i64::try_from(*n).unwrap_or(i64::MAX))))
+        .collect();
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        app.i18n.tr(press.learner.lang, "delete-done", &args),
+        None,
+    )
+    .await
 }

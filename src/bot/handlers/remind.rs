@@ -29,7 +29,19 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
     let zone = learner.tz.name();
     match reminder::parse(arg) {
         RemindArg::Show => match reminders::get(&app.db, learner.id).await? {
-            Some(at) => notice(app, msg, learner.lang, "remind-current", &[("time", Arg::from(at.format("%H:%M").to_string().as_str())), ("zone", zone.into())]).await,
+            Some(at) => {
+                notice(
+                    app,
+                    msg,
+                    learner.lang,
+                    "remind-current",
+                    &[
+                        ("time", Arg::from(at.format("%H:%M").to_string().as_str())),
+                        ("zone", zone.into()),
+                    ],
+                )
+                .await
+            }
             None => notice(app, msg, learner.lang, "remind-none", &[("zone", zone.into())]).await,
         },
         RemindArg::Off => {
@@ -38,9 +50,28 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
         }
         RemindArg::At(at) => {
             reminders::set(&app.db, learner.id, Some(at), app.clock.now()).await?;
-            notice(app, msg, learner.lang, "remind-on", &[("time", Arg::from(at.format("%H:%M").to_string().as_str())), ("zone", zone.into())]).await
+            notice(
+                app,
+                msg,
+                learner.lang,
+                "remind-on",
+                &[
+                    ("time", Arg::from(at.format("%H:%M").to_string().as_str())),
+                    ("zone", zone.into()),
+                ],
+            )
+            .await
         }
-        RemindArg::Invalid => notice(app, msg, learner.lang, "remind-invalid", &[("value", Arg::from(clip(arg, 40).as_str()))]).await,
+        RemindArg::Invalid => {
+            notice(
+                app,
+                msg,
+                learner.lang,
+                "remind-invalid",
+                &[("value", Arg::from(clip(arg, 40).as_str()))],
+            )
+            .await
+        }
     }
 }
 
@@ -50,7 +81,9 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
         match sweep(&app).await {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "daily reminders sent"),
-            Err(e) => tracing::warn!(error = %e, "reminder sweep failed; trying again at the next one"),
+            Err(e) => {
+                tracing::warn!(error = %e, "reminder sweep failed; trying again at the next one")
+            }
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -65,7 +98,9 @@ pub async fn sweep(app: &App) -> Result<usize, BotError> {
     let due: Vec<(i64, NaiveDate)> = reminders::candidates(&app.db)
         .await?
         .into_iter()
-        .filter_map(|c| Some((c.user_id, reminder::due(now, parse_tz(&c.timezone)?, c.at, c.last_practice)?)))
+        .filter_map(|c| {
+            Some((c.user_id, reminder::due(now, parse_tz(&c.timezone)?, c.at, c.last_practice)?))
+        })
         .collect();
     let claimed = reminders::already_claimed(&app.db, &due).await?;
     let mut sent = 0;
@@ -82,10 +117,17 @@ pub async fn sweep(app: &App) -> Result<usize, BotError> {
 
 /// Sends one claimed reminder; `false` when it could not be sent.
 async fn remind(app: &App, user_id: i64, now: DateTime<Utc>) -> Result<bool, BotError> {
-    let Some(learner) = learners::find(&app.db, user_id).await?.filter(|l| l.status == learners::ACTIVE) else { return Ok(false) };
+    let Some(learner) =
+        learners::find(&app.db, user_id).await?.filter(|l| l.status == learners::ACTIVE)
+    else {
+        return Ok(false);
+    };
     let text = message(app, &learner, review::due_count(&app.db, user_id, now).await?, now);
     let chat = ChatId(learner.chat_id);
-    let sent = send::paced(&app.pacer, chat, "reminder", || app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()).await;
+    let sent = send::paced(&app.pacer, chat, "reminder", || {
+        app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
+    })
+    .await;
     match sent {
         Ok(_) => Ok(true),
         Err(e) => {
@@ -107,6 +149,10 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     if reminder::streak_at_risk(l.streak.current, l.streak.last_day, today) {
         lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
     }
-    lines.push(format!("{} {}", t("remind-phrase", &[]), t(&format!("remind-phrase-{}", reminder::phrase_of(today)), &[])));
+    lines.push(format!(
+        "{} {}",
+        t("remind-phrase", &[]),
+        t(&format!("remind-phrase-{}", reminder::phrase_of(today)), &[])
+    ));
     lines.join("\n")
 }

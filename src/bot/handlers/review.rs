@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters};
+use teloxide::types::{
+    InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
+};
 
 use super::callbacks::Press;
 use super::misc::{notice, reply};
@@ -31,8 +33,13 @@ const SHOWN_CHARS: usize = 600;
 /// `/review`: opens a session (replacing an unfinished one) and asks its first card.
 pub async fn start(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
     let now = app.clock.now();
-    let Some(session) = store::start(&app.db, learner.id, app.config.review_cards, now).await? else {
-        let key = if store::has_cards(&app.db, learner.id).await? { "review-caught-up" } else { "review-empty" };
+    let Some(session) = store::start(&app.db, learner.id, app.config.review_cards, now).await?
+    else {
+        let key = if store::has_cards(&app.db, learner.id).await? {
+            "review-caught-up"
+        } else {
+            "review-empty"
+        };
         return notice(app, msg, learner.lang, key, &[]).await;
     };
     let intro = app.i18n.tr(learner.lang, "review-start", &[("total", session.cards.len().into())]);
@@ -45,7 +52,12 @@ pub async fn typed(app: Arc<App>, msg: Message, learner: Learner, text: String) 
 }
 
 /// A spoken answer: transcribed through the turn's speech path, then checked like a typed one.
-pub async fn spoken(app: Arc<App>, msg: Message, learner: Learner, input: AudioInput) -> HandlerResult {
+pub async fn spoken(
+    app: Arc<App>,
+    msg: Message,
+    learner: Learner,
+    input: AudioInput,
+) -> HandlerResult {
     match crate::turn::transcribe_only(&app, &learner, &input).await {
         Some(text) => answer(&app, &msg, &learner, &text).await,
         None => notice(&app, &msg, learner.lang, "review-unheard", &[]).await,
@@ -58,9 +70,20 @@ async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> Hand
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         return notice(app, msg, learner.lang, "cancel-question", &[]).await;
     };
-    let Some(content) = current_content(app, learner, &session).await? else { return finish(app, msg.chat.id, learner, session, Some(msg.id), None).await };
+    let Some(content) = current_content(app, learner, &session).await? else {
+        return finish(app, msg.chat.id, learner, session, Some(msg.id), None).await;
+    };
     let verdict = check(text, &alternatives(&content.answer));
-    let Some(next) = store::grade(&app.db, learner.id, session.id, session.position, verdict.grade(), app.clock.now()).await? else {
+    let Some(next) = store::grade(
+        &app.db,
+        learner.id,
+        session.id,
+        session.position,
+        verdict.grade(),
+        app.clock.now(),
+    )
+    .await?
+    else {
         return Ok(()); // graded meanwhile by a button press
     };
     let key = match verdict {
@@ -68,9 +91,20 @@ async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> Hand
         Verdict::Diacritics => "review-accents",
         Verdict::Wrong => "review-wrong",
     };
-    let mut said = app.i18n.tr(learner.lang, key, &[("answer", Arg::from(clip(&content.answer, SHOWN_CHARS).as_str()))]);
+    let mut said = app.i18n.tr(
+        learner.lang,
+        key,
+        &[("answer", Arg::from(clip(&content.answer, SHOWN_CHARS).as_str()))],
+    );
     if let (Some(note), true) = (&content.note, verdict != Verdict::Exact) {
-        said = format!("{said}\n{}", app.i18n.tr(learner.lang, "review-note", &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]));
+        said = format!(
+            "{said}\n{}",
+            app.i18n.tr(
+                learner.lang,
+                "review-note",
+                &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]
+            )
+        );
     }
     ask(app, msg.chat.id, learner, next, Some(msg.id), Some(said)).await
 }
@@ -78,29 +112,60 @@ async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> Hand
 /// "Show answer": the card's answer and the grade buttons, in place of the card.
 pub async fn show(app: &App, press: &Press, session_id: i64, position: u32) -> HandlerResult {
     let learner = &press.learner;
-    let Some(session) = asked(app, learner.id, session_id, position).await? else { return press.answer(app, Some("stale-button")).await };
-    let Some(content) = current_content(app, learner, &session).await? else { return press.answer(app, Some("stale-button")).await };
+    let Some(session) = asked(app, learner.id, session_id, position).await? else {
+        return press.answer(app, Some("stale-button")).await;
+    };
+    let Some(content) = current_content(app, learner, &session).await? else {
+        return press.answer(app, Some("stale-button")).await;
+    };
     press.answer(app, None).await?;
-    let text = format!("{}\n\n{}", card_text(app, learner.lang, &session, &content), answer_text(app, learner.lang, &content));
-    edit::text(app, press.chat(), press.message_id(), text, Some(grades(app, learner.lang, session.id, position))).await
+    let text = format!(
+        "{}\n\n{}",
+        card_text(app, learner.lang, &session, &content),
+        answer_text(app, learner.lang, &content)
+    );
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        text,
+        Some(grades(app, learner.lang, session.id, position)),
+    )
+    .await
 }
 
 /// A self-grade: stored, the card's message keeps its answer and the grade, and the next card
 /// (or the summary) follows.
-pub async fn grade(app: &App, press: &Press, session_id: i64, position: u32, grade: u8) -> HandlerResult {
+pub async fn grade(
+    app: &App,
+    press: &Press,
+    session_id: i64,
+    position: u32,
+    grade: u8,
+) -> HandlerResult {
     let learner = &press.learner;
-    let (Some(grade), Some(session)) = (Grade::from_number(grade), asked(app, learner.id, session_id, position).await?) else {
+    let (Some(grade), Some(session)) =
+        (Grade::from_number(grade), asked(app, learner.id, session_id, position).await?)
+    else {
         return press.answer(app, Some("stale-button")).await;
     };
     let content = current_content(app, learner, &session).await?;
-    let Some(next) = store::grade(&app.db, learner.id, session.id, session.position, grade, app.clock.now()).await? else {
+    let Some(next) =
+        store::grade(&app.db, learner.id, session.id, session.position, grade, app.clock.now())
+            .await?
+    else {
         return press.answer(app, Some("stale-button")).await;
     };
     press.answer(app, None).await?;
     if let Some(content) = content {
         let label = app.i18n.tr(learner.lang, &format!("review-grade-{}", grade.as_str()), &[]);
-        let graded = app.i18n.tr(learner.lang, "review-graded", &[("grade", Arg::from(label.as_str()))]);
-        let text = format!("{}\n\n{}\n{graded}", card_text(app, learner.lang, &session, &content), answer_text(app, learner.lang, &content));
+        let graded =
+            app.i18n.tr(learner.lang, "review-graded", &[("grade", Arg::from(label.as_str()))]);
+        let text = format!(
+            "{}\n\n{}\n{graded}",
+            card_text(app, learner.lang, &session, &content),
+            answer_text(app, learner.lang, &content)
+        );
         edit::text(app, press.chat(), press.message_id(), text, None).await?;
     }
     ask(app, press.chat(), learner, next, None, None).await
@@ -109,14 +174,27 @@ pub async fn grade(app: &App, press: &Press, session_id: i64, position: u32, gra
 /// "End": the session closes and its message shows how it went.
 pub async fn end(app: &App, press: &Press, session_id: i64) -> HandlerResult {
     let learner = &press.learner;
-    let Some(session) = store::end(&app.db, learner.id, session_id).await? else { return press.answer(app, Some("stale-button")).await };
+    let Some(session) = store::end(&app.db, learner.id, session_id).await? else {
+        return press.answer(app, Some("stale-button")).await;
+    };
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
     press.answer(app, None).await?;
-    edit::text(app, press.chat(), press.message_id(), summary(app, learner.lang, &session, "review-stopped"), None).await
+    edit::text(
+        app,
+        press.chat(),
+        press.message_id(),
+        summary(app, learner.lang, &session, "review-stopped"),
+        None,
+    )
+    .await
 }
 
 /// `/cancel` during a session: it ends, with its summary. `false` when no session was open.
-pub async fn cancelled(app: &App, msg: &Message, learner: &Learner) -> Result<bool, crate::bot::BotError> {
+pub async fn cancelled(
+    app: &App,
+    msg: &Message,
+    learner: &Learner,
+) -> Result<bool, crate::bot::BotError> {
     let Some(open) = store::open(&app.db, learner.id).await? else { return Ok(false) };
     let Some(session) = store::end(&app.db, learner.id, open.id).await? else { return Ok(false) };
     reply(app, msg, summary(app, learner.lang, &session, "review-stopped"), None).await?;
@@ -124,20 +202,40 @@ pub async fn cancelled(app: &App, msg: &Message, learner: &Learner) -> Result<bo
 }
 
 /// The open session if it is at card `position` (the card whose button was pressed).
-async fn asked(app: &App, user_id: i64, session_id: i64, position: u32) -> Result<Option<Session>, crate::bot::BotError> {
-    Ok(store::open(&app.db, user_id).await?.filter(|s| s.id == session_id && s.position == position as usize))
+async fn asked(
+    app: &App,
+    user_id: i64,
+    session_id: i64,
+    position: u32,
+) -> Result<Option<Session>, crate::bot::BotError> {
+    Ok(store::open(&app.db, user_id)
+        .await?
+        .filter(|s| s.id == session_id && s.position == position as usize))
 }
 
-async fn current_content(app: &App, learner: &Learner, session: &Session) -> Result<Option<Content>, crate::bot::BotError> {
+async fn current_content(
+    app: &App,
+    learner: &Learner,
+    session: &Session,
+) -> Result<Option<Content>, crate::bot::BotError> {
     let Some(card) = session.current() else { return Ok(None) };
     Ok(store::content(&app.db, learner.id, card).await?)
 }
 
 /// Sends the session's current card (after `prefix`, e.g. the verdict on the last answer), or
 /// its summary once every card is done. A card whose word or mistake is gone is skipped.
-async fn ask(app: &App, chat: ChatId, learner: &Learner, mut session: Session, reply_to: Option<MessageId>, prefix: Option<String>) -> HandlerResult {
+async fn ask(
+    app: &App,
+    chat: ChatId,
+    learner: &Learner,
+    mut session: Session,
+    reply_to: Option<MessageId>,
+    prefix: Option<String>,
+) -> HandlerResult {
     let content = loop {
-        let Some(card) = session.current() else { return finish(app, chat, learner, session, reply_to, prefix).await };
+        let Some(card) = session.current() else {
+            return finish(app, chat, learner, session, reply_to, prefix).await;
+        };
         match store::content(&app.db, learner.id, card).await? {
             Some(content) => break content,
             None => {
@@ -147,7 +245,8 @@ async fn ask(app: &App, chat: ChatId, learner: &Learner, mut session: Session, r
         }
     };
     if learner.awaiting != Some(Awaiting::ReviewAnswer) {
-        learners::set_awaiting(&app.db, learner.id, Some(Awaiting::ReviewAnswer), app.clock.now()).await?;
+        learners::set_awaiting(&app.db, learner.id, Some(Awaiting::ReviewAnswer), app.clock.now())
+            .await?;
     }
     let card = card_text(app, learner.lang, &session, &content);
     let text = match prefix {
@@ -156,13 +255,25 @@ async fn ask(app: &App, chat: ChatId, learner: &Learner, mut session: Session, r
     };
     let position = session.position as u32;
     let keyboard = InlineKeyboardMarkup::new([[
-        button(app, learner.lang, "review-show", Callback::ReviewShow { session: session.id, position }),
+        button(
+            app,
+            learner.lang,
+            "review-show",
+            Callback::ReviewShow { session: session.id, position },
+        ),
         button(app, learner.lang, "review-end", Callback::ReviewEnd { session: session.id }),
     ]]);
     send_html(app, chat, learner.id, text, reply_to, Some(keyboard)).await
 }
 
-async fn finish(app: &App, chat: ChatId, learner: &Learner, session: Session, reply_to: Option<MessageId>, prefix: Option<String>) -> HandlerResult {
+async fn finish(
+    app: &App,
+    chat: ChatId,
+    learner: &Learner,
+    session: Session,
+    reply_to: Option<MessageId>,
+    prefix: Option<String>,
+) -> HandlerResult {
     store::end(&app.db, learner.id, session.id).await?;
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
     let done = summary(app, learner.lang, &session, "review-done");
@@ -175,7 +286,14 @@ async fn finish(app: &App, chat: ChatId, learner: &Learner, session: Session, re
 
 fn summary(app: &App, lang: Lang, s: &Session, key: &str) -> String {
     let [again, hard, good, easy] = s.tally;
-    let args = [("done", Arg::from(s.graded())), ("total", s.cards.len().into()), ("again", again.into()), ("hard", hard.into()), ("good", good.into()), ("easy", easy.into())];
+    let args = [
+        ("done", Arg::from(s.graded())),
+        ("total", s.cards.len().into()),
+        ("again", again.into()),
+        ("hard", hard.into()),
+        ("good", good.into()),
+        ("easy", easy.into()),
+    ];
     app.i18n.tr(lang, key, &args)
 }
 
@@ -186,21 +304,46 @@ fn card_text(app: &App, lang: Lang, s: &Session, c: &Content) -> String {
         CardKind::Mistake => "review-card-fix",
     };
     let question = clip(&c.question, SHOWN_CHARS);
-    app.i18n.tr(lang, key, &[("position", (s.position + 1).into()), ("total", s.cards.len().into()), ("question", Arg::from(question.as_str()))])
+    app.i18n.tr(
+        lang,
+        key,
+        &[
+            ("position", (s.position + 1).into()),
+            ("total", s.cards.len().into()),
+            ("question", Arg::from(question.as_str())),
+        ],
+    )
 }
 
 fn answer_text(app: &App, lang: Lang, c: &Content) -> String {
     let answer = clip(&c.answer, SHOWN_CHARS);
     let mut text = app.i18n.tr(lang, "review-answer", &[("answer", Arg::from(answer.as_str()))]);
     if let Some(note) = &c.note {
-        text = format!("{text}\n{}", app.i18n.tr(lang, "review-note", &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]));
+        text = format!(
+            "{text}\n{}",
+            app.i18n.tr(
+                lang,
+                "review-note",
+                &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]
+            )
+        );
     }
     text
 }
 
 fn grades(app: &App, lang: Lang, session: i64, position: u32) -> InlineKeyboardMarkup {
-    let row = Grade::ALL.map(|g| button(app, lang, &format!("review-grade-{}", g.as_str()), Callback::ReviewGrade { session, position, grade: g.number() }));
-    InlineKeyboardMarkup::new([row.to_vec(), vec![button(app, lang, "review-end", Callback::ReviewEnd { session })]])
+    let row = Grade::ALL.map(|g| {
+        button(
+            app,
+            lang,
+            &format!("review-grade-{}", g.as_str()),
+            Callback::ReviewGrade { session, position, grade: g.number() },
+        )
+    });
+    InlineKeyboardMarkup::new([
+        row.to_vec(),
+        vec![button(app, lang, "review-end", Callback::ReviewEnd { session })],
+    ])
 }
 
 fn button(app: &App, lang: Lang, key: &str, cb: Callback) -> InlineKeyboardButton {
@@ -208,7 +351,14 @@ fn button(app: &App, lang: Lang, key: &str, cb: Callback) -> InlineKeyboardButto
 }
 
 /// Sends within Telegram's limits; a learner who blocked the bot is remembered as such.
-async fn send_html(app: &App, chat: ChatId, user_id: i64, text: String, reply_to: Option<MessageId>, keyboard: Option<InlineKeyboardMarkup>) -> HandlerResult {
+async fn send_html(
+    app: &App,
+    chat: ChatId,
+    user_id: i64,
+    text: String,
+    reply_to: Option<MessageId>,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> HandlerResult {
     let sent = send::paced(&app.pacer, chat, "review", || {
         let mut req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
         if let Some(id) = reply_to {

@@ -11,7 +11,12 @@ use crate::bot::{HandlerResult, edit, keyboards};
 use crate::settings::{Setting, SettingKind};
 use crate::store::learners::{self, Learner};
 
-pub async fn show(app: &App, msg: &teloxide::types::Message, learner: &Learner, kind: SettingKind) -> HandlerResult {
+pub async fn show(
+    app: &App,
+    msg: &teloxide::types::Message,
+    learner: &Learner,
+    kind: SettingKind,
+) -> HandlerResult {
     let text = screen(&app.i18n, learner, kind, app.clock.now());
     reply(app, msg, text, Some(keyboards::setting(&app.i18n, learner, kind))).await
 }
@@ -25,7 +30,8 @@ pub async fn choose(app: &App, press: &Press, setting: Setting) -> HandlerResult
         learners::set_awaiting(&app.db, press.learner.id, None, now).await?;
     }
     press.answer(app, None).await?;
-    let learner = learners::find(&app.db, press.learner.id).await?.unwrap_or_else(|| press.learner.clone());
+    let learner =
+        learners::find(&app.db, press.learner.id).await?.unwrap_or_else(|| press.learner.clone());
     let text = changed(&app.i18n, &learner, setting.kind(), now);
     edit::text(app, press.chat(), press.message_id(), text, None).await
 }

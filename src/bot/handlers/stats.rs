@@ -17,8 +17,12 @@ use crate::store::{self, learners::Learner};
 pub async fn show(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
     let today = local_day(app.clock.now(), learner.tz);
     let overview = overview(&store::stats::days(&app.db, learner.id).await?, learner.streak, today);
-    let extras = Extras { stars: learner.stars_total, saved_words: store::stats::saved_word_count(&app.db, learner.id).await? };
-    let text = with_trends(app, learner, caption(&app.i18n, learner.lang, &overview, &extras)).await?;
+    let extras = Extras {
+        stars: learner.stars_total,
+        saved_words: store::stats::saved_word_count(&app.db, learner.id).await?,
+    };
+    let text =
+        with_trends(app, learner, caption(&app.i18n, learner.lang, &overview, &extras)).await?;
     match chart(app, learner.lang, overview.month).await {
         Ok(png) => send_photo(app, msg, png, text).await,
         Err(e) => {
@@ -30,11 +34,22 @@ pub async fn show(app: &App, msg: &Message, learner: &Learner) -> HandlerResult 
 
 /// The caption with the learner's most frequent kinds of mistakes over the last 30 days and how
 /// each moved against the 30 days before — left out if it would not fit a photo caption.
-async fn with_trends(app: &App, learner: &Learner, caption: String) -> Result<String, crate::bot::BotError> {
+async fn with_trends(
+    app: &App,
+    learner: &Learner,
+    caption: String,
+) -> Result<String, crate::bot::BotError> {
     let now = app.clock.now();
     let month = chrono::Duration::days(30);
-    let this = store::mistakes::counts(&app.db, learner.id, now - month, now + chrono::Duration::seconds(1)).await?;
-    let before = store::mistakes::counts(&app.db, learner.id, now - month - month, now - month).await?;
+    let this = store::mistakes::counts(
+        &app.db,
+        learner.id,
+        now - month,
+        now + chrono::Duration::seconds(1),
+    )
+    .await?;
+    let before =
+        store::mistakes::counts(&app.db, learner.id, now - month - month, now - month).await?;
     let top = crate::review::trends::top(&this, &before, 3);
     if top.is_empty() {
         return Ok(caption);
@@ -43,19 +58,35 @@ async fn with_trends(app: &App, learner: &Learner, caption: String) -> Result<St
     let mut lines = vec![caption, String::new(), t("trend-title", &[])];
     for trend in top {
         let kind = t(&format!("mistake-category-{}", trend.category.as_str()), &[]);
-        let moved = t(&format!("trend-{}", trend.direction.as_str()), &[("previous", trend.previous.into())]);
+        let moved = t(
+            &format!("trend-{}", trend.direction.as_str()),
+            &[("previous", trend.previous.into())],
+        );
         // Both are our own plain locale texts: escaping them as arguments changes nothing.
-        lines.push(t("trend-line", &[("kind", Arg::from(kind.as_str())), ("count", trend.count.into()), ("trend", Arg::from(moved.as_str()))]));
+        lines.push(t(
+            "trend-line",
+            &[
+                ("kind", Arg::from(kind.as_str())),
+                ("count", trend.count.into()),
+                ("trend", Arg::from(moved.as_str())),
+            ],
+        ));
     }
     let with = lines.join("\n");
-    Ok(if crate::bot::render::utf16_len(&with) <= crate::bot::render::CAPTION_LIMIT { with } else { lines.swap_remove(0) })
+    Ok(if crate::bot::render::utf16_len(&with) <= crate::bot::render::CAPTION_LIMIT {
+        with
+    } else {
+        lines.swap_remove(0)
+    })
 }
 
 /// Draws off the async workers: rendering is plain CPU work.
 async fn chart(app: &App, lang: Lang, month: Vec<Day>) -> Result<Vec<u8>, ChartError> {
     let t = |key: &str| app.i18n.tr(lang, key, &[]);
     let (title, turns, score) = (t("chart-title"), t("chart-turns"), t("chart-score"));
-    let job = move || charts::progress_png(&month, &Labels { title: &title, turns: &turns, score: &score });
+    let job = move || {
+        charts::progress_png(&month, &Labels { title: &title, turns: &turns, score: &score })
+    };
     tokio::task::spawn_blocking(job).await.unwrap_or_else(|e| Err(ChartError::from_panic(e)))
 }
 

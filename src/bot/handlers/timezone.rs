@@ -23,7 +23,8 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
 
 /// "Other…": the learner's next text is the zone.
 pub async fn ask_typed(app: &App, press: &Press) -> HandlerResult {
-    learners::set_awaiting(&app.db, press.learner.id, Some(Awaiting::Timezone), app.clock.now()).await?;
+    learners::set_awaiting(&app.db, press.learner.id, Some(Awaiting::Timezone), app.clock.now())
+        .await?;
     press.answer(app, None).await?;
     let text = app.i18n.tr(press.learner.lang, "tz-ask", &[]);
     edit::text(app, press.chat(), press.message_id(), text, None).await
@@ -33,7 +34,8 @@ pub async fn ask_typed(app: &App, press: &Press) -> HandlerResult {
 /// open (the learner can try again, or /cancel).
 pub async fn typed(app: &App, msg: &Message, learner: &Learner, input: &str) -> HandlerResult {
     let Some(tz) = zones::resolve(input) else {
-        return notice(app, msg, learner.lang, "tz-unknown", &[("zone", input.trim().into())]).await;
+        return notice(app, msg, learner.lang, "tz-unknown", &[("zone", input.trim().into())])
+            .await;
     };
     let now = app.clock.now();
     learners::apply(&app.db, learner.id, Setting::Timezone(tz), now).await?;
@@ -43,6 +45,11 @@ pub async fn typed(app: &App, msg: &Message, learner: &Learner, input: &str) -> 
 }
 
 /// A text message while the bot waits for a typed zone.
-pub async fn answer(app: std::sync::Arc<App>, msg: Message, learner: Learner, text: String) -> HandlerResult {
+pub async fn answer(
+    app: std::sync::Arc<App>,
+    msg: Message,
+    learner: Learner,
+    text: String,
+) -> HandlerResult {
     typed(&app, &msg, &learner, &text).await
 }

@@ -15,17 +15,42 @@ use crate::turn::{self, AudioInput, Input};
 /// A voice note, an audio file, a round video note, or a document that says it is audio.
 pub fn voice_input(msg: Message) -> Option<AudioInput> {
     if let Some(v) = msg.voice() {
-        return Some(AudioInput { file_id: v.file.id.clone(), duration: v.duration.seconds(), size: v.file.size, kind: "voice", declared_audio: true });
+        return Some(AudioInput {
+            file_id: v.file.id.clone(),
+            duration: v.duration.seconds(),
+            size: v.file.size,
+            kind: "voice",
+            declared_audio: true,
+        });
     }
     if let Some(a) = msg.audio() {
-        return Some(AudioInput { file_id: a.file.id.clone(), duration: a.duration.seconds(), size: a.file.size, kind: "audio", declared_audio: true });
+        return Some(AudioInput {
+            file_id: a.file.id.clone(),
+            duration: a.duration.seconds(),
+            size: a.file.size,
+            kind: "audio",
+            declared_audio: true,
+        });
     }
     if let Some(v) = msg.video_note() {
-        return Some(AudioInput { file_id: v.file.id.clone(), duration: v.duration.seconds(), size: v.file.size, kind: "video_note", declared_audio: true });
+        return Some(AudioInput {
+            file_id: v.file.id.clone(),
+            duration: v.duration.seconds(),
+            size: v.file.size,
+            kind: "video_note",
+            declared_audio: true,
+        });
     }
     let d = msg.document()?;
-    let declared_audio = d.mime_type.as_ref().is_some_and(|m| m.type_() == "audio" || m.subtype() == "ogg");
-    Some(AudioInput { file_id: d.file.id.clone(), duration: 0, size: d.file.size, kind: "audio", declared_audio })
+    let declared_audio =
+        d.mime_type.as_ref().is_some_and(|m| m.type_() == "audio" || m.subtype() == "ogg");
+    Some(AudioInput {
+        file_id: d.file.id.clone(),
+        duration: 0,
+        size: d.file.size,
+        kind: "audio",
+        declared_audio,
+    })
 }
 
 /// Plain text that is not a command, without the invisible junk [`clean_text`] drops.
@@ -48,15 +73,31 @@ pub fn clean_text(text: &str) -> String {
     text.chars().filter(|c| !junk(*c)).collect()
 }
 
-pub async fn voice(app: Arc<App>, msg: Message, update: Update, learner: Learner, input: AudioInput) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await? || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await? {
+pub async fn voice(
+    app: Arc<App>,
+    msg: Message,
+    update: Update,
+    learner: Learner,
+    input: AudioInput,
+) -> HandlerResult {
+    if slowed_down(&app, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    {
         return Ok(());
     }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
 }
 
-pub async fn text(app: Arc<App>, msg: Message, update: Update, learner: Learner, text: String) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await? || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await? {
+pub async fn text(
+    app: Arc<App>,
+    msg: Message,
+    update: Update,
+    learner: Learner,
+    text: String,
+) -> HandlerResult {
+    if slowed_down(&app, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    {
         return Ok(());
     }
     turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
@@ -64,7 +105,12 @@ pub async fn text(app: Arc<App>, msg: Message, update: Update, learner: Learner,
 
 /// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,
 /// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
-async fn slowed_down(app: &App, msg: &Message, update: &Update, learner: &Learner) -> Result<bool, crate::bot::BotError> {
+async fn slowed_down(
+    app: &App,
+    msg: &Message,
+    update: &Update,
+    learner: &Learner,
+) -> Result<bool, crate::bot::BotError> {
     match app.cache.turns.check(learner.id, update.id.0 as i64, app.clock.now()).await {
         Verdict::Go => Ok(false),
         Verdict::Wait(wait) => {
@@ -82,8 +128,14 @@ mod tests {
 
     #[test]
     fn control_characters_and_bidi_overrides_go_and_czech_and_emoji_stay() {
-        assert_eq!(clean_text("Ahoj\0\u{7} jak\u{1b}[31m se máš?\u{202E}\u{FEFF}"), "Ahoj jak[31m se máš?");
-        assert_eq!(clean_text("Dobrý den,\r\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧"), "Dobrý den,\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧");
+        assert_eq!(
+            clean_text("Ahoj\0\u{7} jak\u{1b}[31m se máš?\u{202E}\u{FEFF}"),
+            "Ahoj jak[31m se máš?"
+        );
+        assert_eq!(
+            clean_text("Dobrý den,\r\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧"),
+            "Dobrý den,\nmám\trád pivo 🍺👨\u{200D}👩\u{200D}👧"
+        );
         assert_eq!(clean_text("\0\u{1}\u{2}\u{3}\u{7f}\u{85}\u{FFFF}\u{1FFFE}"), "");
         assert_eq!(clean_text("Příliš žluťoučký kůň"), "Příliš žluťoučký kůň");
     }

@@ -14,7 +14,12 @@ use crate::words::candidates;
 
 /// The save buttons for a turn whose answer is stored as `honzik_message`, marking the words
 /// the learner already has.
-pub async fn save_keyboard(app: &App, user_id: i64, honzik_message: i64, reply: &HonzikReply) -> Result<Option<InlineKeyboardMarkup>, BotError> {
+pub async fn save_keyboard(
+    app: &App,
+    user_id: i64,
+    honzik_message: i64,
+    reply: &HonzikReply,
+) -> Result<Option<InlineKeyboardMarkup>, BotError> {
     let words = candidates(reply);
     let keys: Vec<String> = words.iter().map(|c| c.key.clone()).collect();
     let saved = store::words::saved_among(&app.db, user_id, &keys).await?;
@@ -25,7 +30,9 @@ pub async fn save_keyboard(app: &App, user_id: i64, honzik_message: i64, reply: 
 pub async fn save(app: &App, press: &Press, honzik_message: i64, index: u8) -> HandlerResult {
     let user = press.learner.id;
     let answer = store::words::answer_of(&app.db, user, honzik_message).await?;
-    let Some((reply, word)) = answer.and_then(|r| Some((r.clone(), candidates(&r).into_iter().nth(index.into())?))) else {
+    let Some((reply, word)) =
+        answer.and_then(|r| Some((r.clone(), candidates(&r).into_iter().nth(index.into())?)))
+    else {
         return press.answer(app, Some("stale-button")).await; // e.g. deleted with /delete_me
     };
     let fresh = store::words::save(&app.db, user, &word, app.clock.now()).await?;
@@ -56,12 +63,20 @@ pub async fn remove(app: &App, press: &Press, word: i64, page_no: u32) -> Handle
 }
 
 /// Page `page_no` of the list, moved back to the last page when it is past the end.
-async fn page(app: &App, learner: &Learner, page_no: u32) -> Result<(String, Option<InlineKeyboardMarkup>), BotError> {
-    let (mut words, total) = store::words::page(&app.db, learner.id, page_no.into(), PER_PAGE).await?;
+async fn page(
+    app: &App,
+    learner: &Learner,
+    page_no: u32,
+) -> Result<(String, Option<InlineKeyboardMarkup>), BotError> {
+    let (mut words, total) =
+        store::words::page(&app.db, learner.id, page_no.into(), PER_PAGE).await?;
     let last = pages(total) - 1;
     let page_no = page_no.min(last);
     if words.is_empty() && total > 0 {
         words = store::words::page(&app.db, learner.id, page_no.into(), PER_PAGE).await?.0;
     }
-    Ok((page_text(&app.i18n, learner.lang, &words, page_no, total), keyboards::saved_page(&words, page_no, last + 1)))
+    Ok((
+        page_text(&app.i18n, learner.lang, &words, page_no, total),
+        keyboards::saved_page(&words, page_no, last + 1),
+    ))
 }

@@ -17,13 +17,27 @@ pub fn pages(total: u64) -> u32 {
     total.div_ceil(PER_PAGE).clamp(1, u64::from(u32::MAX)) as u32
 }
 
-pub fn page_text(i18n: &I18n, lang: Lang, words: &[saved_words::Model], page: u32, total: u64) -> String {
+pub fn page_text(
+    i18n: &I18n,
+    lang: Lang,
+    words: &[saved_words::Model],
+    page: u32,
+    total: u64,
+) -> String {
     if words.is_empty() {
         return i18n.tr(lang, "saved-empty", &[]);
     }
-    let mut head = i18n.tr(lang, "saved-title", &[("total", i64::try_from(total).unwrap_or(i64::MAX).into())]);
+    let mut head =
+        i18n.tr(lang, "saved-title", &[("total", i64::try_from(total).unwrap_or(i64::MAX).into())]);
     if pages(total) > 1 {
-        head = format!("{head}\n{}", i18n.tr(lang, "saved-page", &[("page", (page + 1).into()), ("pages", pages(total).into())]));
+        head = format!(
+            "{head}\n{}",
+            i18n.tr(
+                lang,
+                "saved-page",
+                &[("page", (page + 1).into()), ("pages", pages(total).into())]
+            )
+        );
     }
     let entries: Vec<String> = words.iter().map(entry).collect();
     format!("{head}\n\n{}", entries.join("\n\n"))

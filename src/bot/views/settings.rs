@@ -12,7 +12,11 @@ pub fn screen(i18n: &I18n, learner: &Learner, kind: SettingKind, now: DateTime<U
     let lang = learner.lang;
     let title = i18n.tr(lang, &labels::setting_title(kind), &[]);
     let value = value(i18n, learner, kind, now);
-    let line = i18n.tr(lang, "setting-show", &[("setting", title.as_str().into()), ("value", value.as_str().into())]);
+    let line = i18n.tr(
+        lang,
+        "setting-show",
+        &[("setting", title.as_str().into()), ("value", value.as_str().into())],
+    );
     format!("{line}\n{}", i18n.tr(lang, &labels::setting_about(kind), &[]))
 }
 
@@ -21,7 +25,11 @@ pub fn screen(i18n: &I18n, learner: &Learner, kind: SettingKind, now: DateTime<U
 pub fn changed(i18n: &I18n, learner: &Learner, kind: SettingKind, now: DateTime<Utc>) -> String {
     let title = i18n.tr(learner.lang, &labels::setting_title(kind), &[]);
     let value = value(i18n, learner, kind, now);
-    i18n.tr(learner.lang, "setting-changed", &[("setting", title.as_str().into()), ("value", value.as_str().into())])
+    i18n.tr(
+        learner.lang,
+        "setting-changed",
+        &[("setting", title.as_str().into()), ("value", value.as_str().into())],
+    )
 }
 
 /// The current value's label; a time zone with the time it is there now.
@@ -29,7 +37,11 @@ fn value(i18n: &I18n, learner: &Learner, kind: SettingKind, now: DateTime<Utc>) 
     match learner.setting(kind) {
         Setting::Timezone(tz) => {
             let time = now.with_timezone(&tz).format("%H:%M").to_string();
-            i18n.tr(learner.lang, "tz-value", &[("zone", tz.name().into()), ("time", time.as_str().into())])
+            i18n.tr(
+                learner.lang,
+                "tz-value",
+                &[("zone", tz.name().into()), ("time", time.as_str().into())],
+            )
         }
         s => labels::value_text(i18n, learner.lang, s),
     }
@@ -81,14 +93,20 @@ mod tests {
                 assert!(!changed(&i18n, &l, kind, now).is_empty());
             }
         }
-        assert!(screen(&i18n, &learner(Lang::En), SettingKind::Timezone, now).contains("10:30"), "local time in New York");
+        assert!(
+            screen(&i18n, &learner(Lang::En), SettingKind::Timezone, now).contains("10:30"),
+            "local time in New York"
+        );
     }
 
     #[test]
     fn the_texts_differ_per_language() {
         let i18n = I18n::new();
         let now = Utc::now();
-        let texts: Vec<String> = Lang::ALL.iter().map(|l| screen(&i18n, &learner(*l), SettingKind::Style, now)).collect();
+        let texts: Vec<String> = Lang::ALL
+            .iter()
+            .map(|l| screen(&i18n, &learner(*l), SettingKind::Style, now))
+            .collect();
         assert!(texts[0] != texts[1] && texts[1] != texts[2] && texts[0] != texts[2], "{texts:?}");
     }
 }

@@ -27,7 +27,10 @@ pub fn caption(i18n: &I18n, lang: Lang, o: &Overview, extras: &Extras) -> String
         t("stats-stars", &[("stars", extras.stars.into()), ("saved", count(extras.saved_words))]),
         match o.challenge_done {
             true => t("stats-challenge-done", &[]),
-            false => t("stats-challenge", &[("turns", o.turns_today.into()), ("goal", DAILY_CHALLENGE_TURNS.into())]),
+            false => t(
+                "stats-challenge",
+                &[("turns", o.turns_today.into()), ("goal", DAILY_CHALLENGE_TURNS.into())],
+            ),
         },
         format!("{}\n{}", t("stats-week", &[]), calendar(i18n, lang, o)),
     ];
@@ -72,8 +75,22 @@ mod tests {
 
     fn busy() -> Overview {
         let days = [
-            Day { day: today(), turns: 2, words: 20, score_sum: 170, scored_turns: 2, challenge_done: false },
-            Day { day: today().pred_opt().unwrap(), turns: 6, words: 50, score_sum: 500, scored_turns: 6, challenge_done: true },
+            Day {
+                day: today(),
+                turns: 2,
+                words: 20,
+                score_sum: 170,
+                scored_turns: 2,
+                challenge_done: false,
+            },
+            Day {
+                day: today().pred_opt().unwrap(),
+                turns: 6,
+                words: 50,
+                score_sum: 500,
+                scored_turns: 6,
+                challenge_done: true,
+            },
         ];
         overview(&days, StreakState { current: 2, best: 9, last_day: Some(today()) }, today())
     }
@@ -85,7 +102,8 @@ mod tests {
         let order = ["2 days", "best: 9", "8", "70", "84/100", "31", "4", "2/5", "Fr 🏆", "Sa ✅"];
         let mut at = 0;
         for part in order {
-            let found = text[at..].find(part).unwrap_or_else(|| panic!("{part} not after {at} in {text}"));
+            let found =
+                text[at..].find(part).unwrap_or_else(|| panic!("{part} not after {at} in {text}"));
             at += found;
         }
         assert!(text.contains("Su ▫️"), "{text}");
