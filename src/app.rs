@@ -7,13 +7,13 @@ use teloxide::prelude::*;
 use teloxide::types::Me;
 use tokio_util::sync::CancellationToken;
 
+use crate::ai::chat::ChatClient;
+use crate::ai::speech::Speech;
 use crate::audio_store::AudioStore;
 use crate::config::Config;
 use crate::i18n::I18n;
-use crate::llm::Tutor;
 use crate::progress::Clock;
-use crate::speech::Speech;
-use crate::{intake, openai, store};
+use crate::{ai, intake, store};
 
 pub struct App {
     pub config: Config,
@@ -21,7 +21,7 @@ pub struct App {
     pub bot: Bot,
     pub me: Me,
     pub i18n: I18n,
-    pub tutor: Tutor,
+    pub chat: ChatClient,
     pub speech: Speech,
     pub audio: AudioStore,
     pub clock: Arc<dyn Clock>,
@@ -75,7 +75,7 @@ impl App {
             .get_me()
             .await
             .map_err(|e| anyhow::anyhow!("cannot reach Telegram with this token: {e}"))?;
-        let client = openai::client(&config);
+        let client = ai::client::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
         let m = &config.models;
         let cache = crate::cache::Cache::new(
@@ -90,7 +90,7 @@ impl App {
             per_chat_per_second: config.limits.chat_sends_per_second,
         };
         Ok(Arc::new(App {
-            tutor: Tutor::new(client.clone()),
+            chat: ChatClient::new(client.clone()),
             speech: Speech::new(client, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
             audio: AudioStore::open(&config)?,
             models: config.model_policy(),

@@ -116,7 +116,7 @@ pub struct Models {
     pub tts_voice: String,
 }
 
-/// How OpenAI requests survive upstream trouble without piling up (see `crate::upstream`).
+/// How OpenAI requests survive upstream trouble without piling up (see `crate::ai::upstream`).
 #[derive(Clone, Debug)]
 pub struct UpstreamLimits {
     /// Whole request: waiting for a slot, every attempt and the waits between them.

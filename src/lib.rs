@@ -19,10 +19,12 @@
 //!   an OpenAI outage is announced once, waited out, and the turn answered.
 //! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
 //!   model choice, language heuristics.
-//! - [`llm`], [`speech`], [`openai`]: the OpenAI-compatible upstream (chat, STT, TTS) and its errors.
-//! - [`upstream`]: upstream faults without pile-ups — retries (jittered backoff, `Retry-After`, one
-//!   deadline per request), a concurrency limit and a circuit breaker per upstream, and
-//!   [`upstream::Outage`] for waiting an outage out.
+//! - [`ai`]: everything that talks to the OpenAI-compatible servers — [`ai::client`] (the shared
+//!   client and [`ai::client::AiError`]), [`ai::chat`] (Honzík's chat completions),
+//!   [`ai::speech`] (speech-to-text, text-to-speech, Ogg measurement) and [`ai::upstream`]
+//!   (faults without pile-ups: retries with jittered backoff and `Retry-After` within one
+//!   deadline per request, a concurrency limit and a circuit breaker per upstream, and
+//!   [`ai::upstream::Outage`] for waiting an outage out).
 //! - [`progress`]: pure rules for stars, streaks and the daily challenge, what `/stats` shows, time
 //!   zones, and the injectable clock.
 //! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
@@ -49,6 +51,7 @@
 //!   gate and quota check `bot::handlers::access`, broadcasts `bot::handlers::broadcast`.
 
 pub mod admin;
+pub mod ai;
 pub mod app;
 pub mod audio_store;
 pub mod bot;
@@ -57,19 +60,15 @@ pub mod charts;
 pub mod config;
 pub mod i18n;
 pub mod intake;
-pub mod llm;
 pub mod metrics;
-pub mod openai;
 pub mod progress;
 pub mod review;
 pub mod server;
 pub mod settings;
-pub mod speech;
 pub mod store;
 pub mod telemetry;
 pub mod turn;
 pub mod tutor;
-pub mod upstream;
 pub mod words;
 
 pub use app::run;

@@ -9,8 +9,8 @@ use entity::conversations::Model as Conversation;
 use teloxide::prelude::*;
 
 use super::{Answered, Stop, memory};
+use crate::ai::client::AiError;
 use crate::app::App;
-use crate::openai::AiError;
 use crate::store::answer::{self, Answer};
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
@@ -55,7 +55,7 @@ pub(super) async fn answer(
     let summary = conversation.summary.as_deref();
     let summary_tokens = summary.map(|_| {
         conversation.summary_tokens.max(0) as usize
-            + tutor::count_tokens(model, crate::llm::SUMMARY_HEADING)
+            + tutor::count_tokens(model, crate::ai::chat::SUMMARY_HEADING)
             + 1
     });
     let budget = app.config.limits.context_token_budget;
@@ -69,12 +69,12 @@ pub(super) async fn answer(
         memory::verbatim_tokens(budget),
     );
     let t = Instant::now();
-    let completion = match app.tutor.reply(model, &system, summary, &ctx).await {
+    let completion = match app.chat.reply(model, &system, summary, &ctx).await {
         // The simple model broke the contract twice: the main model gets one go.
         Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
             Some(main) => {
                 tracing::warn!(model, %why, "escalating the turn to the main model");
-                app.tutor.reply(main, &system, summary, &ctx).await?
+                app.chat.reply(main, &system, summary, &ctx).await?
             }
             None => return Err(AiError::InvalidReply(why).into()),
         },

@@ -9,9 +9,9 @@ use teloxide::net::Download;
 use teloxide::prelude::*;
 
 use super::{AudioInput, Stop};
+use crate::ai::speech;
 use crate::app::App;
 use crate::bot::send;
-use crate::speech;
 use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
 use crate::store::{self, usage::Usage};

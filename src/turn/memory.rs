@@ -95,7 +95,7 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
     let turns = &turns[..cut];
     let model = app.models.for_summary();
     let (text, prompt_tokens, completion_tokens) = match app
-        .tutor
+        .chat
         .summarize(model, conv.summary.as_deref(), turns, SUMMARY_MAX_TOKENS as u32 + 50)
         .await
     {

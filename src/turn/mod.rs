@@ -21,11 +21,11 @@ use bytes::Bytes;
 use teloxide::prelude::*;
 use teloxide::types::{ChatAction, FileId};
 
+use crate::ai::client::AiError;
 use crate::app::App;
 use crate::bot::{BotError, HandlerResult, handlers::misc::notice};
 use crate::i18n::Arg;
 use crate::metrics::{TurnKind, TurnOutcome};
-use crate::openai::AiError;
 use crate::store::answer::Earned;
 use crate::store::conversations;
 use crate::store::learners::Learner;
@@ -307,7 +307,7 @@ async fn turn(
 /// outage plus `OUTAGE_WAIT_SECONDS`). A pause between tries keeps a service that fails without
 /// opening its circuit from being hammered. `false` when the time ran out.
 async fn upstream_back(app: &App, until: tokio::time::Instant) -> bool {
-    let (chat, stt) = (app.tutor.outage(), app.speech.transcription_outage());
+    let (chat, stt) = (app.chat.outage(), app.speech.transcription_outage());
     let back = async {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         chat.ready().await;

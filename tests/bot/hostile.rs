@@ -10,7 +10,7 @@
 use load::Endpoint;
 use load::samples;
 use load::telegram::{BotMessage, BotMessageKind, Learner};
-use mluvme::speech::ogg;
+use mluvme::ai::speech::ogg;
 
 use crate::common::*;
 

@@ -30,7 +30,7 @@ async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_throu
     let last = &turns[39];
     let summary = last["messages"].as_array().unwrap().iter().find(|m| {
         m["role"] == "system"
-            && m["content"].as_str().unwrap().starts_with(mluvme::llm::SUMMARY_HEADING)
+            && m["content"].as_str().unwrap().starts_with(mluvme::ai::chat::SUMMARY_HEADING)
     });
     let summary = summary.expect("the summary is in the prompt at turn 40")["content"]
         .as_str()

@@ -10,8 +10,8 @@ use async_openai::types::audio::{
 };
 use bytes::Bytes;
 
-use crate::openai::{AiError, OpenAi, classify};
-use crate::upstream::{Outage, Upstream};
+use crate::ai::client::{AiError, OpenAi, classify};
+use crate::ai::upstream::{Outage, Upstream};
 
 /// Longest text the speech endpoint takes in one request.
 pub const TTS_MAX_CHARS: usize = 4096;

@@ -3,7 +3,7 @@
 //!
 //! async-openai's default executor retries 429/5xx itself (3 retries, no jitter, no deadline, an
 //! unbounded Retry-After, timeouts not at all). We replace it with our own HTTP service
-//! ([`crate::upstream::http`]) so retries are never doubled: one deadline per request, attempts cut
+//! ([`crate::ai::upstream::http`]) so retries are never doubled: one deadline per request, attempts cut
 //! to `OPENAI_TIMEOUT_SECONDS`, jittered backoff, and a concurrency limit and circuit breaker per
 //! upstream. A hung upstream turns into a friendly notice, not a learner waiting forever.
 
@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
 
+use crate::ai::upstream::{Gates, Outage, Upstream, http::GuardedHttp, retry::RetryPolicy};
 use crate::config::Config;
-use crate::upstream::{Gates, Outage, Upstream, http::GuardedHttp, retry::RetryPolicy};
 
 /// The async-openai client with the gates its requests go through.
 #[derive(Clone)]

@@ -12,9 +12,9 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs, ResponseFormat, ResponseFormatJsonSchema,
 };
 
-use crate::openai::{AiError, OpenAi, classify};
+use crate::ai::client::{AiError, OpenAi, classify};
+use crate::ai::upstream::{Outage, Upstream};
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
-use crate::upstream::{Outage, Upstream};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
@@ -25,15 +25,15 @@ pub struct Completion {
     pub completion_tokens: u32,
 }
 
-pub struct Tutor {
+pub struct ChatClient {
     client: OpenAi,
     /// Cleared the first time a server rejects `response_format: json_schema`.
     schema_supported: AtomicBool,
 }
 
-impl Tutor {
+impl ChatClient {
     pub fn new(client: OpenAi) -> Self {
-        Tutor { client, schema_supported: AtomicBool::new(true) }
+        ChatClient { client, schema_supported: AtomicBool::new(true) }
     }
 
     /// The chat upstream's circuit: whether it is open, and [`Outage::ready`] to wait until a

@@ -1,0 +1,15 @@
+//! Everything that talks to the OpenAI-compatible servers, in one place, so a new paid call has
+//! one obvious home and goes through the same gates as the others.
+//!
+//! - [`client`]: the async-openai client with our own HTTP service under it, and [`AiError`], the
+//!   one error type for everything that can go wrong upstream.
+//! - [`chat`]: Honzík's chat completions (the structured reply, conversation summaries).
+//! - [`speech`]: speech-to-text and text-to-speech, and measuring Ogg audio before paying for it.
+//! - [`upstream`]: retries, deadlines, concurrency limits and circuit breakers per upstream.
+
+pub mod chat;
+pub mod client;
+pub mod speech;
+pub mod upstream;
+
+pub use client::AiError;
