@@ -30,7 +30,7 @@ pub struct App {
     /// Work done after a reply is sent (conversation summaries); shutdown waits for it.
     pub background: tokio_util::task::TaskTracker,
     /// Summary folds in progress.
-    pub folds: crate::turn::memory::Folds,
+    pub folds: Folds,
     /// The last edit of each recent message, so an identical edit is not sent again. Owned by
     /// the `App` (two apps in one process, as in the tests, must not share it).
     pub edits: std::sync::Mutex<crate::bot::edit::LastEdits>,
@@ -77,6 +77,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("cannot reach Telegram with this token: {e}"))?;
         let client = ai::client::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
+        let meter = ai::meter::Meter::new(config.prices.clone(), metrics.usage_counters());
         let m = &config.models;
         let cache = crate::cache::Cache::new(
             config.redis_url.as_deref(),
@@ -90,8 +91,8 @@ impl App {
             per_chat_per_second: config.limits.chat_sends_per_second,
         };
         Ok(Arc::new(App {
-            chat: ChatClient::new(client.clone()),
-            speech: Speech::new(client, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
+            chat: ChatClient::new(client.clone(), meter.clone()),
+            speech: Speech::new(client, meter, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
             audio: AudioStore::open(&config)?,
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
@@ -171,3 +172,10 @@ pub async fn run(
     let _ = broadcasts.await;
     result
 }
+
+/// Conversations whose summary is being folded right now (`turn::memory`), and whether another
+/// turn ended meanwhile (then the running fold looks again when it is done): one fold at a time
+/// per conversation, none lost. Owned by the `App`, so two apps in one process (tests) never
+/// share it.
+#[derive(Default)]
+pub struct Folds(pub std::sync::Mutex<std::collections::HashMap<i64, bool>>);

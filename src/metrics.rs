@@ -94,6 +94,25 @@ pub struct Metrics {
     pub audio_writes_queued: Gauge,
 }
 
+/// Tokens and cost counters, shared with the [`Metrics`] they were taken from.
+#[derive(Clone)]
+pub struct UsageCounters {
+    prompt_tokens: Counter,
+    completion_tokens: Counter,
+    cost_usd: Counter<f64, AtomicU64>,
+}
+
+impl UsageCounters {
+    /// Tokens and cost of one upstream request (`cost_micros` None = unpriced model).
+    pub fn observe(&self, prompt_tokens: u32, completion_tokens: u32, cost_micros: Option<i64>) {
+        self.prompt_tokens.inc_by(u64::from(prompt_tokens));
+        self.completion_tokens.inc_by(u64::from(completion_tokens));
+        if let Some(micros) = cost_micros.filter(|m| *m > 0) {
+            self.cost_usd.inc_by(micros as f64 / 1_000_000.0);
+        }
+    }
+}
+
 impl Metrics {
     /// Registers everything; `upstream_errors` is the OpenAI client's (see [`UpstreamErrors`]).
     pub fn new(upstream_errors: UpstreamErrors) -> Metrics {
@@ -195,12 +214,13 @@ impl Metrics {
         }
     }
 
-    /// Tokens and cost of one upstream request (`cost_micros` None = unpriced model).
-    pub fn usage(&self, prompt_tokens: u32, completion_tokens: u32, cost_micros: Option<i64>) {
-        self.prompt_tokens.inc_by(u64::from(prompt_tokens));
-        self.completion_tokens.inc_by(u64::from(completion_tokens));
-        if let Some(micros) = cost_micros.filter(|m| *m > 0) {
-            self.cost_usd.inc_by(micros as f64 / 1_000_000.0);
+    /// The counters every paid request adds to, for the meter (`ai::meter`), which alone
+    /// observes them.
+    pub fn usage_counters(&self) -> UsageCounters {
+        UsageCounters {
+            prompt_tokens: self.prompt_tokens.clone(),
+            completion_tokens: self.completion_tokens.clone(),
+            cost_usd: self.cost_usd.clone(),
         }
     }
 
@@ -307,7 +327,7 @@ mod tests {
         let text = m.encode();
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"llm\"} 1"), "{text}");
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"tts\"} 0"), "{text}");
-        m.usage(100, 20, Some(1_500_000));
+        m.usage_counters().observe(100, 20, Some(1_500_000));
         m.upstream_error("chat", "rate_limited");
         let text = m.encode();
         assert!(text.contains("mluvme_tokens_total{direction=\"prompt\"} 100"), "{text}");

@@ -13,6 +13,7 @@ use async_openai::types::chat::{
 };
 
 use crate::ai::client::{AiError, OpenAi, classify};
+use crate::ai::meter::{Meter, Metered, Usage, UsageKind};
 use crate::ai::upstream::{Outage, Upstream};
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 
@@ -20,20 +21,20 @@ use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 #[derive(Clone, Debug)]
 pub struct Completion {
     pub reply: HonzikReply,
-    pub model: String,
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
+    /// Both attempts when the first broke the contract: it was paid for too.
+    pub usage: Usage,
 }
 
 pub struct ChatClient {
     client: OpenAi,
+    meter: Meter,
     /// Cleared the first time a server rejects `response_format: json_schema`.
     schema_supported: AtomicBool,
 }
 
 impl ChatClient {
-    pub fn new(client: OpenAi) -> Self {
-        ChatClient { client, schema_supported: AtomicBool::new(true) }
+    pub fn new(client: OpenAi, meter: Meter) -> Self {
+        ChatClient { client, meter, schema_supported: AtomicBool::new(true) }
     }
 
     /// The chat upstream's circuit: whether it is open, and [`Outage::ready`] to wait until a
@@ -64,12 +65,9 @@ impl ChatClient {
             completion_tokens += c;
             match tutor::parse_reply(&raw) {
                 Ok(reply) => {
-                    return Ok(Completion {
-                        reply,
-                        model: model.to_owned(),
-                        prompt_tokens,
-                        completion_tokens,
-                    });
+                    let usage =
+                        self.meter.chat(UsageKind::Chat, model, prompt_tokens, completion_tokens);
+                    return Ok(Completion { reply, usage });
                 }
                 Err(e) => {
                     tracing::warn!(model, error = %e, "model broke the reply contract");
@@ -89,7 +87,7 @@ impl ChatClient {
         previous: Option<&str>,
         turns: &[HistoryTurn],
         max_tokens: u32,
-    ) -> Result<(String, u32, u32), AiError> {
+    ) -> Result<Metered<String>, AiError> {
         let mut shown = String::new();
         if let Some(p) = previous {
             shown.push_str(&format!("Dosavadní shrnutí: {p}\n\n"));
@@ -120,7 +118,7 @@ impl ChatClient {
         let (p, c) = usage.unwrap_or_else(|| {
             (tutor::count_tokens(model, &shown) as u32, tutor::count_tokens(model, &text) as u32)
         });
-        Ok((text, p, c))
+        Ok(Metered { value: text, usage: self.meter.chat(UsageKind::Summary, model, p, c) })
     }
 
     /// One chat completion: Honzík's JSON reply (`max_tokens` None) or plain text (a summary).

@@ -5,10 +5,13 @@
 //!   one error type for everything that can go wrong upstream.
 //! - [`chat`]: Honzík's chat completions (the structured reply, conversation summaries).
 //! - [`speech`]: speech-to-text and text-to-speech, and measuring Ogg audio before paying for it.
+//! - [`meter`]: the one place a paid request is priced and counted; the clients return its
+//!   [`meter::Usage`] with every paid result, and the store records it.
 //! - [`upstream`]: retries, deadlines, concurrency limits and circuit breakers per upstream.
 
 pub mod chat;
 pub mod client;
+pub mod meter;
 pub mod speech;
 pub mod upstream;
 

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod pace;
 pub mod render;
 pub mod send;
+pub mod turn_reply;
 pub mod views;
 
 use std::sync::{Arc, LazyLock};
@@ -39,7 +40,7 @@ pub enum BotError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("turn: {0}")]
-    Turn(String),
+    Turn(#[from] crate::turn::TurnError),
 }
 
 pub type HandlerResult = Result<(), BotError>;

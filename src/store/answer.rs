@@ -35,7 +35,7 @@ pub struct Answer<'a> {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     /// The chat request that produced it.
-    pub usage: &'a [Usage<'a>],
+    pub usage: &'a [Usage],
     /// The learner's streak when the turn started.
     pub streak: StreakState,
 }
@@ -184,7 +184,7 @@ pub async fn record_voice(
     user_id: i64,
     answer_id: i64,
     path: &str,
-    u: &Usage<'_>,
+    u: &Usage,
     day: chrono::NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {

@@ -139,7 +139,7 @@ pub struct Transcript<'a> {
     pub user_id: i64,
     pub text: &'a str,
     pub tokens: usize,
-    pub usage: Usage<'a>,
+    pub usage: Usage,
     pub day: NaiveDate,
 }
 

@@ -10,18 +10,7 @@ use sea_orm::{
 
 use super::StoreError;
 use super::batch::Batch;
-
-/// One request's consumption. `cost_micros` None = the model has no price (unknown, not zero).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Usage<'a> {
-    pub kind: &'a str,
-    pub model: &'a str,
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
-    pub audio_seconds: f64,
-    pub characters: u32,
-    pub cost_micros: Option<i64>,
-}
+pub use crate::ai::meter::Usage;
 
 /// What a turn adds to the learner's day besides its requests' consumption.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,7 +26,7 @@ pub async fn record(
     db: &DatabaseConnection,
     user_id: i64,
     message_id: Option<i64>,
-    u: &Usage<'_>,
+    u: &Usage,
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -55,15 +44,15 @@ pub async fn record(
 pub fn ledger(
     user_id: i64,
     message_id: Option<i64>,
-    usages: &[Usage<'_>],
+    usages: &[Usage],
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> InsertMany<usage::ActiveModel> {
     usage::Entity::insert_many(usages.iter().map(|u| usage::ActiveModel {
         user_id: Set(user_id),
         message_id: Set(message_id),
-        kind: Set(u.kind.to_owned()),
-        model: Set(u.model.to_owned()),
+        kind: Set(u.kind.as_str().to_owned()),
+        model: Set(u.model.clone()),
         prompt_tokens: Set(u.prompt_tokens as i32),
         completion_tokens: Set(u.completion_tokens as i32),
         audio_seconds: Set(u.audio_seconds),
@@ -80,7 +69,7 @@ pub fn ledger(
 pub fn add_to_day(
     user_id: i64,
     day: NaiveDate,
-    usages: &[Usage<'_>],
+    usages: &[Usage],
     turn: TurnTotals,
 ) -> Insert<daily_stats::ActiveModel> {
     let sum_i64 = |f: fn(&Usage) -> i64| usages.iter().map(f).sum::<i64>();

@@ -6,29 +6,35 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use entity::conversations::Model as Conversation;
-use teloxide::prelude::*;
+use tracing::Instrument;
 
 use super::{Answered, Stop, memory};
 use crate::ai::client::AiError;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
+use crate::store::conversations;
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
-use crate::store::{conversations, usage::Usage};
 use crate::tutor::{self, PromptParams};
 
-#[allow(clippy::too_many_arguments)]
+/// Where the learner's message stands: the conversation it belongs to, its stored row, and the
+/// chat and update it came in.
+pub(super) struct Asked<'a> {
+    pub conversation: &'a Conversation,
+    pub message_id: i64,
+    pub chat_id: i64,
+    pub update_id: i64,
+}
+
 pub(super) async fn answer(
     app: &Arc<App>,
     learner: &Learner,
-    msg: &Message,
-    update_id: i64,
-    conversation: &Conversation,
-    message_id: i64,
+    asked: &Asked<'_>,
     learner_text: &str,
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
+    let Asked { conversation, message_id, chat_id, update_id } = *asked;
     let model = app.models.for_turn(learner.level);
     let history: Vec<_> =
         conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW)
@@ -69,31 +75,24 @@ pub(super) async fn answer(
         memory::verbatim_tokens(budget),
     );
     let t = Instant::now();
-    let completion = match app.chat.reply(model, &system, summary, &ctx).await {
-        // The simple model broke the contract twice: the main model gets one go.
-        Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
-            Some(main) => {
-                tracing::warn!(model, %why, "escalating the turn to the main model");
-                app.chat.reply(main, &system, summary, &ctx).await?
-            }
-            None => return Err(AiError::InvalidReply(why).into()),
-        },
-        other => other?,
+    let asked = async {
+        match app.chat.reply(model, &system, summary, &ctx).await {
+            // The simple model broke the contract twice: the main model gets one go.
+            Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
+                Some(main) => {
+                    tracing::warn!(model, %why, "escalating the turn to the main model");
+                    app.chat.reply(main, &system, summary, &ctx).await
+                }
+                None => Err(AiError::InvalidReply(why)),
+            },
+            other => other,
+        }
     };
+    let completion = asked.instrument(tracing::info_span!("llm")).await?;
     timings.llm_ms = Some(t.elapsed().as_millis() as u32);
 
-    let (m, p, c) =
-        (completion.model.as_str(), completion.prompt_tokens, completion.completion_tokens);
-    let usage = [Usage {
-        kind: "chat",
-        model: m,
-        prompt_tokens: p,
-        completion_tokens: c,
-        audio_seconds: 0.0,
-        characters: 0,
-        cost_micros: app.config.prices.chat_micros(m, p, c),
-    }];
-    app.metrics.usage(p, c, usage[0].cost_micros);
+    let usage = std::slice::from_ref(&completion.usage);
+    let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
     // Checkpoint "answered" before the voice is made: a crash while Honzík speaks must not
@@ -101,7 +100,7 @@ pub(super) async fn answer(
     let stored = Answer {
         user_id: learner.id,
         conversation_id: conversation.id,
-        chat_id: msg.chat.id.0,
+        chat_id,
         update_id,
         learner_message_id: message_id,
         learner_text,
@@ -110,12 +109,14 @@ pub(super) async fn answer(
         model: m,
         prompt_tokens: p,
         completion_tokens: c,
-        usage: &usage,
+        usage,
         streak: learner.streak,
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
     let audio = if voice_reply {
-        voice(app, learner, msg, update_id, id, reply_text, timings).await
+        voice(app, learner, (chat_id, update_id), id, reply_text, timings)
+            .instrument(tracing::info_span!("tts"))
+            .await
     } else {
         None
     };
@@ -137,8 +138,7 @@ pub(super) async fn answer(
 async fn voice(
     app: &App,
     learner: &Learner,
-    msg: &Message,
-    update_id: i64,
+    (chat_id, update_id): (i64, i64),
     answer_id: i64,
     text: &str,
     timings: &mut Timings,
@@ -156,33 +156,21 @@ async fn voice(
     };
     let hit = cached.is_some();
     let speech = match cached {
-        Some(bytes) => Ok(bytes),
-        None => app.speech.synthesize(text, speed).await,
+        Some(bytes) => Ok((bytes, app.speech.cached_voice())),
+        None => app.speech.synthesize(text, speed).await.map(|m| (m.value, m.usage)),
     };
     timings.tts_ms = Some(t.elapsed().as_millis() as u32);
-    let bytes = match speech {
-        Ok(bytes) => bytes,
+    let (bytes, usage) = match speech {
+        Ok(spoken) => spoken,
         Err(e) => {
             tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
             return None;
         }
     };
-    let key = app.audio.key_for(app.clock.now(), msg.chat.id.0, update_id, "honzik");
+    let key = app.audio.key_for(app.clock.now(), chat_id, update_id, "honzik");
     if let (false, Some((c, k))) = (hit, &cache) {
         c.put(k, bytes.clone()).await;
     }
-    let (tts, chars) = (app.config.models.tts.as_str(), if hit { 0 } else { text.chars().count() });
-    let cost_micros = if hit { Some(0) } else { app.config.prices.tts_micros(tts, chars) };
-    let usage = Usage {
-        kind: "tts",
-        model: tts,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        audio_seconds: 0.0,
-        characters: chars as u32,
-        cost_micros,
-    };
-    app.metrics.usage(0, 0, cost_micros);
     let now = app.clock.now();
     let day = crate::progress::local_day(now, learner.tz);
     match answer::record_voice(&app.db, learner.id, answer_id, &key, &usage, day, now).await {
@@ -198,7 +186,7 @@ async fn voice(
 pub(super) async fn resumed(
     app: &App,
     learner: &Learner,
-    msg: &Message,
+    chat_id: i64,
     update_id: i64,
     stored: StoredAnswer,
     voice_reply: bool,
@@ -209,16 +197,8 @@ pub(super) async fn resumed(
         _ => None,
     };
     if voice_reply && audio.is_none() {
-        audio = voice(
-            app,
-            learner,
-            msg,
-            update_id,
-            stored.message_id,
-            &stored.reply.honzik_response,
-            timings,
-        )
-        .await;
+        let text = &stored.reply.honzik_response;
+        audio = voice(app, learner, (chat_id, update_id), stored.message_id, text, timings).await;
     }
     Answered {
         id: stored.message_id,

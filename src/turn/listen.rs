@@ -3,18 +3,15 @@
 
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
-use teloxide::net::Download;
-use teloxide::prelude::*;
+use bytes::Bytes;
+use tracing::Instrument;
 
-use super::{AudioInput, Stop};
+use super::{AudioInput, Fetch, FetchError, Notice, Stop};
 use crate::ai::speech;
 use crate::app::App;
-use crate::bot::send;
+use crate::store;
 use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
-use crate::store::{self, usage::Usage};
 use crate::tutor;
 
 /// Downloads and checks the learner's audio, starts saving it, transcribes it, and stores
@@ -22,6 +19,7 @@ use crate::tutor;
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn hear(
     app: &App,
+    fetch: &impl Fetch,
     learner: &Learner,
     message_id: i64,
     audio_path: Option<&str>,
@@ -29,7 +27,7 @@ pub(super) async fn hear(
     model: &str,
     timings: &mut Timings,
 ) -> Result<String, Stop> {
-    let (bytes, measured) = match fetch(app, audio, timings).await {
+    let (bytes, measured) = match fetched(app, fetch, audio, timings).await {
         Ok(fetched) => fetched,
         Err(stop) => {
             // Nothing will be written there: the row must not name a file that does not exist.
@@ -45,21 +43,15 @@ pub(super) async fn hear(
         app.audio.persist(app.db.clone(), message_id, path.into(), bytes.clone());
     }
     let t = Instant::now();
-    let text = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await?;
-    timings.stt_ms = Some(t.elapsed().as_millis() as u32);
-    let stt = app.config.models.stt.as_str();
     // Billed by the audio's real length when measured: the declared one is the sender's claim.
-    let seconds = measured.unwrap_or(audio.duration as f64);
-    let usage = Usage {
-        kind: "stt",
-        model: stt,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        audio_seconds: seconds,
-        characters: 0,
-        cost_micros: app.config.prices.stt_micros(stt, seconds),
-    };
-    app.metrics.usage(0, 0, usage.cost_micros);
+    let seconds = measured.unwrap_or(audio.file.duration as f64);
+    let said = app
+        .speech
+        .transcribe(bytes.clone(), speech::upload_name(&bytes), seconds)
+        .instrument(tracing::info_span!("stt"))
+        .await?;
+    timings.stt_ms = Some(t.elapsed().as_millis() as u32);
+    let (text, usage) = (said.value, said.usage);
     let now = app.clock.now();
     let transcript = Transcript {
         message_id,
@@ -76,7 +68,7 @@ pub(super) async fn hear(
 /// A transcript with words in it; silence or noise gets its own notice.
 pub(super) fn heard(text: String) -> Result<String, Stop> {
     if text.chars().filter(|c| c.is_alphanumeric()).count() == 0 {
-        return Err(Stop::Notice("empty-transcript", vec![]));
+        return Err(Stop::notice("empty-transcript"));
     }
     Ok(text)
 }
@@ -85,26 +77,17 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// `None` when that fails (too long, unreadable, silence, speech-to-text down) — the learner is
 /// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
 /// but the transcription is paid for, so its cost goes to the learner's day (quotas count it).
-pub(crate) async fn transcribe_only(
+pub async fn transcribe_only(
     app: &App,
+    fetch: &impl Fetch,
     learner: &Learner,
     audio: &AudioInput,
 ) -> Option<String> {
-    let (bytes, measured) = fetch(app, audio, &mut Timings::default()).await.ok()?;
-    match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await {
-        Ok(text) => {
-            let stt = app.config.models.stt.as_str();
-            let seconds = measured.unwrap_or(audio.duration as f64);
-            let usage = Usage {
-                kind: "stt",
-                model: stt,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                audio_seconds: seconds,
-                characters: 0,
-                cost_micros: app.config.prices.stt_micros(stt, seconds),
-            };
-            app.metrics.usage(0, 0, usage.cost_micros);
+    let (bytes, measured) = fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
+    let seconds = measured.unwrap_or(audio.file.duration as f64);
+    match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
+        Ok(said) => {
+            let (text, usage) = (said.value, said.usage);
             let now = app.clock.now();
             if let Err(e) = store::usage::record(
                 &app.db,
@@ -128,31 +111,47 @@ pub(crate) async fn transcribe_only(
 }
 
 /// The audio, within every limit, downloaded, with its measured length when it could be measured.
-async fn fetch(
+async fn fetched(
     app: &App,
+    fetch: &impl Fetch,
     audio: &AudioInput,
     timings: &mut Timings,
 ) -> Result<(Bytes, Option<f64>), Stop> {
     let limits = &app.config.limits;
+    let file = &audio.file;
     if !audio.declared_audio {
-        return Err(Stop::Notice("not-audio", vec![]));
+        return Err(Stop::notice("not-audio"));
     }
-    if audio.duration > limits.max_voice_secs {
-        return Err(Stop::Notice(
+    if file.duration > limits.max_voice_secs {
+        return Err(Stop::Notice(Notice::with(
             "voice-too-long",
-            vec![("max", limits.max_voice_secs as i64), ("duration", audio.duration as i64)],
-        ));
+            &[("max", limits.max_voice_secs as i64), ("duration", file.duration as i64)],
+        )));
     }
-    let max_mb = (limits.max_file_bytes / (1024 * 1024)) as i64;
-    // Telegram may omit the size (teloxide then reports u32::MAX): the download cap decides then.
-    if audio.size != u32::MAX && audio.size as u64 > limits.max_file_bytes {
-        return Err(Stop::Notice("file-too-big", vec![("max_mb", max_mb)]));
+    let too_big = || {
+        let max_mb = (limits.max_file_bytes / (1024 * 1024)) as i64;
+        Stop::Notice(Notice::with("file-too-big", &[("max_mb", max_mb)]))
+    };
+    // The messenger may not say the size: the download cap decides then.
+    if file.size.is_some_and(|size| u64::from(size) > limits.max_file_bytes) {
+        return Err(too_big());
     }
     let t = Instant::now();
-    let bytes = download(app, audio, limits.max_file_bytes).await?;
+    let bytes = match fetch
+        .fetch(file, limits.max_file_bytes)
+        .instrument(tracing::info_span!("download"))
+        .await
+    {
+        Ok(bytes) => bytes,
+        Err(FetchError::TooBig { .. }) => return Err(too_big()),
+        Err(FetchError::Failed(why)) => {
+            tracing::warn!(error = %why, "download failed");
+            return Err(Stop::notice("download-failed"));
+        }
+    };
     timings.download_ms = Some(t.elapsed().as_millis() as u32);
     if bytes.is_empty() || !speech::looks_like_audio(&bytes) {
-        return Err(Stop::Notice("not-audio", vec![]));
+        return Err(Stop::notice("not-audio"));
     }
     let measured = check_real_length(&bytes, limits.max_voice_secs).await?;
     Ok((bytes, measured))
@@ -178,52 +177,16 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, 
             .unwrap_or(speech::ogg::Length::Unmeasured)
     };
     match length {
-        speech::ogg::Length::Broken => Err(Stop::Notice("audio-damaged", vec![])),
-        speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::Notice("audio-damaged", vec![])),
+        speech::ogg::Length::Broken => Err(Stop::notice("audio-damaged")),
+        speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::notice("audio-damaged")),
         speech::ogg::Length::Seconds(s) if s > f64::from(max_secs) + 1.0 => {
             tracing::info!(real_secs = s, "voice note longer than it claimed");
-            Err(Stop::Notice(
+            Err(Stop::Notice(Notice::with(
                 "voice-too-long",
-                vec![("max", i64::from(max_secs)), ("duration", s.ceil() as i64)],
-            ))
+                &[("max", i64::from(max_secs)), ("duration", s.ceil() as i64)],
+            )))
         }
         speech::ogg::Length::Seconds(s) => Ok(Some(s)),
         _ => Ok(None),
     }
-}
-
-/// Downloads a file, refusing to hold more than `cap` bytes whatever its metadata claimed.
-async fn download(app: &App, audio: &AudioInput, cap: u64) -> Result<Bytes, Stop> {
-    let too_big = || Stop::Notice("file-too-big", vec![("max_mb", (cap / (1024 * 1024)) as i64)]);
-    let file =
-        match send::with_retry("getFile", || app.bot.get_file(audio.file_id.clone()).into_future())
-            .await
-        {
-            Ok(f) => f,
-            Err(teloxide::RequestError::Api(e))
-                if e.to_string().to_ascii_lowercase().contains("too big") =>
-            {
-                return Err(too_big());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "getFile failed");
-                return Err(Stop::Notice("download-failed", vec![]));
-            }
-        };
-    if file.meta.size as u64 > cap {
-        return Err(too_big());
-    }
-    let mut stream = app.bot.download_file_stream(&file.path);
-    let mut buf = BytesMut::with_capacity(file.meta.size as usize);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            tracing::warn!(error = %e, "download failed");
-            Stop::Notice("download-failed", vec![])
-        })?;
-        if (buf.len() + chunk.len()) as u64 > cap {
-            return Err(too_big());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
 }

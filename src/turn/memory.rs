@@ -6,13 +6,12 @@
 //! failed summary simply keeps the previous one. The window is measured in tokens, so the prompt
 //! stays flat; the fold costs one call of the cheap model on ~500 tokens when a turn leaves it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 
 use crate::app::App;
-use crate::store::{self, StoreError, conversations, usage::Usage};
+use crate::store::{self, StoreError, conversations};
 use crate::tutor;
 
 /// Messages read for a turn's context (the verbatim window trims further).
@@ -26,12 +25,6 @@ pub fn verbatim_tokens(budget: usize) -> usize {
 }
 /// A summary never grows beyond this, whatever the model returns.
 pub const SUMMARY_MAX_TOKENS: usize = 300;
-
-/// Conversations being folded right now, and whether another turn ended meanwhile (then the
-/// running fold looks again when it is done): one fold at a time per conversation, none lost.
-/// Owned by the `App`, so two apps in one process (tests) never share it.
-#[derive(Default)]
-pub struct Folds(Mutex<HashMap<i64, bool>>);
 
 /// Whether the exchange just stored may push older turns out of the verbatim window. `history` is
 /// what the turn read (at most [`CONTEXT_WINDOW`] unsummarized messages): if it was all of them
@@ -94,7 +87,7 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
     let Some(last) = messages[..cut].last() else { return Ok(()) };
     let turns = &turns[..cut];
     let model = app.models.for_summary();
-    let (text, prompt_tokens, completion_tokens) = match app
+    let summary = match app
         .chat
         .summarize(model, conv.summary.as_deref(), turns, SUMMARY_MAX_TOKENS as u32 + 50)
         .await
@@ -105,19 +98,10 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
             return Ok(());
         }
     };
+    let (text, usage) = (summary.value, summary.usage);
     let (text, tokens) = tutor::truncate_to_tokens(&app.models.main, &text, SUMMARY_MAX_TOKENS);
     let now = app.clock.now();
     conversations::set_summary(&app.db, conversation_id, &text, tokens, last.id, now).await?;
-    let usage = Usage {
-        kind: "summary",
-        model,
-        prompt_tokens,
-        completion_tokens,
-        audio_seconds: 0.0,
-        characters: 0,
-        cost_micros: app.config.prices.chat_micros(model, prompt_tokens, completion_tokens),
-    };
-    app.metrics.usage(prompt_tokens, completion_tokens, usage.cost_micros);
     store::usage::record(&app.db, user_id, None, &usage, crate::progress::local_day(now, tz), now)
         .await
 }

@@ -9,36 +9,53 @@
 //! localized notice; internal errors are logged and never shown.
 
 mod compose;
-mod deliver;
 mod listen;
 pub mod memory;
-pub(crate) use listen::transcribe_only;
+mod show;
+pub use listen::transcribe_only;
+pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use teloxide::prelude::*;
-use teloxide::types::{ChatAction, FileId};
+use tracing::Instrument;
 
 use crate::ai::client::AiError;
 use crate::app::App;
-use crate::bot::{BotError, HandlerResult, handlers::misc::notice};
-use crate::i18n::Arg;
 use crate::metrics::{TurnKind, TurnOutcome};
+use crate::store::StoreError;
 use crate::store::answer::Earned;
 use crate::store::conversations;
 use crate::store::learners::Learner;
 use crate::store::turns::{self as turn_store, Checkpoint, LearnerMessage, Timings, TurnEnd};
 use crate::tutor::{self, HonzikReply};
 
-/// Audio the learner sent, as Telegram describes it before we download anything.
+/// What kind of message the learner sent; stored as [`MessageKind::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    Voice,
+    Audio,
+    VideoNote,
+    Text,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Voice => "voice",
+            MessageKind::Audio => "audio",
+            MessageKind::VideoNote => "video_note",
+            MessageKind::Text => "text",
+        }
+    }
+}
+
+/// Audio the learner sent, as the messenger describes it before anything is downloaded.
 #[derive(Clone, Debug)]
 pub struct AudioInput {
-    pub file_id: FileId,
-    pub duration: u32,
-    pub size: u32,
-    pub kind: &'static str,
+    pub file: AudioFile,
+    pub kind: MessageKind,
     /// False for a document whose type says it is not audio.
     pub declared_audio: bool,
 }
@@ -49,28 +66,67 @@ pub enum Input {
     Text(String),
 }
 
+impl Input {
+    fn kind(&self) -> MessageKind {
+        match self {
+            Input::Audio(a) => a.kind,
+            Input::Text(_) => MessageKind::Text,
+        }
+    }
+}
+
+/// One learner message to answer.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The update it came in (unique: a redelivery or a restart resumes the same turn).
+    pub update_id: i64,
+    pub chat_id: i64,
+    /// The messenger's id of the learner's message.
+    pub message_id: i64,
+    pub input: Input,
+}
+
+/// The turn's own failures, for its caller; everything the learner should hear about is a
+/// [`Notice`] already shown.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Show(#[from] ShowError),
+    /// The AI service refused the request as made (our fault, not an outage).
+    #[error("AI request refused: {0}")]
+    AiRefused(String),
+}
+
 /// Shortest and longest text that makes a turn.
 const MIN_TEXT_CHARS: usize = 2;
 const MAX_TEXT_CHARS: usize = 4096;
 
 /// Why a turn stopped before Honzík could answer.
 pub(crate) enum Stop {
-    /// Tell the learner (locale key and numeric arguments).
-    Notice(&'static str, Vec<(&'static str, i64)>),
+    /// Tell the learner.
+    Notice(Notice),
     /// Our fault: log it, tell the learner something went wrong on our side.
-    Failed(BotError),
+    Failed(TurnError),
     /// OpenAI is unreachable or refusing work (after its retries): the turn waits for it and
     /// resumes from its last checkpoint.
     Outage,
 }
 
-impl From<BotError> for Stop {
-    fn from(e: BotError) -> Self {
-        Stop::Failed(e)
+impl Stop {
+    fn notice(key: &'static str) -> Stop {
+        Stop::Notice(Notice::new(key))
     }
 }
-impl From<crate::store::StoreError> for Stop {
-    fn from(e: crate::store::StoreError) -> Self {
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+impl From<ShowError> for Stop {
+    fn from(e: ShowError) -> Self {
         Stop::Failed(e.into())
     }
 }
@@ -81,11 +137,26 @@ impl From<AiError> for Stop {
                 tracing::warn!(%why, "AI service unavailable");
                 Stop::Outage
             }
-            AiError::BadAudio(_) => Stop::Notice("not-audio", vec![]),
-            AiError::InvalidReply(_) => Stop::Notice("reply-invalid", vec![]),
-            AiError::Refused(why) => {
-                Stop::Failed(BotError::Turn(format!("AI request refused: {why}")))
-            }
+            AiError::BadAudio(_) => Stop::notice("not-audio"),
+            AiError::InvalidReply(_) => Stop::notice("reply-invalid"),
+            AiError::Refused(why) => Stop::Failed(TurnError::AiRefused(why)),
+        }
+    }
+}
+
+/// How a turn ended, as stored with its timings.
+enum Outcome {
+    Answered,
+    Notice(&'static str),
+    Failed,
+}
+
+impl Outcome {
+    fn label(&self) -> String {
+        match self {
+            Outcome::Answered => "answered".to_owned(),
+            Outcome::Notice(key) => format!("notice:{key}"),
+            Outcome::Failed => "failed".to_owned(),
         }
     }
 }
@@ -99,56 +170,52 @@ struct Answered {
     audio: Option<Bytes>,
 }
 
-pub async fn run(
+/// Runs one turn to its end — an answer or a notice shown — and stores how it ended. An
+/// OpenAI outage is announced once and waited out (up to `OUTAGE_WAIT_SECONDS`); a messenger
+/// that keeps failing is waited out the same way, since the answer is stored.
+pub async fn run<S: Show>(
     app: &Arc<App>,
+    show: &S,
     learner: &Learner,
-    msg: &Message,
-    update_id: i64,
-    input: Input,
-) -> HandlerResult {
+    request: Request,
+) -> Result<(), TurnError> {
     let started = Instant::now();
     let mut timings = Timings::default();
-    let kind = match &input {
-        Input::Audio(a) => a.kind,
-        Input::Text(_) => "text",
-    };
-    let metered = app.metrics.turn_started(if matches!(input, Input::Text(_)) {
-        TurnKind::Text
-    } else {
-        TurnKind::Voice
+    let kind = request.input.kind();
+    let metered = app.metrics.turn_started(match kind {
+        MessageKind::Text => TurnKind::Text,
+        _ => TurnKind::Voice,
     });
     let mut waiting_until = None;
-    let (mut telegram_until, mut telegram_tries) = (None, 0u32);
+    let (mut show_until, mut show_tries) = (None, 0u32);
+    let outage_wait = app.config.limits.outage_wait;
     let result = loop {
-        match turn(app, learner, msg, update_id, input.clone(), &mut timings).await {
-            Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => {
-                break Err(Stop::Notice("upstream-gave-up", vec![]));
+        match turn(app, show, learner, &request, &mut timings).await {
+            Err(Stop::Outage) if outage_wait.is_zero() => {
+                break Err(Stop::notice("upstream-gave-up"));
             }
             Err(Stop::Outage) => {
                 if waiting_until.is_none() {
                     // Said once: the message is saved and Honzík answers when the service is back.
-                    notice(app, msg, learner.lang, "upstream-busy", &[]).await?;
+                    show.notice(&Notice::new("upstream-busy")).await?;
                 }
-                let until = *waiting_until.get_or_insert_with(|| {
-                    tokio::time::Instant::now() + app.config.limits.outage_wait
-                });
+                let until =
+                    *waiting_until.get_or_insert_with(|| tokio::time::Instant::now() + outage_wait);
                 if !upstream_back(app, until).await {
-                    break Err(Stop::Notice("upstream-gave-up", vec![]));
+                    break Err(Stop::notice("upstream-gave-up"));
                 }
             }
-            // Telegram itself failing (5xx, network) after the sender's retries: the answer is
-            // stored, so the turn is delivered from its checkpoint once Telegram is back.
-            Err(Stop::Failed(BotError::Telegram(e))) if crate::bot::send::is_transient(&e) => {
-                let until = *telegram_until.get_or_insert_with(|| {
-                    tokio::time::Instant::now() + app.config.limits.outage_wait
-                });
-                let pause = std::time::Duration::from_secs(5 << telegram_tries.min(3));
-                telegram_tries += 1;
-                app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
+            // The messenger itself failing (5xx, network) after its retries: the answer is
+            // stored, so the turn is delivered from its checkpoint once it is back.
+            Err(Stop::Failed(TurnError::Show(ShowError::Transient(why)))) => {
+                let until =
+                    *show_until.get_or_insert_with(|| tokio::time::Instant::now() + outage_wait);
+                let pause = std::time::Duration::from_secs(5 << show_tries.min(3));
+                show_tries += 1;
                 if tokio::time::Instant::now() + pause >= until {
-                    break Err(Stop::Failed(BotError::Telegram(e)));
+                    break Err(Stop::Failed(ShowError::Transient(why).into()));
                 }
-                tracing::warn!(update_id, error = %e, "Telegram keeps failing; delivering again in a moment");
+                tracing::warn!(error = %why, "the messenger keeps failing; delivering again in a moment");
                 tokio::time::sleep(pause).await;
             }
             other => break other,
@@ -164,26 +231,25 @@ pub async fn run(
         &timings,
     );
     let (outcome, delivered) = match result {
-        Ok(delivered) => ("answered".to_owned(), Some(delivered)),
-        Err(Stop::Notice(key, args)) => {
-            let args: Vec<(&str, Arg)> = args.iter().map(|(k, v)| (*k, Arg::from(*v))).collect();
-            notice(app, msg, learner.lang, key, &args).await?;
-            (format!("notice:{key}"), None)
+        Ok(delivered) => (Outcome::Answered, Some(delivered)),
+        Err(Stop::Notice(notice)) => {
+            show.notice(&notice).await?;
+            (Outcome::Notice(notice.key), None)
         }
         Err(Stop::Failed(e)) => {
-            tracing::error!(update_id, error = %e, "turn failed");
-            notice(app, msg, learner.lang, "internal-error", &[]).await?;
-            ("failed".to_owned(), None)
+            tracing::error!(error = %e, "turn failed");
+            show.notice(&Notice::new("internal-error")).await?;
+            (Outcome::Failed, None)
         }
         Err(Stop::Outage) => unreachable!("outages are waited out above"),
     };
     let end = TurnEnd {
-        update_id,
+        update_id: request.update_id,
         user_id: learner.id,
-        chat_id: msg.chat.id.0,
-        kind,
+        chat_id: request.chat_id,
+        kind: kind.as_str(),
         timings: &timings,
-        outcome: &outcome,
+        outcome: &outcome.label(),
         delivered,
     };
     turn_store::finish(&app.db, &end, app.clock.now()).await?;
@@ -191,42 +257,39 @@ pub async fn run(
 }
 
 /// Runs the turn from its last checkpoint; returns the answer's id and how many messages it took.
-async fn turn(
+async fn turn<S: Show>(
     app: &Arc<App>,
+    show: &S,
     learner: &Learner,
-    msg: &Message,
-    update_id: i64,
-    input: Input,
+    request: &Request,
     timings: &mut Timings,
 ) -> Result<(i64, u32), Stop> {
     let now = app.clock.now();
     let model = app.models.for_turn(learner.level);
     let conversation = conversations::current(&app.db, learner.id, now).await?;
-    let typed = match &input {
+    let (update_id, chat_id) = (request.update_id, request.chat_id);
+    let typed = match &request.input {
         Input::Text(t) => Some(t.trim().to_owned()),
         Input::Audio(_) => None,
     };
-    let mut audio_path = match &input {
-        Input::Audio(_) => Some(app.audio.key_for(now, msg.chat.id.0, update_id, "learner")),
+    let mut audio_path = match &request.input {
+        Input::Audio(_) => Some(app.audio.key_for(now, chat_id, update_id, "learner")),
         Input::Text(_) => None,
     };
     let stored = LearnerMessage {
         user_id: learner.id,
         conversation_id: conversation.id,
-        chat_id: msg.chat.id.0,
+        chat_id,
         update_id,
-        kind: match &input {
-            Input::Audio(a) => a.kind,
-            Input::Text(_) => "text",
-        },
+        kind: request.input.kind().as_str(),
         text: typed.as_deref(),
         tokens: typed.as_deref().map(|t| tutor::count_tokens(model, t)).unwrap_or(0),
-        audio_duration_secs: match &input {
-            Input::Audio(a) => Some(a.duration),
+        audio_duration_secs: match &request.input {
+            Input::Audio(a) => Some(a.file.duration),
             Input::Text(_) => None,
         },
         audio_path: audio_path.as_deref(),
-        telegram_message_id: msg.id.0 as i64,
+        telegram_message_id: request.message_id,
     };
     let (message_id, transcript, answered) = match turn_store::receive(&app.db, &stored, now)
         .await?
@@ -234,7 +297,6 @@ async fn turn(
         Checkpoint::Received { learner_message_id } => (learner_message_id, None, None),
         Checkpoint::Resumed { learner_message_id, transcript, audio_path: stored_path, answer } => {
             tracing::info!(
-                update_id,
                 transcribed = transcript.is_some(),
                 answered = answer.is_some(),
                 "resuming a turn"
@@ -244,62 +306,73 @@ async fn turn(
         }
     };
 
-    let voice_reply = matches!(input, Input::Audio(_)) || learner.voice_replies;
-    let _action = ChatActionGuard::start(
-        app,
-        msg.chat.id,
-        if voice_reply { ChatAction::RecordVoice } else { ChatAction::Typing },
-    );
+    let voice_reply = matches!(request.input, Input::Audio(_)) || learner.voice_replies;
+    let _busy = show.busy(voice_reply);
 
-    let learner_text = match (input, transcript) {
+    let learner_text = match (&request.input, transcript) {
         (Input::Text(text), _) => checked_text(text)?,
         (Input::Audio(_), Some(text)) => listen::heard(text)?,
         (Input::Audio(audio), None) => {
-            listen::hear(app, learner, message_id, audio_path.as_deref(), &audio, model, timings)
+            let path = audio_path.as_deref();
+            listen::hear(app, show, learner, message_id, path, audio, model, timings)
+                .instrument(tracing::info_span!("listen"))
                 .await?
         }
     };
     let answer = match answered {
         Some(stored) => {
-            compose::resumed(app, learner, msg, update_id, stored, voice_reply, timings).await
+            compose::resumed(app, learner, chat_id, update_id, stored, voice_reply, timings)
+                .instrument(tracing::info_span!("resume"))
+                .await
         }
         None => {
-            compose::answer(
-                app,
-                learner,
-                msg,
-                update_id,
-                &conversation,
-                message_id,
-                &learner_text,
-                voice_reply,
-                timings,
-            )
-            .await?
+            let asked =
+                compose::Asked { conversation: &conversation, message_id, chat_id, update_id };
+            compose::answer(app, learner, &asked, &learner_text, voice_reply, timings)
+                .instrument(tracing::info_span!("answer"))
+                .await?
         }
     };
 
     let t = Instant::now();
-    let kind = if typed.is_some() {
-        crate::bot::render::TurnKind::Text
-    } else {
-        crate::bot::render::TurnKind::Voice
-    };
-    let view = crate::bot::render::TurnView {
+    let view = AnswerView {
+        answer_id: answer.id,
         lang: learner.lang,
         level: learner.level,
-        kind,
+        spoken: typed.is_none(),
         learner_text: &learner_text,
         reply: &answer.reply,
-        stars_earned: answer.earned.stars,
-        streak_days: answer.earned.streak,
-        challenge_completed: answer.earned.challenge_completed,
+        earned: answer.earned,
         nudge_czech: tutor::looks_non_czech(&learner_text),
+        with_voice: answer.audio.is_some(),
     };
-    let parts =
-        deliver::send(app, msg, &view, answer.audio, answer.id, answer.delivered_parts).await?;
+    let parts = deliver(app, show, &view, answer.audio.as_ref(), answer.delivered_parts)
+        .instrument(tracing::info_span!("deliver"))
+        .await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     Ok((answer.id, parts))
+}
+
+/// Sends the answer's messages after the first `already_sent`, each but the last checkpointed
+/// as it goes out (the last one's checkpoint closes the turn: `store::turns::finish`); returns
+/// how many messages the answer has.
+async fn deliver<S: Show>(
+    app: &App,
+    show: &S,
+    view: &AnswerView<'_>,
+    voice: Option<&Bytes>,
+    already_sent: u32,
+) -> Result<u32, Stop> {
+    let parts = show.layout(view).await;
+    let total = parts.len() as u32;
+    for (i, part) in parts.into_iter().enumerate().skip(already_sent as usize) {
+        let last = i as u32 + 1 == total;
+        show.send(part, voice, last).await?;
+        if !last {
+            turn_store::set_delivered(&app.db, view.answer_id, i as u32 + 1).await?;
+        }
+    }
+    Ok(total)
 }
 
 /// Waits until the chat and speech-to-text services take requests again (their circuit closed,
@@ -317,36 +390,14 @@ async fn upstream_back(app: &App, until: tokio::time::Instant) -> bool {
 }
 
 /// A typed text long and short enough to answer.
-fn checked_text(text: String) -> Result<String, Stop> {
+fn checked_text(text: &str) -> Result<String, Stop> {
     let text = text.trim().to_owned();
     let chars = text.chars().count();
     if chars < MIN_TEXT_CHARS {
-        return Err(Stop::Notice("text-too-short", vec![]));
+        return Err(Stop::notice("text-too-short"));
     }
     if chars > MAX_TEXT_CHARS {
-        return Err(Stop::Notice("text-too-long", vec![("max", MAX_TEXT_CHARS as i64)]));
+        return Err(Stop::Notice(Notice::with("text-too-long", &[("max", MAX_TEXT_CHARS as i64)])));
     }
     Ok(text)
-}
-
-/// Keeps "recording voice…" / "typing…" visible while the turn runs (Telegram drops it after
-/// ~5 s); stops when dropped.
-struct ChatActionGuard(tokio::task::JoinHandle<()>);
-
-impl ChatActionGuard {
-    fn start(app: &App, chat: ChatId, action: ChatAction) -> Self {
-        let bot = app.bot.clone();
-        ChatActionGuard(tokio::spawn(async move {
-            loop {
-                let _ = bot.send_chat_action(chat, action).await;
-                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-            }
-        }))
-    }
-}
-
-impl Drop for ChatActionGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -11,6 +11,7 @@ use async_openai::types::audio::{
 use bytes::Bytes;
 
 use crate::ai::client::{AiError, OpenAi, classify};
+use crate::ai::meter::{Meter, Metered, Usage};
 use crate::ai::upstream::{Outage, Upstream};
 
 /// Longest text the speech endpoint takes in one request.
@@ -18,14 +19,21 @@ pub const TTS_MAX_CHARS: usize = 4096;
 
 pub struct Speech {
     client: OpenAi,
+    meter: Meter,
     stt_model: String,
     tts_model: String,
     voice: String,
 }
 
 impl Speech {
-    pub fn new(client: OpenAi, stt_model: String, tts_model: String, voice: String) -> Self {
-        Speech { client, stt_model, tts_model, voice }
+    pub fn new(
+        client: OpenAi,
+        meter: Meter,
+        stt_model: String,
+        tts_model: String,
+        voice: String,
+    ) -> Self {
+        Speech { client, meter, stt_model, tts_model, voice }
     }
 
     /// The speech-to-text upstream's circuit (see [`Outage::ready`]).
@@ -39,7 +47,13 @@ impl Speech {
     }
 
     /// Transcribes Czech speech. The upload is named `voice.ogg`: some models reject Telegram's `.oga`.
-    pub async fn transcribe(&self, audio: Bytes, filename: &str) -> Result<String, AiError> {
+    /// Billed by `seconds`, the audio's length as the caller measured it.
+    pub async fn transcribe(
+        &self,
+        audio: Bytes,
+        filename: &str,
+        seconds: f64,
+    ) -> Result<Metered<String>, AiError> {
         let request = CreateTranscriptionRequestArgs::default()
             .file(AudioInput {
                 source: InputSource::Bytes { filename: filename.to_owned(), bytes: audio },
@@ -50,7 +64,10 @@ impl Speech {
             .build()
             .map_err(|e| AiError::Refused(e.to_string()))?;
         match self.client.api().audio().transcription().create(request).await {
-            Ok(r) => Ok(r.text.trim().to_owned()),
+            Ok(r) => Ok(Metered {
+                value: r.text.trim().to_owned(),
+                usage: self.meter.transcription(&self.stt_model, seconds),
+            }),
             Err(e) => Err(match classify(e) {
                 AiError::Refused(m) if m.starts_with("400") => AiError::BadAudio(m),
                 other => other,
@@ -59,8 +76,9 @@ impl Speech {
     }
 
     /// Synthesises Honzík's words as Ogg Opus (what sendVoice shows as a voice note).
-    pub async fn synthesize(&self, text: &str, speed: f32) -> Result<Bytes, AiError> {
+    pub async fn synthesize(&self, text: &str, speed: f32) -> Result<Metered<Bytes>, AiError> {
         let input: String = text.chars().take(TTS_MAX_CHARS).collect();
+        let characters = input.chars().count();
         let request = CreateSpeechRequestArgs::default()
             .input(input)
             .model(SpeechModel::Other(self.tts_model.clone()))
@@ -70,7 +88,16 @@ impl Speech {
             .build()
             .map_err(|e| AiError::Refused(e.to_string()))?;
         let resp = self.client.api().audio().speech().create(request).await.map_err(classify)?;
-        Ok(resp.bytes)
+        Ok(Metered {
+            value: resp.bytes,
+            usage: self.meter.speech(&self.tts_model, characters, false),
+        })
+    }
+
+    /// The usage of a voice served from our cache instead of [`Speech::synthesize`]: nothing paid,
+    /// recorded all the same.
+    pub fn cached_voice(&self) -> Usage {
+        self.meter.speech(&self.tts_model, 0, true)
     }
 }
 

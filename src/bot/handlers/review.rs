@@ -58,7 +58,8 @@ pub async fn spoken(
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    match crate::turn::transcribe_only(&app, &learner, &input).await {
+    let show = crate::bot::turn_reply::TelegramTurn { app: &app, msg: &msg, lang: learner.lang };
+    match crate::turn::transcribe_only(&app, &show, &learner, &input).await {
         Some(text) => answer(&app, &msg, &learner, &text).await,
         None => notice(&app, &msg, learner.lang, "review-unheard", &[]).await,
     }

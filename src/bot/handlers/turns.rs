@@ -7,50 +7,33 @@ use teloxide::prelude::*;
 use crate::app::App;
 use crate::bot::HandlerResult;
 use crate::bot::handlers::misc::notice;
+use crate::bot::turn_reply::TelegramTurn;
 use crate::cache::rate::Verdict;
 use crate::i18n::Arg;
 use crate::store::learners::Learner;
-use crate::turn::{self, AudioInput, Input};
+use crate::turn::{self, AudioFile, AudioInput, Input, MessageKind, Request};
 
 /// A voice note, an audio file, a round video note, or a document that says it is audio.
 pub fn voice_input(msg: Message) -> Option<AudioInput> {
+    let audio = |file: &teloxide::types::FileMeta, duration: u32, kind, declared_audio| {
+        // teloxide reports a size Telegram left out as u32::MAX.
+        let size = Some(file.size).filter(|s| *s != u32::MAX);
+        let file = AudioFile { file_id: file.id.0.clone(), duration, size };
+        Some(AudioInput { file, kind, declared_audio })
+    };
     if let Some(v) = msg.voice() {
-        return Some(AudioInput {
-            file_id: v.file.id.clone(),
-            duration: v.duration.seconds(),
-            size: v.file.size,
-            kind: "voice",
-            declared_audio: true,
-        });
+        return audio(&v.file, v.duration.seconds(), MessageKind::Voice, true);
     }
     if let Some(a) = msg.audio() {
-        return Some(AudioInput {
-            file_id: a.file.id.clone(),
-            duration: a.duration.seconds(),
-            size: a.file.size,
-            kind: "audio",
-            declared_audio: true,
-        });
+        return audio(&a.file, a.duration.seconds(), MessageKind::Audio, true);
     }
     if let Some(v) = msg.video_note() {
-        return Some(AudioInput {
-            file_id: v.file.id.clone(),
-            duration: v.duration.seconds(),
-            size: v.file.size,
-            kind: "video_note",
-            declared_audio: true,
-        });
+        return audio(&v.file, v.duration.seconds(), MessageKind::VideoNote, true);
     }
     let d = msg.document()?;
     let declared_audio =
         d.mime_type.as_ref().is_some_and(|m| m.type_() == "audio" || m.subtype() == "ogg");
-    Some(AudioInput {
-        file_id: d.file.id.clone(),
-        duration: 0,
-        size: d.file.size,
-        kind: "audio",
-        declared_audio,
-    })
+    audio(&d.file, 0, MessageKind::Audio, declared_audio)
 }
 
 /// Plain text that is not a command, without the invisible junk [`clean_text`] drops.
@@ -85,7 +68,7 @@ pub async fn voice(
     {
         return Ok(());
     }
-    turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
+    answer(&app, &msg, &update, &learner, Input::Audio(input)).await
 }
 
 pub async fn text(
@@ -100,7 +83,25 @@ pub async fn text(
     {
         return Ok(());
     }
-    turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
+    answer(&app, &msg, &update, &learner, Input::Text(text)).await
+}
+
+/// Hands the message to the turn, shown in this chat.
+async fn answer(
+    app: &Arc<App>,
+    msg: &Message,
+    update: &Update,
+    learner: &Learner,
+    input: Input,
+) -> HandlerResult {
+    let request = Request {
+        update_id: update.id.0 as i64,
+        chat_id: msg.chat.id.0,
+        message_id: msg.id.0 as i64,
+        input,
+    };
+    let show = TelegramTurn { app, msg, lang: learner.lang };
+    Ok(turn::run(app, &show, learner, request).await?)
 }
 
 /// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,

@@ -1,0 +1,215 @@
+//! The turn as Telegram shows it: the bot's side of [`crate::turn::Show`].
+//!
+//! A reply is normally two messages (Honzík's voice with a short caption, then the details), one
+//! when everything fits in the voice's caption. Every message replies to the learner's message.
+//! For a typed message the text comes first and the voice last. The words the learner can save
+//! (Honzík's new words, the corrected ones) get buttons under the last message.
+//!
+//! The layout is a pure function of the stored answer (the turn checkpoints each message as it
+//! goes out, so a resumed turn sends only those after its checkpoint). A 403 (the learner blocked
+//! the bot) marks them blocked, so nothing more is sent to them.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use teloxide::RequestError;
+use teloxide::net::Download;
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatAction, FileId, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters,
+};
+
+use crate::app::App;
+use crate::bot::handlers::{misc, words};
+use crate::bot::render::{self, TEXT_LIMIT, TurnKind, TurnLayout, TurnView};
+use crate::bot::send;
+use crate::i18n::{Arg, Lang};
+use crate::turn::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
+
+/// One learner message being answered in Telegram.
+pub struct TelegramTurn<'a> {
+    pub app: &'a Arc<App>,
+    pub msg: &'a Message,
+    /// The learner's interface language, for notices.
+    pub lang: Lang,
+}
+
+/// One Telegram message of the reply.
+pub enum Part {
+    Voice { caption: String, keyboard: Option<InlineKeyboardMarkup> },
+    Text { text: String, keyboard: Option<InlineKeyboardMarkup> },
+}
+
+/// Keeps "recording voice…" / "typing…" visible (Telegram drops it after ~5 s); stops when dropped.
+pub struct ChatActionGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for ChatActionGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Fetch for TelegramTurn<'_> {
+    async fn fetch(&self, file: &AudioFile, cap: u64) -> Result<Bytes, FetchError> {
+        download(&self.app.bot, file, cap).await
+    }
+}
+
+/// Downloads a file through getFile, refusing to hold more than `cap` bytes whatever its metadata
+/// claimed.
+pub async fn download(bot: &Bot, file: &AudioFile, cap: u64) -> Result<Bytes, FetchError> {
+    let id = FileId(file.file_id.clone());
+    let file = match send::with_retry("getFile", || bot.get_file(id.clone()).into_future()).await {
+        Ok(f) => f,
+        Err(RequestError::Api(e)) if e.to_string().to_ascii_lowercase().contains("too big") => {
+            return Err(FetchError::TooBig { cap });
+        }
+        Err(e) => return Err(FetchError::Failed(format!("getFile: {e}"))),
+    };
+    if file.meta.size as u64 > cap {
+        return Err(FetchError::TooBig { cap });
+    }
+    let mut stream = bot.download_file_stream(&file.path);
+    let mut buf = BytesMut::with_capacity(file.meta.size as usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| FetchError::Failed(e.to_string()))?;
+        if (buf.len() + chunk.len()) as u64 > cap {
+            return Err(FetchError::TooBig { cap });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+impl Show for TelegramTurn<'_> {
+    type Part = Part;
+    type Busy = ChatActionGuard;
+
+    fn busy(&self, voice: bool) -> ChatActionGuard {
+        let (bot, chat) = (self.app.bot.clone(), self.msg.chat.id);
+        let action = if voice { ChatAction::RecordVoice } else { ChatAction::Typing };
+        ChatActionGuard(tokio::spawn(async move {
+            loop {
+                let _ = bot.send_chat_action(chat, action).await;
+                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+            }
+        }))
+    }
+
+    async fn notice(&self, notice: &Notice) -> Result<(), ShowError> {
+        let args: Vec<(&str, Arg)> = notice.args.iter().map(|(k, v)| (*k, Arg::from(*v))).collect();
+        misc::notice(self.app, self.msg, self.lang, notice.key, &args)
+            .await
+            .map_err(|e| ShowError::Final(e.to_string()))
+    }
+
+    async fn layout(&self, view: &AnswerView<'_>) -> Vec<Part> {
+        let keyboard = self.save_buttons(view).await;
+        let turn = turn_view(view);
+        let mut parts = parts(&self.app.i18n, &turn, view.with_voice);
+        match parts.last_mut() {
+            Some(Part::Voice { keyboard: k, .. } | Part::Text { keyboard: k, .. }) => *k = keyboard,
+            None => {}
+        }
+        parts
+    }
+
+    async fn send(&self, part: Part, voice: Option<&Bytes>, _last: bool) -> Result<(), ShowError> {
+        let (app, msg) = (self.app, self.msg);
+        let reply_to = msg.id;
+        let sent = match part {
+            Part::Text { text, keyboard } => {
+                send::paced(&app.pacer, msg.chat.id, "reply text", || {
+                    let req = app
+                        .bot
+                        .send_message(msg.chat.id, text.clone())
+                        .parse_mode(ParseMode::Html)
+                        .reply_parameters(reply_parameters(reply_to));
+                    match &keyboard {
+                        Some(k) => req.reply_markup(k.clone()).into_future(),
+                        None => req.into_future(),
+                    }
+                })
+                .await
+            }
+            Part::Voice { caption, keyboard } => {
+                let audio = voice.cloned().unwrap_or_default();
+                send::paced(&app.pacer, msg.chat.id, "reply voice", || {
+                    let req = app
+                        .bot
+                        .send_voice(
+                            msg.chat.id,
+                            InputFile::memory(audio.clone()).file_name("honzik.ogg"),
+                        )
+                        .caption(caption.clone())
+                        .parse_mode(ParseMode::Html)
+                        .reply_parameters(reply_parameters(reply_to));
+                    match &keyboard {
+                        Some(k) => req.reply_markup(k.clone()).into_future(),
+                        None => req.into_future(),
+                    }
+                })
+                .await
+            }
+        };
+        let Err(e) = sent else { return Ok(()) };
+        if let Some(user) = &msg.from {
+            crate::bot::mark_if_blocked(app, user.id.0 as i64, &e).await;
+        }
+        if send::is_transient(&e) {
+            app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
+            return Err(ShowError::Transient(e.to_string()));
+        }
+        Err(ShowError::Final(e.to_string()))
+    }
+}
+
+impl TelegramTurn<'_> {
+    /// Without buttons is better than without an answer: a failure here is only logged.
+    async fn save_buttons(&self, view: &AnswerView<'_>) -> Option<InlineKeyboardMarkup> {
+        let user = self.msg.from.as_ref()?.id.0 as i64;
+        words::save_keyboard(self.app, user, view.answer_id, view.reply).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "no save buttons for this turn");
+            None
+        })
+    }
+}
+
+fn reply_parameters(id: MessageId) -> ReplyParameters {
+    ReplyParameters::new(id).allow_sending_without_reply()
+}
+
+fn turn_view<'a>(v: &AnswerView<'a>) -> TurnView<'a> {
+    TurnView {
+        lang: v.lang,
+        level: v.level,
+        kind: if v.spoken { TurnKind::Voice } else { TurnKind::Text },
+        learner_text: v.learner_text,
+        reply: v.reply,
+        stars_earned: v.earned.stars,
+        streak_days: v.earned.streak,
+        challenge_completed: v.earned.challenge_completed,
+        nudge_czech: v.nudge_czech,
+    }
+}
+
+/// The reply's messages in order, without buttons.
+fn parts(i18n: &crate::i18n::I18n, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
+    let text = |text| Part::Text { text, keyboard: None };
+    let voice = |caption| Part::Voice { caption, keyboard: None };
+    if !with_voice {
+        // No voice (turned off, or TTS failed): the caption line heads the details.
+        let all = format!("{}\n\n{}", render::caption(i18n, view), render::details(i18n, view));
+        return render::split_message(&all, TEXT_LIMIT).into_iter().map(text).collect();
+    }
+    match (render::layout(i18n, view), view.kind) {
+        (TurnLayout::Single { caption }, _) => vec![voice(caption)],
+        (TurnLayout::Split { caption, details }, TurnKind::Voice) => {
+            std::iter::once(voice(caption)).chain(details.into_iter().map(text)).collect()
+        }
+        (TurnLayout::Split { caption, details }, TurnKind::Text) => {
+            details.into_iter().map(text).chain(std::iter::once(voice(caption))).collect()
+        }
+    }
+}
