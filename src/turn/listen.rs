@@ -166,16 +166,12 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, 
     if !bytes.starts_with(b"OggS") {
         return Ok(None);
     }
-    // A voice note is tens of kilobytes: measuring it costs microseconds, less than a hop to the
-    // blocking pool. Only a large file is measured off the async workers.
-    let length = if bytes.len() <= 512 * 1024 {
-        speech::ogg::length(bytes)
-    } else {
-        let b = bytes.clone();
-        tokio::task::spawn_blocking(move || speech::ogg::length(&b))
-            .await
-            .unwrap_or(speech::ogg::Length::Unmeasured)
-    };
+    // Off the async workers whatever the size: measuring is linear in the file's length (see
+    // `ogg::crc_budget`), but a 20 MB file still takes milliseconds no other turn should wait on.
+    let b = bytes.clone();
+    let length = tokio::task::spawn_blocking(move || speech::ogg::length(&b))
+        .await
+        .unwrap_or(speech::ogg::Length::Unmeasured);
     match length {
         speech::ogg::Length::Broken => Err(Stop::notice("audio-damaged")),
         speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::notice("audio-damaged")),

@@ -23,29 +23,72 @@ pub enum Length {
     Broken,
 }
 
-/// The length of the first logical stream of `bytes`.
+/// The length of every logical stream of `bytes` together: streams that follow one another
+/// (chained) play one after the other, and streams side by side are at least as long as the
+/// longest, so the sum never under-counts what speech-to-text will be given. A file whose pages
+/// cost more checking than [`crc_budget`] allows is refused as [`Length::Broken`].
 pub fn length(bytes: &[u8]) -> Length {
-    let mut pages = pages(bytes);
-    let Some(first) = pages.next() else { return Length::Broken };
-    let codec = Codec::of(first.body);
-    let mut granule = 0u64;
-    let mut packets = Packets::default();
-    for page in std::iter::once(first).chain(pages).filter(|p| p.serial == first.serial) {
-        // -1 marks a page on which no packet ends: it carries no position.
-        if page.granule != u64::MAX {
-            granule = granule.max(page.granule);
-        }
-        if let Codec::Opus { .. } = codec {
-            packets.add(&page);
+    let mut reader = Pages::new(bytes);
+    let mut streams: Vec<Stream> = Vec::new();
+    for page in reader.by_ref() {
+        match streams.iter_mut().find(|s| s.serial == page.serial) {
+            Some(stream) => stream.add(&page),
+            None => streams.push(Stream::new(&page)),
         }
     }
-    match codec {
-        Codec::Opus { pre_skip } => {
-            let samples = granule.max(packets.samples).saturating_sub(pre_skip);
-            Length::Seconds(samples as f64 / 48_000.0)
+    if reader.over_budget() || streams.is_empty() {
+        return Length::Broken;
+    }
+    let mut seconds = 0.0;
+    for stream in &streams {
+        match stream.seconds() {
+            Some(s) => seconds += s,
+            // Not every stream measured: the caller falls back on the declared duration.
+            None => return Length::Unmeasured,
         }
-        Codec::Vorbis { rate } => Length::Seconds(granule as f64 / f64::from(rate)),
-        Codec::Other => Length::Unmeasured,
+    }
+    Length::Seconds(seconds)
+}
+
+/// One logical stream as its pages go by.
+struct Stream {
+    serial: u32,
+    codec: Codec,
+    granule: u64,
+    packets: Packets,
+}
+
+impl Stream {
+    fn new(first: &Page<'_>) -> Stream {
+        let mut s = Stream {
+            serial: first.serial,
+            codec: Codec::of(first.body),
+            granule: 0,
+            packets: Packets::default(),
+        };
+        s.add(first);
+        s
+    }
+
+    fn add(&mut self, page: &Page<'_>) {
+        // -1 marks a page on which no packet ends: it carries no position.
+        if page.granule != u64::MAX {
+            self.granule = self.granule.max(page.granule);
+        }
+        if let Codec::Opus { .. } = self.codec {
+            self.packets.add(page);
+        }
+    }
+
+    fn seconds(&self) -> Option<f64> {
+        match self.codec {
+            Codec::Opus { pre_skip } => {
+                let samples = self.granule.max(self.packets.samples).saturating_sub(pre_skip);
+                Some(samples as f64 / 48_000.0)
+            }
+            Codec::Vorbis { rate } => Some(self.granule as f64 / f64::from(rate)),
+            Codec::Other => None,
+        }
     }
 }
 
@@ -162,24 +205,82 @@ pub fn page_at(b: &[u8]) -> Option<Page<'_>> {
     })
 }
 
-/// Every intact page of `b` in order, skipping damaged stretches as a decoder resynchronises.
-pub fn pages(b: &[u8]) -> impl Iterator<Item = Page<'_>> {
-    let mut at = 0usize;
-    std::iter::from_fn(move || {
-        while at + 27 <= b.len() {
-            let Some(next) = b[at..].windows(4).position(|w| w == b"OggS") else {
-                at = b.len();
+/// Bytes of CRC a file of `len` bytes may cost. An intact file is checked once over (each byte
+/// belongs to one page); damage costs a little more where a decoder resynchronises. A crafted
+/// file of nothing but `OggS` candidates, each claiming a 64 KiB page, would otherwise cost a
+/// CRC of up to 64 KiB per candidate — gigabytes of work for a 20 MB upload. Past this budget
+/// the file is not Ogg anyone recorded, and reading stops.
+pub fn crc_budget(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(256 * 1024)
+}
+
+/// Every intact page of `b` in order, skipping damaged stretches as a decoder resynchronises,
+/// within [`crc_budget`]: linear in the file's length whatever its bytes.
+pub fn pages(b: &[u8]) -> Pages<'_> {
+    Pages::new(b)
+}
+
+/// The iterator of [`pages`]; [`Pages::over_budget`] says whether it stopped early.
+pub struct Pages<'a> {
+    b: &'a [u8],
+    at: usize,
+    budget: usize,
+    over: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(b: &'a [u8]) -> Pages<'a> {
+        Pages { b, at: 0, budget: crc_budget(b.len()), over: false }
+    }
+
+    /// The file cost more checking than its budget: what was read may not be all of it.
+    pub fn over_budget(&self) -> bool {
+        self.over
+    }
+}
+
+impl<'a> Iterator for Pages<'a> {
+    type Item = Page<'a>;
+
+    fn next(&mut self) -> Option<Page<'a>> {
+        let b = self.b;
+        while !self.over && self.at + 27 <= b.len() {
+            let Some(next) = find_capture(&b[self.at..]) else {
+                self.at = b.len();
                 return None;
             };
-            at += next;
-            if let Some(page) = page_at(&b[at..]) {
-                at += page.raw.len();
+            self.at += next;
+            let claimed = claimed_len(&b[self.at..]);
+            if claimed > self.budget {
+                self.over = true;
+                return None;
+            }
+            self.budget -= claimed;
+            if let Some(page) = page_at(&b[self.at..]) {
+                self.at += page.raw.len();
                 return Some(page);
             }
-            at += 1;
+            self.at += 1;
         }
         None
-    })
+    }
+}
+
+/// Where the next `OggS` starts.
+fn find_capture(b: &[u8]) -> Option<usize> {
+    b.windows(4).position(|w| w == b"OggS")
+}
+
+/// The bytes [`page_at`] would check for a page starting at `b` (0 when it would stop before the
+/// CRC): what a candidate costs against the budget.
+fn claimed_len(b: &[u8]) -> usize {
+    if b.len() < 27 || b[4] != 0 {
+        return 0;
+    }
+    let segments = usize::from(b[26]);
+    let Some(lacing) = b.get(27..27 + segments) else { return 0 };
+    let end = 27 + segments + lacing.iter().map(|l| usize::from(*l)).sum::<usize>();
+    if end > b.len() { 0 } else { end }
 }
 
 /// The CRC of a page as stored in its header: computed with the checksum field zeroed.
@@ -307,6 +408,61 @@ mod tests {
         assert!(half > 0.5 && half < 3.0, "{half}");
         assert_eq!(length(&ahoj[..ahoj.len().min(841)]), Length::Seconds(0.0), "headers only");
         assert_eq!(length(&ahoj[..30]), Length::Broken, "cut inside the first page");
+    }
+
+    /// A file of nothing but page candidates, each claiming the largest page its bytes allow and
+    /// failing its CRC: the worst case for a reader that checks every candidate.
+    pub(crate) fn crafted_candidates(len: usize) -> Vec<u8> {
+        let mut head = b"OggS\0\0".to_vec();
+        head.resize(26, 0);
+        head.push(255);
+        head.extend(std::iter::repeat_n(255u8, 255));
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            out.extend_from_slice(&head);
+        }
+        out.truncate(len);
+        out
+    }
+
+    #[test]
+    fn a_file_of_page_candidates_is_refused_within_its_budget() {
+        let crafted = crafted_candidates(2 * 1024 * 1024);
+        let mut reader = Pages::new(&crafted);
+        assert_eq!(reader.by_ref().count(), 0);
+        assert!(reader.over_budget(), "stopped by the budget, not by reading it all");
+        assert_eq!(length(&crafted), Length::Broken);
+    }
+
+    #[test]
+    fn a_real_file_stays_well_within_its_budget() {
+        let long = looped(load::samples::BEGINNER_AHOJ, 60);
+        let mut reader = Pages::new(&long);
+        assert_eq!(reader.by_ref().count(), 2 + 60 * 4);
+        assert!(!reader.over_budget());
+        // Damage everywhere costs resynchronisation, still within the budget.
+        let mut damaged = long.clone();
+        for i in (100..damaged.len()).step_by(997) {
+            damaged[i] ^= 0x55;
+        }
+        let mut reader = Pages::new(&damaged);
+        let _ = reader.by_ref().count();
+        assert!(!reader.over_budget());
+    }
+
+    #[test]
+    fn a_second_stream_counts_toward_the_length() {
+        let one = secs(load::samples::BEGINNER_AHOJ);
+        // The same recording again as a second logical stream (chained, another serial).
+        let mut chained = load::samples::BEGINNER_AHOJ.to_vec();
+        for p in pages(load::samples::BEGINNER_AHOJ) {
+            let mut raw = p.raw.to_vec();
+            raw[14..18].copy_from_slice(&(p.serial ^ 0xFFFF).to_le_bytes());
+            let crc = page_crc(&raw);
+            raw[22..26].copy_from_slice(&crc.to_le_bytes());
+            chained.extend(raw);
+        }
+        assert!((secs(&chained) - 2.0 * one).abs() < 0.05, "{} vs {one}", secs(&chained));
     }
 
     #[test]
