@@ -58,6 +58,7 @@ pub mod bot;
 pub mod cache;
 pub mod charts;
 pub mod config;
+pub mod html;
 pub mod i18n;
 pub mod intake;
 pub mod metrics;
