@@ -170,6 +170,9 @@ fn literals_are_read_as_the_compiler_does() {
 
 #[test]
 fn the_scan_stops_at_the_test_module_only_and_skips_test_module_files() {
+    let inline = r#"tr(l, "a-key", &[]); let q = '"'; f("with \" quote", "b-key");
+            #[cfg(test)] mod tests { "test-only-key" }"#;
+    assert_eq!(string_literals(non_test_code(inline)), ["a-key", "with \\\" quote", "b-key"]);
     let src = "a\n#[cfg(test)]\nfn helper() {}\nb\n#[cfg(test)]\n#[path = \"x_tests.rs\"]\nmod tests;\n\
                #[cfg(test)]\npub(crate) mod check {}\n#[cfg(test)]\nmod scan;";
     assert_eq!(non_test_code(src), "a\n#[cfg(test)]\nfn helper() {}\nb\n");
