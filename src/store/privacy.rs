@@ -4,6 +4,9 @@
 //! Erasing keeps what holds nothing they said and what stops the deletion from being a way out:
 //! the users row (Telegram id, chat, status — a ban survives), the usage ledger and the cost
 //! columns of `daily_stats` (so today's spend still counts against the daily allowance).
+//!
+//! [`DUTIES`] lists, table by table, what the two do; a new table holding user data must be
+//! added there (its test fails until it is), exported and erased or exempt with the reason.
 
 use chrono::{DateTime, Utc};
 use entity::{

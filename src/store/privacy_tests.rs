@@ -236,6 +236,8 @@ async fn export_and_delete_do_what_the_duties_say() {
         match d.erase {
             Erase::Rows => assert_eq!(after, 0, "/delete_me leaves rows in {}", d.table),
             Erase::Kept(_) => assert_eq!(after, before[d.table], "{} is kept", d.table),
+            // What stays of a reset row differs per table; tests/bot/controls.rs pins it
+            // (a ban and the spend survive, the learning columns are zeroed).
             Erase::Partly(_) => {}
         }
     }
