@@ -49,6 +49,34 @@
 //! - [`admin`]: pure rules for running the bot — daily allowances in money terms, admin command
 //!   arguments, access (public / allow-list, bans). The commands are `bot::handlers::admin`, the
 //!   gate and quota check `bot::handlers::access`, broadcasts `bot::handlers::broadcast`.
+//!
+//! # Where to add…
+//!
+//! - **A command:** a variant of `bot::commands::Command` (its name is the command, snake_case);
+//!   its arm in `bot::commands::handle`, which calls the handler in `bot::handlers::<area>`
+//!   (commands reach it through the one `filter_command::<Command>()` branch of `bot::schema()`;
+//!   a new *kind* of update or button needs its own branch, or a `bot::callback::Callback`
+//!   variant handled in `bot::handlers::callbacks`). Its texts go in the locales, with its menu
+//!   line `cmd-<name>` — `bot::register_commands` builds the `/` menu from the enum and those
+//!   keys — and a line in the `help` text of every locale. `tests/bot/controls.rs` pins the menu
+//!   and `/help`.
+//! - **A user text:** a key in all three of `locales/{ru,uk,en}/main.ftl` (the same keys in
+//!   each), used through [`i18n::I18n::tr`]; text arguments are escaped there, markup is
+//!   Telegram HTML ([`html`]). `i18n`'s tests check that every key the code uses exists in every
+//!   locale and formats: a literal key anywhere in `src/` is found by the scan, and a key built
+//!   at run time (`format!("trend-{}", …)`) needs its family in the tests' `dynamic_families`,
+//!   built from one list of its values (an enum's `ALL`).
+//! - **A table:** its entity in `entity/`, a migration in `migration/` (with a `down`), and a
+//!   store module in [`store`] that owns its queries. And the learner's rights: a table holding
+//!   anything about a person (a `user_id`, `chat_id`, …) is exported by `/export` and erased by
+//!   `/delete_me` ([`store::privacy`]), or listed as exempt with the reason — its entry in
+//!   [`store::privacy::DUTIES`], which a test checks against the schema and against what export
+//!   and delete really do.
+//! - **An OpenAI call:** in [`ai`] (a new endpoint family gets an [`ai::upstream::Upstream`] and
+//!   so its own gate: concurrency limit, circuit breaker, retries within one deadline), its
+//!   failures as [`ai::AiError`], its price in [`tutor::cost`], and its usage recorded by the
+//!   meter, `ai`'s one place that records every paid request's usage, price and metrics — never
+//!   by hand at the call site.
 
 pub mod admin;
 pub mod ai;
@@ -58,6 +86,7 @@ pub mod bot;
 pub mod cache;
 pub mod charts;
 pub mod config;
+pub mod html;
 pub mod i18n;
 pub mod intake;
 pub mod metrics;

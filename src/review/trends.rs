@@ -14,6 +14,10 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// Every direction; `/stats` shows each as locale key `trend-{as_str}`.
+    pub const ALL: [Direction; 4] =
+        [Direction::New, Direction::Up, Direction::Down, Direction::Same];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::New => "new",

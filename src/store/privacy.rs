@@ -4,6 +4,9 @@
 //! Erasing keeps what holds nothing they said and what stops the deletion from being a way out:
 //! the users row (Telegram id, chat, status — a ban survives), the usage ledger and the cost
 //! columns of `daily_stats` (so today's spend still counts against the daily allowance).
+//!
+//! [`DUTIES`] lists, table by table, what the two do; a new table holding user data must be
+//! added there (its test fails until it is), exported and erased or exempt with the reason.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -18,6 +21,94 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{StoreError, inbox, learners};
+
+/// What `/export` and `/delete_me` do with each table that holds something about a person: the
+/// duty that comes with a new table. `privacy_tests` fails when a table with a user column
+/// (`user_id`, `chat_id`, `admin_id`, …) is missing here, and checks every entry against what
+/// [`export`] and [`delete_content`] actually do with a learner who has a row in each table.
+pub const DUTIES: &[Duty] = &[
+    Duty::both(
+        "users",
+        "user",
+        Erase::Partly("reset: id, chat and status stay, so a ban survives"),
+    ),
+    Duty::both("user_settings", "settings", Erase::Partly("reset to the defaults")),
+    Duty::both("conversations", "conversations", Erase::Rows),
+    Duty::both("messages", "messages", Erase::Rows),
+    Duty::both("mistakes", "mistakes", Erase::Rows),
+    Duty::both("saved_words", "saved_words", Erase::Rows),
+    Duty::both("stars", "stars", Erase::Rows),
+    Duty::both("turns", "turns", Erase::Rows),
+    Duty::both("review_cards", "review_cards", Erase::Rows),
+    Duty::both("reminders", "reminder", Erase::Rows),
+    Duty::both(
+        "daily_stats",
+        "daily_stats",
+        Erase::Partly(
+            "learning columns zeroed; the cost columns stay, the daily allowance reads them",
+        ),
+    ),
+    Duty::both(
+        "updates",
+        "telegram_updates",
+        Erase::Partly("updates still pending (this /delete_me, any queued behind it) finish first"),
+    ),
+    Duty::both(
+        "usage",
+        "usage",
+        Erase::Kept("the usage ledger: quotas and the spend cap count it, deleting is no way out"),
+    ),
+    Duty::erased("review_sessions", "the /review under way: card ids and a tally, nothing said"),
+    Duty::erased("reminders_sent", "the days a reminder went out, so one goes a day"),
+    Duty::exempt("quotas", "an admin's decision about the learner, like a ban"),
+    Duty::exempt("allowed_users", "an admin's decision (the allow-list), like a ban"),
+    Duty::exempt("admin_actions", "the admins' own log of what they did"),
+    Duty::exempt("broadcasts", "an admin's own broadcast (admin_id, admin_chat_id)"),
+    Duty::exempt("broadcast_recipients", "whether a broadcast reached them, so none is sent twice"),
+    Duty::exempt("chat_leases", "which replica serves the chat: expires within seconds"),
+];
+
+/// One table's part in `/export` and `/delete_me`.
+#[derive(Clone, Copy, Debug)]
+pub struct Duty {
+    pub table: &'static str,
+    pub export: Export,
+    pub erase: Erase,
+}
+
+/// Whether `/export` includes the learner's rows of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// Under this key of the export document.
+    Under(&'static str),
+    /// Not exported, for this reason.
+    No(&'static str),
+}
+
+/// What `/delete_me` does with the learner's rows of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase {
+    /// Every row goes.
+    Rows,
+    /// Rows stay, changed or in part; the reason says what stays and why.
+    Partly(&'static str),
+    /// Rows stay as they are, for this reason.
+    Kept(&'static str),
+}
+
+impl Duty {
+    const fn both(table: &'static str, key: &'static str, erase: Erase) -> Duty {
+        Duty { table, export: Export::Under(key), erase }
+    }
+
+    const fn erased(table: &'static str, why_not_exported: &'static str) -> Duty {
+        Duty { table, export: Export::No(why_not_exported), erase: Erase::Rows }
+    }
+
+    const fn exempt(table: &'static str, why: &'static str) -> Duty {
+        Duty { table, export: Export::No(why), erase: Erase::Kept(why) }
+    }
+}
 
 /// Everything stored about the learner, table by table; `None` when there is no such learner.
 pub async fn export(
@@ -172,3 +263,7 @@ async fn erase_daily_stats(txn: &impl ConnectionTrait, user_id: i64) -> Result<u
         .await?;
     Ok(days)
 }
+
+#[cfg(test)]
+#[path = "privacy_tests.rs"]
+mod tests;
