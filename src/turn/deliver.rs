@@ -5,22 +5,21 @@
 //!
 //! The words the learner can save (Honzík's new words, the corrected ones) get buttons under the
 //! details — under the voice when it is the only message. A 403 (the learner blocked the bot)
-//! marks them blocked, so nothing more is sent to them.
+//! marks them blocked (in the outbox), and the reply stops there.
 //!
 //! The layout is a pure function of the stored answer, so a resumed turn rebuilds the same
 //! messages and sends only those after its checkpoint. Each message but the last is
 //! checkpointed as it goes out; the last one's checkpoint closes the turn (`store::turns::finish`).
 
 use bytes::Bytes;
-use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters};
+use teloxide::types::{InlineKeyboardMarkup, InputFile};
 
 use super::Stop;
 use crate::app::App;
 use crate::bot::handlers::words;
+use crate::bot::outbox::{Body, Outbox, OutboxError, To};
 use crate::bot::render::{self, TEXT_LIMIT, TurnKind, TurnLayout, TurnView};
-use crate::bot::send;
 
 /// One Telegram message of the reply.
 enum Part {
@@ -32,6 +31,7 @@ enum Part {
 /// `answer_id` is the stored answer's id, which the save buttons refer to.
 pub(super) async fn send(
     app: &App,
+    out: &Outbox,
     msg: &Message,
     view: &TurnView<'_>,
     audio: Option<Bytes>,
@@ -47,9 +47,11 @@ pub(super) async fn send(
         let keyboard = buttons.clone().filter(|_| last);
         match part {
             Part::Voice { caption } => {
-                send_voice(app, msg, audio.clone().unwrap_or_default(), caption, keyboard).await?
+                let voice = InputFile::memory(audio.clone().unwrap_or_default());
+                let voice = voice.file_name("honzik.ogg");
+                failed(out.voice(msg, voice, Body::Html(caption), keyboard).await)?
             }
-            Part::Text(text) => send_text(app, msg, text, keyboard.as_ref()).await?,
+            Part::Text(text) => failed(out.text(To::reply(msg), text, keyboard).await)?,
         }
         if !last {
             crate::store::turns::set_delivered(&app.db, answer_id, i as u32 + 1).await?;
@@ -95,58 +97,6 @@ async fn save_buttons(
     })
 }
 
-fn reply_to(id: MessageId) -> ReplyParameters {
-    ReplyParameters::new(id).allow_sending_without_reply()
-}
-
-async fn send_text(
-    app: &App,
-    msg: &Message,
-    text: String,
-    buttons: Option<&InlineKeyboardMarkup>,
-) -> Result<(), Stop> {
-    let sent = send::paced(&app.pacer, msg.chat.id, "reply text", || {
-        let req = app
-            .bot
-            .send_message(msg.chat.id, text.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(reply_to(msg.id));
-        match buttons {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
-        }
-    })
-    .await;
-    failed(app, msg, sent).await
-}
-
-async fn send_voice(
-    app: &App,
-    msg: &Message,
-    audio: Bytes,
-    caption: String,
-    buttons: Option<InlineKeyboardMarkup>,
-) -> Result<(), Stop> {
-    let sent = send::paced(&app.pacer, msg.chat.id, "reply voice", || {
-        let req = app
-            .bot
-            .send_voice(msg.chat.id, InputFile::memory(audio.clone()).file_name("honzik.ogg"))
-            .caption(caption.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(reply_to(msg.id));
-        match &buttons {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
-        }
-    })
-    .await;
-    failed(app, msg, sent).await
-}
-
-async fn failed(app: &App, msg: &Message, sent: Result<Message, RequestError>) -> Result<(), Stop> {
-    let Err(e) = sent else { return Ok(()) };
-    if let Some(user) = &msg.from {
-        crate::bot::mark_if_blocked(app, user.id.0 as i64, &e).await;
-    }
-    Err(Stop::Failed(e.into()))
+fn failed(sent: Result<Message, OutboxError>) -> Result<(), Stop> {
+    sent.map(drop).map_err(|e| Stop::Failed(e.into()))
 }

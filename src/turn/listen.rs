@@ -6,12 +6,11 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use teloxide::net::Download;
-use teloxide::prelude::*;
 
 use super::{AudioInput, Stop};
 use crate::ai::speech;
 use crate::app::App;
-use crate::bot::send;
+use crate::bot::outbox::Outbox;
 use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
 use crate::store::{self, usage::Usage};
@@ -22,6 +21,7 @@ use crate::tutor;
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn hear(
     app: &App,
+    out: &Outbox,
     learner: &Learner,
     message_id: i64,
     audio_path: Option<&str>,
@@ -29,7 +29,7 @@ pub(super) async fn hear(
     model: &str,
     timings: &mut Timings,
 ) -> Result<String, Stop> {
-    let (bytes, measured) = match fetch(app, audio, timings).await {
+    let (bytes, measured) = match fetch(app, out, audio, timings).await {
         Ok(fetched) => fetched,
         Err(stop) => {
             // Nothing will be written there: the row must not name a file that does not exist.
@@ -87,10 +87,11 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// but the transcription is paid for, so its cost goes to the learner's day (quotas count it).
 pub(crate) async fn transcribe_only(
     app: &App,
+    out: &Outbox,
     learner: &Learner,
     audio: &AudioInput,
 ) -> Option<String> {
-    let (bytes, measured) = fetch(app, audio, &mut Timings::default()).await.ok()?;
+    let (bytes, measured) = fetch(app, out, audio, &mut Timings::default()).await.ok()?;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes)).await {
         Ok(text) => {
             let stt = app.config.models.stt.as_str();
@@ -130,6 +131,7 @@ pub(crate) async fn transcribe_only(
 /// The audio, within every limit, downloaded, with its measured length when it could be measured.
 async fn fetch(
     app: &App,
+    out: &Outbox,
     audio: &AudioInput,
     timings: &mut Timings,
 ) -> Result<(Bytes, Option<f64>), Stop> {
@@ -149,7 +151,7 @@ async fn fetch(
         return Err(Stop::Notice("file-too-big", vec![("max_mb", max_mb)]));
     }
     let t = Instant::now();
-    let bytes = download(app, audio, limits.max_file_bytes).await?;
+    let bytes = download(out, audio, limits.max_file_bytes).await?;
     timings.download_ms = Some(t.elapsed().as_millis() as u32);
     if bytes.is_empty() || !speech::looks_like_audio(&bytes) {
         return Err(Stop::Notice("not-audio", vec![]));
@@ -193,27 +195,24 @@ async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, 
 }
 
 /// Downloads a file, refusing to hold more than `cap` bytes whatever its metadata claimed.
-async fn download(app: &App, audio: &AudioInput, cap: u64) -> Result<Bytes, Stop> {
+async fn download(out: &Outbox, audio: &AudioInput, cap: u64) -> Result<Bytes, Stop> {
     let too_big = || Stop::Notice("file-too-big", vec![("max_mb", (cap / (1024 * 1024)) as i64)]);
-    let file =
-        match send::with_retry("getFile", || app.bot.get_file(audio.file_id.clone()).into_future())
-            .await
+    let file = match out.get_file(&audio.file_id).await {
+        Ok(f) => f,
+        Err(teloxide::RequestError::Api(e))
+            if e.to_string().to_ascii_lowercase().contains("too big") =>
         {
-            Ok(f) => f,
-            Err(teloxide::RequestError::Api(e))
-                if e.to_string().to_ascii_lowercase().contains("too big") =>
-            {
-                return Err(too_big());
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "getFile failed");
-                return Err(Stop::Notice("download-failed", vec![]));
-            }
-        };
+            return Err(too_big());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "getFile failed");
+            return Err(Stop::Notice("download-failed", vec![]));
+        }
+    };
     if file.meta.size as u64 > cap {
         return Err(too_big());
     }
-    let mut stream = app.bot.download_file_stream(&file.path);
+    let mut stream = out.bot().download_file_stream(&file.path);
     let mut buf = BytesMut::with_capacity(file.meta.size as usize);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {

@@ -23,7 +23,8 @@ use teloxide::types::{ChatAction, FileId};
 
 use crate::ai::client::AiError;
 use crate::app::App;
-use crate::bot::{BotError, HandlerResult, handlers::misc::notice};
+use crate::bot::outbox::{Outbox, OutboxError};
+use crate::bot::{BotError, HandlerResult};
 use crate::i18n::Arg;
 use crate::metrics::{TurnKind, TurnOutcome};
 use crate::store::answer::Earned;
@@ -101,6 +102,7 @@ struct Answered {
 
 pub async fn run(
     app: &Arc<App>,
+    out: &Outbox,
     learner: &Learner,
     msg: &Message,
     update_id: i64,
@@ -120,14 +122,14 @@ pub async fn run(
     let mut waiting_until = None;
     let (mut telegram_until, mut telegram_tries) = (None, 0u32);
     let result = loop {
-        match turn(app, learner, msg, update_id, input.clone(), &mut timings).await {
+        match turn(app, out, learner, msg, update_id, input.clone(), &mut timings).await {
             Err(Stop::Outage) if app.config.limits.outage_wait.is_zero() => {
                 break Err(Stop::Notice("upstream-gave-up", vec![]));
             }
             Err(Stop::Outage) => {
                 if waiting_until.is_none() {
                     // Said once: the message is saved and Honzík answers when the service is back.
-                    notice(app, msg, learner.lang, "upstream-busy", &[]).await?;
+                    out.notice(msg, learner.lang, "upstream-busy", &[]).await?;
                 }
                 let until = *waiting_until.get_or_insert_with(|| {
                     tokio::time::Instant::now() + app.config.limits.outage_wait
@@ -138,7 +140,9 @@ pub async fn run(
             }
             // Telegram itself failing (5xx, network) after the sender's retries: the answer is
             // stored, so the turn is delivered from its checkpoint once Telegram is back.
-            Err(Stop::Failed(BotError::Telegram(e))) if crate::bot::send::is_transient(&e) => {
+            Err(Stop::Failed(BotError::Outbox(OutboxError::Telegram(e))))
+                if crate::bot::outbox::is_transient(&e) =>
+            {
                 let until = *telegram_until.get_or_insert_with(|| {
                     tokio::time::Instant::now() + app.config.limits.outage_wait
                 });
@@ -146,7 +150,7 @@ pub async fn run(
                 telegram_tries += 1;
                 app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
                 if tokio::time::Instant::now() + pause >= until {
-                    break Err(Stop::Failed(BotError::Telegram(e)));
+                    break Err(Stop::Failed(BotError::Outbox(OutboxError::Telegram(e))));
                 }
                 tracing::warn!(update_id, error = %e, "Telegram keeps failing; delivering again in a moment");
                 tokio::time::sleep(pause).await;
@@ -167,12 +171,15 @@ pub async fn run(
         Ok(delivered) => ("answered".to_owned(), Some(delivered)),
         Err(Stop::Notice(key, args)) => {
             let args: Vec<(&str, Arg)> = args.iter().map(|(k, v)| (*k, Arg::from(*v))).collect();
-            notice(app, msg, learner.lang, key, &args).await?;
+            out.notice(msg, learner.lang, key, &args).await?;
             (format!("notice:{key}"), None)
         }
         Err(Stop::Failed(e)) => {
             tracing::error!(update_id, error = %e, "turn failed");
-            notice(app, msg, learner.lang, "internal-error", &[]).await?;
+            // A learner who blocked the bot meanwhile cannot read it either (see `bot::outbox`).
+            if !matches!(&e, BotError::Outbox(o) if o.recipient_gone()) {
+                out.notice(msg, learner.lang, "internal-error", &[]).await?;
+            }
             ("failed".to_owned(), None)
         }
         Err(Stop::Outage) => unreachable!("outages are waited out above"),
@@ -193,6 +200,7 @@ pub async fn run(
 /// Runs the turn from its last checkpoint; returns the answer's id and how many messages it took.
 async fn turn(
     app: &Arc<App>,
+    out: &Outbox,
     learner: &Learner,
     msg: &Message,
     update_id: i64,
@@ -245,8 +253,7 @@ async fn turn(
     };
 
     let voice_reply = matches!(input, Input::Audio(_)) || learner.voice_replies;
-    let _action = ChatActionGuard::start(
-        app,
+    let _action = out.keep_showing(
         msg.chat.id,
         if voice_reply { ChatAction::RecordVoice } else { ChatAction::Typing },
     );
@@ -255,8 +262,8 @@ async fn turn(
         (Input::Text(text), _) => checked_text(text)?,
         (Input::Audio(_), Some(text)) => listen::heard(text)?,
         (Input::Audio(audio), None) => {
-            listen::hear(app, learner, message_id, audio_path.as_deref(), &audio, model, timings)
-                .await?
+            let path = audio_path.as_deref();
+            listen::hear(app, out, learner, message_id, path, &audio, model, timings).await?
         }
     };
     let answer = match answered {
@@ -297,7 +304,8 @@ async fn turn(
         nudge_czech: tutor::looks_non_czech(&learner_text),
     };
     let parts =
-        deliver::send(app, msg, &view, answer.audio, answer.id, answer.delivered_parts).await?;
+        deliver::send(app, out, msg, &view, answer.audio, answer.id, answer.delivered_parts)
+            .await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     Ok((answer.id, parts))
 }
@@ -327,26 +335,4 @@ fn checked_text(text: String) -> Result<String, Stop> {
         return Err(Stop::Notice("text-too-long", vec![("max", MAX_TEXT_CHARS as i64)]));
     }
     Ok(text)
-}
-
-/// Keeps "recording voice…" / "typing…" visible while the turn runs (Telegram drops it after
-/// ~5 s); stops when dropped.
-struct ChatActionGuard(tokio::task::JoinHandle<()>);
-
-impl ChatActionGuard {
-    fn start(app: &App, chat: ChatId, action: ChatAction) -> Self {
-        let bot = app.bot.clone();
-        ChatActionGuard(tokio::spawn(async move {
-            loop {
-                let _ = bot.send_chat_action(chat, action).await;
-                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-            }
-        }))
-    }
-}
-
-impl Drop for ChatActionGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 
 use crate::app::App;
-use crate::bot::HandlerResult;
 use crate::bot::handlers::misc::notice;
+use crate::bot::{HandlerResult, Telegram};
 use crate::cache::rate::Verdict;
 use crate::i18n::Arg;
 use crate::store::learners::Learner;
@@ -75,38 +75,41 @@ pub fn clean_text(text: &str) -> String {
 
 pub async fn voice(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     update: Update,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    if slowed_down(&app, &tg, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
     {
         return Ok(());
     }
-    turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
+    turn::run(&app, &tg.outbox, &learner, &msg, update.id.0 as i64, Input::Audio(input)).await
 }
 
 pub async fn text(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     update: Update,
     learner: Learner,
     text: String,
 ) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    if slowed_down(&app, &tg, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
     {
         return Ok(());
     }
-    turn::run(&app, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
+    turn::run(&app, &tg.outbox, &learner, &msg, update.id.0 as i64, Input::Text(text)).await
 }
 
 /// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,
 /// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
 async fn slowed_down(
     app: &App,
+    tg: &Telegram,
     msg: &Message,
     update: &Update,
     learner: &Learner,
@@ -116,7 +119,7 @@ async fn slowed_down(
         Verdict::Wait(wait) => {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
             tracing::info!(user_id = learner.id, seconds, "turn limit reached");
-            notice(app, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
+            notice(tg, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
             Ok(true)
         }
     }
