@@ -6,7 +6,7 @@
 //!
 //! Every send (text, voice, photo, document) waits for its slot in the [`Pacer`] — retries
 //! included — so Telegram's limits are kept by the whole bot, turns, reminders and broadcasts
-//! together; 429s, network errors and 5xx are retried as far as that is safe ([`retry`]).
+//! together; 429s, network errors and 5xx are retried as far as that is safe (`outbox::retry`).
 //! Edits, chat actions and button answers are not rate-limited by Telegram and skip the pacer.
 //!
 //! # A learner who blocked the bot
@@ -84,14 +84,6 @@ impl OutboxError {
     /// The recipient cannot be written to: nothing more is to be sent to them for this update.
     pub fn recipient_gone(&self) -> bool {
         matches!(self, OutboxError::Blocked(_) | OutboxError::Skipped)
-    }
-
-    /// Telegram's own error, when there was one.
-    pub fn request(&self) -> Option<&RequestError> {
-        match self {
-            OutboxError::Telegram(e) | OutboxError::Blocked(e) => Some(e),
-            _ => None,
-        }
     }
 }
 
