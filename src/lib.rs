@@ -4,8 +4,11 @@
 //!
 //! - [`config`]: typed settings from the environment; fails fast with one clear line.
 //! - [`telemetry`]: the one tracing-subscriber set-up.
-//! - [`app`]: `App` (database, bot, AI clients, audio store, clock) and `run(config, clock, shutdown)`,
-//!   the entry point `main` and the tests share.
+//! - [`app`]: `App`, the lower layers' state (config, database, AI clients, audio store, cache,
+//!   metrics, clock, locales, models).
+//! - [`startup`]: wiring at the top — `run(config, clock, shutdown)`, the entry point `main` and
+//!   the tests share.
+//! - [`jobs`]: background jobs (daily reminders, the broadcast sender, audio retention).
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
 //!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart;
 //!   long polling (one process) or a webhook, where `intake::leases` lets any number of replicas
@@ -13,6 +16,7 @@
 //! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
 //!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries, and the
 //!   pacer (`bot::pace`) that keeps every send within Telegram's limits (30/s, ~1/s per chat).
+//!   `bot::outbox` is the one way out to Telegram (and its blocked-learner policy).
 //! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
 //!   deliver → store) with a checkpoint after each paid or visible step (received → transcribed
 //!   → answered → delivered), so a crash or deploy resumes it without paying or sending twice;
@@ -89,15 +93,17 @@ pub mod config;
 pub mod html;
 pub mod i18n;
 pub mod intake;
+pub mod jobs;
 pub mod metrics;
 pub mod progress;
 pub mod review;
 pub mod server;
 pub mod settings;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod turn;
 pub mod tutor;
 pub mod words;
 
-pub use app::run;
+pub use startup::run;

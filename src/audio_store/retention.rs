@@ -1,24 +1,17 @@
-//! Audio retention (`AUDIO_RETENTION_DAYS`): hourly, every day of audio that ended before the
-//! cutoff is deleted whole, found by listing the date prefixes of the keys (years, then
-//! months, then days), never by reading rows.
+//! Audio retention (`AUDIO_RETENTION_DAYS`): on each pass (hourly, `jobs::audio_retention`),
+//! every day of audio that ended before the cutoff is deleted whole, found by listing the date
+//! prefixes of the keys (years, then months, then days), never by reading rows.
 //!
 //! A day's keys are forgotten in `messages` *before* its objects are deleted: a failure in
 //! between leaves objects no row names (deleted on the next pass, which lists them again),
 //! never a row naming deleted audio. Objects whose keys are not date-shaped are left alone.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use object_store::path::Path;
 use sea_orm::DatabaseConnection;
-use tokio_util::sync::CancellationToken;
 
 use super::{AudioError, AudioStore, keys};
-use crate::app::App;
 use crate::store;
-
-/// How often retention runs.
-pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// What one pass removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,29 +20,6 @@ pub struct Purged {
     pub objects: u64,
     /// Messages whose audio key was forgotten.
     pub rows: u64,
-}
-
-/// Runs retention now and then every hour until `shutdown` (nothing when audio is kept forever).
-/// Started by `app::run` beside the intake.
-pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
-    let Some(keep) = app.config.audio_retention else { return };
-    loop {
-        let cutoff = app.clock.now() - keep;
-        match purge(&app.audio, &app.db, cutoff).await {
-            Ok(p) if p.days == 0 => {}
-            Ok(p) => tracing::info!(
-                days = p.days,
-                objects = p.objects,
-                messages = p.rows,
-                "deleted audio past its retention"
-            ),
-            Err(e) => tracing::warn!(error = %e, "could not delete old audio; will try again"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = shutdown.cancelled() => return,
-        }
-    }
 }
 
 /// Deletes every day of audio that ended before `cutoff` (a day goes once all of it is older).

@@ -10,12 +10,11 @@ use teloxide::prelude::*;
 use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
-use super::HandlerResult;
 use super::handlers::{
     misc, onboarding, privacy, remind, review, settings, stats, timezone, words,
 };
+use super::{CancelTurn, HandlerResult, Telegram};
 use crate::app::App;
-use crate::intake::scheduler::InFlight;
 use crate::settings::SettingKind;
 use crate::store::learners::{self, Learner};
 
@@ -52,36 +51,37 @@ pub enum Command {
 
 pub async fn handle(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     cmd: Command,
-    in_flight: Arc<InFlight>,
+    running: Arc<dyn CancelTurn>,
 ) -> HandlerResult {
     match cmd {
-        Command::Start => return onboarding::start(app, msg).await,
-        Command::Help => return misc::help(app, msg).await,
-        Command::Privacy => return privacy::explain(&app, &msg).await,
-        Command::Cancel => return misc::cancel(&app, &msg, &in_flight).await,
+        Command::Start => return onboarding::start(app, tg, msg).await,
+        Command::Help => return misc::help(app, tg, msg).await,
+        Command::Privacy => return privacy::explain(&app, &tg, &msg).await,
+        Command::Cancel => return misc::cancel(&app, &tg, &msg, running.as_ref()).await,
         _ => {}
     }
     let Some(learner) = known_learner(&app, &msg).await? else {
-        return onboarding::start(app, msg).await;
+        return onboarding::start(app, tg, msg).await;
     };
-    let (app, msg, l) = (app.as_ref(), &msg, &learner);
+    let (app, tg, msg, l) = (app.as_ref(), tg.as_ref(), &msg, &learner);
     match cmd {
-        Command::Level => settings::show(app, msg, l, SettingKind::Level).await,
-        Command::Style => settings::show(app, msg, l, SettingKind::Style).await,
-        Command::Corrections => settings::show(app, msg, l, SettingKind::Corrections).await,
-        Command::VoiceSpeed => settings::show(app, msg, l, SettingKind::VoiceSpeed).await,
-        Command::Voice => settings::show(app, msg, l, SettingKind::VoiceReplies).await,
-        Command::Language => settings::show(app, msg, l, SettingKind::Language).await,
-        Command::Timezone(arg) => timezone::command(app, msg, l, &arg).await,
-        Command::Stats => stats::show(app, msg, l).await,
-        Command::Saved => words::list(app, msg, l).await,
-        Command::Review => review::start(app, msg, l).await,
-        Command::Remind(arg) => remind::command(app, msg, l, &arg).await,
-        Command::Reset => misc::ask_reset(app, msg, l).await,
-        Command::Export => privacy::export(app, msg, l).await,
-        Command::DeleteMe => privacy::ask_delete(app, msg, l).await,
+        Command::Level => settings::show(app, tg, msg, l, SettingKind::Level).await,
+        Command::Style => settings::show(app, tg, msg, l, SettingKind::Style).await,
+        Command::Corrections => settings::show(app, tg, msg, l, SettingKind::Corrections).await,
+        Command::VoiceSpeed => settings::show(app, tg, msg, l, SettingKind::VoiceSpeed).await,
+        Command::Voice => settings::show(app, tg, msg, l, SettingKind::VoiceReplies).await,
+        Command::Language => settings::show(app, tg, msg, l, SettingKind::Language).await,
+        Command::Timezone(arg) => timezone::command(app, tg, msg, l, &arg).await,
+        Command::Stats => stats::show(app, tg, msg, l).await,
+        Command::Saved => words::list(app, tg, msg, l).await,
+        Command::Review => review::start(app, tg, msg, l).await,
+        Command::Remind(arg) => remind::command(app, tg, msg, l, &arg).await,
+        Command::Reset => misc::ask_reset(app, tg, msg, l).await,
+        Command::Export => privacy::export(app, tg, msg, l).await,
+        Command::DeleteMe => privacy::ask_delete(app, tg, msg, l).await,
         Command::Start | Command::Help | Command::Privacy | Command::Cancel => Ok(()), // answered above
     }
 }

@@ -6,8 +6,8 @@
 //! (Honzík's new words, the corrected ones) get buttons under the last message.
 //!
 //! The layout is a pure function of the stored answer (the turn checkpoints each message as it
-//! goes out, so a resumed turn sends only those after its checkpoint). A 403 (the learner blocked
-//! the bot) marks them blocked, so nothing more is sent to them.
+//! goes out, so a resumed turn sends only those after its checkpoint). Everything goes out
+//! through the [`Outbox`], whose policy decides what a learner who blocked the bot gets.
 
 use std::sync::Arc;
 
@@ -16,20 +16,19 @@ use futures::StreamExt;
 use teloxide::RequestError;
 use teloxide::net::Download;
 use teloxide::prelude::*;
-use teloxide::types::{
-    ChatAction, FileId, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters,
-};
+use teloxide::types::{ChatAction, FileId, InlineKeyboardMarkup, InputFile};
 
 use crate::app::App;
-use crate::bot::handlers::{misc, words};
+use crate::bot::handlers::words;
+use crate::bot::outbox::{Body, Outbox, OutboxError, Showing, To};
 use crate::bot::render::{self, TEXT_LIMIT, TurnKind, TurnLayout, TurnView};
-use crate::bot::send;
-use crate::i18n::{Arg, Lang};
+use crate::i18n::{Arg, I18n, Lang};
 use crate::turn::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 
 /// One learner message being answered in Telegram.
 pub struct TelegramTurn<'a> {
     pub app: &'a Arc<App>,
+    pub out: &'a Outbox,
     pub msg: &'a Message,
     /// The learner's interface language, for notices.
     pub lang: Lang,
@@ -41,26 +40,16 @@ pub enum Part {
     Text { text: String, keyboard: Option<InlineKeyboardMarkup> },
 }
 
-/// Keeps "recording voice…" / "typing…" visible (Telegram drops it after ~5 s); stops when dropped.
-pub struct ChatActionGuard(tokio::task::JoinHandle<()>);
-
-impl Drop for ChatActionGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 impl Fetch for TelegramTurn<'_> {
     async fn fetch(&self, file: &AudioFile, cap: u64) -> Result<Bytes, FetchError> {
-        download(&self.app.bot, file, cap).await
+        download(self.out, file, cap).await
     }
 }
 
 /// Downloads a file through getFile, refusing to hold more than `cap` bytes whatever its metadata
 /// claimed.
-pub async fn download(bot: &Bot, file: &AudioFile, cap: u64) -> Result<Bytes, FetchError> {
-    let id = FileId(file.file_id.clone());
-    let file = match send::with_retry("getFile", || bot.get_file(id.clone()).into_future()).await {
+async fn download(out: &Outbox, file: &AudioFile, cap: u64) -> Result<Bytes, FetchError> {
+    let file = match out.get_file(&FileId(file.file_id.clone())).await {
         Ok(f) => f,
         Err(RequestError::Api(e)) if e.to_string().to_ascii_lowercase().contains("too big") => {
             return Err(FetchError::TooBig { cap });
@@ -70,7 +59,7 @@ pub async fn download(bot: &Bot, file: &AudioFile, cap: u64) -> Result<Bytes, Fe
     if file.meta.size as u64 > cap {
         return Err(FetchError::TooBig { cap });
     }
-    let mut stream = bot.download_file_stream(&file.path);
+    let mut stream = out.bot().download_file_stream(&file.path);
     let mut buf = BytesMut::with_capacity(file.meta.size as usize);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| FetchError::Failed(e.to_string()))?;
@@ -84,88 +73,59 @@ pub async fn download(bot: &Bot, file: &AudioFile, cap: u64) -> Result<Bytes, Fe
 
 impl Show for TelegramTurn<'_> {
     type Part = Part;
-    type Busy = ChatActionGuard;
+    type Busy = Showing;
 
-    fn busy(&self, voice: bool) -> ChatActionGuard {
-        let (bot, chat) = (self.app.bot.clone(), self.msg.chat.id);
+    fn busy(&self, voice: bool) -> Showing {
         let action = if voice { ChatAction::RecordVoice } else { ChatAction::Typing };
-        ChatActionGuard(tokio::spawn(async move {
-            loop {
-                let _ = bot.send_chat_action(chat, action).await;
-                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-            }
-        }))
+        self.out.keep_showing(self.msg.chat.id, action)
     }
 
     async fn notice(&self, notice: &Notice) -> Result<(), ShowError> {
         let args: Vec<(&str, Arg)> = notice.args.iter().map(|(k, v)| (*k, Arg::from(*v))).collect();
-        misc::notice(self.app, self.msg, self.lang, notice.key, &args)
-            .await
-            .map_err(|e| ShowError::Final(e.to_string()))
+        let sent = self.out.notice(self.msg, self.lang, notice.key, &args).await;
+        self.shown(sent)
     }
 
     async fn layout(&self, view: &AnswerView<'_>) -> Vec<Part> {
         let keyboard = self.save_buttons(view).await;
-        let turn = turn_view(view);
-        let mut parts = parts(&self.app.i18n, &turn, view.with_voice);
-        match parts.last_mut() {
-            Some(Part::Voice { keyboard: k, .. } | Part::Text { keyboard: k, .. }) => *k = keyboard,
-            None => {}
+        let mut parts = parts(&self.app.i18n, &turn_view(view), view.with_voice);
+        if let Some(Part::Voice { keyboard: k, .. } | Part::Text { keyboard: k, .. }) =
+            parts.last_mut()
+        {
+            *k = keyboard;
         }
         parts
     }
 
     async fn send(&self, part: Part, voice: Option<&Bytes>, _last: bool) -> Result<(), ShowError> {
-        let (app, msg) = (self.app, self.msg);
-        let reply_to = msg.id;
+        let to = To::reply(self.msg);
         let sent = match part {
-            Part::Text { text, keyboard } => {
-                send::paced(&app.pacer, msg.chat.id, "reply text", || {
-                    let req = app
-                        .bot
-                        .send_message(msg.chat.id, text.clone())
-                        .parse_mode(ParseMode::Html)
-                        .reply_parameters(reply_parameters(reply_to));
-                    match &keyboard {
-                        Some(k) => req.reply_markup(k.clone()).into_future(),
-                        None => req.into_future(),
-                    }
-                })
-                .await
-            }
+            Part::Text { text, keyboard } => self.out.text(to, text, keyboard).await,
             Part::Voice { caption, keyboard } => {
                 let audio = voice.cloned().unwrap_or_default();
-                send::paced(&app.pacer, msg.chat.id, "reply voice", || {
-                    let req = app
-                        .bot
-                        .send_voice(
-                            msg.chat.id,
-                            InputFile::memory(audio.clone()).file_name("honzik.ogg"),
-                        )
-                        .caption(caption.clone())
-                        .parse_mode(ParseMode::Html)
-                        .reply_parameters(reply_parameters(reply_to));
-                    match &keyboard {
-                        Some(k) => req.reply_markup(k.clone()).into_future(),
-                        None => req.into_future(),
-                    }
-                })
-                .await
+                let file = InputFile::memory(audio).file_name("honzik.ogg");
+                self.out.voice(to, file, Body::Html(caption), keyboard).await
             }
         };
-        let Err(e) = sent else { return Ok(()) };
-        if let Some(user) = &msg.from {
-            crate::bot::mark_if_blocked(app, user.id.0 as i64, &e).await;
-        }
-        if send::is_transient(&e) {
-            app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(&e));
-            return Err(ShowError::Transient(e.to_string()));
-        }
-        Err(ShowError::Final(e.to_string()))
+        self.shown(sent)
     }
 }
 
 impl TelegramTurn<'_> {
+    /// The outbox's answer in the turn's terms: a learner gone, Telegram failing for now (the
+    /// turn waits and delivers from its checkpoint), or a final refusal.
+    fn shown(&self, sent: Result<Message, OutboxError>) -> Result<(), ShowError> {
+        let Err(e) = sent else { return Ok(()) };
+        if e.recipient_gone() {
+            return Err(ShowError::Gone(e.to_string()));
+        }
+        if let (true, OutboxError::Telegram(t)) = (e.is_transient(), &e) {
+            self.app.metrics.upstream_error("telegram", crate::metrics::telegram_error_kind(t));
+            return Err(ShowError::Transient(e.to_string()));
+        }
+        Err(ShowError::Final(e.to_string()))
+    }
+
     /// Without buttons is better than without an answer: a failure here is only logged.
     async fn save_buttons(&self, view: &AnswerView<'_>) -> Option<InlineKeyboardMarkup> {
         let user = self.msg.from.as_ref()?.id.0 as i64;
@@ -174,10 +134,6 @@ impl TelegramTurn<'_> {
             None
         })
     }
-}
-
-fn reply_parameters(id: MessageId) -> ReplyParameters {
-    ReplyParameters::new(id).allow_sending_without_reply()
 }
 
 fn turn_view<'a>(v: &AnswerView<'a>) -> TurnView<'a> {
@@ -195,7 +151,7 @@ fn turn_view<'a>(v: &AnswerView<'a>) -> TurnView<'a> {
 }
 
 /// The reply's messages in order, without buttons.
-fn parts(i18n: &crate::i18n::I18n, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
+fn parts(i18n: &I18n, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
     let text = |text| Part::Text { text, keyboard: None };
     let voice = |caption| Part::Voice { caption, keyboard: None };
     if !with_voice {

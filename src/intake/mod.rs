@@ -8,6 +8,9 @@
 //! redelivered update is recognised by its `update_id` and not answered twice. `/cancel` runs
 //! outside its chat's queue and abandons the update running there, which is then marked skipped
 //! (kept, and never resumed).
+//!
+//! Each update is handled inside one `update` span (its id, chat, user and kind), so every log
+//! line of its handling — the bot's, the turn's — says which update it belongs to.
 
 pub mod leases;
 pub mod poller;
@@ -17,10 +20,12 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock, Weak};
 
 use futures::future::BoxFuture;
-use teloxide::types::Update;
+use teloxide::types::{Update, UpdateKind};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::app::App;
+use crate::bot::{CancelTurn, Telegram};
 use crate::store;
 use leases::Claimer;
 use scheduler::{Hooks, InFlight, Scheduler};
@@ -31,8 +36,12 @@ pub type UpdateSink = Arc<dyn Fn(Update) -> BoxFuture<'static, anyhow::Result<()
 
 /// Long polling (one process): runs the bot until `shutdown` fires, then finishes the turns in
 /// flight (within the grace period) and flushes audio writes.
-pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let scheduler = scheduler_for(app.clone(), None);
+pub async fn run(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let scheduler = scheduler_for(app.clone(), tg.clone(), None);
     let resumed = store::inbox::pending(&app.db).await?;
     if !resumed.is_empty() {
         tracing::info!(count = resumed.len(), "resuming updates recorded before the last stop");
@@ -41,7 +50,7 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
         scheduler.submit(update);
     }
     let purger = tokio::spawn(purge_processed(app.clone(), shutdown.clone()));
-    poller::poll(&app, &scheduler, &shutdown).await;
+    poller::poll(&app, &tg, &scheduler, &shutdown).await;
     purger.abort();
     wind_down(&app, &scheduler).await;
     Ok(())
@@ -52,6 +61,7 @@ pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<(
 /// their chat's lease ([`leases`]); at the end this replica's unfinished chats are handed over.
 pub async fn run_leased<F, Fut>(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     shutdown: CancellationToken,
     serve: F,
 ) -> anyhow::Result<()>
@@ -66,7 +76,7 @@ where
             tokio::spawn(async move { claimer.chat_idle(chat).await });
         }
     });
-    let scheduler = scheduler_for(app.clone(), Some(idle));
+    let scheduler = scheduler_for(app.clone(), tg, Some(idle));
     let claimer = Claimer::new(app.clone(), scheduler.clone());
     let _ = claimer_cell.set(Arc::downgrade(&claimer));
     let (a, c, s) = (app.clone(), claimer.clone(), scheduler.clone());
@@ -141,16 +151,29 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
     }
 }
 
-fn scheduler_for(app: Arc<App>, idle: Option<Arc<dyn Fn(i64) + Send + Sync>>) -> Scheduler {
+fn scheduler_for(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    idle: Option<Arc<dyn Fn(i64) + Send + Sync>>,
+) -> Scheduler {
     let (backlog, concurrency) =
         (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
     let in_flight = Arc::new(InFlight::default());
-    let (a, f) = (app.clone(), in_flight.clone());
-    let process: scheduler::Handler = Arc::new(move |u| Box::pin(handle(a.clone(), u, f.clone())));
+    let (a, t, f) = (app.clone(), tg.clone(), in_flight.clone());
+    let process: scheduler::Handler = Arc::new(move |u| {
+        let span = update_span(&u);
+        let running: Arc<dyn CancelTurn> = f.clone();
+        Box::pin(handle(a.clone(), t.clone(), u, running).instrument(span))
+    });
     let a = app.clone();
-    let overflow: scheduler::Handler =
-        Arc::new(move |u| Box::pin(crate::bot::overflow(a.clone(), u)));
-    let cancelled: scheduler::Handler = Arc::new(move |u| Box::pin(cancelled(app.clone(), u)));
+    let overflow: scheduler::Handler = Arc::new(move |u| {
+        let span = update_span(&u);
+        Box::pin(crate::bot::overflow(a.clone(), tg.clone(), u).instrument(span))
+    });
+    let cancelled: scheduler::Handler = Arc::new(move |u| {
+        let span = update_span(&u);
+        Box::pin(cancelled(app.clone(), u).instrument(span))
+    });
     let hooks = Hooks {
         process,
         overflow,
@@ -162,31 +185,50 @@ fn scheduler_for(app: Arc<App>, idle: Option<Arc<dyn Fn(i64) + Send + Sync>>) ->
     Scheduler::new(backlog, concurrency, hooks, in_flight)
 }
 
-/// Runs one recorded update through the handler tree and marks it done.
-async fn handle(app: Arc<App>, update: Update, in_flight: Arc<InFlight>) {
-    let id = update.id.0 as i64;
-    let user = update.from().map(|u| u.id.0 as i64);
-    let outcome = crate::bot::dispatch(app.clone(), update, in_flight).await;
-    if let (Err(crate::bot::BotError::Telegram(e)), Some(user)) = (&outcome, user) {
-        crate::bot::mark_if_blocked(&app, user, e).await;
+/// The span every log line of one update's handling carries: which update, in which chat, from
+/// whom, of what kind — never what it says.
+fn update_span(update: &Update) -> tracing::Span {
+    tracing::info_span!(
+        "update",
+        update_id = update.id.0,
+        chat = update.chat().map(|c| c.id.0),
+        user = update.from().map(|u| u.id.0),
+        kind = kind_of(update),
+    )
+}
+
+fn kind_of(update: &Update) -> &'static str {
+    match &update.kind {
+        UpdateKind::Message(_) => "message",
+        UpdateKind::EditedMessage(_) => "edited_message",
+        UpdateKind::CallbackQuery(_) => "callback_query",
+        UpdateKind::MyChatMember(_) => "my_chat_member",
+        _ => "other",
     }
+}
+
+/// Runs one recorded update through the handler tree and marks it done. (A learner who blocked
+/// the bot is marked by the outbox, where Telegram says so.)
+async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<dyn CancelTurn>) {
+    let id = update.id.0 as i64;
+    let outcome = crate::bot::dispatch(app.clone(), tg, update, running).await;
     let error = outcome.err().map(|e| e.to_string());
     if let Some(e) = &error {
-        tracing::error!(update_id = id, error = %e, "update failed");
+        tracing::error!(error = %e, "update failed");
     }
     if let Err(e) = store::inbox::finish(&app.db, id, error.as_deref(), app.clock.now()).await {
         // Left pending: it will be resumed on the next start.
-        tracing::error!(update_id = id, error = %e, "could not mark update done");
+        tracing::error!(error = %e, "could not mark update done");
     }
 }
 
 /// The learner cancelled this update while it ran: kept in the inbox, never resumed.
 async fn cancelled(app: Arc<App>, update: Update) {
     let id = update.id.0 as i64;
-    tracing::info!(update_id = id, "cancelled by the learner");
+    tracing::info!("cancelled by the learner");
     if let Err(e) =
         store::inbox::skip(&app.db, id, "cancelled by the learner", app.clock.now()).await
     {
-        tracing::error!(update_id = id, error = %e, "could not mark the cancelled update");
+        tracing::error!(error = %e, "could not mark the cancelled update");
     }
 }

@@ -13,9 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::scheduler::Scheduler;
 use crate::app::App;
+use crate::bot::Telegram;
 use crate::store;
 
-pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken) {
+pub async fn poll(app: &App, tg: &Telegram, scheduler: &Scheduler, shutdown: &CancellationToken) {
+    let bot = tg.outbox.bot();
     let mut offset: i32 = 0;
     let mut backoff = Duration::from_millis(500);
     let allowed = vec![
@@ -25,8 +27,7 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
         AllowedUpdate::MyChatMember,
     ];
     loop {
-        let request = app
-            .bot
+        let request = bot
             .get_updates()
             .offset(offset)
             .timeout(app.config.poll_timeout_secs)
@@ -34,7 +35,7 @@ pub async fn poll(app: &App, scheduler: &Scheduler, shutdown: &CancellationToken
         if shutdown.is_cancelled() {
             // No poll is open: confirm what was recorded, so a restart is not sent it again.
             if offset > 0 {
-                let _ = app.bot.get_updates().offset(offset).timeout(0).limit(1).send().await;
+                let _ = bot.get_updates().offset(offset).timeout(0).limit(1).send().await;
             }
             return;
         }

@@ -66,6 +66,13 @@ impl InFlight {
     }
 }
 
+/// What `/cancel` calls: the bot asks for the capability, the intake provides it.
+impl crate::bot::CancelTurn for InFlight {
+    fn cancel(&self, chat: i64) -> bool {
+        InFlight::cancel(self, chat)
+    }
+}
+
 #[derive(Clone)]
 pub struct Scheduler {
     inner: Arc<Inner>,

@@ -21,6 +21,13 @@ use crate::app::App;
 /// How long one readiness probe may take: a database that slow is not ready.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The operations routes' state.
+#[derive(Clone)]
+pub struct Ops {
+    pub app: Arc<App>,
+    pub readiness: Arc<Readiness>,
+}
+
 /// One extra readiness check: `Err` carries a short reason without secrets (it is shown to
 /// whoever calls `/readyz`).
 pub type ReadinessCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -57,10 +64,10 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-pub async fn readyz(State(app): State<Arc<App>>) -> Response {
+pub async fn readyz(State(Ops { app, readiness }): State<Ops>) -> Response {
     let db = tokio::time::timeout(CHECK_TIMEOUT, app.db.execute_unprepared("SELECT 1")).await;
     let verdict = match db {
-        Ok(Ok(_)) => app.readiness.check().await,
+        Ok(Ok(_)) => readiness.check().await,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: the database refused SELECT 1");
             Err("database: unavailable".to_owned())
@@ -95,7 +102,7 @@ async fn redis_state(app: &App) -> Option<&'static str> {
 }
 
 /// The exposition, with the gauges that are sampled rather than tracked brought up to date.
-pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
     // Queue depth is what the inbox holds unfinished: the same number whether the updates came
     // by polling or by webhook, and across replicas sharing the database. Left as last seen when
     // the database does not answer quickly (a scrape must not hang on it).

@@ -14,6 +14,7 @@ use teloxide::types::{AllowedUpdate, Update};
 
 use super::UpdateSink;
 use crate::app::App;
+use crate::bot::Telegram;
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -73,10 +74,11 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
 /// Registers `WEBHOOK_URL` with its secret. Pending updates are kept: they were sent before the
 /// switch and still deserve an answer. Every replica calls this at start; the settings are
 /// identical, so the last call wins harmlessly.
-pub async fn register_webhook(app: &App) -> anyhow::Result<()> {
+pub async fn register_webhook(app: &App, tg: &Telegram) -> anyhow::Result<()> {
     let settings =
         app.config.webhook.as_ref().ok_or_else(|| anyhow::anyhow!("WEBHOOK_URL is not set"))?;
-    app.bot
+    tg.outbox
+        .bot()
         .set_webhook(settings.url.clone())
         .secret_token(settings.secret.clone())
         .allowed_updates(allowed_updates())

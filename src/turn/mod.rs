@@ -238,7 +238,10 @@ pub async fn run<S: Show>(
         }
         Err(Stop::Failed(e)) => {
             tracing::error!(error = %e, "turn failed");
-            show.notice(&Notice::new("internal-error")).await?;
+            // A learner who blocked the bot meanwhile cannot read it either.
+            if !matches!(e, TurnError::Show(ShowError::Gone(_))) {
+                show.notice(&Notice::new("internal-error")).await?;
+            }
             (Outcome::Failed, None)
         }
         Err(Stop::Outage) => unreachable!("outages are waited out above"),

@@ -50,7 +50,11 @@ pub enum ShowError {
     /// turn delivers it from its checkpoint once the messenger is back.
     #[error("the messenger is failing for now: {0}")]
     Transient(String),
-    /// It will not work however often it is tried (the learner blocked the bot, a bad request).
+    /// The learner cannot be written to (they blocked the bot): nothing more is shown for this
+    /// turn, not even a "something went wrong".
+    #[error("the learner cannot be written to: {0}")]
+    Gone(String),
+    /// It will not work however often it is tried (a bad request).
     #[error("could not show it: {0}")]
     Final(String),
 }

@@ -9,7 +9,8 @@ use chrono::{Duration, TimeZone, Utc};
 use load::OpenAiConfig;
 use load::telegram::{BotMessage, Learner, TelegramConfig};
 use mluvme::app::App;
-use mluvme::bot::handlers::remind;
+use mluvme::bot::{BotError, Telegram};
+use mluvme::jobs::reminders;
 use mluvme::words::{Candidate, normalize};
 
 use crate::common::*;
@@ -159,8 +160,13 @@ async fn review_without_anything_saved_says_how_to_fill_it_and_stats_show_mistak
 
 /// A second instance of the bot on the same database and emulators, for calling the reminder
 /// sweep directly (as another replica would).
-async fn replica(app: &TestApp) -> Arc<App> {
-    App::build(app.config(), app.clock.clone()).await.unwrap()
+async fn replica(app: &TestApp) -> (Arc<App>, Arc<Telegram>) {
+    mluvme::startup::build(app.config(), app.clock.clone()).await.unwrap()
+}
+
+/// One reminder sweep on `replica`; how many it sent.
+async fn sweep(replica: &(Arc<App>, Arc<Telegram>)) -> Result<usize, BotError> {
+    reminders::sweep(&replica.0, &replica.1).await
 }
 
 fn reminders_to(l: &Learner) -> usize {
@@ -195,7 +201,7 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
         1
     );
     let other = replica(&app).await;
-    assert_eq!(remind::sweep(&other).await.unwrap(), 0, "11:00: nobody's time yet");
+    assert_eq!(sweep(&other).await.unwrap(), 0, "11:00: nobody's time yet");
 
     // C practises today: no reminder for them.
     turn(&app, &c, "Dnes jsem se učil česky.").await;
@@ -203,7 +209,7 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 28, 10, 31, 0).unwrap());
     let sent = app.wait_for(&a, |m| m.plain_text().contains("Phrase of the day")).await;
     assert!(sent.plain_text().contains("we haven't talked today"), "{}", sent.plain_text());
-    assert_eq!(remind::sweep(&other).await.unwrap(), 0, "claimed already");
+    assert_eq!(sweep(&other).await.unwrap(), 0, "claimed already");
     drop(other);
 
     app.stop().await;
@@ -212,7 +218,7 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
     // B's reminder comes from the restarted bot's sweep, which saw A's (and C's) too.
     app.wait_for(&b, |m| m.plain_text().contains("Phrase of the day")).await;
     app.settle().await;
-    assert_eq!(remind::sweep(&*replica(&app).await).await.unwrap(), 0);
+    assert_eq!(sweep(&replica(&app).await).await.unwrap(), 0);
     assert_eq!(
         (reminders_to(&a), reminders_to(&b), reminders_to(&c)),
         (1, 1, 0),
@@ -229,7 +235,7 @@ async fn reminder_fires_once_across_a_restart(db: Db) {
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 29, 10, 45, 0).unwrap());
     app.wait_until(|| reminders_to(&a) == 2).await;
     app.settle().await;
-    assert_eq!(remind::sweep(&*replica(&app).await).await.unwrap(), 0);
+    assert_eq!(sweep(&replica(&app).await).await.unwrap(), 0);
     assert_eq!((reminders_to(&a), reminders_to(&b)), (2, 1));
     app.assert_no_rejections();
 }
@@ -261,11 +267,11 @@ async fn on_postgres_replicas_sweeping_at_once_send_each_reminder_once() {
     let (r1, r2) = (replica(&app).await, replica(&app).await);
     // 11:00 UTC = 12:00 in Prague: due for all five, on three replicas at once.
     app.clock.set(Utc.with_ymd_and_hms(2026, 11, 28, 11, 0, 0).unwrap());
-    let (s1, s2) = tokio::join!(remind::sweep(&r1), remind::sweep(&r2));
+    let (s1, s2) = tokio::join!(sweep(&r1), sweep(&r2));
     assert!(s1.unwrap() + s2.unwrap() <= 5);
     app.wait_until(|| learners.iter().all(|l| reminders_to(l) >= 1)).await;
     app.settle().await;
-    let (s1, s2) = tokio::join!(remind::sweep(&r1), remind::sweep(&r2));
+    let (s1, s2) = tokio::join!(sweep(&r1), sweep(&r2));
     assert_eq!((s1.unwrap(), s2.unwrap()), (0, 0));
     for l in &learners {
         assert_eq!(reminders_to(l), 1, "exactly one reminder for {}", l.user_id());

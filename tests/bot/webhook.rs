@@ -10,6 +10,7 @@ use futures::FutureExt;
 use load::telegram::{TelegramConfig, TelegramEmulator};
 use load::{OpenAiConfig, OpenAiEmulator};
 use mluvme::app::App;
+use mluvme::bot::Telegram;
 use mluvme::config::Config;
 use mluvme::progress::FixedClock;
 use mluvme::server::{self, UpdateSink};
@@ -24,6 +25,7 @@ struct Hooked {
     _ai: OpenAiEmulator,
     _dir: tempfile::TempDir,
     app: Arc<App>,
+    _bot: Arc<Telegram>,
     hook_url: String,
     /// Sink calls that recorded an update.
     recorded: Arc<AtomicUsize>,
@@ -63,7 +65,7 @@ async fn hooked() -> Hooked {
         Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .unwrap();
     let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let app = App::build(config, clock).await.unwrap();
+    let (app, bot) = mluvme::startup::build(config, clock).await.unwrap();
 
     let (recorded, failing) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (a, r, f) = (app.clone(), recorded.clone(), failing.clone());
@@ -80,9 +82,10 @@ async fn hooked() -> Hooked {
         .boxed()
     });
     let shutdown = CancellationToken::new();
-    tokio::spawn(server::serve(listener, app.clone(), Some(sink), shutdown.clone()));
-    server::webhook::register_webhook(&app).await.unwrap();
-    Hooked { tg, _ai: ai, _dir: dir, app, hook_url, recorded, failing, shutdown }
+    let readiness = Arc::default();
+    tokio::spawn(server::serve(listener, app.clone(), readiness, Some(sink), shutdown.clone()));
+    server::webhook::register_webhook(&app, &bot).await.unwrap();
+    Hooked { tg, _ai: ai, _dir: dir, app, _bot: bot, hook_url, recorded, failing, shutdown }
 }
 
 impl Hooked {

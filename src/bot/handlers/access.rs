@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use teloxide::prelude::*;
-use teloxide::types::{ParseMode, UpdateKind};
+use teloxide::types::UpdateKind;
 
 use crate::admin::access::{AccessMode, Admission, admit};
 use crate::admin::quota::{self, Verdict, dollars};
 use crate::app::App;
 use crate::bot::handlers::misc::{lang_of, notice};
-use crate::bot::{BotError, HandlerResult, send};
+use crate::bot::outbox::To;
+use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::i18n::Arg;
 use crate::progress::local_day;
 use crate::store::learners::{BANNED, Learner};
@@ -35,6 +36,8 @@ const MODE_TTL: Duration = Duration::from_secs(3);
 /// couple of seconds of spending, which turns already started could overshoot anyway.
 const SPEND_TTL: Duration = Duration::from_secs(2);
 
+/// The access mode and today's spend against the cap, as last read (one per process, in
+/// `bot::Telegram`).
 #[derive(Default)]
 pub struct AccessCache {
     mode: Mutex<Option<(AccessMode, Instant)>>,
@@ -96,7 +99,7 @@ pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
 /// The refusal for an update from a banned or not-allowed user; None lets it through. Only
 /// messages, edits and button presses are gated (membership changes keep being recorded). On a
 /// database error the update goes on: the handlers meet the same error and report it.
-pub async fn refused(app: Arc<App>, update: Update) -> Option<Admission> {
+pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option<Admission> {
     if !matches!(
         update.kind,
         UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)
@@ -109,7 +112,7 @@ pub async fn refused(app: Arc<App>, update: Update) -> Option<Admission> {
     let user_id = update.from()?.id.0 as i64;
     let check = async {
         let banned = store::status(&app.db, user_id).await?.as_deref() == Some(BANNED);
-        let mode = app.access.mode(&app).await?;
+        let mode = tg.access.mode(&app).await?;
         let listed = mode == AccessMode::AllowList && !banned && on_list(&app, user_id).await?;
         Ok::<_, StoreError>(admit(mode, app.config.is_admin(user_id), banned, listed))
     };
@@ -139,11 +142,16 @@ fn data_rights(update: &Update) -> bool {
 
 /// Answers a refused update: the notice once, then nothing (a press is still answered, or its
 /// button would spin).
-pub async fn refuse(app: Arc<App>, update: Update, admission: Admission) -> HandlerResult {
+pub async fn refuse(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    update: Update,
+    admission: Admission,
+) -> HandlerResult {
     let Some(user) = update.from() else { return Ok(()) };
     let user_id = user.id.0 as i64;
     if let UpdateKind::CallbackQuery(q) = &update.kind {
-        app.bot.answer_callback_query(q.id.clone()).await?;
+        tg.outbox.answer_press(&q.id, None).await?;
     }
     let (key, mark) = match admission {
         Admission::Banned => ("banned-notice", format!("banned:{user_id}")),
@@ -157,14 +165,14 @@ pub async fn refuse(app: Arc<App>, update: Update, admission: Admission) -> Hand
         return Ok(());
     }
     let text = app.i18n.tr(lang_of(&app, Some(user)).await, key, &[]);
-    if let UpdateKind::Message(m) = &update.kind {
-        return crate::bot::handlers::misc::reply(&app, m, text, None).await;
-    }
-    let Some(chat) = update.chat().map(|c| c.id) else { return Ok(()) };
-    send::paced(&app.pacer, chat, "access notice", || {
-        app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
-    })
-    .await?;
+    let to = match &update.kind {
+        UpdateKind::Message(m) => To::reply(m),
+        _ => match update.chat() {
+            Some(chat) => To::chat(chat.id),
+            None => return Ok(()),
+        },
+    };
+    tg.outbox.text(to, text, None).await?;
     Ok(())
 }
 
@@ -175,9 +183,14 @@ pub fn utc_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Whether a turn must not start: over the global cap or the learner's allowance (they are told
 /// why). Near the allowance, the learner hears once a day how much is left, and the turn goes on.
-pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result<bool, BotError> {
+pub async fn turn_refused(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+) -> Result<bool, BotError> {
     let now = app.clock.now();
-    if let (Some(cap), spent) = app.access.spend(app, now).await? {
+    if let (Some(cap), spent) = tg.access.spend(app, now).await? {
         if spent >= cap {
             tracing::info!(
                 user_id = learner.id,
@@ -185,9 +198,9 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
                 spent,
                 "global spend cap reached; turn refused"
             );
-            notice(app, msg, learner.lang, "spend-cap-resting", &[]).await?;
+            notice(tg, msg, learner.lang, "spend-cap-resting", &[]).await?;
             if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
-                tell_admins_cap(app, cap, spent).await;
+                tell_admins_cap(app, tg, cap, spent).await;
             }
             return Ok(true);
         }
@@ -202,14 +215,8 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
         Verdict::Go => Ok(false),
         Verdict::GoNearLimit { left } => {
             if store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await? {
-                notice(
-                    app,
-                    msg,
-                    learner.lang,
-                    "quota-near",
-                    &[("left", Arg::from(&dollars(left)))],
-                )
-                .await?;
+                notice(tg, msg, learner.lang, "quota-near", &[("left", Arg::from(&dollars(left)))])
+                    .await?;
             }
             Ok(false)
         }
@@ -225,7 +232,7 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
                 ("hours", Arg::from(hours)),
                 ("minutes", Arg::from(minutes)),
             ];
-            notice(app, msg, learner.lang, "quota-exhausted", &args).await?;
+            notice(tg, msg, learner.lang, "quota-exhausted", &args).await?;
             Ok(true)
         }
     }
@@ -233,7 +240,8 @@ pub async fn turn_refused(app: &App, msg: &Message, learner: &Learner) -> Result
 
 /// Tells every admin the cap was reached (once a day across replicas: the caller claimed the
 /// day's mark). An admin who never started the bot cannot be written to: logged, not retried.
-async fn tell_admins_cap(app: &App, cap: i64, spent: i64) {
+/// Nobody asked for it just now, so an admin who blocked the bot is skipped.
+async fn tell_admins_cap(app: &App, tg: &Telegram, cap: i64, spent: i64) {
     for &admin in &app.config.admin_ids {
         let lang = match crate::store::learners::find(&app.db, admin).await {
             Ok(Some(l)) => l.lang,
@@ -244,12 +252,7 @@ async fn tell_admins_cap(app: &App, cap: i64, spent: i64) {
             "spend-cap-admin",
             &[("cap", Arg::from(&dollars(cap))), ("spent", Arg::from(&dollars(spent)))],
         );
-        let chat = ChatId(admin);
-        if let Err(e) = send::paced(&app.pacer, chat, "spend cap alert", || {
-            app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
-        })
-        .await
-        {
+        if let Err(e) = tg.outbox.text(To::unprompted(ChatId(admin)), text, None).await {
             tracing::warn!(admin_id = admin, error = %e, "could not tell an admin the spend cap was reached");
         }
     }

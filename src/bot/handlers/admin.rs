@@ -16,7 +16,7 @@ use crate::admin::access::AccessMode;
 use crate::admin::args::{self, AccessArgs, QuotaArgs, Refused, SpendCapArgs, UserRef};
 use crate::admin::quota::{Allowance, dollars};
 use crate::app::App;
-use crate::bot::{BotError, HandlerResult};
+use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
 use crate::progress::local_day;
 use crate::store::{admin as store, learners, quotas};
@@ -61,6 +61,7 @@ pub fn from_admin(app: Arc<App>, msg: Message) -> bool {
 
 struct Ctx<'a> {
     app: &'a App,
+    tg: &'a Telegram,
     msg: &'a Message,
     lang: Lang,
     admin: i64,
@@ -68,14 +69,14 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     async fn say(&self, key: &str, args: &[(&str, Arg<'_>)]) -> HandlerResult {
-        reply(self.app, self.msg, self.app.i18n.tr(self.lang, key, args), None).await
+        reply(self.tg, self.msg, self.app.i18n.tr(self.lang, key, args), None).await
     }
 
     async fn refuse(&self, cmd: &AdminCommand, r: Refused) -> HandlerResult {
         let mut text =
             r.reason.map(|k| self.app.i18n.tr(self.lang, k, &[]) + "\n").unwrap_or_default();
         text += &self.app.i18n.tr(self.lang, "admin-usage", &[("usage", Arg::from(cmd.usage()))]);
-        reply(self.app, self.msg, text, None).await
+        reply(self.tg, self.msg, text, None).await
     }
 
     /// Logs and stores an action (never a secret: ids, amounts, modes, a text's length).
@@ -102,19 +103,24 @@ impl Ctx<'_> {
     }
 }
 
-pub async fn handle(app: Arc<App>, msg: Message, cmd: AdminCommand) -> HandlerResult {
+pub async fn handle(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    msg: Message,
+    cmd: AdminCommand,
+) -> HandlerResult {
     let Some(user) = msg.from.as_ref() else { return Ok(()) };
     let admin = user.id.0 as i64;
     // The admin becomes a known user, so the buttons sent to them (a broadcast's Confirm) work.
-    let tg = learners::TelegramUser {
+    let user_row = learners::TelegramUser {
         id: admin,
         chat_id: msg.chat.id.0,
         first_name: &user.first_name,
         username: user.username.as_deref(),
         language_code: user.language_code.as_deref(),
     };
-    learners::find_or_create(&app.db, &tg, app.clock.now()).await?;
-    let ctx = Ctx { app: &app, msg: &msg, lang: lang_of(&app, Some(user)).await, admin };
+    learners::find_or_create(&app.db, &user_row, app.clock.now()).await?;
+    let ctx = Ctx { app: &app, tg: &tg, msg: &msg, lang: lang_of(&app, Some(user)).await, admin };
     tracing::info!(admin_id = admin, command = ?std::mem::discriminant(&cmd), "admin command");
     let outcome = match &cmd {
         AdminCommand::Admin => return stats(&ctx).await,
@@ -128,7 +134,7 @@ pub async fn handle(app: Arc<App>, msg: Message, cmd: AdminCommand) -> HandlerRe
         AdminCommand::SpendCap(a) => args::spend_cap(a).map(Op::SpendCap),
         AdminCommand::Access(a) => args::access(a).map(Op::Access),
         AdminCommand::Broadcast(a) => match args::broadcast(a) {
-            Ok(b) => return super::broadcast::preview(&app, &msg, ctx.lang, admin, b).await,
+            Ok(b) => return super::broadcast::preview(&app, &tg, &msg, ctx.lang, admin, b).await,
             Err(r) => Err(r),
         },
     };
@@ -191,14 +197,14 @@ async fn run(ctx: &Ctx<'_>, op: Op) -> HandlerResult {
         Op::SpendCap(SpendCapArgs::Show) => show_cap(ctx).await,
         Op::SpendCap(SpendCapArgs::Set(cap)) => {
             quotas::set_spend_cap(&app.db, cap, now).await?;
-            app.access.invalidate();
+            ctx.tg.access.invalidate();
             ctx.record("spend_cap", &cap.map_or("off".to_owned(), dollars)).await?;
             show_cap(ctx).await
         }
         Op::Access(AccessArgs::Show) => show_access(ctx).await,
         Op::Access(AccessArgs::Mode(mode)) => {
             store::set_setting(&app.db, store::ACCESS_MODE, mode.as_str(), now).await?;
-            app.access.invalidate();
+            ctx.tg.access.invalidate();
             ctx.record("access_mode", mode.as_str()).await?;
             show_access(ctx).await
         }
@@ -247,7 +253,7 @@ async fn show_cap(ctx: &Ctx<'_>) -> HandlerResult {
 
 async fn show_access(ctx: &Ctx<'_>) -> HandlerResult {
     let app = ctx.app;
-    let mode = app.access.mode(app).await?;
+    let mode = ctx.tg.access.mode(app).await?;
     let listed = store::allowed_count(&app.db).await? + app.config.admin.allowed_users.len() as i64;
     let key = match mode {
         AccessMode::Public => "admin-access-public",
@@ -331,5 +337,5 @@ async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
         text += &app.i18n.tr(ctx.lang, key, &args);
         text += "\n\n";
     }
-    reply(app, ctx.msg, text.trim_end().to_owned(), None).await
+    reply(ctx.tg, ctx.msg, text.trim_end().to_owned(), None).await
 }

@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, MaybeInaccessibleMessage, MessageId,
+    CallbackQuery, CallbackQueryId, InlineKeyboardButtonKind, InlineKeyboardMarkup,
+    MaybeInaccessibleMessage, MessageId,
 };
 
 use super::{misc, onboarding, privacy, review, settings, timezone, words};
 use crate::app::App;
 use crate::bot::callback::Callback;
-use crate::bot::{BotError, HandlerResult};
+use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::store::learners::{self, Learner};
 
 /// Locale keys a press can be answered with. answerCallbackQuery shows plain text of at most
@@ -52,43 +53,61 @@ impl Press {
     }
 
     /// Answers the press (the button stops spinning), with a short notice when `key` is given.
-    pub async fn answer(&self, app: &App, key: Option<&str>) -> HandlerResult {
+    pub async fn answer(&self, tg: &Telegram, key: Option<&str>) -> HandlerResult {
         self.answered.store(true, Ordering::Relaxed);
-        answer(app, &self.id, key.map(|k| app.i18n.tr(self.learner.lang, k, &[]))).await
+        let text = key.map(|k| tg.outbox.i18n().tr(self.learner.lang, k, &[]));
+        answer(tg, &self.id, text).await
+    }
+
+    /// Replaces the pressed message's text (HTML) and keyboard (`None` removes it).
+    pub async fn edit(
+        &self,
+        tg: &Telegram,
+        text: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> HandlerResult {
+        tg.outbox.edit_text(self.chat(), self.message_id(), text, keyboard).await?;
+        Ok(())
+    }
+
+    /// Replaces the pressed message's keyboard only.
+    pub async fn edit_keyboard(
+        &self,
+        tg: &Telegram,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> HandlerResult {
+        tg.outbox.edit_keyboard(self.chat(), self.message_id(), keyboard).await?;
+        Ok(())
     }
 }
 
-async fn answer(app: &App, id: &CallbackQueryId, text: Option<String>) -> HandlerResult {
-    let req = app.bot.answer_callback_query(id.clone());
-    match text {
-        Some(t) => req.text(t).await?,
-        None => req.await?,
-    };
+async fn answer(tg: &Telegram, id: &CallbackQueryId, text: Option<String>) -> HandlerResult {
+    tg.outbox.answer_press(id, text).await?;
     Ok(())
 }
 
 /// A press that did not fit in its chat's backlog (see `bot::overflow`): not acted on, but
 /// answered — "still busy, press again" — so the button stops spinning and says why.
-pub async fn answer_busy(app: &App, q: &CallbackQuery) {
+pub async fn answer_busy(app: &App, tg: &Telegram, q: &CallbackQuery) {
     let lang = misc::lang_of(app, Some(&q.from)).await;
-    if let Err(e) = answer(app, &q.id, Some(app.i18n.tr(lang, "button-busy", &[]))).await {
+    if let Err(e) = answer(tg, &q.id, Some(app.i18n.tr(lang, "button-busy", &[]))).await {
         tracing::warn!(error = %e, "could not answer a press beyond the backlog");
     }
 }
 
-pub async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
+pub async fn on_callback(app: Arc<App>, tg: Arc<Telegram>, q: CallbackQuery) -> HandlerResult {
     match check(&app, &q).await? {
         Ok((press, cb)) => {
-            let outcome = route(&app, &press, cb).await;
+            let outcome = route(&app, &tg, &press, cb).await;
             if outcome.is_err() && !press.answered.load(Ordering::Relaxed) {
                 // Failed before answering: at least stop the button spinning.
-                let _ = answer(&app, &press.id, None).await;
+                let _ = answer(&tg, &press.id, None).await;
             }
             outcome
         }
         Err(key) => {
             let lang = misc::lang_of(&app, Some(&q.from)).await;
-            answer(&app, &q.id, Some(app.i18n.tr(lang, key, &[]))).await
+            answer(&tg, &q.id, Some(app.i18n.tr(lang, key, &[]))).await
         }
     }
 }
@@ -137,27 +156,27 @@ fn has_button(message: &Message, data: &str) -> bool {
     })
 }
 
-async fn route(app: &App, press: &Press, cb: Callback) -> HandlerResult {
+async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> HandlerResult {
     match cb {
-        Callback::Lang(lang) => onboarding::language_chosen(app, press, lang).await,
-        Callback::Level(level) => onboarding::level_chosen(app, press, level).await,
-        Callback::Set(setting) => settings::choose(app, press, setting).await,
-        Callback::TypeTimezone => timezone::ask_typed(app, press).await,
-        Callback::ResetYes { conversation } => misc::reset(app, press, conversation).await,
-        Callback::ResetNo => misc::keep(app, press, "reset-kept").await,
-        Callback::DeleteYes { deletions } => privacy::delete(app, press, deletions).await,
-        Callback::DeleteNo => misc::keep(app, press, "delete-kept").await,
-        Callback::Save { message, index } => words::save(app, press, message, index).await,
-        Callback::Unsave { word, page } => words::remove(app, press, word, page).await,
-        Callback::SavedPage(page) => words::show_page(app, press, page).await,
+        Callback::Lang(lang) => onboarding::language_chosen(app, tg, press, lang).await,
+        Callback::Level(level) => onboarding::level_chosen(app, tg, press, level).await,
+        Callback::Set(setting) => settings::choose(app, tg, press, setting).await,
+        Callback::TypeTimezone => timezone::ask_typed(app, tg, press).await,
+        Callback::ResetYes { conversation } => misc::reset(app, tg, press, conversation).await,
+        Callback::ResetNo => misc::keep(app, tg, press, "reset-kept").await,
+        Callback::DeleteYes { deletions } => privacy::delete(app, tg, press, deletions).await,
+        Callback::DeleteNo => misc::keep(app, tg, press, "delete-kept").await,
+        Callback::Save { message, index } => words::save(app, tg, press, message, index).await,
+        Callback::Unsave { word, page } => words::remove(app, tg, press, word, page).await,
+        Callback::SavedPage(page) => words::show_page(app, tg, press, page).await,
         Callback::ReviewShow { session, position } => {
-            review::show(app, press, session, position).await
+            review::show(app, tg, press, session, position).await
         }
         Callback::ReviewGrade { session, position, grade } => {
-            review::grade(app, press, session, position, grade).await
+            review::grade(app, tg, press, session, position, grade).await
         }
-        Callback::ReviewEnd { session } => review::end(app, press, session).await,
-        Callback::BroadcastYes { id } => super::broadcast::confirmed(app, press, id).await,
-        Callback::BroadcastNo { id } => super::broadcast::cancelled(app, press, id).await,
+        Callback::ReviewEnd { session } => review::end(app, tg, press, session).await,
+        Callback::BroadcastYes { id } => super::broadcast::confirmed(app, tg, press, id).await,
+        Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
     }
 }

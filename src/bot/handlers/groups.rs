@@ -17,7 +17,7 @@ use teloxide::types::{Me, UpdateKind};
 
 use super::misc::{lang_of, notice};
 use crate::app::App;
-use crate::bot::HandlerResult;
+use crate::bot::{HandlerResult, Telegram};
 use crate::config::GroupChats;
 
 /// A message or an edit in a chat that is not private.
@@ -28,13 +28,18 @@ pub fn outside_private(update: Update) -> bool {
     }
 }
 
-pub async fn not_private(app: Arc<App>, me: Me, update: Update) -> HandlerResult {
+pub async fn not_private(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    me: Me,
+    update: Update,
+) -> HandlerResult {
     let UpdateKind::Message(msg) = &update.kind else { return Ok(()) };
     if app.config.group_chats == GroupChats::Ignore || !addressed_to(msg, &me) {
         return Ok(());
     }
     let lang = lang_of(&app, msg.from.as_ref()).await;
-    notice(&app, msg, lang, "private-only", &[("bot", me.username().into())]).await
+    notice(&tg, msg, lang, "private-only", &[("bot", me.username().into())]).await
 }
 
 /// A command for this bot (`/start`, `/start@this_bot`; not `/start@other_bot`), a mention of it,

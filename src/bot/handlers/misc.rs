@@ -1,18 +1,18 @@
 //! Everything that is not onboarding, a turn or a setting: help, unknown commands, `/reset`,
-//! `/cancel`, unsupported messages, edits, membership — and the small sending helpers the other
+//! `/cancel`, unsupported messages, edits, membership — and the two reply helpers the other
 //! handlers share.
 
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberUpdated, InlineKeyboardMarkup, ParseMode, ReplyParameters};
+use teloxide::types::{ChatMemberUpdated, InlineKeyboardMarkup};
 
 use super::callbacks::Press;
 use crate::app::App;
 use crate::bot::callback::Callback;
-use crate::bot::{HandlerResult, edit, keyboards, send};
+use crate::bot::outbox::To;
+use crate::bot::{CancelTurn, HandlerResult, Telegram, keyboards};
 use crate::i18n::{Arg, Lang};
-use crate::intake::scheduler::InFlight;
 use crate::store::{self, StoreError, learners::Learner};
 
 /// Injects the learner who sent `msg`, if they are known.
@@ -40,103 +40,83 @@ pub async fn lang_of(app: &App, user: Option<&teloxide::types::User>) -> Lang {
     Lang::from_telegram(user.language_code.as_deref()).unwrap_or(Lang::En)
 }
 
-/// Sends a short localized notice as a reply to `msg` — unless the learner blocked the bot.
+/// Sends a short localized notice as a reply to `msg`.
 pub async fn notice(
-    app: &App,
+    tg: &Telegram,
     msg: &Message,
     lang: Lang,
     key: &str,
     args: &[(&str, Arg<'_>)],
 ) -> HandlerResult {
-    reply(app, msg, app.i18n.tr(lang, key, args), None).await
+    tg.outbox.notice(To::reply(msg), lang, key, args).await?;
+    Ok(())
 }
 
-/// Replies to `msg` with HTML text and an optional keyboard. Nothing is sent to someone known to
-/// have blocked the bot: it would only fail again.
+/// Replies to `msg` with HTML text and an optional keyboard.
 pub async fn reply(
-    app: &App,
+    tg: &Telegram,
     msg: &Message,
     text: String,
     keyboard: Option<InlineKeyboardMarkup>,
 ) -> HandlerResult {
-    if let Some(user) = &msg.from
-        && store::learners::is_blocked(&app.db, user.id.0 as i64).await?
-    {
-        return Ok(());
-    }
-    send::paced(&app.pacer, msg.chat.id, "reply", || {
-        let req = app
-            .bot
-            .send_message(msg.chat.id, text.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply());
-        match &keyboard {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
-        }
-    })
-    .await?;
+    tg.outbox.text(To::reply(msg), text, keyboard).await?;
     Ok(())
 }
 
-pub async fn help(app: Arc<App>, msg: Message) -> HandlerResult {
+pub async fn help(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResult {
     let lang = lang_of(&app, msg.from.as_ref()).await;
-    notice(&app, &msg, lang, "help", &[]).await
+    notice(&tg, &msg, lang, "help", &[]).await
 }
 
 /// `/foo`: not a command we know — a hint instead of a turn about "/foo".
-pub async fn unknown_command(app: Arc<App>, msg: Message) -> HandlerResult {
+pub async fn unknown_command(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResult {
     let lang = lang_of(&app, msg.from.as_ref()).await;
     let command = msg.text().and_then(|t| t.split_whitespace().next()).unwrap_or("/");
-    notice(&app, &msg, lang, "unknown-command", &[("command", command.into())]).await
+    notice(&tg, &msg, lang, "unknown-command", &[("command", command.into())]).await
 }
 
 /// `/reset`: asks first — a new conversation makes Honzík forget the context.
-pub async fn ask_reset(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+pub async fn ask_reset(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+) -> HandlerResult {
     let current = store::conversations::current(&app.db, learner.id, app.clock.now()).await?;
     let yes = ("reset-yes", Callback::ResetYes { conversation: current.id });
     let keyboard =
         keyboards::confirm(&app.i18n, learner.lang, yes, ("reset-no", Callback::ResetNo));
-    reply(app, msg, app.i18n.tr(learner.lang, "reset-ask", &[]), Some(keyboard)).await
+    reply(tg, msg, app.i18n.tr(learner.lang, "reset-ask", &[]), Some(keyboard)).await
 }
 
 /// "Yes, start fresh": a new conversation, unless the one asked about is already gone (the
 /// button was pressed twice, or after another reset) — then nothing changes.
-pub async fn reset(app: &App, press: &Press, asked_about: i64) -> HandlerResult {
+pub async fn reset(app: &App, tg: &Telegram, press: &Press, asked_about: i64) -> HandlerResult {
     let now = app.clock.now();
     if store::conversations::current(&app.db, press.learner.id, now).await?.id != asked_about {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     }
     store::conversations::start_new(&app.db, press.learner.id, now).await?;
-    press.answer(app, None).await?;
-    edit::text(
-        app,
-        press.chat(),
-        press.message_id(),
-        app.i18n.tr(press.learner.lang, "reset-done", &[]),
-        None,
-    )
-    .await
+    press.answer(tg, None).await?;
+    press.edit(tg, app.i18n.tr(press.learner.lang, "reset-done", &[]), None).await
 }
 
 /// "No" under a question: say nothing changed, in place of the question.
-pub async fn keep(app: &App, press: &Press, key: &str) -> HandlerResult {
-    press.answer(app, None).await?;
-    edit::text(
-        app,
-        press.chat(),
-        press.message_id(),
-        app.i18n.tr(press.learner.lang, key, &[]),
-        None,
-    )
-    .await
+pub async fn keep(app: &App, tg: &Telegram, press: &Press, key: &str) -> HandlerResult {
+    press.answer(tg, None).await?;
+    press.edit(tg, app.i18n.tr(press.learner.lang, key, &[]), None).await
 }
 
 /// `/cancel`: abandons the turn running for this chat (it runs outside the chat's queue, so it
 /// acts while that turn is still going), and any question the bot was waiting on.
-pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerResult {
+pub async fn cancel(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    running: &dyn CancelTurn,
+) -> HandlerResult {
     let lang = lang_of(app, msg.from.as_ref()).await;
-    let stopped = in_flight.cancel(msg.chat.id.0);
+    let stopped = running.cancel(msg.chat.id.0);
     let mut dropped_question = false;
     if let Some(learner) = load_learner_of(app, msg).await?
         && learner.awaiting.is_some()
@@ -146,7 +126,7 @@ pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerRe
         // A review session ends with its summary instead of the generic notice.
         if !stopped
             && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer)
-            && super::review::cancelled(app, msg, &learner).await?
+            && super::review::cancelled(app, tg, msg, &learner).await?
         {
             return Ok(());
         }
@@ -156,12 +136,12 @@ pub async fn cancel(app: &App, msg: &Message, in_flight: &InFlight) -> HandlerRe
         (false, true) => "cancel-question",
         (false, false) => "cancel-nothing",
     };
-    notice(app, msg, lang, key, &[]).await
+    notice(tg, msg, lang, key, &[]).await
 }
 
 /// Stickers, photos, documents that are not audio…: say what Honzík understands.
-pub async fn unsupported(app: Arc<App>, msg: Message, learner: Learner) -> HandlerResult {
-    notice(&app, &msg, learner.lang, "unsupported-message", &[]).await
+pub async fn unsupported(tg: Arc<Telegram>, msg: Message, learner: Learner) -> HandlerResult {
+    notice(&tg, &msg, learner.lang, "unsupported-message", &[]).await
 }
 
 /// Edits are not new turns: the original message already has its turn (answered, or on its way),
@@ -169,9 +149,9 @@ pub async fn unsupported(app: Arc<App>, msg: Message, learner: Learner) -> Handl
 /// and a second set of stars — for one message. Silently ignoring it would leave the learner
 /// waiting for an answer that never comes, so a one-line note says to send it anew. (Edits in
 /// groups never get here: see `groups`.)
-pub async fn edited(app: Arc<App>, msg: Message) -> HandlerResult {
+pub async fn edited(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResult {
     let lang = lang_of(&app, msg.from.as_ref()).await;
-    notice(&app, &msg, lang, "edited-ignored", &[]).await
+    notice(&tg, &msg, lang, "edited-ignored", &[]).await
 }
 
 /// The learner blocked or unblocked the bot: remember it, so nothing is sent in vain. Only the

@@ -1,37 +1,30 @@
-//! `/remind`: the learner's daily reminder — set to a local time, shown, or turned off — and
-//! the sweep that sends them.
-//!
-//! Every replica sweeps (every `REMINDER_SWEEP_SECONDS`): learners with a reminder, active and
-//! onboarded, whose local time has reached it today (within `review::reminder::WINDOW`) and who
-//! have not practised today. Each reminder is claimed in the database before it is sent
-//! (`store::reminders::claim`), so exactly one replica sends it, at most once a day, restarts
-//! included. A send that fails is not retried (a second attempt could be a second reminder);
-//! a 403 marks the learner blocked, so no further reminders go to them.
+//! `/remind`: the learner's daily reminder — set to a local time, shown, or turned off. The
+//! sweep that sends them is a background job (`jobs::reminders`).
 
-use std::sync::Arc;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use teloxide::prelude::*;
-use teloxide::types::{ChatId, Message, ParseMode};
-use tokio_util::sync::CancellationToken;
+use teloxide::types::Message;
 
 use super::misc::notice;
 use crate::app::App;
 use crate::bot::views::clip;
-use crate::bot::{BotError, HandlerResult, send};
+use crate::bot::{HandlerResult, Telegram};
 use crate::i18n::Arg;
-use crate::progress::{local_day, parse_tz};
 use crate::review::reminder::{self, RemindArg};
-use crate::store::learners::{self, Learner};
-use crate::store::{reminders, review};
+use crate::store::learners::Learner;
+use crate::store::reminders;
 
-pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> HandlerResult {
+pub async fn command(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+    arg: &str,
+) -> HandlerResult {
     let zone = learner.tz.name();
     match reminder::parse(arg) {
         RemindArg::Show => match reminders::get(&app.db, learner.id).await? {
             Some(at) => {
                 notice(
-                    app,
+                    tg,
                     msg,
                     learner.lang,
                     "remind-current",
@@ -42,16 +35,16 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
                 )
                 .await
             }
-            None => notice(app, msg, learner.lang, "remind-none", &[("zone", zone.into())]).await,
+            None => notice(tg, msg, learner.lang, "remind-none", &[("zone", zone.into())]).await,
         },
         RemindArg::Off => {
             reminders::set(&app.db, learner.id, None, app.clock.now()).await?;
-            notice(app, msg, learner.lang, "remind-off", &[]).await
+            notice(tg, msg, learner.lang, "remind-off", &[]).await
         }
         RemindArg::At(at) => {
             reminders::set(&app.db, learner.id, Some(at), app.clock.now()).await?;
             notice(
-                app,
+                tg,
                 msg,
                 learner.lang,
                 "remind-on",
@@ -64,7 +57,7 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
         }
         RemindArg::Invalid => {
             notice(
-                app,
+                tg,
                 msg,
                 learner.lang,
                 "remind-invalid",
@@ -73,86 +66,4 @@ pub async fn command(app: &App, msg: &Message, learner: &Learner, arg: &str) -> 
             .await
         }
     }
-}
-
-/// Sweeps until `shutdown`; started by `app::run` on every replica.
-pub async fn run(app: Arc<App>, shutdown: CancellationToken) {
-    loop {
-        match sweep(&app).await {
-            Ok(0) => {}
-            Ok(sent) => tracing::info!(sent, "daily reminders sent"),
-            Err(e) => {
-                tracing::warn!(error = %e, "reminder sweep failed; trying again at the next one")
-            }
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(app.config.reminder_sweep) => {}
-        }
-    }
-}
-
-/// One pass over the learners with a reminder; returns how many this replica sent.
-pub async fn sweep(app: &App) -> Result<usize, BotError> {
-    let now = app.clock.now();
-    let due: Vec<(i64, NaiveDate)> = reminders::candidates(&app.db)
-        .await?
-        .into_iter()
-        .filter_map(|c| {
-            Some((c.user_id, reminder::due(now, parse_tz(&c.timezone)?, c.at, c.last_practice)?))
-        })
-        .collect();
-    let claimed = reminders::already_claimed(&app.db, &due).await?;
-    let mut sent = 0;
-    for (user_id, day) in due.into_iter().filter(|d| !claimed.contains(d)) {
-        if !reminders::claim(&app.db, user_id, day, now).await? {
-            continue; // another replica has it
-        }
-        if remind(app, user_id, now).await? {
-            sent += 1;
-        }
-    }
-    Ok(sent)
-}
-
-/// Sends one claimed reminder; `false` when it could not be sent.
-async fn remind(app: &App, user_id: i64, now: DateTime<Utc>) -> Result<bool, BotError> {
-    let Some(learner) =
-        learners::find(&app.db, user_id).await?.filter(|l| l.status == learners::ACTIVE)
-    else {
-        return Ok(false);
-    };
-    let text = message(app, &learner, review::due_count(&app.db, user_id, now).await?, now);
-    let chat = ChatId(learner.chat_id);
-    let sent = send::paced(&app.pacer, chat, "reminder", || {
-        app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html).into_future()
-    })
-    .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(e) => {
-            crate::bot::mark_if_blocked(app, user_id, &e).await;
-            tracing::warn!(user_id, error = %e, "could not send a daily reminder");
-            Ok(false)
-        }
-    }
-}
-
-/// Hello, the cards waiting, the streak if it ends tonight, and the phrase of the day.
-fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
-    let t = |key: &str, args: &[(&str, Arg)]| app.i18n.tr(l.lang, key, args);
-    let today = local_day(now, l.tz);
-    let mut lines = vec![t("remind-hello", &[])];
-    if due > 0 {
-        lines.push(t("remind-due", &[("due", Arg::Num(i64::try_from(due).unwrap_or(i64::MAX)))]));
-    }
-    if reminder::streak_at_risk(l.streak.current, l.streak.last_day, today) {
-        lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
-    }
-    lines.push(format!(
-        "{} {}",
-        t("remind-phrase", &[]),
-        t(&format!("remind-phrase-{}", reminder::phrase_of(today)), &[])
-    ));
-    lines.join("\n")
 }

@@ -10,16 +10,16 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{
-    InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
-};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
 use super::callbacks::Press;
 use super::misc::{notice, reply};
 use crate::app::App;
 use crate::bot::callback::Callback;
+use crate::bot::outbox::To;
+use crate::bot::turn_reply::TelegramTurn;
 use crate::bot::views::clip;
-use crate::bot::{HandlerResult, edit, send};
+use crate::bot::{HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
 use crate::review::check::alternatives;
 use crate::review::{CardKind, Grade, Verdict, check};
@@ -31,7 +31,7 @@ use crate::turn::AudioInput;
 const SHOWN_CHARS: usize = 600;
 
 /// `/review`: opens a session (replacing an unfinished one) and asks its first card.
-pub async fn start(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+pub async fn start(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) -> HandlerResult {
     let now = app.clock.now();
     let Some(session) = store::start(&app.db, learner.id, app.config.review_cards, now).await?
     else {
@@ -40,39 +40,52 @@ pub async fn start(app: &App, msg: &Message, learner: &Learner) -> HandlerResult
         } else {
             "review-empty"
         };
-        return notice(app, msg, learner.lang, key, &[]).await;
+        return notice(tg, msg, learner.lang, key, &[]).await;
     };
     let intro = app.i18n.tr(learner.lang, "review-start", &[("total", session.cards.len().into())]);
-    ask(app, msg.chat.id, learner, session, Some(msg.id), Some(intro)).await
+    ask(app, tg, msg.chat.id, learner, session, Some(msg.id), Some(intro)).await
 }
 
 /// A typed answer to the card shown.
-pub async fn typed(app: Arc<App>, msg: Message, learner: Learner, text: String) -> HandlerResult {
-    answer(&app, &msg, &learner, &text).await
+pub async fn typed(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    msg: Message,
+    learner: Learner,
+    text: String,
+) -> HandlerResult {
+    answer(&app, &tg, &msg, &learner, &text).await
 }
 
 /// A spoken answer: transcribed through the turn's speech path, then checked like a typed one.
 pub async fn spoken(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    let show = crate::bot::turn_reply::TelegramTurn { app: &app, msg: &msg, lang: learner.lang };
+    let show = TelegramTurn { app: &app, out: &tg.outbox, msg: &msg, lang: learner.lang };
     match crate::turn::transcribe_only(&app, &show, &learner, &input).await {
-        Some(text) => answer(&app, &msg, &learner, &text).await,
-        None => notice(&app, &msg, learner.lang, "review-unheard", &[]).await,
+        Some(text) => answer(&app, &tg, &msg, &learner, &text).await,
+        None => notice(&tg, &msg, learner.lang, "review-unheard", &[]).await,
     }
 }
 
-async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> HandlerResult {
+async fn answer(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+    text: &str,
+) -> HandlerResult {
     let Some(session) = store::open(&app.db, learner.id).await? else {
         // The session ended elsewhere (a button): nothing waits for an answer any more.
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-        return notice(app, msg, learner.lang, "cancel-question", &[]).await;
+        return notice(tg, msg, learner.lang, "cancel-question", &[]).await;
     };
     let Some(content) = current_content(app, learner, &session).await? else {
-        return finish(app, msg.chat.id, learner, session, Some(msg.id), None).await;
+        return finish(app, tg, msg.chat.id, learner, session, Some(msg.id), None).await;
     };
     let verdict = check(text, &alternatives(&content.answer));
     let Some(next) = store::grade(
@@ -107,38 +120,38 @@ async fn answer(app: &App, msg: &Message, learner: &Learner, text: &str) -> Hand
             )
         );
     }
-    ask(app, msg.chat.id, learner, next, Some(msg.id), Some(said)).await
+    ask(app, tg, msg.chat.id, learner, next, Some(msg.id), Some(said)).await
 }
 
 /// "Show answer": the card's answer and the grade buttons, in place of the card.
-pub async fn show(app: &App, press: &Press, session_id: i64, position: u32) -> HandlerResult {
+pub async fn show(
+    app: &App,
+    tg: &Telegram,
+    press: &Press,
+    session_id: i64,
+    position: u32,
+) -> HandlerResult {
     let learner = &press.learner;
     let Some(session) = asked(app, learner.id, session_id, position).await? else {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     };
     let Some(content) = current_content(app, learner, &session).await? else {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     };
-    press.answer(app, None).await?;
+    press.answer(tg, None).await?;
     let text = format!(
         "{}\n\n{}",
         card_text(app, learner.lang, &session, &content),
         answer_text(app, learner.lang, &content)
     );
-    edit::text(
-        app,
-        press.chat(),
-        press.message_id(),
-        text,
-        Some(grades(app, learner.lang, session.id, position)),
-    )
-    .await
+    press.edit(tg, text, Some(grades(app, learner.lang, session.id, position))).await
 }
 
 /// A self-grade: stored, the card's message keeps its answer and the grade, and the next card
 /// (or the summary) follows.
 pub async fn grade(
     app: &App,
+    tg: &Telegram,
     press: &Press,
     session_id: i64,
     position: u32,
@@ -148,16 +161,16 @@ pub async fn grade(
     let (Some(grade), Some(session)) =
         (Grade::from_number(grade), asked(app, learner.id, session_id, position).await?)
     else {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     };
     let content = current_content(app, learner, &session).await?;
     let Some(next) =
         store::grade(&app.db, learner.id, session.id, session.position, grade, app.clock.now())
             .await?
     else {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     };
-    press.answer(app, None).await?;
+    press.answer(tg, None).await?;
     if let Some(content) = content {
         let label = app.i18n.tr(learner.lang, &format!("review-grade-{}", grade.as_str()), &[]);
         let graded =
@@ -167,38 +180,32 @@ pub async fn grade(
             card_text(app, learner.lang, &session, &content),
             answer_text(app, learner.lang, &content)
         );
-        edit::text(app, press.chat(), press.message_id(), text, None).await?;
+        press.edit(tg, text, None).await?;
     }
-    ask(app, press.chat(), learner, next, None, None).await
+    ask(app, tg, press.chat(), learner, next, None, None).await
 }
 
 /// "End": the session closes and its message shows how it went.
-pub async fn end(app: &App, press: &Press, session_id: i64) -> HandlerResult {
+pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
     let learner = &press.learner;
     let Some(session) = store::end(&app.db, learner.id, session_id).await? else {
-        return press.answer(app, Some("stale-button")).await;
+        return press.answer(tg, Some("stale-button")).await;
     };
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    press.answer(app, None).await?;
-    edit::text(
-        app,
-        press.chat(),
-        press.message_id(),
-        summary(app, learner.lang, &session, "review-stopped"),
-        None,
-    )
-    .await
+    press.answer(tg, None).await?;
+    press.edit(tg, summary(app, learner.lang, &session, "review-stopped"), None).await
 }
 
 /// `/cancel` during a session: it ends, with its summary. `false` when no session was open.
 pub async fn cancelled(
     app: &App,
+    tg: &Telegram,
     msg: &Message,
     learner: &Learner,
 ) -> Result<bool, crate::bot::BotError> {
     let Some(open) = store::open(&app.db, learner.id).await? else { return Ok(false) };
     let Some(session) = store::end(&app.db, learner.id, open.id).await? else { return Ok(false) };
-    reply(app, msg, summary(app, learner.lang, &session, "review-stopped"), None).await?;
+    reply(tg, msg, summary(app, learner.lang, &session, "review-stopped"), None).await?;
     Ok(true)
 }
 
@@ -227,6 +234,7 @@ async fn current_content(
 /// its summary once every card is done. A card whose word or mistake is gone is skipped.
 async fn ask(
     app: &App,
+    tg: &Telegram,
     chat: ChatId,
     learner: &Learner,
     mut session: Session,
@@ -235,7 +243,7 @@ async fn ask(
 ) -> HandlerResult {
     let content = loop {
         let Some(card) = session.current() else {
-            return finish(app, chat, learner, session, reply_to, prefix).await;
+            return finish(app, tg, chat, learner, session, reply_to, prefix).await;
         };
         match store::content(&app.db, learner.id, card).await? {
             Some(content) => break content,
@@ -264,11 +272,12 @@ async fn ask(
         ),
         button(app, learner.lang, "review-end", Callback::ReviewEnd { session: session.id }),
     ]]);
-    send_html(app, chat, learner.id, text, reply_to, Some(keyboard)).await
+    send_html(tg, chat, text, reply_to, Some(keyboard)).await
 }
 
 async fn finish(
     app: &App,
+    tg: &Telegram,
     chat: ChatId,
     learner: &Learner,
     session: Session,
@@ -282,7 +291,7 @@ async fn finish(
         Some(p) => format!("{p}\n\n{done}"),
         None => done,
     };
-    send_html(app, chat, learner.id, text, reply_to, None).await
+    send_html(tg, chat, text, reply_to, None).await
 }
 
 fn summary(app: &App, lang: Lang, s: &Session, key: &str) -> String {
@@ -351,29 +360,14 @@ fn button(app: &App, lang: Lang, key: &str, cb: Callback) -> InlineKeyboardButto
     InlineKeyboardButton::callback(app.i18n.tr(lang, key, &[]), cb.encode())
 }
 
-/// Sends within Telegram's limits; a learner who blocked the bot is remembered as such.
+/// The next card or the summary, in the chat of the answer or press that asked for it.
 async fn send_html(
-    app: &App,
+    tg: &Telegram,
     chat: ChatId,
-    user_id: i64,
     text: String,
     reply_to: Option<MessageId>,
     keyboard: Option<InlineKeyboardMarkup>,
 ) -> HandlerResult {
-    let sent = send::paced(&app.pacer, chat, "review", || {
-        let mut req = app.bot.send_message(chat, text.clone()).parse_mode(ParseMode::Html);
-        if let Some(id) = reply_to {
-            req = req.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
-        }
-        match &keyboard {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
-        }
-    })
-    .await;
-    if let Err(e) = &sent {
-        crate::bot::mark_if_blocked(app, user_id, e).await;
-    }
-    sent?;
+    tg.outbox.text(To::chat(chat).replying_to(reply_to), text, keyboard).await?;
     Ok(())
 }

@@ -7,31 +7,32 @@ use super::callbacks::Press;
 use super::misc::reply;
 use crate::app::App;
 use crate::bot::views::settings::{changed, screen};
-use crate::bot::{HandlerResult, edit, keyboards};
+use crate::bot::{HandlerResult, Telegram, keyboards};
 use crate::settings::{Setting, SettingKind};
 use crate::store::learners::{self, Learner};
 
 pub async fn show(
     app: &App,
+    tg: &Telegram,
     msg: &teloxide::types::Message,
     learner: &Learner,
     kind: SettingKind,
 ) -> HandlerResult {
     let text = screen(&app.i18n, learner, kind, app.clock.now());
-    reply(app, msg, text, Some(keyboards::setting(&app.i18n, learner, kind))).await
+    reply(tg, msg, text, Some(keyboards::setting(&app.i18n, learner, kind))).await
 }
 
 /// A choice pressed: store it, confirm in place (in the new language, if that was the choice).
 /// Pressing it twice stores the same value and repeats the same edit, which is skipped.
-pub async fn choose(app: &App, press: &Press, setting: Setting) -> HandlerResult {
+pub async fn choose(app: &App, tg: &Telegram, press: &Press, setting: Setting) -> HandlerResult {
     let now = app.clock.now();
     learners::apply(&app.db, press.learner.id, setting, now).await?;
     if press.learner.awaiting.is_some() {
         learners::set_awaiting(&app.db, press.learner.id, None, now).await?;
     }
-    press.answer(app, None).await?;
+    press.answer(tg, None).await?;
     let learner =
         learners::find(&app.db, press.learner.id).await?.unwrap_or_else(|| press.learner.clone());
     let text = changed(&app.i18n, &learner, setting.kind(), now);
-    edit::text(app, press.chat(), press.message_id(), text, None).await
+    press.edit(tg, text, None).await
 }

@@ -1,20 +1,20 @@
 //! `/stats`: a chart of the last 30 days with the numbers as its caption — or the numbers
 //! alone when the chart cannot be drawn.
 
-use teloxide::prelude::*;
-use teloxide::types::{InputFile, Message, ParseMode, ReplyParameters};
+use teloxide::types::{InputFile, Message};
 
 use super::misc::reply;
 use crate::app::App;
+use crate::bot::outbox::To;
 use crate::bot::views::stats::{Extras, caption};
-use crate::bot::{HandlerResult, send};
+use crate::bot::{HandlerResult, Telegram};
 use crate::charts::{self, ChartError, Labels};
 use crate::i18n::{Arg, Lang};
 use crate::progress::history::{Day, overview};
 use crate::progress::local_day;
 use crate::store::{self, learners::Learner};
 
-pub async fn show(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) -> HandlerResult {
     let today = local_day(app.clock.now(), learner.tz);
     let overview = overview(&store::stats::days(&app.db, learner.id).await?, learner.streak, today);
     let extras = Extras {
@@ -24,10 +24,10 @@ pub async fn show(app: &App, msg: &Message, learner: &Learner) -> HandlerResult 
     let text =
         with_trends(app, learner, caption(&app.i18n, learner.lang, &overview, &extras)).await?;
     match chart(app, learner.lang, overview.month).await {
-        Ok(png) => send_photo(app, msg, png, text).await,
+        Ok(png) => send_photo(tg, msg, png, text).await,
         Err(e) => {
             tracing::warn!(error = %e, "no chart; sending the numbers alone");
-            reply(app, msg, text, None).await
+            reply(tg, msg, text, None).await
         }
     }
 }
@@ -90,16 +90,8 @@ async fn chart(app: &App, lang: Lang, month: Vec<Day>) -> Result<Vec<u8>, ChartE
     tokio::task::spawn_blocking(job).await.unwrap_or_else(|e| Err(ChartError::from_panic(e)))
 }
 
-async fn send_photo(app: &App, msg: &Message, png: Vec<u8>, caption: String) -> HandlerResult {
-    let png = bytes::Bytes::from(png);
-    send::paced(&app.pacer, msg.chat.id, "stats", || {
-        app.bot
-            .send_photo(msg.chat.id, InputFile::memory(png.clone()).file_name("stats.png"))
-            .caption(caption.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply())
-            .into_future()
-    })
-    .await?;
+async fn send_photo(tg: &Telegram, msg: &Message, png: Vec<u8>, caption: String) -> HandlerResult {
+    let file = InputFile::memory(bytes::Bytes::from(png)).file_name("stats.png");
+    tg.outbox.photo(To::reply(msg), file, caption).await?;
     Ok(())
 }

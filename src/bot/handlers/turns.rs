@@ -5,9 +5,9 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 
 use crate::app::App;
-use crate::bot::HandlerResult;
 use crate::bot::handlers::misc::notice;
 use crate::bot::turn_reply::TelegramTurn;
+use crate::bot::{HandlerResult, Telegram};
 use crate::cache::rate::Verdict;
 use crate::i18n::Arg;
 use crate::store::learners::Learner;
@@ -58,37 +58,40 @@ pub fn clean_text(text: &str) -> String {
 
 pub async fn voice(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     update: Update,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    if slowed_down(&app, &tg, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
     {
         return Ok(());
     }
-    answer(&app, &msg, &update, &learner, Input::Audio(input)).await
+    answer(&app, &tg, &msg, &update, &learner, Input::Audio(input)).await
 }
 
 pub async fn text(
     app: Arc<App>,
+    tg: Arc<Telegram>,
     msg: Message,
     update: Update,
     learner: Learner,
     text: String,
 ) -> HandlerResult {
-    if slowed_down(&app, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &msg, &learner).await?
+    if slowed_down(&app, &tg, &msg, &update, &learner).await?
+        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
     {
         return Ok(());
     }
-    answer(&app, &msg, &update, &learner, Input::Text(text)).await
+    answer(&app, &tg, &msg, &update, &learner, Input::Text(text)).await
 }
 
 /// Hands the message to the turn, shown in this chat.
 async fn answer(
     app: &Arc<App>,
+    tg: &Telegram,
     msg: &Message,
     update: &Update,
     learner: &Learner,
@@ -100,7 +103,7 @@ async fn answer(
         message_id: msg.id.0 as i64,
         input,
     };
-    let show = TelegramTurn { app, msg, lang: learner.lang };
+    let show = TelegramTurn { app, out: &tg.outbox, msg, lang: learner.lang };
     Ok(turn::run(app, &show, learner, request).await?)
 }
 
@@ -108,6 +111,7 @@ async fn answer(
 /// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
 async fn slowed_down(
     app: &App,
+    tg: &Telegram,
     msg: &Message,
     update: &Update,
     learner: &Learner,
@@ -117,7 +121,7 @@ async fn slowed_down(
         Verdict::Wait(wait) => {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
             tracing::info!(user_id = learner.id, seconds, "turn limit reached");
-            notice(app, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
+            notice(tg, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
             Ok(true)
         }
     }

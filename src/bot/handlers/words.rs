@@ -7,7 +7,7 @@ use super::callbacks::Press;
 use super::misc::reply;
 use crate::app::App;
 use crate::bot::views::saved::{PER_PAGE, page_text, pages};
-use crate::bot::{BotError, HandlerResult, edit, keyboards};
+use crate::bot::{BotError, HandlerResult, Telegram, keyboards};
 use crate::store::{self, learners::Learner};
 use crate::tutor::HonzikReply;
 use crate::words::candidates;
@@ -27,39 +27,51 @@ pub async fn save_keyboard(
 }
 
 /// "➕ word" pressed: save it (once — a second press says it is there) and tick its button.
-pub async fn save(app: &App, press: &Press, honzik_message: i64, index: u8) -> HandlerResult {
+pub async fn save(
+    app: &App,
+    tg: &Telegram,
+    press: &Press,
+    honzik_message: i64,
+    index: u8,
+) -> HandlerResult {
     let user = press.learner.id;
     let answer = store::words::answer_of(&app.db, user, honzik_message).await?;
     let Some((reply, word)) =
         answer.and_then(|r| Some((r.clone(), candidates(&r).into_iter().nth(index.into())?)))
     else {
-        return press.answer(app, Some("stale-button")).await; // e.g. deleted with /delete_me
+        return press.answer(tg, Some("stale-button")).await; // e.g. deleted with /delete_me
     };
     let fresh = store::words::save(&app.db, user, &word, app.clock.now()).await?;
-    press.answer(app, Some(if fresh { "word-saved" } else { "word-already-saved" })).await?;
+    press.answer(tg, Some(if fresh { "word-saved" } else { "word-already-saved" })).await?;
     let keyboard = save_keyboard(app, user, honzik_message, &reply).await?;
-    edit::keyboard(app, press.chat(), press.message_id(), keyboard).await
+    press.edit_keyboard(tg, keyboard).await
 }
 
 /// `/saved`: the first page.
-pub async fn list(app: &App, msg: &Message, learner: &Learner) -> HandlerResult {
+pub async fn list(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) -> HandlerResult {
     let (text, keyboard) = page(app, learner, 0).await?;
-    reply(app, msg, text, keyboard).await
+    reply(tg, msg, text, keyboard).await
 }
 
 /// ◀️ / ▶️ under the list.
-pub async fn show_page(app: &App, press: &Press, page_no: u32) -> HandlerResult {
-    press.answer(app, None).await?;
+pub async fn show_page(app: &App, tg: &Telegram, press: &Press, page_no: u32) -> HandlerResult {
+    press.answer(tg, None).await?;
     let (text, keyboard) = page(app, &press.learner, page_no).await?;
-    edit::text(app, press.chat(), press.message_id(), text, keyboard).await
+    press.edit(tg, text, keyboard).await
 }
 
 /// 🗑 under the list: remove the word and show the page again (the last page, if it emptied).
-pub async fn remove(app: &App, press: &Press, word: i64, page_no: u32) -> HandlerResult {
+pub async fn remove(
+    app: &App,
+    tg: &Telegram,
+    press: &Press,
+    word: i64,
+    page_no: u32,
+) -> HandlerResult {
     let removed = store::words::remove(&app.db, press.learner.id, word).await?;
-    press.answer(app, Some(if removed { "word-removed" } else { "word-gone" })).await?;
+    press.answer(tg, Some(if removed { "word-removed" } else { "word-gone" })).await?;
     let (text, keyboard) = page(app, &press.learner, page_no).await?;
-    edit::text(app, press.chat(), press.message_id(), text, keyboard).await
+    press.edit(tg, text, keyboard).await
 }
 
 /// Page `page_no` of the list, moved back to the last page when it is past the end.

@@ -8,17 +8,18 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::PoisonError;
 
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ParseMode};
 use teloxide::{ApiError, RequestError};
 
-use super::{HandlerResult, send};
-use crate::app::App;
+use super::{Outbox, OutboxError, retry};
 
 /// How many messages' last edits are remembered.
 const REMEMBERED: usize = 1024;
 
+/// The last edit of each recent message (a digest of its text and keyboard).
 #[derive(Default)]
 pub struct LastEdits {
     by_message: HashMap<(i64, i32), u64>,
@@ -53,61 +54,69 @@ fn digest(text: Option<&str>, keyboard: Option<&InlineKeyboardMarkup>) -> u64 {
     h.finish()
 }
 
-/// Replaces a message's text (HTML) and keyboard (`None` removes it).
-pub async fn text(
-    app: &App,
-    chat: ChatId,
-    id: MessageId,
-    text: String,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> HandlerResult {
-    if !is_new(app, chat, id, digest(Some(&text), keyboard.as_ref())) {
-        return Ok(());
-    }
-    let sent = send::with_retry("edit text", || {
-        let req = app.bot.edit_message_text(chat, id, text.clone()).parse_mode(ParseMode::Html);
-        match &keyboard {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
+impl Outbox {
+    /// Replaces a message's text (HTML) and keyboard (`None` removes it).
+    pub async fn edit_text(
+        &self,
+        chat: ChatId,
+        id: MessageId,
+        text: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), OutboxError> {
+        if !self.is_new_edit(chat, id, digest(Some(&text), keyboard.as_ref())) {
+            return Ok(());
         }
-    })
-    .await;
-    settle(app, chat, id, sent.map(drop))
-}
-
-/// Replaces a message's keyboard (any message: text, or a voice with a caption).
-pub async fn keyboard(
-    app: &App,
-    chat: ChatId,
-    id: MessageId,
-    keyboard: Option<InlineKeyboardMarkup>,
-) -> HandlerResult {
-    if !is_new(app, chat, id, digest(None, keyboard.as_ref())) {
-        return Ok(());
+        let sent = retry::with_retry("edit text", || {
+            let req =
+                self.bot.edit_message_text(chat, id, text.clone()).parse_mode(ParseMode::Html);
+            match &keyboard {
+                Some(k) => req.reply_markup(k.clone()).into_future(),
+                None => req.into_future(),
+            }
+        })
+        .await;
+        self.settle_edit(chat, id, sent.map(drop)).await
     }
-    let sent = send::with_retry("edit keyboard", || {
-        let req = app.bot.edit_message_reply_markup(chat, id);
-        match &keyboard {
-            Some(k) => req.reply_markup(k.clone()).into_future(),
-            None => req.into_future(),
+
+    /// Replaces a message's keyboard (any message: text, or a voice with a caption).
+    pub async fn edit_keyboard(
+        &self,
+        chat: ChatId,
+        id: MessageId,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), OutboxError> {
+        if !self.is_new_edit(chat, id, digest(None, keyboard.as_ref())) {
+            return Ok(());
         }
-    })
-    .await;
-    settle(app, chat, id, sent.map(drop))
-}
+        let sent = retry::with_retry("edit keyboard", || {
+            let req = self.bot.edit_message_reply_markup(chat, id);
+            match &keyboard {
+                Some(k) => req.reply_markup(k.clone()).into_future(),
+                None => req.into_future(),
+            }
+        })
+        .await;
+        self.settle_edit(chat, id, sent.map(drop)).await
+    }
 
-fn is_new(app: &App, chat: ChatId, id: MessageId, digest: u64) -> bool {
-    app.edits.lock().expect("edits lock").record((chat.0, id.0), digest)
-}
+    fn is_new_edit(&self, chat: ChatId, id: MessageId, digest: u64) -> bool {
+        self.edits.lock().unwrap_or_else(PoisonError::into_inner).record((chat.0, id.0), digest)
+    }
 
-/// "Not modified" is success; any other failure leaves the message as it was, so the next edit
-/// must not be skipped.
-fn settle(app: &App, chat: ChatId, id: MessageId, sent: Result<(), RequestError>) -> HandlerResult {
-    match sent {
-        Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
-        Err(e) => {
-            app.edits.lock().expect("edits lock").forget((chat.0, id.0));
-            Err(e.into())
+    /// "Not modified" is success; any other failure leaves the message as it was, so the next
+    /// edit must not be skipped.
+    async fn settle_edit(
+        &self,
+        chat: ChatId,
+        id: MessageId,
+        sent: Result<(), RequestError>,
+    ) -> Result<(), OutboxError> {
+        match sent {
+            Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(e) => {
+                self.edits.lock().unwrap_or_else(PoisonError::into_inner).forget((chat.0, id.0));
+                self.settle(chat, Err(e)).await
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Sending to Telegram with the retries that are safe.
+//! The outbox's retries: only those that are safe.
 //!
 //! 429 answers carry `retry_after`: we wait exactly that and try again. Network errors and 5xx
 //! are retried with a short backoff. Anything else (bad request, blocked by the user) is final.
@@ -7,6 +7,7 @@
 //! retries included, first waits for its slot in the [`Pacer`], so Telegram's limits are never
 //! crossed, and a 429 that comes anyway pushes the whole schedule back. Edits, chat actions,
 //! callback answers and getFile are not limited by Telegram and use [`with_retry`] alone.
+//! Private to the outbox: nothing else sends, so nothing else needs them.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,12 +15,12 @@ use std::time::Duration;
 use teloxide::types::ChatId;
 use teloxide::{ApiError, RequestError};
 
-use super::pace::Pacer;
+use crate::bot::pace::Pacer;
 
 const ATTEMPTS: u32 = 4;
 
 /// A send to `chat`: each attempt waits for the pacer's slot, with the retries of [`with_retry`].
-pub async fn paced<T, F, Fut>(
+pub(super) async fn paced<T, F, Fut>(
     pacer: &Pacer,
     chat: ChatId,
     what: &'static str,
@@ -33,7 +34,7 @@ where
 }
 
 /// A request Telegram does not rate-limit (edits, getFile…), with the safe retries.
-pub async fn with_retry<T, F, Fut>(what: &'static str, f: F) -> Result<T, RequestError>
+pub(super) async fn with_retry<T, F, Fut>(what: &'static str, f: F) -> Result<T, RequestError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RequestError>>,
