@@ -23,8 +23,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::turns::Timings;
-
 /// What kind of turn: a voice (or any audio) or a typed text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TurnKind {
@@ -92,6 +90,18 @@ pub struct Metrics {
     turns_in_flight: Gauge,
     pub updates_pending: Gauge,
     pub audio_writes_queued: Gauge,
+}
+
+/// Per-stage timings of one turn, in milliseconds (stored with the turn's end by
+/// `store::turns`).
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub download_ms: Option<u32>,
+    pub stt_ms: Option<u32>,
+    pub llm_ms: Option<u32>,
+    pub tts_ms: Option<u32>,
+    pub send_ms: Option<u32>,
+    pub total_ms: Option<u32>,
 }
 
 /// Tokens and cost counters, shared with the [`Metrics`] they were taken from.

@@ -195,16 +195,8 @@ fn delivered(answer_id: i64, parts: u32) -> sea_orm::UpdateMany<messages::Entity
         .filter(messages::Column::Id.eq(answer_id))
 }
 
-/// Per-stage timings of one turn, in milliseconds, and how it ended.
-#[derive(Clone, Debug, Default)]
-pub struct Timings {
-    pub download_ms: Option<u32>,
-    pub stt_ms: Option<u32>,
-    pub llm_ms: Option<u32>,
-    pub tts_ms: Option<u32>,
-    pub send_ms: Option<u32>,
-    pub total_ms: Option<u32>,
-}
+/// Per-stage timings of one turn (observed by the metrics, stored with the turn's end).
+pub use crate::metrics::Timings;
 
 /// How a turn ended, stored once.
 pub struct TurnEnd<'a> {
