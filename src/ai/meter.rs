@@ -45,6 +45,8 @@ impl UsageKind {
 
 /// One request's consumption and price. `cost_micros` None = the model has no price (unknown,
 /// not zero).
+// `#[non_exhaustive]` would only stop other crates; the private field stops other modules.
+#[allow(clippy::manual_non_exhaustive)]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Usage {
     pub kind: UsageKind,

@@ -42,7 +42,8 @@ pub enum Checkpoint {
         learner_message_id: i64,
         transcript: Option<String>,
         audio_path: Option<String>,
-        answer: Option<StoredAnswer>,
+        /// Boxed: an answer is large, and most checkpoints have none.
+        answer: Option<Box<StoredAnswer>>,
     },
 }
 
@@ -104,7 +105,7 @@ async fn resumed(db: &impl ConnectionTrait, update_id: i64) -> Result<Checkpoint
         .find(|r| r.role == "learner")
         .ok_or_else(|| StoreError::Corrupt(format!("update {update_id}: no learner message")))?;
     let answer = match rows.iter().find(|r| r.role == "honzik") {
-        Some(h) => Some(stored_answer(h)?),
+        Some(h) => Some(Box::new(stored_answer(h)?)),
         None => None,
     };
     Ok(Checkpoint::Resumed {

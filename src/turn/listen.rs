@@ -31,10 +31,10 @@ pub(super) async fn hear(
         Ok(fetched) => fetched,
         Err(stop) => {
             // Nothing will be written there: the row must not name a file that does not exist.
-            if audio_path.is_some() {
-                if let Err(e) = store::turns::clear_audio_path(&app.db, message_id).await {
-                    tracing::warn!(message_id, error = %e, "could not forget the path of audio never saved");
-                }
+            if audio_path.is_some()
+                && let Err(e) = store::turns::clear_audio_path(&app.db, message_id).await
+            {
+                tracing::warn!(message_id, error = %e, "could not forget the path of audio never saved");
             }
             return Err(stop);
         }

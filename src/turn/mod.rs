@@ -324,7 +324,7 @@ async fn turn<S: Show>(
     };
     let answer = match answered {
         Some(stored) => {
-            compose::resumed(app, learner, chat_id, update_id, stored, voice_reply, timings)
+            compose::resumed(app, learner, chat_id, update_id, *stored, voice_reply, timings)
                 .instrument(tracing::info_span!("resume"))
                 .await
         }

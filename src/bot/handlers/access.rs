@@ -41,9 +41,11 @@ const SPEND_TTL: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct AccessCache {
     mode: Mutex<Option<(AccessMode, Instant)>>,
-    /// The cap, the spend of the UTC day, that day, and when they were read.
-    spend: Mutex<Option<(Option<i64>, i64, chrono::NaiveDate, Instant)>>,
+    spend: Mutex<Option<SpendRead>>,
 }
+
+/// The cap, the spend of the UTC day, that day, and when they were read.
+type SpendRead = (Option<i64>, i64, chrono::NaiveDate, Instant);
 
 impl AccessCache {
     pub async fn mode(&self, app: &App) -> Result<AccessMode, StoreError> {
@@ -190,20 +192,15 @@ pub async fn turn_refused(
     learner: &Learner,
 ) -> Result<bool, BotError> {
     let now = app.clock.now();
-    if let (Some(cap), spent) = tg.access.spend(app, now).await? {
-        if spent >= cap {
-            tracing::info!(
-                user_id = learner.id,
-                cap,
-                spent,
-                "global spend cap reached; turn refused"
-            );
-            notice(tg, msg, learner.lang, "spend-cap-resting", &[]).await?;
-            if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
-                tell_admins_cap(app, tg, cap, spent).await;
-            }
-            return Ok(true);
+    if let (Some(cap), spent) = tg.access.spend(app, now).await?
+        && spent >= cap
+    {
+        tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; turn refused");
+        notice(tg, msg, learner.lang, "spend-cap-resting", &[]).await?;
+        if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
+            tell_admins_cap(app, tg, cap, spent).await;
         }
+        return Ok(true);
     }
     let day = local_day(now, learner.tz);
     let (allowance, spent) =
