@@ -2,57 +2,79 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: typed settings from the environment; fails fast with one clear line.
-//! - [`telemetry`]: the one tracing-subscriber set-up.
-//! - [`app`]: `App`, the lower layers' state (config, database, AI clients, audio store, cache,
-//!   metrics, clock, locales, models).
-//! - [`startup`]: wiring at the top — `run(config, clock, shutdown)`, the entry point `main` and
-//!   the tests share.
-//! - [`jobs`]: background jobs (daily reminders, the broadcast sender, audio retention).
+//! Calls run one way, from the top down: **startup → intake → bot → turn → (tutor, ai, store,
+//! progress, …)**. A lower layer never names a higher one; where it needs something from above it
+//! declares a small trait the higher layer implements (`turn::Show`, `bot::CancelTurn`). Pure
+//! rules (tutor, progress, review, words, admin, html) do no I/O at all.
+//!
+//! The wiring, at the top:
+//! - [`startup`]: `run(config, clock, shutdown)`, the entry point `main` and the tests share —
+//!   builds [`app::App`] and [`bot::Telegram`], starts the jobs, then the intake.
+//! - [`jobs`]: background work with its own clock — daily reminders, the broadcast sender,
+//!   audio retention.
+//! - [`config`] (typed settings from the environment; one clear line per bad value) and
+//!   [`telemetry`] (the one tracing-subscriber set-up).
+//!
+//! Updates in, answers out:
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
-//!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart;
-//!   long polling (one process) or a webhook, where `intake::leases` lets any number of replicas
-//!   share one PostgreSQL inbox with each chat on one replica at a time.
-//! - [`bot`]: Telegram glue — the dptree handler tree (`schema()`), commands, keyboards, the typed
-//!   callback codec, rendering of a turn into Telegram HTML, sending with safe retries, and the
-//!   pacer (`bot::pace`) that keeps every send within Telegram's limits (30/s, ~1/s per chat).
-//!   `bot::outbox` is the one way out to Telegram (and its blocked-learner policy).
+//!   per-chat ordering with a bounded backlog, `/cancel` out of band, resume after a restart; long
+//!   polling (one process) or a webhook, where `intake::leases` lets any number of replicas share
+//!   one PostgreSQL inbox with each chat on one replica at a time. Each update runs inside one
+//!   `update` span (update id, chat, user, kind).
+//! - [`server`]: the operations HTTP server on `PORT` — Telegram's webhook (answered 200 only once
+//!   the update is recorded), `/healthz`, `/readyz`, `/metrics` — and webhook registration.
+//! - [`bot`]: everything Telegram — the dptree handler tree (`schema()`), commands, keyboards, the
+//!   typed callback codec, short handlers injected by type (`Arc<App>`, `Arc<Telegram>`), the
+//!   rendering of a turn (`bot::render`, `bot::turn_reply`), and `bot::outbox`, **the one way out
+//!   to Telegram**: every send, edit and chat action, paced within Telegram's limits
+//!   (`bot::pace`: 30/s, ~1/s per chat), retried where safe, with one policy for a learner who
+//!   blocked the bot.
 //! - [`turn`]: one learner turn as a pipeline (audio → speech-to-text → Honzík → text-to-speech →
-//!   deliver → store) with a checkpoint after each paid or visible step (received → transcribed
-//!   → answered → delivered), so a crash or deploy resumes it without paying or sending twice;
-//!   an OpenAI outage is announced once, waited out, and the turn answered.
-//! - [`tutor`]: pure — Honzík's persona prompt, the reply contract and its repair, token budgets,
-//!   model choice, language heuristics.
+//!   deliver → store) with a checkpoint after each paid or visible step (received → transcribed →
+//!   answered → delivered), so a crash or deploy resumes it without paying or sending twice; an
+//!   OpenAI outage is announced once, waited out, and the turn answered. It knows nothing of
+//!   Telegram: it fetches and shows through `turn::Show`, has its own `turn::TurnError`, and runs
+//!   its stages in child spans (`listen`, `download`, `stt`, `answer`, `llm`, `tts`, `deliver`).
+//!
+//! The services a turn and the handlers use:
+//! - [`app`]: `App`, the lower layers' state (config, database, AI clients, audio store, cache,
+//!   metrics, clock, locales, models) — it names nothing above it.
 //! - [`ai`]: everything that talks to the OpenAI-compatible servers — [`ai::client`] (the shared
-//!   client and [`ai::client::AiError`]), [`ai::chat`] (Honzík's chat completions),
-//!   [`ai::speech`] (speech-to-text, text-to-speech, Ogg measurement) and [`ai::upstream`]
-//!   (faults without pile-ups: retries with jittered backoff and `Retry-After` within one
-//!   deadline per request, a concurrency limit and a circuit breaker per upstream, and
+//!   client and [`ai::AiError`]), [`ai::chat`] (Honzík's chat completions and summaries),
+//!   [`ai::speech`] (speech-to-text, text-to-speech, Ogg measured in linear time), [`ai::meter`]
+//!   (**the one place a paid request is priced and counted**: the clients return its
+//!   [`ai::meter::Usage`] with every paid result, the store records it) and [`ai::upstream`]
+//!   (faults without pile-ups: retries with jittered backoff and `Retry-After` within one deadline
+//!   per request, a concurrency limit and a circuit breaker per upstream, and
 //!   [`ai::upstream::Outage`] for waiting an outage out).
-//! - [`progress`]: pure rules for stars, streaks and the daily challenge, what `/stats` shows, time
-//!   zones, and the injectable clock.
-//! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
-//! - [`words`]: pure — which words of a turn can be saved, and when two spellings are one word.
-//! - [`review`]: pure — FSRS scheduling of saved words and past mistakes, answer checking
-//!   (diacritics-aware), mistake trends, when a daily reminder is due; `/review` and `/remind` are
-//!   `bot::handlers::{review, remind}`, their tables `store::{review, reminders, mistakes}`.
-//! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production);
-//!   a turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns`
-//!   and `store::answer`, the durable inbox and its purge in `store::inbox`, chat leases and
-//!   replica heartbeats in `store::leases`.
+//! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production); a
+//!   turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns` and
+//!   `store::answer`, the durable inbox and its purge in `store::inbox`, chat leases and replica
+//!   heartbeats in `store::leases`, the usage ledger in `store::usage`, the learner's data rights
+//!   in `store::privacy`.
 //! - [`audio_store`]: audio persistence off the reply's critical path (a local directory or an
 //!   S3-compatible bucket, through `object_store`): bounded, retried, never silently lost, and
 //!   deleted after `AUDIO_RETENTION_DAYS`.
 //! - [`cache`]: Redis (`REDIS_URL`) or in-process: the per-learner turn limit, Honzík's voice
 //!   cache, the Telegram send budget shared by replicas; Redis down never stops a turn.
-//! - [`server`]: the operations HTTP server on `PORT` — Telegram's webhook (answered 200 only
-//!   once the update is recorded), `/healthz`, `/readyz`, `/metrics` — and webhook registration.
 //! - [`metrics`]: Prometheus metrics (turns, stage latencies, upstream errors, tokens and cost,
 //!   queue depths), pre-built so an observation is an atomic add.
-//! - [`settings`], [`i18n`]: the learner's settings as types; Fluent locales (ru, uk, en).
-//! - [`admin`]: pure rules for running the bot — daily allowances in money terms, admin command
-//!   arguments, access (public / allow-list, bans). The commands are `bot::handlers::admin`, the
-//!   gate and quota check `bot::handlers::access`, broadcasts `bot::handlers::broadcast`.
+//! - [`i18n`]: Fluent locales (ru, uk, en), every argument escaped at the one point of insertion.
+//! - [`charts`]: the `/stats` picture (plotters, a bundled font, PNG).
+//!
+//! Pure rules, no I/O:
+//! - [`tutor`]: Honzík's persona prompt, the reply contract and its repair, token budgets, model
+//!   choice, prices, language heuristics.
+//! - [`progress`]: stars, streaks and the daily challenge, what `/stats` shows, time zones, and
+//!   the injectable clock.
+//! - [`review`]: FSRS scheduling of saved words and past mistakes, answer checking
+//!   (diacritics-aware), mistake trends, when a daily reminder is due.
+//! - [`words`]: which words of a turn can be saved, and when two spellings are one word.
+//! - [`admin`]: daily allowances in money terms, admin command arguments, access (public /
+//!   allow-list, bans).
+//! - [`settings`]: the learner's settings as types.
+//! - [`html`]: Telegram's HTML — escaping, UTF-16 lengths, splitting a long text into messages
+//!   without breaking a tag, clipping captions.
 //!
 //! # Where to add…
 //!
