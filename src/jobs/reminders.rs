@@ -70,8 +70,9 @@ async fn remind(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, BotError> {
-    let Some(learner) =
-        learners::find(&app.db, user_id).await?.filter(|l| l.status == learners::ACTIVE)
+    let Some(learner) = learners::find(&app.db, user_id)
+        .await?
+        .filter(|l| l.status == learners::LearnerStatus::Active)
     else {
         return Ok(false);
     };

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, Value};
 
 use super::StoreError;
-use super::learners::{ACTIVE, BANNED};
+use super::learners::LearnerStatus;
 use super::sql::{exec, scalar, stmt};
 
 pub const ACCESS_MODE: &str = "access_mode";
@@ -116,7 +116,7 @@ pub async fn set_banned(
     banned: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let status = if banned { BANNED } else { ACTIVE };
+    let status = if banned { LearnerStatus::Banned } else { LearnerStatus::Active }.as_str();
     let n = exec(
         db,
         "UPDATE users SET status = $1, updated_at = $2 WHERE id = $3",

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::StoreError;
-use super::learners::ACTIVE;
+use super::learners::LearnerStatus;
 use super::sql::{exec, scalar, stmt};
 use crate::admin::args::Audience;
 
@@ -199,7 +199,11 @@ pub async fn pending(
     rows.iter()
         .map(|r| {
             let status: String = r.try_get_by_index(2)?;
-            Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?, status == ACTIVE))
+            Ok((
+                r.try_get_by_index(0)?,
+                r.try_get_by_index(1)?,
+                status == LearnerStatus::Active.as_str(),
+            ))
         })
         .collect()
 }

@@ -13,11 +13,38 @@ use teloxide::types::Update;
 
 use super::StoreError;
 
-pub const PENDING: &str = "pending";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
-/// Recorded (the learner's message is kept) but deliberately not processed, e.g. a flood.
-pub const SKIPPED: &str = "skipped";
+/// Where an update stands; stored as [`UpdateStatus::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateStatus {
+    /// Recorded, not yet handled: what a restart (or another replica) resumes.
+    Pending,
+    Done,
+    /// Given up on, with the reason.
+    Failed,
+    /// Recorded (the learner's message is kept) but deliberately not processed, e.g. a flood.
+    Skipped,
+}
+
+impl UpdateStatus {
+    pub const ALL: [UpdateStatus; 4] =
+        [UpdateStatus::Pending, UpdateStatus::Done, UpdateStatus::Failed, UpdateStatus::Skipped];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UpdateStatus::Pending => "pending",
+            UpdateStatus::Done => "done",
+            UpdateStatus::Failed => "failed",
+            UpdateStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UpdateStatus> {
+        UpdateStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The pending status as SQL text, for the hand-written statements (`store::leases`).
+pub const PENDING: &str = UpdateStatus::Pending.as_str();
 
 /// Records a batch of updates in one round trip; returns the ids that were new (the others
 /// had been recorded before: redeliveries). A burst of a hundred updates from one getUpdates
@@ -39,7 +66,7 @@ pub async fn record_batch(
             chat_id: Set(update.chat().map(|c| c.id.0)),
             kind: Set(kind_name(update).to_owned()),
             payload: Set(payload),
-            status: Set(PENDING.to_owned()),
+            status: Set(UpdateStatus::Pending.as_str().to_owned()),
             attempts: Set(0),
             error: Set(None),
             received_at: Set(now),
@@ -62,7 +89,7 @@ pub async fn record_batch(
 /// Updates recorded but not finished, oldest first: what a restart must resume.
 pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<Update>, StoreError> {
     let rows = updates::Entity::find()
-        .filter(updates::Column::Status.eq(PENDING))
+        .filter(updates::Column::Status.eq(UpdateStatus::Pending.as_str()))
         .order_by_asc(updates::Column::UpdateId)
         .all(db)
         .await?;
@@ -81,7 +108,8 @@ pub async fn finish(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    set_status(db, update_id, if error.is_some() { FAILED } else { DONE }, error, now).await
+    let status = if error.is_some() { UpdateStatus::Failed } else { UpdateStatus::Done };
+    set_status(db, update_id, status, error, now).await
 }
 
 /// Marks an update kept but not processed, with the reason.
@@ -91,18 +119,18 @@ pub async fn skip(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    set_status(db, update_id, SKIPPED, Some(reason), now).await
+    set_status(db, update_id, UpdateStatus::Skipped, Some(reason), now).await
 }
 
 async fn set_status(
     db: &impl ConnectionTrait,
     update_id: i64,
-    status: &str,
+    status: UpdateStatus,
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     updates::Entity::update_many()
-        .col_expr(updates::Column::Status, Expr::value(status))
+        .col_expr(updates::Column::Status, Expr::value(status.as_str()))
         .col_expr(updates::Column::Error, Expr::value(error.map(str::to_owned)))
         .col_expr(updates::Column::DoneAt, Expr::value(Some(now)))
         .col_expr(updates::Column::Attempts, Expr::col(updates::Column::Attempts).add(1))
@@ -117,7 +145,7 @@ async fn set_status(
 /// `messages`; the inbox only has to outlast Telegram's redelivery of unconfirmed updates.
 pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, StoreError> {
     let res = updates::Entity::delete_many()
-        .filter(updates::Column::Status.ne(PENDING))
+        .filter(updates::Column::Status.ne(UpdateStatus::Pending.as_str()))
         .filter(updates::Column::DoneAt.lt(before))
         .exec(db)
         .await?;
@@ -128,8 +156,9 @@ pub async fn purge(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u
 pub async fn status(
     db: &impl ConnectionTrait,
     update_id: i64,
-) -> Result<Option<String>, StoreError> {
-    Ok(updates::Entity::find_by_id(update_id).one(db).await?.map(|r| r.status))
+) -> Result<Option<UpdateStatus>, StoreError> {
+    let row = updates::Entity::find_by_id(update_id).one(db).await?;
+    Ok(row.and_then(|r| UpdateStatus::parse(&r.status)))
 }
 
 fn kind_name(update: &Update) -> &'static str {
@@ -188,6 +217,6 @@ mod db_tests {
         finish(&db, 1, None, now).await.unwrap();
         let pending: Vec<u32> = pending(&db).await.unwrap().iter().map(|u| u.id.0).collect();
         assert_eq!(pending, vec![2], "only the unfinished update is resumed");
-        assert_eq!(status(&db, 1).await.unwrap().as_deref(), Some(DONE));
+        assert_eq!(status(&db, 1).await.unwrap(), Some(UpdateStatus::Done));
     }
 }

@@ -16,10 +16,34 @@ use crate::i18n::Lang;
 use crate::progress::{StreakState, parse_tz};
 use crate::settings::{Corrections, Level, Setting, SettingKind, Style, VoiceSpeed};
 
-pub const ACTIVE: &str = "active";
-/// The learner blocked the bot (or Telegram said so with a 403): nothing is sent to them.
-pub const BLOCKED: &str = "blocked";
-pub const BANNED: &str = "banned";
+/// Whether the bot may talk to a learner; stored as [`LearnerStatus::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LearnerStatus {
+    Active,
+    /// The learner blocked the bot (or Telegram said so with a 403): nothing is sent to them.
+    Blocked,
+    /// An admin banned them: nothing they send is answered.
+    Banned,
+}
+
+impl LearnerStatus {
+    pub const ALL: [LearnerStatus; 3] =
+        [LearnerStatus::Active, LearnerStatus::Blocked, LearnerStatus::Banned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LearnerStatus::Active => "active",
+            LearnerStatus::Blocked => "blocked",
+            LearnerStatus::Banned => "banned",
+        }
+    }
+
+    /// Inverse of [`LearnerStatus::as_str`]; an unknown value (a newer release's) counts as
+    /// active, the status every learner starts with.
+    pub fn parse(s: &str) -> LearnerStatus {
+        LearnerStatus::ALL.into_iter().find(|k| k.as_str() == s).unwrap_or(LearnerStatus::Active)
+    }
+}
 
 /// Where a learner is in onboarding: language first, then level, then practice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +101,7 @@ pub struct Learner {
     pub id: i64,
     pub chat_id: i64,
     pub first_name: String,
-    pub status: String,
+    pub status: LearnerStatus,
     pub onboarding: Onboarding,
     pub lang: Lang,
     pub level: Level,
@@ -116,7 +140,7 @@ impl Learner {
             id: u.id,
             chat_id: u.chat_id,
             first_name: u.first_name,
-            status: u.status,
+            status: LearnerStatus::parse(&u.status),
             onboarding: Onboarding::parse(&u.onboarding),
             lang: Lang::parse(&s.interface_lang).unwrap_or(Lang::En),
             level: Level::parse(&s.level).unwrap_or(Level::Beginner),
@@ -192,7 +216,7 @@ pub async fn find_or_create(
         username: Set(tg.username.map(str::to_owned)),
         first_name: Set(tg.first_name.to_owned()),
         language_code: Set(tg.language_code.map(str::to_owned)),
-        status: Set(ACTIVE.into()),
+        status: Set(LearnerStatus::Active.as_str().into()),
         onboarding: Set(Onboarding::Language.as_str().into()),
         streak_current: Set(0),
         streak_best: Set(0),
@@ -331,7 +355,10 @@ pub(crate) async fn forget(
 
 /// Whether sending to this user is known to fail (they blocked the bot).
 pub async fn is_blocked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
-    Ok(users::Entity::find_by_id(user_id).one(db).await?.is_some_and(|u| u.status == BLOCKED))
+    Ok(users::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.status == LearnerStatus::Blocked.as_str()))
 }
 
 /// Records that the learner blocked (or unblocked) the bot, so nothing is sent to them in vain.
@@ -339,15 +366,15 @@ pub async fn is_blocked(db: &impl ConnectionTrait, user_id: i64) -> Result<bool,
 pub async fn set_status(
     db: &impl ConnectionTrait,
     user_id: i64,
-    status: &str,
+    status: LearnerStatus,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     if let Some(u) = users::Entity::find_by_id(user_id).one(db).await?
-        && u.status != BANNED
-        && u.status != status
+        && u.status != LearnerStatus::Banned.as_str()
+        && u.status != status.as_str()
     {
         let mut u = u.into_active_model();
-        u.status = Set(status.into());
+        u.status = Set(status.as_str().into());
         u.updated_at = Set(now);
         u.update(db).await?;
     }

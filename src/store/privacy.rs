@@ -219,7 +219,7 @@ pub async fn delete_content(
     turns::Entity::delete_many().filter(turns::Column::UserId.eq(user_id)).exec(&txn).await?;
     updates::Entity::delete_many()
         .filter(updates::Column::ChatId.eq(user.chat_id))
-        .filter(updates::Column::Status.ne(inbox::PENDING))
+        .filter(updates::Column::Status.ne(inbox::UpdateStatus::Pending.as_str()))
         .exec(&txn)
         .await?;
     learners::forget(&txn, user, now).await?;

@@ -24,7 +24,7 @@ use crate::bot::outbox::To;
 use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::i18n::Arg;
 use crate::progress::local_day;
-use crate::store::learners::{BANNED, Learner};
+use crate::store::learners::{Learner, LearnerStatus};
 use crate::store::{StoreError, admin as store, quotas};
 
 /// How long a replica trusts the access mode it read. An admin's change reaches the replica
@@ -113,7 +113,8 @@ pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option
     }
     let user_id = update.from()?.id.0 as i64;
     let check = async {
-        let banned = store::status(&app.db, user_id).await?.as_deref() == Some(BANNED);
+        let banned = store::status(&app.db, user_id).await?.as_deref()
+            == Some(LearnerStatus::Banned.as_str());
         let mode = tg.access.mode(&app).await?;
         let listed = mode == AccessMode::AllowList && !banned && on_list(&app, user_id).await?;
         Ok::<_, StoreError>(admit(mode, app.config.is_admin(user_id), banned, listed))

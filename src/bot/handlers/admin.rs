@@ -286,7 +286,7 @@ async fn show_user(ctx: &Ctx<'_>, who: &UserRef) -> HandlerResult {
     let args = [
         ("id", Arg::from(id)),
         ("name", Arg::from(&l.first_name)),
-        ("status", Arg::from(&l.status)),
+        ("status", Arg::from(l.status.as_str())),
         ("lang", Arg::from(l.lang.code())),
         ("level", Arg::from(l.level.as_str())),
         ("zone", Arg::from(l.tz.name())),

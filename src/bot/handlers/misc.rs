@@ -162,9 +162,9 @@ pub async fn membership(app: Arc<App>, upd: ChatMemberUpdated) -> HandlerResult 
         return Ok(());
     }
     let status = if upd.new_chat_member.is_banned() || upd.new_chat_member.is_left() {
-        store::learners::BLOCKED
+        store::learners::LearnerStatus::Blocked
     } else {
-        store::learners::ACTIVE
+        store::learners::LearnerStatus::Active
     };
     store::learners::set_status(&app.db, upd.from.id.0 as i64, status, app.clock.now()).await?;
     Ok(())

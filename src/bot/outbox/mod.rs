@@ -14,7 +14,7 @@
 //! One policy, applied here and nowhere else:
 //!
 //! - **Telegram says so.** A send or an edit answered 403 "blocked by the user" (or the account
-//!   deactivated, the chat gone) marks the learner blocked in the store (`learners::BLOCKED`),
+//!   deactivated, the chat gone) marks the learner blocked in the store (`learners::LearnerStatus::Blocked`),
 //!   and the caller gets [`OutboxError::Blocked`]. Unblocking reaches the bot as a membership
 //!   update, which marks them active again (`handlers::misc::membership`).
 //! - **Background sends skip them.** A send nobody asked for just now ([`To::unprompted`]:
@@ -387,7 +387,9 @@ impl Outbox {
     async fn mark_blocked(&self, user_id: i64) {
         tracing::info!(user_id, "the learner blocked the bot; not sending to them any more");
         let now = self.clock.now();
-        if let Err(e) = learners::set_status(&self.db, user_id, learners::BLOCKED, now).await {
+        if let Err(e) =
+            learners::set_status(&self.db, user_id, learners::LearnerStatus::Blocked, now).await
+        {
             tracing::warn!(user_id, error = %e, "could not mark the learner blocked");
         }
     }

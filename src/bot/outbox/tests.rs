@@ -77,7 +77,9 @@ async fn a_403_marks_the_learner_blocked_and_says_so() {
 #[tokio::test]
 async fn a_background_send_skips_a_learner_marked_blocked_and_an_answer_does_not() {
     let f = fixture().await;
-    learners::set_status(&f.db, LEARNER, learners::BLOCKED, Utc::now()).await.unwrap();
+    learners::set_status(&f.db, LEARNER, learners::LearnerStatus::Blocked, Utc::now())
+        .await
+        .unwrap();
     let skipped = f.outbox.text(To::unprompted(ChatId(LEARNER)), "Reminder".into(), None).await;
     assert!(matches!(skipped, Err(OutboxError::Skipped)), "{skipped:?}");
     assert_eq!(f.requests.load(Ordering::SeqCst), 0, "nothing asked of Telegram");

@@ -61,7 +61,7 @@ mod tests {
             id: 1,
             chat_id: 1,
             first_name: "Olga".into(),
-            status: "active".into(),
+            status: crate::store::learners::LearnerStatus::Active,
             onboarding: Onboarding::Done,
             lang,
             level: Level::Beginner,
