@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::openai::{Endpoint, RecordedRequest};
+use emulators::openai::{Endpoint, RecordedRequest};
 
 /// Chat models: USD per 1M input and output tokens.
 const CHAT: [(&str, (f64, f64)); 5] = [

@@ -19,8 +19,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::options::Faults;
-use crate::openai::{AiFault, Endpoint, OpenAiEmulator};
-use crate::telegram::{TelegramEmulator, TgFault};
+use emulators::openai::{AiFault, Endpoint, OpenAiEmulator};
+use emulators::telegram::{TelegramEmulator, TgFault};
 
 /// Faults injected so far, by kind (`telegram_429`, `openai_5xx_chat`, …).
 pub type Injected = Arc<Mutex<BTreeMap<String, u64>>>;

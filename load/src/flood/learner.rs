@@ -10,9 +10,9 @@ use tokio::sync::mpsc;
 
 use super::options::Options;
 use super::report::Progress;
-use crate::openai::OpenAiEmulator;
-use crate::samples;
-use crate::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
+use emulators::openai::OpenAiEmulator;
+use emulators::samples;
+use emulators::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
 
 const LANGS: [&str; 3] = ["ru", "uk", "en"];
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
@@ -176,7 +176,7 @@ fn busy_notices() -> &'static [String] {
     })
 }
 
-fn is_busy_notice(m: &crate::telegram::BotMessage) -> bool {
+fn is_busy_notice(m: &emulators::telegram::BotMessage) -> bool {
     let text = m.plain_text();
     busy_notices().contains(&text)
 }
@@ -303,7 +303,7 @@ async fn wait(
 /// Whether onboarding finished, and its record once the level question arrived.
 async fn onboard(
     tg: &TelegramEmulator,
-    l: &crate::telegram::Learner,
+    l: &emulators::telegram::Learner,
     s: &Script,
     rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
     book: &mut Book,
@@ -340,7 +340,7 @@ async fn onboard(
 
 async fn act(
     tg: &TelegramEmulator,
-    l: &crate::telegram::Learner,
+    l: &emulators::telegram::Learner,
     action: Action,
     s: &Script,
     rng: &mut StdRng,
@@ -413,7 +413,7 @@ async fn act(
     }
 }
 
-fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {
+fn keyboard_id(tg: &TelegramEmulator, l: &emulators::telegram::Learner, reply_to: i64) -> i64 {
     tg.messages(l.chat_id())
         .into_iter()
         .rev()

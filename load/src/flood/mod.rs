@@ -49,8 +49,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
-use crate::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
-use crate::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
+use emulators::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
+use emulators::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
 pub use options::{Cli, Options};
 pub use report::Report;
 

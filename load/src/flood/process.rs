@@ -7,8 +7,8 @@ use std::process::Stdio;
 
 use tokio::process::{Child, Command};
 
-use crate::openai::OpenAiEmulator;
-use crate::telegram::TelegramEmulator;
+use emulators::openai::OpenAiEmulator;
+use emulators::telegram::TelegramEmulator;
 
 pub struct Bot {
     bin: PathBuf,

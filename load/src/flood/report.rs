@@ -28,7 +28,7 @@ use super::options::Options;
 use super::process::Usage;
 use super::sends::{SendRate, SendTimes};
 use super::timings::DbView;
-use crate::openai::Endpoint;
+use emulators::openai::Endpoint;
 
 /// The live progress bar (a no-op when disabled), and the count of turns finished.
 #[derive(Clone)]
@@ -958,8 +958,8 @@ mod tests {
 
     use super::super::timings::TurnTiming;
     use super::*;
-    use crate::telegram::BotMessageKind;
     use BotMessageKind::{Photo, Text, Voice};
+    use emulators::telegram::BotMessageKind;
 
     /// A record built from offsets.
     fn record(

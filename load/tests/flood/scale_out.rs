@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
+use emulators::latency::{LatencyProfile, LatencyRange};
 use load::flood::options::Kill;
 use load::flood::{Options, run};
-use load::latency::{LatencyProfile, LatencyRange};
 
-use crate::common::fresh_postgres_database;
-use crate::redis::PrivateRedis;
+use crate::bot_binary;
+use crate::services::{PrivateRedis, fresh_postgres_database};
 
 #[tokio::test]
 async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_outage_and_a_kill()
@@ -22,7 +22,7 @@ async fn two_webhook_replicas_answer_every_update_once_in_order_through_a_redis_
         // Long enough for Redis to be down for 10 s in the middle and back for the end.
         duration: Some(Duration::from_secs(18)),
         think_ms: (300, 700),
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         database_url: Some(database_url),
         replicas: 2,
@@ -69,7 +69,7 @@ async fn a_replica_that_dies_has_its_chats_taken_over_once_their_leases_expire()
         think_ms: (200, 500),
         // Slow answers, so replica 0 holds chats with turns under way when it dies.
         latency: LatencyProfile { chat: slow, ..LatencyProfile::zero() },
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         // A turn sent before the kill must be answered within 20 s, long before replica 0 is
         // back (at 28 s): only replica 1 taking its chats over can answer it.
         reply_timeout_s: 20,

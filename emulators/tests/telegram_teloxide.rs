@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use load::samples;
-use load::telegram::{BotMessageKind, TelegramConfig, TelegramEmulator};
+use emulators::samples;
+use emulators::telegram::{BotMessageKind, TelegramConfig, TelegramEmulator};
 use serde_json::Value;
 use teloxide::net::Download;
 use teloxide::prelude::*;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use load::telegram::{TelegramConfig, TelegramEmulator};
+use emulators::telegram::{TelegramConfig, TelegramEmulator};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 use teloxide::utils::html;

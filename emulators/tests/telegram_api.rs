@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use load::telegram::{TelegramConfig, TelegramEmulator, TgFault};
+use emulators::telegram::{TelegramConfig, TelegramEmulator, TgFault};
 use serde_json::{Value, json};
 
 async fn emulator() -> TelegramEmulator {
@@ -254,7 +254,7 @@ async fn what_telegram_refuses_is_refused_with_its_descriptions_and_recorded() {
 async fn captions_are_limited_to_1024_characters_after_entities() {
     let em = emulator().await;
     let l = em.learner(4, "Iva", None);
-    let voice = l.send_voice(load::samples::BEGINNER_AHOJ.to_vec(), 4);
+    let voice = l.send_voice(emulators::samples::BEGINNER_AHOJ.to_vec(), 4);
     let (_, up) = call(&em, "getUpdates", json!({})).await;
     let file_id = up["result"][0]["message"]["voice"]["file_id"].clone();
     assert_eq!(voice.message_id, up["result"][0]["message"]["message_id"].as_i64().unwrap());
@@ -347,7 +347,7 @@ async fn downloads_can_be_slowed_down() {
     })
     .await
     .unwrap();
-    em.learner(1, "D", None).send_voice(load::samples::SILENCE.to_vec(), 1);
+    em.learner(1, "D", None).send_voice(emulators::samples::SILENCE.to_vec(), 1);
     let (_, up) = call(&em, "getUpdates", json!({})).await;
     let (_, f) =
         call(&em, "getFile", json!({"file_id": up["result"][0]["message"]["voice"]["file_id"]}))
@@ -361,7 +361,7 @@ async fn downloads_can_be_slowed_down() {
     let started = Instant::now();
     let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!(bytes.as_ref(), load::samples::SILENCE);
+    assert_eq!(bytes.as_ref(), emulators::samples::SILENCE);
     assert_eq!(em.downloaded_files(), 1);
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use load::telegram::{TelegramConfig, TelegramEmulator};
+use emulators::telegram::{TelegramConfig, TelegramEmulator};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};

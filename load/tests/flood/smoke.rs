@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use emulators::latency::{LatencyProfile, LatencyRange};
+use emulators::openai::Endpoint;
 use load::flood::options::{Faults, Kill, Outage};
 use load::flood::{Options, run};
-use load::openai::Endpoint;
+
+use crate::bot_binary;
 
 #[tokio::test]
 async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
@@ -22,7 +25,7 @@ async fn a_small_flood_with_faults_loses_and_duplicates_nothing() {
             ..Faults::default()
         },
         download_delay: Some(Duration::from_millis(20)),
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         ..Options::default()
     };
@@ -60,7 +63,7 @@ async fn a_flood_can_run_for_a_duration_instead_of_a_number_of_turns() {
         users: 3,
         duration: Some(Duration::from_secs(2)),
         think_ms: (50, 100),
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         ..Options::default()
     };
@@ -90,14 +93,14 @@ async fn a_kill_9_mid_flood_and_a_restart_lose_nothing_and_repeat_no_transcripti
         users: 6,
         turns: 5,
         think_ms: (0, 100),
-        latency: load::latency::LatencyProfile {
-            chat: load::latency::LatencyRange::ms(200, 600),
-            transcription: load::latency::LatencyRange::ms(100, 300),
-            speech: load::latency::LatencyRange::ms(100, 300),
+        latency: LatencyProfile {
+            chat: LatencyRange::ms(200, 600),
+            transcription: LatencyRange::ms(100, 300),
+            speech: LatencyRange::ms(100, 300),
         },
         // Mid-flood whatever the machine's speed: after 8 of the 30 actions' turns.
         kills: vec![Kill::AfterTurns(8)],
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         ..Options::default()
     };
@@ -143,7 +146,7 @@ async fn openai_5xx_timeouts_and_a_full_outage_end_in_answers() {
             ("OPENAI_TIMEOUT_SECONDS".into(), "1".into()),
             ("OPENAI_BREAKER_COOLDOWN_SECONDS".into(), "1".into()),
         ],
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         ..Options::default()
     };
@@ -183,7 +186,7 @@ async fn telegram_429s_and_5xx_on_every_send_method_still_deliver_every_turn() {
             min_calls_between: 2,
             ..Faults::default()
         },
-        bot: env!("CARGO_BIN_EXE_mluvme").into(),
+        bot: bot_binary(),
         reply_timeout_s: 60,
         ..Options::default()
     };

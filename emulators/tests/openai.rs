@@ -15,8 +15,8 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs, CreateChatCompletionResponse, FinishReason, ResponseFormat,
     ResponseFormatJsonSchema,
 };
-use load::openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
-use load::samples;
+use emulators::openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
+use emulators::samples;
 use serde_json::{Value, json};
 
 async fn emulator() -> OpenAiEmulator {

@@ -34,7 +34,7 @@ pub const SILENCE_TEXT: &str = "";
 /// outcome.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
-    /// File name in `load/assets/`.
+    /// File name in `emulators/assets/`.
     pub name: &'static str,
     pub bytes: &'static [u8],
     /// What the emulator's transcription endpoint returns for these bytes.

@@ -1,0 +1,83 @@
+//! Loopback emulators of the remote services mluvme talks to: the Telegram
+//! Bot API, the OpenAI API and S3-compatible storage.
+//!
+//! They are product code, not throwaway mocks: the bot reaches them through
+//! teloxide and async-openai *unchanged* (only the base URL differs), so every
+//! response has the exact shape the real service produces and every request
+//! the real service would refuse is refused here too, with the real error
+//! text. A test that passes against them should therefore pass in production;
+//! a bot bug that Telegram would answer with "can't parse entities" fails the
+//! test instead of shipping.
+//!
+//! Both servers bind `127.0.0.1:0` (never another address) and stop when the
+//! emulator value is dropped.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! use emulators::{OpenAiConfig, OpenAiEmulator, TelegramConfig, TelegramEmulator, samples};
+//!
+//! let tg = TelegramEmulator::start(TelegramConfig::default()).await?;
+//! let ai = OpenAiEmulator::start(OpenAiConfig::default()).await?;
+//! // Start the bot with TELOXIDE_TOKEN = tg.token(), TELOXIDE_API_URL = tg.api_url(),
+//! // OPENAI_BASE_URL = ai.base_url(); then play the learner:
+//! let anna = tg.learner(1001, "Anna", Some("ru"));
+//! anna.send_command("/start");
+//! anna.send_sample(&samples::ALL[1]); // "Já jsem byl v Praha včera…"
+//! let replies = tg.wait_messages(anna.chat_id(), 2, Duration::from_secs(20)).await;
+//! assert!(replies.iter().any(|m| m.plain_text().contains("v Praze")));
+//! assert!(tg.rejected().is_empty() && ai.rejected().is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`telegram`]: Bot API emulator. `server` (routes, long polling,
+//!   downloads), `methods` + `send` (the Bot API methods), `state` (chats,
+//!   messages, updates, files; the single lock), `html` + `markdown`
+//!   (Telegram's formatted-text parsers, used to validate and to measure
+//!   text), `types` (public observation types), `learner` (the simulated
+//!   user pushing updates).
+//! - [`openai`]: OpenAI-compatible emulator. `server` (routes, shared steps,
+//!   chat completions), `validate` (chat request checks), `audio`
+//!   (transcriptions, speech), `tutor` (deterministic fake Honzík replies and
+//!   the learner-mistake table), `schema` (shapes a reply to the caller's
+//!   JSON schema), `faults` (injected failures, error bodies, holds).
+//! - [`s3`]: a minimal S3-compatible object store (the bot's S3 audio storage).
+//! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
+//! - [`latency`]: per-endpoint artificial latency ranges.
+//! - `body`: one parser for JSON, urlencoded and multipart request bodies,
+//!   shared by both servers.
+//! - `audio`: container sniffing and Ogg duration, shared by both servers.
+
+pub mod latency;
+pub mod openai;
+pub mod s3;
+pub mod samples;
+pub mod telegram;
+
+mod audio;
+mod body;
+
+pub use latency::{LatencyProfile, LatencyRange};
+pub use openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
+pub use telegram::{TelegramConfig, TelegramEmulator, TgFault};
+
+/// Binds a loopback listener on an OS-chosen port and serves `router` on it
+/// until `shutdown` fires. Both emulators use it, so the "loopback only"
+/// rule lives in exactly one place.
+async fn serve_loopback(
+    router: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stopped| *stopped).await;
+        };
+        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+            tracing::warn!("emulator server on {addr} failed: {e}");
+        }
+    });
+    Ok((addr, task))
+}
