@@ -48,6 +48,10 @@
 //! - `body`: one parser for JSON, urlencoded and multipart request bodies,
 //!   shared by both servers.
 //! - `audio`: container sniffing and Ogg duration, shared by both servers.
+//! - `loopback`: binds and serves each emulator on `127.0.0.1:0`.
+//!
+//! No module uses one that uses it back: the crate root only re-exports, and
+//! inside `telegram` and `openai` the modules form layers (see each one's doc).
 
 pub mod latency;
 pub mod openai;
@@ -57,27 +61,8 @@ pub mod telegram;
 
 mod audio;
 mod body;
+mod loopback;
 
 pub use latency::{LatencyProfile, LatencyRange};
 pub use openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
 pub use telegram::{TelegramConfig, TelegramEmulator, TgFault};
-
-/// Binds a loopback listener on an OS-chosen port and serves `router` on it
-/// until `shutdown` fires. Both emulators use it, so the "loopback only"
-/// rule lives in exactly one place.
-async fn serve_loopback(
-    router: axum::Router,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        let stop = async move {
-            let _ = shutdown.wait_for(|stopped| *stopped).await;
-        };
-        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
-            tracing::warn!("emulator server on {addr} failed: {e}");
-        }
-    });
-    Ok((addr, task))
-}

@@ -89,7 +89,8 @@ impl S3Emulator {
             .route("/{bucket}/", any(bucket_request))
             .route("/{bucket}/{*key}", any(object_request))
             .with_state(shared.clone());
-        let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
+        let (addr, task) =
+            crate::loopback::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
         Ok(Self { shared, addr, _task: task })
     }
 

@@ -15,11 +15,13 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::faults::AiFault;
-use super::server::{
-    JSON_PARSE_ERROR, Shared, arrive, estimate_tokens, next_seq, proceed, record, reject,
+use super::state::Shared;
+use super::steps::{
+    JSON_PARSE_ERROR, arrive, estimate_tokens, next_seq, proceed, record, reject,
     with_openai_headers,
 };
-use super::{Endpoint, RecordedRequest, tutor};
+use super::tutor;
+use super::types::{Endpoint, RecordedRequest};
 use crate::body::{BodyError, Params};
 
 const MAX_AUDIO: usize = 25 * 1024 * 1024;

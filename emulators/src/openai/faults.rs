@@ -6,14 +6,9 @@
 //! `x-ratelimit-*` headers, so the bot's retry and backoff logic sees what it
 //! would see in production.
 
-use std::sync::Arc;
-
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-
-use super::Endpoint;
-use super::server::Shared;
 
 /// An injected failure for the next requests of one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,29 +125,5 @@ pub(crate) fn status_response(status: u16) -> Response {
             None,
         ),
         s => api_error(s, "Injected error.", "invalid_request_error", None, None),
-    }
-}
-
-/// While alive, requests to its endpoint wait (after being recorded)
-/// instead of being answered. Dropping it, or [`HoldGuard::release`], lets
-/// them proceed; several guards on one endpoint nest.
-#[must_use = "the hold ends when the guard is dropped"]
-pub struct HoldGuard {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) endpoint: Endpoint,
-}
-
-impl HoldGuard {
-    /// Ends the hold now (same as dropping).
-    pub fn release(self) {}
-}
-
-impl Drop for HoldGuard {
-    fn drop(&mut self) {
-        self.shared.holds_tx.send_modify(|h| {
-            if let Some(n) = h.get_mut(&self.endpoint) {
-                *n = n.saturating_sub(1);
-            }
-        });
     }
 }

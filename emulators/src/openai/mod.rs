@@ -7,93 +7,34 @@
 //! are deterministic (see `tutor`), and tests can inject faults, hold
 //! requests mid-flight, and inspect every request the bot made.
 //!
-//! Modules: `server` (routes, recording, holds, chat completions),
-//! `validate` (chat request checks), `audio` (transcriptions and speech),
-//! `tutor` (reply generation), `schema` (conforming replies to the caller's
-//! JSON schema), `faults` (error bodies, injected failures, holds).
+//! Modules, each using only those after it: `server` (routes), `chat` (chat
+//! completions), `audio` (transcriptions and speech), `steps` (what every
+//! handler does: count, record, fault, hold, latency), `validate` (chat
+//! request checks), `state` (the shared state and holds), `faults` (error
+//! bodies, injected failures), `types` (endpoints, configuration, recorded
+//! requests), `tutor` (reply generation), `schema` (conforming replies to the
+//! caller's JSON schema).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 mod audio;
+mod chat;
 mod faults;
 pub mod schema;
 mod server;
+mod state;
+mod steps;
 pub mod tutor;
+mod types;
 mod validate;
 
-pub use faults::{AiFault, HoldGuard};
+pub use faults::AiFault;
+pub use state::HoldGuard;
+pub use types::{AiRejection, Endpoint, OpenAiConfig, RecordedRequest};
 
-use crate::latency::LatencyProfile;
-use server::Shared;
-
-/// One of the emulated endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `POST /v1/chat/completions`
-    Chat,
-    /// `POST /v1/audio/transcriptions`
-    Transcription,
-    /// `POST /v1/audio/speech`
-    Speech,
-}
-
-#[derive(Debug, Clone)]
-pub struct OpenAiConfig {
-    /// Artificial latency per endpoint (default: none).
-    pub latency: LatencyProfile,
-    /// `false` makes `response_format: json_schema` a 400, like
-    /// OpenAI-compatible servers (and older models) without structured
-    /// outputs; `json_object` still works.
-    pub json_schema_supported: bool,
-    /// When set, requests must carry `Authorization: Bearer <key>`.
-    pub api_key: Option<String>,
-    /// When set, Honzík's replies are padded or cut to a word count in this range (picked
-    /// deterministically from the learner's text), as real voice practice replies are longer than
-    /// the canned lines: used by the context benchmark.
-    pub reply_words: Option<(usize, usize)>,
-}
-
-impl Default for OpenAiConfig {
-    fn default() -> Self {
-        Self {
-            latency: LatencyProfile::zero(),
-            json_schema_supported: true,
-            api_key: None,
-            reply_words: None,
-        }
-    }
-}
-
-/// A request the emulator accepted (validation passed), in arrival order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedRequest {
-    pub endpoint: Endpoint,
-    pub model: String,
-    /// Chat: the full request JSON. Speech: the request JSON.
-    /// Transcription: the non-file form fields, plus `"file_name"` and
-    /// `"file_size"`.
-    pub body: Value,
-    /// Chat: approximate (characters / 4, at least 1). Others: 0.
-    pub prompt_tokens: u32,
-    /// Chat: approximate tokens of the returned content (0 until answered).
-    pub completion_tokens: u32,
-    /// Transcription: length of the uploaded audio in seconds, when the
-    /// container tells (Ogg Opus, WAV).
-    pub audio_secs: Option<f64>,
-}
-
-/// A 4xx returned to the client (injected faults excluded); a passing
-/// integration test expects none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AiRejection {
-    pub endpoint: Option<Endpoint>,
-    pub status: u16,
-    pub message: String,
-}
+use state::Shared;
 
 /// A running emulator; the server stops when this is dropped (held and
 /// timed-out requests are then dropped too).
@@ -121,7 +62,8 @@ impl OpenAiEmulator {
             }
         }
         let router = server::router(shared.clone());
-        let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
+        let (addr, task) =
+            crate::loopback::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
         Ok(Self { shared, addr, _task: task })
     }
 

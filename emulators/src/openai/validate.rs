@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::OpenAiConfig;
+use super::types::OpenAiConfig;
 
 /// A message's text: a string, or the text parts of a content array.
 pub(super) fn content_text(content: &Value) -> String {

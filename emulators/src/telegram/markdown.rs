@@ -6,7 +6,7 @@
 //! Supported: bold, italic, underline, strikethrough, spoiler, inline code,
 //! pre (with language), text links, custom emoji and line blockquotes.
 
-use super::html::{Entity, ParsedText};
+use super::entities::{Entity, ParsedText, utf16_len};
 
 const RESERVED: &[u8] = b"_*[]()~`>#+-=|{}.!";
 
@@ -160,7 +160,7 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
 }
 
 fn close_quote(entities: &mut Vec<Entity>, start: usize, out: &str) {
-    let end = super::html::utf16_len(out.trim_end_matches('\n'));
+    let end = utf16_len(out.trim_end_matches('\n'));
     if end > start {
         entities.push(Entity::new("blockquote", start, end - start));
     }
@@ -205,7 +205,7 @@ pub fn parse_markdown_legacy(input: &str) -> Result<ParsedText, String> {
         };
         let inner = &input[i..i + rel];
         out.push_str(inner);
-        off += super::html::utf16_len(inner);
+        off += utf16_len(inner);
         i += rel + end_marker.len();
         let mut e = Entity::new(kind, start, off - start);
         if kind == "text_link" {

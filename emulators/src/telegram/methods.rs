@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 
+use super::error::{ApiErr, bad};
 use super::html;
 use super::send::{
     Media, caption, chat_id, message_id, message_text, reply_markup, send_media, send_message,
@@ -15,18 +16,6 @@ use super::send::{
 use super::state::Inner;
 use super::types::{BotMessage, BotMessageKind, CallbackAnswer};
 use crate::body::Params;
-
-/// An error reply: HTTP status == `error_code`, as on Telegram.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiErr {
-    pub code: u16,
-    pub description: String,
-    pub retry_after: Option<u32>,
-}
-
-pub(crate) fn bad(what: impl AsRef<str>) -> ApiErr {
-    ApiErr { code: 400, description: format!("Bad Request: {}", what.as_ref()), retry_after: None }
-}
 
 const NOT_MODIFIED: &str = "message is not modified: specified new message content and reply markup are exactly \
                             the same as a current content and reply markup of the message";

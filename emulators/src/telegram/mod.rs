@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod entities;
+mod error;
 pub mod html;
 mod learner;
 mod markdown;
@@ -54,7 +56,8 @@ impl TelegramEmulator {
     pub async fn start(cfg: TelegramConfig) -> anyhow::Result<Self> {
         let shared = Shared::new(cfg);
         let router = server::router(shared.clone());
-        let (addr, task) = crate::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
+        let (addr, task) =
+            crate::loopback::serve_loopback(router, shared.shutdown_tx.subscribe()).await?;
         let webhook = tokio::spawn(webhook::run(shared.clone()));
         Ok(Self { shared, addr, _task: task, _webhook: webhook })
     }

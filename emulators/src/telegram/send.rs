@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
+use super::error::{ApiErr, bad};
 use super::html;
-use super::methods::{ApiErr, bad};
 use super::state::{Inner, StoredFile, now_unix};
 use super::types::{BotMessage, BotMessageKind};
 use crate::body::{Params, UploadedFile};

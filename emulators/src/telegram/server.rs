@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
-use super::methods::{self, ApiErr};
+use super::error::{ApiErr, bad};
+use super::methods;
 use super::state::{Shared, drop_unwanted};
 use super::types::{Rejection, TgFault};
 use crate::body::{BodyError, Params};
@@ -135,7 +136,7 @@ async fn method_handler(
         }
         Err(BodyError::Json(e)) | Err(BodyError::Malformed(e)) => {
             tracing::debug!("unreadable {method} body: {e}");
-            return reject(&sh, &method, methods::bad("can't parse request body"));
+            return reject(&sh, &method, bad("can't parse request body"));
         }
     };
     if lc == "getupdates" {

@@ -5,7 +5,7 @@
 //! `.await` inside. Two `watch` channels wake waiters without polling: one
 //! for long-polling `getUpdates`, one for tests waiting on what the bot did.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -135,7 +135,7 @@ pub(crate) struct Inner {
     pub allowed_updates: Option<Vec<String>>,
     pub webhook_url: Option<String>,
     /// Delivery state of the webhook (`super::webhook`).
-    pub webhook: super::webhook::WebhookState,
+    pub webhook: WebhookState,
     /// Incremented by each `getUpdates`; an older long poll that sees a newer
     /// generation is "terminated by other getUpdates request".
     pub poll_generation: u64,
@@ -409,4 +409,25 @@ pub(crate) fn update_kind(update: &Value) -> &str {
         .and_then(|o| o.keys().find(|k| *k != "update_id"))
         .map(String::as_str)
         .unwrap_or("")
+}
+
+/// What the emulator remembers about the webhook besides its URL (`Inner::webhook_url`).
+#[derive(Default)]
+pub(crate) struct WebhookState {
+    pub secret: Option<String>,
+    pub max_connections: usize,
+    /// Base URLs (scheme, host, port) deliveries rotate over; empty = the registered URL's own.
+    pub balance: Vec<String>,
+    pub next_target: usize,
+    /// update_id → (failed attempts, not to be sent again before).
+    pub retry: HashMap<i64, (u32, Instant)>,
+    pub in_flight: HashSet<i64>,
+    /// Deliveries answered 200.
+    pub delivered: usize,
+    /// Deliveries answered 200, by the `host:port` that answered (which replica served what).
+    pub delivered_to: HashMap<String, usize>,
+    /// Deliveries answered otherwise, or not answered.
+    pub refused: usize,
+    /// Unix time and text of the last failed delivery.
+    pub last_error: Option<(i64, String)>,
 }

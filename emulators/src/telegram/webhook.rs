@@ -10,13 +10,13 @@
 //! ([`super::TelegramEmulator::balance_webhook`]): deliveries then rotate over those base URLs,
 //! keeping the registered path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::methods::{ApiErr, bad};
+use super::error::{ApiErr, bad};
 use super::state::{Inner, Shared, drop_unwanted, now_unix};
 use crate::body::Params;
 
@@ -29,27 +29,6 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Telegram waits longer; tests need a quick but real backoff.
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
-
-/// What the emulator remembers about the webhook besides its URL (`Inner::webhook_url`).
-#[derive(Default)]
-pub(crate) struct WebhookState {
-    pub secret: Option<String>,
-    pub max_connections: usize,
-    /// Base URLs (scheme, host, port) deliveries rotate over; empty = the registered URL's own.
-    pub balance: Vec<String>,
-    next_target: usize,
-    /// update_id → (failed attempts, not to be sent again before).
-    retry: HashMap<i64, (u32, Instant)>,
-    in_flight: HashSet<i64>,
-    /// Deliveries answered 200.
-    pub delivered: usize,
-    /// Deliveries answered 200, by the `host:port` that answered (which replica served what).
-    pub delivered_to: HashMap<String, usize>,
-    /// Deliveries answered otherwise, or not answered.
-    pub refused: usize,
-    /// Unix time and text of the last failed delivery.
-    pub last_error: Option<(i64, String)>,
-}
 
 /// `setWebhook`, validated like Telegram's. A plain-http URL is accepted on loopback only, as a
 /// self-hosted Bot API server would allow.

@@ -47,12 +47,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc};
-
 use emulators::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
 use emulators::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
 pub use options::{Cli, Options};
 pub use report::Report;
+use tokio::sync::{broadcast, mpsc};
 
 /// Each learner's inbox, by chat id.
 type Routes = Arc<parking_lot::Mutex<HashMap<i64, mpsc::UnboundedSender<(SentEvent, Instant)>>>>;
@@ -125,7 +124,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let faults =
         tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
-    let progress = report::Progress::new(opts);
+    let progress = learner::Progress::new(opts);
     let started = Instant::now();
     let kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>> = Default::default();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
@@ -252,7 +251,7 @@ async fn kill_and_restart(
     restart_after: Duration,
     bot: Arc<tokio::sync::Mutex<process::Fleet>>,
     ai: Arc<OpenAiEmulator>,
-    progress: report::Progress,
+    progress: learner::Progress,
     started: Instant,
     kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>>,
     mut done: tokio::sync::watch::Receiver<bool>,

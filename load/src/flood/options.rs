@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-
 use emulators::latency::{LatencyProfile, LatencyRange};
 use emulators::openai::Endpoint;
 

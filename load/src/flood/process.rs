@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use tokio::process::{Child, Command};
-
 use emulators::openai::OpenAiEmulator;
 use emulators::telegram::TelegramEmulator;
+use tokio::process::{Child, Command};
 
 pub struct Bot {
     bin: PathBuf,
