@@ -23,102 +23,132 @@ pub(super) fn content_text(content: &Value) -> String {
 /// Chat request validation; `Err((message, param, code))`.
 type Invalid = (String, Option<String>, Option<&'static str>);
 
+fn invalid(m: impl Into<String>, p: Option<&str>, c: Option<&'static str>) -> Invalid {
+    (m.into(), p.map(str::to_owned), c)
+}
+
+/// OpenAI's checks of a chat request, in its order: model, messages, temperature, stream,
+/// response format.
 pub(super) fn validate_chat(req: &Value, cfg: &OpenAiConfig) -> Result<(), Invalid> {
-    let err =
-        |m: String, p: Option<&str>, c: Option<&'static str>| Err((m, p.map(str::to_owned), c));
     if req["model"].as_str().is_none_or(str::is_empty) {
-        return err("you must provide a model parameter".into(), None, None);
+        return Err(invalid("you must provide a model parameter", None, None));
     }
-    let Some(messages) = req.get("messages") else {
-        return err(
-            "Missing required parameter: 'messages'.".into(),
-            Some("messages"),
-            Some("missing_required_parameter"),
-        );
-    };
-    let Some(messages) = messages.as_array() else {
-        return err(
-            "Invalid type for 'messages': expected an array of objects.".into(),
-            Some("messages"),
-            Some("invalid_type"),
-        );
-    };
-    if messages.is_empty() {
-        return err(
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."
-                .into(),
-            Some("messages"),
-            Some("empty_array"),
-        );
-    }
-    for (i, m) in messages.iter().enumerate() {
-        let Some(role) = m["role"].as_str() else {
-            let p = format!("messages[{i}].role");
-            return err(
-                format!("Missing required parameter: '{p}'."),
-                Some(&p),
-                Some("missing_required_parameter"),
-            );
-        };
-        if !["system", "developer", "user", "assistant", "tool", "function"].contains(&role) {
-            return err(
-                format!(
-                    "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', \
-                     and 'developer'."
-                ),
-                Some(&format!("messages[{i}].role")),
-                Some("invalid_value"),
-            );
-        }
-        let content = m.get("content").filter(|c| !c.is_null());
-        if content.is_none() && role != "assistant" {
-            let p = format!("messages[{i}].content");
-            return err(
-                format!("Missing required parameter: '{p}'."),
-                Some(&p),
-                Some("missing_required_parameter"),
-            );
-        }
-        if content.is_some_and(|c| !c.is_string() && !c.is_array()) {
-            let p = format!("messages[{i}].content");
-            return err(
-                format!("Invalid type for '{p}': expected one of a string or array of objects."),
-                Some(&p),
-                Some("invalid_type"),
-            );
-        }
-    }
-    if let Some(t) = req.get("temperature").filter(|t| !t.is_null()) {
-        let t = t.as_f64().unwrap_or(-1.0);
-        if t > 2.0 {
-            return err(
-                format!(
-                    "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got {t} instead."
-                ),
-                Some("temperature"),
-                Some("decimal_above_max_value"),
-            );
-        }
-        if t < 0.0 {
-            return err(
-                format!(
-                    "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got {t} instead."
-                ),
-                Some("temperature"),
-                Some("decimal_below_min_value"),
-            );
-        }
-    }
+    let messages = check_messages(req)?;
+    check_temperature(req)?;
     if req["stream"].as_bool() == Some(true) {
-        return err(
-            "Streaming is not supported by this emulator; send stream=false.".into(),
+        return Err(invalid(
+            "Streaming is not supported by this emulator; send stream=false.",
             Some("stream"),
             None,
-        );
+        ));
     }
-    let Some(rf) = req.get("response_format").filter(|r| !r.is_null()) else {
+    match req.get("response_format").filter(|r| !r.is_null()) {
+        Some(rf) => check_response_format(rf, messages, cfg),
+        None => Ok(()),
+    }
+}
+
+/// `messages`: a non-empty array of messages, each with a known role and a content.
+fn check_messages(req: &Value) -> Result<&Vec<Value>, Invalid> {
+    let Some(messages) = req.get("messages") else {
+        return Err(invalid(
+            "Missing required parameter: 'messages'.",
+            Some("messages"),
+            Some("missing_required_parameter"),
+        ));
+    };
+    let Some(messages) = messages.as_array() else {
+        return Err(invalid(
+            "Invalid type for 'messages': expected an array of objects.",
+            Some("messages"),
+            Some("invalid_type"),
+        ));
+    };
+    if messages.is_empty() {
+        return Err(invalid(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            Some("messages"),
+            Some("empty_array"),
+        ));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        check_message(i, m)?;
+    }
+    Ok(messages)
+}
+
+fn check_message(i: usize, m: &Value) -> Result<(), Invalid> {
+    let Some(role) = m["role"].as_str() else {
+        let p = format!("messages[{i}].role");
+        return Err(invalid(
+            format!("Missing required parameter: '{p}'."),
+            Some(&p),
+            Some("missing_required_parameter"),
+        ));
+    };
+    if !["system", "developer", "user", "assistant", "tool", "function"].contains(&role) {
+        return Err(invalid(
+            format!(
+                "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', \
+                 and 'developer'."
+            ),
+            Some(&format!("messages[{i}].role")),
+            Some("invalid_value"),
+        ));
+    }
+    let content = m.get("content").filter(|c| !c.is_null());
+    if content.is_none() && role != "assistant" {
+        let p = format!("messages[{i}].content");
+        return Err(invalid(
+            format!("Missing required parameter: '{p}'."),
+            Some(&p),
+            Some("missing_required_parameter"),
+        ));
+    }
+    if content.is_some_and(|c| !c.is_string() && !c.is_array()) {
+        let p = format!("messages[{i}].content");
+        return Err(invalid(
+            format!("Invalid type for '{p}': expected one of a string or array of objects."),
+            Some(&p),
+            Some("invalid_type"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_temperature(req: &Value) -> Result<(), Invalid> {
+    let Some(t) = req.get("temperature").filter(|t| !t.is_null()) else {
         return Ok(());
     };
+    let t = t.as_f64().unwrap_or(-1.0);
+    if t > 2.0 {
+        return Err(invalid(
+            format!(
+                "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got {t} instead."
+            ),
+            Some("temperature"),
+            Some("decimal_above_max_value"),
+        ));
+    }
+    if t < 0.0 {
+        return Err(invalid(
+            format!(
+                "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got {t} instead."
+            ),
+            Some("temperature"),
+            Some("decimal_below_min_value"),
+        ));
+    }
+    Ok(())
+}
+
+/// `response_format`: `text`; `json_object` when a message mentions JSON; `json_schema` when the
+/// model supports it, named, and (in strict mode) a schema strict mode accepts.
+fn check_response_format(
+    rf: &Value,
+    messages: &[Value],
+    cfg: &OpenAiConfig,
+) -> Result<(), Invalid> {
     match rf["type"].as_str().unwrap_or("") {
         "text" => Ok(()),
         "json_object" => {
@@ -128,49 +158,58 @@ pub(super) fn validate_chat(req: &Value, cfg: &OpenAiConfig) -> Result<(), Inval
             if mentions_json {
                 Ok(())
             } else {
-                err("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.".into(), Some("messages"), None)
+                Err(invalid(
+                    "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+                    Some("messages"),
+                    None,
+                ))
             }
         }
-        "json_schema" => {
-            if !cfg.json_schema_supported {
-                return err("Invalid parameter: 'response_format' of type 'json_schema' is not supported with this \
-                    model. Learn more about supported models at the Structured Outputs guide: \
-                    https://platform.openai.com/docs/guides/structured-outputs".into(), Some("response_format"), None);
-            }
-            let Some(js) = rf.get("json_schema").filter(|j| j.is_object()) else {
-                return err(
-                    "Missing required parameter: 'response_format.json_schema'.".into(),
-                    Some("response_format.json_schema"),
-                    Some("missing_required_parameter"),
-                );
-            };
-            let Some(name) = js["name"].as_str() else {
-                return err(
-                    "Missing required parameter: 'response_format.json_schema.name'.".into(),
-                    Some("response_format.json_schema.name"),
-                    Some("missing_required_parameter"),
-                );
-            };
-            if js["strict"].as_bool() == Some(true) {
-                let schema = &js["schema"];
-                if let Some(problem) = strict_problem(schema, "()", 0) {
-                    return err(
-                        format!("Invalid schema for response_format '{name}': {problem}"),
-                        Some("response_format"),
-                        None,
-                    );
-                }
-            }
-            Ok(())
-        }
-        other => err(
+        "json_schema" => check_json_schema(rf, cfg),
+        other => Err(invalid(
             format!(
                 "Invalid value: '{other}'. Supported values are: 'json_object', 'json_schema', and 'text'."
             ),
             Some("response_format.type"),
             Some("invalid_value"),
-        ),
+        )),
     }
+}
+
+fn check_json_schema(rf: &Value, cfg: &OpenAiConfig) -> Result<(), Invalid> {
+    if !cfg.json_schema_supported {
+        return Err(invalid(
+            "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this \
+            model. Learn more about supported models at the Structured Outputs guide: \
+            https://platform.openai.com/docs/guides/structured-outputs",
+            Some("response_format"),
+            None,
+        ));
+    }
+    let Some(js) = rf.get("json_schema").filter(|j| j.is_object()) else {
+        return Err(invalid(
+            "Missing required parameter: 'response_format.json_schema'.",
+            Some("response_format.json_schema"),
+            Some("missing_required_parameter"),
+        ));
+    };
+    let Some(name) = js["name"].as_str() else {
+        return Err(invalid(
+            "Missing required parameter: 'response_format.json_schema.name'.",
+            Some("response_format.json_schema.name"),
+            Some("missing_required_parameter"),
+        ));
+    };
+    if js["strict"].as_bool() == Some(true) {
+        if let Some(problem) = strict_problem(&js["schema"], "()", 0) {
+            return Err(invalid(
+                format!("Invalid schema for response_format '{name}': {problem}"),
+                Some("response_format"),
+                None,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Structured Outputs' strict-mode rules OpenAI enforces on a schema:

@@ -68,147 +68,123 @@ fn is_space(c: u8) -> bool {
 
 /// TDLib's HTML parser. Errors are the text after "can't parse entities: ".
 pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, String> {
-    let b = input.as_bytes();
-    let n = b.len();
-    let mut out = String::with_capacity(n);
-    let mut off = 0usize; // UTF-16 length of `out`
-    let mut stack: Vec<Open> = Vec::new();
-    let mut entities: Vec<Entity> = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let c = b[i];
+    let mut p = HtmlParser {
+        input,
+        b: input.as_bytes(),
+        i: 0,
+        out: String::with_capacity(input.len()),
+        off: 0,
+        stack: Vec::new(),
+        entities: Vec::new(),
+    };
+    while p.i < p.b.len() {
+        let c = p.b[p.i];
         if c == b'&' {
-            if let Some((ch, next)) = decode_entity(b, i) {
-                out.push(ch);
-                off += ch.len_utf16();
-                i = next;
+            if let Some((ch, next)) = decode_entity(p.b, p.i) {
+                p.push(ch);
+                p.i = next;
                 continue;
             }
             if strict_ampersand {
-                return Err(format!("Unescaped \"&\" at byte offset {i}; write it as \"&amp;\""));
+                return Err(format!(
+                    "Unescaped \"&\" at byte offset {}; write it as \"&amp;\"",
+                    p.i
+                ));
             }
         }
         if c != b'<' {
-            let ch = input[i..].chars().next().expect("char boundary");
-            out.push(ch);
-            off += ch.len_utf16();
-            i += ch.len_utf8();
+            let ch = input[p.i..].chars().next().expect("char boundary");
+            p.push(ch);
+            p.i += ch.len_utf8();
             continue;
         }
-        let begin = i;
-        i += 1;
-        if i < n && b[i] == b'/' {
-            // End tag.
-            if stack.is_empty() {
-                return Err(format!("Unexpected end tag at byte offset {begin}"));
-            }
-            i += 1;
-            let name_start = i;
-            while i < n && !is_space(b[i]) && b[i] != b'>' {
-                i += 1;
-            }
-            let end_name = input[name_start..i].to_ascii_lowercase();
-            while i < n && is_space(b[i]) {
-                i += 1;
-            }
-            if i >= n || b[i] != b'>' {
-                return Err(format!("Unclosed end tag at byte offset {begin}"));
-            }
-            i += 1;
-            let open = stack.pop().expect("checked non-empty");
-            if !end_name.is_empty() && end_name != open.tag {
-                return Err(format!(
-                    "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_name}>\"",
-                    open.tag
-                ));
-            }
-            close_entity(open, off, &mut entities);
-            continue;
+        let begin = p.i;
+        p.i += 1;
+        if p.i < p.b.len() && p.b[p.i] == b'/' {
+            p.end_tag(begin)?;
+        } else {
+            p.start_tag(begin)?;
         }
-        // Start tag.
-        while i < n && !is_space(b[i]) && b[i] != b'>' {
-            i += 1;
+    }
+    if let Some(open) = p.stack.last() {
+        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
+    }
+    let mut entities = p.entities;
+    entities.sort_by(|a, b| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
+    Ok(ParsedText { text: p.out, entities })
+}
+
+/// Where [`parse_html`] is: the input (`b` its bytes, `i` the position), the text so far (`off`
+/// its UTF-16 length), the tags open and the entities closed.
+struct HtmlParser<'a> {
+    input: &'a str,
+    b: &'a [u8],
+    i: usize,
+    out: String,
+    off: usize,
+    stack: Vec<Open>,
+    entities: Vec<Entity>,
+}
+
+impl HtmlParser<'_> {
+    fn push(&mut self, ch: char) {
+        self.out.push(ch);
+        self.off += ch.len_utf16();
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.i < self.b.len() && is_space(self.b[self.i]) {
+            self.i += 1;
         }
-        if i >= n {
+    }
+
+    /// `</tag>` (or `</>`), at `begin`, closing the innermost open tag.
+    fn end_tag(&mut self, begin: usize) -> Result<(), String> {
+        let (b, n) = (self.b, self.b.len());
+        if self.stack.is_empty() {
+            return Err(format!("Unexpected end tag at byte offset {begin}"));
+        }
+        self.i += 1;
+        let name_start = self.i;
+        while self.i < n && !is_space(b[self.i]) && b[self.i] != b'>' {
+            self.i += 1;
+        }
+        let end_name = self.input[name_start..self.i].to_ascii_lowercase();
+        self.skip_spaces();
+        if self.i >= n || b[self.i] != b'>' {
+            return Err(format!("Unclosed end tag at byte offset {begin}"));
+        }
+        self.i += 1;
+        let open = self.stack.pop().expect("checked non-empty");
+        if !end_name.is_empty() && end_name != open.tag {
+            return Err(format!(
+                "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_name}>\"",
+                open.tag
+            ));
+        }
+        close_entity(open, self.off, &mut self.entities);
+        Ok(())
+    }
+
+    /// `<tag attr="value" …>`, at `begin`: a supported tag, its one meaningful attribute kept.
+    fn start_tag(&mut self, begin: usize) -> Result<(), String> {
+        let (b, n) = (self.b, self.b.len());
+        while self.i < n && !is_space(b[self.i]) && b[self.i] != b'>' {
+            self.i += 1;
+        }
+        if self.i >= n {
             return Err(format!("Unclosed start tag at byte offset {begin}"));
         }
-        let tag = input[begin + 1..i].to_ascii_lowercase();
+        let tag = self.input[begin + 1..self.i].to_ascii_lowercase();
         if !TAGS.contains(&tag.as_str()) {
             return Err(format!("Unsupported start tag \"{tag}\" at byte offset {begin}"));
         }
         let mut arg = String::new();
-        loop {
-            while i < n && is_space(b[i]) {
-                i += 1;
-            }
-            if i >= n {
-                return Err(format!("Unclosed start tag at byte offset {begin}"));
-            }
-            if b[i] == b'>' {
-                i += 1;
-                break;
-            }
-            let attr_start = i;
-            while i < n && !is_space(b[i]) && b[i] != b'=' && b[i] != b'>' {
-                i += 1;
-            }
-            let attr = input[attr_start..i].to_ascii_lowercase();
-            if attr.is_empty() {
-                return Err(format!(
-                    "Empty attribute name in the tag \"{tag}\" at byte offset {begin}"
-                ));
-            }
-            while i < n && is_space(b[i]) {
-                i += 1;
-            }
-            if i >= n {
-                return Err(format!("Unclosed start tag at byte offset {begin}"));
-            }
-            if b[i] != b'=' {
-                if tag == "blockquote" && attr == "expandable" {
-                    arg = "expandable".into();
-                    continue;
-                }
-                return Err(format!(
-                    "Expected equal sign in declaration of an attribute of the tag \"{tag}\" at byte offset {begin}"
-                ));
-            }
-            i += 1;
-            while i < n && is_space(b[i]) {
-                i += 1;
-            }
-            if i >= n {
-                return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
-            }
-            let mut value = String::new();
-            if b[i] == b'"' || b[i] == b'\'' {
-                let quote = b[i];
-                i += 1;
-                while i < n && b[i] != quote {
-                    if let Some((ch, next)) = (b[i] == b'&').then(|| decode_entity(b, i)).flatten()
-                    {
-                        value.push(ch);
-                        i = next;
-                        continue;
-                    }
-                    let ch = input[i..].chars().next().expect("char boundary");
-                    value.push(ch);
-                    i += ch.len_utf8();
-                }
-                if i >= n {
-                    return Err(format!("Unclosed start tag at byte offset {begin}"));
-                }
-                i += 1;
-            } else {
-                while i < n && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'-' | b'_'))
-                {
-                    value.push(b[i] as char);
-                    i += 1;
-                }
-                if value.is_empty() {
-                    return Err(format!("Expected quote at byte offset {i}"));
-                }
-            }
+        while let Some((attr, value)) = self.attribute(&tag, begin)? {
+            let Some(value) = value else {
+                arg = "expandable".into();
+                continue;
+            };
             match (tag.as_str(), attr.as_str()) {
                 ("a", "href") | ("tg-emoji", "emoji-id") => arg = value,
                 ("code", "class") if value.starts_with("language-") => {
@@ -223,13 +199,93 @@ pub fn parse_html(input: &str, strict_ampersand: bool) -> Result<ParsedText, Str
                 "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
             ));
         }
-        stack.push(Open { tag, arg, offset: off });
+        self.stack.push(Open { tag, arg, offset: self.off });
+        Ok(())
     }
-    if let Some(open) = stack.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag));
+
+    /// The next attribute of the tag `tag` at `begin`: its name and value (`None` for the one
+    /// attribute without a value, blockquote's `expandable`); `None` at the tag's `>`.
+    fn attribute(
+        &mut self,
+        tag: &str,
+        begin: usize,
+    ) -> Result<Option<(String, Option<String>)>, String> {
+        let (b, n) = (self.b, self.b.len());
+        self.skip_spaces();
+        if self.i >= n {
+            return Err(format!("Unclosed start tag at byte offset {begin}"));
+        }
+        if b[self.i] == b'>' {
+            self.i += 1;
+            return Ok(None);
+        }
+        let attr_start = self.i;
+        while self.i < n && !is_space(b[self.i]) && b[self.i] != b'=' && b[self.i] != b'>' {
+            self.i += 1;
+        }
+        let attr = self.input[attr_start..self.i].to_ascii_lowercase();
+        if attr.is_empty() {
+            return Err(format!(
+                "Empty attribute name in the tag \"{tag}\" at byte offset {begin}"
+            ));
+        }
+        self.skip_spaces();
+        if self.i >= n {
+            return Err(format!("Unclosed start tag at byte offset {begin}"));
+        }
+        if b[self.i] != b'=' {
+            if tag == "blockquote" && attr == "expandable" {
+                return Ok(Some((attr, None)));
+            }
+            return Err(format!(
+                "Expected equal sign in declaration of an attribute of the tag \"{tag}\" at byte offset {begin}"
+            ));
+        }
+        self.i += 1;
+        self.skip_spaces();
+        if self.i >= n {
+            return Err(format!("Unclosed start tag \"{tag}\" at byte offset {begin}"));
+        }
+        let value = self.attribute_value(begin)?;
+        Ok(Some((attr, Some(value))))
     }
-    entities.sort_by(|a, b| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText { text: out, entities })
+
+    /// A quoted value (entities decoded) or an unquoted one (letters, digits, `.`, `-`, `_`).
+    fn attribute_value(&mut self, begin: usize) -> Result<String, String> {
+        let (b, n) = (self.b, self.b.len());
+        let mut value = String::new();
+        if b[self.i] == b'"' || b[self.i] == b'\'' {
+            let quote = b[self.i];
+            self.i += 1;
+            while self.i < n && b[self.i] != quote {
+                if let Some((ch, next)) =
+                    (b[self.i] == b'&').then(|| decode_entity(b, self.i)).flatten()
+                {
+                    value.push(ch);
+                    self.i = next;
+                    continue;
+                }
+                let ch = self.input[self.i..].chars().next().expect("char boundary");
+                value.push(ch);
+                self.i += ch.len_utf8();
+            }
+            if self.i >= n {
+                return Err(format!("Unclosed start tag at byte offset {begin}"));
+            }
+            self.i += 1;
+        } else {
+            while self.i < n
+                && (b[self.i].is_ascii_alphanumeric() || matches!(b[self.i], b'.' | b'-' | b'_'))
+            {
+                value.push(b[self.i] as char);
+                self.i += 1;
+            }
+            if value.is_empty() {
+                return Err(format!("Expected quote at byte offset {}", self.i));
+            }
+        }
+        Ok(value)
+    }
 }
 
 fn close_entity(open: Open, end: usize, entities: &mut Vec<Entity>) {

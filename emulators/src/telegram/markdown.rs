@@ -22,108 +22,162 @@ struct Open {
 
 /// Errors are the text after "can't parse entities: ".
 pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
-    let b = input.as_bytes();
-    let n = b.len();
-    let mut out = String::with_capacity(n);
-    let mut off = 0usize;
-    let mut stack: Vec<Open> = Vec::new();
-    let mut entities = Vec::new();
-    let mut quote: Option<usize> = None;
-    let mut i = 0;
-    let push = |out: &mut String, off: &mut usize, ch: char| {
-        out.push(ch);
-        *off += ch.len_utf16();
+    let mut p = MarkdownV2 {
+        input,
+        b: input.as_bytes(),
+        i: 0,
+        out: String::with_capacity(input.len()),
+        off: 0,
+        stack: Vec::new(),
+        entities: Vec::new(),
     };
-    while i < n {
+    let n = p.b.len();
+    let mut quote: Option<usize> = None;
+    while p.i < n {
+        let (b, i) = (p.b, p.i);
         let c = b[i];
-        let in_code = stack.last().is_some_and(|o| o.kind == "code" || o.kind == "pre");
+        let in_code = p.stack.last().is_some_and(|o| o.kind == "code" || o.kind == "pre");
         let line_start = i == 0 || b[i - 1] == b'\n';
         if line_start && !in_code {
             if c == b'>' {
-                quote.get_or_insert(off);
-                i += 1;
+                quote.get_or_insert(p.off);
+                p.i += 1;
                 continue;
             } else if let Some(start) = quote.take() {
-                close_quote(&mut entities, start, &out);
+                close_quote(&mut p.entities, start, &p.out);
             }
         }
         if c == b'\\' && i + 1 < n && (1..=126).contains(&b[i + 1]) {
-            push(&mut out, &mut off, b[i + 1] as char);
-            i += 2;
+            p.push(b[i + 1] as char);
+            p.i += 2;
             continue;
         }
         if !RESERVED.contains(&c) || (in_code && c != b'`') {
             let ch = input[i..].chars().next().expect("char boundary");
-            push(&mut out, &mut off, ch);
-            i += ch.len_utf8();
+            p.push(ch);
+            p.i += ch.len_utf8();
             continue;
         }
-        // Does `c` close the innermost entity?
-        let closes = match stack.last().map(|o| o.kind) {
+        if p.closes(c) {
+            p.close()?;
+        } else {
+            p.open(c)?;
+        }
+    }
+    if let Some(open) = p.stack.last() {
+        return Err(format!(
+            "Can't find end of {} entity at byte offset {}",
+            open.name, open.begin
+        ));
+    }
+    if let Some(start) = quote {
+        close_quote(&mut p.entities, start, &p.out);
+    }
+    let mut entities = p.entities;
+    entities
+        .sort_by(|a: &Entity, b: &Entity| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
+    Ok(ParsedText { text: p.out, entities })
+}
+
+/// Where [`parse_markdown_v2`] is: the input (`b` its bytes, `i` the position), the text so far
+/// (`off` its UTF-16 length), the entities open and closed.
+struct MarkdownV2<'a> {
+    input: &'a str,
+    b: &'a [u8],
+    i: usize,
+    out: String,
+    off: usize,
+    stack: Vec<Open>,
+    entities: Vec<Entity>,
+}
+
+impl MarkdownV2<'_> {
+    fn push(&mut self, ch: char) {
+        self.out.push(ch);
+        self.off += ch.len_utf16();
+    }
+
+    /// Whether the reserved character `c` here closes the innermost entity.
+    fn closes(&self, c: u8) -> bool {
+        let rest = &self.input[self.i..];
+        match self.stack.last().map(|o| o.kind) {
             Some("code") => c == b'`',
-            Some("pre") => input[i..].starts_with("```"),
-            Some("italic") => c == b'_' && !input[i..].starts_with("__"),
-            Some("underline") => input[i..].starts_with("__"),
+            Some("pre") => rest.starts_with("```"),
+            Some("italic") => c == b'_' && !rest.starts_with("__"),
+            Some("underline") => rest.starts_with("__"),
             Some("bold") => c == b'*',
             Some("strikethrough") => c == b'~',
-            Some("spoiler") => input[i..].starts_with("||"),
+            Some("spoiler") => rest.starts_with("||"),
             Some("text_link") | Some("custom_emoji") => c == b']',
             _ => false,
-        };
-        if closes {
-            let open = stack.pop().expect("closes implies open");
-            i += match open.kind {
-                "pre" => 3,
-                "underline" | "spoiler" => 2,
-                _ => 1,
-            };
-            let mut e = Entity::new(open.kind, open.offset, off - open.offset);
-            if open.kind == "text_link" || open.kind == "custom_emoji" {
-                // `[text](url)`: the URL follows the bracket.
-                if i < n && b[i] == b'(' {
-                    let mut url = String::new();
-                    i += 1;
-                    while i < n && b[i] != b')' {
-                        if b[i] == b'\\' && i + 1 < n {
-                            i += 1;
-                        }
-                        let ch = input[i..].chars().next().expect("char boundary");
-                        url.push(ch);
-                        i += ch.len_utf8();
-                    }
-                    if i >= n {
-                        return Err(format!(
-                            "Can't find end of a url at byte offset {}",
-                            open.begin
-                        ));
-                    }
-                    i += 1;
-                    if open.kind == "custom_emoji" {
-                        e.custom_emoji_id = url.strip_prefix("tg://emoji?id=").map(str::to_owned);
-                    } else {
-                        e.url = Some(url);
-                    }
-                }
-                if e.url.is_none() && e.custom_emoji_id.is_none() {
-                    continue;
-                }
-            }
-            e.language = open.lang;
-            if e.length > 0 {
-                entities.push(e);
-            }
-            continue;
         }
-        let begin = i;
+    }
+
+    /// Closes the innermost entity (a link or custom emoji with the target that follows it).
+    fn close(&mut self) -> Result<(), String> {
+        let open = self.stack.pop().expect("closes implies open");
+        self.i += match open.kind {
+            "pre" => 3,
+            "underline" | "spoiler" => 2,
+            _ => 1,
+        };
+        let mut e = Entity::new(open.kind, open.offset, self.off - open.offset);
+        if open.kind == "text_link" || open.kind == "custom_emoji" {
+            if let Some(url) = self.link_target(open.begin)? {
+                if open.kind == "custom_emoji" {
+                    e.custom_emoji_id = url.strip_prefix("tg://emoji?id=").map(str::to_owned);
+                } else {
+                    e.url = Some(url);
+                }
+            }
+            if e.url.is_none() && e.custom_emoji_id.is_none() {
+                return Ok(());
+            }
+        }
+        e.language = open.lang;
+        if e.length > 0 {
+            self.entities.push(e);
+        }
+        Ok(())
+    }
+
+    /// `[text](url)`: the URL after the closing bracket, if one follows.
+    fn link_target(&mut self, begin: usize) -> Result<Option<String>, String> {
+        let (input, b, n) = (self.input, self.b, self.b.len());
+        if self.i >= n || b[self.i] != b'(' {
+            return Ok(None);
+        }
+        let mut url = String::new();
+        self.i += 1;
+        while self.i < n && b[self.i] != b')' {
+            if b[self.i] == b'\\' && self.i + 1 < n {
+                self.i += 1;
+            }
+            let ch = input[self.i..].chars().next().expect("char boundary");
+            url.push(ch);
+            self.i += ch.len_utf8();
+        }
+        if self.i >= n {
+            return Err(format!("Can't find end of a url at byte offset {begin}"));
+        }
+        self.i += 1;
+        Ok(Some(url))
+    }
+
+    /// Opens the entity the reserved character `c` starts (a pre block with its language), or
+    /// refuses an unescaped reserved character.
+    fn open(&mut self, c: u8) -> Result<(), String> {
+        let (input, begin) = (self.input, self.i);
+        let rest = &input[begin..];
         let (kind, name, skip) = match c {
-            b'_' if input[i..].starts_with("__") => ("underline", "Underline", 2),
+            b'_' if rest.starts_with("__") => ("underline", "Underline", 2),
             b'_' => ("italic", "Italic", 1),
             b'*' => ("bold", "Bold", 1),
             b'~' => ("strikethrough", "Strikethrough", 1),
-            b'|' if input[i..].starts_with("||") => ("spoiler", "Spoiler", 2),
+            b'|' if rest.starts_with("||") => ("spoiler", "Spoiler", 2),
             b'[' => ("text_link", "TextUrl", 1),
-            b'!' if input[i..].starts_with("![") => ("custom_emoji", "CustomEmoji", 2),
-            b'`' if input[i..].starts_with("```") => ("pre", "Pre", 3),
+            b'!' if rest.starts_with("![") => ("custom_emoji", "CustomEmoji", 2),
+            b'`' if rest.starts_with("```") => ("pre", "Pre", 3),
             b'`' => ("code", "Code", 1),
             _ => {
                 return Err(format!(
@@ -132,31 +186,20 @@ pub fn parse_markdown_v2(input: &str) -> Result<ParsedText, String> {
                 ));
             }
         };
-        i += skip;
+        self.i += skip;
         let mut lang = String::new();
         if kind == "pre" {
             // The rest of the opening line is the language.
-            let line_end = input[i..].find('\n').map(|p| i + p);
-            if let Some(end) = line_end {
+            let i = self.i;
+            if let Some(end) = input[i..].find('\n').map(|p| i + p) {
                 lang = input[i..end].trim().to_owned();
-                i = end + 1;
+                self.i = end + 1;
             }
         }
         let lang = (!lang.is_empty()).then_some(lang);
-        stack.push(Open { kind, name, offset: off, begin, lang });
+        self.stack.push(Open { kind, name, offset: self.off, begin, lang });
+        Ok(())
     }
-    if let Some(open) = stack.last() {
-        return Err(format!(
-            "Can't find end of {} entity at byte offset {}",
-            open.name, open.begin
-        ));
-    }
-    if let Some(start) = quote {
-        close_quote(&mut entities, start, &out);
-    }
-    entities
-        .sort_by(|a: &Entity, b: &Entity| a.offset.cmp(&b.offset).then(b.length.cmp(&a.length)));
-    Ok(ParsedText { text: out, entities })
 }
 
 fn close_quote(entities: &mut Vec<Entity>, start: usize, out: &str) {

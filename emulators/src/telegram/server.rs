@@ -168,44 +168,9 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
     let mut rx = sh.updates_tx.subscribe();
     let limit = p.i64("limit").ok().flatten().unwrap_or(100).clamp(1, 100) as usize;
     let timeout = p.i64("timeout").ok().flatten().unwrap_or(0).clamp(0, 50) as u64;
-    let generation = {
-        let mut st = sh.inner.lock();
-        if st.webhook_url.is_some() {
-            drop(st);
-            let e = ApiErr {
-                code: 409,
-                description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook \
-                              to delete the webhook first"
-                    .into(),
-                retry_after: None,
-            };
-            return reject(sh, method, e);
-        }
-        if let Ok(Some(list)) = p.json("allowed_updates") {
-            let list: Vec<String> = list
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-            st.allowed_updates = (!list.is_empty()).then_some(list);
-        }
-        match p.i64("offset").ok().flatten() {
-            Some(off) if off > 0 => {
-                st.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
-                st.confirmed_offset = st.confirmed_offset.max(off);
-            }
-            Some(off) if off < 0 => {
-                let keep = off.unsigned_abs() as usize;
-                while st.queue.len() > keep {
-                    st.queue.pop_front();
-                }
-            }
-            _ => {}
-        }
-        st.poll_generation += 1;
-        st.long_polls += 1;
-        st.poll_generation
+    let generation = match begin_poll(sh, p) {
+        Ok(generation) => generation,
+        Err(e) => return reject(sh, method, e),
     };
     // Counts the poll until it returns or its client goes away (the future is dropped).
     struct Polling<'a>(&'a Shared);
@@ -226,13 +191,10 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
             let mut st = sh.inner.lock();
             if st.poll_generation != generation {
                 drop(st);
-                let e = ApiErr {
-                    code: 409,
-                    description: "Conflict: terminated by other getUpdates request; make sure that only one bot \
-                                  instance is running"
-                        .into(),
-                    retry_after: None,
-                };
+                let e = conflict(
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot \
+                     instance is running",
+                );
                 return reject(sh, method, e);
             }
             // Updates of types the bot did not ask for are dropped, as on Telegram.
@@ -248,6 +210,48 @@ async fn get_updates(sh: &Shared, method: &str, p: &Params) -> Response {
             _ = shutdown.wait_for(|s| *s) => return ok_response(json!([])),
         }
     }
+}
+
+fn conflict(description: &str) -> ApiErr {
+    ApiErr { code: 409, description: description.into(), retry_after: None }
+}
+
+/// Starts a long poll: refused while a webhook is set; otherwise applies `allowed_updates` and
+/// `offset` (confirming or dropping updates) and returns the poll's generation (a newer poll
+/// ends this one).
+fn begin_poll(sh: &Shared, p: &Params) -> Result<u64, ApiErr> {
+    let mut st = sh.inner.lock();
+    if st.webhook_url.is_some() {
+        return Err(conflict(
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook \
+             to delete the webhook first",
+        ));
+    }
+    if let Ok(Some(list)) = p.json("allowed_updates") {
+        let list: Vec<String> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        st.allowed_updates = (!list.is_empty()).then_some(list);
+    }
+    match p.i64("offset").ok().flatten() {
+        Some(off) if off > 0 => {
+            st.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= off);
+            st.confirmed_offset = st.confirmed_offset.max(off);
+        }
+        Some(off) if off < 0 => {
+            let keep = off.unsigned_abs() as usize;
+            while st.queue.len() > keep {
+                st.queue.pop_front();
+            }
+        }
+        _ => {}
+    }
+    st.poll_generation += 1;
+    st.long_polls += 1;
+    Ok(st.poll_generation)
 }
 
 async fn file_handler(
