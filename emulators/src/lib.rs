@@ -32,16 +32,19 @@
 //!
 //! # Layout
 //! - [`telegram`]: Bot API emulator. `server` (routes, long polling,
-//!   downloads), `methods` + `send` (the Bot API methods), `state` (chats,
-//!   messages, updates, files; the single lock), `html` + `markdown`
+//!   downloads), `methods` + `send` (the Bot API methods), `webhook`
+//!   (delivery to the bot), `learner` (the simulated user pushing updates),
+//!   `state` (chats, messages, updates, files, the webhook's state; the
+//!   single lock), `types` (public observation types), `html` + `markdown`
 //!   (Telegram's formatted-text parsers, used to validate and to measure
-//!   text), `types` (public observation types), `learner` (the simulated
-//!   user pushing updates).
-//! - [`openai`]: OpenAI-compatible emulator. `server` (routes, shared steps,
-//!   chat completions), `validate` (chat request checks), `audio`
-//!   (transcriptions, speech), `tutor` (deterministic fake Honzík replies and
-//!   the learner-mistake table), `schema` (shapes a reply to the caller's
-//!   JSON schema), `faults` (injected failures, error bodies, holds).
+//!   text) over `entities`, `error` (a method's error reply).
+//! - [`openai`]: OpenAI-compatible emulator. `server` (routes), `chat` and
+//!   `audio` (the endpoints), `steps` (what every endpoint does: count,
+//!   record, fault, hold, latency), `validate` (chat request checks), `state`
+//!   (the shared state, holds), `faults` (injected failures, error bodies),
+//!   `types` (endpoints, configuration, recorded requests), `tutor`
+//!   (deterministic fake Honzík replies and the learner-mistake table),
+//!   `schema` (shapes a reply to the caller's JSON schema).
 //! - [`s3`]: a minimal S3-compatible object store (the bot's S3 audio storage).
 //! - [`samples`]: real Czech Ogg Opus voice notes and their spoken texts.
 //! - [`latency`]: per-endpoint artificial latency ranges.

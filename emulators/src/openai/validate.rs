@@ -200,14 +200,14 @@ fn check_json_schema(rf: &Value, cfg: &OpenAiConfig) -> Result<(), Invalid> {
             Some("missing_required_parameter"),
         ));
     };
-    if js["strict"].as_bool() == Some(true) {
-        if let Some(problem) = strict_problem(&js["schema"], "()", 0) {
-            return Err(invalid(
-                format!("Invalid schema for response_format '{name}': {problem}"),
-                Some("response_format"),
-                None,
-            ));
-        }
+    if js["strict"].as_bool() == Some(true)
+        && let Some(problem) = strict_problem(&js["schema"], "()", 0)
+    {
+        return Err(invalid(
+            format!("Invalid schema for response_format '{name}': {problem}"),
+            Some("response_format"),
+            None,
+        ));
     }
     Ok(())
 }

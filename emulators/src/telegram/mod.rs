@@ -7,9 +7,11 @@
 //! ([`TelegramEmulator::messages`]) and on what Telegram refused
 //! ([`TelegramEmulator::rejected`], which a passing test expects empty).
 //!
-//! Modules: `server` (routes, long polling, downloads), `methods` and `send`
-//! (the Bot API methods), `state` (the single lock), `learner`, `html` + `markdown`
-//! (formatted-text parsing with Telegram's errors), `types`.
+//! Modules, each using only those after it: `server` (routes, long polling,
+//! downloads), `methods` and `send` (the Bot API methods), `webhook` (delivery
+//! to the bot), `learner`, `state` (the single lock), `types`, `html` +
+//! `markdown` (formatted-text parsing with Telegram's errors) over `entities`,
+//! `error` (a method's error reply).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
