@@ -8,6 +8,17 @@ impl Report {
     /// The summary table printed at the end of a run.
     pub fn table(&self) -> String {
         let mut s = String::new();
+        self.headline(&mut s);
+        self.overhead(&mut s);
+        self.upstream_and_telegram(&mut s);
+        self.openai(&mut s);
+        self.reliability(&mut s);
+        self.verdict(&mut s);
+        s
+    }
+
+    /// The run in one line, and each scenario's end-to-end latency.
+    fn headline(&self, s: &mut String) {
         let _ = writeln!(
             s,
             "{} learners ({} onboarded), {}, {:.1} s: {} turns answered ({:.1}/s), {} with a notice",
@@ -37,6 +48,10 @@ impl Report {
                 if errors.is_empty() { "-".into() } else { errors.join(", ") }
             );
         }
+    }
+
+    /// The bot's own time per answered turn: end-to-end minus upstream.
+    fn overhead(&self, s: &mut String) {
         s.push_str("overhead     turns   p50 ms   p95 ms   p99 ms   max ms   mean ms  (upstream, before handler, download, send: means ms)\n");
         for (name, o) in &self.overhead {
             let _ = writeln!(
@@ -59,6 +74,10 @@ impl Report {
                 }
             );
         }
+    }
+
+    /// Upstream time per turn, and Telegram's side: send rate, 429s, fairness, webhook deliveries.
+    fn upstream_and_telegram(&self, s: &mut String) {
         let per_req: Vec<String> = self
             .upstream
             .emulated_ms_per_request
@@ -91,6 +110,10 @@ impl Report {
                 t.webhook_deliveries.iter().map(|(at, n)| format!("{n} to {at}")).collect();
             let _ = writeln!(s, "webhook deliveries: {}", each.join(", "));
         }
+    }
+
+    /// Tokens and cost per turn, and the faults injected.
+    fn openai(&self, s: &mut String) {
         let o = &self.openai;
         let _ = writeln!(
             s,
@@ -112,6 +135,10 @@ impl Report {
                 self.faults_injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let _ = writeln!(s, "faults injected: {}", f.join(", "));
         }
+    }
+
+    /// Turns lost or duplicated, kills, the outage, repeated upstream calls, the bot's inbox.
+    fn reliability(&self, s: &mut String) {
         let r = &self.reliability;
         let _ = writeln!(
             s,
@@ -186,6 +213,10 @@ impl Report {
             "bot inbox at the end: {}",
             if inbox.is_empty() { "-".into() } else { inbox.join(", ") }
         );
+    }
+
+    /// The bot's resources, and the correctness verdict.
+    fn verdict(&self, s: &mut String) {
         let _ = writeln!(
             s,
             "bot: peak RSS {:.0} MiB, CPU {:.1} s ({:.1} ms per turn){}",
@@ -208,7 +239,6 @@ impl Report {
                 let _ = writeln!(s, "  - {v}");
             }
         }
-        s
     }
 
     fn per_turn(&self, v: f64) -> f64 {
