@@ -14,8 +14,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Db, TestApp, is_turn, learner_turn, prompt_tokens, spawn_app_with};
-use load::{Endpoint, OpenAiConfig};
+use common::{Db, TestApp, is_turn, learner_turn, prompt_tokens};
+use emulators::{Endpoint, OpenAiConfig};
 use mluvme::tutor::{MESSAGE_OVERHEAD, Prices, count_tokens};
 
 const TURNS: usize = 40;
@@ -39,7 +39,7 @@ async fn main() {
     let mut runs = Vec::new();
     for (k, level) in LEVELS.iter().enumerate() {
         let ai = OpenAiConfig { reply_words: Some((30, 80)), ..Default::default() };
-        let app = spawn_app_with(Db::Sqlite, ai).await.unwrap();
+        let app = TestApp::builder().db(Db::Sqlite).openai(ai).spawn().await.unwrap();
         runs.push(run_level(&app, 800 + k as i64, level).await);
     }
     print_report(&runs);
@@ -50,7 +50,7 @@ async fn run_level(app: &TestApp, user: i64, level: &str) -> LevelRun {
     app.onboard(&l, "ru", level).await;
     for i in 1..=TURNS {
         let text = learner_turn(i);
-        let mut audio = load::samples::BEGINNER_AHOJ.to_vec();
+        let mut audio = emulators::samples::BEGINNER_AHOJ.to_vec();
         audio.extend_from_slice(format!("#{user}-{i}").as_bytes()); // unique bytes → its own transcript
         app.ai.register_transcript(&audio, &text);
         let seconds = (text.split_whitespace().count() as f64 / 2.2).ceil() as u32; // ~130 words a minute

@@ -3,9 +3,8 @@
 //! spend cap, and a broadcast to 300 learners interrupted by a restart.
 
 use chrono::{TimeZone, Utc};
-use load::Endpoint;
-use load::OpenAiConfig;
-use load::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig};
+use emulators::Endpoint;
+use emulators::telegram::{BotMessage, BotMessageKind, Learner};
 
 use crate::common::*;
 
@@ -14,7 +13,7 @@ const ADMIN: i64 = 900;
 async fn app_with_admin(db: Db, env: &[(&str, &str)]) -> Option<TestApp> {
     let mut all = vec![("ADMIN_IDS", "900")];
     all.extend_from_slice(env);
-    spawn_app_env(db, OpenAiConfig::default(), TelegramConfig::default(), &all).await
+    TestApp::builder().db(db).env(&all).spawn().await
 }
 
 async fn learner(app: &TestApp, id: i64, lang: &str) -> Learner {

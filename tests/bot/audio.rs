@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use load::Endpoint;
-use load::s3::S3Emulator;
-use load::samples;
-use load::telegram::{BotMessageKind, TgFault};
+use emulators::Endpoint;
+use emulators::s3::S3Emulator;
+use emulators::samples;
+use emulators::telegram::{BotMessageKind, TgFault};
 use sea_orm::ConnectionTrait;
 
 use crate::common::*;
@@ -62,7 +62,10 @@ fn local_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     out
 }
 
-async fn voice_turn(app: &TestApp, l: &load::telegram::Learner) -> Vec<load::telegram::BotMessage> {
+async fn voice_turn(
+    app: &TestApp,
+    l: &emulators::telegram::Learner,
+) -> Vec<emulators::telegram::BotMessage> {
     let sample = samples::speech()[0];
     let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
     app.replies_to(l, sent.message_id, true).await
@@ -231,7 +234,7 @@ async fn on_postgres_retention_deletes_old_audio_and_forgets_its_keys() {
 async fn retention_on_a_bucket(db: Db) {
     let s3 = S3Emulator::start(&[BUCKET]).await.unwrap();
     s3.set_page_size(1); // every listing takes several pages
-    let Some(mut app) = spawn_app_on(db).await else { return };
+    let Some(mut app) = TestApp::builder().db(db).spawn().await else { return };
     app.set_env("AUDIO_RETENTION_DAYS", "30");
     with_bucket(&mut app, &s3).await;
     let l = app.learner(1406, "en");

@@ -1,20 +1,20 @@
 //! Every bad input gets one clear, localized message and loses nothing.
 
-use load::samples;
-use load::telegram::BotMessageKind;
+use emulators::samples;
+use emulators::telegram::BotMessageKind;
 
 use crate::common::*;
 use sea_orm::ConnectionTrait;
 
 /// Onboards a Russian-speaking beginner and returns them.
-async fn learner(app: &TestApp, id: i64) -> load::telegram::Learner {
+async fn learner(app: &TestApp, id: i64) -> emulators::telegram::Learner {
     let l = app.learner(id, "ru");
     app.onboard(&l, "ru", "beginner").await;
     l
 }
 
 /// The single notice answering `msg_id`, in Russian.
-async fn notice(app: &TestApp, l: &load::telegram::Learner, msg_id: i64) -> String {
+async fn notice(app: &TestApp, l: &emulators::telegram::Learner, msg_id: i64) -> String {
     let replies = app.replies_to(l, msg_id, false).await;
     assert_eq!(replies.len(), 1, "a notice replaces the turn's messages: {replies:#?}");
     assert_eq!(replies[0].kind, BotMessageKind::Text);
@@ -59,7 +59,7 @@ async fn a_file_that_is_not_audio_is_explained() {
     notice(&app, &l, pdf.message_id).await;
     let empty = l.send_voice(Vec::new(), 1);
     notice(&app, &l, empty.message_id).await;
-    assert_eq!(app.ai.calls(load::Endpoint::Chat), 0, "nothing paid for");
+    assert_eq!(app.ai.calls(emulators::Endpoint::Chat), 0, "nothing paid for");
 }
 
 #[tokio::test]
@@ -68,8 +68,8 @@ async fn silence_gets_a_did_not_hear_you_message() {
     let l = learner(&app, 304).await;
     let sent = l.send_voice(samples::SILENCE.to_vec(), 1);
     notice(&app, &l, sent.message_id).await;
-    assert_eq!(app.ai.calls(load::Endpoint::Transcription), 1);
-    assert_eq!(app.ai.calls(load::Endpoint::Chat), 0);
+    assert_eq!(app.ai.calls(emulators::Endpoint::Transcription), 1);
+    assert_eq!(app.ai.calls(emulators::Endpoint::Chat), 0);
 }
 
 #[tokio::test]
@@ -160,7 +160,7 @@ async fn a_voice_without_a_declared_size_is_still_answered() {
 async fn a_chat_flooding_the_bot_gets_one_polite_notice_and_its_messages_are_kept() {
     let app = spawn_app().await;
     let flood = learner(&app, 310).await;
-    let hold = app.ai.hold(load::Endpoint::Chat);
+    let hold = app.ai.hold(emulators::Endpoint::Chat);
     let sent: Vec<_> = (0..9).map(|i| flood.send_text(&format!("Zpráva číslo {i}"))).collect();
     app.wait_until(|| {
         flood.messages().iter().any(|m| sent.iter().any(|s| m.reply_to == Some(s.message_id)))

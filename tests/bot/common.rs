@@ -1,20 +1,23 @@
-//! `spawn_app()`: the real bot (same code as the binary) against the Telegram and OpenAI emulators
-//! on loopback, with a fresh database (a SQLite file, or a new PostgreSQL database when
-//! `TEST_DATABASE_URL` is set) and a fixed clock.
+//! `TestApp::builder()…spawn()` (or `spawn_app()`): the real bot (same code as the binary)
+//! against the Telegram and OpenAI emulators on loopback, with a fresh database (a SQLite file, or
+//! a new PostgreSQL database when `TEST_DATABASE_URL` is set) and a fixed clock.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use load::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig, TelegramEmulator};
-use load::{OpenAiConfig, OpenAiEmulator};
+use emulators::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig, TelegramEmulator};
+use emulators::{OpenAiConfig, OpenAiEmulator};
 use mluvme::config::Config;
 use mluvme::progress::FixedClock;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+#[path = "../support/services.rs"]
+pub mod services;
+pub use services::fresh_postgres_database;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -39,9 +42,10 @@ pub struct TestApp {
 }
 
 /// The bot on the suite's default database: SQLite, or PostgreSQL when `TEST_DB=postgres`
-/// (`scripts/test-all.sh` runs the whole suite both ways).
+/// (`scripts/test-all.sh` runs the whole suite both ways). Shorthand for
+/// `TestApp::builder().spawn()`.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(Db::default_for_suite()).await.expect("the suite's database is available")
+    TestApp::builder().spawn().await.expect("the suite's database is available")
 }
 
 impl Db {
@@ -54,70 +58,94 @@ impl Db {
     }
 }
 
-/// Starts the bot on the given database; `None` (after a visible SKIP line) when PostgreSQL is
-/// not configured. With `CI=true` a missing PostgreSQL is a failure, not a skip.
-pub async fn spawn_app_on(db: Db) -> Option<TestApp> {
-    spawn_app_with(db, OpenAiConfig::default()).await
-}
-
-/// As [`spawn_app_on`], with an OpenAI emulator configured as given.
-pub async fn spawn_app_with(db: Db, ai_config: OpenAiConfig) -> Option<TestApp> {
-    spawn_app_full(db, ai_config, TelegramConfig::default()).await
-}
-
-/// As [`spawn_app_with`], with the Telegram emulator configured as given too. Without the
-/// emulator's flood limits the bot's per-chat pace is relaxed (a whole suite of conversations at
-/// Telegram's one send a second per chat would crawl); with them, the bot runs its defaults.
-pub async fn spawn_app_full(
+/// How to start a [`TestApp`]: the database, the emulators' configurations and settings on top
+/// of the test defaults. Everything left out keeps its default (the suite's database, default
+/// emulators, no extra settings).
+pub struct TestAppBuilder {
     db: Db,
-    ai_config: OpenAiConfig,
-    tg_config: TelegramConfig,
-) -> Option<TestApp> {
-    spawn_app_env(db, ai_config, tg_config, &[]).await
+    ai: OpenAiConfig,
+    tg: TelegramConfig,
+    env: Vec<(String, String)>,
 }
 
-/// As [`spawn_app_full`], with settings on top of the test defaults from the first start (e.g.
-/// `PORT` from [`free_port`]).
-pub async fn spawn_app_env(
-    db: Db,
-    ai_config: OpenAiConfig,
-    tg_config: TelegramConfig,
-    env: &[(&str, &str)],
-) -> Option<TestApp> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = match db {
-        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("mluvme.db").display()),
-        Db::Postgres => fresh_postgres_database().await?,
-    };
-    // No per-learner turn limit (floods of turns are tested) and no voice cache (requests to the
-    // emulator are counted, and its replies repeat): `tests/bot/redis.rs` turns them on.
-    // No daily allowance either (long conversations are tested): `tests/bot/admin.rs` sets them.
-    let mut extra = HashMap::from([
-        ("TURNS_PER_MINUTE".to_owned(), "0".to_owned()),
-        ("TTS_CACHE".to_owned(), "off".to_owned()),
-        ("DEFAULT_DAILY_QUOTA".to_owned(), "unlimited".to_owned()),
-    ]);
-    if !tg_config.flood_limits {
-        extra.insert("TELEGRAM_CHAT_SENDS_PER_SECOND".to_owned(), "30".to_owned());
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            db: Db::default_for_suite(),
+            ai: OpenAiConfig::default(),
+            tg: TelegramConfig::default(),
+            env: Vec::new(),
+        }
     }
-    extra.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let tg = TelegramEmulator::start(tg_config).await.unwrap();
-    let ai = OpenAiEmulator::start(ai_config).await.unwrap();
-    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
-    let mut app = TestApp {
-        tg,
-        ai,
-        clock,
-        database_url,
-        dir,
-        shutdown: CancellationToken::new(),
-        task: None,
-        runtime: None,
-        extra,
-    };
-    app.start();
-    Some(app)
+}
+
+#[allow(dead_code)] // not every test binary uses every option
+impl TestAppBuilder {
+    pub fn db(mut self, db: Db) -> Self {
+        self.db = db;
+        self
+    }
+
+    pub fn openai(mut self, config: OpenAiConfig) -> Self {
+        self.ai = config;
+        self
+    }
+
+    /// Without the emulator's flood limits the bot's per-chat pace is relaxed (a whole suite of
+    /// conversations at Telegram's one send a second per chat would crawl); with them, the bot
+    /// runs its defaults.
+    pub fn telegram(mut self, config: TelegramConfig) -> Self {
+        self.tg = config;
+        self
+    }
+
+    /// Settings on top of the test defaults from the first start (e.g. `PORT` from
+    /// [`free_port`]); later calls add to earlier ones.
+    pub fn env(mut self, env: &[(&str, &str)]) -> Self {
+        self.env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    /// Starts the emulators and the bot; `None` (after a visible SKIP line) when PostgreSQL is
+    /// asked for and not configured. With `CI=true` a missing PostgreSQL is a failure, not a skip.
+    pub async fn spawn(self) -> Option<TestApp> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match self.db {
+            Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("mluvme.db").display()),
+            Db::Postgres => fresh_postgres_database().await?,
+        };
+        // No per-learner turn limit (floods of turns are tested) and no voice cache (requests to
+        // the emulator are counted, and its replies repeat): `tests/bot/redis.rs` turns them on.
+        // No daily allowance either (long conversations are tested): `tests/bot/admin.rs` sets
+        // them.
+        let mut extra = HashMap::from([
+            ("TURNS_PER_MINUTE".to_owned(), "0".to_owned()),
+            ("TTS_CACHE".to_owned(), "off".to_owned()),
+            ("DEFAULT_DAILY_QUOTA".to_owned(), "unlimited".to_owned()),
+        ]);
+        if !self.tg.flood_limits {
+            extra.insert("TELEGRAM_CHAT_SENDS_PER_SECOND".to_owned(), "30".to_owned());
+        }
+        extra.extend(self.env);
+        let tg = TelegramEmulator::start(self.tg).await.unwrap();
+        let ai = OpenAiEmulator::start(self.ai).await.unwrap();
+        let clock =
+            Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
+        let mut app = TestApp {
+            tg,
+            ai,
+            clock,
+            database_url,
+            dir,
+            shutdown: CancellationToken::new(),
+            task: None,
+            runtime: None,
+            extra,
+        };
+        app.start();
+        Some(app)
+    }
 }
 
 /// A loopback port free right now, for a setting that needs a real port (`PORT`). Another
@@ -125,29 +153,6 @@ pub async fn spawn_app_env(
 #[allow(dead_code)] // not every test binary uses it
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-pub async fn fresh_postgres_database() -> Option<String> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but TEST_DATABASE_URL is not set: run scripts/test-all.sh");
-        }
-        // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIP postgres: TEST_DATABASE_URL not set (scripts/test-all.sh starts one)"
-        );
-        return None;
-    };
-    let name = format!("mluvme_t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    let admin = sea_orm::Database::connect(&base).await.expect("TEST_DATABASE_URL reachable");
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-    Some(url.to_string())
 }
 
 impl TestApp {

@@ -2,9 +2,9 @@
 //! own data — every command and button against the emulators, in each interface language where
 //! the texts matter, and the bad input around them.
 
-use load::Endpoint;
-use load::samples;
-use load::telegram::{BotMessage, BotMessageKind, Learner};
+use emulators::Endpoint;
+use emulators::samples;
+use emulators::telegram::{BotMessage, BotMessageKind, Learner};
 
 use crate::common::*;
 
@@ -710,7 +710,7 @@ async fn exec(app: &TestApp, sql: &str) {
 
 #[tokio::test]
 async fn on_postgres_settings_words_stats_export_and_delete_work() {
-    let Some(app) = spawn_app_on(Db::Postgres).await else { return };
+    let Some(app) = TestApp::builder().db(Db::Postgres).spawn().await else { return };
     let l = learner(&app, 829, "en", "beginner").await;
     let screen = command(&app, &l, "/style").await;
     press(&app, &l, screen.message_id, "set:style:casual").await;

@@ -1,8 +1,8 @@
 //! The real binary killed with SIGKILL while many turns stand at different checkpoints, then
 //! restarted: every turn is answered once, and nothing already paid for is asked for again.
 
-use load::telegram::{BotMessageKind, TgFault};
-use load::{Endpoint, samples};
+use emulators::telegram::{BotMessageKind, TgFault};
+use emulators::{Endpoint, samples};
 use sea_orm::ConnectionTrait;
 
 use crate::common::*;
@@ -229,7 +229,7 @@ async fn when_telegram_fails_every_send_for_a_while_the_stored_answer_goes_out_o
     app.tg.fail_next("sendVoice", 4, TgFault::ServerError(502));
     let sample = samples::speech()[0];
     let sent = l.send_voice(sample.bytes.to_vec(), sample.duration_secs);
-    let voiced = |ms: &[load::telegram::BotMessage]| {
+    let voiced = |ms: &[emulators::telegram::BotMessage]| {
         ms.iter().any(|m| m.reply_to == Some(sent.message_id) && m.kind == BotMessageKind::Voice)
     };
     assert!(

@@ -7,9 +7,9 @@
 //! learner's `<`, `&` and emoji (`turns`); a button pressed by someone else or on a vanished
 //! message (`controls`).
 
-use load::Endpoint;
-use load::samples;
-use load::telegram::{BotMessage, BotMessageKind, Learner};
+use emulators::Endpoint;
+use emulators::samples;
+use emulators::telegram::{BotMessage, BotMessageKind, Learner};
 use mluvme::ai::speech::ogg;
 
 use crate::common::*;
@@ -189,7 +189,7 @@ async fn a_text_of_nothing_but_control_characters_is_refused_clearly_and_kept() 
 
 #[tokio::test]
 async fn on_postgres_a_nul_in_a_text_is_stripped_and_the_turn_answered() {
-    let Some(app) = spawn_app_on(Db::Postgres).await else { return };
+    let Some(app) = TestApp::builder().db(Db::Postgres).spawn().await else { return };
     let l = learner(&app, 407).await;
     let sent = l.send_text("Dobrý\u{0} den, mám rád pivo.");
     app.replies_to(&l, sent.message_id, true).await;
@@ -228,7 +228,7 @@ const EVIL: &str = r#"</i></b><a href="https://evil.example">klikni</a> <b>tučn
 fn assert_inert(ms: &[BotMessage]) {
     for m in ms {
         for raw in [m.text.as_deref(), m.caption.as_deref()].into_iter().flatten() {
-            let parsed = load::telegram::html::parse(raw, m.parse_mode.as_deref(), false)
+            let parsed = emulators::telegram::html::parse(raw, m.parse_mode.as_deref(), false)
                 .expect("valid HTML");
             assert!(
                 parsed.entities.iter().all(|e| e.kind != "text_link" && e.url.is_none()),
@@ -404,7 +404,7 @@ async fn a_burst_of_presses_beyond_the_chats_backlog_is_answered_press_by_press_
         (0..9).map(|i| l.press_forged(target.message_id, &format!("del:yes:{i}"))).collect();
     let ids = &ids;
     let answered = |n: usize| {
-        move |tg: &load::telegram::TelegramEmulator| {
+        move |tg: &emulators::telegram::TelegramEmulator| {
             tg.callback_answers().iter().filter(|a| ids.contains(&a.id)).count() >= n
         }
     };

@@ -1,7 +1,7 @@
 //! Honzík remembers cheaply: a 40-turn conversation stays within the token budget, and a fact
 //! from turn 2 is still in the prompt at turn 40 through the rolling summary.
 
-use load::Endpoint;
+use emulators::Endpoint;
 
 use crate::common::*;
 
@@ -59,7 +59,7 @@ async fn every_request_is_costed_and_summed_per_day() {
     let app = spawn_app().await;
     let l = app.learner(702, "en");
     app.onboard(&l, "en", "beginner").await;
-    let sent = l.send_voice(load::samples::BEGINNER_MISTAKE.to_vec(), 4);
+    let sent = l.send_voice(emulators::samples::BEGINNER_MISTAKE.to_vec(), 4);
     app.replies_to(&l, sent.message_id, true).await;
     for kind in ["stt", "chat", "tts"] {
         let sql = format!(
@@ -174,7 +174,7 @@ fn conversations_of_704(app: &TestApp) -> i64 {
 
 /// Plays turns 1..=6 (by the sixth the window is full, so a fold follows its reply) and releases
 /// that fold's request with `content` as its answer. Returns how far the summary reached before.
-async fn fold_answering(app: &TestApp, l: &load::telegram::Learner, content: &str) -> i64 {
+async fn fold_answering(app: &TestApp, l: &emulators::telegram::Learner, content: &str) -> i64 {
     for i in 1..=5 {
         let sent = l.send_text(&learner_turn(i));
         app.replies_to(l, sent.message_id, true).await;

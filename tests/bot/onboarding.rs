@@ -81,7 +81,7 @@ async fn a_message_before_onboarding_is_finished_is_answered_with_the_next_step(
             >= 2
     })
     .await;
-    assert_eq!(app.ai.calls(load::Endpoint::Chat), 0, "nothing is paid for before onboarding");
+    assert_eq!(app.ai.calls(emulators::Endpoint::Chat), 0, "nothing is paid for before onboarding");
     let _ = greeting;
     app.assert_no_rejections();
 }

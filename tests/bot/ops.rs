@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use load::samples;
-use load::telegram::TelegramConfig;
-use load::{AiFault, Endpoint, OpenAiConfig};
+use emulators::samples;
+use emulators::{AiFault, Endpoint};
 use sea_orm::ConnectionTrait;
 
 use crate::common::*;
@@ -38,14 +37,12 @@ fn sample(text: &str, series: &str) -> f64 {
 async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_every_stage_and_upstream_error()
  {
     let port = free_port();
-    let app = spawn_app_env(
-        Db::Sqlite,
-        OpenAiConfig::default(),
-        TelegramConfig::default(),
-        &[("PORT", &port.to_string())],
-    )
-    .await
-    .unwrap();
+    let app = TestApp::builder()
+        .db(Db::Sqlite)
+        .env(&[("PORT", &port.to_string())])
+        .spawn()
+        .await
+        .unwrap();
     assert_eq!(get(port, "/healthz").await, (200, "ok".to_owned()));
     assert_eq!(get(port, "/readyz").await.0, 200);
     let (status, before) = get(port, "/metrics").await;
@@ -93,23 +90,17 @@ async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_ev
 #[tokio::test]
 async fn on_postgres_readiness_fails_with_a_short_reason_once_the_database_is_dropped() {
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        // spawn_app_env prints the SKIP line (or fails under CI=true).
-        assert!(
-            spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &[])
-                .await
-                .is_none()
-        );
+        // The builder prints the SKIP line (or fails under CI=true).
+        assert!(TestApp::builder().db(Db::Postgres).spawn().await.is_none());
         return;
     };
     let port = free_port();
-    let app = spawn_app_env(
-        Db::Postgres,
-        OpenAiConfig::default(),
-        TelegramConfig::default(),
-        &[("PORT", &port.to_string())],
-    )
-    .await
-    .unwrap();
+    let app = TestApp::builder()
+        .db(Db::Postgres)
+        .env(&[("PORT", &port.to_string())])
+        .spawn()
+        .await
+        .unwrap();
     assert_eq!(get(port, "/readyz").await, (200, "ready".to_owned()));
 
     let name =

@@ -5,17 +5,15 @@
 
 use std::time::Duration;
 
-use load::OpenAiConfig;
-use load::telegram::{BotMessageKind, TelegramConfig};
+use emulators::telegram::{BotMessageKind, TelegramConfig};
 
 use crate::common::*;
 
 #[tokio::test]
 async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
     let tg = TelegramConfig { flood_limits: true, ..Default::default() };
-    let app = spawn_app_full(Db::default_for_suite(), OpenAiConfig::default(), tg)
-        .await
-        .expect("the suite's database is available");
+    let app =
+        TestApp::builder().telegram(tg).spawn().await.expect("the suite's database is available");
     let learners: Vec<_> = (0..40).map(|i| app.learner(9100 + i, "en")).collect();
     futures::future::join_all(learners.iter().map(|l| app.onboard(l, "en", "intermediate"))).await;
 
@@ -24,7 +22,7 @@ async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
         .iter()
         .map(|l| (0..3).map(|k| l.send_text(&learner_turn(k)).message_id).collect())
         .collect();
-    let voices = |l: &load::telegram::Learner, id: i64| {
+    let voices = |l: &emulators::telegram::Learner, id: i64| {
         l.messages()
             .iter()
             .filter(|m| m.reply_to == Some(id) && m.kind == BotMessageKind::Voice)
@@ -47,7 +45,7 @@ async fn forty_learners_at_once_are_answered_in_order_without_a_single_429() {
         let mut messages = l.messages();
         messages.sort_by_key(|m| m.message_id);
         let turn_of =
-            |m: &load::telegram::BotMessage| ids.iter().position(|id| m.reply_to == Some(*id));
+            |m: &emulators::telegram::BotMessage| ids.iter().position(|id| m.reply_to == Some(*id));
         let order: Vec<usize> = messages.iter().filter_map(turn_of).collect();
         assert!(order.is_sorted(), "learner {} answered out of order: {order:?}", l.user_id());
     }

@@ -1,13 +1,13 @@
 //! The same conversations on PostgreSQL (skipped with a visible line when it is not configured).
 
-use load::samples;
-use load::telegram::BotMessageKind;
+use emulators::samples;
+use emulators::telegram::BotMessageKind;
 
 use crate::common::*;
 
 #[tokio::test]
 async fn on_postgres_onboarding_voice_and_text_turns_work_and_are_stored() {
-    let Some(app) = spawn_app_on(Db::Postgres).await else { return };
+    let Some(app) = TestApp::builder().db(Db::Postgres).spawn().await else { return };
     let l = app.learner(601, "uk");
     app.onboard(&l, "uk", "beginner").await;
     let voice = l.send_voice(samples::BEGINNER_MISTAKE.to_vec(), 4);
@@ -27,12 +27,12 @@ async fn on_postgres_onboarding_voice_and_text_turns_work_and_are_stored() {
 
 #[tokio::test]
 async fn on_postgres_a_restart_resumes_recorded_updates_once() {
-    let Some(mut app) = spawn_app_on(Db::Postgres).await else { return };
+    let Some(mut app) = TestApp::builder().db(Db::Postgres).spawn().await else { return };
     let l = app.learner(602, "en");
     app.onboard(&l, "en", "beginner").await;
-    let hold = app.ai.hold(load::Endpoint::Chat);
+    let hold = app.ai.hold(emulators::Endpoint::Chat);
     let sent = l.send_text("Ahoj, jak se máš?");
-    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(load::Endpoint::Chat) == 1).await);
+    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(emulators::Endpoint::Chat) == 1).await);
     app.crash().await;
     drop(hold);
     assert!(l.messages().iter().all(|m| m.reply_to != Some(sent.message_id)));

@@ -2,8 +2,8 @@
 
 use std::process::Stdio;
 
-use load::Endpoint;
-use load::telegram::BotMessageKind;
+use emulators::Endpoint;
+use emulators::telegram::BotMessageKind;
 use tokio::process::{Child, Command};
 
 use crate::common::*;

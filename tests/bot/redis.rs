@@ -5,24 +5,17 @@
 //! its own database number); tests that stop Redis start a private `redis-server` on a free port.
 //! Without either: a visible SKIP line, or a failure with `CI=true`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use load::Endpoint;
-use load::telegram::{BotMessageKind, Learner};
+use emulators::Endpoint;
+use emulators::telegram::{BotMessageKind, Learner};
 use mluvme::cache::budget::SharedBudget;
 use mluvme::cache::rate::{RateLimiter, Verdict};
 use mluvme::cache::redis::Redis;
 
+use crate::common::services::{PrivateRedis, skip};
 use crate::common::{TestApp, spawn_app};
-
-fn skip(what: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but {what}: run scripts/test-all.sh");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIP redis: {what} (scripts/test-all.sh starts one)");
-}
 
 /// The shared test Redis, database `db` (1–15, one per test, so their keys never meet), emptied.
 fn shared_redis(db: u8) -> Option<String> {
@@ -36,78 +29,9 @@ fn shared_redis(db: u8) -> Option<String> {
             Some(url)
         }
         Err(_) => {
-            skip("TEST_REDIS_URL is not set");
+            skip("redis", "TEST_REDIS_URL is not set");
             None
         }
-    }
-}
-
-/// A `redis-server` of this test's own, which it may stop and start again on the same port.
-pub struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    pub fn start() -> Option<PrivateRedis> {
-        if Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_err() {
-            skip("redis-server is not installed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut r = PrivateRedis { port, child: None };
-        r.restart();
-        Some(r)
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts it (empty: nothing is persisted) and waits until it answers.
-    pub fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if self.cli(&["PING"]).trim() == "PONG" {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server on port {} does not answer", self.port);
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out =
-            Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use load::OpenAiConfig;
-use load::telegram::{BotMessage, Learner, TelegramConfig};
+use emulators::telegram::{BotMessage, Learner};
 use mluvme::app::App;
 use mluvme::bot::{BotError, Telegram};
 use mluvme::jobs::reminders;
@@ -175,11 +174,7 @@ fn reminders_to(l: &Learner) -> usize {
 
 async fn reminder_fires_once_across_a_restart(db: Db) {
     let env = [("REMINDER_SWEEP_SECONDS", "1")];
-    let Some(mut app) =
-        spawn_app_env(db, OpenAiConfig::default(), TelegramConfig::default(), &env).await
-    else {
-        return;
-    };
+    let Some(mut app) = TestApp::builder().db(db).env(&env).spawn().await else { return };
     // 10:00 UTC is 11:00 in Prague (every learner's zone here).
     let (a, b, c) = (learner(&app, 911).await, learner(&app, 912).await, learner(&app, 913).await);
     assert!(
@@ -253,11 +248,7 @@ async fn on_postgres_a_reminder_fires_at_the_local_time_once_a_day_even_across_a
 #[tokio::test]
 async fn on_postgres_replicas_sweeping_at_once_send_each_reminder_once() {
     let env = [("REMINDER_SWEEP_SECONDS", "1")];
-    let Some(app) =
-        spawn_app_env(Db::Postgres, OpenAiConfig::default(), TelegramConfig::default(), &env).await
-    else {
-        return;
-    };
+    let Some(app) = TestApp::builder().db(Db::Postgres).env(&env).spawn().await else { return };
     let mut learners = Vec::new();
     for id in 921..926 {
         let l = learner(&app, id).await;
@@ -285,7 +276,7 @@ async fn a_card_can_be_answered_by_voice_and_ended_with_a_button() {
     let app = spawn_app().await;
     let l = learner(&app, 903).await;
     // The translation is what the sample voice note says, so saying it answers the card.
-    save_word(&app, 903, "pozdrav", load::samples::BEGINNER_AHOJ_TEXT).await;
+    save_word(&app, 903, "pozdrav", emulators::samples::BEGINNER_AHOJ_TEXT).await;
     save_word(&app, 903, "pivo", "beer").await;
 
     let card = command(&app, &l, "/review").await;
@@ -299,10 +290,10 @@ async fn a_card_can_be_answered_by_voice_and_ended_with_a_button() {
 
     command(&app, &l, "/review").await;
     assert!(command(&app, &l, "beer").await.plain_text().contains("What does pozdrav mean?"));
-    let silence = l.send_voice(load::samples::SILENCE.to_vec(), 1);
+    let silence = l.send_voice(emulators::samples::SILENCE.to_vec(), 1);
     let unheard = app.replies_to(&l, silence.message_id, false).await;
     assert!(unheard[0].plain_text().contains("couldn't make that out"), "{unheard:#?}");
-    let voice = l.send_voice(load::samples::BEGINNER_AHOJ.to_vec(), 3);
+    let voice = l.send_voice(emulators::samples::BEGINNER_AHOJ.to_vec(), 3);
     let done = app.replies_to(&l, voice.message_id, false).await[0].plain_text();
     assert!(done.contains("Right!") && done.contains("Review done: 2 of 2"), "{done}");
     // The other direction of both words: the Czech expected.

@@ -1,6 +1,6 @@
-use load::Endpoint;
-use load::samples;
-use load::telegram::BotMessageKind;
+use emulators::Endpoint;
+use emulators::samples;
+use emulators::telegram::BotMessageKind;
 
 use crate::common::*;
 

@@ -1,4 +1,4 @@
-use load::{AiFault, Endpoint};
+use emulators::{AiFault, Endpoint};
 
 use crate::common::*;
 
@@ -25,7 +25,7 @@ async fn an_openai_outage_is_announced_once_and_the_turn_is_answered_when_it_cle
         !notice.contains("503") && !notice.to_lowercase().contains("error:"),
         "no internals shown: {notice}"
     );
-    assert_eq!(replies[1].kind, load::telegram::BotMessageKind::Voice, "then Honzík's answer");
+    assert_eq!(replies[1].kind, emulators::telegram::BotMessageKind::Voice, "then Honzík's answer");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 401 AND role = 'learner' AND text LIKE 'Ahoj%'").await, 1);
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 401 AND role = 'honzik'")
@@ -75,7 +75,7 @@ async fn a_short_rate_limit_is_retried_without_bothering_the_learner() {
     app.ai.fail_next(Endpoint::Chat, 1, AiFault::RateLimited { retry_after_secs: 1 });
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+    assert!(replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice));
 }
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn a_simple_model_failing_twice_escalates_once_to_the_main_model() {
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert!(
-        replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice),
+        replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice),
         "answered after escalation"
     );
     let models: Vec<_> = app
@@ -119,11 +119,15 @@ async fn a_telegram_flood_limit_is_waited_out() {
     let app = spawn_app().await;
     let l = app.learner(404, "en");
     app.onboard(&l, "en", "beginner").await;
-    app.tg.fail_next("sendVoice", 1, load::telegram::TgFault::TooManyRequests { retry_after: 1 });
+    app.tg.fail_next(
+        "sendVoice",
+        1,
+        emulators::telegram::TgFault::TooManyRequests { retry_after: 1 },
+    );
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert_eq!(
-        replies.iter().filter(|m| m.kind == load::telegram::BotMessageKind::Voice).count(),
+        replies.iter().filter(|m| m.kind == emulators::telegram::BotMessageKind::Voice).count(),
         1,
         "sent once, after waiting"
     );
@@ -131,14 +135,14 @@ async fn a_telegram_flood_limit_is_waited_out() {
 
 #[tokio::test]
 async fn a_server_without_structured_outputs_is_used_in_json_mode() {
-    let ai = load::OpenAiConfig { json_schema_supported: false, ..Default::default() };
-    let app = spawn_app_with(Db::default_for_suite(), ai).await.unwrap();
+    let ai = emulators::OpenAiConfig { json_schema_supported: false, ..Default::default() };
+    let app = TestApp::builder().openai(ai).spawn().await.unwrap();
     let l = app.learner(405, "en");
     app.onboard(&l, "en", "beginner").await;
     for text in ["Ahoj, jak se máš?", "Mám rád pivo."] {
         let sent = l.send_text(text);
         let replies = app.replies_to(&l, sent.message_id, true).await;
-        assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+        assert!(replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice));
     }
     let formats: Vec<_> = app
         .ai
@@ -157,7 +161,7 @@ async fn a_server_without_structured_outputs_is_used_in_json_mode() {
 // --- Upstream faults without pile-ups (retries, deadline, concurrency limit, circuit breaker) ---
 
 /// A bot with these extra settings (restarted so they apply), and an onboarded beginner.
-async fn app_with(id: i64, env: &[(&str, &str)]) -> (TestApp, load::telegram::Learner) {
+async fn app_with(id: i64, env: &[(&str, &str)]) -> (TestApp, emulators::telegram::Learner) {
     let mut app = spawn_app().await;
     app.stop().await;
     for (k, v) in env {
@@ -180,7 +184,7 @@ async fn server_errors_are_retried_and_the_learner_gets_the_normal_answer() {
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert!(
-        replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice),
+        replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice),
         "{replies:#?}"
     );
     assert_eq!(app.ai.calls(Endpoint::Chat), 3, "two failures, one success, no doubled retries");
@@ -227,7 +231,7 @@ async fn a_hung_request_times_out_and_is_retried() {
     app.ai.fail_next(Endpoint::Chat, 1, AiFault::Timeout);
     let sent = l.send_text("Ahoj, jak se máš?");
     let replies = app.replies_to(&l, sent.message_id, true).await;
-    assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+    assert!(replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice));
     assert_eq!(app.ai.calls(Endpoint::Chat), 2);
 }
 
@@ -324,7 +328,7 @@ async fn the_chat_concurrency_limit_holds_back_requests_until_a_slot_frees() {
     hold.release();
     for (l, sent) in [(&a, sent_a), (&b, sent_b)] {
         let replies = app.replies_to(l, sent.message_id, true).await;
-        assert!(replies.iter().any(|m| m.kind == load::telegram::BotMessageKind::Voice));
+        assert!(replies.iter().any(|m| m.kind == emulators::telegram::BotMessageKind::Voice));
     }
     assert_eq!(app.ai.calls(Endpoint::Chat), 2);
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeZone, Utc};
+use emulators::telegram::{TelegramConfig, TelegramEmulator};
+use emulators::{OpenAiConfig, OpenAiEmulator};
 use futures::FutureExt;
-use load::telegram::{TelegramConfig, TelegramEmulator};
-use load::{OpenAiConfig, OpenAiEmulator};
 use mluvme::app::App;
 use mluvme::bot::Telegram;
 use mluvme::config::Config;

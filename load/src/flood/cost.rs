@@ -2,9 +2,8 @@
 //! prices (the bot's own defaults in `src/tutor/cost.rs`, copied: the generator does not link the
 //! bot).
 
+use emulators::openai::{Endpoint, RecordedRequest};
 use serde::Serialize;
-
-use crate::openai::{Endpoint, RecordedRequest};
 
 /// Chat models: USD per 1M input and output tokens.
 const CHAT: [(&str, (f64, f64)); 5] = [

@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use emulators::openai::{AiFault, Endpoint, OpenAiEmulator};
+use emulators::telegram::{TelegramEmulator, TgFault};
 use parking_lot::Mutex;
 
 use super::options::Faults;
-use crate::openai::{AiFault, Endpoint, OpenAiEmulator};
-use crate::telegram::{TelegramEmulator, TgFault};
 
 /// Faults injected so far, by kind (`telegram_429`, `openai_5xx_chat`, …).
 pub type Injected = Arc<Mutex<BTreeMap<String, u64>>>;

@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use emulators::openai::OpenAiEmulator;
+use emulators::samples;
+use emulators::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::sync::mpsc;
 
 use super::options::Options;
-use super::report::Progress;
-use crate::openai::OpenAiEmulator;
-use crate::samples;
-use crate::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
 
 const LANGS: [&str; 3] = ["ru", "uk", "en"];
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
@@ -176,7 +176,7 @@ fn busy_notices() -> &'static [String] {
     })
 }
 
-fn is_busy_notice(m: &crate::telegram::BotMessage) -> bool {
+fn is_busy_notice(m: &emulators::telegram::BotMessage) -> bool {
     let text = m.plain_text();
     busy_notices().contains(&text)
 }
@@ -303,7 +303,7 @@ async fn wait(
 /// Whether onboarding finished, and its record once the level question arrived.
 async fn onboard(
     tg: &TelegramEmulator,
-    l: &crate::telegram::Learner,
+    l: &emulators::telegram::Learner,
     s: &Script,
     rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
     book: &mut Book,
@@ -340,7 +340,7 @@ async fn onboard(
 
 async fn act(
     tg: &TelegramEmulator,
-    l: &crate::telegram::Learner,
+    l: &emulators::telegram::Learner,
     action: Action,
     s: &Script,
     rng: &mut StdRng,
@@ -413,11 +413,68 @@ async fn act(
     }
 }
 
-fn keyboard_id(tg: &TelegramEmulator, l: &crate::telegram::Learner, reply_to: i64) -> i64 {
+fn keyboard_id(tg: &TelegramEmulator, l: &emulators::telegram::Learner, reply_to: i64) -> i64 {
     tg.messages(l.chat_id())
         .into_iter()
         .rev()
         .find(|m| m.reply_to == Some(reply_to))
         .map(|m| m.message_id)
         .unwrap_or(0)
+}
+
+/// The live progress bar (a no-op when disabled), and the count of turns finished.
+#[derive(Clone)]
+pub struct Progress(Option<indicatif::ProgressBar>, Arc<AtomicU64>);
+
+impl Progress {
+    pub fn new(opts: &Options) -> Progress {
+        if !opts.progress {
+            return Progress(None, Default::default());
+        }
+        let (bar, template) = match opts.duration {
+            Some(_) => (
+                indicatif::ProgressBar::no_length(),
+                "{elapsed_precise} {pos} actions · {per_sec} · {msg}",
+            ),
+            None => (
+                indicatif::ProgressBar::new((opts.users * opts.turns) as u64),
+                "{elapsed_precise} [{bar:40}] {pos}/{len} actions · {per_sec} · {msg}",
+            ),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        Progress(Some(bar), Default::default())
+    }
+
+    /// Voice and text turns finished so far (answered, noticed or timed out).
+    pub fn turns_done(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
+    }
+
+    pub fn onboarded(&self, rec: &Record) {
+        if let (Some(bar), Some(l)) = (&self.0, rec.latency()) {
+            bar.set_message(format!("last onboarding {} ms", l.as_millis()));
+        }
+    }
+
+    pub fn action_done(&self, rec: &Record) {
+        if rec.action.is_turn() {
+            self.1.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+            if let Some(l) = rec.latency() {
+                bar.set_message(format!("last {} {} ms", rec.action.name(), l.as_millis()));
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish();
+        }
+    }
 }

@@ -47,12 +47,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc};
-
-use crate::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
-use crate::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
+use emulators::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
+use emulators::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
 pub use options::{Cli, Options};
 pub use report::Report;
+use tokio::sync::{broadcast, mpsc};
 
 /// Each learner's inbox, by chat id.
 type Routes = Arc<parking_lot::Mutex<HashMap<i64, mpsc::UnboundedSender<(SentEvent, Instant)>>>>;
@@ -60,23 +59,7 @@ type Routes = Arc<parking_lot::Mutex<HashMap<i64, mpsc::UnboundedSender<(SentEve
 /// Runs a whole flood and returns its report (violations included; the caller decides the exit
 /// code).
 pub async fn run(opts: &Options) -> anyhow::Result<Report> {
-    let tg = Arc::new(
-        TelegramEmulator::start(TelegramConfig {
-            flood_limits: opts.telegram_limits,
-            download_delay: opts.download_delay,
-            strict_html_ampersand: false,
-            ..Default::default()
-        })
-        .await?,
-    );
-    let ai = Arc::new(
-        OpenAiEmulator::start(OpenAiConfig {
-            latency: opts.latency,
-            reply_words: Some((30, 80)),
-            ..Default::default()
-        })
-        .await?,
-    );
+    let (tg, ai) = start_emulators(opts).await?;
     let dir = tempdir()?;
     let database_url = opts
         .database_url
@@ -95,55 +78,145 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     )?;
     wait_ready(&tg, &fleet).await?;
     let bot = Arc::new(tokio::sync::Mutex::new(fleet));
-
-    // One listener for everything the bot sends, routed to the learner it replies to.
-    let routes: Routes = Default::default();
-    let mut events = tg.subscribe_sent();
-    let r = routes.clone();
-    let lagged = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let lag = lagged.clone();
-    let sends = Arc::new(parking_lot::Mutex::new(sends::SendTimes::new()));
-    let sent = sends.clone();
-    let router = tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(e) => {
-                    let now = Instant::now();
-                    sent.lock().note(now);
-                    if let Some(tx) = r.lock().get(&e.chat_id) {
-                        let _ = tx.send((e, now));
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    lag.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
+    let listener = Listener::start(&tg);
     let injected: faults::Injected = Default::default();
     let faults =
         tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
-    let progress = report::Progress::new(opts);
+    let progress = learner::Progress::new(opts);
     let started = Instant::now();
-    let kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>> = Default::default();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
-    let killer = tokio::spawn(kill_and_restart(
-        opts.kills.clone(),
-        opts.restart_after,
-        bot.clone(),
-        ai.clone(),
-        progress.clone(),
+    let killer = Killer {
+        plan: opts.kills.clone(),
+        restart_after: opts.restart_after,
+        bot: bot.clone(),
+        ai: ai.clone(),
+        progress: progress.clone(),
         started,
-        kills.clone(),
-        done_rx,
-    ));
+        kills: Default::default(),
+    };
+    let kills = killer.kills.clone();
+    let killer = tokio::spawn(killer.run(done_rx));
     let window: Arc<parking_lot::Mutex<Option<(f64, f64)>>> = Default::default();
     let outage = opts
         .faults
         .openai_outage
         .map(|o| tokio::spawn(outage(o, ai.clone(), started, window.clone())));
+    let mut outcomes = play(opts, &tg, &ai, &listener.routes, &progress, started).await?;
+    let elapsed = started.elapsed();
+    let _ = done_tx.send(true);
+    let kill_error = killer.await?.err();
+    if let Some(o) = outage {
+        o.abort();
+        ai.set_outage(None);
+        let mut w = window.lock();
+        if let Some((_, end)) = w.as_mut() {
+            *end = end.min(started.elapsed().as_secs_f64());
+        }
+    }
+    faults.abort();
+    progress.finish();
+    // Let the last replies and database writes land before judging.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut bot = bot.lock().await;
+    let usage = bot.usage();
+    bot.stop().await;
+    if let Some(e) = kill_error {
+        anyhow::bail!("restarting the bot after a kill failed: {e}");
+    }
+    let db = timings::read(&database_url).await?;
+    listener.task.abort();
+    for o in &mut outcomes {
+        learner::inspect(&tg, o);
+    }
+    let inputs = report::Inputs {
+        outcomes,
+        elapsed,
+        bot: usage,
+        db,
+        lagged: listener.lagged.load(std::sync::atomic::Ordering::Relaxed),
+        sends: listener.sends.lock().clone(),
+        injected: injected.lock().clone(),
+        tg: telegram_seen(opts, &tg),
+        ai: openai_seen(opts, &ai),
+        events: report::Events {
+            kills: kills.lock().clone(),
+            kills_planned: opts.kills.len(),
+            outage_s: *window.lock(),
+        },
+    };
+    let report = Report::build(opts, inputs);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
+}
+
+async fn start_emulators(
+    opts: &Options,
+) -> anyhow::Result<(Arc<TelegramEmulator>, Arc<OpenAiEmulator>)> {
+    let tg = TelegramEmulator::start(TelegramConfig {
+        flood_limits: opts.telegram_limits,
+        download_delay: opts.download_delay,
+        strict_html_ampersand: false,
+        ..Default::default()
+    })
+    .await?;
+    let ai = OpenAiEmulator::start(OpenAiConfig {
+        latency: opts.latency,
+        reply_words: Some((30, 80)),
+        ..Default::default()
+    })
+    .await?;
+    Ok((Arc::new(tg), Arc::new(ai)))
+}
+
+/// One listener for everything the bot sends, routed to the learner it replies to; it also times
+/// every send and counts the events it missed.
+struct Listener {
+    routes: Routes,
+    sends: Arc<parking_lot::Mutex<sends::SendTimes>>,
+    lagged: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Listener {
+    fn start(tg: &TelegramEmulator) -> Listener {
+        let routes: Routes = Default::default();
+        let mut events = tg.subscribe_sent();
+        let r = routes.clone();
+        let lagged = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let lag = lagged.clone();
+        let sends = Arc::new(parking_lot::Mutex::new(sends::SendTimes::new()));
+        let sent = sends.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(e) => {
+                        let now = Instant::now();
+                        sent.lock().note(now);
+                        if let Some(tx) = r.lock().get(&e.chat_id) {
+                            let _ = tx.send((e, now));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        lag.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        Listener { routes, sends, lagged, task }
+    }
+}
+
+/// Starts the learners (at `spawn_rate` per second, or all at once) and waits for them all.
+async fn play(
+    opts: &Options,
+    tg: &Arc<TelegramEmulator>,
+    ai: &Arc<OpenAiEmulator>,
+    routes: &Routes,
+    progress: &learner::Progress,
+    started: Instant,
+) -> anyhow::Result<Vec<learner::Outcome>> {
     let until = match opts.duration {
         Some(d) => learner::Until::Deadline(started + d),
         None => learner::Until::Actions(opts.turns),
@@ -170,125 +243,95 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     for t in tasks {
         outcomes.push(t.await?);
     }
-    let elapsed = started.elapsed();
-    let _ = done_tx.send(true);
-    let kill_error = killer.await?.err();
-    if let Some(o) = outage {
-        o.abort();
-        ai.set_outage(None);
-        let mut w = window.lock();
-        if let Some((_, end)) = w.as_mut() {
-            *end = end.min(started.elapsed().as_secs_f64());
-        }
-    }
-    faults.abort();
-    progress.finish();
-    // Let the last replies and database writes land before judging.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut bot = bot.lock().await;
-    let usage = bot.usage();
-    bot.stop().await;
-    if let Some(e) = kill_error {
-        anyhow::bail!("restarting the bot after a kill failed: {e}");
-    }
-    let db = timings::read(&database_url).await?;
-    router.abort();
-    for o in &mut outcomes {
-        learner::inspect(&tg, o);
-    }
-    let refused: usize = [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]
-        .into_iter()
-        .map(|ep| ai.outage_refused(ep))
-        .sum();
-    let inputs = report::Inputs {
-        outcomes,
-        elapsed,
-        bot: usage,
-        db,
-        lagged: lagged.load(std::sync::atomic::Ordering::Relaxed),
-        sends: sends.lock().clone(),
-        injected: injected.lock().clone(),
-        tg: report::TgSeen {
-            send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"]
-                .iter()
-                .map(|m| tg.calls(m))
-                .sum(),
-            throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
-            fault_calls: opts.faults.telegram_methods.iter().map(|m| tg.calls(m)).sum(),
-            webhook_deliveries: tg.webhook_deliveries_by_target(),
-        },
-        ai: report::AiSeen {
-            consumption: cost::Consumption::of(&ai.requests()),
-            latency: [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech]
-                .into_iter()
-                .map(|ep| {
-                    let (n, total) = ai.injected_latency(ep);
-                    (ep, n, total)
-                })
-                .collect(),
-            fault_calls: opts
-                .faults
-                .openai_endpoints
-                .iter()
-                .map(|ep| (ai.calls(*ep) - ai.outage_refused(*ep)) as u64)
-                .sum(),
-            outage_refused: refused as u64,
-        },
-        events: report::Events {
-            kills: kills.lock().clone(),
-            kills_planned: opts.kills.len(),
-            outage_s: *window.lock(),
-        },
-    };
-    let report = Report::build(opts, inputs);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(report)
+    Ok(outcomes)
 }
 
-/// SIGKILLs and restarts the bot at each kill point in turn, until the learners are done (a
-/// restart under way is always finished). Records when each kill happened.
-async fn kill_and_restart(
+/// What the Telegram emulator counted.
+fn telegram_seen(opts: &Options, tg: &TelegramEmulator) -> report::TgSeen {
+    report::TgSeen {
+        send_calls: ["sendMessage", "sendVoice", "sendPhoto", "sendDocument"]
+            .iter()
+            .map(|m| tg.calls(m))
+            .sum(),
+        throttled_429: tg.rejected().iter().filter(|r| r.error_code == 429).count(),
+        fault_calls: opts.faults.telegram_methods.iter().map(|m| tg.calls(m)).sum(),
+        webhook_deliveries: tg.webhook_deliveries_by_target(),
+    }
+}
+
+/// What the OpenAI emulator saw.
+fn openai_seen(opts: &Options, ai: &OpenAiEmulator) -> report::AiSeen {
+    let endpoints = [Endpoint::Chat, Endpoint::Transcription, Endpoint::Speech];
+    let refused: usize = endpoints.into_iter().map(|ep| ai.outage_refused(ep)).sum();
+    report::AiSeen {
+        consumption: cost::Consumption::of(&ai.requests()),
+        latency: endpoints
+            .into_iter()
+            .map(|ep| {
+                let (n, total) = ai.injected_latency(ep);
+                (ep, n, total)
+            })
+            .collect(),
+        fault_calls: opts
+            .faults
+            .openai_endpoints
+            .iter()
+            .map(|ep| (ai.calls(*ep) - ai.outage_refused(*ep)) as u64)
+            .sum(),
+        outage_refused: refused as u64,
+    }
+}
+
+/// The kill plan, and what carrying it out needs: the bot to kill, the OpenAI emulator (what it
+/// was serving at each kill), the learners' progress, and where to record each kill.
+struct Killer {
     plan: Vec<options::Kill>,
     restart_after: Duration,
     bot: Arc<tokio::sync::Mutex<process::Fleet>>,
     ai: Arc<OpenAiEmulator>,
-    progress: report::Progress,
+    progress: learner::Progress,
     started: Instant,
     kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>>,
-    mut done: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    for kill in plan {
-        let due = async {
-            match kill {
-                options::Kill::At(at) => tokio::time::sleep_until((started + at).into()).await,
-                options::Kill::AfterTurns(n) => {
-                    while progress.turns_done() < n {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+impl Killer {
+    /// SIGKILLs and restarts the bot at each kill point in turn, until the learners are done (a
+    /// restart under way is always finished). Records when each kill happened.
+    async fn run(self, mut done: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<()> {
+        let (ai, started) = (&self.ai, self.started);
+        for kill in self.plan {
+            let due = async {
+                match kill {
+                    options::Kill::At(at) => tokio::time::sleep_until((started + at).into()).await,
+                    options::Kill::AfterTurns(n) => {
+                        while self.progress.turns_done() < n {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
                     }
                 }
+            };
+            tokio::select! {
+                _ = due => {}
+                _ = done.wait_for(|d| *d) => return Ok(()),
             }
-        };
-        tokio::select! {
-            _ = due => {}
-            _ = done.wait_for(|d| *d) => return Ok(()),
+            let mut bot = self.bot.lock().await;
+            let at = Instant::now();
+            self.kills.lock().push(report::KillSeen {
+                at,
+                secs: at.duration_since(started).as_secs_f64(),
+                stt_in_flight: ai.in_flight(Endpoint::Transcription) as u64,
+                chat_in_flight: ai.in_flight(Endpoint::Chat) as u64,
+                tts_in_flight: ai.in_flight(Endpoint::Speech) as u64,
+            });
+            let (old, new) = bot.bots[0].kill_and_restart(self.restart_after).await?;
+            // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
+            eprintln!(
+                "mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}",
+                at.duration_since(started).as_secs_f64()
+            );
         }
-        let mut bot = bot.lock().await;
-        let at = Instant::now();
-        kills.lock().push(report::KillSeen {
-            at,
-            secs: at.duration_since(started).as_secs_f64(),
-            stt_in_flight: ai.in_flight(Endpoint::Transcription) as u64,
-            chat_in_flight: ai.in_flight(Endpoint::Chat) as u64,
-            tts_in_flight: ai.in_flight(Endpoint::Speech) as u64,
-        });
-        let (old, new) = bot.bots[0].kill_and_restart(restart_after).await?;
-        // On stderr with the bot's own log (BOT_LOG), to line the kill up with it.
-        eprintln!(
-            "mluvme-load: kill -9 of the bot (pid {old}) at {:.1} s; restarted as pid {new}",
-            at.duration_since(started).as_secs_f64()
-        );
+        Ok(())
     }
-    Ok(())
 }
 
 /// Switches the OpenAI emulator to a full outage (503 everywhere) for the window, recording when

@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-
-use crate::latency::{LatencyProfile, LatencyRange};
-use crate::openai::Endpoint;
+use emulators::latency::{LatencyProfile, LatencyRange};
+use emulators::openai::Endpoint;
 
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -5,10 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use emulators::openai::OpenAiEmulator;
+use emulators::telegram::TelegramEmulator;
 use tokio::process::{Child, Command};
-
-use crate::openai::OpenAiEmulator;
-use crate::telegram::TelegramEmulator;
 
 pub struct Bot {
     bin: PathBuf,

@@ -351,14 +351,14 @@ mod tests {
 
     #[test]
     fn the_real_samples_measure_their_playback_length() {
-        // The same files as ../shared/audio (load/assets holds byte-identical copies).
+        // The same files as ../shared/audio (emulators/assets holds byte-identical copies).
         assert!(
-            (secs(load::samples::BEGINNER_AHOJ) - 3.289).abs() < 0.05,
+            (secs(emulators::samples::BEGINNER_AHOJ) - 3.289).abs() < 0.05,
             "{}",
-            secs(load::samples::BEGINNER_AHOJ)
+            secs(emulators::samples::BEGINNER_AHOJ)
         );
-        assert!((secs(load::samples::SILENCE) - 1.0).abs() < 0.05);
-        for s in load::samples::ALL {
+        assert!((secs(emulators::samples::SILENCE) - 1.0).abs() < 0.05);
+        for s in emulators::samples::ALL {
             let real = secs(s.bytes);
             // Counting whole packets may add the last packet's trimmed end (under 20 ms).
             assert!(real > 0.5 && real <= f64::from(s.duration_secs) + 0.02, "{}: {real}", s.name);
@@ -372,15 +372,15 @@ mod tests {
 
     #[test]
     fn a_five_minute_file_measures_five_minutes_whatever_it_claims() {
-        let one = secs(load::samples::BEGINNER_AHOJ);
-        let long = looped(load::samples::BEGINNER_AHOJ, 92);
+        let one = secs(emulators::samples::BEGINNER_AHOJ);
+        let long = looped(emulators::samples::BEGINNER_AHOJ, 92);
         let s = secs(&long);
         assert!((s - 92.0 * 3.29).abs() < 3.0 && s > 300.0, "{s} (one loop {one})");
     }
 
     #[test]
     fn granules_that_lie_low_are_outvoted_by_the_packets() {
-        let long = looped(load::samples::BEGINNER_AHOJ, 60);
+        let long = looped(emulators::samples::BEGINNER_AHOJ, 60);
         // Every audio page rewritten to claim the position of the first second.
         let lying: Vec<u8> = pages(&long)
             .enumerate()
@@ -393,7 +393,7 @@ mod tests {
 
     #[test]
     fn a_damaged_page_does_not_hide_the_audio_after_it() {
-        let mut long = looped(load::samples::BEGINNER_AHOJ, 30);
+        let mut long = looped(emulators::samples::BEGINNER_AHOJ, 30);
         let start: usize = pages(&long).take(2).map(|p| p.raw.len()).sum();
         let first_audio = pages(&long).nth(2).unwrap().raw.len();
         long[start + first_audio / 2] ^= 0xFF; // inside the first audio page: its CRC breaks
@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn truncated_files_measure_what_arrived() {
-        let ahoj = load::samples::BEGINNER_AHOJ;
+        let ahoj = emulators::samples::BEGINNER_AHOJ;
         let half = secs(&ahoj[..ahoj.len() / 2]);
         assert!(half > 0.5 && half < 3.0, "{half}");
         assert_eq!(length(&ahoj[..ahoj.len().min(841)]), Length::Seconds(0.0), "headers only");
@@ -476,7 +476,7 @@ mod tests {
 
     #[test]
     fn other_codecs_are_valid_but_unmeasured() {
-        let speex = pages(load::samples::BEGINNER_AHOJ).next().unwrap();
+        let speex = pages(emulators::samples::BEGINNER_AHOJ).next().unwrap();
         let mut raw = speex.raw.to_vec();
         raw[28..36].copy_from_slice(b"Speex   ");
         let crc = page_crc(&raw);

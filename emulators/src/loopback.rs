@@ -1,0 +1,21 @@
+//! The one place that binds an emulator's listener: `127.0.0.1`, an OS-chosen port.
+
+/// Binds a loopback listener on an OS-chosen port and serves `router` on it
+/// until `shutdown` fires. Both emulators use it, so the "loopback only"
+/// rule lives in exactly one place.
+pub(crate) async fn serve_loopback(
+    router: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stopped| *stopped).await;
+        };
+        if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stop).await {
+            tracing::warn!("emulator server on {addr} failed: {e}");
+        }
+    });
+    Ok((addr, task))
+}

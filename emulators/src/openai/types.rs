@@ -1,0 +1,71 @@
+//! What the emulator and its callers exchange: the endpoints, the configuration, the requests it
+//! recorded and the ones it refused.
+
+use serde_json::Value;
+
+use crate::latency::LatencyProfile;
+
+/// One of the emulated endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /v1/chat/completions`
+    Chat,
+    /// `POST /v1/audio/transcriptions`
+    Transcription,
+    /// `POST /v1/audio/speech`
+    Speech,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// Artificial latency per endpoint (default: none).
+    pub latency: LatencyProfile,
+    /// `false` makes `response_format: json_schema` a 400, like
+    /// OpenAI-compatible servers (and older models) without structured
+    /// outputs; `json_object` still works.
+    pub json_schema_supported: bool,
+    /// When set, requests must carry `Authorization: Bearer <key>`.
+    pub api_key: Option<String>,
+    /// When set, Honzík's replies are padded or cut to a word count in this range (picked
+    /// deterministically from the learner's text), as real voice practice replies are longer than
+    /// the canned lines: used by the context benchmark.
+    pub reply_words: Option<(usize, usize)>,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        Self {
+            latency: LatencyProfile::zero(),
+            json_schema_supported: true,
+            api_key: None,
+            reply_words: None,
+        }
+    }
+}
+
+/// A request the emulator accepted (validation passed), in arrival order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub endpoint: Endpoint,
+    pub model: String,
+    /// Chat: the full request JSON. Speech: the request JSON.
+    /// Transcription: the non-file form fields, plus `"file_name"` and
+    /// `"file_size"`.
+    pub body: Value,
+    /// Chat: approximate (characters / 4, at least 1). Others: 0.
+    pub prompt_tokens: u32,
+    /// Chat: approximate tokens of the returned content (0 until answered).
+    pub completion_tokens: u32,
+    /// Transcription: length of the uploaded audio in seconds, when the
+    /// container tells (Ogg Opus, WAV).
+    pub audio_secs: Option<f64>,
+}
+
+/// A 4xx returned to the client (injected faults excluded); a passing
+/// integration test expects none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiRejection {
+    pub endpoint: Option<Endpoint>,
+    pub status: u16,
+    pub message: String,
+}

@@ -1,0 +1,533 @@
+//! [`Report::build`]: the figures and the correctness verdict from what the learners saw, what
+//! the bot stored and what the emulators counted — one function per section of the report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use emulators::openai::Endpoint;
+use hdrhistogram::Histogram;
+
+use super::super::chart;
+use super::super::learner::{Action, Outcome, Record};
+use super::super::options::Options;
+use super::super::timings::TurnTiming;
+use super::{
+    AiSeen, Curves, Inputs, Overhead, Reliability, Report, Scenario, TelegramFigures, Upstream,
+    mean,
+};
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000, 3).expect("static bounds")
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().max(1) as u64
+}
+
+fn endpoint_name(ep: Endpoint) -> &'static str {
+    match ep {
+        Endpoint::Chat => "chat",
+        Endpoint::Transcription => "stt",
+        Endpoint::Speech => "tts",
+    }
+}
+
+/// `p` of a histogram, 0 when it is empty.
+fn quantile(h: &Histogram<u64>, p: f64) -> u64 {
+    if h.is_empty() { 0 } else { h.value_at_quantile(p) }
+}
+
+/// Accumulates one scenario.
+#[derive(Default)]
+struct Acc {
+    hist: Option<Histogram<u64>>,
+    sum_ms: f64,
+    messages: u64,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Acc {
+    fn time(&mut self, r: &Record) {
+        if let Some(l) = r.latency() {
+            let _ = self.hist.get_or_insert_with(histogram).record(ms(l));
+            self.sum_ms += ms(l) as f64;
+            self.messages += r.replies.len() as u64;
+        }
+    }
+    fn error(&mut self, kind: &str) {
+        *self.errors.entry(kind.to_owned()).or_default() += 1;
+    }
+}
+
+#[derive(Default)]
+struct OverheadAcc {
+    hist: Option<Histogram<u64>>,
+    sum: f64,
+    upstream: f64,
+    before: f64,
+    download: f64,
+    send: f64,
+    unmatched: u64,
+}
+
+/// What one pass over every learner's records accumulates.
+#[derive(Default)]
+struct Tally {
+    violations: Vec<String>,
+    errors: BTreeMap<String, u64>,
+    scen: BTreeMap<Action, Acc>,
+    over: BTreeMap<&'static str, OverheadAcc>,
+    answered: u64,
+    noticed: u64,
+    rel: Reliability,
+    answered_messages: u64,
+    bot_upstream_sum: f64,
+    bot_upstream_n: u64,
+    /// Per chat: (sum of turn latencies, turns).
+    chats: HashMap<i64, (f64, u64)>,
+}
+
+impl Report {
+    pub fn build(opts: &Options, inp: Inputs) -> Report {
+        let mut t = Tally::default();
+        let onboarded = t.onboarding(opts, &inp.outcomes);
+        for o in &inp.outcomes {
+            t.learner(o, &inp);
+        }
+        t.database(&inp);
+        t.repeated_requests(&inp);
+        t.faults_and_events(&inp);
+        let secs = inp.elapsed.as_secs_f64().max(1e-9);
+        let mut curves = Curves::default();
+        let scenarios = scenarios(std::mem::take(&mut t.scen), secs, &mut t.errors, &mut curves);
+        let overhead = overheads(std::mem::take(&mut t.over), &mut curves);
+        let turns = t.answered + t.noticed;
+        let per_turn = |v: f64| mean(v, turns);
+        let upstream = upstream(&inp.ai, mean(t.bot_upstream_sum, t.bot_upstream_n), turns);
+        let telegram = telegram(&inp, &t);
+        let length = match opts.duration {
+            Some(d) => format!("{} s", d.as_secs_f64()),
+            None => format!("{} actions per learner", opts.turns),
+        };
+        let c = &inp.ai.consumption;
+        Report {
+            users: opts.users,
+            onboarded,
+            length,
+            seconds: secs,
+            turns_answered: t.answered,
+            turns_with_notice: t.noticed,
+            turns_per_second: t.answered as f64 / secs,
+            scenarios,
+            errors: t.errors,
+            overhead,
+            upstream,
+            telegram_429s: telegram.throttled_429,
+            telegram_sends: telegram.rate.sends as usize,
+            telegram,
+            faults_injected: inp.injected,
+            bot_cpu_ms_per_turn: per_turn(inp.bot.cpu_seconds * 1000.0),
+            bot: inp.bot,
+            prompt_tokens_per_turn: per_turn(c.prompt_tokens as f64),
+            completion_tokens_per_turn: per_turn(c.completion_tokens as f64),
+            cost_usd_per_turn: per_turn(c.usd()),
+            openai: inp.ai.consumption,
+            reliability: t.rel,
+            violations: t.violations,
+            curves,
+        }
+    }
+}
+
+impl Tally {
+    /// Learners who finished onboarding; a violation for those who could not.
+    fn onboarding(&mut self, opts: &Options, outcomes: &[Outcome]) -> usize {
+        let onboarded = outcomes.iter().filter(|o| o.onboarded).count();
+        if onboarded < opts.users {
+            self.violations.push(format!(
+                "{} of {} learners could not finish onboarding",
+                opts.users - onboarded,
+                opts.users
+            ));
+        }
+        onboarded
+    }
+
+    /// One learner: onboarding's timing, replies out of order, then every action.
+    fn learner(&mut self, o: &Outcome, inp: &Inputs) {
+        let acc = self.scen.entry(Action::Onboarding).or_default();
+        if let Some(r) = &o.onboarding {
+            acc.time(r);
+        }
+        if !o.onboarded {
+            acc.error("onboarding_stalled");
+        }
+        if o.out_of_order > 0 {
+            self.violations.push(format!(
+                "learner {}: {} replies arrived out of order",
+                o.user, o.out_of_order
+            ));
+            *self.errors.entry("out_of_order".into()).or_default() += o.out_of_order as u64;
+        }
+        for r in &o.records {
+            self.scen.entry(r.action).or_default().time(r);
+            if r.action.is_turn() {
+                self.turn(o.user, r, inp);
+            } else if r.replies.is_empty() {
+                self.violations.push(format!(
+                    "learner {}: {} got no reply",
+                    o.user,
+                    r.action.name()
+                ));
+                self.error(r.action, "no_reply");
+            }
+        }
+    }
+
+    fn error(&mut self, action: Action, kind: &str) {
+        self.scen.entry(action).or_default().error(kind);
+    }
+
+    /// One voice or text turn: copies, what the database holds, answered or not, its timings.
+    fn turn(&mut self, user: i64, r: &Record, inp: &Inputs) {
+        let row = inp.db.turns.get(&r.update_id).filter(|t| t.chat_id == user);
+        let db_answered = row.is_some_and(|t| t.outcome == "answered");
+        self.rel.turns_sent += 1;
+        if r.action == Action::Voice {
+            self.rel.voice_turns += 1;
+        }
+        let crash_copies = self.copies(user, r, inp);
+        self.stored(user, r, row, db_answered, inp);
+        let is_answered = self.answered(user, r, row, db_answered, crash_copies);
+        if r.told_to_wait {
+            if is_answered {
+                self.rel.told_to_wait_then_answered += 1;
+            } else {
+                self.rel.told_to_wait_unanswered += 1;
+            }
+        }
+        if let Some(l) = r.latency() {
+            let c = self.chats.entry(user).or_default();
+            c.0 += ms(l) as f64;
+            c.1 += 1;
+        }
+        if !is_answered {
+            return;
+        }
+        self.answered += 1;
+        self.answered_messages += r.replies.len() as u64;
+        if let Some(t) = row.filter(|t| t.outcome != "answered") {
+            self.error(r.action, &format!("db:{}", t.outcome));
+        }
+        self.overhead(r, row);
+    }
+
+    /// Reply messages sent more than once: allowed up to one per kill that caught the turn under
+    /// way (true then), a duplicate otherwise.
+    fn copies(&mut self, user: i64, r: &Record, inp: &Inputs) -> bool {
+        let in_flight = inp.events.kills.iter().filter(|k| r.in_flight_at(k.at)).count();
+        if in_flight > 0 {
+            self.rel.turns_in_flight_at_kills += 1;
+            if r.action == Action::Voice {
+                self.rel.voice_turns_in_flight_at_kills += 1;
+            }
+        }
+        let copies = r.copies.max(r.voices().saturating_sub(1));
+        let crash_copies = copies <= in_flight;
+        if copies > 0 && crash_copies {
+            self.rel.crash_duplicates += copies as u64;
+            self.error(r.action, "crash_duplicate");
+        } else if copies > 0 {
+            self.rel.duplicates += copies as u64;
+            self.error(r.action, "duplicated");
+            if r.voices() <= 1 {
+                self.violations.push(format!(
+                    "learner {user}: turn {}: {copies} reply messages sent twice",
+                    r.message_id
+                ));
+            }
+        }
+        crash_copies
+    }
+
+    /// The learner's message, the turn's row and (when answered) Honzík's answer are stored.
+    fn stored(
+        &mut self,
+        user: i64,
+        r: &Record,
+        row: Option<&TurnTiming>,
+        db_answered: bool,
+        inp: &Inputs,
+    ) {
+        if !inp.db.learner_messages.contains(&r.update_id) {
+            self.violations.push(format!(
+                "learner {user}: turn {}: the learner's message is not in the database",
+                r.message_id
+            ));
+        }
+        if row.is_none() {
+            self.violations.push(format!(
+                "learner {user}: turn {} (update {}{}): no row in the turns table (the turn never finished)",
+                r.message_id,
+                r.update_id,
+                if r.told_to_wait { ", told to wait" } else { "" }
+            ));
+        }
+        if db_answered && !inp.db.honzik_messages.contains(&r.update_id) {
+            self.violations.push(format!(
+                "learner {user}: turn {}: answered, but Honzík's answer is not stored",
+                r.message_id
+            ));
+        }
+    }
+
+    /// Whether the learner got the turn's answer: one voice, or text only when the bot says the
+    /// voice failed; lost, a notice or answered twice otherwise.
+    fn answered(
+        &mut self,
+        user: i64,
+        r: &Record,
+        row: Option<&TurnTiming>,
+        db_answered: bool,
+        crash_copies: bool,
+    ) -> bool {
+        match (r.voices(), r.replies.len()) {
+            (1, _) => true,
+            (0, 0) => {
+                self.violations
+                    .push(format!("learner {user}: turn {} was lost (no reply)", r.message_id));
+                self.error(r.action, "lost");
+                self.rel.lost += 1;
+                false
+            }
+            // Text only: a notice, or an answer whose voice failed (the bot says which).
+            (0, _) if db_answered => {
+                self.error(r.action, "answered_without_voice");
+                true
+            }
+            (0, _) => {
+                self.noticed += 1;
+                self.error(r.action, row.map_or("notice", |t| t.outcome.as_str()));
+                false
+            }
+            // The voice sent again after a kill caught it going out.
+            (_, _) if crash_copies => true,
+            (n, _) => {
+                self.violations
+                    .push(format!("learner {user}: turn {} answered {n} times", r.message_id));
+                false
+            }
+        }
+    }
+
+    /// An answered turn's overhead: end-to-end minus the upstream time the bot timed.
+    fn overhead(&mut self, r: &Record, row: Option<&TurnTiming>) {
+        let ov = self.over.entry(r.action.name()).or_default();
+        let (Some(t), Some(l)) = (row, r.latency()) else {
+            ov.unmatched += 1;
+            return;
+        };
+        let e2e = ms(l);
+        let Some(overhead) = t.overhead_ms(e2e) else {
+            ov.unmatched += 1;
+            return;
+        };
+        let upstream = t.upstream_ms().unwrap_or(0);
+        let _ = ov.hist.get_or_insert_with(histogram).record(overhead.max(1));
+        ov.sum += overhead as f64;
+        ov.upstream += upstream as f64;
+        ov.before += e2e.saturating_sub(t.total_ms.unwrap_or(0)) as f64;
+        ov.download += t.download_ms.unwrap_or(0) as f64;
+        ov.send += t.send_ms.unwrap_or(0) as f64;
+        self.bot_upstream_sum += upstream as f64;
+        self.bot_upstream_n += 1;
+    }
+
+    /// The database agrees with what the learners saw, and nothing is left pending.
+    fn database(&mut self, inp: &Inputs) {
+        if inp.db.answered != self.answered as i64 {
+            self.violations.push(format!(
+                "the database records {} answered turns, the learners saw {}",
+                inp.db.answered, self.answered
+            ));
+        }
+        let pending = inp.db.inbox.get("pending").copied().unwrap_or(0);
+        if pending > 0 {
+            self.violations.push(format!("{pending} updates are still pending in the bot's inbox"));
+        }
+        self.rel.inbox = inp.db.inbox.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    }
+
+    /// Requests beyond one per turn (transcriptions: per voice turn) and one per injected fault
+    /// on the endpoint repeat a step already done, unless a kill caught the turn before the
+    /// step's result was stored. Checked only when no faults went to the endpoint (a fault may
+    /// cost more than one extra request: a contract retry, an escalation).
+    fn repeated_requests(&mut self, inp: &Inputs) {
+        let faults_on = |ep: &str| -> u64 {
+            inp.injected
+                .iter()
+                .filter(|(k, _)| k.starts_with("openai_") && k.ends_with(ep))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let (c, kills, rel) = (&inp.ai.consumption, &inp.events.kills, &mut self.rel);
+        rel.stt_requests = c.stt_requests;
+        rel.stt_repeated =
+            rel.stt_requests as i64 - faults_on("_stt") as i64 - rel.voice_turns as i64;
+        rel.chat_turn_requests = c.chat_requests.saturating_sub(c.summary_requests);
+        rel.chat_repeated =
+            rel.chat_turn_requests as i64 - faults_on("_chat") as i64 - rel.turns_sent as i64;
+        rel.stt_in_flight_at_kills = kills.iter().map(|k| k.stt_in_flight).sum();
+        rel.chat_in_flight_at_kills = kills.iter().map(|k| k.chat_in_flight).sum();
+        rel.tts_in_flight_at_kills = kills.iter().map(|k| k.tts_in_flight).sum();
+        rel.stt_repeated_after_done =
+            (rel.stt_repeated - rel.stt_in_flight_at_kills as i64).max(0) as u64;
+        rel.chat_repeated_after_done =
+            (rel.chat_repeated - rel.chat_in_flight_at_kills as i64).max(0) as u64;
+        for (name, repeated, allowed, faulted) in [
+            (
+                "transcriptions",
+                rel.stt_repeated,
+                rel.voice_turns_in_flight_at_kills,
+                faults_on("_stt") > 0,
+            ),
+            (
+                "chat completions",
+                rel.chat_repeated,
+                rel.turns_in_flight_at_kills,
+                faults_on("_chat") > 0,
+            ),
+        ] {
+            if !faulted && repeated > allowed as i64 {
+                self.violations.push(format!(
+                    "{repeated} {name} repeated, more than the {allowed} turns in flight at a kill"
+                ));
+            }
+        }
+    }
+
+    /// What the generator did to the bot (kills, the outage, injected faults) and whether it
+    /// kept up with the events.
+    fn faults_and_events(&mut self, inp: &Inputs) {
+        let rel = &mut self.rel;
+        rel.kills_planned = inp.events.kills_planned;
+        rel.kills_at_s = inp.events.kills.iter().map(|k| k.secs).collect();
+        rel.outage_s = inp.events.outage_s;
+        rel.outage_refused = inp.ai.outage_refused;
+        let tg_faults = inp.injected.get("telegram_429").copied().unwrap_or(0)
+            + inp.injected.get("telegram_5xx").copied().unwrap_or(0);
+        rel.telegram_fault_fraction = mean(tg_faults as f64, inp.tg.fault_calls as u64);
+        let ai_faults: u64 =
+            inp.injected.iter().filter(|(k, _)| k.starts_with("openai_")).map(|(_, n)| n).sum();
+        rel.openai_fault_fraction = mean(ai_faults as f64, inp.ai.fault_calls);
+        if inp.lagged > 0 {
+            self.violations
+                .push(format!("the generator missed {} events (it could not keep up)", inp.lagged));
+            self.errors.insert("generator_lagged".into(), inp.lagged);
+        }
+    }
+}
+
+/// Per scenario: its end-to-end latencies and errors (added to `errors`), and its curve.
+fn scenarios(
+    scen: BTreeMap<Action, Acc>,
+    secs: f64,
+    errors: &mut BTreeMap<String, u64>,
+    curves: &mut Curves,
+) -> BTreeMap<String, Scenario> {
+    let mut scenarios = BTreeMap::new();
+    for (action, acc) in scen {
+        for (k, n) in &acc.errors {
+            *errors.entry(k.clone()).or_default() += n;
+        }
+        let h = acc.hist.unwrap_or_else(histogram);
+        curves.end_to_end.push((action.name().to_owned(), chart::curve(&h)));
+        scenarios.insert(
+            action.name().to_owned(),
+            Scenario {
+                actions: h.len(),
+                per_second: h.len() as f64 / secs,
+                p50_ms: quantile(&h, 0.5),
+                p95_ms: quantile(&h, 0.95),
+                p99_ms: quantile(&h, 0.99),
+                max_ms: h.max(),
+                mean_ms: mean(acc.sum_ms, h.len()),
+                messages_per_action: mean(acc.messages as f64, h.len()),
+                errors: acc.errors,
+            },
+        );
+    }
+    scenarios
+}
+
+/// Per turn kind: the bot's overhead, and its curve.
+fn overheads(
+    over: BTreeMap<&'static str, OverheadAcc>,
+    curves: &mut Curves,
+) -> BTreeMap<String, Overhead> {
+    let mut overhead = BTreeMap::new();
+    for (name, ov) in over {
+        let h = ov.hist.unwrap_or_else(histogram);
+        let n = h.len();
+        curves.overhead.push((name.to_owned(), chart::curve(&h)));
+        overhead.insert(
+            name.to_owned(),
+            Overhead {
+                turns: n,
+                p50_ms: quantile(&h, 0.5),
+                p95_ms: quantile(&h, 0.95),
+                p99_ms: quantile(&h, 0.99),
+                max_ms: h.max(),
+                mean_ms: mean(ov.sum, n),
+                upstream_ms_mean: mean(ov.upstream, n),
+                before_handler_ms_mean: mean(ov.before, n),
+                download_ms_mean: mean(ov.download, n),
+                send_ms_mean: mean(ov.send, n),
+                unmatched: ov.unmatched,
+            },
+        );
+    }
+    overhead
+}
+
+/// The upstream time per turn as the bot timed it, against the latency the emulator slept.
+fn upstream(ai: &AiSeen, bot_timed_ms_per_turn: f64, turns: u64) -> Upstream {
+    let mut upstream = Upstream { bot_timed_ms_per_turn, ..Default::default() };
+    let mut emulated_total = 0.0;
+    for (ep, n, total) in &ai.latency {
+        let per_request = mean(total.as_secs_f64() * 1000.0, *n);
+        let serving_turns = if *ep == Endpoint::Chat {
+            n.saturating_sub(ai.consumption.summary_requests)
+        } else {
+            *n
+        };
+        emulated_total += per_request * serving_turns as f64;
+        upstream.emulated_ms_per_request.insert(endpoint_name(*ep).into(), per_request);
+        upstream.requests.insert(endpoint_name(*ep).into(), *n);
+    }
+    upstream.emulated_ms_per_turn = mean(emulated_total, turns);
+    upstream
+}
+
+/// Telegram's side: the send rate, 429s, messages per turn and how fairly chats were served.
+fn telegram(inp: &Inputs, t: &Tally) -> TelegramFigures {
+    let overall = t.chats.values().fold((0.0, 0u64), |a, c| (a.0 + c.0, a.1 + c.1));
+    let overall_mean = mean(overall.0, overall.1);
+    let worst = t
+        .chats
+        .iter()
+        .map(|(id, (sum, n))| (*id, mean(*sum, *n)))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    TelegramFigures {
+        rate: inp.sends.rate(),
+        send_calls: inp.tg.send_calls,
+        throttled_429: inp.tg.throttled_429,
+        injected_429: inp.injected.get("telegram_429").copied().unwrap_or(0),
+        injected_5xx: inp.injected.get("telegram_5xx").copied().unwrap_or(0),
+        messages_per_turn: mean(t.answered_messages as f64, t.answered),
+        fairness: worst
+            .map_or(0.0, |(_, m)| if overall_mean > 0.0 { m / overall_mean } else { 1.0 }),
+        worst_chat: worst.map(|(id, _)| id),
+        webhook_deliveries: inp.tg.webhook_deliveries.clone(),
+    }
+}
