@@ -63,7 +63,7 @@ fn main() {
     let (length, ms) = time(|| ogg::length(&big));
     println!("| crafted 20 MiB of `OggS` candidates | {length:?} | {ms:.1} ms |");
 
-    let voice = long_voice(load::samples::BEGINNER_AHOJ, 300.0);
+    let voice = long_voice(emulators::samples::BEGINNER_AHOJ, 300.0);
     let (length, ms) = time(|| ogg::length(&voice));
     println!(
         "| a real voice note looped to 5 min ({} KiB) | {length:?} | {ms:.2} ms |",

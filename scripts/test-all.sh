@@ -54,6 +54,11 @@ for _ in $(seq 50); do redis-cli -p "$REDISPORT" ping >/dev/null 2>&1 && break; 
 redis-cli -p "$REDISPORT" ping >/dev/null || { echo "Redis did not start"; exit 1; }
 export TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT"
 
+# The house rules first: they fail in seconds, the suite takes minutes.
+echo "== cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
 echo "== cargo test (SQLite + PostgreSQL + Redis)"
 cargo test --workspace "$@"
 

@@ -132,8 +132,7 @@ async fn reset_starts_a_fresh_context_but_keeps_history_and_stats() {
         .ai
         .requests()
         .into_iter()
-        .filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body))
-        .last()
+        .rfind(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body))
         .unwrap();
     assert!(!last.body.to_string().contains("Olga"), "the new conversation starts clean");
     assert_eq!(

@@ -113,8 +113,7 @@ async fn honzik_remembers_the_conversation_within_the_budget() {
     }
     let sent = l.send_text("Jak se jmenuju?");
     app.replies_to(&l, sent.message_id, true).await;
-    let last =
-        app.ai.requests().into_iter().filter(|r| r.endpoint == Endpoint::Chat).last().unwrap();
+    let last = app.ai.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Chat).unwrap();
     let history = last.body["messages"].to_string();
     assert!(history.contains("Jmenuju se Olga"), "earlier turns are in the context: {history}");
     assert!(last.body["messages"][0]["role"] == "system");

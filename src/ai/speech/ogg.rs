@@ -436,7 +436,7 @@ mod tests {
 
     #[test]
     fn a_real_file_stays_well_within_its_budget() {
-        let long = looped(load::samples::BEGINNER_AHOJ, 60);
+        let long = looped(emulators::samples::BEGINNER_AHOJ, 60);
         let mut reader = Pages::new(&long);
         assert_eq!(reader.by_ref().count(), 2 + 60 * 4);
         assert!(!reader.over_budget());
@@ -452,10 +452,10 @@ mod tests {
 
     #[test]
     fn a_second_stream_counts_toward_the_length() {
-        let one = secs(load::samples::BEGINNER_AHOJ);
+        let one = secs(emulators::samples::BEGINNER_AHOJ);
         // The same recording again as a second logical stream (chained, another serial).
-        let mut chained = load::samples::BEGINNER_AHOJ.to_vec();
-        for p in pages(load::samples::BEGINNER_AHOJ) {
+        let mut chained = emulators::samples::BEGINNER_AHOJ.to_vec();
+        for p in pages(emulators::samples::BEGINNER_AHOJ) {
             let mut raw = p.raw.to_vec();
             raw[14..18].copy_from_slice(&(p.serial ^ 0xFFFF).to_le_bytes());
             let crc = page_crc(&raw);
