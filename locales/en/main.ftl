@@ -86,6 +86,7 @@ voice-too-long = ⏱ Your voice note is { $duration } s long, but I can only lis
 file-too-big = 📦 That file is too big for me — { $max_mb } MB at most. Please send a shorter voice note.
 not-audio = 🤔 I can't listen to that file. Send a voice note (hold the 🎙 button) or a text in Czech.
 audio-damaged = 🩹 Your voice note arrived damaged — I can't play it. Please record it again.
+audio-unmeasured = 🎧 I can't tell how long this recording is, so I can't listen to it. Send a voice note (hold the 🎙 button), or an MP3, M4A, WAV or OGG file.
 empty-transcript = 🙉 I couldn't make out any words. Try again a bit louder or closer to the microphone.
 text-too-short = ✏️ That's a bit short for a chat. Write me a whole sentence in Czech — for example <i>Dnes je hezky.</i>
 text-too-long = 📜 That's too long for me — { $max } characters at most, please. Split it into smaller messages.

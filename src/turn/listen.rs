@@ -43,8 +43,8 @@ pub(super) async fn hear(
         app.audio.persist(app.db.clone(), message_id, path.into(), bytes.clone());
     }
     let t = Instant::now();
-    // Billed by the audio's real length when measured: the declared one is the sender's claim.
-    let seconds = measured.unwrap_or(audio.file.duration as f64);
+    // Billed by the audio's measured length: the declared one is the sender's claim.
+    let seconds = measured;
     let said = app
         .speech
         .transcribe(bytes.clone(), speech::upload_name(&bytes), seconds)
@@ -84,7 +84,7 @@ pub async fn transcribe_only(
     audio: &AudioInput,
 ) -> Option<String> {
     let (bytes, measured) = fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
-    let seconds = measured.unwrap_or(audio.file.duration as f64);
+    let seconds = measured;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
         Ok(said) => {
             let (text, usage) = (said.value, said.usage);
@@ -110,13 +110,13 @@ pub async fn transcribe_only(
     }
 }
 
-/// The audio, within every limit, downloaded, with its measured length when it could be measured.
+/// The audio, within every limit, downloaded, with its measured length in seconds.
 async fn fetched(
     app: &App,
     fetch: &impl Fetch,
     audio: &AudioInput,
     timings: &mut Timings,
-) -> Result<(Bytes, Option<f64>), Stop> {
+) -> Result<(Bytes, f64), Stop> {
     let limits = &app.config.limits;
     let file = &audio.file;
     if !audio.declared_audio {
@@ -157,32 +157,31 @@ async fn fetched(
     Ok((bytes, measured))
 }
 
-/// The declared duration is the sender's claim; an Ogg file (every voice note) is measured from its
-/// pages before speech-to-text is paid for. Damaged Ogg, or Ogg with nothing after its headers, is
-/// refused as damaged; audio longer than `MAX_VOICE_SECONDS` (plus the second Telegram's rounding
-/// may add) is refused with its real length. Other containers keep the declared duration and the
-/// size cap.
-async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<Option<f64>, Stop> {
-    if !bytes.starts_with(b"OggS") {
-        return Ok(None);
-    }
+/// The declared duration is the sender's claim: every accepted container (Ogg, WAV, MP3, MP4/M4A)
+/// is measured from what a decoder will read (`speech::containers`) before speech-to-text is
+/// paid for, and the transcription is billed by that length. Damaged audio, or audio with nothing
+/// in it, is refused as damaged; audio longer than `MAX_VOICE_SECONDS` (plus the second Telegram's
+/// rounding may add) is refused with its real length; audio that cannot be measured (another
+/// container, an Ogg codec other than Opus or Vorbis) is refused rather than trusted.
+async fn check_real_length(bytes: &Bytes, max_secs: u32) -> Result<f64, Stop> {
+    use speech::ogg::Length;
     // Off the async workers whatever the size: measuring is linear in the file's length (see
     // `ogg::crc_budget`), but a 20 MB file still takes milliseconds no other turn should wait on.
     let b = bytes.clone();
-    let length = tokio::task::spawn_blocking(move || speech::ogg::length(&b))
+    let length = tokio::task::spawn_blocking(move || speech::containers::length(&b))
         .await
-        .unwrap_or(speech::ogg::Length::Unmeasured);
+        .unwrap_or(Length::Broken);
     match length {
-        speech::ogg::Length::Broken => Err(Stop::notice("audio-damaged")),
-        speech::ogg::Length::Seconds(s) if s < 0.1 => Err(Stop::notice("audio-damaged")),
-        speech::ogg::Length::Seconds(s) if s > f64::from(max_secs) + 1.0 => {
-            tracing::info!(real_secs = s, "voice note longer than it claimed");
+        Length::Broken => Err(Stop::notice("audio-damaged")),
+        Length::Seconds(s) if s < 0.1 => Err(Stop::notice("audio-damaged")),
+        Length::Seconds(s) if s > f64::from(max_secs) + 1.0 => {
+            tracing::info!(real_secs = s, "audio longer than it claimed");
             Err(Stop::Notice(Notice::with(
                 "voice-too-long",
                 &[("max", i64::from(max_secs)), ("duration", s.ceil() as i64)],
             )))
         }
-        speech::ogg::Length::Seconds(s) => Ok(Some(s)),
-        _ => Ok(None),
+        Length::Seconds(s) => Ok(s),
+        Length::Unmeasured => Err(Stop::notice("audio-unmeasured")),
     }
 }

@@ -665,3 +665,60 @@ async fn removing_the_bot_from_a_group_does_not_mark_the_learner_blocked() {
     app.replies_to(&l, sent.message_id, true).await;
     app.assert_no_rejections();
 }
+
+/// `frames` MPEG-1 Layer III frames at 128 kbps, 44.1 kHz (1152 samples, 26.1 ms, 417 bytes
+/// each): an MP3 that plays `frames` × 26.1 ms, whatever the message says.
+fn mp3(frames: usize) -> Vec<u8> {
+    let mut b = Vec::with_capacity(frames * 417);
+    for _ in 0..frames {
+        let mut frame = vec![0u8; 417];
+        frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+        b.extend(frame);
+    }
+    b
+}
+
+#[tokio::test]
+async fn an_mp3_sent_as_a_file_that_declares_no_length_is_measured_and_billed_by_what_it_plays() {
+    let app = spawn_app().await;
+    let l = learner(&app, 405).await;
+    // A document carries no duration at all: 800 frames play 20.9 s.
+    let sent = l.send_document(mp3(800), "audio/mpeg", "prace.mp3");
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(!replies.is_empty());
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 1);
+    let billed = app
+        .count(
+            "SELECT COUNT(*) AS n FROM usage WHERE user_id = 405 AND kind = 'stt' \
+             AND audio_seconds > 20.8 AND audio_seconds < 21.0",
+        )
+        .await;
+    assert_eq!(billed, 1, "billed by the 20.9 s it plays, not the 0 s it declared");
+}
+
+#[tokio::test]
+async fn an_mp3_that_claims_ten_seconds_but_plays_three_minutes_is_refused_before_speech_to_text() {
+    let app = spawn_app().await;
+    let l = learner(&app, 406).await;
+    let sent = l.send_audio(mp3(7000), 10, "audio/mpeg", "song.mp3");
+    let text = notice(&app, &l, sent.message_id).await;
+    assert!(
+        text.contains("183") && text.contains("60"),
+        "says its real length and the limit: {text}"
+    );
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 0, "nothing paid for");
+    assert_eq!(learner_messages(&app, 406).await, 1, "kept");
+}
+
+#[tokio::test]
+async fn audio_whose_length_cannot_be_measured_is_refused_with_the_formats_that_work() {
+    let app = spawn_app().await;
+    let l = learner(&app, 407).await;
+    let mut flac = b"fLaC\0\0\0\x22".to_vec();
+    flac.extend(std::iter::repeat_n(0x11, 4000));
+    let sent = l.send_document(flac, "audio/flac", "nahravka.flac");
+    let text = notice(&app, &l, sent.message_id).await;
+    assert!(text.contains("MP3") && text.contains("OGG"), "names what works: {text}");
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 0);
+    assert_eq!(learner_messages(&app, 407).await, 1);
+}

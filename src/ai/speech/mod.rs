@@ -1,6 +1,7 @@
 //! Speech-to-text and text-to-speech over the OpenAI-compatible audio API, and the cheap checks
 //! that keep obviously broken audio away from it ([`ogg`]: a file's real playback length).
 
+pub mod containers;
 pub mod ogg;
 
 use async_openai::types::InputSource;
