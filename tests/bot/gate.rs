@@ -246,3 +246,26 @@ async fn a_failed_learner_lookup_never_restarts_onboarding_and_an_outage_ends_in
     assert_eq!(onboarding_prompts(&l), prompts);
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn a_button_pressed_while_the_database_fails_is_answered_press_again_and_works_once_it_is_back()
+ {
+    let app = TestApp::builder().db(Db::Sqlite).spawn().await.unwrap();
+    let l = learner(&app, 1406).await;
+    let screen = command(&app, &l, "/level").await;
+    sql(&app, "ALTER TABLE user_settings RENAME TO user_settings_away").await;
+    let id = l.press(screen.message_id, "set:level:advanced");
+    app.wait_until(|| app.tg.callback_answers().iter().any(|a| a.id == id)).await;
+    let answer = app.tg.callback_answers().into_iter().find(|a| a.id == id).unwrap();
+    assert!(
+        answer.text.as_deref().is_some_and(|t| t.contains("press again")),
+        "the button stops spinning and says why: {answer:?}"
+    );
+    assert_eq!(current(&l, screen.message_id).edits, 0, "nothing changed");
+    assert_eq!(onboarding_prompts(&l), 0, "a lookup error is not a stranger");
+
+    sql(&app, "ALTER TABLE user_settings_away RENAME TO user_settings").await;
+    assert_eq!(press(&app, &l, screen.message_id, "set:level:advanced").await, None);
+    assert!(current(&l, screen.message_id).edits > 0, "applied now");
+    app.assert_no_rejections();
+}
