@@ -208,10 +208,12 @@ fn kind_of(update: &Update) -> &'static str {
 }
 
 /// How many times an update is run when the database fails before its handling began
-/// ([`crate::bot::BotError::is_retryable`]), and the pause before each retry: a blip (a failover,
-/// a lock, a full pool) is ridden out in seconds, while an outage ends in a clear "send it again"
-/// rather than the chat's queue waiting on it for ever.
+/// ([`crate::bot::BotError::is_retryable`]): a blip (a failover, a lock, a full pool) is ridden
+/// out in seconds, while an outage ends in a clear "send it again" rather than the chat's queue
+/// waiting on it for ever.
 pub const ATTEMPTS: u32 = 3;
+/// The pause before each retry (the update holds its chat's queue and a turn slot meanwhile:
+/// during an outage that is the back-pressure wanted, not more load on the database).
 pub const RETRY_PAUSES: [std::time::Duration; 2] =
     [std::time::Duration::from_secs(2), std::time::Duration::from_secs(4)];
 
@@ -219,8 +221,8 @@ pub const RETRY_PAUSES: [std::time::Duration; 2] =
 /// the bot is marked by the outbox, where Telegram says so.) An update whose handling failed on
 /// the database before anything happened is run again, up to [`ATTEMPTS`] times, the learner told
 /// once that it is coming and, if it never does, to send it again — never silently marked failed.
-/// The retries stay in the chat's queue, so the chat's order holds, and `/cancel` abandons them
-/// like a turn.
+/// The retries stay in the chat's queue, so the chat's order holds; a learner's message waiting
+/// for its retry is abandoned by `/cancel` like a turn.
 async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<dyn CancelTurn>) {
     let id = update.id.0 as i64;
     let mut attempt = 1;
