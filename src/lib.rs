@@ -102,7 +102,9 @@
 //!   so its own gate: concurrency limit, circuit breaker, retries within one deadline), its
 //!   failures as [`ai::AiError`], its price in [`tutor::cost`], and its usage recorded by the
 //!   meter, `ai`'s one place that records every paid request's usage, price and metrics — never
-//!   by hand at the call site.
+//!   by hand at the call site. The handler whose update causes it passes
+//!   `bot::handlers::access::gate` (turn limit, spend cap, allowance) before anything is paid,
+//!   and the request carries a bound on what it may cost (`max_completion_tokens`, audio length).
 
 pub mod admin;
 pub mod ai;

@@ -102,6 +102,9 @@ upstream-gave-up = 😔 Honzík couldn't reach the AI service for a long while, 
 reply-invalid = 🤯 Honzík got confused. Your message is saved — please try again.
 download-failed = 📡 I couldn't download your voice note. Please send it again.
 internal-error = 🛠 Something went wrong on our side. Your message is saved — please try again in a moment.
+unavailable-retrying = ⏳ A hiccup on our side. One moment — I'll try your message again.
+unavailable-gave-up = 🛠 Still a problem on our side, so this message stays unanswered. Please send it again in a few minutes.
+unavailable-press = ⏳ A hiccup on our side — please press again in a moment.
 
 ## Command menu (plain text, no HTML: Telegram shows these in the / menu)
 

@@ -89,7 +89,10 @@ pub async fn handle(
 /// The learner sending a command; a command starts something new, so a question the bot was
 /// waiting on (a typed time zone) is dropped.
 async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, super::BotError> {
-    let Some(mut learner) = misc::load_learner_of(app, msg).await? else { return Ok(None) };
+    // A lookup error is not "a stranger" (that would restart onboarding): the command waits.
+    let found = misc::load_learner_of(app, msg).await;
+    let found = found.map_err(|e| super::BotError::Unavailable(e.to_string()))?;
+    let Some(mut learner) = found else { return Ok(None) };
     if let Some(was) = learner.awaiting.take() {
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         if was == learners::Awaiting::ReviewAnswer {

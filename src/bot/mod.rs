@@ -41,6 +41,20 @@ pub enum BotError {
     Store(#[from] StoreError),
     #[error("turn: {0}")]
     Turn(#[from] crate::turn::TurnError),
+    /// The database failed before anything was paid for, shown or changed for this update (the
+    /// access check, the learner lookup, the paid gate's budget): safe to run again, and the
+    /// intake does ([`BotError::is_retryable`]) after telling the learner ([`unavailable`]).
+    #[error("database unavailable before handling: {0}")]
+    Unavailable(String),
+}
+
+impl BotError {
+    /// Whether running the whole update again is safe and may succeed: only a database failure
+    /// before anything happened. Anything later (a turn, a notice sent, a row written) is not
+    /// repeated: a turn resumes from its checkpoints on its own, and the rest is reported.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, BotError::Unavailable(_))
+    }
 }
 
 pub type HandlerResult = Result<(), BotError>;
@@ -54,6 +68,28 @@ pub trait CancelTurn: Send + Sync {
 
 /// The whole handler tree.
 pub fn schema() -> UpdateHandler<BotError> {
+    // A known learner's message: onboarding to finish, a question answered, a turn.
+    let known = dptree::filter_map(misc::Lookup::learner)
+        .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone))
+                .filter_map(turns::text_input)
+                .endpoint(timezone::answer),
+        )
+        // A review card waits for its answer: the next text or voice is that answer.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                .filter_map(turns::text_input)
+                .endpoint(review::typed),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                .filter_map(turns::voice_input)
+                .endpoint(review::spoken),
+        )
+        .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
+        .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
+        .endpoint(misc::unsupported);
     let messages = Update::filter_message()
         // Admin commands only from `ADMIN_IDS` (checked first: a learner's message is not even
         // parsed as one); anyone else falls through to the unknown-command reply.
@@ -64,30 +100,14 @@ pub fn schema() -> UpdateHandler<BotError> {
         )
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
         .branch(dptree::filter(commands::looks_like_command).endpoint(misc::unknown_command))
+        // Who sent it: a known learner, a stranger (onboarding), or — the database failing — no
+        // answer yet: never "a stranger", which would restart onboarding (see `misc::Lookup`).
         .branch(
-            dptree::filter_map_async(misc::load_learner)
-                .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
-                .branch(
-                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone))
-                        .filter_map(turns::text_input)
-                        .endpoint(timezone::answer),
-                )
-                // A review card waits for its answer: the next text or voice is that answer.
-                .branch(
-                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
-                        .filter_map(turns::text_input)
-                        .endpoint(review::typed),
-                )
-                .branch(
-                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
-                        .filter_map(turns::voice_input)
-                        .endpoint(review::spoken),
-                )
-                .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
-                .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
-                .endpoint(misc::unsupported),
-        )
-        .endpoint(onboarding::first_contact);
+            dptree::map_async(misc::lookup)
+                .branch(dptree::filter(|l: misc::Lookup| l.failed()).endpoint(misc::unavailable))
+                .branch(known)
+                .endpoint(onboarding::first_contact),
+        );
     dptree::entry()
         // Groups and supergroups first: no learner, no command, no turn there (see `groups`).
         .branch(dptree::filter(groups::outside_private).endpoint(groups::not_private))
@@ -139,5 +159,30 @@ pub async fn overflow(app: Arc<App>, tg: Arc<Telegram>, update: Update) {
     };
     if let Err(e) = tg.outbox.notice(to, lang, "one-at-a-time", &[]).await {
         tracing::warn!(error = %e, "could not send the one-at-a-time notice");
+    }
+}
+
+/// The database failed before an update could be handled ([`BotError::Unavailable`]); the
+/// intake tries it again and calls this to say so, without touching the database (the language
+/// is the one Telegram reports). On the first failure a message gets "one moment, trying again";
+/// when the last try failed too, "please send it again later". A press is answered only then:
+/// until then a retry may still answer it properly (a press is answered once).
+pub async fn unavailable(app: &App, tg: &Telegram, update: &Update, gave_up: bool) {
+    let lang =
+        crate::i18n::Lang::from_telegram(update.from().and_then(|u| u.language_code.as_deref()))
+            .unwrap_or(crate::i18n::Lang::En);
+    let sent = match &update.kind {
+        teloxide::types::UpdateKind::Message(m) | teloxide::types::UpdateKind::EditedMessage(m) => {
+            let key = if gave_up { "unavailable-gave-up" } else { "unavailable-retrying" };
+            tg.outbox.notice(To::reply(m), lang, key, &[]).await.map(drop)
+        }
+        teloxide::types::UpdateKind::CallbackQuery(q) if gave_up => {
+            let text = app.i18n.tr(lang, "unavailable-press", &[]);
+            tg.outbox.answer_press(&q.id, Some(text)).await
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "could not tell the learner the database is failing");
     }
 }

@@ -207,14 +207,47 @@ fn kind_of(update: &Update) -> &'static str {
     }
 }
 
+/// How many times an update is run when the database fails before its handling began
+/// ([`crate::bot::BotError::is_retryable`]): a blip (a failover, a lock, a full pool) is ridden
+/// out in seconds, while an outage ends in a clear "send it again" rather than the chat's queue
+/// waiting on it for ever.
+pub const ATTEMPTS: u32 = 3;
+/// The pause before each retry (the update holds its chat's queue and a turn slot meanwhile:
+/// during an outage that is the back-pressure wanted, not more load on the database).
+pub const RETRY_PAUSES: [std::time::Duration; 2] =
+    [std::time::Duration::from_secs(2), std::time::Duration::from_secs(4)];
+
 /// Runs one recorded update through the handler tree and marks it done. (A learner who blocked
-/// the bot is marked by the outbox, where Telegram says so.)
+/// the bot is marked by the outbox, where Telegram says so.) An update whose handling failed on
+/// the database before anything happened is run again, up to [`ATTEMPTS`] times, the learner told
+/// once that it is coming and, if it never does, to send it again — never silently marked failed.
+/// The retries stay in the chat's queue, so the chat's order holds; a learner's message waiting
+/// for its retry is abandoned by `/cancel` like a turn.
 async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<dyn CancelTurn>) {
     let id = update.id.0 as i64;
-    let outcome = crate::bot::dispatch(app.clone(), tg, update, running).await;
+    let mut attempt = 1;
+    let outcome = loop {
+        let outcome =
+            crate::bot::dispatch(app.clone(), tg.clone(), update.clone(), running.clone()).await;
+        match outcome {
+            Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
+                tracing::warn!(attempt, error = %e, "the database failed before the update was handled; trying again");
+                if attempt == 1 {
+                    crate::bot::unavailable(&app, &tg, &update, false).await;
+                }
+                tokio::time::sleep(RETRY_PAUSES[attempt as usize - 1]).await;
+                attempt += 1;
+            }
+            Err(e) if e.is_retryable() => {
+                crate::bot::unavailable(&app, &tg, &update, true).await;
+                break Err(e);
+            }
+            other => break other,
+        }
+    };
     let error = outcome.err().map(|e| e.to_string());
     if let Some(e) = &error {
-        tracing::error!(error = %e, "update failed");
+        tracing::error!(error = %e, attempts = attempt, "update failed");
     }
     if let Err(e) = store::inbox::finish(&app.db, id, error.as_deref(), app.clock.now()).await {
         // Left pending: it will be resumed on the next start.

@@ -59,9 +59,10 @@ pub(super) async fn answer(
     };
     let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
     let summary = conversation.summary.as_deref();
+    // The summary's own tokens plus its frame (heading and delimiters).
     let summary_tokens = summary.map(|_| {
         conversation.summary_tokens.max(0) as usize
-            + tutor::count_tokens(model, crate::ai::chat::SUMMARY_HEADING)
+            + tutor::count_tokens(model, &crate::ai::chat::summary_context(""))
             + 1
     });
     let budget = app.config.limits.context_token_budget;

@@ -76,7 +76,8 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// A review answer said aloud (`/review`): downloaded within the same limits and transcribed;
 /// `None` when that fails (too long, unreadable, silence, speech-to-text down) — the learner is
 /// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
-/// but the transcription is paid for, so its cost goes to the learner's day (quotas count it).
+/// but the transcription is paid for, so its cost goes to the learner's day (quotas count it)
+/// and the caller passes the same paid gate as a turn first (`bot::handlers::access::gate`).
 pub async fn transcribe_only(
     app: &App,
     fetch: &impl Fetch,

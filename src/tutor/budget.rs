@@ -98,7 +98,8 @@ pub struct FittedContext {
     pub new_message: String,
     /// Estimated prompt size, including per-message overhead.
     pub prompt_tokens: usize,
-    /// Whether the conversation summary fitted (it is sent as a second system message).
+    /// Whether the conversation summary fitted (it is sent as a user-side context message after
+    /// the system prompt, never as a system message: `ai::chat::summary_context`).
     pub with_summary: bool,
 }
 

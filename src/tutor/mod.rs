@@ -18,6 +18,6 @@ pub use language::{looks_non_czech, word_count};
 pub use model::{ModelPolicy, Purpose, choose_model};
 pub use persona::{PromptParams, counted_system_prompt, system_prompt};
 pub use reply::{
-    HonzikReply, Mistake, MistakeCategory, NewWord, ReplyError, SCHEMA_NAME, json_schema,
-    parse_reply,
+    HonzikReply, MAX_MISTAKES, MAX_NEW_WORDS, Mistake, MistakeCategory, NewWord, REPLY_MAX_TOKENS,
+    ReplyError, SCHEMA_NAME, json_schema, parse_reply,
 };

@@ -142,7 +142,7 @@ pub fn system_prompt(p: &PromptParams) -> String {
 \n- honzik_response: your reply in Czech; it will be spoken aloud, so no emoji or markdown\
 \n- translation: honzik_response translated into {lang}\
 \n- corrected_text: the learner's last message in correct, natural Czech (unchanged if it had no mistakes)\
-\n- mistakes: list of {{original, corrected, explanation, category}}: original = the wrong fragment exactly as the learner said it, corrected = the fixed fragment, explanation = a short reason in {lang}, category = one of: {categories}\
+\n- mistakes: list (at most 10, the most important first) of {{original, corrected, explanation, category}}: original = the wrong fragment exactly as the learner said it, corrected = the fixed fragment, explanation = a short reason in {lang}, category = one of: {categories}\
 \n- correctness_score: integer 0-100\
 \n- suggestion: one short practical tip in {lang}, or \"\"\
 \n- new_words: 0-3 useful words from your reply as {{czech, translation}}, translation in {lang}",

@@ -4,6 +4,11 @@
 //! not every provider or model honours it, so [`parse_reply`] repairs what is
 //! repairable (fences, stray text, string scores, missing fields) and fails
 //! only when there is nothing Honzík could say.
+//!
+//! Whatever the model returns is also bounded here, once, so that what is stored and what is
+//! shown agree: at most [`MAX_MISTAKES`] mistakes and [`MAX_NEW_WORDS`] new words, each text
+//! field clipped to its `*_CHARS` limit (see [`HonzikReply::bounded`]), and the completion
+//! itself capped at [`REPLY_MAX_TOKENS`].
 
 use std::collections::HashSet;
 
@@ -12,6 +17,39 @@ use serde_json::{Map, Value, json};
 
 /// The name under which [`json_schema`] is registered in `response_format`.
 pub const SCHEMA_NAME: &str = "honzik_reply";
+
+/// `max_completion_tokens` of a turn's chat request. A normal reply is 150–500 tokens; the
+/// largest honest one — the correction of a 4,096-character message (≈1,200 tokens) with ten
+/// mistakes, a tip and five words — stays under 2,000. A model that runs away (repeating itself,
+/// or talked into writing an essay) is cut here instead of being paid for up to the model's own
+/// limit: at most ~5× a normal reply. A reply cut short breaks the contract and is retried once,
+/// like any broken reply. (A reasoning model counts its hidden reasoning in this cap too: one
+/// configured for turns needs it raised.)
+pub const REPLY_MAX_TOKENS: u32 = 2_500;
+
+/// Mistakes kept from one reply (shown, stored, reviewed). Ten already fill a screen; a model
+/// listing thirty is padding, and every stored one becomes a review card.
+pub const MAX_MISTAKES: usize = 10;
+/// New words kept from one reply: the prompt asks for 0–3, the save buttons show a few.
+pub const MAX_NEW_WORDS: usize = 5;
+
+/// Longest `honzik_response`, in characters. Spoken by text-to-speech (which takes 4,096) and
+/// shown under a spoiler; the longest level asks for 3–5 sentences (~600 characters), so this is
+/// only ever reached by a runaway, and it still fits one Telegram message with its translation.
+pub const RESPONSE_CHARS: usize = 2_000;
+/// Longest `translation` (of the response, so as long).
+pub const TRANSLATION_CHARS: usize = 2_000;
+/// Longest `corrected_text`: the learner's message may be 4,096 characters and its correction
+/// as long — one Telegram message ([`crate::html::TEXT_LIMIT`]).
+pub const CORRECTED_CHARS: usize = 4_096;
+/// Longest `original` or `corrected` fragment of a mistake (a fragment, not the whole text).
+pub const FRAGMENT_CHARS: usize = 300;
+/// Longest explanation of a mistake, and longest tip.
+pub const EXPLANATION_CHARS: usize = 500;
+/// Longest new word (a word or a short phrase: it becomes a button and a review card).
+pub const WORD_CHARS: usize = 64;
+/// Longest translation of a new word.
+pub const WORD_TRANSLATION_CHARS: usize = 200;
 
 /// One structured answer from Honzík.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -156,6 +194,42 @@ impl<'de> Deserialize<'de> for MistakeCategory {
     }
 }
 
+impl HonzikReply {
+    /// The reply within the contract's bounds: at most [`MAX_MISTAKES`] mistakes and
+    /// [`MAX_NEW_WORDS`] words (the first ones: the model lists the most important first), every
+    /// text clipped to its limit. [`parse_reply`] applies it, so a stored reply is always
+    /// bounded and renders within Telegram's limits.
+    pub fn bounded(mut self) -> HonzikReply {
+        self.honzik_response = clip(self.honzik_response, RESPONSE_CHARS);
+        self.translation = clip(self.translation, TRANSLATION_CHARS);
+        self.corrected_text = clip(self.corrected_text, CORRECTED_CHARS);
+        self.suggestion = clip(self.suggestion, EXPLANATION_CHARS);
+        self.mistakes.truncate(MAX_MISTAKES);
+        for m in &mut self.mistakes {
+            m.original = clip(std::mem::take(&mut m.original), FRAGMENT_CHARS);
+            m.corrected = clip(std::mem::take(&mut m.corrected), FRAGMENT_CHARS);
+            m.explanation = clip(std::mem::take(&mut m.explanation), EXPLANATION_CHARS);
+        }
+        self.new_words.truncate(MAX_NEW_WORDS);
+        for w in &mut self.new_words {
+            w.czech = clip(std::mem::take(&mut w.czech), WORD_CHARS);
+            w.translation = clip(std::mem::take(&mut w.translation), WORD_TRANSLATION_CHARS);
+        }
+        self
+    }
+}
+
+/// At most `max` characters of `s`, ending in "…" when cut (so the learner sees it was).
+fn clip(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
+
 /// Why a model answer could not be used at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReplyError {
@@ -248,7 +322,7 @@ pub fn parse_reply(raw: &str) -> Result<HonzikReply, ReplyError> {
         })
         .collect();
 
-    Ok(HonzikReply {
+    let reply = HonzikReply {
         honzik_response,
         translation: text(obj.get("translation")),
         corrected_text: text(obj.get("corrected_text")),
@@ -256,7 +330,8 @@ pub fn parse_reply(raw: &str) -> Result<HonzikReply, ReplyError> {
         correctness_score,
         suggestion: text(obj.get("suggestion")),
         new_words,
-    })
+    };
+    Ok(reply.bounded())
 }
 
 /// Finds the JSON object in `raw`: the whole text, else the first balanced
@@ -538,6 +613,66 @@ mod tests {
         .unwrap();
         assert_eq!(m.category, MistakeCategory::CaseEndings);
         assert_eq!(serde_json::to_value(m.category).unwrap(), "case_endings");
+    }
+
+    #[test]
+    fn thirty_mistakes_and_twenty_words_are_cut_to_ten_and_five_keeping_the_first() {
+        let mut v = full();
+        v["mistakes"] = Value::Array(
+            (0..30)
+                .map(|i| json!({"original": format!("a{i}"), "corrected": format!("b{i}")}))
+                .collect(),
+        );
+        v["new_words"] = Value::Array(
+            (0..20).map(|i| json!({"czech": format!("slovo{i}"), "translation": "w"})).collect(),
+        );
+        v.as_object_mut().unwrap().remove("correctness_score");
+        let r = parse_reply(&v.to_string()).unwrap();
+        assert_eq!(r.mistakes.len(), MAX_MISTAKES);
+        assert_eq!(
+            (r.mistakes[0].original.as_str(), r.mistakes[9].original.as_str()),
+            ("a0", "a9")
+        );
+        assert_eq!(r.new_words.len(), MAX_NEW_WORDS);
+        assert_eq!(r.new_words[4].czech, "slovo4");
+        assert_eq!(r.correctness_score, 0, "the score still reflects every mistake listed");
+    }
+
+    #[test]
+    fn every_text_field_is_clipped_to_its_limit_with_an_ellipsis() {
+        let long = |n: usize| "ž".repeat(n + 50);
+        let v = json!({
+            "honzik_response": long(RESPONSE_CHARS),
+            "translation": long(TRANSLATION_CHARS),
+            "corrected_text": long(CORRECTED_CHARS),
+            "mistakes": [{
+                "original": long(FRAGMENT_CHARS), "corrected": "x".repeat(FRAGMENT_CHARS + 1),
+                "explanation": long(EXPLANATION_CHARS), "category": "gender"
+            }],
+            "suggestion": long(EXPLANATION_CHARS),
+            "new_words": [{ "czech": long(WORD_CHARS), "translation": long(WORD_TRANSLATION_CHARS) }]
+        });
+        let r = parse_reply(&v.to_string()).unwrap();
+        let n = |s: &str| s.chars().count();
+        assert_eq!(n(&r.honzik_response), RESPONSE_CHARS);
+        assert!(r.honzik_response.ends_with('…'));
+        assert_eq!(n(&r.translation), TRANSLATION_CHARS);
+        assert_eq!(n(&r.corrected_text), CORRECTED_CHARS);
+        assert_eq!(n(&r.mistakes[0].original), FRAGMENT_CHARS);
+        assert_eq!(n(&r.mistakes[0].corrected), FRAGMENT_CHARS);
+        assert_eq!(n(&r.mistakes[0].explanation), EXPLANATION_CHARS);
+        assert_eq!(n(&r.suggestion), EXPLANATION_CHARS);
+        assert_eq!(n(&r.new_words[0].czech), WORD_CHARS);
+        assert_eq!(n(&r.new_words[0].translation), WORD_TRANSLATION_CHARS);
+        // Within the limits nothing changes.
+        assert_eq!(
+            parse_reply(&full().to_string()).unwrap(),
+            parse_reply(&full().to_string()).unwrap().bounded()
+        );
+        assert_eq!(
+            parse_reply(&full().to_string()).unwrap().honzik_response,
+            "Ahoj! Já mám rád pivo."
+        );
     }
 
     #[test]

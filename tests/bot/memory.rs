@@ -28,8 +28,12 @@ async fn forty_turns_stay_within_the_budget_and_the_learners_name_survives_throu
         assert!(tokens <= 3000, "turn {} sent {tokens} prompt tokens", i + 1);
     }
     let last = &turns[39];
-    let summary = last["messages"].as_array().unwrap().iter().find(|m| {
-        m["role"] == "system"
+    // A user-side context note, never a system message: it is model-written text built from what
+    // the learner said.
+    let messages = last["messages"].as_array().unwrap();
+    assert_eq!(messages.iter().filter(|m| m["role"] == "system").count(), 1, "only the persona");
+    let summary = messages.iter().find(|m| {
+        m["role"] == "user"
             && m["content"].as_str().unwrap().starts_with(mluvme::ai::chat::SUMMARY_HEADING)
     });
     let summary = summary.expect("the summary is in the prompt at turn 40")["content"]

@@ -128,7 +128,10 @@ async fn a_reply_longer_than_a_telegram_message_is_split_at_word_boundaries() {
     let app = spawn_app().await;
     let l = app.learner(204, "en");
     app.onboard(&l, "en", "native").await;
-    let long = "Pivo a knedlíky jsou základ české kuchyně. ".repeat(150);
+    // Honzík's line at its longest (`tutor::reply::RESPONSE_CHARS`; a longer one is clipped) and
+    // a long message from the learner, shown back: together well over one Telegram message.
+    let long = "Pivo a knedlíky jsou základ české kuchyně. ".repeat(46);
+    assert!(long.chars().count() <= mluvme::tutor::reply::RESPONSE_CHARS);
     app.ai.set_next_chat_content(
         &serde_json::json!({
             "honzik_response": long, "translation": "", "corrected_text": "Ahoj", "mistakes": [],
@@ -136,10 +139,14 @@ async fn a_reply_longer_than_a_telegram_message_is_split_at_word_boundaries() {
         })
         .to_string(),
     );
-    let sent = l.send_text("Ahoj, povídej mi o české kuchyni <prosím> & děkuji 🍺");
+    let asked = format!(
+        "Ahoj, povídej mi o české kuchyni <prosím> & děkuji 🍺 {}",
+        "Mám moc rád knedlíky se zelím a plzeňské pivo. ".repeat(60)
+    );
+    let sent = l.send_text(&asked);
     let replies = app.replies_to(&l, sent.message_id, true).await;
     let texts: Vec<_> = replies.iter().filter(|m| m.kind == BotMessageKind::Text).collect();
-    assert!(texts.len() >= 2, "the 6000-character answer needs several messages: {}", texts.len());
+    assert!(texts.len() >= 2, "the 5000-character answer needs several messages: {}", texts.len());
     for t in &texts {
         assert!(t.plain_text().encode_utf16().count() <= 4096);
         let p = t.plain_text();

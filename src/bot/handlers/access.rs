@@ -1,13 +1,19 @@
-//! Who gets through, and whether a turn may be paid for.
+//! Who gets through, and whether anything may be paid for.
 //!
 //! - [`refused`] runs before anything else in a private chat: a banned user gets one polite
 //!   notice (ever, until unbanned) and then silence; in allow-list mode someone not on the list
 //!   is told once a day that the bot is closed. Nothing of theirs is processed or paid for —
 //!   except their data rights (`/privacy`, `/export`, `/delete_me`), which a ban does not remove.
-//! - [`turn_refused`] runs where a turn would start, next to the per-learner rate limit: the
-//!   global daily spend cap ("Honzík is resting"), then the learner's own daily allowance. A
-//!   refused turn costs nothing and its message stays in the inbox. Turns already started are
-//!   never cut: only the start is checked.
+//!   It fails closed: when the database cannot say (a ban, the allow-list), the update does not
+//!   go through — the learner hears "a moment, please" and the intake tries it again
+//!   ([`BotError::Unavailable`]).
+//! - [`gate`] is **the one gate for everything paid**: every handler that would make a paid
+//!   request for a learner (a turn, voice or text; a spoken answer to a review card; any new
+//!   one) calls it first, and pays only on [`Gate::Open`]. It checks, in order, the per-learner
+//!   turn limit (`TURNS_PER_MINUTE`), the global daily spend cap ("Honzík is resting"), then the
+//!   learner's own daily allowance. A refused request costs nothing, is told why, and its
+//!   message stays in the inbox. Work already started is never cut: only the start is checked
+//!   (the conversation summary folded after a turn belongs to that turn).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +28,7 @@ use crate::app::App;
 use crate::bot::handlers::misc::{lang_of, notice};
 use crate::bot::outbox::To;
 use crate::bot::{BotError, HandlerResult, Telegram};
+use crate::cache::rate;
 use crate::i18n::Arg;
 use crate::progress::local_day;
 use crate::store::learners::{Learner, LearnerStatus};
@@ -98,10 +105,21 @@ pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
         || store::is_allowed(&app.db, user_id).await?)
 }
 
+/// Why an update does not go through [`refused`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Banned, or not on the allow-list.
+    Admission(Admission),
+    /// The database could not say whether they may come in (why, for the log): refused for now,
+    /// and tried again by the intake.
+    Unavailable(String),
+}
+
 /// The refusal for an update from a banned or not-allowed user; None lets it through. Only
 /// messages, edits and button presses are gated (membership changes keep being recorded). On a
-/// database error the update goes on: the handlers meet the same error and report it.
-pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option<Admission> {
+/// database error the update is refused too ([`Refusal::Unavailable`]): letting it through would
+/// let a banned user in whenever the database hiccups.
+pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option<Refusal> {
     if !matches!(
         update.kind,
         UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)
@@ -121,10 +139,10 @@ pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option
     };
     match check.await {
         Ok(Admission::Let) => None,
-        Ok(refusal) => Some(refusal),
+        Ok(refusal) => Some(Refusal::Admission(refusal)),
         Err(e) => {
-            tracing::error!(user_id, error = %e, "could not check access");
-            None
+            tracing::error!(user_id, error = %e, "could not check access; refused for now");
+            Some(Refusal::Unavailable(e.to_string()))
         }
     }
 }
@@ -144,13 +162,18 @@ fn data_rights(update: &Update) -> bool {
 }
 
 /// Answers a refused update: the notice once, then nothing (a press is still answered, or its
-/// button would spin).
+/// button would spin). A refusal for want of a database is handed to the intake as
+/// [`BotError::Unavailable`]: it tells the learner and tries the update again.
 pub async fn refuse(
     app: Arc<App>,
     tg: Arc<Telegram>,
     update: Update,
-    admission: Admission,
+    refusal: Refusal,
 ) -> HandlerResult {
+    let admission = match refusal {
+        Refusal::Admission(admission) => admission,
+        Refusal::Unavailable(why) => return Err(BotError::Unavailable(why)),
+    };
     let Some(user) = update.from() else { return Ok(()) };
     let user_id = user.id.0 as i64;
     if let UpdateKind::CallbackQuery(q) = &update.kind {
@@ -184,37 +207,116 @@ pub fn utc_day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc()
 }
 
-/// Whether a turn must not start: over the global cap or the learner's allowance (they are told
-/// why). Near the allowance, the learner hears once a day how much is left, and the turn goes on.
-pub async fn turn_refused(
+/// Whether a paid request may go ahead (see [`gate`]).
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Pay for it.
+    Open,
+    /// Refused: the learner was told why; pay for nothing.
+    Closed,
+}
+
+/// **The one gate for everything paid** (see the module docs): call it before the first paid
+/// request a learner's message would cause, and pay only on [`Gate::Open`]. `update_id` is the
+/// update the request answers: the turn limit counts an update once, so a resumed one is not
+/// counted again. The per-learner turn limit first (it needs no database), then the global spend
+/// cap, then the learner's allowance. A database error is [`BotError::Unavailable`]: nothing is
+/// paid for, and the intake tells the learner and tries again.
+pub async fn gate(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    update_id: i64,
+    learner: &Learner,
+) -> Result<Gate, BotError> {
+    if slowed_down(app, tg, msg, update_id, learner).await? {
+        return Ok(Gate::Closed);
+    }
+    match over_budget(app, tg, msg, learner).await {
+        Ok(true) => Ok(Gate::Closed),
+        Ok(false) => Ok(Gate::Open),
+        Err(Budget::Unreadable(e)) => Err(BotError::Unavailable(e.to_string())),
+        Err(Budget::Shown(e)) => Err(e),
+    }
+}
+
+/// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,
+/// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
+async fn slowed_down(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    update_id: i64,
+    learner: &Learner,
+) -> Result<bool, BotError> {
+    match app.cache.turns.check(learner.id, update_id, app.clock.now()).await {
+        rate::Verdict::Go => Ok(false),
+        rate::Verdict::Wait(wait) => {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
+            tracing::info!(user_id = learner.id, seconds, "turn limit reached");
+            notice(tg, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Why [`over_budget`] could not decide: the spend or the allowance could not be read (nothing
+/// was shown), or a notice could not be sent.
+enum Budget {
+    Unreadable(StoreError),
+    Shown(BotError),
+}
+
+impl From<BotError> for Budget {
+    fn from(e: BotError) -> Self {
+        Budget::Shown(e)
+    }
+}
+
+/// Over the global cap or the learner's allowance (they are told why). Near the allowance, the
+/// learner hears once a day how much is left, and the request goes on.
+async fn over_budget(
     app: &App,
     tg: &Telegram,
     msg: &Message,
     learner: &Learner,
-) -> Result<bool, BotError> {
+) -> Result<bool, Budget> {
     let now = app.clock.now();
-    if let (Some(cap), spent) = tg.access.spend(app, now).await?
+    if let (Some(cap), spent) = tg.access.spend(app, now).await.map_err(Budget::Unreadable)?
         && spent >= cap
     {
-        tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; turn refused");
+        tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; refused");
         notice(tg, msg, learner.lang, "spend-cap-resting", &[]).await?;
-        if store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await? {
-            tell_admins_cap(app, tg, cap, spent).await;
+        let first = store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await;
+        match first {
+            Ok(true) => tell_admins_cap(app, tg, cap, spent).await,
+            Ok(false) => {}
+            // Refused and told already: the admins hear of it with the next refusal.
+            Err(e) => tracing::warn!(error = %e, "could not mark the spend cap's day"),
         }
         return Ok(true);
     }
     let day = local_day(now, learner.tz);
     let (allowance, spent) =
-        quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota).await?;
+        quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota)
+            .await
+            .map_err(Budget::Unreadable)?;
     if allowance == quota::Allowance::Unlimited {
         return Ok(false);
     }
     match quota::verdict(allowance, spent) {
         Verdict::Go => Ok(false),
         Verdict::GoNearLimit { left } => {
-            if store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await? {
-                notice(tg, msg, learner.lang, "quota-near", &[("left", Arg::from(&dollars(left)))])
-                    .await?;
+            match store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await {
+                Ok(true) => {
+                    let left = dollars(left);
+                    let args = [("left", Arg::from(&left))];
+                    notice(tg, msg, learner.lang, "quota-near", &args).await?;
+                }
+                Ok(false) => {}
+                // Only a courtesy: the request goes on without it.
+                Err(e) => tracing::warn!(error = %e, "could not mark the near-allowance notice"),
             }
             Ok(false)
         }
@@ -223,7 +325,7 @@ pub async fn turn_refused(
             let time = at.with_timezone(&learner.tz).format("%H:%M").to_string();
             let mins = (wait.num_seconds() + 59) / 60;
             let (hours, minutes) = (mins / 60, mins % 60);
-            tracing::info!(user_id = learner.id, "daily allowance used up; turn refused");
+            tracing::info!(user_id = learner.id, "daily allowance used up; refused");
             let args = [
                 ("time", Arg::from(&time)),
                 ("zone", Arg::from(learner.tz.name())),

@@ -131,7 +131,9 @@ async fn check(
     if !has_button(message, data) {
         return Ok(Err("stale-button"));
     }
-    let Some(learner) = learners::find(&app.db, q.from.id.0 as i64).await? else {
+    // A lookup error is no reason to call the button stale: the press waits for the database.
+    let found = learners::find(&app.db, q.from.id.0 as i64).await;
+    let Some(learner) = found.map_err(|e| BotError::Unavailable(e.to_string()))? else {
         return Ok(Err("stale-button"));
     };
     Ok(Ok((

@@ -11,18 +11,53 @@ use super::callbacks::Press;
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::To;
-use crate::bot::{CancelTurn, HandlerResult, Telegram, keyboards};
+use crate::bot::{BotError, CancelTurn, HandlerResult, Telegram, keyboards};
 use crate::i18n::{Arg, Lang};
 use crate::store::{self, StoreError, learners::Learner};
 
-/// Injects the learner who sent `msg`, if they are known.
-pub async fn load_learner(app: Arc<App>, msg: Message) -> Option<Learner> {
+/// Who sent a message, as far as the database can tell right now.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    Known(Box<Learner>),
+    /// Nobody we know: onboarding starts.
+    Stranger,
+    /// The database failed (why, for the log). Not a stranger: treating a lookup error as "no
+    /// learner" would greet a learner in the middle of a conversation with onboarding. The update
+    /// waits for the database instead ([`unavailable`]).
+    Failed(String),
+}
+
+impl Lookup {
+    pub fn learner(self) -> Option<Learner> {
+        match self {
+            Lookup::Known(l) => Some(*l),
+            _ => None,
+        }
+    }
+
+    pub fn failed(self) -> bool {
+        matches!(self, Lookup::Failed(_))
+    }
+}
+
+/// Looks up the learner who sent `msg` (injected into the handler tree).
+pub async fn lookup(app: Arc<App>, msg: Message) -> Lookup {
     match load_learner_of(&app, &msg).await {
-        Ok(l) => l,
+        Ok(Some(l)) => Lookup::Known(Box::new(l)),
+        Ok(None) => Lookup::Stranger,
         Err(e) => {
             tracing::error!(error = %e, "could not load learner");
-            None
+            Lookup::Failed(e.to_string())
         }
+    }
+}
+
+/// The learner lookup failed: nothing is done now; the intake tells the learner and tries the
+/// update again (`BotError::Unavailable`).
+pub async fn unavailable(lookup: Lookup) -> HandlerResult {
+    match lookup {
+        Lookup::Failed(why) => Err(BotError::Unavailable(why)),
+        _ => Ok(()),
     }
 }
 

@@ -28,7 +28,9 @@ fn telegram_user(msg: &Message) -> Option<TelegramUser<'_>> {
 /// `/start`: greet a new learner and ask for the language; a known one is pointed to /help.
 pub async fn start(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResult {
     let Some(user) = telegram_user(&msg) else { return Ok(()) };
-    let (learner, is_new) = learners::find_or_create(&app.db, &user, app.clock.now()).await?;
+    // Before anything is shown, and idempotent: a database error is retried, not reported.
+    let found = learners::find_or_create(&app.db, &user, app.clock.now()).await;
+    let (learner, is_new) = found.map_err(|e| crate::bot::BotError::Unavailable(e.to_string()))?;
     if is_new || learner.onboarding == Onboarding::Language {
         return greet(&app, &tg, &msg, &learner).await;
     }

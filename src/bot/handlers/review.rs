@@ -12,6 +12,7 @@ use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 
+use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::{notice, reply};
 use crate::app::App;
@@ -58,13 +59,19 @@ pub async fn typed(
 }
 
 /// A spoken answer: transcribed through the turn's speech path, then checked like a typed one.
+/// Speech-to-text is paid for, so it passes the same gate as a turn first (turn limit, spend
+/// cap, allowance): a refused answer is told why, costs nothing, and the card keeps waiting.
 pub async fn spoken(
     app: Arc<App>,
     tg: Arc<Telegram>,
     msg: Message,
+    update: Update,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
+    if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
+        return Ok(());
+    }
     let show = TelegramTurn { app: &app, out: &tg.outbox, msg: &msg, lang: learner.lang };
     match crate::turn::transcribe_only(&app, &show, &learner, &input).await {
         Some(text) => answer(&app, &tg, &msg, &learner, &text).await,

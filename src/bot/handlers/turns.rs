@@ -1,15 +1,14 @@
-//! Voice and text messages: extract the input, hand it to the turn pipeline.
+//! Voice and text messages: extract the input, pass the paid gate (`access::gate`), hand it to
+//! the turn pipeline.
 
 use std::sync::Arc;
 
 use teloxide::prelude::*;
 
 use crate::app::App;
-use crate::bot::handlers::misc::notice;
+use crate::bot::handlers::access::{Gate, gate};
 use crate::bot::turn_reply::TelegramTurn;
 use crate::bot::{HandlerResult, Telegram};
-use crate::cache::rate::Verdict;
-use crate::i18n::Arg;
 use crate::store::learners::Learner;
 use crate::turn::{self, AudioFile, AudioInput, Input, MessageKind, Request};
 
@@ -64,9 +63,7 @@ pub async fn voice(
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    if slowed_down(&app, &tg, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
-    {
+    if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
         return Ok(());
     }
     answer(&app, &tg, &msg, &update, &learner, Input::Audio(input)).await
@@ -80,9 +77,7 @@ pub async fn text(
     learner: Learner,
     text: String,
 ) -> HandlerResult {
-    if slowed_down(&app, &tg, &msg, &update, &learner).await?
-        || crate::bot::handlers::access::turn_refused(&app, &tg, &msg, &learner).await?
-    {
+    if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
         return Ok(());
     }
     answer(&app, &tg, &msg, &update, &learner, Input::Text(text)).await
@@ -105,26 +100,6 @@ async fn answer(
     };
     let show = TelegramTurn { app, out: &tg.outbox, msg, lang: learner.lang };
     Ok(turn::run(app, &show, learner, request).await?)
-}
-
-/// Over `TURNS_PER_MINUTE`: the learner is told when to go on, and nothing is downloaded,
-/// transcribed or answered. What they sent stays recorded in the inbox (`updates`).
-async fn slowed_down(
-    app: &App,
-    tg: &Telegram,
-    msg: &Message,
-    update: &Update,
-    learner: &Learner,
-) -> Result<bool, crate::bot::BotError> {
-    match app.cache.turns.check(learner.id, update.id.0 as i64, app.clock.now()).await {
-        Verdict::Go => Ok(false),
-        Verdict::Wait(wait) => {
-            let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
-            tracing::info!(user_id = learner.id, seconds, "turn limit reached");
-            notice(tg, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
-            Ok(true)
-        }
-    }
 }
 
 #[cfg(test)]
