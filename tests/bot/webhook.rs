@@ -39,6 +39,8 @@ struct Hooked {
     recorded: Arc<AtomicUsize>,
     /// Sink calls still to fail (the database "down"), counted down by each call.
     failing: Arc<AtomicUsize>,
+    /// While false, the sink waits before recording (a database that stalls).
+    open: tokio::sync::watch::Sender<bool>,
     shutdown: CancellationToken,
     /// The server's task: ends once it has shut down.
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -86,13 +88,15 @@ async fn hooked_with(extra: &[(&str, &str)]) -> Hooked {
     let (app, bot) = mluvme::startup::build(config, clock).await.unwrap();
 
     let (recorded, failing) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (open, opened) = tokio::sync::watch::channel(true);
     let (a, r, f) = (app.clone(), recorded.clone(), failing.clone());
     let sink: UpdateSink = Arc::new(move |update| {
-        let (a, r, f) = (a.clone(), r.clone(), f.clone());
+        let (a, r, f, mut opened) = (a.clone(), r.clone(), f.clone(), opened.clone());
         async move {
             if f.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
                 anyhow::bail!("database unavailable");
             }
+            opened.wait_for(|open| *open).await?;
             mluvme::store::inbox::record_batch(&a.db, &[update], a.clock.now()).await?;
             r.fetch_add(1, Ordering::SeqCst);
             Ok(())
@@ -118,6 +122,7 @@ async fn hooked_with(extra: &[(&str, &str)]) -> Hooked {
         hook_url,
         recorded,
         failing,
+        open,
         shutdown,
         server,
         port,
@@ -336,6 +341,26 @@ async fn past_the_connection_limit_a_client_is_refused_at_once_and_a_freed_slot_
         .await
         .unwrap();
     assert_eq!(status_line(&until_closed(second).await), "HTTP/1.1 200 OK");
+}
+
+#[tokio::test]
+async fn a_request_past_its_timeout_gets_503_and_its_update_is_still_recorded_once() {
+    let h = hooked_with(&[("HTTP_REQUEST_TIMEOUT_SECONDS", "1")]).await;
+    // The database stalls while the update is being recorded: the request runs out of time.
+    h.open.send_replace(false);
+    assert_eq!(h.post(Some(SECRET), update_json(908, 5, "slow")).await, 503);
+    // The recording was not cut off with the request: it finishes once the database answers.
+    h.open.send_replace(true);
+    let recorded = tokio::time::timeout(WAIT, async {
+        while h.recorded_ids().await.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(recorded.is_ok(), "the update was recorded after its request timed out");
+    // Telegram delivers it again for want of a 200: acknowledged, and still there once.
+    assert_eq!(h.post(Some(SECRET), update_json(908, 5, "slow")).await, 200);
+    assert_eq!(h.recorded_ids().await, vec![908]);
 }
 
 #[tokio::test]
