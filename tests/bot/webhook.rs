@@ -157,9 +157,13 @@ impl Hooked {
         TcpStream::connect(("127.0.0.1", self.port)).await.unwrap()
     }
 
+    fn hook_path(&self) -> String {
+        url::Url::parse(&self.hook_url).unwrap().path().to_owned()
+    }
+
     /// The headers of a webhook POST announcing `length` bytes of body, with `secret`.
     fn head(&self, secret: &str, length: usize) -> String {
-        let path = url::Url::parse(&self.hook_url).unwrap().path().to_owned();
+        let path = self.hook_path();
         format!(
             "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
              Content-Length: {length}\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n\r\n"
@@ -270,6 +274,13 @@ async fn a_wrong_secret_is_refused_on_its_headers_while_the_announced_body_never
         let answer = until_closed(conn).await;
         assert_eq!(status_line(&answer), "HTTP/1.1 401 Unauthorized", "{answer}");
     }
+    // Any other path, announcing a body it never sends: 404, and the connection is not kept
+    // waiting for that body.
+    let mut conn = h.connect().await;
+    let elsewhere = h.head("guess", 1_000_000).replacen(&h.hook_path(), "/elsewhere", 1);
+    conn.write_all(elsewhere.as_bytes()).await.unwrap();
+    let answer = until_closed(conn).await;
+    assert_eq!(status_line(&answer), "HTTP/1.1 404 Not Found", "{answer}");
     // The right secret announcing more than an update can be: refused before reading it too.
     let mut conn = h.connect().await;
     conn.write_all(h.head(SECRET, 2 * 1024 * 1024).as_bytes()).await.unwrap();
