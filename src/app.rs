@@ -47,15 +47,18 @@ impl App {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
         // One TLS crypto provider (ring) for every HTTP client; a no-op when already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = store::connect_with(&config.database_url, config.database_max_connections)
-            .await
-            .map_err(|e| {
+        let db = store::open(
+            &config.database_url,
+            config.database_max_connections,
+            config.database_statement_timeout,
+        )
+        .await
+        .map_err(|e| {
             anyhow::anyhow!(
                 "cannot open the database {}: {e}",
                 crate::config::redact_url(&config.database_url)
             )
         })?;
-        store::migrate(&db).await?;
         let client = ai::client::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
         let meter = ai::meter::Meter::new(config.prices.clone(), metrics.usage_counters());

@@ -16,8 +16,9 @@ pub enum ConfigError {
     Invalid { var: &'static str, value: String, hint: String },
 }
 
-/// Everything the bot needs to run, already validated.
-#[derive(Clone, Debug)]
+/// Everything the bot needs to run, already validated. Its `Debug` (hand-written below) never
+/// shows a secret: the value is logged with `{:?}` in places, and a log line outlives a rotation.
+#[derive(Clone)]
 pub struct Config {
     pub telegram_token: String,
     /// Bot API base URL (a self-hosted telegram-bot-api server, or an emulator in tests).
@@ -27,6 +28,10 @@ pub struct Config {
     pub database_url: String,
     /// Pool size; None = one for SQLite, 16 for PostgreSQL (`store::connect_with` says why).
     pub database_max_connections: Option<u32>,
+    /// Longest one statement may run (`DATABASE_STATEMENT_TIMEOUT_SECONDS`): PostgreSQL's
+    /// `statement_timeout` on every connection, SQLite's busy timeout (how long a statement waits
+    /// for the write lock). A runaway query fails instead of holding a pooled connection forever.
+    pub database_statement_timeout: Duration,
     pub audio_dir: PathBuf,
     /// S3-compatible storage for the audio instead of `audio_dir` (`AUDIO_S3_BUCKET` set).
     pub audio_s3: Option<S3Settings>,
@@ -78,7 +83,110 @@ pub struct Config {
     pub port: Option<u16>,
     /// Webhook mode (`WEBHOOK_URL` + `WEBHOOK_SECRET`); None = long polling.
     pub webhook: Option<WebhookSettings>,
+    /// The HTTP server's bounds and where the operations endpoints live (`server`).
+    pub http: HttpSettings,
 }
+
+/// What the HTTP server on `PORT` (and `OPS_PORT`) accepts: every client is bounded in time and
+/// in number, so slow or many clients cannot hold the bot's sockets, memory or its shutdown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpSettings {
+    /// `OPS_PORT`: `/readyz` and `/metrics` (and `/healthz`) are served on this port only, and
+    /// `PORT` keeps the webhook and `/healthz`. None = everything on `PORT`, as before.
+    pub ops_port: Option<u16>,
+    /// `HTTP_HEADER_TIMEOUT_SECONDS`: a request's headers must arrive within this (an idle
+    /// keep-alive connection is closed after it too).
+    pub header_timeout: Duration,
+    /// `HTTP_BODY_TIMEOUT_SECONDS`: the webhook's body must arrive within this once its headers
+    /// were accepted.
+    pub body_timeout: Duration,
+    /// `HTTP_REQUEST_TIMEOUT_SECONDS`: a whole request, body and answer, within this; past it the
+    /// client gets 503 and the connection is closed.
+    pub request_timeout: Duration,
+    /// `HTTP_MAX_CONNECTIONS`: connections served at once per port; one more is answered 503
+    /// and closed at once.
+    pub max_connections: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field does not compile until someone decides whether it is a
+        // secret.
+        let Config {
+            telegram_token: _,
+            telegram_api_url,
+            openai_api_key: _,
+            openai_base_url,
+            database_url,
+            database_max_connections,
+            database_statement_timeout,
+            audio_dir,
+            audio_s3,
+            audio_retention,
+            admin_ids,
+            admin,
+            models,
+            adaptive_model_selection,
+            level_models,
+            prices,
+            limits,
+            redis_url,
+            turns_per_minute,
+            tts_cache,
+            review_cards,
+            reminder_sweep,
+            openai_timeout,
+            upstream,
+            poll_timeout_secs,
+            shutdown_grace,
+            updates_retention,
+            group_chats,
+            replica_id,
+            chat_lease,
+            port,
+            webhook,
+            http,
+        } = self;
+        f.debug_struct("Config")
+            .field("telegram_token", &HIDDEN)
+            .field("telegram_api_url", &telegram_api_url.as_ref().map(|u| redact_url(u.as_str())))
+            .field("openai_api_key", &HIDDEN)
+            .field("openai_base_url", &openai_base_url.as_deref().map(redact_url))
+            .field("database_url", &redact_url(database_url))
+            .field("database_max_connections", database_max_connections)
+            .field("database_statement_timeout", database_statement_timeout)
+            .field("audio_dir", audio_dir)
+            .field("audio_s3", audio_s3)
+            .field("audio_retention", audio_retention)
+            .field("admin_ids", admin_ids)
+            .field("admin", admin)
+            .field("models", models)
+            .field("adaptive_model_selection", adaptive_model_selection)
+            .field("level_models", level_models)
+            .field("prices", prices)
+            .field("limits", limits)
+            .field("redis_url", &redis_url.as_deref().map(redact_url))
+            .field("turns_per_minute", turns_per_minute)
+            .field("tts_cache", tts_cache)
+            .field("review_cards", review_cards)
+            .field("reminder_sweep", reminder_sweep)
+            .field("openai_timeout", openai_timeout)
+            .field("upstream", upstream)
+            .field("poll_timeout_secs", poll_timeout_secs)
+            .field("shutdown_grace", shutdown_grace)
+            .field("updates_retention", updates_retention)
+            .field("group_chats", group_chats)
+            .field("replica_id", replica_id)
+            .field("chat_lease", chat_lease)
+            .field("port", port)
+            .field("webhook", webhook)
+            .field("http", http)
+            .finish()
+    }
+}
+
+/// What a secret prints as in `Debug`.
+const HIDDEN: &str = "***";
 
 /// Where Telegram sends updates in webhook mode, and the secret it proves itself with.
 #[derive(Clone)]
@@ -93,8 +201,8 @@ pub struct WebhookSettings {
 impl std::fmt::Debug for WebhookSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookSettings")
-            .field("url", &self.url.as_str())
-            .field("secret", &"<hidden>")
+            .field("url", &redact_url(self.url.as_str()))
+            .field("secret", &HIDDEN)
             .finish()
     }
 }
@@ -231,6 +339,9 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse_num(&var, "DATABASE_MAX_CONNECTIONS", 1, 1, 1000)?),
             },
+            // A turn's statements take milliseconds; 30 s is far past any healthy one and still
+            // short enough that a stuck query frees its connection before the pool runs dry.
+            database_statement_timeout: Duration::from_secs(parse_num(&var, "DATABASE_STATEMENT_TIMEOUT_SECONDS", 30, 1, 3600)?),
             audio_dir: PathBuf::from(var("AUDIO_DIR").unwrap_or_else(|| "./data/audio".into())),
             audio_s3: audio_s3(&var)?,
             audio_retention: match parse_num(&var, "AUDIO_RETENTION_DAYS", 90, 0, 36_500)? {
@@ -276,6 +387,7 @@ impl Config {
                 Some(_) => Some(parse_num(&var, "PORT", 8080u16, 1, u16::MAX)?),
             },
             webhook: webhook_settings(&var)?,
+            http: http_settings(&var)?,
             redis_url: match var("REDIS_URL") {
                 None => None,
                 Some(url) if url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss") && u.host().is_some()) => Some(url),
@@ -422,7 +534,7 @@ fn upstream_limits(var: &impl Fn(&str) -> Option<String>) -> Result<UpstreamLimi
     })
 }
 
-/// An S3-compatible bucket (AWS S3, Tigris on Fly.io, MinIO, R2). Its own `Debug` hides the secret.
+/// An S3-compatible bucket (AWS S3, Tigris on Fly.io, MinIO, R2). Its own `Debug` hides both keys.
 #[derive(Clone)]
 pub struct S3Settings {
     pub bucket: String,
@@ -440,8 +552,9 @@ impl std::fmt::Debug for S3Settings {
             .field("bucket", &self.bucket)
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
+            .field("access_key_id", &HIDDEN)
+            .field("secret_access_key", &HIDDEN)
+            .finish()
     }
 }
 
@@ -500,6 +613,37 @@ fn webhook_settings(
         });
     }
     Ok(Some(WebhookSettings { url, secret }))
+}
+
+fn http_settings(var: &impl Fn(&str) -> Option<String>) -> Result<HttpSettings, ConfigError> {
+    let secs = |name: &'static str, default: u64, max: u64| -> Result<Duration, ConfigError> {
+        Ok(Duration::from_secs(parse_num(var, name, default, 1, max)?))
+    };
+    let ops_port = match var("OPS_PORT") {
+        None => None,
+        Some(_) => Some(parse_num(var, "OPS_PORT", 9091u16, 1, u16::MAX)?),
+    };
+    if let Some(ops) = ops_port
+        && var("PORT").is_some_and(|p| p.parse::<u16>() == Ok(ops))
+    {
+        return Err(ConfigError::Invalid {
+            var: "OPS_PORT",
+            value: ops.to_string(),
+            hint: "a port of its own, not PORT's (PORT is the public one), e.g. OPS_PORT=9091"
+                .into(),
+        });
+    }
+    Ok(HttpSettings {
+        ops_port,
+        // Telegram and health checks send their headers at once; ten seconds is generous.
+        header_timeout: secs("HTTP_HEADER_TIMEOUT_SECONDS", 10, 300)?,
+        body_timeout: secs("HTTP_BODY_TIMEOUT_SECONDS", 10, 300)?,
+        // Recording an update is one insert; a request past this has a database problem, and
+        // Telegram delivers the update again.
+        request_timeout: secs("HTTP_REQUEST_TIMEOUT_SECONDS", 30, 600)?,
+        // Above Fly's hard limit of 250 requests (fly.toml) and Telegram's 100 connections at most.
+        max_connections: parse_num(var, "HTTP_MAX_CONNECTIONS", 512usize, 1, 100_000)?,
+    })
 }
 
 fn parse_url(var: &'static str, value: &str) -> Result<url::Url, ConfigError> {
@@ -569,14 +713,45 @@ fn parse_rate(
     }
 }
 
-/// Hides the password of a database URL so it never reaches a log line or an error message.
+/// A URL fit for a log line or an error message: the user, the password, the query (where
+/// `?password=`, `?sslpassword=` or a signed token hides) and the fragment are masked; the
+/// scheme, host, port and path stay, which is what a reader needs to tell one server from another.
+/// Text that is not a URL keeps only what follows its last `@` and precedes any `?`.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
+        Ok(mut u) => {
+            if !u.username().is_empty() {
+                let _ = u.set_username(HIDDEN);
+            }
+            if u.password().is_some() {
+                let _ = u.set_password(Some(HIDDEN));
+            }
+            if u.query().is_some() {
+                u.set_query(Some(HIDDEN));
+            }
+            if u.fragment().is_some() {
+                u.set_fragment(Some(HIDDEN));
+            }
+            let shown = u.to_string();
+            // A URL without a host ("sqlite:user:pw@x") keeps its text in the path.
+            if shown.contains('@') && u.host().is_none() { redact_text(url) } else { shown }
         }
-        _ => url.to_owned(),
+        Err(_) => redact_text(url),
+    }
+}
+
+fn redact_text(text: &str) -> String {
+    let (rest, query) = match text.split_once('?') {
+        Some((rest, _)) => (rest, format!("?{HIDDEN}")),
+        None => (text, String::new()),
+    };
+    match rest.rsplit_once('@') {
+        Some((before, after)) => {
+            let scheme =
+                before.split_once("://").map(|(s, _)| format!("{s}://")).unwrap_or_default();
+            format!("{scheme}{HIDDEN}@{after}{query}")
+        }
+        None => format!("{rest}{query}"),
     }
 }
 
@@ -722,7 +897,116 @@ mod tests {
 
     #[test]
     fn database_passwords_never_appear_in_errors() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://***:***@h/db");
+        let err = cfg(&[
+            ("TELOXIDE_TOKEN", "1:A"),
+            ("OPENAI_API_KEY", "sk"),
+            ("DATABASE_URL", "mysql://root:hunter2@db/app?password=hunter3"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("DATABASE_URL"), "{err}");
+        assert!(!err.contains("hunter") && !err.contains("root"), "{err}");
+    }
+
+    #[test]
+    fn url_redaction_masks_every_user_password_query_and_fragment_and_keeps_the_server() {
+        for (raw, shown) in [
+            ("postgres://bob:pw@db.internal:5432/app", "postgres://***:***@db.internal:5432/app"),
+            ("postgres://bob@db.internal/app", "postgres://***@db.internal/app"),
+            ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
+            ("rediss://default:pw@cache:6380", "rediss://***:***@cache:6380"),
+            ("postgres://db/app?sslmode=require&password=pw", "postgres://db/app?***"),
+            ("https://hooks.example/x?token=pw#frag", "https://hooks.example/x?***#***"),
+            ("sqlite://mluvme.db?mode=rwc", "sqlite://mluvme.db?***"),
+            ("postgres://db.internal/app", "postgres://db.internal/app"),
+            // Not URLs at all: what could be a credential still goes.
+            ("bob:pw@db.internal:5432", "***@db.internal:5432"),
+            ("localhost:6379?password=pw", "localhost:6379?***"),
+        ] {
+            let got = redact_url(raw);
+            assert_eq!(got, shown, "{raw}");
+            assert!(!got.contains("pw") && !got.contains("bob"), "{got}");
+        }
+    }
+
+    #[test]
+    fn the_config_debug_output_never_shows_a_token_key_secret_or_password() {
+        let c = cfg(&[
+            ("TELOXIDE_TOKEN", "123456:TOKENSECRET"),
+            ("TELOXIDE_API_URL", "https://apiuser:APIPASS@bot.example/?k=QUERYSECRET"),
+            ("OPENAI_API_KEY", "sk-OPENAISECRET"),
+            ("OPENAI_BASE_URL", "https://proxyuser:PROXYPASS@llm.example/v1"),
+            ("DATABASE_URL", "postgres://dbuser:DBPASS@db.internal/app?sslpassword=SSLPASS"),
+            ("REDIS_URL", "rediss://default:REDISPASS@cache.internal:6380"),
+            ("WEBHOOK_URL", "https://bot.example/tg"),
+            ("WEBHOOK_SECRET", "WEBHOOKSECRET"),
+            ("PORT", "8080"),
+            ("AUDIO_S3_BUCKET", "voices"),
+            ("AWS_ACCESS_KEY_ID", "AKIAKEYID"),
+            ("AWS_SECRET_ACCESS_KEY", "S3SECRET"),
+        ])
+        .unwrap();
+        for shown in [format!("{c:?}"), format!("{c:#?}")] {
+            for secret in [
+                "TOKENSECRET",
+                "APIPASS",
+                "QUERYSECRET",
+                "OPENAISECRET",
+                "PROXYPASS",
+                "DBPASS",
+                "SSLPASS",
+                "dbuser",
+                "REDISPASS",
+                "WEBHOOKSECRET",
+                "AKIAKEYID",
+                "S3SECRET",
+            ] {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+            // Still useful to whoever reads it: which servers, which bucket, which port.
+            for kept in ["db.internal", "cache.internal", "voices", "bot.example", "8080"] {
+                assert!(shown.contains(kept), "{kept} missing from {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_http_server_is_bounded_by_default_and_its_settings_refuse_nonsense() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        let c = cfg(&base).unwrap();
+        assert_eq!(
+            c.http,
+            HttpSettings {
+                ops_port: None,
+                header_timeout: Duration::from_secs(10),
+                body_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
+                max_connections: 512,
+            },
+            "every endpoint on PORT as before, and every client bounded"
+        );
+        assert_eq!(c.database_statement_timeout, Duration::from_secs(30));
+        let c = cfg(&[base[0], base[1], ("PORT", "8080"), ("OPS_PORT", "9091")]).unwrap();
+        assert_eq!(c.http.ops_port, Some(9091));
+        for (extra, var) in [
+            (&[("PORT", "8080"), ("OPS_PORT", "8080")][..], "OPS_PORT"),
+            (&[("OPS_PORT", "0")][..], "OPS_PORT"),
+            (&[("HTTP_HEADER_TIMEOUT_SECONDS", "0")][..], "HTTP_HEADER_TIMEOUT_SECONDS"),
+            (&[("HTTP_BODY_TIMEOUT_SECONDS", "soon")][..], "HTTP_BODY_TIMEOUT_SECONDS"),
+            (&[("HTTP_REQUEST_TIMEOUT_SECONDS", "-1")][..], "HTTP_REQUEST_TIMEOUT_SECONDS"),
+            (&[("HTTP_MAX_CONNECTIONS", "0")][..], "HTTP_MAX_CONNECTIONS"),
+            (
+                &[("DATABASE_STATEMENT_TIMEOUT_SECONDS", "0")][..],
+                "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+            ),
+        ] {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            let err = cfg(&pairs).unwrap_err().to_string();
+            assert!(err.starts_with(var), "{extra:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "one clear line: {err}");
+        }
     }
 
     #[test]

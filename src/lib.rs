@@ -22,7 +22,8 @@
 //!   one PostgreSQL inbox with each chat on one replica at a time. Each update runs inside one
 //!   `update` span (update id, chat, user, kind).
 //! - [`server`]: the operations HTTP server on `PORT` — Telegram's webhook (answered 200 only once
-//!   the update is recorded), `/healthz`, `/readyz`, `/metrics` — and webhook registration.
+//!   the update is recorded), `/healthz`, `/readyz`, `/metrics` (the last two on `OPS_PORT` when
+//!   set) — every client bounded in time and number, and webhook registration.
 //! - [`bot`]: everything Telegram — the dptree handler tree (`schema()`), commands, keyboards, the
 //!   typed callback codec, short handlers injected by type (`Arc<App>`, `Arc<Telegram>`), the
 //!   rendering of a turn (`bot::render`, `bot::turn_reply`), and `bot::outbox`, **the one way out

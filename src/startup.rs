@@ -50,6 +50,8 @@ pub async fn run(
     if let (Some(_), Some(port)) = (&app.config.webhook, app.config.port) {
         // Listening before registering: Telegram's first delivery finds the port open.
         let listener = server::bind(port).await?;
+        // `OPS_PORT`, when set: readiness and metrics off the public port.
+        server::spawn_ops(&app, &readiness, &shutdown).await?;
         server::webhook::register_webhook(&app, &tg).await?;
         tracing::info!(bot = %tg.me.username(), replica = %app.config.replica_id, "mluvme is running (webhook)");
         let (a, s) = (app.clone(), shutdown.clone());
@@ -66,7 +68,7 @@ pub async fn run(
         tracing::warn!(error = %e, "could not remove an earlier webhook");
     }
     tracing::info!(bot = %tg.me.username(), "mluvme is running (long polling)");
-    // Operations endpoints in polling mode too, whenever PORT is set.
+    // Operations endpoints in polling mode too, whenever PORT (or OPS_PORT) is set.
     server::spawn_ops(&app, &readiness, &shutdown).await?;
     let result = intake::run(app, tg, shutdown.clone()).await;
     // Normally stopped with the shutdown; should the intake end on its own, so does the sender.

@@ -2,17 +2,20 @@
 //!
 //! An update is acknowledged (200) only once the sink has recorded it durably; a failure to
 //! record answers 500, so Telegram delivers it again. Requests without the right
-//! `X-Telegram-Bot-Api-Secret-Token` are refused (401) before the body is looked at.
+//! `X-Telegram-Bot-Api-Secret-Token` are refused (401) on their headers, before a byte of the
+//! body is read: a stranger cannot make the bot read, buffer or wait for anything.
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Update};
 
-use super::UpdateSink;
+use super::{BODY_LIMIT, UpdateSink};
 use crate::app::App;
 use crate::bot::Telegram;
 
@@ -22,16 +25,25 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 #[derive(Clone)]
 pub struct Hook {
     secret: std::sync::Arc<str>,
+    /// How long the body may take once the headers were accepted (`HTTP_BODY_TIMEOUT_SECONDS`).
+    body_timeout: Duration,
     sink: UpdateSink,
 }
 
 impl Hook {
-    pub fn new(secret: String, sink: UpdateSink) -> Self {
-        Hook { secret: secret.into(), sink }
+    pub fn new(secret: String, body_timeout: Duration, sink: UpdateSink) -> Self {
+        Hook { secret: secret.into(), body_timeout, sink }
     }
 }
 
-pub async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// A refusal that also closes the connection: whatever body the client still means to send is
+/// never read.
+fn refuse(status: StatusCode) -> Response {
+    (status, [(header::CONNECTION, "close")]).into_response()
+}
+
+pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
+    let headers = request.headers();
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     // Constant time: how long the comparison takes says nothing about how much of a guess
     // was right.
@@ -40,23 +52,55 @@ pub async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) 
             secret_given = !given.is_empty(),
             "webhook request refused: wrong or missing secret token"
         );
-        return StatusCode::UNAUTHORIZED;
+        return refuse(StatusCode::UNAUTHORIZED);
     }
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        tracing::warn!(bytes = announced, "webhook request refused: body over 1 MiB");
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let read = axum::body::to_bytes(request.into_body(), BODY_LIMIT);
+    let body = match tokio::time::timeout(hook.body_timeout, read).await {
+        Ok(Ok(body)) => body,
+        // Over the limit without announcing it (chunked), or the client went away.
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "webhook body unreadable or over 1 MiB");
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_s = hook.body_timeout.as_secs(),
+                "webhook request refused: body not received in time"
+            );
+            return refuse(StatusCode::REQUEST_TIMEOUT);
+        }
+    };
     let update: Update = match serde_json::from_slice(&body) {
         Ok(u) => u,
         Err(e) => {
             // Acknowledged anyway: Telegram redelivers anything but a 200, so refusing an update
             // we can never read would have it sent again, forever, ahead of the chat's next one.
             tracing::warn!(error = %e, bytes = body.len(), "unreadable webhook update acknowledged and dropped");
-            return StatusCode::OK;
+            return StatusCode::OK.into_response();
         }
     };
     let id = update.id.0;
-    match (hook.sink)(update).await {
-        Ok(()) => StatusCode::OK,
-        Err(e) => {
+    // Recorded on a task of its own: a request cut off by its timeout (or a client gone) must
+    // not stop a recording half-way; the update is then recorded, Telegram delivers it again
+    // for want of a 200, and the inbox takes it once.
+    let recording = tokio::spawn((hook.sink)(update));
+    match recording.await {
+        Ok(Ok(())) => StatusCode::OK.into_response(),
+        Ok(Err(e)) => {
             tracing::error!(update_id = id, error = %e, "webhook update not recorded; Telegram will deliver it again");
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(e) => {
+            tracing::error!(update_id = id, error = %e, "webhook update recording failed; Telegram will deliver it again");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

@@ -16,7 +16,7 @@ use teloxide::types::Update;
 
 use super::StoreError;
 use super::inbox::PENDING;
-use super::sql::stmt;
+use super::sql::{IN_CHUNK, marks, stmt};
 
 /// Claims (or renews) the lease of every chat with pending updates that no other live replica
 /// holds, until `expires_at`; returns the chats this replica now holds that have pending work.
@@ -55,24 +55,31 @@ pub async fn claim_chats(
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    if chats.is_empty() {
-        return Ok(Vec::new());
-    }
     let backend = db.get_database_backend();
-    let marks: Vec<String> = (4..4 + chats.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO chat_leases (chat_id, holder, expires_at) \
-         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
-         WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY chat_id \
-         ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-         WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
-         RETURNING chat_id",
-        marks.join(", ")
-    );
-    let mut values: Vec<Value> = vec![holder.into(), expires_at_ms.into(), now_ms.into()];
-    values.extend(chats.iter().map(|&c| Value::from(c)));
-    let rows = db.query_all_raw(stmt(backend, &sql, values)).await?;
-    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+    // In chunks (`IN_CHUNK`), each its own statement: a chat's claim stands on its own anyway.
+    // Sorted first, so every chunk (and every replica) takes its rows' locks in one order.
+    let mut chats = chats.to_vec();
+    chats.sort_unstable();
+    chats.dedup();
+    let mut held = Vec::new();
+    for chunk in chats.chunks(IN_CHUNK) {
+        let sql = format!(
+            "INSERT INTO chat_leases (chat_id, holder, expires_at) \
+             SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
+             WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY chat_id \
+             ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
+             RETURNING chat_id",
+            marks(4, chunk.len())
+        );
+        let mut values: Vec<Value> = vec![holder.into(), expires_at_ms.into(), now_ms.into()];
+        values.extend(chunk.iter().map(|&c| Value::from(c)));
+        for r in db.query_all_raw(stmt(backend, &sql, values)).await? {
+            held.push(r.try_get_by_index::<i64>(0)?);
+        }
+    }
+    held.sort_unstable();
+    Ok(held)
 }
 
 /// Ids of the pending updates in these chats, oldest first.
@@ -80,19 +87,21 @@ pub async fn pending_ids_in(
     db: &impl ConnectionTrait,
     chats: &[i64],
 ) -> Result<Vec<i64>, StoreError> {
-    if chats.is_empty() {
-        return Ok(Vec::new());
-    }
     let backend = db.get_database_backend();
-    let marks: Vec<String> = (1..=chats.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT update_id FROM updates WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY update_id",
-        marks.join(", ")
-    );
-    let rows = db
-        .query_all_raw(stmt(backend, &sql, chats.iter().map(|&c| Value::from(c)).collect()))
-        .await?;
-    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+    let mut ids = Vec::new();
+    for chunk in chats.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT update_id FROM updates WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY update_id",
+            marks(1, chunk.len())
+        );
+        let values = chunk.iter().map(|&c| Value::from(c)).collect();
+        for r in db.query_all_raw(stmt(backend, &sql, values)).await? {
+            ids.push(r.try_get_by_index::<i64>(0)?);
+        }
+    }
+    // Each chunk is in order; together they are put back in order.
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Ids of the pending updates in chats this replica holds, oldest first (ids only: most of them
@@ -109,25 +118,24 @@ pub async fn pending_ids(db: &impl ConnectionTrait, holder: &str) -> Result<Vec<
 
 /// The updates with these ids, oldest first.
 pub async fn updates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Update>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
     let backend = db.get_database_backend();
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT update_id, payload FROM updates WHERE update_id IN ({}) ORDER BY update_id",
-        marks.join(", ")
-    );
-    let rows =
-        db.query_all_raw(stmt(backend, &sql, ids.iter().map(|&id| id.into()).collect())).await?;
-    rows.iter()
-        .map(|r| {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT update_id, payload FROM updates WHERE update_id IN ({}) ORDER BY update_id",
+            marks(1, chunk.len())
+        );
+        let values = chunk.iter().map(|&id| id.into()).collect();
+        for r in db.query_all_raw(stmt(backend, &sql, values)).await? {
             let id: i64 = r.try_get_by_index(0)?;
             let payload: String = r.try_get_by_index(1)?;
-            serde_json::from_str(&payload)
-                .map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))
-        })
-        .collect()
+            let update: Update = serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))?;
+            found.push(update);
+        }
+    }
+    found.sort_unstable_by_key(|u| u.id.0);
+    Ok(found)
 }
 
 /// Gives a chat's lease back once its queue here is empty — unless an update arrived meanwhile
@@ -272,6 +280,33 @@ mod tests {
         let payloads = updates(&db, &[2, 3]).await.unwrap();
         assert_eq!(payloads.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(release_all(&db, "b").await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn claims_and_reads_span_more_chats_and_updates_than_one_statement_takes() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = chrono::Utc::now();
+        let n = 2 * IN_CHUNK as u32 + 7;
+        // Each update in a chat of its own, recorded as polling would (100 at a time).
+        let all: Vec<Update> = (1..=n).map(|i| update(i, i64::from(i) * 10)).collect();
+        for batch in all.chunks(100) {
+            inbox::record_batch(&db, batch, now).await.unwrap();
+        }
+        let ids: Vec<i64> = (1..=n).map(i64::from).collect();
+        let chats: Vec<i64> = ids.iter().rev().map(|i| i * 10).collect();
+
+        let held = claim_chats(&db, "a", &chats, 0, 30_000).await.unwrap();
+        assert_eq!(held, ids.iter().map(|i| i * 10).collect::<Vec<_>>(), "every chat, in order");
+        assert_eq!(pending_ids_in(&db, &chats).await.unwrap(), ids, "every update, oldest first");
+        let read = updates(&db, &ids).await.unwrap();
+        assert_eq!(read.iter().map(|u| i64::from(u.id.0)).collect::<Vec<_>>(), ids);
+
+        // More values than either database binds in one statement (SQLite 32,766, PostgreSQL
+        // 65,535): still answered, where one statement would fail on every try.
+        let huge: Vec<i64> = (0..70_000).collect();
+        assert_eq!(pending_ids_in(&db, &huge).await.unwrap(), ids);
+        assert_eq!(updates(&db, &huge).await.unwrap().len(), ids.len());
+        assert!(claim_chats(&db, "b", &huge, 1_000, 31_000).await.unwrap().is_empty(), "a's");
     }
 
     #[tokio::test]

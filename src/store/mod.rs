@@ -38,9 +38,39 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Opens the database named by `url` with the default pool size (see [`connect_with`]).
+/// Opens the database named by `url` with the default pool size and no statement timeout (see
+/// [`connect_with`]): for the `migrate` command and tests.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
-    connect_with(url, None).await
+    connect_with(url, None, None).await
+}
+
+/// What the bot opens at start: the database migrated, then the pool it runs on, each of whose
+/// statements is bounded by `statement_timeout`.
+///
+/// On PostgreSQL the migrations run first on a pool of their own without the timeout — building
+/// an index on a large table may rightly take longer than any query, and a replica waiting for
+/// another one's migration holds its advisory lock for as long as that takes.
+pub async fn open(
+    url: &str,
+    max_connections: Option<u32>,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, StoreError> {
+    if is_sqlite(url) {
+        // SQLite's busy timeout bounds waiting for the lock, never a statement's own work, so
+        // the migrations share the one pool.
+        let db = connect_with(url, max_connections, Some(statement_timeout)).await?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    let migrating = connect_with(url, Some(2), None).await?;
+    let migrated = migrate(&migrating).await;
+    migrating.close().await.ok();
+    migrated?;
+    connect_with(url, max_connections, Some(statement_timeout)).await
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// Opens the database named by `url`; `max_connections` None = the default for its kind.
@@ -52,21 +82,30 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
 /// (BENCHMARKS.md). The price: a transaction holds the only connection, so code inside one must
 /// use the transaction, never `db` (it would wait for itself; `acquire_timeout` turns that bug
 /// into an error after 30 s rather than a hang). PostgreSQL gets 16.
+///
+/// `statement_timeout` (None = none on PostgreSQL, 10 s of busy waiting on SQLite): on
+/// PostgreSQL, `SET statement_timeout` as each pooled connection opens — a plain `SET` rather
+/// than a startup option, because connection poolers such as PgBouncer refuse unknown startup
+/// options but pass a `SET` through — so a runaway statement is cancelled by the server and its
+/// connection comes back to the pool. On SQLite, the busy timeout: how long a statement waits
+/// for another writer before it fails with "database is locked".
 pub async fn connect_with(
     url: &str,
     max_connections: Option<u32>,
+    statement_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, StoreError> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
-    if url.starts_with("sqlite:") {
+    if is_sqlite(url) {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        let busy = statement_timeout.unwrap_or(Duration::from_secs(10));
         opts.max_connections(max_connections.unwrap_or(1)).min_connections(1).map_sqlx_sqlite_opts(
-            |o| {
+            move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(busy)
                     .foreign_keys(true)
                     .create_if_missing(true)
                     // 32 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
@@ -76,6 +115,20 @@ pub async fn connect_with(
         );
     } else {
         opts.max_connections(max_connections.unwrap_or(16)).min_connections(1);
+        if let Some(timeout) = statement_timeout {
+            // A number of milliseconds we formatted ourselves: nothing from outside reaches it.
+            let set: std::sync::Arc<str> =
+                format!("SET statement_timeout = {}", timeout.as_millis()).into();
+            opts.map_sqlx_postgres_pool_opts(move |pool| {
+                let set = set.clone();
+                pool.after_connect(move |conn, _| {
+                    let sql = sea_orm::sqlx::AssertSqlSafe(set.clone());
+                    Box::pin(
+                        async move { sea_orm::sqlx::Executor::execute(conn, sql).await.map(drop) },
+                    )
+                })
+            });
+        }
     }
     Ok(Database::connect(opts).await?)
 }
@@ -109,4 +162,56 @@ pub(crate) async fn test_db() -> (tempfile::TempDir, DatabaseConnection) {
         .expect("SQLite opens");
     migrate(&db).await.expect("migrations apply");
     (dir, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    #[tokio::test]
+    async fn sqlite_waits_for_the_write_lock_as_long_as_the_statement_timeout_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = open(&url, None, Duration::from_millis(4321)).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA busy_timeout"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 4321);
+    }
+
+    /// PostgreSQL cancels a statement past the timeout, on every pooled connection; SKIP without
+    /// `TEST_DATABASE_URL` (`scripts/test-all.sh` starts one).
+    #[tokio::test]
+    async fn postgres_cancels_a_statement_that_runs_past_the_statement_timeout() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but TEST_DATABASE_URL is not set"
+            );
+            eprintln!("SKIP postgres: TEST_DATABASE_URL is not set");
+            return;
+        };
+        // Connected without migrating: the server's own database is only asked questions.
+        let db = connect_with(&url, Some(3), Some(Duration::from_secs(1))).await.unwrap();
+        let backend = db.get_database_backend();
+        // Three at once, so more than one pooled connection answers.
+        let shows =
+            futures::future::join_all((0..3).map(|_| {
+                db.query_one_raw(Statement::from_string(backend, "SHOW statement_timeout"))
+            }))
+            .await;
+        for row in shows {
+            assert_eq!(row.unwrap().unwrap().try_get_by_index::<String>(0).unwrap(), "1s");
+        }
+        let err = db
+            .execute_unprepared("SELECT pg_sleep(30)")
+            .await
+            .expect_err("a statement past the timeout is cancelled");
+        assert!(err.to_string().contains("statement timeout"), "{err}");
+        // The connection is back in the pool and answers.
+        db.execute_unprepared("SELECT 1").await.unwrap();
+    }
 }

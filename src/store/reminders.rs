@@ -82,15 +82,21 @@ pub async fn already_claimed(
     db: &impl ConnectionTrait,
     due: &[(i64, NaiveDate)],
 ) -> Result<HashSet<(i64, NaiveDate)>, StoreError> {
-    if due.is_empty() {
-        return Ok(HashSet::new());
+    let wanted: HashSet<(i64, NaiveDate)> = due.iter().copied().collect();
+    let mut claimed = HashSet::new();
+    // Every learner with a reminder may be due at once: in chunks (`store::sql::IN_CHUNK`).
+    for chunk in due.chunks(super::sql::IN_CHUNK) {
+        let days: HashSet<NaiveDate> = chunk.iter().map(|(_, d)| *d).collect();
+        let rows = reminders_sent::Entity::find()
+            .filter(reminders_sent::Column::UserId.is_in(chunk.iter().map(|(u, _)| *u)))
+            .filter(reminders_sent::Column::Day.is_in(days))
+            .all(db)
+            .await?;
+        // Learner × day matches pairs that were not asked about (one learner's day, another's
+        // date): only the pairs in `due` are answered.
+        claimed.extend(rows.into_iter().map(|r| (r.user_id, r.day)).filter(|p| wanted.contains(p)));
     }
-    let rows = reminders_sent::Entity::find()
-        .filter(reminders_sent::Column::UserId.is_in(due.iter().map(|(u, _)| *u)))
-        .filter(reminders_sent::Column::Day.is_in(due.iter().map(|(_, d)| *d)))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.day)).collect())
+    Ok(claimed)
 }
 
 /// Claims the learner's reminder for `day`: `true` on exactly one caller, ever.
@@ -149,5 +155,38 @@ mod tests {
         assert_eq!(already_claimed(&db, &[(7, day)]).await.unwrap(), HashSet::from([(7, day)]));
         set(&db, 7, None, now).await.unwrap();
         assert_eq!(get(&db, 7).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn claims_are_found_among_more_learners_due_than_one_statement_takes() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let n = 2 * crate::store::sql::IN_CHUNK as i64 + 7;
+        for id in 1..=n {
+            let tg = TelegramUser {
+                id,
+                chat_id: id,
+                first_name: "A",
+                username: None,
+                language_code: None,
+            };
+            learners::find_or_create(&db, &tg, now).await.unwrap();
+        }
+        // Claimed: the first and last learner of every chunk, and one a day early.
+        let claimed: HashSet<(i64, NaiveDate)> = (1..=n)
+            .filter(|id| id % crate::store::sql::IN_CHUNK as i64 <= 1)
+            .map(|id| (id, day))
+            .collect();
+        for &(id, d) in &claimed {
+            assert!(claim(&db, id, d, now).await.unwrap());
+        }
+        assert!(claim(&db, 2, day.pred_opt().unwrap(), now).await.unwrap());
+        let due: Vec<(i64, NaiveDate)> = (1..=n).map(|id| (id, day)).collect();
+        assert_eq!(
+            already_claimed(&db, &due).await.unwrap(),
+            claimed,
+            "every claim found, in every chunk, and no other day's"
+        );
     }
 }

@@ -6,6 +6,18 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use super::StoreError;
 
+/// Values in one `IN (…)` list at most. A list built from an unbounded input (every chat with
+/// pending updates after an outage, every learner due a reminder) is sent as several statements
+/// of at most this many: one statement with tens of thousands of values fails outright (SQLite
+/// binds at most 32,766 parameters, PostgreSQL 65,535), and long before that it is slow to parse
+/// and plan and holds its connection for the whole list.
+pub(crate) const IN_CHUNK: usize = 500;
+
+/// `n` numbered placeholders from `$first`: `$first, $first+1, …` (for an `IN (…)` list).
+pub(crate) fn marks(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = match backend {
         DbBackend::Sqlite => sql.replace('$', "?"),

@@ -44,18 +44,20 @@ pub async fn saved_among(
     user_id: i64,
     keys: &[String],
 ) -> Result<HashSet<String>, StoreError> {
-    if keys.is_empty() {
-        return Ok(HashSet::new());
+    let mut saved = HashSet::new();
+    // As many keys as a reply has words: in chunks (`store::sql::IN_CHUNK`).
+    for chunk in keys.chunks(super::sql::IN_CHUNK) {
+        let rows: Vec<String> = saved_words::Entity::find()
+            .select_only()
+            .column(saved_words::Column::Normalized)
+            .filter(saved_words::Column::UserId.eq(user_id))
+            .filter(saved_words::Column::Normalized.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        saved.extend(rows);
     }
-    let rows: Vec<String> = saved_words::Entity::find()
-        .select_only()
-        .column(saved_words::Column::Normalized)
-        .filter(saved_words::Column::UserId.eq(user_id))
-        .filter(saved_words::Column::Normalized.is_in(keys.iter().cloned()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    Ok(saved)
 }
 
 /// One page of the learner's words, newest first, and how many they have in all.

@@ -1,5 +1,6 @@
 //! The operations endpoints on `PORT` in polling mode: liveness, readiness (503 once the
-//! database is gone) and Prometheus metrics that count a real voice turn.
+//! database is gone) and Prometheus metrics that count a real voice turn — and, with `OPS_PORT`,
+//! readiness and metrics off the public port.
 
 use std::time::Duration;
 
@@ -84,6 +85,26 @@ async fn health_readiness_and_metrics_answer_and_a_voice_turn_is_counted_with_ev
         sample(&text, "mluvme_upstream_errors_total{upstream=\"stt\",kind=\"server_error\"}"),
         0.0
     );
+    assert!(app.tg.rejected().is_empty(), "{:#?}", app.tg.rejected());
+}
+
+#[tokio::test]
+async fn with_ops_port_readiness_and_metrics_leave_the_public_port_and_liveness_stays_on_both() {
+    let (public, ops) = (free_port(), free_port());
+    let app = TestApp::builder()
+        .db(Db::Sqlite)
+        .env(&[("PORT", &public.to_string()), ("OPS_PORT", &ops.to_string())])
+        .spawn()
+        .await
+        .unwrap();
+    assert_eq!(get(public, "/healthz").await, (200, "ok".to_owned()), "Fly's check still passes");
+    assert_eq!(get(public, "/metrics").await.0, 404, "nobody outside reads the metrics");
+    assert_eq!(get(public, "/readyz").await.0, 404, "nor makes the database answer SELECT 1");
+    assert_eq!(get(ops, "/healthz").await, (200, "ok".to_owned()));
+    assert_eq!(get(ops, "/readyz").await, (200, "ready".to_owned()));
+    let (status, text) = get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    assert_eq!(sample(&text, "mluvme_turns_in_flight"), 0.0);
     assert!(app.tg.rejected().is_empty(), "{:#?}", app.tg.rejected());
 }
 
