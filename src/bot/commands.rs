@@ -64,6 +64,12 @@ pub async fn handle(
         _ => {}
     }
     let Some(learner) = known_learner(&app, &msg).await? else {
+        // Asking what is stored, or to erase it, must not be what creates a learner (nor, in
+        // allow-list mode, an entry for a stranger): there is nothing to export or delete.
+        if matches!(cmd, Command::Export | Command::DeleteMe) {
+            let lang = misc::lang_of(&app, msg.from.as_ref()).await;
+            return misc::notice(&tg, &msg, lang, "nothing-stored", &[]).await;
+        }
         return onboarding::start(app, tg, msg).await;
     };
     let (app, tg, msg, l) = (app.as_ref(), tg.as_ref(), &msg, &learner);

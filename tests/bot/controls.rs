@@ -737,3 +737,15 @@ async fn on_postgres_settings_words_stats_export_and_delete_work() {
     );
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn a_strangers_export_or_delete_me_says_nothing_is_stored_and_creates_no_learner() {
+    let app = spawn_app().await;
+    let stranger = app.learner(823, "en");
+    for cmd in ["/export", "/delete_me"] {
+        let reply = command(&app, &stranger, cmd).await;
+        assert!(reply.plain_text().contains("anything about you"), "{cmd}: {}", reply.plain_text());
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 823").await, 0);
+    app.assert_no_rejections();
+}
