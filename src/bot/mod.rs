@@ -149,7 +149,10 @@ pub async fn overflow(app: Arc<App>, tg: Arc<Telegram>, update: Update) {
         return callbacks::answer_busy(&app, &tg, q).await;
     }
     let Some(chat) = update.chat().map(|c| c.id) else { return };
-    if update.from().is_none() || !tg.outbox.first_overflow(chat) {
+    if update.from().is_none() || handlers::access::banned(&app, update.from()).await {
+        return;
+    }
+    if !tg.outbox.first_overflow(chat) {
         return;
     }
     let lang = misc::lang_of(&app, update.from()).await;

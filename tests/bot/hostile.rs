@@ -722,3 +722,23 @@ async fn audio_whose_length_cannot_be_measured_is_refused_with_the_formats_that_
     assert_eq!(app.ai.calls(Endpoint::Transcription), 0);
     assert_eq!(learner_messages(&app, 407).await, 1);
 }
+
+#[tokio::test]
+async fn a_banned_user_addressing_the_bot_in_a_group_gets_no_note() {
+    let app = spawn_app().await;
+    let banned = learner(&app, 419).await;
+    let other = app.learner(420, "en");
+    {
+        use sea_orm::ConnectionTrait;
+        let db = app.db().await;
+        db.execute_unprepared("UPDATE users SET status = 'banned' WHERE id = 419").await.unwrap();
+    }
+    let from_banned = banned.send_in_group(GROUP, "supergroup", "@mluvme_test_bot Ahoj!");
+    let from_other = other.send_in_group(GROUP, "supergroup", "@mluvme_test_bot Ahoj!");
+    assert!(app.tg.wait_until(WAIT, |tg| !tg.messages(GROUP).is_empty()).await);
+    app.settle().await;
+    let notes = app.tg.messages(GROUP);
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes[0].reply_to, Some(from_other.message_id));
+    assert!(notes.iter().all(|m| m.reply_to != Some(from_banned.message_id)));
+}

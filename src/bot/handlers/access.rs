@@ -99,6 +99,20 @@ impl AccessCache {
     }
 }
 
+/// Whether a banned user sent this: they receive nothing unasked — no group note, no "one at a
+/// time" — beyond the one refusal (`refuse`). When the database cannot say, they are treated as
+/// banned: a note withheld costs less than one sent to someone who must get nothing.
+pub async fn banned(app: &App, user: Option<&teloxide::types::User>) -> bool {
+    let Some(user) = user else { return false };
+    match store::status(&app.db, user.id.0 as i64).await {
+        Ok(status) => status.as_deref() == Some(LearnerStatus::Banned.as_str()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read a ban; the note is withheld");
+            true
+        }
+    }
+}
+
 /// Whether someone is on the allow-list (`ALLOWED_USERS` or added by an admin).
 pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
     Ok(app.config.admin.allowed_users.contains(&user_id)

@@ -38,6 +38,9 @@ pub async fn not_private(
     if app.config.group_chats == GroupChats::Ignore || !addressed_to(msg, &me) {
         return Ok(());
     }
+    if super::access::banned(&app, msg.from.as_ref()).await {
+        return Ok(());
+    }
     let lang = lang_of(&app, msg.from.as_ref()).await;
     notice(&tg, msg, lang, "private-only", &[("bot", me.username().into())]).await
 }
