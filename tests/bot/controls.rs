@@ -749,3 +749,22 @@ async fn a_strangers_export_or_delete_me_says_nothing_is_stored_and_creates_no_l
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 823").await, 0);
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn a_flood_of_cancel_with_nothing_to_cancel_is_answered_once() {
+    let app = spawn_app().await;
+    let l = learner(&app, 830, "en", "beginner").await;
+    let before = l.messages().len();
+    let sent: Vec<_> = (0..6).map(|_| l.send_command("/cancel")).collect();
+    // The first is answered; wait for it, then for the others to be handled too.
+    app.replies_to(&l, sent[0].message_id, false).await;
+    app.settle().await;
+    let answers: Vec<_> = l.messages()[before..]
+        .iter()
+        .filter(|m| sent.iter().any(|s| m.reply_to == Some(s.message_id)))
+        .map(|m| m.plain_text())
+        .collect();
+    assert_eq!(answers.len(), 1, "one notice for the burst: {answers:#?}");
+    assert!(answers[0].contains("nothing to cancel"), "{}", answers[0]);
+    app.assert_no_rejections();
+}

@@ -10,7 +10,7 @@ use teloxide::types::{ChatMemberUpdated, InlineKeyboardMarkup};
 use super::callbacks::Press;
 use crate::app::App;
 use crate::bot::callback::Callback;
-use crate::bot::outbox::To;
+use crate::bot::outbox::{Repeated, To};
 use crate::bot::{BotError, CancelTurn, HandlerResult, Telegram, keyboards};
 use crate::i18n::{Arg, Lang};
 use crate::store::{self, StoreError, learners::Learner};
@@ -169,6 +169,11 @@ pub async fn cancel(
     let key = match (stopped, dropped_question) {
         (true, _) => "cancel-done",
         (false, true) => "cancel-question",
+        // Said once per burst: `/cancel` runs outside the chat's queue, so a flood of them
+        // would otherwise cost one message each.
+        (false, false) if !tg.outbox.first_in_burst(Repeated::NothingToCancel, msg.chat.id) => {
+            return Ok(());
+        }
         (false, false) => "cancel-nothing",
     };
     notice(tg, msg, lang, key, &[]).await

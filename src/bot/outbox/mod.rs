@@ -58,6 +58,15 @@ use crate::store::{StoreError, learners};
 /// How long a chat told to send one message at a time is not told again.
 const OVERFLOW_QUIET: Duration = Duration::from_secs(60);
 
+/// Notices that a burst would repeat, told once per burst ([`Outbox::first_in_burst`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Repeated {
+    /// "Send one message at a time": an update did not fit its chat's backlog.
+    Overflow,
+    /// "There is nothing to cancel".
+    NothingToCancel,
+}
+
 /// Why something did not reach Telegram.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -156,8 +165,9 @@ pub struct Outbox {
     /// The last edit of each recent message, so an identical edit is not sent again. Owned
     /// here, not process-wide: two bots in one process (as in the tests) must not share it.
     edits: Mutex<LastEdits>,
-    /// Chats told recently to send one message at a time: the notice goes out once per burst.
-    overflow_told: Mutex<HashMap<i64, Instant>>,
+    /// Chats told recently something that would only repeat itself in a burst (send one message
+    /// at a time, nothing to cancel): the notice goes out once per burst.
+    told: Mutex<HashMap<(Repeated, i64), Instant>>,
 }
 
 impl Outbox {
@@ -168,15 +178,7 @@ impl Outbox {
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Outbox {
-            bot,
-            pacer,
-            i18n,
-            db,
-            clock,
-            edits: Default::default(),
-            overflow_told: Default::default(),
-        }
+        Outbox { bot, pacer, i18n, db, clock, edits: Default::default(), told: Default::default() }
     }
 
     /// The client itself, for what is not a message: polling, the webhook's registration, the
@@ -343,10 +345,17 @@ impl Outbox {
     /// Whether `chat`, whose update did not fit its backlog, is to be told to send one message
     /// at a time now: once per burst (after a minute without overflowing it is told again).
     pub fn first_overflow(&self, chat: ChatId) -> bool {
-        let mut told = self.overflow_told.lock().unwrap_or_else(PoisonError::into_inner);
+        self.first_in_burst(Repeated::Overflow, chat)
+    }
+
+    /// Whether `chat` is to be told `what` now: once per burst of the same notice (after a
+    /// minute without one it is told again), so a flood of `/cancel` — which runs outside the
+    /// chat's queue — or of overflowing updates costs one message, not one each.
+    pub fn first_in_burst(&self, what: Repeated, chat: ChatId) -> bool {
+        let mut told = self.told.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         told.retain(|_, t| now.duration_since(*t) < OVERFLOW_QUIET);
-        told.insert(chat.0, now).is_none()
+        told.insert((what, chat.0), now).is_none()
     }
 
     /// One send under the policy: skipped when it may not go, paced and retried when it may,
