@@ -42,7 +42,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let scheduler = scheduler_for(app.clone(), tg.clone(), None);
-    let resumed = store::inbox::pending(&app.db).await?;
+    let Some(resumed) = pending_when_reachable(&app, &shutdown).await else { return Ok(()) };
     if !resumed.is_empty() {
         tracing::info!(count = resumed.len(), "resuming updates recorded before the last stop");
     }
@@ -54,6 +54,27 @@ pub async fn run(
     purger.abort();
     wind_down(&app, &scheduler).await;
     Ok(())
+}
+
+/// The updates a restart resumes, read once the database answers: a database that is down as
+/// the bot starts is waited for (the operations server is already up and says "not ready"),
+/// never a reason to stop. `None` when the bot is stopped first.
+async fn pending_when_reachable(
+    app: &App,
+    shutdown: &CancellationToken,
+) -> Option<Vec<teloxide::types::Update>> {
+    loop {
+        match store::inbox::pending(&app.db).await {
+            Ok(pending) => return Some(pending),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the pending updates; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return None,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
 }
 
 /// Webhook mode (any number of replicas on one database): `serve` answers Telegram's requests,
