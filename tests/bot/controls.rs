@@ -273,6 +273,10 @@ async fn unknown_commands_get_a_hint_instead_of_a_turn() {
     let stranger = app.learner(812, "en");
     let hint = command(&app, &stranger, "/whatever").await.plain_text();
     assert!(hint.contains("/help"), "even before /start: {hint}");
+    // A pasted wall of text is quoted back clipped, not whole.
+    let long = format!("/{}", "x".repeat(3000));
+    let hint = command(&app, &l, &long).await.plain_text();
+    assert!(hint.contains("/xxxx") && hint.contains('…') && hint.chars().count() < 300, "{hint}");
     assert_eq!(app.ai.calls(Endpoint::Chat), 0, "no turn was paid for");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages").await, 0);
     app.assert_no_rejections();
@@ -309,6 +313,11 @@ async fn timezone_from_a_button_or_typed_and_a_zone_that_does_not_exist() {
     assert!(direct.contains("Asia/Tokyo"), "{direct}");
     let junk = command(&app, &l, "/timezone Narnia/Cair_Paravel").await.plain_text();
     assert!(junk.contains("Narnia"), "{junk}");
+    let wall = command(&app, &l, &format!("/timezone {}", "Narnia".repeat(600))).await.plain_text();
+    assert!(
+        wall.contains("NarniaNarnia") && wall.contains('…') && wall.chars().count() < 400,
+        "{wall}"
+    );
     assert_eq!(
         setting(&app, 813, "timezone").await,
         "Asia/Tokyo",

@@ -16,6 +16,7 @@ use crate::admin::access::AccessMode;
 use crate::admin::args::{self, AccessArgs, QuotaArgs, Refused, SpendCapArgs, UserRef};
 use crate::admin::quota::{Allowance, dollars};
 use crate::app::App;
+use crate::bot::views::{ECHO_MAX, clip};
 use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
 use crate::progress::local_day;
@@ -97,6 +98,7 @@ impl Ctx<'_> {
                 UserRef::Id(id) => id.to_string(),
                 UserRef::Username(n) => format!("@{n}"),
             };
+            let shown = clip(&shown, ECHO_MAX);
             self.say("admin-no-such-user", &[("user", Arg::from(&shown))]).await?;
         }
         Ok(id)

@@ -11,6 +11,7 @@ use super::callbacks::Press;
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Repeated, To};
+use crate::bot::views::{ECHO_MAX, clip};
 use crate::bot::{BotError, CancelTurn, HandlerResult, Telegram, keyboards};
 use crate::i18n::{Arg, Lang};
 use crate::store::{self, StoreError, learners::Learner};
@@ -107,7 +108,14 @@ pub async fn help(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResu
 pub async fn unknown_command(app: Arc<App>, tg: Arc<Telegram>, msg: Message) -> HandlerResult {
     let lang = lang_of(&app, msg.from.as_ref()).await;
     let command = msg.text().and_then(|t| t.split_whitespace().next()).unwrap_or("/");
-    notice(&tg, &msg, lang, "unknown-command", &[("command", command.into())]).await
+    notice(
+        &tg,
+        &msg,
+        lang,
+        "unknown-command",
+        &[("command", clip(command, ECHO_MAX).as_str().into())],
+    )
+    .await
 }
 
 /// `/reset`: asks first — a new conversation makes Honzík forget the context.

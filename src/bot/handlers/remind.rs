@@ -5,7 +5,7 @@ use teloxide::types::Message;
 
 use super::misc::notice;
 use crate::app::App;
-use crate::bot::views::clip;
+use crate::bot::views::{ECHO_MAX, clip};
 use crate::bot::{HandlerResult, Telegram};
 use crate::i18n::Arg;
 use crate::review::reminder::{self, RemindArg};
@@ -61,7 +61,7 @@ pub async fn command(
                 msg,
                 learner.lang,
                 "remind-invalid",
-                &[("value", Arg::from(clip(arg, 40).as_str()))],
+                &[("value", Arg::from(clip(arg, ECHO_MAX).as_str()))],
             )
             .await
         }

@@ -9,6 +9,7 @@ use super::misc::{notice, reply};
 use super::settings;
 use crate::app::App;
 use crate::bot::views::settings::changed;
+use crate::bot::views::{ECHO_MAX, clip};
 use crate::bot::{HandlerResult, Telegram};
 use crate::progress::zones;
 use crate::settings::{Setting, SettingKind};
@@ -46,7 +47,14 @@ pub async fn typed(
     input: &str,
 ) -> HandlerResult {
     let Some(tz) = zones::resolve(input) else {
-        return notice(tg, msg, learner.lang, "tz-unknown", &[("zone", input.trim().into())]).await;
+        return notice(
+            tg,
+            msg,
+            learner.lang,
+            "tz-unknown",
+            &[("zone", clip(input, ECHO_MAX).as_str().into())],
+        )
+        .await;
     };
     let now = app.clock.now();
     learners::apply(&app.db, learner.id, Setting::Timezone(tz), now).await?;

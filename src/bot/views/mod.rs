@@ -5,6 +5,11 @@ pub mod saved;
 pub mod settings;
 pub mod stats;
 
+/// How much of what someone typed a notice quotes back ("I don't know the command …", "no learner
+/// @…"): enough to recognise it, never enough to push a notice past one message or to turn the bot
+/// into an amplifier for whatever was pasted.
+pub const ECHO_MAX: usize = 64;
+
 /// At most `max` characters of `s`, with "…" when cut.
 pub fn clip(s: &str, max: usize) -> String {
     let s = s.trim();
