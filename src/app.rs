@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use crate::ai::chat::ChatClient;
 use crate::ai::speech::Speech;
 use crate::audio_store::AudioStore;
+use crate::audio_store::budget::ByteBudget;
 use crate::config::Config;
 use crate::i18n::I18n;
 use crate::progress::Clock;
@@ -24,6 +25,9 @@ pub struct App {
     pub chat: ChatClient,
     pub speech: Speech,
     pub audio: AudioStore,
+    /// Bytes of learners' audio held from download to the end of speech-to-text
+    /// (`AUDIO_MEMORY_MB`): what bounds a turn's memory by bytes, not by count.
+    pub audio_memory: ByteBudget,
     pub clock: Arc<dyn Clock>,
     /// Which model answers, summarises, or takes over.
     pub models: crate::tutor::ModelPolicy,
@@ -73,6 +77,7 @@ impl App {
             chat: ChatClient::new(client.clone(), meter.clone()),
             speech: Speech::new(client, meter, m.stt.clone(), m.tts.clone(), m.tts_voice.clone()),
             audio: AudioStore::open(&config)?,
+            audio_memory: ByteBudget::new(config.limits.audio_memory_bytes),
             models: config.model_policy(),
             background: tokio_util::task::TaskTracker::new(),
             folds: Default::default(),

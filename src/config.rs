@@ -258,6 +258,11 @@ pub struct Limits {
     pub chat_backlog: usize,
     /// Turns processed at once across all chats (bounds memory and upstream pressure).
     pub max_concurrent_turns: usize,
+    /// Bytes of learners' audio held at once from download to the end of speech-to-text
+    /// (`AUDIO_MEMORY_MB`, at least the largest file): a burst of big files waits for memory.
+    pub audio_memory_bytes: u64,
+    /// Bytes of audio waiting for the audio store (`AUDIO_QUEUE_MB`); beyond it a write is refused.
+    pub audio_queue_bytes: u64,
     /// How long a turn stopped by an OpenAI outage waits for it to clear before it gives up (the
     /// learner is told at once that Honzík will answer when it does).
     pub outage_wait: Duration,
@@ -373,6 +378,8 @@ impl Config {
                 context_token_budget: parse_num(&var, "CONTEXT_TOKEN_BUDGET", 3000, 500, 200_000)?,
                 chat_backlog: parse_num(&var, "CHAT_BACKLOG", 5, 1, 64)?,
                 max_concurrent_turns: parse_num(&var, "MAX_CONCURRENT_TURNS", 1024, 1, 100_000)?,
+                audio_memory_bytes: parse_num(&var, "AUDIO_MEMORY_MB", 128u64, 20, 65_536)? << 20,
+                audio_queue_bytes: parse_num(&var, "AUDIO_QUEUE_MB", 64u64, 1, 65_536)? << 20,
                 outage_wait: Duration::from_secs(parse_num(&var, "OUTAGE_WAIT_SECONDS", 600, 0, 86_400)?),
                 pacing: match var("TELEGRAM_PACING").map(|v| v.to_ascii_lowercase()).as_deref() {
                     None | Some("on") => true,

@@ -12,7 +12,10 @@
 //!   attempt (retried or not), by what went wrong.
 //! - `mluvme_tokens_total{direction="prompt|completion"}`, `mluvme_cost_usd_total`.
 //! - gauges `mluvme_turns_in_flight`, `mluvme_updates_pending` (recorded, not yet handled:
-//!   read from the database at scrape time), `mluvme_audio_writes_queued`.
+//!   read from the database at scrape time), `mluvme_audio_writes_queued`,
+//!   `mluvme_audio_bytes{held_by="turns|write_queue"}` (against `AUDIO_MEMORY_MB` and
+//!   `AUDIO_QUEUE_MB`), `mluvme_audio_bytes_peak` (the most the turns held at once) and
+//!   `mluvme_audio_memory_waiting` (turns waiting for `AUDIO_MEMORY_MB` to free up).
 
 use std::sync::atomic::AtomicU64;
 
@@ -90,6 +93,15 @@ pub struct Metrics {
     turns_in_flight: Gauge,
     pub updates_pending: Gauge,
     pub audio_writes_queued: Gauge,
+    pub audio_bytes: Family<AudioBytes, Gauge>,
+    pub audio_bytes_peak: Gauge,
+    pub audio_memory_waiting: Gauge,
+}
+
+/// Who holds audio bytes in memory.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AudioBytes {
+    pub held_by: &'static str,
 }
 
 /// Per-stage timings of one turn, in milliseconds (stored with the turn's end by
@@ -189,6 +201,25 @@ impl Metrics {
         );
         let audio_writes_queued =
             gauge(&mut registry, "mluvme_audio_writes_queued", "Audio files waiting to be written");
+        let audio_bytes = Family::<AudioBytes, Gauge>::default();
+        registry.register(
+            "mluvme_audio_bytes",
+            "Bytes of audio held in memory: by turns (download to speech-to-text) and waiting for the audio store",
+            audio_bytes.clone(),
+        );
+        for held_by in ["turns", "write_queue"] {
+            audio_bytes.get_or_create(&AudioBytes { held_by }).set(0);
+        }
+        let audio_bytes_peak = gauge(
+            &mut registry,
+            "mluvme_audio_bytes_peak",
+            "The most bytes of audio turns held at once since start",
+        );
+        let audio_memory_waiting = gauge(
+            &mut registry,
+            "mluvme_audio_memory_waiting",
+            "Turns waiting for audio memory (AUDIO_MEMORY_MB) before downloading",
+        );
         Metrics {
             registry,
             turns,
@@ -200,6 +231,9 @@ impl Metrics {
             turns_in_flight,
             updates_pending,
             audio_writes_queued,
+            audio_bytes,
+            audio_bytes_peak,
+            audio_memory_waiting,
         }
     }
 

@@ -228,6 +228,7 @@ privacy =
     <b>For how long</b>
     Until you delete them. /export — download everything as a file. /delete_me — erase your messages, voice files, saved words and statistics. Kept after that, because they hold nothing you said: your Telegram id with its status (a ban stays a ban) and the cost records (a day's allowance stays used).
 export-caption = 📦 Everything I store about you, as JSON.
+export-audio-caption = 🎧 Your voice notes and Honzík's answers, part { $part }. Each file is named by its day and update; the messages in your export name them in audio_path.
 nothing-stored = 🤷 I don't store anything about you.
 delete-ask =
     ⚠️ <b>Delete all your data?</b>

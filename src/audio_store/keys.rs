@@ -15,6 +15,11 @@ pub fn key_for(now: DateTime<Utc>, chat_id: i64, update_id: i64, who: &str) -> S
     format!("{}/{chat_id}/{update_id}-{who}.ogg", now.format("%Y/%m/%d"))
 }
 
+/// The chat a key made by [`key_for`] belongs to.
+pub fn chat_of(key: &str) -> Option<i64> {
+    key.split('/').nth(3)?.parse().ok()
+}
+
 /// The object a stored `audio_path` names: a key as is, or the date-shaped tail of an old file
 /// path. None when it is neither (nothing outside the store is ever read or deleted).
 pub fn location(stored: &str) -> Option<Path> {
@@ -60,6 +65,8 @@ mod tests {
     fn a_key_starts_with_the_day_and_names_the_chat_update_and_speaker() {
         let now = Utc.with_ymd_and_hms(2026, 3, 7, 23, 59, 0).unwrap();
         assert_eq!(key_for(now, 42, 9001, "honzik"), "2026/03/07/42/9001-honzik.ogg");
+        assert_eq!(chat_of(&key_for(now, -100123, 9001, "learner")), Some(-100123));
+        assert_eq!(chat_of("data/audio/old-file.ogg"), None);
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! atomic, the local store writes a temporary file and renames it).
 //!
 //! Writes never fail silently and never pile up without bound:
-//! - at most [`MAX_WRITING`] (local) or [`MAX_WRITING_S3`] run at once and [`MAX_QUEUED`] wait;
-//!   beyond that a write is refused at once (a slow or stuck store must not grow the bot's
-//!   memory);
+//! - at most [`MAX_WRITING`] (local) or [`MAX_WRITING_S3`] run at once, and at most
+//!   [`MAX_QUEUED`] objects holding at most `AUDIO_QUEUE_MB` ([`budget`]) wait; beyond that a
+//!   write is refused at once (a slow or stuck store must not grow the bot's memory);
 //! - a failed write is tried again twice, after 200 ms and 1 s;
 //! - every object that could not be saved is counted ([`AudioStore::failures`]), logged with the
 //!   reason (a full disk says so), and its key forgotten, so no row names missing audio.
@@ -18,12 +18,15 @@
 //! Shutdown waits for the writes still running or queued. Audio older than
 //! `AUDIO_RETENTION_DAYS` is deleted by [`retention`].
 
+pub mod archive;
 mod backend;
+pub mod budget;
 pub mod keys;
 pub mod retention;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -31,10 +34,11 @@ use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sea_orm::DatabaseConnection;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::task::TaskTracker;
 
 pub use backend::Backend;
+use budget::ByteBudget;
 
 use crate::config::Config;
 use crate::store;
@@ -66,6 +70,11 @@ pub struct AudioStore {
     tracker: TaskTracker,
     writers: Arc<Semaphore>,
     queued: Arc<AtomicUsize>,
+    /// Bytes of the writes queued or running.
+    queue_bytes: ByteBudget,
+    /// Writes queued or running per chat, so `/delete_me` can wait for the learner's own.
+    chats: Arc<Mutex<HashMap<i64, usize>>>,
+    settled: Arc<Notify>,
     saved: Arc<AtomicU64>,
     failed: Arc<AtomicU64>,
 }
@@ -74,10 +83,10 @@ impl AudioStore {
     /// The store the configuration names (see [`Backend`]).
     pub fn open(config: &Config) -> Result<Self, AudioError> {
         let (objects, backend) = backend::open(config)?;
-        Ok(Self::new(objects, backend))
+        Ok(Self::new(objects, backend, config.limits.audio_queue_bytes))
     }
 
-    pub fn new(objects: Arc<dyn ObjectStore>, backend: Backend) -> Self {
+    pub fn new(objects: Arc<dyn ObjectStore>, backend: Backend, queue_bytes: u64) -> Self {
         let writers = match backend {
             Backend::Local { .. } => MAX_WRITING,
             Backend::S3 { .. } => MAX_WRITING_S3,
@@ -88,6 +97,9 @@ impl AudioStore {
             tracker: TaskTracker::new(),
             writers: Arc::new(Semaphore::new(writers)),
             queued: Default::default(),
+            queue_bytes: ByteBudget::new(queue_bytes),
+            chats: Default::default(),
+            settled: Default::default(),
             saved: Default::default(),
             failed: Default::default(),
         }
@@ -113,20 +125,37 @@ impl AudioStore {
         self.failed.load(Ordering::Relaxed)
     }
 
+    /// Objects waiting for a writer now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of the writes queued or running now.
+    pub fn queued_bytes(&self) -> u64 {
+        self.queue_bytes.in_use()
+    }
+
     /// Writes `bytes` under `key` in the background. If it cannot be written, message
     /// `message_id` forgets the key the turn recorded for it.
     pub fn persist(&self, db: DatabaseConnection, message_id: i64, key: String, bytes: Bytes) {
-        if self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
+        let held = self.queue_bytes.try_reserve(bytes.len() as u64);
+        let full = held.is_none();
+        if full || self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
+            if !full {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+            }
             let this = self.clone();
             self.tracker.spawn(async move {
-                this.give_up(&db, message_id, &key, "too many audio files waiting for the store")
-                    .await
+                this.give_up(&db, message_id, &key, "too much audio waiting for the store").await
             });
             return;
         }
+        let chat = keys::chat_of(&key);
+        self.count_chat(chat, true);
         let this = self.clone();
         self.tracker.spawn(async move {
+            let _held = held;
+            let _settles = Settles { store: &this, chat };
             let permit = this.writers.acquire().await;
             this.queued.fetch_sub(1, Ordering::Relaxed);
             let Some(location) = keys::location(&key) else {
@@ -180,6 +209,35 @@ impl AudioStore {
         }
     }
 
+    /// Counts a write of `chat`'s audio in (`true`) or out, waking [`AudioStore::settle`].
+    fn count_chat(&self, chat: Option<i64>, start: bool) {
+        let Some(chat) = chat else { return };
+        let mut chats = self.chats.lock().unwrap_or_else(|p| p.into_inner());
+        if start {
+            *chats.entry(chat).or_default() += 1;
+        } else if let Some(n) = chats.get_mut(&chat) {
+            *n -= 1;
+            if *n == 0 {
+                chats.remove(&chat);
+                self.settled.notify_waiters();
+            }
+        }
+    }
+
+    /// Waits until no write of `chat`'s audio is queued or running (`/delete_me` deletes what
+    /// they wrote, not what was still on its way).
+    pub async fn settle(&self, chat: i64) {
+        loop {
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.chats.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&chat) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Deletes the audio of removed messages (`/delete_me`); only objects in this store,
     /// whatever a row says. Returns how many were deleted.
     pub async fn remove(&self, stored: &[String]) -> u64 {
@@ -222,6 +280,18 @@ impl AudioStore {
     }
 }
 
+/// Counts a write out of its chat when it ends, however it ends (a panic or an abort included).
+struct Settles<'a> {
+    store: &'a AudioStore,
+    chat: Option<i64>,
+}
+
+impl Drop for Settles<'_> {
+    fn drop(&mut self) {
+        self.store.count_chat(self.chat, false);
+    }
+}
+
 /// Whether the store failed because the disk is full (the operator's fix differs).
 fn disk_full(e: &object_store::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -234,4 +304,54 @@ fn disk_full(e: &object_store::Error) -> bool {
         source = s.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use object_store::memory::InMemory;
+    use object_store::throttle::{ThrottleConfig, ThrottledStore};
+
+    use super::*;
+
+    /// A store whose every write takes `put` (the store is slow, the bot is not).
+    async fn slow_store(put: Duration, queue_bytes: u64) -> (AudioStore, DatabaseConnection) {
+        let objects = ThrottledStore::new(
+            InMemory::new(),
+            ThrottleConfig { wait_put_per_call: put, ..Default::default() },
+        );
+        let store =
+            AudioStore::new(Arc::new(objects), Backend::Local { root: "mem".into() }, queue_bytes);
+        let db = store::open("sqlite::memory:", Some(1), Duration::from_secs(5)).await.unwrap();
+        (store, db)
+    }
+
+    #[tokio::test]
+    async fn a_write_that_does_not_fit_the_queues_bytes_is_refused_at_once_and_counted() {
+        let (store, db) = slow_store(Duration::from_millis(200), 1024 * 1024).await;
+        let voice = Bytes::from(vec![7u8; 600 * 1024]);
+        store.persist(db.clone(), 1, "2026/12/04/42/1-learner.ogg".into(), voice.clone());
+        assert_eq!(store.queued_bytes(), 600 * 1024, "held from the moment it is queued");
+        // 600 KiB more would pass 1 MiB: refused whatever the count of writes.
+        store.persist(db.clone(), 2, "2026/12/04/43/2-learner.ogg".into(), voice);
+        store.persist(db, 3, "2026/12/04/43/3-honzik.ogg".into(), Bytes::from(vec![1u8; 1000]));
+        store.flush().await;
+        assert_eq!((store.saved(), store.failures()), (2, 1), "the small one fitted");
+        assert_eq!(store.queued_bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn settling_a_chat_waits_for_its_queued_writes_and_no_one_elses() {
+        let (store, db) = slow_store(Duration::from_secs(1), 1024 * 1024).await;
+        store.persist(db.clone(), 1, "2026/12/04/42/1-learner.ogg".into(), Bytes::from("a"));
+        store.persist(db.clone(), 2, "2026/12/04/42/1-honzik.ogg".into(), Bytes::from("b"));
+        store.settle(7).await; // nothing of chat 7 on its way: at once
+        store.settle(42).await;
+        assert_eq!(store.saved(), 2, "both of chat 42's writes were done before settle returned");
+        let gone = store
+            .remove(&["2026/12/04/42/1-learner.ogg".into(), "2026/12/04/42/1-honzik.ogg".into()])
+            .await;
+        assert_eq!(gone, 2, "what was on its way when /delete_me came is deleted too");
+    }
 }

@@ -46,6 +46,9 @@ pub enum BotError {
     /// intake does ([`BotError::is_retryable`]) after telling the learner ([`unavailable`]).
     #[error("database unavailable before handling: {0}")]
     Unavailable(String),
+    /// Packing the `/export` audio archive failed (writing to memory: a bug, not an outage).
+    #[error("packing the audio export: {0}")]
+    Archive(#[from] zip::result::ZipError),
 }
 
 impl BotError {

@@ -101,6 +101,8 @@ async fn redis_state(app: &App) -> Option<&'static str> {
     }
 }
 
+use crate::metrics::AudioBytes;
+
 /// The exposition, with the gauges that are sampled rather than tracked brought up to date.
 pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
     // Queue depth is what the inbox holds unfinished: the same number whether the updates came
@@ -114,5 +116,15 @@ pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
     {
         app.metrics.updates_pending.set(n);
     }
+    let m = &app.metrics;
+    m.audio_writes_queued.set(app.audio.queued() as i64);
+    m.audio_bytes
+        .get_or_create(&AudioBytes { held_by: "turns" })
+        .set(app.audio_memory.in_use() as i64);
+    m.audio_bytes
+        .get_or_create(&AudioBytes { held_by: "write_queue" })
+        .set(app.audio.queued_bytes() as i64);
+    m.audio_bytes_peak.set(app.audio_memory.peak() as i64);
+    m.audio_memory_waiting.set(app.audio_memory.waiting() as i64);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], app.metrics.encode()).into_response()
 }

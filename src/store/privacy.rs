@@ -51,7 +51,10 @@ pub const DUTIES: &[Duty] = &[
     Duty::both(
         "updates",
         "telegram_updates",
-        Erase::Partly("updates still pending (this /delete_me, any queued behind it) finish first"),
+        Erase::Partly(
+            "their private chat's finished updates go; pending ones (this /delete_me, any queued \
+             behind it) finish first; what they said in groups is scrubbed from those chats' rows",
+        ),
     ),
     Duty::both(
         "usage",
@@ -146,6 +149,23 @@ pub async fn export(
     })))
 }
 
+/// The stored audio of the learner's messages, oldest first (`/export` sends the files).
+pub async fn audio_paths(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let paths: Vec<Option<String>> = messages::Entity::find()
+        .select_only()
+        .column(messages::Column::AudioPath)
+        .filter(messages::Column::UserId.eq(user_id))
+        .filter(messages::Column::AudioPath.is_not_null())
+        .order_by_asc(messages::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(paths.into_iter().flatten().collect())
+}
+
 /// Rows as JSON, with the JSON text kept in column `field` opened up under `name`, so the
 /// export reads as one document rather than JSON strings inside JSON.
 fn rows<T: Serialize>(rows: Vec<T>, field: &str, name: &str) -> Vec<Value> {
@@ -178,8 +198,9 @@ pub struct Removed {
 
 /// Erases the learner's content in one transaction and resets them to a fresh start (onboarding
 /// from the beginning, default settings in their interface language), bumping their deletion
-/// count. Updates still pending (the one running this, and any queued behind it) are left to
-/// finish.
+/// count. Updates still pending in their private chat (the one running this, and any queued
+/// behind it: sent after they confirmed) are left to finish. What they said in groups (the rows
+/// belong to the group's chat) keeps its row but loses its content ([`scrub_group_updates`]).
 pub async fn delete_content(
     db: &DatabaseConnection,
     user_id: i64,
@@ -222,6 +243,7 @@ pub async fn delete_content(
         .filter(updates::Column::Status.ne(inbox::UpdateStatus::Pending.as_str()))
         .exec(&txn)
         .await?;
+    scrub_group_updates(&txn, user_id, now).await?;
     learners::forget(&txn, user, now).await?;
     txn.commit().await?;
     Ok(Removed {
@@ -230,6 +252,57 @@ pub async fn delete_content(
         days,
         audio_paths: audio_paths.into_iter().flatten().collect(),
     })
+}
+
+/// What stays of an update a learner sent in a group once they erased their data: its id and that
+/// it was erased. Not a parseable update, so a pending one is marked skipped.
+fn scrubbed(update_id: i64) -> String {
+    json!({ "update_id": update_id, "erased": "/delete_me" }).to_string()
+}
+
+/// Scrubs the payloads of updates `user_id` sent in groups and channels (negative chat ids; a
+/// private chat's id is the user's own and positive). The payload is matched as text first (the
+/// id appears in it), then read to be sure it is the sender's id, not a message's or a reply's.
+async fn scrub_group_updates(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let candidates = updates::Entity::find()
+        .select_only()
+        .columns([updates::Column::UpdateId, updates::Column::Payload, updates::Column::Status])
+        .filter(updates::Column::ChatId.lt(0))
+        .filter(updates::Column::Payload.contains(user_id.to_string()))
+        .into_tuple::<(i64, String, String)>()
+        .all(txn)
+        .await?;
+    for (update_id, payload, status) in candidates {
+        if sender_of(&payload) != Some(user_id) {
+            continue;
+        }
+        let mut row = updates::Entity::update_many()
+            .col_expr(updates::Column::Payload, Expr::value(scrubbed(update_id)))
+            .filter(updates::Column::UpdateId.eq(update_id));
+        if status == inbox::UpdateStatus::Pending.as_str() {
+            row = row
+                .col_expr(
+                    updates::Column::Status,
+                    Expr::value(inbox::UpdateStatus::Skipped.as_str()),
+                )
+                .col_expr(updates::Column::Error, Expr::value("erased by the sender's /delete_me"))
+                .col_expr(updates::Column::DoneAt, Expr::value(Some(now)));
+        }
+        row.exec(txn).await?;
+    }
+    Ok(())
+}
+
+/// Who sent an update: the `from` (or, for reactions and member changes, `user`) of its one
+/// content object.
+fn sender_of(payload: &str) -> Option<i64> {
+    let v: Value = serde_json::from_str(payload).ok()?;
+    let (_, content) = v.as_object()?.iter().find(|(k, _)| k.as_str() != "update_id")?;
+    ["from", "user"].iter().find_map(|k| content.get(*k)?.get("id")?.as_i64())
 }
 
 /// Zeroes the learning columns of every day and drops the days that cost nothing; returns how

@@ -242,3 +242,36 @@ async fn export_and_delete_do_what_the_duties_say() {
         }
     }
 }
+
+#[tokio::test]
+async fn what_the_learner_said_in_groups_is_scrubbed_and_what_others_said_about_them_is_not() {
+    let (_dir, db) = crate::store::test_db().await;
+    seed(&db).await;
+    let group = -100_555;
+    let said = |id: i64, from: i64, text: &str, status: &str| {
+        let payload = json!({
+            "update_id": id,
+            "message": {"message_id": id, "date": 0, "chat": {"id": group, "type": "supergroup"},
+                        "from": {"id": from, "is_bot": false, "first_name": "X"}, "text": text},
+        });
+        exec(
+            &db,
+            "INSERT INTO updates (update_id, chat_id, kind, payload, status, attempts, received_at) \
+             VALUES ($1, $2, 'message', $3, $4, 0, '2026-12-01T10:00:00+00:00')",
+            vec![id.into(), group.into(), payload.to_string().into(), status.into()],
+        )
+    };
+    said(91, USER, "@mluvme_bot ahoj, tady Olga", "done").await.unwrap();
+    said(92, USER, "@mluvme_bot ještě jednou", "pending").await.unwrap();
+    said(93, 8001, &format!("Olga má id {USER}"), "done").await.unwrap();
+
+    delete_content(&db, USER, Utc::now()).await.unwrap();
+    let rows =
+        strings(&db, "SELECT payload, status FROM updates WHERE update_id > 90 ORDER BY update_id")
+            .await;
+    assert!(rows[0][0].contains("erased") && !rows[0][0].contains("Olga"), "{rows:?}");
+    assert!(rows[1][0].contains("erased") && !rows[1][0].contains("jednou"), "{rows:?}");
+    assert_eq!(rows[1][1], "skipped", "a pending one is never handled with its content gone");
+    assert!(rows[2][0].contains("Olga má id"), "someone else's message stays: {rows:?}");
+    assert_eq!(rows[2][1], "done");
+}

@@ -9,6 +9,7 @@ use tracing::Instrument;
 use super::{AudioInput, Fetch, FetchError, Notice, Stop};
 use crate::ai::speech;
 use crate::app::App;
+use crate::audio_store::budget::Held;
 use crate::store;
 use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
@@ -27,7 +28,8 @@ pub(super) async fn hear(
     model: &str,
     timings: &mut Timings,
 ) -> Result<String, Stop> {
-    let (bytes, measured) = match fetched(app, fetch, audio, timings).await {
+    // `_held`: the audio's bytes stay counted until speech-to-text is done with them.
+    let (bytes, measured, _held) = match fetched(app, fetch, audio, timings).await {
         Ok(fetched) => fetched,
         Err(stop) => {
             // Nothing will be written there: the row must not name a file that does not exist.
@@ -84,7 +86,8 @@ pub async fn transcribe_only(
     learner: &Learner,
     audio: &AudioInput,
 ) -> Option<String> {
-    let (bytes, measured) = fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
+    let (bytes, measured, _held) =
+        fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
     let seconds = measured;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
         Ok(said) => {
@@ -111,13 +114,14 @@ pub async fn transcribe_only(
     }
 }
 
-/// The audio, within every limit, downloaded, with its measured length in seconds.
+/// The audio, within every limit, downloaded, with its measured length in seconds and its share
+/// of `AUDIO_MEMORY_MB` (held by the caller for as long as it holds the bytes).
 async fn fetched(
     app: &App,
     fetch: &impl Fetch,
     audio: &AudioInput,
     timings: &mut Timings,
-) -> Result<(Bytes, f64), Stop> {
+) -> Result<(Bytes, f64, Held), Stop> {
     let limits = &app.config.limits;
     let file = &audio.file;
     if !audio.declared_audio {
@@ -137,6 +141,13 @@ async fn fetched(
     if file.size.is_some_and(|size| u64::from(size) > limits.max_file_bytes) {
         return Err(too_big());
     }
+    // What the download may take, reserved before it starts: a burst of large files waits here
+    // for memory rather than taking it. Telegram's declared size, else the most a download may be.
+    let mut held = app
+        .audio_memory
+        .reserve(file.size.map_or(limits.max_file_bytes, u64::from).min(limits.max_file_bytes))
+        .instrument(tracing::info_span!("audio_memory"))
+        .await;
     let t = Instant::now();
     let bytes = match fetch
         .fetch(file, limits.max_file_bytes)
@@ -151,11 +162,12 @@ async fn fetched(
         }
     };
     timings.download_ms = Some(t.elapsed().as_millis() as u32);
+    held.shrink_to(bytes.len() as u64);
     if bytes.is_empty() || !speech::looks_like_audio(&bytes) {
         return Err(Stop::notice("not-audio"));
     }
     let measured = check_real_length(&bytes, limits.max_voice_secs).await?;
-    Ok((bytes, measured))
+    Ok((bytes, measured, held))
 }
 
 /// The declared duration is the sender's claim: every accepted container (Ogg, WAV, MP3, MP4/M4A)

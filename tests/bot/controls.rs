@@ -392,6 +392,20 @@ async fn stats_is_a_chart_with_the_numbers_in_the_learners_language() {
 }
 
 /// The reply of a voice turn that carries the save buttons.
+/// The files in a ZIP archive: (name, bytes).
+fn zip_entries(archive: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a ZIP archive");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).unwrap();
+            (f.name().unwrap().into_owned(), bytes)
+        })
+        .collect()
+}
+
 async fn turn_with_save_buttons(app: &TestApp, l: &Learner) -> BotMessage {
     let sent = l.send_voice(samples::BEGINNER_MISTAKE.to_vec(), 4);
     let replies = app.replies_to(l, sent.message_id, true).await;
@@ -499,9 +513,21 @@ async fn export_sends_everything_stored_as_a_json_file() {
     let l = learner(&app, 821, "en", "beginner").await;
     let details = turn_with_save_buttons(&app, &l).await;
     press(&app, &l, details.message_id, &data_of(&details)[0]).await;
-    let export = command(&app, &l, "/export junk").await;
-    assert_eq!(export.kind, BotMessageKind::Document);
-    let doc: serde_json::Value = serde_json::from_slice(&export.file_bytes.unwrap()).expect("JSON");
+    let audio_files = || walk(&app.dir.path().join("audio"));
+    app.wait_until(|| audio_files().len() == 2).await;
+    let sent = l.send_text("/export junk");
+    let export = app.replies_to(&l, sent.message_id, false).await;
+    assert_eq!(export.len(), 2, "the data, then the audio: {export:#?}");
+    assert!(export.iter().all(|m| m.kind == BotMessageKind::Document));
+    let doc: serde_json::Value =
+        serde_json::from_slice(export[0].file_bytes.as_ref().unwrap()).expect("JSON");
+    let zip = zip_entries(export[1].file_bytes.as_ref().unwrap());
+    let names: Vec<&str> = zip.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.iter().any(|n| n.ends_with("-learner.ogg")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("-honzik.ogg")), "{names:?}");
+    let mine = zip.iter().find(|(n, _)| n.ends_with("-learner.ogg")).unwrap();
+    assert_eq!(mine.1, samples::BEGINNER_MISTAKE, "the learner's own voice, byte for byte");
+    assert!(export[1].caption.as_deref().unwrap_or("").contains("part 1"));
     assert_eq!(doc["user"]["id"], 821);
     assert_eq!(doc["settings"]["level"], "beginner");
     let messages = doc["messages"].as_array().unwrap();
@@ -534,6 +560,10 @@ async fn delete_me_asks_then_erases_content_but_a_ban_and_the_spend_survive() {
     let spend =
         app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await;
     assert!(spend > 0, "the turn cost something");
+    // What they said in a group, and what someone else said there mentioning them.
+    l.send_in_group(-100822, "supergroup", "Ahoj všichni, jdu na pivo");
+    app.learner(8220, "en").send_in_group(-100822, "supergroup", "Olga jde na pivo");
+    app.settle().await;
     exec(&app, "UPDATE users SET status = 'banned' WHERE id = 822").await;
 
     let keep = command(&app, &l, "/delete_me").await;
@@ -565,6 +595,10 @@ async fn delete_me_asks_then_erases_content_but_a_ban_and_the_spend_survive() {
         );
     }
     assert!(audio_files().is_empty(), "voice files are gone from the disk");
+    let group = "SELECT COUNT(*) AS n FROM updates WHERE chat_id = -100822 AND payload LIKE";
+    assert_eq!(app.count(&format!("{group} '%jdu na pivo%'")).await, 0, "their words are gone");
+    assert_eq!(app.count(&format!("{group} '%erased%'")).await, 1, "the row stays, scrubbed");
+    assert_eq!(app.count(&format!("{group} '%Olga jde%'")).await, 1, "someone else's stays");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM users WHERE id = 822 AND status = 'banned' AND first_name = '' AND stars_total = 0").await, 1);
     assert_eq!(
         app.count("SELECT COALESCE(SUM(cost_micros), 0) AS n FROM usage WHERE user_id = 822").await,
@@ -733,8 +767,10 @@ async fn on_postgres_settings_words_stats_export_and_delete_work() {
     );
     assert!(command(&app, &l, "/saved").await.plain_text().contains("(1)"));
     assert_eq!(command(&app, &l, "/stats").await.kind, BotMessageKind::Photo);
-    let export = command(&app, &l, "/export").await;
-    let doc: serde_json::Value = serde_json::from_slice(&export.file_bytes.unwrap()).unwrap();
+    let sent = l.send_text("/export");
+    let export = app.replies_to(&l, sent.message_id, false).await;
+    let doc: serde_json::Value =
+        serde_json::from_slice(export[0].file_bytes.as_ref().unwrap()).unwrap();
     assert_eq!(doc["saved_words"].as_array().unwrap().len(), 1);
     let ask = command(&app, &l, "/delete_me").await;
     press(&app, &l, ask.message_id, "del:yes:0").await;

@@ -138,3 +138,51 @@ async fn on_postgres_readiness_fails_with_a_short_reason_once_the_database_is_dr
         "still alive: restarting would not bring the database back"
     );
 }
+
+/// Issue 15, point 6: learners' audio in memory is bounded by bytes, not by the number of turns.
+/// Neither voice says its size (the Bot API lets `file_size` out), so each must reserve the most a
+/// download may be (20 MB) — with `AUDIO_MEMORY_MB=20` the second waits until the first has been
+/// transcribed instead of downloading beside it.
+#[tokio::test]
+async fn audio_in_memory_is_bounded_by_bytes_so_a_second_voice_waits_for_the_first_to_be_transcribed()
+ {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let port = free_port();
+    let app = TestApp::builder()
+        .db(Db::Sqlite)
+        .env(&[("PORT", &port.to_string()), ("AUDIO_MEMORY_MB", "20")])
+        .spawn()
+        .await
+        .unwrap();
+    let (olga, oksana) = (app.learner(311, "ru"), app.learner(312, "uk"));
+    app.onboard(&olga, "ru", "beginner").await;
+    app.onboard(&oksana, "uk", "beginner").await;
+
+    let held = app.ai.hold(Endpoint::Transcription);
+    let first = olga.send_voice_claiming(samples::BEGINNER_MISTAKE.to_vec(), 4, None);
+    let second = oksana.send_voice_claiming(samples::BEGINNER_MISTAKE.to_vec(), 4, None);
+    let mut seen = String::new();
+    for _ in 0..600 {
+        seen = get(port, "/metrics").await.1;
+        if app.ai.held_requests(Endpoint::Transcription) == 1
+            && sample(&seen, "mluvme_audio_memory_waiting") == 1.0
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(sample(&seen, "mluvme_audio_memory_waiting"), 1.0, "one turn waits for memory");
+    assert_eq!(app.ai.held_requests(Endpoint::Transcription), 1, "only one is being transcribed");
+    let holding = sample(&seen, "mluvme_audio_bytes{held_by=\"turns\"}");
+    assert!(holding > 0.0 && holding < MIB, "the first holds what it downloaded: {holding}");
+
+    held.release();
+    app.replies_to(&olga, first.message_id, true).await;
+    app.replies_to(&oksana, second.message_id, true).await;
+    app.settle().await;
+    let (_, after) = get(port, "/metrics").await;
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 2, "both answered");
+    assert_eq!(sample(&after, "mluvme_audio_bytes{held_by=\"turns\"}"), 0.0, "all given back");
+    assert!(sample(&after, "mluvme_audio_bytes_peak") <= 20.0 * MIB, "{after}");
+    app.assert_no_rejections();
+}

@@ -6,6 +6,7 @@ use teloxide::types::{InputFile, Message};
 use super::callbacks::Press;
 use super::misc::{lang_of, notice, reply};
 use crate::app::App;
+use crate::audio_store::{archive, keys};
 use crate::bot::callback::Callback;
 use crate::bot::outbox::To;
 use crate::bot::{HandlerResult, Telegram, keyboards};
@@ -26,6 +27,52 @@ pub async fn export(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) 
     let name = format!("mluvme-{}-{}.json", learner.id, now.format("%Y-%m-%d"));
     let caption = app.i18n.tr(learner.lang, "export-caption", &[]);
     let file = InputFile::memory(bytes).file_name(name);
+    tg.outbox.document(To::reply(msg), file, caption).await?;
+    export_audio(app, tg, msg, learner).await
+}
+
+/// An archive part of the audio export: well under Telegram's 50 MB for a bot's document, and
+/// within `AUDIO_MEMORY_MB` (at least 20 MB), from which it is reserved while it is packed.
+const AUDIO_PART_BYTES: usize = 16 * 1024 * 1024;
+
+/// The learner's voice notes and Honzík's answers, as ZIP archives of at most
+/// [`AUDIO_PART_BYTES`] each. Audio gone from the store (retention, a lost disk) is left out.
+async fn export_audio(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) -> HandlerResult {
+    let paths = store::privacy::audio_paths(&app.db, learner.id).await?;
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let _memory = app.audio_memory.reserve(AUDIO_PART_BYTES as u64).await;
+    let mut packer = archive::Packer::new(AUDIO_PART_BYTES);
+    let mut part = 0;
+    for path in &paths {
+        let (Some(key), Some(bytes)) = (keys::location(path), app.audio.read(path).await) else {
+            continue;
+        };
+        let closed = packer.add(&archive::entry_name(key.as_ref()), &bytes)?;
+        if let Some(archive) = closed {
+            part += 1;
+            send_part(app, tg, msg, learner, part, archive).await?;
+        }
+    }
+    if let Some(archive) = packer.finish()? {
+        send_part(app, tg, msg, learner, part + 1, archive).await?;
+    }
+    Ok(())
+}
+
+async fn send_part(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+    part: i64,
+    archive: bytes::Bytes,
+) -> HandlerResult {
+    let now = app.clock.now();
+    let name = format!("mluvme-{}-{}-audio-{part}.zip", learner.id, now.format("%Y-%m-%d"));
+    let caption = app.i18n.tr(learner.lang, "export-audio-caption", &[("part", part.into())]);
+    let file = InputFile::memory(archive).file_name(name);
     tg.outbox.document(To::reply(msg), file, caption).await?;
     Ok(())
 }
@@ -51,6 +98,8 @@ pub async fn delete(app: &App, tg: &Telegram, press: &Press, asked_at: i32) -> H
     }
     let removed =
         store::privacy::delete_content(&app.db, press.learner.id, app.clock.now()).await?;
+    // Audio still on its way to the store when the rows went is deleted too, once it is there.
+    app.audio.settle(press.learner.chat_id).await;
     // Only objects in the audio store (local or S3), whatever a row says.
     let audio = app.audio.remove(&removed.audio_paths).await;
     press.answer(tg, None).await?;
