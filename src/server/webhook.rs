@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, Update};
+use teloxide::types::AllowedUpdate;
 
 use super::{BODY_LIMIT, UpdateSink};
 use crate::app::App;
@@ -78,7 +78,10 @@ pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
             return refuse(StatusCode::REQUEST_TIMEOUT);
         }
     };
-    let update: Update = match serde_json::from_slice(&body) {
+    let update = match std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(crate::update_json::read_str)
+    {
         Ok(u) => u,
         Err(e) => {
             // Acknowledged anyway: Telegram redelivers anything but a 200, so refusing an update
