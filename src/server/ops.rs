@@ -114,5 +114,8 @@ pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
     {
         app.metrics.updates_pending.set(n);
     }
+    let circuits =
+        [app.chat.outage(), app.speech.transcription_outage(), app.speech.speech_outage()];
+    app.metrics.ops.set_breakers(circuits.map(|c| c.is_open()));
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], app.metrics.encode()).into_response()
 }

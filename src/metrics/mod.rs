@@ -13,6 +13,12 @@
 //! - `mluvme_tokens_total{direction="prompt|completion"}`, `mluvme_cost_usd_total`.
 //! - gauges `mluvme_turns_in_flight`, `mluvme_updates_pending` (recorded, not yet handled:
 //!   read from the database at scrape time), `mluvme_audio_writes_queued`.
+//! - breakers, refusals, spend, cost by model, Telegram sends and the webhook: [`operations`].
+//!
+//! `ops/grafana/mluvme.json` and `ops/prometheus/alerts.yml` use these names; a test checks
+//! that every name they use is one this module exports.
+
+pub mod operations;
 
 use std::sync::atomic::AtomicU64;
 
@@ -90,6 +96,7 @@ pub struct Metrics {
     turns_in_flight: Gauge,
     pub updates_pending: Gauge,
     pub audio_writes_queued: Gauge,
+    pub ops: operations::Operations,
 }
 
 /// Per-stage timings of one turn, in milliseconds (stored with the turn's end by
@@ -110,15 +117,25 @@ pub struct UsageCounters {
     prompt_tokens: Counter,
     completion_tokens: Counter,
     cost_usd: Counter<f64, AtomicU64>,
+    model_cost: operations::ModelCost,
 }
 
 impl UsageCounters {
-    /// Tokens and cost of one upstream request (`cost_micros` None = unpriced model).
-    pub fn observe(&self, prompt_tokens: u32, completion_tokens: u32, cost_micros: Option<i64>) {
+    /// Tokens and cost of one upstream request to `model` (`cost_micros` None = unpriced model).
+    pub fn observe(
+        &self,
+        model: &str,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+        cost_micros: Option<i64>,
+    ) {
         self.prompt_tokens.inc_by(u64::from(prompt_tokens));
         self.completion_tokens.inc_by(u64::from(completion_tokens));
         if let Some(micros) = cost_micros.filter(|m| *m > 0) {
-            self.cost_usd.inc_by(micros as f64 / 1_000_000.0);
+            let usd = micros as f64 / 1_000_000.0;
+            self.cost_usd.inc_by(usd);
+            let label = operations::ModelLabel { model: model.to_owned() };
+            self.model_cost.get_or_create(&label).inc_by(usd);
         }
     }
 }
@@ -189,6 +206,7 @@ impl Metrics {
         );
         let audio_writes_queued =
             gauge(&mut registry, "mluvme_audio_writes_queued", "Audio files waiting to be written");
+        let ops = operations::Operations::register(&mut registry);
         Metrics {
             registry,
             turns,
@@ -200,6 +218,7 @@ impl Metrics {
             turns_in_flight,
             updates_pending,
             audio_writes_queued,
+            ops,
         }
     }
 
@@ -231,6 +250,7 @@ impl Metrics {
             prompt_tokens: self.prompt_tokens.clone(),
             completion_tokens: self.completion_tokens.clone(),
             cost_usd: self.cost_usd.clone(),
+            model_cost: self.ops.model_cost.clone(),
         }
     }
 
@@ -337,11 +357,12 @@ mod tests {
         let text = m.encode();
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"llm\"} 1"), "{text}");
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"tts\"} 0"), "{text}");
-        m.usage_counters().observe(100, 20, Some(1_500_000));
+        m.usage_counters().observe("gpt-4o-mini", 100, 20, Some(1_500_000));
         m.upstream_error("chat", "rate_limited");
         let text = m.encode();
         assert!(text.contains("mluvme_tokens_total{direction=\"prompt\"} 100"), "{text}");
         assert!(text.contains("mluvme_cost_usd_total 1.5"), "{text}");
+        assert!(text.contains("mluvme_model_cost_usd_total{model=\"gpt-4o-mini\"} 1.5"), "{text}");
         assert!(
             text.contains(
                 "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"rate_limited\"} 1"
