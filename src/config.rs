@@ -85,6 +85,35 @@ pub struct Config {
     pub webhook: Option<WebhookSettings>,
     /// The HTTP server's bounds and where the operations endpoints live (`server`).
     pub http: HttpSettings,
+    /// How log lines are written (`LOG_FORMAT`); `main` reads it first, through
+    /// [`LogFormat::from_lookup`], so even a failing start logs in the chosen format.
+    pub log_format: LogFormat,
+}
+
+/// `LOG_FORMAT`: `text` (the default: one readable line per event, for a terminal or `fly logs`)
+/// or `json` (one JSON object per line with the event's fields and its spans', for a log store
+/// that indexes fields — find every line of one update by its `update_id`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// A value other than `text` or `json` stops the start with one clear line: a typo would
+    /// otherwise send unparseable lines to a log store expecting JSON.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LogFormat, ConfigError> {
+        match get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(ConfigError::Invalid {
+                var: "LOG_FORMAT",
+                value: other.to_owned(),
+                hint: "text (the default) or json".into(),
+            }),
+        }
+    }
 }
 
 /// What the HTTP server on `PORT` (and `OPS_PORT`) accepts: every client is bounded in time and
@@ -146,6 +175,7 @@ impl std::fmt::Debug for Config {
             port,
             webhook,
             http,
+            log_format,
         } = self;
         f.debug_struct("Config")
             .field("telegram_token", &HIDDEN)
@@ -181,6 +211,7 @@ impl std::fmt::Debug for Config {
             .field("port", port)
             .field("webhook", webhook)
             .field("http", http)
+            .field("log_format", log_format)
             .finish()
     }
 }
@@ -395,6 +426,7 @@ impl Config {
             },
             webhook: webhook_settings(&var)?,
             http: http_settings(&var)?,
+            log_format: LogFormat::from_lookup(&get)?,
             redis_url: match var("REDIS_URL") {
                 None => None,
                 Some(url) if url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "redis" | "rediss") && u.host().is_some()) => Some(url),
@@ -771,6 +803,16 @@ mod tests {
         let map: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn log_format_is_text_by_default_json_on_request_and_anything_else_stops_the_start() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk")];
+        assert_eq!(cfg(&base).unwrap().log_format, LogFormat::Text);
+        let json = cfg(&[base[0], base[1], ("LOG_FORMAT", "JSON")]).unwrap();
+        assert_eq!(json.log_format, LogFormat::Json);
+        let err = cfg(&[base[0], base[1], ("LOG_FORMAT", "logfmt")]).unwrap_err().to_string();
+        assert!(err.contains("LOG_FORMAT") && err.contains("json"), "{err}");
     }
 
     #[test]

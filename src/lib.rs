@@ -129,6 +129,7 @@ pub mod store;
 pub mod telemetry;
 pub mod turn;
 pub mod tutor;
+pub mod update_json;
 pub mod words;
 
 pub use startup::run;

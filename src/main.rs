@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use mluvme::{config::Config, progress::SystemClock, store, telemetry};
+use mluvme::config::{Config, LogFormat};
+use mluvme::{progress::SystemClock, store, telemetry};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -25,7 +26,14 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    // Read before anything logs; a bad value stops here, with the same line `Config` gives.
+    match LogFormat::from_lookup(|k| std::env::var(k).ok()) {
+        Ok(format) => telemetry::init(format),
+        Err(e) => {
+            eprintln!("mluvme: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let result = match cli.command.unwrap_or(Cmd::Run) {
         Cmd::Migrate => migrate().await,

@@ -121,7 +121,7 @@ impl Meter {
     }
 
     fn count(&self, u: Usage) -> Usage {
-        self.counters.observe(u.prompt_tokens, u.completion_tokens, u.cost_micros);
+        self.counters.observe(&u.model, u.prompt_tokens, u.completion_tokens, u.cost_micros);
         u
     }
 }

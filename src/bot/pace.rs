@@ -242,6 +242,8 @@ pub struct Pacer {
     finished: Notify,
     /// The budget shared with the other replicas, when there is Redis.
     shared: Option<Shared>,
+    /// Sends let out (`mluvme_telegram_sends_total`): the budget used, on the dashboard.
+    sends: prometheus_client::metrics::counter::Counter,
 }
 
 struct Shared {
@@ -277,7 +279,14 @@ impl Pacer {
             queue: Default::default(),
             finished: Notify::new(),
             shared: None,
+            sends: Default::default(),
         }
+    }
+
+    /// Counts every send let out in `sends` (the metrics' counter).
+    pub fn count_sends(mut self, sends: prometheus_client::metrics::counter::Counter) -> Self {
+        self.sends = sends;
+        self
     }
 
     /// A pacer whose bot-wide budget is `budget`, shared with the other replicas; while Redis is
@@ -297,6 +306,7 @@ impl Pacer {
     /// Returns when a send to `chat` may go out: first the chat's own pace, then the bot's slot
     /// in arrival order. Hold the slot for the duration of the request.
     pub async fn acquire(&self, chat: ChatId) -> Slot<'_> {
+        self.sends.inc();
         if !self.enabled {
             return Slot { pacer: self, chat: chat.0 };
         }

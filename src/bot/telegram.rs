@@ -50,6 +50,12 @@ impl Telegram {
                 Pacer::shared(rates, budget, app.replicas.clone())
             }
         };
+        app.metrics.ops.telegram_send_limit.set(if config.limits.pacing {
+            rates.per_second
+        } else {
+            0.0
+        });
+        let pacer = pacer.count_sends(app.metrics.ops.telegram_sends.clone());
         let outbox = Outbox::new(bot, pacer, app.i18n.clone(), app.db.clone(), app.clock.clone());
         Ok(Telegram { outbox, me, access: AccessCache::default() })
     }

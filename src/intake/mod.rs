@@ -208,7 +208,7 @@ fn scheduler_for(
 
 /// The span every log line of one update's handling carries: which update, in which chat, from
 /// whom, of what kind — never what it says.
-fn update_span(update: &Update) -> tracing::Span {
+pub fn update_span(update: &Update) -> tracing::Span {
     tracing::info_span!(
         "update",
         update_id = update.id.0,

@@ -3,12 +3,17 @@
 //! getUpdates confirms every update below `offset`; the offset moves past an update only after
 //! it has been committed to the inbox, so a crash at any instant loses nothing: Telegram
 //! redelivers what was not confirmed and the inbox recognises what it already holds.
+//!
+//! The batch is fetched as raw JSON and each update read by [`crate::update_json`]: the library's
+//! own reading of a batch loses what it cannot type (a voice note without `mime_type`) and stops
+//! at a shape that makes it panic.
 
 use std::time::Duration;
 
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::{GetUpdates, GetUpdatesSetters};
 use teloxide::prelude::*;
-use teloxide::types::AllowedUpdate;
+use teloxide::requests::{JsonRequest, Payload};
+use teloxide::types::{AllowedUpdate, Update};
 use tokio_util::sync::CancellationToken;
 
 use super::scheduler::Scheduler;
@@ -27,11 +32,15 @@ pub async fn poll(app: &App, tg: &Telegram, scheduler: &Scheduler, shutdown: &Ca
         AllowedUpdate::MyChatMember,
     ];
     loop {
-        let request = bot
-            .get_updates()
-            .offset(offset)
-            .timeout(app.config.poll_timeout_secs)
-            .allowed_updates(allowed.clone());
+        let request = JsonRequest::new(
+            bot.clone(),
+            RawUpdates(
+                GetUpdates::new()
+                    .offset(offset)
+                    .timeout(app.config.poll_timeout_secs)
+                    .allowed_updates(allowed.clone()),
+            ),
+        );
         if shutdown.is_cancelled() {
             // No poll is open: confirm what was recorded, so a restart is not sent it again.
             if offset > 0 {
@@ -47,10 +56,10 @@ pub async fn poll(app: &App, tg: &Telegram, scheduler: &Scheduler, shutdown: &Ca
             _ = shutdown.cancelled() => return,
             res = request.send() => res,
         };
-        let updates = match updates {
-            Ok(u) => {
+        let updates: Vec<Update> = match updates {
+            Ok(raw) => {
                 backoff = Duration::from_millis(500);
-                u
+                raw.into_iter().filter_map(read).collect()
             }
             Err(e) => {
                 tracing::warn!(error = %e, "getUpdates failed; retrying");
@@ -82,4 +91,26 @@ pub async fn poll(app: &App, tg: &Telegram, scheduler: &Scheduler, shutdown: &Ca
             }
         }
     }
+}
+
+/// getUpdates answered as raw JSON, each update read by [`crate::update_json`].
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct RawUpdates(GetUpdates);
+
+impl Payload for RawUpdates {
+    type Output = Vec<serde_json::Value>;
+    const NAME: &'static str = GetUpdates::NAME;
+
+    fn timeout_hint(&self) -> Option<Duration> {
+        self.0.timeout_hint()
+    }
+}
+
+fn read(raw: serde_json::Value) -> Option<Update> {
+    let update = crate::update_json::read(raw);
+    if update.is_none() {
+        tracing::warn!("an update without update_id dropped");
+    }
+    update
 }

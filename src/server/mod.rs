@@ -69,7 +69,12 @@ pub fn router(app: Arc<App>, readiness: Arc<Readiness>, sink: Option<UpdateSink>
         Some(_) => Router::new().route("/healthz", get(ops::healthz)),
     };
     if let (Some(settings), Some(sink)) = (&app.config.webhook, sink) {
-        let hook = webhook::Hook::new(settings.secret.clone(), app.config.http.body_timeout, sink);
+        let hook = webhook::Hook::new(
+            settings.secret.clone(),
+            app.config.http.body_timeout,
+            sink,
+            app.clone(),
+        );
         let path = match settings.url.path() {
             "" => "/",
             p => p,

@@ -126,5 +126,8 @@ pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
         .set(app.audio.queued_bytes() as i64);
     m.audio_bytes_peak.set(app.audio_memory.peak() as i64);
     m.audio_memory_waiting.set(app.audio_memory.waiting() as i64);
+    let circuits =
+        [app.chat.outage(), app.speech.transcription_outage(), app.speech.speech_outage()];
+    app.metrics.ops.set_breakers(circuits.map(|c| c.is_open()));
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], app.metrics.encode()).into_response()
 }

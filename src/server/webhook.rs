@@ -13,11 +13,12 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
-use teloxide::types::{AllowedUpdate, Update};
+use teloxide::types::AllowedUpdate;
 
 use super::{BODY_LIMIT, UpdateSink};
 use crate::app::App;
 use crate::bot::Telegram;
+use crate::metrics::operations::WebhookOutcome;
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -28,11 +29,18 @@ pub struct Hook {
     /// How long the body may take once the headers were accepted (`HTTP_BODY_TIMEOUT_SECONDS`).
     body_timeout: Duration,
     sink: UpdateSink,
+    /// Where each request's outcome is counted (`mluvme_webhook_requests_total`).
+    app: std::sync::Arc<App>,
 }
 
 impl Hook {
-    pub fn new(secret: String, body_timeout: Duration, sink: UpdateSink) -> Self {
-        Hook { secret: secret.into(), body_timeout, sink }
+    pub fn new(
+        secret: String,
+        body_timeout: Duration,
+        sink: UpdateSink,
+        app: std::sync::Arc<App>,
+    ) -> Self {
+        Hook { secret: secret.into(), body_timeout, sink, app }
     }
 }
 
@@ -43,6 +51,12 @@ fn refuse(status: StatusCode) -> Response {
 }
 
 pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
+    let (response, outcome) = answer(&hook, request).await;
+    hook.app.metrics.ops.webhook(outcome);
+    response
+}
+
+async fn answer(hook: &Hook, request: Request) -> (Response, WebhookOutcome) {
     let headers = request.headers();
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     // Constant time: how long the comparison takes says nothing about how much of a guess
@@ -52,7 +66,7 @@ pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
             secret_given = !given.is_empty(),
             "webhook request refused: wrong or missing secret token"
         );
-        return refuse(StatusCode::UNAUTHORIZED);
+        return (refuse(StatusCode::UNAUTHORIZED), WebhookOutcome::Refused);
     }
     let announced = headers
         .get(header::CONTENT_LENGTH)
@@ -60,7 +74,7 @@ pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
         tracing::warn!(bytes = announced, "webhook request refused: body over 1 MiB");
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE);
+        return (refuse(StatusCode::PAYLOAD_TOO_LARGE), WebhookOutcome::Refused);
     }
     let read = axum::body::to_bytes(request.into_body(), BODY_LIMIT);
     let body = match tokio::time::timeout(hook.body_timeout, read).await {
@@ -68,23 +82,26 @@ pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
         // Over the limit without announcing it (chunked), or the client went away.
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "webhook body unreadable or over 1 MiB");
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE);
+            return (refuse(StatusCode::PAYLOAD_TOO_LARGE), WebhookOutcome::Refused);
         }
         Err(_) => {
             tracing::warn!(
                 timeout_s = hook.body_timeout.as_secs(),
                 "webhook request refused: body not received in time"
             );
-            return refuse(StatusCode::REQUEST_TIMEOUT);
+            return (refuse(StatusCode::REQUEST_TIMEOUT), WebhookOutcome::Refused);
         }
     };
-    let update: Update = match serde_json::from_slice(&body) {
+    let update = match std::str::from_utf8(&body)
+        .map_err(|e| e.to_string())
+        .and_then(crate::update_json::read_str)
+    {
         Ok(u) => u,
         Err(e) => {
             // Acknowledged anyway: Telegram redelivers anything but a 200, so refusing an update
             // we can never read would have it sent again, forever, ahead of the chat's next one.
             tracing::warn!(error = %e, bytes = body.len(), "unreadable webhook update acknowledged and dropped");
-            return StatusCode::OK.into_response();
+            return (StatusCode::OK.into_response(), WebhookOutcome::Unreadable);
         }
     };
     let id = update.id.0;
@@ -93,14 +110,14 @@ pub async fn receive(State(hook): State<Hook>, request: Request) -> Response {
     // for want of a 200, and the inbox takes it once.
     let recording = tokio::spawn((hook.sink)(update));
     match recording.await {
-        Ok(Ok(())) => StatusCode::OK.into_response(),
+        Ok(Ok(())) => (StatusCode::OK.into_response(), WebhookOutcome::Recorded),
         Ok(Err(e)) => {
             tracing::error!(update_id = id, error = %e, "webhook update not recorded; Telegram will deliver it again");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR.into_response(), WebhookOutcome::Failed)
         }
         Err(e) => {
             tracing::error!(update_id = id, error = %e, "webhook update recording failed; Telegram will deliver it again");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR.into_response(), WebhookOutcome::Failed)
         }
     }
 }

@@ -59,8 +59,8 @@ pub async fn record_batch(
     }
     let mut rows = Vec::with_capacity(batch.len());
     for update in batch {
-        let payload =
-            serde_json::to_string(update).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let payload = crate::update_json::to_stored(update)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         rows.push(updates::ActiveModel {
             update_id: Set(update.id.0 as i64),
             chat_id: Set(update.chat().map(|c| c.id.0)),
@@ -95,7 +95,7 @@ pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<Update>, StoreErro
         .await?;
     rows.into_iter()
         .map(|r| {
-            serde_json::from_str(&r.payload)
+            crate::update_json::read_str(&r.payload)
                 .map_err(|e| StoreError::Corrupt(format!("update {}: {e}", r.update_id)))
         })
         .collect()

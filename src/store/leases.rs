@@ -129,7 +129,7 @@ pub async fn updates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Updat
         for r in db.query_all_raw(stmt(backend, &sql, values)).await? {
             let id: i64 = r.try_get_by_index(0)?;
             let payload: String = r.try_get_by_index(1)?;
-            let update: Update = serde_json::from_str(&payload)
+            let update = crate::update_json::read_str(&payload)
                 .map_err(|e| StoreError::Corrupt(format!("update {id}: {e}")))?;
             found.push(update);
         }

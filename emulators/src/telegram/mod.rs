@@ -25,6 +25,7 @@ pub mod html;
 mod learner;
 mod markdown;
 mod methods;
+mod raw;
 mod send;
 mod server;
 mod state;

@@ -30,6 +30,7 @@ use crate::bot::outbox::To;
 use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::cache::rate;
 use crate::i18n::Arg;
+use crate::metrics::operations::Refusal as Refused;
 use crate::progress::local_day;
 use crate::store::learners::{Learner, LearnerStatus};
 use crate::store::{StoreError, admin as store, quotas};
@@ -267,6 +268,7 @@ async fn slowed_down(
     match app.cache.turns.check(learner.id, update_id, app.clock.now()).await {
         rate::Verdict::Go => Ok(false),
         rate::Verdict::Wait(wait) => {
+            app.metrics.ops.refused(Refused::TurnLimit);
             let seconds = wait.as_secs_f64().ceil().max(1.0) as i64;
             tracing::info!(user_id = learner.id, seconds, "turn limit reached");
             notice(tg, msg, learner.lang, "slow-down", &[("seconds", Arg::from(seconds))]).await?;
@@ -297,9 +299,12 @@ async fn over_budget(
     learner: &Learner,
 ) -> Result<bool, Budget> {
     let now = app.clock.now();
-    if let (Some(cap), spent) = tg.access.spend(app, now).await.map_err(Budget::Unreadable)?
+    let (cap, spent) = tg.access.spend(app, now).await.map_err(Budget::Unreadable)?;
+    app.metrics.ops.spend(cap, spent);
+    if let Some(cap) = cap
         && spent >= cap
     {
+        app.metrics.ops.refused(Refused::SpendCap);
         tracing::info!(user_id = learner.id, cap, spent, "global spend cap reached; refused");
         notice(tg, msg, learner.lang, "spend-cap-resting", &[]).await?;
         let first = store::once(&app.db, &format!("spend-cap:{}", now.date_naive()), now).await;
@@ -340,6 +345,7 @@ async fn over_budget(
             let mins = (wait.num_seconds() + 59) / 60;
             let (hours, minutes) = (mins / 60, mins % 60);
             tracing::info!(user_id = learner.id, "daily allowance used up; refused");
+            app.metrics.ops.refused(Refused::Allowance);
             let args = [
                 ("time", Arg::from(&time)),
                 ("zone", Arg::from(learner.tz.name())),

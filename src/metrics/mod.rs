@@ -16,6 +16,12 @@
 //!   `mluvme_audio_bytes{held_by="turns|write_queue"}` (against `AUDIO_MEMORY_MB` and
 //!   `AUDIO_QUEUE_MB`), `mluvme_audio_bytes_peak` (the most the turns held at once) and
 //!   `mluvme_audio_memory_waiting` (turns waiting for `AUDIO_MEMORY_MB` to free up).
+//! - breakers, refusals, spend, cost by model, Telegram sends and the webhook: [`operations`].
+//!
+//! `ops/grafana/mluvme.json` and `ops/prometheus/alerts.yml` use these names; a test checks
+//! that every name they use is one this module exports.
+
+pub mod operations;
 
 use std::sync::atomic::AtomicU64;
 
@@ -96,6 +102,7 @@ pub struct Metrics {
     pub audio_bytes: Family<AudioBytes, Gauge>,
     pub audio_bytes_peak: Gauge,
     pub audio_memory_waiting: Gauge,
+    pub ops: operations::Operations,
 }
 
 /// Who holds audio bytes in memory.
@@ -122,15 +129,25 @@ pub struct UsageCounters {
     prompt_tokens: Counter,
     completion_tokens: Counter,
     cost_usd: Counter<f64, AtomicU64>,
+    model_cost: operations::ModelCost,
 }
 
 impl UsageCounters {
-    /// Tokens and cost of one upstream request (`cost_micros` None = unpriced model).
-    pub fn observe(&self, prompt_tokens: u32, completion_tokens: u32, cost_micros: Option<i64>) {
+    /// Tokens and cost of one upstream request to `model` (`cost_micros` None = unpriced model).
+    pub fn observe(
+        &self,
+        model: &str,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+        cost_micros: Option<i64>,
+    ) {
         self.prompt_tokens.inc_by(u64::from(prompt_tokens));
         self.completion_tokens.inc_by(u64::from(completion_tokens));
         if let Some(micros) = cost_micros.filter(|m| *m > 0) {
-            self.cost_usd.inc_by(micros as f64 / 1_000_000.0);
+            let usd = micros as f64 / 1_000_000.0;
+            self.cost_usd.inc_by(usd);
+            let label = operations::ModelLabel { model: model.to_owned() };
+            self.model_cost.get_or_create(&label).inc_by(usd);
         }
     }
 }
@@ -220,6 +237,7 @@ impl Metrics {
             "mluvme_audio_memory_waiting",
             "Turns waiting for audio memory (AUDIO_MEMORY_MB) before downloading",
         );
+        let ops = operations::Operations::register(&mut registry);
         Metrics {
             registry,
             turns,
@@ -234,6 +252,7 @@ impl Metrics {
             audio_bytes,
             audio_bytes_peak,
             audio_memory_waiting,
+            ops,
         }
     }
 
@@ -265,6 +284,7 @@ impl Metrics {
             prompt_tokens: self.prompt_tokens.clone(),
             completion_tokens: self.completion_tokens.clone(),
             cost_usd: self.cost_usd.clone(),
+            model_cost: self.ops.model_cost.clone(),
         }
     }
 
@@ -371,11 +391,12 @@ mod tests {
         let text = m.encode();
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"llm\"} 1"), "{text}");
         assert!(text.contains("mluvme_stage_seconds_count{stage=\"tts\"} 0"), "{text}");
-        m.usage_counters().observe(100, 20, Some(1_500_000));
+        m.usage_counters().observe("gpt-4o-mini", 100, 20, Some(1_500_000));
         m.upstream_error("chat", "rate_limited");
         let text = m.encode();
         assert!(text.contains("mluvme_tokens_total{direction=\"prompt\"} 100"), "{text}");
         assert!(text.contains("mluvme_cost_usd_total 1.5"), "{text}");
+        assert!(text.contains("mluvme_model_cost_usd_total{model=\"gpt-4o-mini\"} 1.5"), "{text}");
         assert!(
             text.contains(
                 "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"rate_limited\"} 1"
