@@ -1,6 +1,9 @@
 //! Broadcasts: a draft (previewed), confirmed into one row per recipient, then sent by one
-//! replica at a time under a lease (`holder`, `lease_until` in epoch ms), each recipient marked
-//! right after their send.
+//! replica at a time under a lease (`holder`, `lease_until` in epoch ms). Each recipient is
+//! claimed by the sender just before their send (pending → sending, only while the sender holds
+//! the broadcast) and marked right after it: a sender that stalled past its lease and woke up
+//! cannot claim anyone more, and the replica that took over never sends to one it claimed — a
+//! recipient is sent to at most once, whatever stalls or crashes.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -11,6 +14,10 @@ use super::sql::{exec, scalar, stmt};
 use crate::admin::args::Audience;
 
 pub const PENDING: &str = "pending";
+/// Claimed by a sender, send under way. Left so only by a sender that stopped (or was overtaken)
+/// between its claim and its mark: whether Telegram got it is unknown, so it is never sent again
+/// and the broadcast's end counts it failed.
+pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 /// Blocked the bot (before or at the send), or banned meanwhile: not sent, counted as skipped.
 pub const SKIPPED: &str = "skipped";
@@ -208,6 +215,24 @@ pub async fn pending(
         .collect()
 }
 
+/// Claims a recipient for `holder`'s send: true only if they are still pending and `holder`
+/// still holds the broadcast. One statement, so of two senders (one stalled past its lease) at
+/// most one ever gets a given recipient.
+pub async fn claim_recipient(
+    db: &impl ConnectionTrait,
+    id: i64,
+    user_id: i64,
+    holder: &str,
+) -> Result<bool, StoreError> {
+    let sql = format!(
+        "UPDATE broadcast_recipients SET status = '{SENDING}' \
+         WHERE broadcast_id = $1 AND user_id = $2 AND status = '{PENDING}' \
+         AND EXISTS (SELECT 1 FROM broadcasts WHERE id = $1 AND holder = $3 AND status = 'sending')"
+    );
+    Ok(exec(db, &sql, vec![id.into(), user_id.into(), holder.into()]).await? == 1)
+}
+
+/// Records how a claimed recipient's send went.
 pub async fn mark(
     db: &impl ConnectionTrait,
     id: i64,
@@ -216,7 +241,7 @@ pub async fn mark(
 ) -> Result<(), StoreError> {
     exec(
         db,
-        "UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3",
+        &format!("UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3 AND status = '{SENDING}'"),
         vec![status.into(), id.into(), user_id.into()],
     )
     .await
@@ -255,8 +280,16 @@ pub async fn tally(db: &impl ConnectionTrait, id: i64) -> Result<Tally, StoreErr
     Ok(t)
 }
 
-/// Closes the broadcast once nobody is pending.
+/// Closes the broadcast once nobody is pending. Recipients still claimed then were left by a
+/// sender that stopped between its claim and its mark (this sender has marked all of its own):
+/// counted failed, never sent again.
 pub async fn finish(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
+    exec(
+        db,
+        &format!("UPDATE broadcast_recipients SET status = '{FAILED}' WHERE broadcast_id = $1 AND status = '{SENDING}'"),
+        vec![id.into()],
+    )
+    .await?;
     exec(db, "UPDATE broadcasts SET status = 'done', holder = NULL WHERE id = $1", vec![id.into()])
         .await
         .map(drop)
