@@ -294,3 +294,63 @@ pub async fn finish(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError
         .await
         .map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broadcast being sent to recipients 1..=n (rows straight in: `confirm` needs learners).
+    async fn sending_to(db: &DatabaseConnection, n: i64) -> i64 {
+        let id = draft(db, 1, 1, Audience::All, "Ahoj", None, Utc::now()).await.unwrap();
+        exec(db, "UPDATE broadcasts SET status = 'sending' WHERE id = $1", vec![id.into()])
+            .await
+            .unwrap();
+        for user in 1..=n {
+            exec(
+                db,
+                "INSERT INTO broadcast_recipients (broadcast_id, user_id, status) VALUES ($1, $2, 'pending')",
+                vec![id.into(), user.into()],
+            )
+            .await
+            .unwrap();
+        }
+        id
+    }
+
+    #[tokio::test]
+    async fn a_sender_stalled_past_its_lease_claims_nobody_more_and_its_successor_skips_those_it_claimed()
+     {
+        let (_dir, db) = crate::store::test_db().await;
+        let id = sending_to(&db, 6).await;
+        assert_eq!(claim(&db, "a", 0, 3_000).await.unwrap().map(|b| b.id), Some(id));
+        // a claims three recipients and has sent to the first when it stalls, two sends in flight.
+        for user in 1..=3 {
+            assert!(claim_recipient(&db, id, user, "a").await.unwrap());
+        }
+        mark(&db, id, 1, SENT).await.unwrap();
+        assert!(claim(&db, "b", 2_000, 5_000).await.unwrap().is_none(), "a's lease still runs");
+        assert_eq!(claim(&db, "b", 3_001, 6_001).await.unwrap().map(|b| b.id), Some(id));
+
+        // a wakes up: its sends in flight are marked, but it cannot claim anyone more.
+        assert!(!claim_recipient(&db, id, 4, "a").await.unwrap(), "the broadcast is b's now");
+        assert!(!renew(&db, id, "a", 9_000).await.unwrap(), "and a learns it at its next renewal");
+        mark(&db, id, 2, SENT).await.unwrap();
+
+        // b goes on with those nobody claimed, never with a's.
+        let left: Vec<i64> = pending(&db, id, 32).await.unwrap().iter().map(|r| r.0).collect();
+        assert_eq!(left, vec![4, 5, 6]);
+        for user in 1..=6 {
+            let claimed = claim_recipient(&db, id, user, "b").await.unwrap();
+            assert_eq!(claimed, user >= 4, "recipient {user} claimed by b: {claimed}");
+            if claimed {
+                mark(&db, id, user, SENT).await.unwrap();
+            }
+        }
+        // a never marks recipient 3 (it crashed mid-send): in doubt, counted failed, not resent.
+        finish(&db, id).await.unwrap();
+        let t = tally(&db, id).await.unwrap();
+        assert_eq!((t.sent, t.failed, t.pending), (5, 1, 0), "{t:?}");
+        mark(&db, id, 3, SENT).await.unwrap();
+        assert_eq!(tally(&db, id).await.unwrap(), t, "a mark after the end changes nothing");
+    }
+}
