@@ -62,10 +62,14 @@ impl Replica {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    fn has_logged(&self, text: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(text))
+    }
+
     /// Waits (bounded) until a log line contains `text`.
     async fn logged(&self, text: &str) {
         for _ in 0..400 {
-            if self.log.lock().unwrap().iter().any(|l| l.contains(text)) {
+            if self.has_logged(text) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -145,11 +149,15 @@ async fn a_replica_frozen_past_its_lease_mid_turn_neither_answers_nor_pays_once_
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "{replies:#?}");
 
-    // The first wakes up and its model answers: it finds the chat is not its own any more.
+    // The first wakes up and its model answers: it finds the chat is not its own any more (or,
+    // unfenced, would answer a second time).
     first.signal("-CONT");
     drop(hold);
-    first.logged("no longer holds the update").await;
+    let shown = || l.messages().len();
+    let before = shown();
+    app.wait_until(|| first.has_logged("no longer holds the update") || shown() > before).await;
     app.settle().await;
+    assert_eq!(shown(), before, "nothing more was shown: {:#?}", l.messages());
     answered_once(&app, 1701, sent.message_id).await;
     assert_eq!(turn_requests(&other_ai), 1, "the second replica asked its model once");
     assert_eq!(
