@@ -69,8 +69,12 @@ async fn on_postgres_two_replicas_never_hold_one_chat_and_an_expired_lease_moves
     // Chat 20's holder dies: nobody else gets it before its lease expires, then the survivor does.
     let owner_of_20 = leases::holder(&db, 20).await.unwrap().unwrap();
     let survivor = if owner_of_20 == "a" { "b" } else { "a" };
-    assert!(!leases::chats(&leases::claim(&db, survivor, 29_000, 59_000).await.unwrap()).contains(&20));
-    assert!(leases::chats(&leases::claim(&db, survivor, 30_001, 60_001).await.unwrap()).contains(&20));
+    assert!(
+        !leases::chats(&leases::claim(&db, survivor, 29_000, 59_000).await.unwrap()).contains(&20)
+    );
+    assert!(
+        leases::chats(&leases::claim(&db, survivor, 30_001, 60_001).await.unwrap()).contains(&20)
+    );
     assert_eq!(leases::holder(&db, 20).await.unwrap().as_deref(), Some(survivor));
     assert_eq!(leases::heartbeat(&db, "a", 10_000, 0).await.unwrap(), 1);
     assert_eq!(leases::heartbeat(&db, "b", 10_000, 0).await.unwrap(), 2);
