@@ -365,7 +365,7 @@ impl Config {
                         .into(),
                 })?,
         };
-        Ok(Config {
+        let config = Config {
             telegram_token,
             telegram_api_url,
             openai_api_key,
@@ -457,6 +457,28 @@ impl Config {
             },
             // Renewed every second, so anything above a few seconds survives a slow database.
             chat_lease: Duration::from_secs(parse_num(&var, "CHAT_LEASE_SECONDS", 30, 3, 3600)?),
+        };
+        config.check_lease_outlasts_grace()?;
+        Ok(config)
+    }
+
+    /// With several replicas (webhook mode) a chat's lease must outlast the stop's grace period:
+    /// a stopping replica renews its leases until its last turn ends or is aborted, and a lease
+    /// longer than the grace means the renewal made as the stop began covers the whole of it
+    /// even if every later one fails (a database blip) — so no other replica takes a chat whose
+    /// turn may still run here. Refused at start-up rather than found out as a learner answered
+    /// twice.
+    fn check_lease_outlasts_grace(&self) -> Result<(), ConfigError> {
+        if self.webhook.is_none() || self.chat_lease > self.shutdown_grace {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            var: "CHAT_LEASE_SECONDS",
+            value: self.chat_lease.as_secs().to_string(),
+            hint: format!(
+                "in webhook mode a chat's lease must be longer than SHUTDOWN_GRACE_SECONDS ({} s): raise CHAT_LEASE_SECONDS or lower SHUTDOWN_GRACE_SECONDS",
+                self.shutdown_grace.as_secs()
+            ),
         })
     }
 
@@ -830,6 +852,39 @@ mod tests {
         assert!(c.adaptive_model_selection);
         assert_eq!(c.group_chats, GroupChats::Reply);
         assert_eq!((c.redis_url, c.turns_per_minute), (None, 10), "in-process, ten turns a minute");
+    }
+
+    #[test]
+    fn in_webhook_mode_a_chat_lease_not_longer_than_the_grace_period_stops_start_up() {
+        let hook = [
+            ("TELOXIDE_TOKEN", "1:A"),
+            ("OPENAI_API_KEY", "sk"),
+            ("WEBHOOK_URL", "https://bot.example.com/telegram/hook"),
+            ("WEBHOOK_SECRET", "s3cret-for-replicas"),
+            ("PORT", "8080"),
+        ];
+        let with = |lease: &str, grace: &str| {
+            let mut pairs = hook.to_vec();
+            pairs.extend([("CHAT_LEASE_SECONDS", lease), ("SHUTDOWN_GRACE_SECONDS", grace)]);
+            cfg(&pairs)
+        };
+        assert!(cfg(&hook).is_ok(), "the defaults (30 s lease, 25 s grace) fit");
+        let err = with("20", "25").unwrap_err().to_string();
+        assert!(
+            err.starts_with("CHAT_LEASE_SECONDS=\"20\"")
+                && err.contains("SHUTDOWN_GRACE_SECONDS (25 s)"),
+            "{err}"
+        );
+        assert!(with("25", "25").is_err(), "equal is not longer");
+        assert!(with("3", "2").is_ok());
+        // Long polling has no leases: the grace period is the operator's to choose.
+        let polling = [
+            ("TELOXIDE_TOKEN", "1:A"),
+            ("OPENAI_API_KEY", "sk"),
+            ("CHAT_LEASE_SECONDS", "5"),
+            ("SHUTDOWN_GRACE_SECONDS", "60"),
+        ];
+        assert!(cfg(&polling).is_ok());
     }
 
     #[test]

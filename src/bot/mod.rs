@@ -5,7 +5,9 @@
 //! through `i18n` (pure views in [`views`]), send through the [`Outbox`](outbox::Outbox). The
 //! tree is built once (`schema()`) and run by the intake for each recorded update with its
 //! dependencies injected by type: `Arc<App>` (the lower layers), `Arc<Telegram>` (this layer's
-//! state) and an `Arc<dyn CancelTurn>` (for `/cancel`, provided by whoever runs the updates).
+//! state), an `Arc<dyn CancelTurn>` (for `/cancel`) and an `Arc<dyn Fence>` (whether the update
+//! is still this run's, checked by the turn before each paid or visible step), both provided by
+//! whoever runs the updates.
 
 pub mod callback;
 pub mod commands;
@@ -57,6 +59,12 @@ impl BotError {
     /// repeated: a turn resumes from its checkpoints on its own, and the rest is reported.
     pub fn is_retryable(&self) -> bool {
         matches!(self, BotError::Unavailable(_))
+    }
+
+    /// The update stopped being this run's part-way ([`crate::turn::Fence`]): it is left, not
+    /// marked, to whoever holds it now.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, BotError::Turn(crate::turn::TurnError::Fenced))
     }
 }
 
@@ -132,8 +140,9 @@ pub async fn dispatch(
     tg: Arc<Telegram>,
     update: Update,
     cancel: Arc<dyn CancelTurn>,
+    fence: Arc<dyn crate::turn::Fence>,
 ) -> HandlerResult {
-    let deps = dptree::deps![app, tg.me.clone(), tg, update, cancel];
+    let deps = dptree::deps![app, tg.me.clone(), tg, update, cancel, fence];
     match SCHEMA.dispatch(deps).await {
         std::ops::ControlFlow::Break(result) => result,
         std::ops::ControlFlow::Continue(_) => Ok(()),

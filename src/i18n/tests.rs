@@ -162,6 +162,7 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("words", Arg::Num(40)),
         ("saved", Arg::Num(12)),
         ("goal", Arg::Num(5)),
+        ("part", Arg::Num(2)),
         ("messages", Arg::Num(24)),
         ("audio", Arg::Num(12)),
         // Admin texts (issue 8).

@@ -9,7 +9,7 @@
 //! within a second), and takes over the chats of a replica that died once its leases expire.
 //! Nothing here needs Redis: correctness lives in the database.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::scheduler::Scheduler;
 use crate::app::App;
+use crate::store::fencing::Lease;
+use crate::store::leases::Held;
 use crate::store::{self, StoreError, leases};
 
 /// How often leases are renewed and other replicas' recordings are looked for.
@@ -33,6 +35,9 @@ pub struct Claimer {
     submitted: Mutex<HashSet<i64>>,
     /// Chats with something new since the last claim (recorded here, or gone idle here).
     wanted: Mutex<HashSet<i64>>,
+    /// The token of each chat's lease as this replica last claimed it: a run of one of the
+    /// chat's updates is fenced by the token it started under (`store::fencing`).
+    tokens: Mutex<HashMap<i64, i64>>,
     poke: Notify,
 }
 
@@ -43,6 +48,7 @@ impl Claimer {
             scheduler,
             submitted: Mutex::default(),
             wanted: Mutex::default(),
+            tokens: Mutex::default(),
             poke: Notify::new(),
         })
     }
@@ -56,6 +62,26 @@ impl Claimer {
 
     fn holder(&self) -> &str {
         &self.app.config.replica_id
+    }
+
+    /// The lease a run of an update of `chat` starts under. A chat this replica never claimed
+    /// gets token 0, which no lease has: such a run is fenced at its first check.
+    pub fn lease_for(&self, chat: i64) -> Lease {
+        let token = self.tokens.lock().expect("claimer lock").get(&chat).copied().unwrap_or(0);
+        Lease { holder: self.holder().to_owned(), chat, token }
+    }
+
+    /// A run of `update_id` stopped because its lease was not current any more: the update
+    /// may be handed to the scheduler again should this replica hold the chat (again) — the
+    /// run was fenced, so nothing of it runs twice.
+    pub fn fenced(&self, update_id: i64, chat: i64) {
+        self.submitted.lock().expect("claimer lock").remove(&update_id);
+        self.poke(chat);
+    }
+
+    fn remember(&self, held: &[Held]) {
+        let mut tokens = self.tokens.lock().expect("claimer lock");
+        tokens.extend(held.iter().map(|h| (h.chat, h.token)));
     }
 
     /// How long a lease lasts without renewal (`CHAT_LEASE_SECONDS`): how long a crashed
@@ -104,7 +130,8 @@ impl Claimer {
                 now + self.lease_ms(),
             )
             .await?;
-            let pending = leases::pending_ids_in(&self.app.db, &held).await?;
+            self.remember(&held);
+            let pending = leases::pending_ids_in(&self.app.db, &leases::chats(&held)).await?;
             self.submit_new(pending).await
         }
         .await;
@@ -119,6 +146,7 @@ impl Claimer {
         let db = &self.app.db;
         let now = now_ms();
         let held = leases::claim(db, self.holder(), now, now + self.lease_ms()).await?;
+        self.remember(&held);
         if held.is_empty() {
             self.submitted.lock().expect("claimer lock").clear();
             return Ok(0);
@@ -160,14 +188,34 @@ impl Claimer {
     /// then claim again at once, so it runs here without waiting for the next tick.
     pub async fn chat_idle(&self, chat_id: i64) {
         match leases::release_if_idle(&self.app.db, self.holder(), chat_id).await {
-            Ok(true) => {}
+            Ok(true) => {
+                self.tokens.lock().expect("claimer lock").remove(&chat_id);
+            }
             Ok(false) => self.poke(chat_id),
             // The lease expires by itself; meanwhile this replica keeps the chat.
             Err(e) => tracing::warn!(error = %e, "could not release a chat lease"),
         }
     }
 
-    /// At shutdown, after the grace period: the chats still held here go to the other replicas.
+    /// While the replica winds down (`claim` has stopped at the shutdown): keeps the leases of
+    /// the chats still held here from running out under their turns, taking nothing new, until
+    /// `done` — the turns finished or aborted. Otherwise another replica would take a chat whose
+    /// turn is still running here, and both would answer it.
+    pub async fn keep_renewing(self: Arc<Self>, done: CancellationToken) {
+        loop {
+            let until = now_ms() + self.lease_ms();
+            if let Err(e) = leases::renew_all(&self.app.db, self.holder(), until).await {
+                tracing::warn!(error = %e, "could not renew chat leases while winding down");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(CLAIM_EVERY) => {}
+                _ = done.cancelled() => return,
+            }
+        }
+    }
+
+    /// At shutdown, once no turn runs here any more: the chats still held here go to the other
+    /// replicas.
     pub async fn release_all(&self) {
         match leases::release_all(&self.app.db, self.holder()).await {
             Ok(0) => {}
@@ -207,6 +255,6 @@ pub async fn heartbeat(app: Arc<App>, shutdown: CancellationToken) {
 
 /// Wall-clock time: leases compare times across machines, so the learner-facing (and, in tests,
 /// fixed) `app.clock` is not the one to use.
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

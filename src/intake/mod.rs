@@ -9,9 +9,15 @@
 //! outside its chat's queue and abandons the update running there, which is then marked skipped
 //! (kept, and never resumed).
 //!
+//! Every run of an update carries a fence ([`fence::UpdateFence`]): the turn checks it before each
+//! paid or visible step, and the update is marked done only while it holds. With several replicas
+//! (lease mode) that is what keeps a replica that stalled past its chat's lease from answering an
+//! update the chat's new holder answers too.
+//!
 //! Each update is handled inside one `update` span (its id, chat, user and kind), so every log
 //! line of its handling — the bot's, the turn's — says which update it belongs to.
 
+pub mod fence;
 pub mod leases;
 pub mod poller;
 pub mod scheduler;
@@ -52,7 +58,9 @@ pub async fn run(
     let purger = tokio::spawn(purge_processed(app.clone(), shutdown.clone()));
     poller::poll(&app, &tg, &scheduler, &shutdown).await;
     purger.abort();
-    wind_down(&app, &scheduler).await;
+    let deadline = tokio::time::Instant::now() + app.config.shutdown_grace;
+    finish_turns(&scheduler, deadline).await;
+    finish_background(&app, deadline).await;
     Ok(())
 }
 
@@ -91,13 +99,7 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let claimer_cell: Arc<OnceLock<Weak<Claimer>>> = Arc::default();
-    let cell = claimer_cell.clone();
-    let idle: Arc<dyn Fn(i64) + Send + Sync> = Arc::new(move |chat| {
-        if let Some(claimer) = cell.get().and_then(Weak::upgrade) {
-            tokio::spawn(async move { claimer.chat_idle(chat).await });
-        }
-    });
-    let scheduler = scheduler_for(app.clone(), tg, Some(idle));
+    let scheduler = scheduler_for(app.clone(), tg, Some(claimer_cell.clone()));
     let claimer = Claimer::new(app.clone(), scheduler.clone());
     let _ = claimer_cell.set(Arc::downgrade(&claimer));
     let (a, c, s) = (app.clone(), claimer.clone(), scheduler.clone());
@@ -123,25 +125,39 @@ where
     let served = serve(sink).await;
     shutdown.cancel();
     let _ = claiming.await;
+    // No chat is taken any more, but those held here keep their leases until no turn runs here.
+    let turns_over = CancellationToken::new();
+    let renewing = tokio::spawn(claimer.clone().keep_renewing(turns_over.clone()));
     purger.abort();
-    wind_down(&app, &scheduler).await;
+    let deadline = tokio::time::Instant::now() + app.config.shutdown_grace;
+    finish_turns(&scheduler, deadline).await;
+    turns_over.cancel();
+    let _ = renewing.await;
     claimer.release_all().await;
+    finish_background(&app, deadline).await;
     let _ = heartbeat.await;
     served
 }
 
-/// After the last update was taken: finish the turns in flight, the background work (summaries)
-/// and the audio writes, all within one grace period — plus a few seconds for audio, so the whole
-/// stop stays well inside the platform's kill timeout (`fly.toml`).
-async fn wind_down(app: &App, scheduler: &Scheduler) {
-    use tokio::time::{Instant, timeout_at};
+/// After the last update was taken: lets the turns in flight finish until `deadline` (the grace
+/// period), then aborts those left — before the caller gives their chats to other replicas, so a
+/// turn never runs on here while another replica answers the same update. What was aborted stays
+/// pending and resumes from its checkpoint on the chat's next holder (or the next start).
+async fn finish_turns(scheduler: &Scheduler, deadline: tokio::time::Instant) {
     tracing::info!("stopped taking updates; finishing turns in flight");
-    let deadline = Instant::now() + app.config.shutdown_grace;
-    if timeout_at(deadline, scheduler.drain()).await.is_err() {
+    if tokio::time::timeout_at(deadline, scheduler.drain()).await.is_err() {
         tracing::warn!(
-            "grace period over; unfinished updates stay recorded and resume on next start"
+            "grace period over; aborting the turns left, which resume elsewhere or on next start"
         );
+        scheduler.abort().await;
     }
+}
+
+/// Then the background work (summaries) and the audio writes, within the same grace period —
+/// plus a few seconds for audio, so the whole stop stays well inside the platform's kill timeout
+/// (`fly.toml`).
+async fn finish_background(app: &App, deadline: tokio::time::Instant) {
+    use tokio::time::{Instant, timeout_at};
     app.background.close();
     if timeout_at(deadline, app.background.wait()).await.is_err() {
         tracing::warn!("background work (summaries) cut short by the grace period");
@@ -172,19 +188,23 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
     }
 }
 
+/// The scheduler, its handlers wired. In lease mode `claimer` is where the claimer will be once
+/// built (it needs the scheduler first): each run takes its fence's lease from it, and a chat
+/// gone idle goes back to it.
 fn scheduler_for(
     app: Arc<App>,
     tg: Arc<Telegram>,
-    idle: Option<Arc<dyn Fn(i64) + Send + Sync>>,
+    claimer: Option<Arc<OnceLock<Weak<Claimer>>>>,
 ) -> Scheduler {
     let (backlog, concurrency) =
         (app.config.limits.chat_backlog, app.config.limits.max_concurrent_turns);
     let in_flight = Arc::new(InFlight::default());
-    let (a, t, f) = (app.clone(), tg.clone(), in_flight.clone());
+    let (a, t, f, c) = (app.clone(), tg.clone(), in_flight.clone(), claimer.clone());
     let process: scheduler::Handler = Arc::new(move |u| {
         let span = update_span(&u);
         let running: Arc<dyn CancelTurn> = f.clone();
-        Box::pin(handle(a.clone(), t.clone(), u, running).instrument(span))
+        let claimer = c.as_ref().and_then(|cell| cell.get()).and_then(Weak::upgrade);
+        Box::pin(handle(a.clone(), t.clone(), u, running, claimer).instrument(span))
     });
     let a = app.clone();
     let overflow: scheduler::Handler = Arc::new(move |u| {
@@ -194,6 +214,13 @@ fn scheduler_for(
     let cancelled: scheduler::Handler = Arc::new(move |u| {
         let span = update_span(&u);
         Box::pin(cancelled(app.clone(), u).instrument(span))
+    });
+    let idle = claimer.map(|cell| -> Arc<dyn Fn(i64) + Send + Sync> {
+        Arc::new(move |chat| {
+            if let Some(claimer) = cell.get().and_then(Weak::upgrade) {
+                tokio::spawn(async move { claimer.chat_idle(chat).await });
+            }
+        })
     });
     let hooks = Hooks {
         process,
@@ -244,12 +271,43 @@ pub const RETRY_PAUSES: [std::time::Duration; 2] =
 /// once that it is coming and, if it never does, to send it again — never silently marked failed.
 /// The retries stay in the chat's queue, so the chat's order holds; a learner's message waiting
 /// for its retry is abandoned by `/cancel` like a turn.
-async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<dyn CancelTurn>) {
+///
+/// In lease mode the run is fenced by the chat's lease as it starts (`claimer`): an update whose
+/// chat another replica took over meanwhile is not run, a turn that finds that part-way stops,
+/// and neither is marked — the chat's holder runs and marks it, once.
+async fn handle(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    update: Update,
+    running: Arc<dyn CancelTurn>,
+    claimer: Option<Arc<Claimer>>,
+) {
     let id = update.id.0 as i64;
+    let chat = update.chat().map(|c| c.id.0);
+    let lease = claimer.as_ref().zip(chat).map(|(c, chat)| c.lease_for(chat));
+    let fence = Arc::new(fence::UpdateFence::new(app.db.clone(), id, lease));
+    let left = || {
+        tracing::warn!("not this replica's update any more; left to the chat's holder");
+        if let (Some(c), Some(chat)) = (&claimer, chat) {
+            c.fenced(id, chat);
+        }
+    };
+    match crate::turn::Fence::holds(fence.as_ref()).await {
+        Ok(false) => return left(),
+        Ok(true) => {}
+        // Handled as before; the steps' own checks and the marking still guard it.
+        Err(e) => tracing::warn!(error = %e, "could not check that the update is still ours"),
+    }
     let mut attempt = 1;
     let outcome = loop {
-        let outcome =
-            crate::bot::dispatch(app.clone(), tg.clone(), update.clone(), running.clone()).await;
+        let outcome = crate::bot::dispatch(
+            app.clone(),
+            tg.clone(),
+            update.clone(),
+            running.clone(),
+            fence.clone(),
+        )
+        .await;
         match outcome {
             Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
                 tracing::warn!(attempt, error = %e, "the database failed before the update was handled; trying again");
@@ -263,6 +321,7 @@ async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<d
                 crate::bot::unavailable(&app, &tg, &update, true).await;
                 break Err(e);
             }
+            Err(e) if e.is_fenced() => return left(),
             other => break other,
         }
     };
@@ -270,9 +329,13 @@ async fn handle(app: Arc<App>, tg: Arc<Telegram>, update: Update, running: Arc<d
     if let Some(e) = &error {
         tracing::error!(error = %e, attempts = attempt, "update failed");
     }
-    if let Err(e) = store::inbox::finish(&app.db, id, error.as_deref(), app.clock.now()).await {
-        // Left pending: it will be resumed on the next start.
-        tracing::error!(error = %e, "could not mark update done");
+    match store::fencing::finish(&app.db, id, error.as_deref(), fence.lease(), app.clock.now())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => left(),
+        // Left pending: it will be resumed on the next start (or by the chat's next holder).
+        Err(e) => tracing::error!(error = %e, "could not mark update done"),
     }
 }
 

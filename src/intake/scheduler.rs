@@ -85,6 +85,9 @@ struct Inner {
     backlog: usize,
     permits: Arc<Semaphore>,
     tracker: TaskTracker,
+    /// Fired at the end of a stop's grace period: every job still queued or running is dropped
+    /// where it stands (its update stays pending, for whoever holds its chat next).
+    abort: CancellationToken,
     hooks: Hooks,
     in_flight: Arc<InFlight>,
 }
@@ -102,6 +105,7 @@ impl Scheduler {
                 backlog: backlog.max(1),
                 permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
                 tracker: TaskTracker::new(),
+                abort: CancellationToken::new(),
                 hooks,
                 in_flight,
             }),
@@ -114,8 +118,8 @@ impl Scheduler {
         let chat = update.chat().map(|c| c.id.0);
         if chat.is_none() || (self.inner.hooks.out_of_band)(&update) {
             // No chat, no ordering to keep (e.g. an unparsed update); out of band, no waiting.
-            let this = self.clone();
-            self.inner.tracker.spawn(async move { (this.inner.hooks.process)(update).await });
+            let process = self.inner.hooks.process.clone();
+            self.spawn(async move { process(update).await });
             return;
         }
         let chat = chat.expect("checked above");
@@ -126,7 +130,7 @@ impl Scheduler {
                 Err(mpsc::error::TrySendError::Full(update)) => {
                     drop(chats);
                     let overflow = self.inner.hooks.overflow.clone();
-                    self.inner.tracker.spawn(async move { overflow(*update).await });
+                    self.spawn(async move { overflow(*update).await });
                     return;
                 }
                 // The worker is gone (it removes itself under this lock, so this is unreachable,
@@ -143,7 +147,19 @@ impl Scheduler {
         chats.insert(chat, tx);
         drop(chats);
         let this = self.clone();
-        self.inner.tracker.spawn(async move { this.work(chat, rx).await });
+        self.spawn(async move { this.work(chat, rx).await });
+    }
+
+    /// Runs a job on the tracker, until it ends or [`Scheduler::abort`].
+    fn spawn(&self, job: impl Future<Output = ()> + Send + 'static) {
+        let abort = self.inner.abort.clone();
+        self.inner.tracker.spawn(async move {
+            tokio::select! {
+                biased;
+                _ = abort.cancelled() => {}
+                _ = job => {}
+            }
+        });
     }
 
     async fn work(self, chat: i64, mut rx: mpsc::Receiver<Box<Update>>) {
@@ -199,6 +215,14 @@ impl Scheduler {
     pub async fn drain(&self) {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
+    }
+
+    /// Drops every job still queued or running, and returns once none is left: what a stop does
+    /// when its grace period is over, before it gives its chats to other replicas — a turn left
+    /// running after that could answer an update its chat's next holder answers too.
+    pub async fn abort(&self) {
+        self.inner.abort.cancel();
+        self.drain().await;
     }
 }
 

@@ -1,11 +1,13 @@
 //! The broadcast sender: a background job every replica runs (`/broadcast` and its buttons are
 //! `bot::handlers::broadcast`).
 //!
-//! Exactly one replica sends a broadcast at a time: it holds the broadcast's lease (renewed every
-//! batch, given back on a graceful stop, left to expire after a crash). Each recipient is marked
-//! right after their send, so a restart goes on with those still pending and nobody gets the
-//! message twice; only a crash between Telegram accepting a send and the mark being written (an
-//! instant) could repeat one message. Sends go through the outbox, so a broadcast and the
+//! One replica sends a broadcast at a time: it holds the broadcast's lease (`CHAT_LEASE_SECONDS`,
+//! renewed every batch, given back on a graceful stop, left to expire after a crash). Each
+//! recipient is claimed just before their send, only while the lease is still this replica's,
+//! and marked right after it (`store::broadcasts`): a restart or another replica goes on with
+//! those still pending, and a sender that stalled past its lease can claim nobody more — nobody
+//! gets the message twice. A crash between a claim and its mark leaves that one recipient
+//! counted failed rather than risk a second message. Sends go through the outbox, so a broadcast and the
 //! learners' turns share Telegram's ~30 messages/s between them; they are unprompted sends, so a
 //! learner marked blocked is skipped, and one whose 403 says so is marked and counted as skipped.
 //! The admin's progress message is edited at most every 2 s, then shows the final tally.
@@ -25,8 +27,12 @@ use crate::i18n::Lang;
 use crate::store::StoreError;
 use crate::store::broadcasts::{self, FAILED, SENT, SKIPPED, Sending, Tally};
 
-/// A sender holds a broadcast this long without renewing before another replica may take it.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a sender holds a broadcast without renewing before another replica may take it: the
+/// replicas' one lease length (`CHAT_LEASE_SECONDS`).
+fn lease_ms(app: &App) -> i64 {
+    app.config.chat_lease.as_millis() as i64
+}
+
 /// Recipients read (and the lease renewed) per round.
 const BATCH: i64 = 32;
 /// Sends in flight at once: enough to reach the pacer's rate over a slow network.
@@ -50,7 +56,7 @@ pub async fn run(app: Arc<App>, tg: Arc<Telegram>, shutdown: CancellationToken) 
             &app.db,
             &app.config.replica_id,
             now,
-            now + LEASE.as_millis() as i64,
+            now + lease_ms(&app),
         )
         .await
         {
@@ -88,7 +94,7 @@ async fn send_all(
             tracing::info!(broadcast = b.id, "stopping; the broadcast resumes at the next start");
             return broadcasts::release(&app.db, b.id, holder).await;
         }
-        if !broadcasts::renew(&app.db, b.id, holder, epoch_ms() + LEASE.as_millis() as i64).await? {
+        if !broadcasts::renew(&app.db, b.id, holder, epoch_ms() + lease_ms(app)).await? {
             tracing::warn!(broadcast = b.id, "lost the broadcast's lease; another replica goes on");
             return Ok(());
         }
@@ -98,7 +104,10 @@ async fn send_all(
         }
         let marks = futures::stream::iter(batch)
             .map(|(user_id, chat_id, reachable)| async move {
-                if shutdown.is_cancelled() {
+                if shutdown.is_cancelled()
+                    || !broadcasts::claim_recipient(&app.db, b.id, user_id, holder).await?
+                {
+                    // Stopping, or the broadcast is another replica's now: not ours to send.
                     return Ok(());
                 }
                 let status =

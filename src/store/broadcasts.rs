@@ -1,6 +1,9 @@
 //! Broadcasts: a draft (previewed), confirmed into one row per recipient, then sent by one
-//! replica at a time under a lease (`holder`, `lease_until` in epoch ms), each recipient marked
-//! right after their send.
+//! replica at a time under a lease (`holder`, `lease_until` in epoch ms). Each recipient is
+//! claimed by the sender just before their send (pending → sending, only while the sender holds
+//! the broadcast) and marked right after it: a sender that stalled past its lease and woke up
+//! cannot claim anyone more, and the replica that took over never sends to one it claimed — a
+//! recipient is sent to at most once, whatever stalls or crashes.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
@@ -11,6 +14,10 @@ use super::sql::{exec, scalar, stmt};
 use crate::admin::args::Audience;
 
 pub const PENDING: &str = "pending";
+/// Claimed by a sender, send under way. Left so only by a sender that stopped (or was overtaken)
+/// between its claim and its mark: whether Telegram got it is unknown, so it is never sent again
+/// and the broadcast's end counts it failed.
+pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 /// Blocked the bot (before or at the send), or banned meanwhile: not sent, counted as skipped.
 pub const SKIPPED: &str = "skipped";
@@ -208,6 +215,24 @@ pub async fn pending(
         .collect()
 }
 
+/// Claims a recipient for `holder`'s send: true only if they are still pending and `holder`
+/// still holds the broadcast. One statement, so of two senders (one stalled past its lease) at
+/// most one ever gets a given recipient.
+pub async fn claim_recipient(
+    db: &impl ConnectionTrait,
+    id: i64,
+    user_id: i64,
+    holder: &str,
+) -> Result<bool, StoreError> {
+    let sql = format!(
+        "UPDATE broadcast_recipients SET status = '{SENDING}' \
+         WHERE broadcast_id = $1 AND user_id = $2 AND status = '{PENDING}' \
+         AND EXISTS (SELECT 1 FROM broadcasts WHERE id = $1 AND holder = $3 AND status = 'sending')"
+    );
+    Ok(exec(db, &sql, vec![id.into(), user_id.into(), holder.into()]).await? == 1)
+}
+
+/// Records how a claimed recipient's send went.
 pub async fn mark(
     db: &impl ConnectionTrait,
     id: i64,
@@ -216,7 +241,7 @@ pub async fn mark(
 ) -> Result<(), StoreError> {
     exec(
         db,
-        "UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3",
+        &format!("UPDATE broadcast_recipients SET status = $1 WHERE broadcast_id = $2 AND user_id = $3 AND status = '{SENDING}'"),
         vec![status.into(), id.into(), user_id.into()],
     )
     .await
@@ -255,9 +280,77 @@ pub async fn tally(db: &impl ConnectionTrait, id: i64) -> Result<Tally, StoreErr
     Ok(t)
 }
 
-/// Closes the broadcast once nobody is pending.
+/// Closes the broadcast once nobody is pending. Recipients still claimed then were left by a
+/// sender that stopped between its claim and its mark (this sender has marked all of its own):
+/// counted failed, never sent again.
 pub async fn finish(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
+    exec(
+        db,
+        &format!("UPDATE broadcast_recipients SET status = '{FAILED}' WHERE broadcast_id = $1 AND status = '{SENDING}'"),
+        vec![id.into()],
+    )
+    .await?;
     exec(db, "UPDATE broadcasts SET status = 'done', holder = NULL WHERE id = $1", vec![id.into()])
         .await
         .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broadcast being sent to recipients 1..=n (rows straight in: `confirm` needs learners).
+    async fn sending_to(db: &DatabaseConnection, n: i64) -> i64 {
+        let id = draft(db, 1, 1, Audience::All, "Ahoj", None, Utc::now()).await.unwrap();
+        exec(db, "UPDATE broadcasts SET status = 'sending' WHERE id = $1", vec![id.into()])
+            .await
+            .unwrap();
+        for user in 1..=n {
+            exec(
+                db,
+                "INSERT INTO broadcast_recipients (broadcast_id, user_id, status) VALUES ($1, $2, 'pending')",
+                vec![id.into(), user.into()],
+            )
+            .await
+            .unwrap();
+        }
+        id
+    }
+
+    #[tokio::test]
+    async fn a_sender_stalled_past_its_lease_claims_nobody_more_and_its_successor_skips_those_it_claimed()
+     {
+        let (_dir, db) = crate::store::test_db().await;
+        let id = sending_to(&db, 6).await;
+        assert_eq!(claim(&db, "a", 0, 3_000).await.unwrap().map(|b| b.id), Some(id));
+        // a claims three recipients and has sent to the first when it stalls, two sends in flight.
+        for user in 1..=3 {
+            assert!(claim_recipient(&db, id, user, "a").await.unwrap());
+        }
+        mark(&db, id, 1, SENT).await.unwrap();
+        assert!(claim(&db, "b", 2_000, 5_000).await.unwrap().is_none(), "a's lease still runs");
+        assert_eq!(claim(&db, "b", 3_001, 6_001).await.unwrap().map(|b| b.id), Some(id));
+
+        // a wakes up: its sends in flight are marked, but it cannot claim anyone more.
+        assert!(!claim_recipient(&db, id, 4, "a").await.unwrap(), "the broadcast is b's now");
+        assert!(!renew(&db, id, "a", 9_000).await.unwrap(), "and a learns it at its next renewal");
+        mark(&db, id, 2, SENT).await.unwrap();
+
+        // b goes on with those nobody claimed, never with a's.
+        let left: Vec<i64> = pending(&db, id, 32).await.unwrap().iter().map(|r| r.0).collect();
+        assert_eq!(left, vec![4, 5, 6]);
+        for user in 1..=6 {
+            let claimed = claim_recipient(&db, id, user, "b").await.unwrap();
+            assert_eq!(claimed, user >= 4, "recipient {user} claimed by b: {claimed}");
+            if claimed {
+                mark(&db, id, user, SENT).await.unwrap();
+            }
+        }
+        // a never marks recipient 3 (it crashed mid-send): in doubt, counted failed, not resent.
+        finish(&db, id).await.unwrap();
+        let t = tally(&db, id).await.unwrap();
+        assert_eq!((t.sent, t.failed, t.pending), (5, 1, 0), "{t:?}");
+        mark(&db, id, 3, SENT).await.unwrap();
+        assert_eq!(tally(&db, id).await.unwrap(), t, "a mark after the end changes nothing");
+    }
 }

@@ -135,6 +135,8 @@ async fn set_status(
         .col_expr(updates::Column::DoneAt, Expr::value(Some(now)))
         .col_expr(updates::Column::Attempts, Expr::col(updates::Column::Attempts).add(1))
         .filter(updates::Column::UpdateId.eq(update_id))
+        // Only once: an update finished (or skipped) stays as it was left.
+        .filter(updates::Column::Status.eq(UpdateStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())

@@ -18,6 +18,29 @@ use super::StoreError;
 use super::inbox::PENDING;
 use super::sql::{IN_CHUNK, marks, stmt};
 
+/// A chat's lease as its holder holds it: the token is what the holder's runs are fenced by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub chat: i64,
+    /// Grows each time the lease passes to a holder that did not have it; a renewal keeps it.
+    pub token: i64,
+}
+
+/// The chats of a claim's answer.
+pub fn chats(held: &[Held]) -> Vec<i64> {
+    held.iter().map(|h| h.chat).collect()
+}
+
+/// What a claim sets on a chat it takes or renews: a renewal (same holder, even after its lease
+/// ran out while nobody took it) keeps the token — nothing ran elsewhere meanwhile — while a
+/// lease passing to anyone else, or back to a replica that had released it, gets the next one.
+const TAKE: &str = "holder = excluded.holder, expires_at = excluded.expires_at, \
+    token = CASE WHEN chat_leases.holder = excluded.holder THEN chat_leases.token ELSE chat_leases.token + 1 END";
+
+fn held(r: &sea_orm::QueryResult) -> Result<Held, StoreError> {
+    Ok(Held { chat: r.try_get_by_index(0)?, token: r.try_get_by_index(1)? })
+}
+
 /// Claims (or renews) the lease of every chat with pending updates that no other live replica
 /// holds, until `expires_at`; returns the chats this replica now holds that have pending work.
 /// Renewing is the same statement: a chat stays ours as long as it has work and we keep claiming.
@@ -26,15 +49,15 @@ pub async fn claim(
     holder: &str,
     now_ms: i64,
     expires_at_ms: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<Held>, StoreError> {
     let backend = db.get_database_backend();
     let sql = format!(
-        "INSERT INTO chat_leases (chat_id, holder, expires_at) \
-         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
+        "INSERT INTO chat_leases (chat_id, holder, expires_at, token) \
+         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), 1 FROM updates \
          WHERE status = '{PENDING}' AND chat_id IS NOT NULL ORDER BY chat_id \
-         ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+         ON CONFLICT (chat_id) DO UPDATE SET {TAKE} \
          WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
-         RETURNING chat_id"
+         RETURNING chat_id, token"
     );
     let rows = db
         .query_all_raw(stmt(
@@ -43,7 +66,7 @@ pub async fn claim(
             vec![holder.into(), expires_at_ms.into(), now_ms.into()],
         ))
         .await?;
-    rows.iter().map(|r| r.try_get_by_index::<i64>(0).map_err(StoreError::from)).collect()
+    rows.iter().map(held).collect()
 }
 
 /// As [`claim`], for these chats only: what a replica does the moment it records an update, so
@@ -54,7 +77,7 @@ pub async fn claim_chats(
     chats: &[i64],
     now_ms: i64,
     expires_at_ms: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<Held>, StoreError> {
     let backend = db.get_database_backend();
     // In chunks (`IN_CHUNK`), each its own statement: a chat's claim stands on its own anyway.
     // Sorted first, so every chunk (and every replica) takes its rows' locks in one order.
@@ -64,21 +87,21 @@ pub async fn claim_chats(
     let mut held = Vec::new();
     for chunk in chats.chunks(IN_CHUNK) {
         let sql = format!(
-            "INSERT INTO chat_leases (chat_id, holder, expires_at) \
-             SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT) FROM updates \
+            "INSERT INTO chat_leases (chat_id, holder, expires_at, token) \
+             SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), 1 FROM updates \
              WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY chat_id \
-             ON CONFLICT (chat_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             ON CONFLICT (chat_id) DO UPDATE SET {TAKE} \
              WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
-             RETURNING chat_id",
+             RETURNING chat_id, token",
             marks(4, chunk.len())
         );
         let mut values: Vec<Value> = vec![holder.into(), expires_at_ms.into(), now_ms.into()];
         values.extend(chunk.iter().map(|&c| Value::from(c)));
         for r in db.query_all_raw(stmt(backend, &sql, values)).await? {
-            held.push(r.try_get_by_index::<i64>(0)?);
+            held.push(self::held(&r)?);
         }
     }
-    held.sort_unstable();
+    held.sort_unstable_by_key(|h| h.chat);
     Ok(held)
 }
 
@@ -147,8 +170,10 @@ pub async fn release_if_idle(
     chat_id: i64,
 ) -> Result<bool, StoreError> {
     let backend = db.get_database_backend();
+    // The row stays (holder cleared): its token must never start over, or a run fenced by an
+    // old token could pass again.
     let sql = format!(
-        "DELETE FROM chat_leases WHERE chat_id = $1 AND holder = $2 \
+        "UPDATE chat_leases SET holder = '', expires_at = 0 WHERE chat_id = $1 AND holder = $2 \
          AND NOT EXISTS (SELECT 1 FROM updates WHERE chat_id = $1 AND status = '{PENDING}')"
     );
     Ok(db
@@ -165,8 +190,27 @@ pub async fn release_all(db: &impl ConnectionTrait, holder: &str) -> Result<u64,
     Ok(db
         .execute_raw(stmt(
             backend,
-            "DELETE FROM chat_leases WHERE holder = $1",
+            "UPDATE chat_leases SET holder = '', expires_at = 0 WHERE holder = $1",
             vec![holder.into()],
+        ))
+        .await?
+        .rows_affected())
+}
+
+/// Extends every lease this replica holds, taking nothing new: what a replica winding down does
+/// until its last turn has finished or been aborted, so no other replica takes a chat whose turn
+/// is still running here.
+pub async fn renew_all(
+    db: &impl ConnectionTrait,
+    holder: &str,
+    expires_at_ms: i64,
+) -> Result<u64, StoreError> {
+    let backend = db.get_database_backend();
+    Ok(db
+        .execute_raw(stmt(
+            backend,
+            "UPDATE chat_leases SET expires_at = $2 WHERE holder = $1",
+            vec![holder.into(), expires_at_ms.into()],
         ))
         .await?
         .rows_affected())
@@ -178,7 +222,7 @@ pub async fn holder(db: &impl ConnectionTrait, chat_id: i64) -> Result<Option<St
     let row = db
         .query_one_raw(stmt(
             backend,
-            "SELECT holder FROM chat_leases WHERE chat_id = $1",
+            "SELECT holder FROM chat_leases WHERE chat_id = $1 AND holder <> ''",
             vec![chat_id.into()],
         ))
         .await?;
@@ -230,6 +274,7 @@ pub async fn leave(db: &impl ConnectionTrait, replica: &str) -> Result<(), Store
 mod tests {
     use super::*;
     use crate::store::inbox;
+    use chats as chats_of;
 
     fn update(id: u32, chat: i64) -> Update {
         serde_json::from_str(&format!(
@@ -243,7 +288,7 @@ mod tests {
         let (_dir, db) = crate::store::test_db().await;
         let now = chrono::Utc::now();
         inbox::record_batch(&db, &[update(1, 10), update(2, 20)], now).await.unwrap();
-        let mut a = claim(&db, "a", 0, 30_000).await.unwrap();
+        let mut a = chats(&claim(&db, "a", 0, 30_000).await.unwrap());
         a.sort();
         assert_eq!(a, vec![10, 20], "a free chat with work is claimed");
         assert!(
@@ -256,7 +301,7 @@ mod tests {
         // Claiming named chats only: a chat held by another replica is not taken.
         inbox::record_batch(&db, &[update(9, 30)], now).await.unwrap();
         assert!(
-            claim_chats(&db, "b", &[10, 30], 500, 30_500).await.unwrap() == vec![30],
+            chats(&claim_chats(&db, "b", &[10, 30], 500, 30_500).await.unwrap()) == vec![30],
             "30 is free, 10 is a's"
         );
         assert_eq!(pending_ids_in(&db, &[30]).await.unwrap(), vec![9]);
@@ -270,12 +315,12 @@ mod tests {
 
         // A new update for chat 10, recorded by b: b may now claim it.
         inbox::record_batch(&db, &[update(3, 10)], now).await.unwrap();
-        assert_eq!(claim(&db, "b", 2_000, 32_000).await.unwrap(), vec![10]);
+        assert_eq!(chats(&claim(&db, "b", 2_000, 32_000).await.unwrap()), vec![10]);
         assert_eq!(holder(&db, 10).await.unwrap().as_deref(), Some("b"));
 
         // a stops renewing (it crashed): once chat 20's lease expires, b takes it over.
-        assert!(!claim(&db, "b", 29_999, 60_000).await.unwrap().contains(&20));
-        assert!(claim(&db, "b", 30_001, 60_000).await.unwrap().contains(&20));
+        assert!(!chats(&claim(&db, "b", 29_999, 60_000).await.unwrap()).contains(&20));
+        assert!(chats(&claim(&db, "b", 30_001, 60_000).await.unwrap()).contains(&20));
         assert_eq!(pending_ids(&db, "b").await.unwrap(), vec![2, 3]);
         let payloads = updates(&db, &[2, 3]).await.unwrap();
         assert_eq!(payloads.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![2, 3]);
@@ -295,7 +340,7 @@ mod tests {
         let ids: Vec<i64> = (1..=n).map(i64::from).collect();
         let chats: Vec<i64> = ids.iter().rev().map(|i| i * 10).collect();
 
-        let held = claim_chats(&db, "a", &chats, 0, 30_000).await.unwrap();
+        let held = chats_of(&claim_chats(&db, "a", &chats, 0, 30_000).await.unwrap());
         assert_eq!(held, ids.iter().map(|i| i * 10).collect::<Vec<_>>(), "every chat, in order");
         assert_eq!(pending_ids_in(&db, &chats).await.unwrap(), ids, "every update, oldest first");
         let read = updates(&db, &ids).await.unwrap();

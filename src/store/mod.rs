@@ -10,6 +10,7 @@ pub mod audio;
 pub mod batch;
 pub mod broadcasts;
 pub mod conversations;
+pub mod fencing;
 pub mod inbox;
 pub mod learners;
 pub mod leases;

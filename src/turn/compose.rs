@@ -8,7 +8,7 @@ use std::time::Instant;
 use entity::conversations::Model as Conversation;
 use tracing::Instrument;
 
-use super::{Answered, Stop, memory};
+use super::{Answered, Fence, Stop, memory};
 use crate::ai::client::AiError;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
@@ -28,6 +28,7 @@ pub(super) struct Asked<'a> {
 
 pub(super) async fn answer(
     app: &Arc<App>,
+    fence: &dyn Fence,
     learner: &Learner,
     asked: &Asked<'_>,
     learner_text: &str,
@@ -75,6 +76,7 @@ pub(super) async fn answer(
         budget,
         memory::verbatim_tokens(budget),
     );
+    super::fence::check(fence).await?;
     let t = Instant::now();
     let asked = async {
         match app.chat.reply(model, &system, summary, &ctx).await {
@@ -91,6 +93,10 @@ pub(super) async fn answer(
     };
     let completion = asked.instrument(tracing::info_span!("llm")).await?;
     timings.llm_ms = Some(t.elapsed().as_millis() as u32);
+    // The answer came back (paid); storing, voicing and sending it are this run's only while
+    // the update is: a replica that stalled through the request finds here that another one
+    // has taken the chat over and answered.
+    super::fence::check(fence).await?;
 
     let usage = std::slice::from_ref(&completion.usage);
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
@@ -115,6 +121,7 @@ pub(super) async fn answer(
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
     let audio = if voice_reply {
+        super::fence::check(fence).await?;
         voice(app, learner, (chat_id, update_id), id, reply_text, timings)
             .instrument(tracing::info_span!("tts"))
             .await
@@ -186,26 +193,27 @@ async fn voice(
 /// it never got there (or retention deleted it) is it made again.
 pub(super) async fn resumed(
     app: &App,
+    fence: &dyn Fence,
     learner: &Learner,
-    chat_id: i64,
-    update_id: i64,
+    (chat_id, update_id): (i64, i64),
     stored: StoredAnswer,
     voice_reply: bool,
     timings: &mut Timings,
-) -> Answered {
+) -> Result<Answered, Stop> {
     let mut audio = match &stored.audio_path {
         Some(key) if voice_reply => app.audio.read(key).await,
         _ => None,
     };
     if voice_reply && audio.is_none() {
+        super::fence::check(fence).await?;
         let text = &stored.reply.honzik_response;
         audio = voice(app, learner, (chat_id, update_id), stored.message_id, text, timings).await;
     }
-    Answered {
+    Ok(Answered {
         id: stored.message_id,
         reply: stored.reply,
         earned: stored.earned,
         delivered_parts: stored.delivered_parts,
         audio,
-    }
+    })
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::{AudioInput, Fetch, FetchError, Notice, Stop};
+use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop};
 use crate::ai::speech;
 use crate::app::App;
 use crate::audio_store::budget::Held;
@@ -15,19 +15,27 @@ use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
 use crate::tutor;
 
-/// Downloads and checks the learner's audio, starts saving it, transcribes it, and stores
-/// checkpoint "transcribed" with the request's cost.
-#[allow(clippy::too_many_arguments)]
+/// The learner's audio message being heard: its stored row, where its audio goes, what it is,
+/// and the model whose tokens count its transcript.
+pub(super) struct Heard<'a> {
+    pub message_id: i64,
+    pub audio_path: Option<&'a str>,
+    pub audio: &'a AudioInput,
+    pub model: &'a str,
+}
+
+/// Downloads and checks the learner's audio, starts saving it, transcribes it (if the update is
+/// still this run's: speech-to-text is paid), and stores checkpoint "transcribed" with the
+/// request's cost.
 pub(super) async fn hear(
     app: &App,
     fetch: &impl Fetch,
+    fence: &dyn Fence,
     learner: &Learner,
-    message_id: i64,
-    audio_path: Option<&str>,
-    audio: &AudioInput,
-    model: &str,
+    heard: &Heard<'_>,
     timings: &mut Timings,
 ) -> Result<String, Stop> {
+    let Heard { message_id, audio_path, audio, model } = *heard;
     // `_held`: the audio's bytes stay counted until speech-to-text is done with them.
     let (bytes, measured, _held) = match fetched(app, fetch, audio, timings).await {
         Ok(fetched) => fetched,
@@ -44,6 +52,7 @@ pub(super) async fn hear(
     if let Some(path) = audio_path {
         app.audio.persist(app.db.clone(), message_id, path.into(), bytes.clone());
     }
+    super::fence::check(fence).await?;
     let t = Instant::now();
     // Billed by the audio's measured length: the declared one is the sender's claim.
     let seconds = measured;
@@ -64,7 +73,7 @@ pub(super) async fn hear(
         day: crate::progress::local_day(now, learner.tz),
     };
     store::turns::record_transcript(&app.db, &transcript, now).await?;
-    heard(text)
+    self::heard(text)
 }
 
 /// A transcript with words in it; silence or noise gets its own notice.

@@ -9,11 +9,15 @@
 //! localized notice; internal errors are logged and never shown.
 
 mod compose;
+mod fence;
 mod listen;
 pub mod memory;
 mod show;
+mod steps;
+pub use fence::Fence;
 pub use listen::transcribe_only;
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
+use steps::{checked_text, deliver, upstream_back};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +101,11 @@ pub enum TurnError {
     /// The AI service refused the request as made (our fault, not an outage).
     #[error("AI request refused: {0}")]
     AiRefused(String),
+    /// This run no longer holds its update (another replica took the chat over while this one
+    /// stalled, or the update was finished elsewhere): it stopped without showing or paying for
+    /// anything more, and the update is left to its holder.
+    #[error("the update is not this run's any more")]
+    Fenced,
 }
 
 /// Shortest and longest text that makes a turn.
@@ -112,6 +121,8 @@ pub(crate) enum Stop {
     /// OpenAI is unreachable or refusing work (after its retries): the turn waits for it and
     /// resumes from its last checkpoint.
     Outage,
+    /// The update is not this run's any more ([`Fence`]): stop, show nothing, store nothing.
+    Fenced,
 }
 
 impl Stop {
@@ -176,6 +187,7 @@ struct Answered {
 pub async fn run<S: Show>(
     app: &Arc<App>,
     show: &S,
+    fence: &dyn Fence,
     learner: &Learner,
     request: Request,
 ) -> Result<(), TurnError> {
@@ -190,12 +202,15 @@ pub async fn run<S: Show>(
     let (mut show_until, mut show_tries) = (None, 0u32);
     let outage_wait = app.config.limits.outage_wait;
     let result = loop {
-        match turn(app, show, learner, &request, &mut timings).await {
+        match turn(app, show, fence, learner, &request, &mut timings).await {
             Err(Stop::Outage) if outage_wait.is_zero() => {
                 break Err(Stop::notice("upstream-gave-up"));
             }
             Err(Stop::Outage) => {
                 if waiting_until.is_none() {
+                    if let Err(stop) = fence::check(fence).await {
+                        break Err(stop);
+                    }
                     // Said once: the message is saved and Honzík answers when the service is back.
                     show.notice(&Notice::new("upstream-busy")).await?;
                 }
@@ -221,6 +236,16 @@ pub async fn run<S: Show>(
             other => break other,
         }
     };
+    // Stopped because the update is someone else's now: nothing more to show or store (the
+    // turn's metric counts it as cancelled).
+    let result = match result {
+        Err(Stop::Fenced) => return Err(TurnError::Fenced),
+        Err(Stop::Notice(_) | Stop::Failed(_)) => match fence::check(fence).await {
+            Err(Stop::Fenced) => return Err(TurnError::Fenced),
+            _ => result,
+        },
+        other => other,
+    };
     timings.total_ms = Some(started.elapsed().as_millis() as u32);
     metered.finish(
         match &result {
@@ -244,7 +269,7 @@ pub async fn run<S: Show>(
             }
             (Outcome::Failed, None)
         }
-        Err(Stop::Outage) => unreachable!("outages are waited out above"),
+        Err(Stop::Outage | Stop::Fenced) => unreachable!("waited out or returned above"),
     };
     let end = TurnEnd {
         update_id: request.update_id,
@@ -263,6 +288,7 @@ pub async fn run<S: Show>(
 async fn turn<S: Show>(
     app: &Arc<App>,
     show: &S,
+    fence: &dyn Fence,
     learner: &Learner,
     request: &Request,
     timings: &mut Timings,
@@ -317,21 +343,30 @@ async fn turn<S: Show>(
         (Input::Audio(_), Some(text)) => listen::heard(text)?,
         (Input::Audio(audio), None) => {
             let path = audio_path.as_deref();
-            listen::hear(app, show, learner, message_id, path, audio, model, timings)
+            let heard = listen::Heard { message_id, audio_path: path, audio, model };
+            listen::hear(app, show, fence, learner, &heard, timings)
                 .instrument(tracing::info_span!("listen"))
                 .await?
         }
     };
     let answer = match answered {
         Some(stored) => {
-            compose::resumed(app, learner, chat_id, update_id, *stored, voice_reply, timings)
-                .instrument(tracing::info_span!("resume"))
-                .await
+            compose::resumed(
+                app,
+                fence,
+                learner,
+                (chat_id, update_id),
+                *stored,
+                voice_reply,
+                timings,
+            )
+            .instrument(tracing::info_span!("resume"))
+            .await?
         }
         None => {
             let asked =
                 compose::Asked { conversation: &conversation, message_id, chat_id, update_id };
-            compose::answer(app, learner, &asked, &learner_text, voice_reply, timings)
+            compose::answer(app, fence, learner, &asked, &learner_text, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?
         }
@@ -349,58 +384,9 @@ async fn turn<S: Show>(
         nudge_czech: tutor::looks_non_czech(&learner_text),
         with_voice: answer.audio.is_some(),
     };
-    let parts = deliver(app, show, &view, answer.audio.as_ref(), answer.delivered_parts)
+    let parts = deliver(app, show, fence, &view, answer.audio.as_ref(), answer.delivered_parts)
         .instrument(tracing::info_span!("deliver"))
         .await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
     Ok((answer.id, parts))
-}
-
-/// Sends the answer's messages after the first `already_sent`, each but the last checkpointed
-/// as it goes out (the last one's checkpoint closes the turn: `store::turns::finish`); returns
-/// how many messages the answer has.
-async fn deliver<S: Show>(
-    app: &App,
-    show: &S,
-    view: &AnswerView<'_>,
-    voice: Option<&Bytes>,
-    already_sent: u32,
-) -> Result<u32, Stop> {
-    let parts = show.layout(view).await;
-    let total = parts.len() as u32;
-    for (i, part) in parts.into_iter().enumerate().skip(already_sent as usize) {
-        let last = i as u32 + 1 == total;
-        show.send(part, voice, last).await?;
-        if !last {
-            turn_store::set_delivered(&app.db, view.answer_id, i as u32 + 1).await?;
-        }
-    }
-    Ok(total)
-}
-
-/// Waits until the chat and speech-to-text services take requests again (their circuit closed,
-/// or its cooldown over so the next request probes it), at most until `until` (the turn's first
-/// outage plus `OUTAGE_WAIT_SECONDS`). A pause between tries keeps a service that fails without
-/// opening its circuit from being hammered. `false` when the time ran out.
-async fn upstream_back(app: &App, until: tokio::time::Instant) -> bool {
-    let (chat, stt) = (app.chat.outage(), app.speech.transcription_outage());
-    let back = async {
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        chat.ready().await;
-        stt.ready().await;
-    };
-    tokio::time::timeout_at(until, back).await.is_ok() && tokio::time::Instant::now() < until
-}
-
-/// A typed text long and short enough to answer.
-fn checked_text(text: &str) -> Result<String, Stop> {
-    let text = text.trim().to_owned();
-    let chars = text.chars().count();
-    if chars < MIN_TEXT_CHARS {
-        return Err(Stop::notice("text-too-short"));
-    }
-    if chars > MAX_TEXT_CHARS {
-        return Err(Stop::Notice(Notice::with("text-too-long", &[("max", MAX_TEXT_CHARS as i64)])));
-    }
-    Ok(text)
 }

@@ -26,14 +26,14 @@ async fn on_postgres_two_replicas_never_hold_one_chat_and_an_expired_lease_moves
         async {
             let mut v = Vec::new();
             for _ in 0..20 {
-                v.extend(leases::claim(&db, "a", 0, 30_000).await.unwrap());
+                v.extend(leases::chats(&leases::claim(&db, "a", 0, 30_000).await.unwrap()));
             }
             v
         },
         async {
             let mut v = Vec::new();
             for _ in 0..20 {
-                v.extend(leases::claim(&db, "b", 0, 30_000).await.unwrap());
+                v.extend(leases::chats(&leases::claim(&db, "b", 0, 30_000).await.unwrap()));
             }
             v
         },
@@ -64,13 +64,17 @@ async fn on_postgres_two_replicas_never_hold_one_chat_and_an_expired_lease_moves
     assert!(leases::release_if_idle(&db, &owner_of_10, 10).await.unwrap());
     let other = if owner_of_10 == "a" { "b" } else { "a" };
     inbox::record_batch(&db, &[update(4, 10)], now).await.unwrap();
-    assert!(leases::claim(&db, other, 1_000, 31_000).await.unwrap().contains(&10));
+    assert!(leases::chats(&leases::claim(&db, other, 1_000, 31_000).await.unwrap()).contains(&10));
 
     // Chat 20's holder dies: nobody else gets it before its lease expires, then the survivor does.
     let owner_of_20 = leases::holder(&db, 20).await.unwrap().unwrap();
     let survivor = if owner_of_20 == "a" { "b" } else { "a" };
-    assert!(!leases::claim(&db, survivor, 29_000, 59_000).await.unwrap().contains(&20));
-    assert!(leases::claim(&db, survivor, 30_001, 60_001).await.unwrap().contains(&20));
+    assert!(
+        !leases::chats(&leases::claim(&db, survivor, 29_000, 59_000).await.unwrap()).contains(&20)
+    );
+    assert!(
+        leases::chats(&leases::claim(&db, survivor, 30_001, 60_001).await.unwrap()).contains(&20)
+    );
     assert_eq!(leases::holder(&db, 20).await.unwrap().as_deref(), Some(survivor));
     assert_eq!(leases::heartbeat(&db, "a", 10_000, 0).await.unwrap(), 1);
     assert_eq!(leases::heartbeat(&db, "b", 10_000, 0).await.unwrap(), 2);

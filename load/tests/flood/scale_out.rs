@@ -76,7 +76,11 @@ async fn a_replica_that_dies_has_its_chats_taken_over_once_their_leases_expire()
         database_url: Some(database_url),
         replicas: 2,
         webhook: true,
-        bot_env: vec![("CHAT_LEASE_SECONDS".into(), "4".into())],
+        // A lease must outlast the stop's grace period (checked at start-up).
+        bot_env: vec![
+            ("CHAT_LEASE_SECONDS".into(), "4".into()),
+            ("SHUTDOWN_GRACE_SECONDS".into(), "3".into()),
+        ],
         kills: vec![Kill::At(Duration::from_secs(3))],
         restart_after: Duration::from_secs(25),
         ..Options::default()

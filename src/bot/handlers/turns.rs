@@ -10,7 +10,7 @@ use crate::bot::handlers::access::{Gate, gate};
 use crate::bot::turn_reply::TelegramTurn;
 use crate::bot::{HandlerResult, Telegram};
 use crate::store::learners::Learner;
-use crate::turn::{self, AudioFile, AudioInput, Input, MessageKind, Request};
+use crate::turn::{self, AudioFile, AudioInput, Fence, Input, MessageKind, Request};
 
 /// A voice note, an audio file, a round video note, or a document that says it is audio.
 pub fn voice_input(msg: Message) -> Option<AudioInput> {
@@ -60,13 +60,15 @@ pub async fn voice(
     tg: Arc<Telegram>,
     msg: Message,
     update: Update,
+    fence: Arc<dyn Fence>,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
     if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
         return Ok(());
     }
-    answer(&app, &tg, &msg, &update, &learner, Input::Audio(input)).await
+    let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
+    answer(&app, &tg, to, &learner, Input::Audio(input)).await
 }
 
 pub async fn text(
@@ -74,21 +76,30 @@ pub async fn text(
     tg: Arc<Telegram>,
     msg: Message,
     update: Update,
+    fence: Arc<dyn Fence>,
     learner: Learner,
     text: String,
 ) -> HandlerResult {
     if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
         return Ok(());
     }
-    answer(&app, &tg, &msg, &update, &learner, Input::Text(text)).await
+    let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
+    answer(&app, &tg, to, &learner, Input::Text(text)).await
+}
+
+/// The learner's message to answer, the update it came in, and what tells the turn whether that
+/// update is still this run's.
+struct Asked<'a> {
+    msg: &'a Message,
+    update: &'a Update,
+    fence: &'a dyn Fence,
 }
 
 /// Hands the message to the turn, shown in this chat.
 async fn answer(
     app: &Arc<App>,
     tg: &Telegram,
-    msg: &Message,
-    update: &Update,
+    Asked { msg, update, fence }: Asked<'_>,
     learner: &Learner,
     input: Input,
 ) -> HandlerResult {
@@ -99,7 +110,7 @@ async fn answer(
         input,
     };
     let show = TelegramTurn { app, out: &tg.outbox, msg, lang: learner.lang };
-    Ok(turn::run(app, &show, learner, request).await?)
+    Ok(turn::run(app, &show, fence, learner, request).await?)
 }
 
 #[cfg(test)]

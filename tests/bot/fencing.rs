@@ -1,0 +1,222 @@
+//! Fencing between replicas (issue 15, point 4): two real binaries in webhook mode on one
+//! database, 3-second chat leases. One replica is frozen (SIGSTOP) in the middle of a turn, past
+//! its lease, while the other takes the chat over; or stopped (SIGTERM) with a turn that outlasts
+//! its grace period. Either way the learner gets one answer, paid for once.
+
+use std::sync::{Arc, Mutex};
+
+use emulators::telegram::BotMessageKind;
+use emulators::{Endpoint, OpenAiConfig, OpenAiEmulator};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::common::*;
+
+const SECRET: &str = "Fixed-secret_for-every-replica";
+
+/// One replica: the real binary, its webhook on a port of its own, its log lines kept.
+struct Replica {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Replica {
+    /// Starts replica `id` on the test's database and Telegram emulator, with its own OpenAI
+    /// (so one replica's model can be held while the other's answers).
+    fn start(app: &TestApp, id: &str, openai: &str) -> Replica {
+        let c = app.config();
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mluvme"))
+            .env_clear()
+            .env("TELOXIDE_TOKEN", &c.telegram_token)
+            .env("TELOXIDE_API_URL", c.telegram_api_url.unwrap().as_str())
+            .env("OPENAI_API_KEY", "sk-test")
+            .env("OPENAI_BASE_URL", openai)
+            .env("DATABASE_URL", &app.database_url)
+            .env("AUDIO_DIR", &c.audio_dir)
+            .env("PORT", port.to_string())
+            .env("WEBHOOK_URL", format!("http://127.0.0.1:{port}/telegram/hook"))
+            .env("WEBHOOK_SECRET", SECRET)
+            .env("REPLICA_ID", id)
+            .env("CHAT_LEASE_SECONDS", "3")
+            .env("SHUTDOWN_GRACE_SECONDS", "2")
+            .env("TTS_CACHE", "off")
+            .env("TURNS_PER_MINUTE", "0")
+            .env("DEFAULT_DAILY_QUOTA", "unlimited")
+            .env("TELEGRAM_CHAT_SENDS_PER_SECOND", "30")
+            .env("RUST_LOG", "info,sqlx=warn,sea_orm=warn,hyper=warn,reqwest=warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the mluvme binary starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        // Log lines go to stdout; a start-up error to stderr.
+        keep_lines(child.stdout.take().unwrap(), log.clone());
+        keep_lines(child.stderr.take().unwrap(), log.clone());
+        Replica { child, port, log }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn has_logged(&self, text: &str) -> bool {
+        self.log.lock().unwrap().iter().any(|l| l.contains(text))
+    }
+
+    /// Waits (bounded) until a log line contains `text`.
+    async fn logged(&self, text: &str) {
+        for _ in 0..400 {
+            if self.has_logged(text) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("never logged {text:?}: {:#?}", self.log.lock().unwrap());
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
+    }
+}
+
+fn keep_lines(
+    from: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    log: Arc<Mutex<Vec<String>>>,
+) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(from).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.lock().unwrap().push(line);
+        }
+    });
+}
+
+/// The learner onboarded (by the harness's own bot, then stopped), two replicas up, Telegram
+/// delivering to the first; the second has an OpenAI of its own, returned with it.
+async fn two_replicas(app: &mut TestApp, user: i64) -> (Replica, Replica, OpenAiEmulator) {
+    let l = app.learner(user, "en");
+    app.onboard(&l, "en", "beginner").await;
+    app.stop().await;
+    let other_ai = OpenAiEmulator::start(OpenAiConfig::default()).await.unwrap();
+    let first = Replica::start(app, "first", &app.ai.base_url());
+    let second = Replica::start(app, "second", &other_ai.base_url());
+    first.logged("mluvme is running (webhook)").await;
+    second.logged("mluvme is running (webhook)").await;
+    app.tg.balance_webhook(vec![first.base()]);
+    (first, second, other_ai)
+}
+
+fn turn_requests(ai: &OpenAiEmulator) -> usize {
+    ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).count()
+}
+
+/// One answer (one voice) to the learner's message, one stored, and one completion and one voice
+/// paid for in the bot's own accounts.
+async fn answered_once(app: &TestApp, user: i64, message_id: i64) {
+    let l = app.learner(user, "en");
+    let replies = app.replies_to(&l, message_id, true).await;
+    let voices = replies.iter().filter(|m| m.kind == BotMessageKind::Voice).count();
+    assert_eq!(voices, 1, "answered exactly once: {replies:#?}");
+    let n = |sql: String| async move { app.count(&sql).await };
+    for (what, sql, expected) in [
+        (
+            "Honzík's answers",
+            format!(
+                "SELECT COUNT(*) AS n FROM messages WHERE user_id = {user} AND role = 'honzik'"
+            ),
+            1,
+        ),
+        (
+            "completions paid",
+            format!("SELECT COUNT(*) AS n FROM usage WHERE user_id = {user} AND kind = 'chat'"),
+            1,
+        ),
+        (
+            "voices paid",
+            format!("SELECT COUNT(*) AS n FROM usage WHERE user_id = {user} AND kind = 'tts'"),
+            1,
+        ),
+        (
+            "updates left pending",
+            "SELECT COUNT(*) AS n FROM updates WHERE status = 'pending'".to_owned(),
+            0,
+        ),
+    ] {
+        assert_eq!(n(sql).await, expected, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_replica_frozen_past_its_lease_mid_turn_neither_answers_nor_pays_once_it_wakes() {
+    let mut app = spawn_app().await;
+    let (first, mut second, other_ai) = two_replicas(&mut app, 1701).await;
+    let l = app.learner(1701, "en");
+
+    // The first replica takes the turn and is frozen while its model thinks.
+    let hold = app.ai.hold(Endpoint::Chat);
+    let sent = l.send_text("Včera jsem byl v Praze a viděl jsem hrad.");
+    assert!(
+        app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await,
+        "the first replica's turn reached its model"
+    );
+    first.signal("-STOP");
+    app.tg.balance_webhook(vec![second.base()]);
+
+    // Its lease runs out; the second replica takes the chat over and answers.
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "{replies:#?}");
+
+    // The first wakes up and its model answers: it finds the chat is not its own any more (or,
+    // unfenced, would answer a second time).
+    first.signal("-CONT");
+    drop(hold);
+    let shown = || l.messages().len();
+    let before = shown();
+    // Polled: the emulator's own wait wakes on Telegram traffic only, and a fenced turn has none.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !(first.has_logged("no longer holds the update") || shown() > before) {
+        assert!(tokio::time::Instant::now() < deadline, "the first replica never went on");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.settle().await;
+    assert_eq!(shown(), before, "nothing more was shown: {:#?}", l.messages());
+    answered_once(&app, 1701, sent.message_id).await;
+    assert_eq!(turn_requests(&other_ai), 1, "the second replica asked its model once");
+    assert_eq!(
+        turn_requests(&app.ai),
+        1,
+        "the first replica's request in flight as it froze, and no other"
+    );
+    assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced its answer");
+    let mut first = first;
+    crate::process::terminate(&mut first.child).await;
+    crate::process::terminate(&mut second.child).await;
+}
+
+#[tokio::test]
+async fn a_turn_outlasting_a_stopping_replicas_grace_is_aborted_and_answered_once_by_the_other() {
+    let mut app = spawn_app().await;
+    let (mut first, mut second, other_ai) = two_replicas(&mut app, 1702).await;
+    let l = app.learner(1702, "en");
+
+    let hold = app.ai.hold(Endpoint::Chat);
+    let sent = l.send_text("Dobrý den, mám rád knedlíky a pivo.");
+    assert!(app.ai.wait_until(WAIT, |ai| ai.held_requests(Endpoint::Chat) == 1).await);
+    app.tg.balance_webhook(vec![second.base()]);
+    // SIGTERM: the first replica keeps its lease through its 2-second grace, aborts the turn
+    // still waiting on its model, then gives the chat up.
+    first.signal("-TERM");
+    let status = tokio::time::timeout(WAIT, first.child.wait()).await.expect("stops").unwrap();
+    assert!(status.success(), "{status:?}");
+    first.logged("aborting the turns left").await;
+    drop(hold); // too late: nobody is waiting for it
+
+    answered_once(&app, 1702, sent.message_id).await;
+    assert_eq!(turn_requests(&other_ai), 1, "the second replica answered it");
+    assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced an answer");
+    crate::process::terminate(&mut second.child).await;
+}
