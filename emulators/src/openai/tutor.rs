@@ -384,7 +384,7 @@ mod tests {
             assert!(
                 [
                     "pivo", "knedlík", "Hokej", "hokej", "Prah", "Praz", "hospod", "Žižkov",
-                    "Krkonoš"
+                    "Krkonoš", "Lítačk"
                 ]
                 .iter()
                 .any(|w| cs.contains(w)),
