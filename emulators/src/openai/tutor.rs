@@ -251,7 +251,7 @@ pub fn reply(system: &str, learner_text: &str) -> Value {
     if let (true, Some(m)) = (asked.recast, first) {
         let said = lower_first(&m.corrected);
         cs = format!("Aha, {said}! {cs}");
-        translation = format!("{said}! {translation}");
+        translation = format!("Aha, {said}! {translation}");
     }
     if asked.no_translation {
         translation.clear();
