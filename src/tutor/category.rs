@@ -265,6 +265,18 @@ mod tests {
     }
 
     #[test]
+    fn every_category_is_documented() {
+        let doc = include_str!("../../docs/categories.md");
+        for c in MistakeCategory::ALL {
+            assert!(
+                doc.contains(&format!("| `{}` |", c.as_str())),
+                "{} in docs/categories.md",
+                c.as_str()
+            );
+        }
+    }
+
+    #[test]
     fn a_stored_mistake_with_an_odd_category_still_deserializes() {
         let c: MistakeCategory = serde_json::from_value(json!("Pády")).unwrap();
         assert_eq!(c, MistakeCategory::CaseEndings);
