@@ -16,12 +16,19 @@ use super::reply::{HonzikReply, Mistake};
 /// Register notes kept per turn: enough to show how Prague talks, not a lecture.
 pub const MAX_NOTES: usize = 3;
 
-/// `reply` as the learner gets it: on a `spoken` turn without the transcriber's spelling, then
-/// at most the level's number of mistakes and [`MAX_NOTES`] notes, in the model's order.
+/// Points given back per correction of the transcriber's spelling: the score must not punish
+/// what was dropped, and the model does not say what it deducted, so this is the deduction
+/// `parse_reply` assumes when it derives a missing score (10 points a mistake).
+pub const POINTS_PER_DROPPED: u8 = 10;
+
+/// `reply` as the learner gets it: on a `spoken` turn without the transcriber's spelling (and
+/// its points back), then at most the level's number of mistakes and [`MAX_NOTES`] notes, in the
+/// model's order.
 pub fn sift(mut reply: HonzikReply, spoken: bool, policy: &LevelPolicy) -> HonzikReply {
-    let (mut mistakes, mut notes) = (0usize, 0usize);
+    let (mut mistakes, mut notes, mut dropped) = (0usize, 0usize, 0u8);
     reply.mistakes.retain(|m| {
         if spoken && transcriber_only(m) {
+            dropped = dropped.saturating_add(1);
             return false;
         }
         let count = if m.category.is_note() { &mut notes } else { &mut mistakes };
@@ -29,6 +36,8 @@ pub fn sift(mut reply: HonzikReply, spoken: bool, policy: &LevelPolicy) -> Honzi
         *count += 1;
         *count <= limit
     });
+    let back = dropped.saturating_mul(POINTS_PER_DROPPED);
+    reply.correctness_score = reply.correctness_score.saturating_add(back).min(100);
     reply
 }
 
@@ -166,6 +175,12 @@ mod tests {
         assert_eq!(spoken.mistakes, [m("v Praha", "v Praze", CaseEndings)]);
         let typed = sift(r.clone(), false, advanced);
         assert_eq!(typed.mistakes, r.mistakes);
+        assert_eq!(typed.correctness_score, 80, "a typed turn keeps the model's score");
+        assert_eq!(spoken.correctness_score, 90, "the dropped correction's points come back");
+        let mut low = r.clone();
+        low.correctness_score = 95;
+        low.mistakes = vec![m("dekuji", "děkuji", Spelling); 3];
+        assert_eq!(sift(low, true, advanced).correctness_score, 100, "never above 100");
     }
 
     #[test]

@@ -41,6 +41,7 @@ async fn a_spoken_diacritic_is_the_transcribers_and_shows_no_mistake_while_a_typ
     let spoken = shown(&app.replies_to(&l, sent.message_id, true).await);
     assert!(last_prompt(&app).contains("INPUT: SPOKEN"), "Honzík is told it was spoken");
     assert!(spoken.contains("No mistakes") && !spoken.contains("Děkuji"), "{spoken}");
+    assert!(spoken.contains("95/100"), "the emulator's 15 points for it, 10 given back: {spoken}");
     assert_eq!(mistakes(&app, 1301).await, 0, "nothing stored, nothing counted");
 
     let sent = l.send_text(said);
@@ -132,6 +133,11 @@ async fn honzik_recasts_the_corrected_form_in_his_reply() {
     let sent = l.send_text("Včera jsem byl v Praha.");
     app.replies_to(&l, sent.message_id, true).await;
     assert!(last_prompt(&app).contains("re-use the corrected form"));
+    // The schema as sent lists the short corrected text first: Honzík recasts from it.
+    let chat = app.ai.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Chat).unwrap();
+    let schema = &chat.body["response_format"]["json_schema"]["schema"]["properties"];
+    let order: Vec<&String> = schema.as_object().unwrap().keys().collect();
+    assert_eq!(order[..2], ["corrected_text", "honzik_response"], "{order:?}");
     let said = app.texts(1305, "honzik").await;
     assert!(said[0].contains("v Praze") && !said[0].contains("v Praha"), "{said:?}");
     app.assert_no_rejections();
