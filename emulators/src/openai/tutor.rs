@@ -394,6 +394,15 @@ mod tests {
     }
 
     #[test]
+    fn every_line_ends_with_exactly_one_follow_up_question() {
+        for line in LINES.iter().chain(FALLBACK) {
+            for text in [line.cs, line.en, line.ru] {
+                assert!(text.ends_with('?') && text.matches('?').count() == 1, "{text}");
+            }
+        }
+    }
+
+    #[test]
     fn the_reply_follows_what_the_prompt_asks() {
         let system = "Recast: ... LEVEL: BEGINNER (A1–A2). Answer in 1-2 sentences with basic words. \
             No translation: leave translation empty. ... as a note with category register ...";
