@@ -97,7 +97,7 @@ async fn the_real_client_gets_a_tutor_reply_that_follows_the_schema_and_finds_th
     assert_eq!(content["mistakes"].as_array().unwrap().len(), 1);
     assert_eq!(content["mistakes"][0]["original"], "v Praha");
     assert_eq!(content["mistakes"][0]["corrected"], "v Praze");
-    assert_eq!(content["mistakes"][0]["category"], "case_ending");
+    assert_eq!(content["mistakes"][0]["category"], "case_endings");
     assert_eq!(content["correctness_score"], 85);
     assert!(content["honzik_response"].as_str().unwrap().contains("Praha"));
     let usage = resp.usage.unwrap();

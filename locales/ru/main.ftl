@@ -41,6 +41,7 @@ help =
     /voice — голосовые ответы на текст: вкл. или выкл.
     /language — язык интерфейса
     /timezone — твой часовой пояс (по нему считается серия)
+    /register — литературный или разговорный чешский (spisovná / obecná)
 
     <b>Прогресс</b>
     /stats — серия, оценки и график
@@ -74,6 +75,7 @@ you-wrote-label = ✍️ Твой текст
 honzik-label = 🗣 Honzík (сначала послушай, потом подсмотри)
 translation-label = 🔤 Перевод
 corrections-label = 🛠 Исправления
+register-label = 🗣 Как говорят в Праге (пометка, не ошибка)
 no-mistakes = 👌 Ошибок нет — výborně!
 corrected-label = ✅ Правильный вариант
 tip-label = 💡 Совет
@@ -123,6 +125,7 @@ cmd-voice_speed = Как быстро говорит Honzík
 cmd-voice = Голосовые ответы на текст: вкл./выкл.
 cmd-language = Язык интерфейса
 cmd-timezone = Твой часовой пояс (для серии)
+cmd-register = Литературный или разговорный чешский (spisovná / obecná)
 cmd-stats = Твой прогресс и график
 cmd-saved = Сохранённые слова
 cmd-cancel = Остановить ответ в процессе
@@ -159,6 +162,10 @@ voice_speed-very_slow = 🐌 Очень медленно
 voice_speed-slow = 🐢 Медленно
 voice_speed-normal = 🚶 Обычно
 voice_speed-native = 🏃 Как пражанин
+setting-register = 🗣 Регистр
+about-register = Spisovná — литературный чешский из книг и учреждений: разговорные формы (velkej, vokno, sem byl) исправляются. Obecná — как на самом деле говорят в Праге: Honzík тоже так говорит, а разговорные формы получают пометку и не считаются ошибками. На продвинутом уровне пометки будут в любом случае. Можно и так: /register obecná.
+register-spisovna = 📘 Spisovná (литературный)
+register-obecna = 🍻 Obecná (разговорный)
 voice-on = 🔊 Вкл.
 voice-off = 🔇 Выкл.
 tz-value = { $zone } (там сейчас { $time })
@@ -366,8 +373,8 @@ remind-phrase-4 = <b>Držím ti palce!</b> — Держу за тебя кула
 remind-phrase-5 = <b>Na zdraví!</b> — Будем здоровы!
 remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — Нет времени, у меня куча работы.
 remind-phrase-7 = <b>Jde to jako po másle.</b> — Идёт как по маслу.
-trend-title = 🔎 <b>Твои частые ошибки</b> (30 дней):
-trend-line = • { $kind }: { $count } { $trend }
+trend-title = 🔎 <b>Твои частые ошибки</b> (30 дней, на 100 твоих слов):
+trend-line = • { $kind }: { $rate } { $trend }
 trend-up = ↗ (было { $previous })
 trend-down = ↘ (было { $previous })
 trend-same = → (как раньше)
@@ -380,3 +387,7 @@ mistake-category-word_order = Порядок слов
 mistake-category-spelling = Правописание и диакритика
 mistake-category-vocabulary = Выбор слов
 mistake-category-other = Другое
+mistake-category-prepositions = Предлоги (v/na/do)
+mistake-category-verb_forms = Формы глагола
+mistake-category-agreement = Согласование
+mistake-category-register = Регистр (разговорные формы)

@@ -96,12 +96,17 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
         voice_replies: Set(true),
         timezone: Set("Europe/Prague".into()),
         updated_at: Set(at(1)),
+        register: Set(None),
     }
     .insert(db)
     .await?;
     let settings = user.find_related(UserSettings).one(db).await?.expect("settings of the user");
     assert!(settings.voice_replies);
     assert_eq!(settings.timezone, "Europe/Prague");
+    assert_eq!(settings.register, None, "no register until the learner chooses one");
+    let mut chosen: user_settings::ActiveModel = settings.into();
+    chosen.register = Set(Some("obecna".into()));
+    assert_eq!(chosen.update(db).await?.register.as_deref(), Some("obecna"));
 
     // The inbox: update_id is the primary key, so a redelivered update is rejected.
     let update = updates::ActiveModel {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 mod audio;
 mod chat;
+mod corrections;
 mod faults;
 pub mod schema;
 mod server;
