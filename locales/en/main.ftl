@@ -281,6 +281,7 @@ admin-user =
     Turns in 7 days: { $turns } · stars: { $stars }
     Spent today: { $spent } · in 7 days: { $week }
     Daily allowance: { $quota }
+admin-cost-estimated = { $cost } (estimate)
 admin-stats-today =
     📊 <b>Today (UTC)</b>
     Learners: { $active } active, { $new } new

@@ -286,6 +286,7 @@ admin-user =
     Ходов за 7 дней: { $turns } · звёзд: { $stars }
     Потрачено сегодня: { $spent } · за 7 дней: { $week }
     Дневной лимит: { $quota }
+admin-cost-estimated = { $cost } (оценка)
 admin-stats-today =
     📊 <b>Сегодня (UTC)</b>
     Ученики: { $active } активных, { $new } новых

@@ -9,6 +9,7 @@ mod m20261128_000004_turn_checkpoints;
 mod m20261128_000005_chat_leases;
 mod m20261128_000006_admin;
 mod m20261128_000007_review;
+mod m20261204_000001_usage_estimates;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_chat_leases::Migration),
             Box::new(m20261128_000006_admin::Migration),
             Box::new(m20261128_000007_review::Migration),
+            Box::new(m20261204_000001_usage_estimates::Migration),
         ]
     }
 }
