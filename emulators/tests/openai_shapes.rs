@@ -108,7 +108,8 @@ async fn the_minimal_chat_completion_has_no_usage_and_refuses_structured_outputs
     assert_eq!(status, 200, "{c}");
     let keys: Vec<&String> = c.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["choices"], "{c}");
-    let content: Value = serde_json::from_str(c["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    let content: Value =
+        serde_json::from_str(c["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
     assert!(content["honzik_response"].is_string(), "{content}");
     let schema = json!({ "type": "json_schema", "json_schema": { "name": "r", "schema": { "type": "object" } } });
     let (status, refused) = chat(&em, schema).await;

@@ -22,7 +22,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Usage::Table).drop_column(Usage::Estimated).to_owned())
+            .alter_table(
+                Table::alter().table(Usage::Table).drop_column(Usage::Estimated).to_owned(),
+            )
             .await
     }
 }

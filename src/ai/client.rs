@@ -37,7 +37,9 @@ impl OpenAi {
     /// Counts a response of `upstream` the bot could not read (`mluvme_upstream_errors_total`,
     /// kind `unreadable`). Not an outage: the server answered, the circuit stays as it is.
     pub fn unreadable(&self, upstream: Upstream) {
-        self.gates.errors.record(crate::ai::upstream::http::metric_label(Some(upstream)), "unreadable");
+        self.gates
+            .errors
+            .record(crate::ai::upstream::http::metric_label(Some(upstream)), "unreadable");
     }
 
     /// The circuit of one upstream.
@@ -125,7 +127,9 @@ pub fn classify(err: OpenAIError) -> AiError {
         }),
         // A 2xx body not in the shape asked for (error bodies are made readable by the HTTP
         // service, whatever the server sent): the server is up and answered this request.
-        OpenAIError::JSONDeserialize(e, _) => AiError::InvalidReply(format!("unreadable response: {e}")),
+        OpenAIError::JSONDeserialize(e, _) => {
+            AiError::InvalidReply(format!("unreadable response: {e}"))
+        }
         // Refused on our side by a gate (circuit open, no slot, deadline): no request was made.
         OpenAIError::Boxed(e) => AiError::Unavailable(e.to_string()),
         other => AiError::Refused(other.to_string().chars().take(200).collect()),

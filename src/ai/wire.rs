@@ -168,7 +168,8 @@ mod tests {
         let full: serde_json::Value = serde_json::from_str(body).unwrap();
         let mut out = Vec::new();
         let mut bare = full.clone();
-        let paths: [&[&str]; 4] = [&[], &["choices", "0"], &["choices", "0", "message"], &["usage"]];
+        let paths: [&[&str]; 4] =
+            [&[], &["choices", "0"], &["choices", "0", "message"], &["usage"]];
         for path in paths {
             let Some(obj) = pointer(&full, path).and_then(|v| v.as_object()) else { continue };
             for key in obj.keys().filter(|k| !required.contains(&k.as_str())) {
@@ -198,7 +199,8 @@ mod tests {
     #[test]
     fn every_servers_chat_completion_gives_honziks_reply_with_or_without_usage() {
         for (server, body) in CHAT {
-            let full: ChatResponse = serde_json::from_str(body).unwrap_or_else(|e| panic!("{server}: {e}"));
+            let full: ChatResponse =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{server}: {e}"));
             let reply = crate::tutor::parse_reply(full.content());
             assert!(reply.is_ok(), "{server}: {reply:?}");
             assert_eq!(full.tokens().is_some(), server != "minimal", "{server}");
@@ -232,7 +234,8 @@ mod tests {
                 assert_eq!(words[0].word, "Já", "{server}: trimmed");
                 assert!(words.windows(2).all(|w| w[0].start <= w[1].start), "{server}");
             }
-            let billed_by_service = !matches!(server, "minimal" | "speaches json" | "openai gpt-4o-transcribe");
+            let billed_by_service =
+                !matches!(server, "minimal" | "speaches json" | "openai gpt-4o-transcribe");
             assert_eq!(t.decoded_seconds().is_some(), billed_by_service, "{server}");
             for (left_out, v) in without_optional(body, &["text"]) {
                 let r: TranscriptionResponse = serde_json::from_value(v)
@@ -244,7 +247,15 @@ mod tests {
 
     #[test]
     fn a_body_without_the_text_is_unreadable() {
-        assert!(serde_json::from_str::<TranscriptionResponse>(r#"{"usage":{"type":"duration","seconds":3}}"#).is_err());
-        assert!(serde_json::from_str::<ChatResponse>(r#"{"id":"x","object":"chat.completion"}"#).is_err());
+        assert!(
+            serde_json::from_str::<TranscriptionResponse>(
+                r#"{"usage":{"type":"duration","seconds":3}}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<ChatResponse>(r#"{"id":"x","object":"chat.completion"}"#)
+                .is_err()
+        );
     }
 }

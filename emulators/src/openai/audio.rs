@@ -181,7 +181,8 @@ impl Upload<'_> {
             other => other.as_str().map(str::to_owned).into_iter().collect::<Vec<_>>(),
         });
         if granularities.is_some() && format != "verbose_json" {
-            let msg = "timestamp_granularities is only supported with response_format verbose_json.";
+            let msg =
+                "timestamp_granularities is only supported with response_format verbose_json.";
             return Err(invalid(msg, Some("timestamp_granularities"), Some("invalid_value")));
         }
         let words = granularities.is_some_and(|g| g.iter().any(|g| g == "word"));
@@ -219,13 +220,19 @@ fn transcript(sh: &Shared, bytes: &[u8]) -> Heard {
         let h = bytes
             .iter()
             .fold(0xcbf29ce484222325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x100000001b3));
-        let (verbatim, repaired) = DEFAULT_TRANSCRIPTS[(h % DEFAULT_TRANSCRIPTS.len() as u64) as usize];
+        let (verbatim, repaired) =
+            DEFAULT_TRANSCRIPTS[(h % DEFAULT_TRANSCRIPTS.len() as u64) as usize];
         Heard { verbatim: verbatim.to_owned(), repaired: repaired.to_owned() }
     })
 }
 
 /// The transcript in the requested format and shapes (or broken by a content fault).
-fn transcription_response(fault: Option<AiFault>, up: &Upload, text: &str, shapes: Shapes) -> Response {
+fn transcription_response(
+    fault: Option<AiFault>,
+    up: &Upload,
+    text: &str,
+    shapes: Shapes,
+) -> Response {
     let secs = up.secs.unwrap_or(1.0);
     let audio = Audio { secs: up.secs, token_model: up.token_model };
     let json_body =
@@ -263,4 +270,3 @@ fn timestamp(secs: f64, sep: char) -> String {
         ms % 1000
     )
 }
-

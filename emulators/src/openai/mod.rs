@@ -61,7 +61,8 @@ impl OpenAiEmulator {
         {
             let mut st = shared.inner.lock();
             for s in crate::samples::ALL {
-                let heard = state::Heard { verbatim: s.text.to_owned(), repaired: s.repaired.to_owned() };
+                let heard =
+                    state::Heard { verbatim: s.text.to_owned(), repaired: s.repaired.to_owned() };
                 st.transcripts.insert(s.bytes.to_vec(), heard);
             }
         }
@@ -147,7 +148,8 @@ impl OpenAiEmulator {
         self.shared.inner.lock().requests.clone()
     }
 
-    /// Requests that reached `endpoint`, valid or not.
+    /// Requests that reached `endpoint`, valid or not (refusals of what the server does not
+    /// offer excluded: see [`Self::unsupported`]).
     pub fn calls(&self, endpoint: Endpoint) -> usize {
         self.shared.inner.lock().calls.get(&endpoint).copied().unwrap_or(0)
     }

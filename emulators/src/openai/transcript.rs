@@ -89,7 +89,10 @@ fn segments(text: &str, span: f64) -> Vec<Value> {
 }
 
 /// Each piece with a start and end: `span` shared out by the pieces' lengths, in order.
-fn timed<'a>(pieces: impl Iterator<Item = &'a str>, span: f64) -> impl Iterator<Item = (&'a str, f64, f64)> {
+fn timed<'a>(
+    pieces: impl Iterator<Item = &'a str>,
+    span: f64,
+) -> impl Iterator<Item = (&'a str, f64, f64)> {
     let pieces: Vec<&str> = pieces.collect();
     let total = pieces.iter().map(|p| p.chars().count()).sum::<usize>().max(1) as f64;
     let round = |t: f64| (t * 100.0).round() / 100.0;

@@ -36,12 +36,22 @@ pub(super) fn offered(req: &Value, cfg: &OpenAiConfig) -> Result<(), (u16, Value
         return Ok(());
     }
     if !cfg.json_object_supported {
-        let msg = format!("Unsupported parameter: 'response_format' of type '{kind}' is not supported by this server.");
-        return Err((400, error_json(&msg, "invalid_request_error", Some("response_format"), None)));
+        let msg = format!(
+            "Unsupported parameter: 'response_format' of type '{kind}' is not supported by this server."
+        );
+        return Err((
+            400,
+            error_json(&msg, "invalid_request_error", Some("response_format"), None),
+        ));
     }
     if minimal {
-        let msg = format!("\"response_format\" type must be one of \"text\" or \"json_object\", but got: {kind}");
-        return Err((400, json!({ "error": { "code": 400, "message": msg, "type": "invalid_request_error" } })));
+        let msg = format!(
+            "\"response_format\" type must be one of \"text\" or \"json_object\", but got: {kind}"
+        );
+        return Err((
+            400,
+            json!({ "error": { "code": 400, "message": msg, "type": "invalid_request_error" } }),
+        ));
     }
     let msg = "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this \
         model. Learn more about supported models at the Structured Outputs guide: \
@@ -173,10 +183,7 @@ fn check_temperature(req: &Value) -> Result<(), Invalid> {
 
 /// `response_format`: `text`; `json_object` when a message mentions JSON; `json_schema` when the
 /// model supports it, named, and (in strict mode) a schema strict mode accepts.
-fn check_response_format(
-    rf: &Value,
-    messages: &[Value],
-) -> Result<(), Invalid> {
+fn check_response_format(rf: &Value, messages: &[Value]) -> Result<(), Invalid> {
     match rf["type"].as_str().unwrap_or("") {
         "text" => Ok(()),
         "json_object" => {

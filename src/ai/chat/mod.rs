@@ -25,8 +25,8 @@ use crate::ai::client::{AiError, OpenAi, classify};
 use crate::ai::meter::{Meter, Metered, Tokens, Usage, UsageKind};
 use crate::ai::upstream::{Outage, Upstream};
 use crate::ai::wire::ChatResponse;
-use request::{Format, Ladder, ReplyFormat, refuses_format, request};
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
+use request::{Format, Ladder, ReplyFormat, refuses_format, request};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]

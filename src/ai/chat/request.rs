@@ -41,7 +41,8 @@ pub(super) enum ReplyFormat {
 }
 
 impl ReplyFormat {
-    const ALL: [ReplyFormat; 3] = [ReplyFormat::Schema, ReplyFormat::JsonObject, ReplyFormat::Prompt];
+    const ALL: [ReplyFormat; 3] =
+        [ReplyFormat::Schema, ReplyFormat::JsonObject, ReplyFormat::Prompt];
 
     /// The next one down, after a server refused this one.
     pub(super) fn fallback(self) -> Option<ReplyFormat> {
@@ -180,7 +181,10 @@ mod tests {
     fn each_step_down_the_ladder_asks_for_json_in_a_way_fewer_servers_refuse() {
         let types: Vec<Value> = ReplyFormat::ALL
             .iter()
-            .map(|rf| request("m", messages(), Format::Reply, *rf, 9).unwrap()["response_format"]["type"].clone())
+            .map(|rf| {
+                request("m", messages(), Format::Reply, *rf, 9).unwrap()["response_format"]["type"]
+                    .clone()
+            })
             .collect();
         assert_eq!(types, [Value::from("json_schema"), Value::from("json_object"), Value::Null]);
         let prompted = request("m", messages(), Format::Reply, ReplyFormat::Prompt, 9).unwrap();
@@ -206,8 +210,12 @@ mod tests {
 
     #[test]
     fn format_refusals_are_told_from_other_refusals() {
-        assert!(refuses_format("400 Invalid parameter: 'response_format' of type 'json_schema' is not supported"));
-        assert!(refuses_format("400 'response_format' type must be one of 'text' or 'json_object'"));
+        assert!(refuses_format(
+            "400 Invalid parameter: 'response_format' of type 'json_schema' is not supported"
+        ));
+        assert!(refuses_format(
+            "400 'response_format' type must be one of 'text' or 'json_object'"
+        ));
         assert!(refuses_format("422 [{\"loc\":[\"body\",\"response_format\"]}]"));
         assert!(!refuses_format("400 Invalid 'messages': empty array"));
         assert!(!refuses_format("500 response_format handler crashed"));
@@ -215,7 +223,8 @@ mod tests {
 
     #[test]
     fn an_estimate_counts_what_was_sent_and_what_came_back() {
-        let body = request("gpt-4o-mini", messages(), Format::Text, ReplyFormat::Schema, 9).unwrap();
+        let body =
+            request("gpt-4o-mini", messages(), Format::Text, ReplyFormat::Schema, 9).unwrap();
         let t = estimate("gpt-4o-mini", &body, "Ahoj, jak se máš?");
         assert!(t.estimated);
         let content = tutor::count_tokens("gpt-4o-mini", "persona: answer in json")

@@ -24,8 +24,8 @@ use bytes::Bytes;
 use crate::ai::client::{AiError, OpenAi, classify};
 use crate::ai::meter::{Meter, Metered, Usage};
 use crate::ai::upstream::{Outage, Upstream};
-use crate::ai::wire::TranscriptionResponse;
 pub use crate::ai::wire::TimedWord as Word;
+use crate::ai::wire::TranscriptionResponse;
 
 /// What speech-to-text is told, in Czech (the language of the audio, which is what Whisper's
 /// prompt conditions on): write down exactly what was said, mistakes, hesitations and word order
@@ -129,7 +129,9 @@ impl Speech {
             };
             match refused {
                 AiError::Refused(m) if verbose && refuses_verbose(&m) => {
-                    tracing::info!("speech-to-text server refuses verbose_json; using json from now on");
+                    tracing::info!(
+                        "speech-to-text server refuses verbose_json; using json from now on"
+                    );
                     self.verbose.store(false, Ordering::Relaxed);
                 }
                 AiError::Refused(m) if m.starts_with("400") => return Err(AiError::BadAudio(m)),
@@ -154,8 +156,10 @@ impl Speech {
         .language("cs")
         .prompt(VERBATIM_PROMPT);
         if verbose {
-            args.response_format(AudioResponseFormat::VerboseJson)
-                .timestamp_granularities(vec![TimestampGranularity::Word, TimestampGranularity::Segment]);
+            args.response_format(AudioResponseFormat::VerboseJson).timestamp_granularities(vec![
+                TimestampGranularity::Word,
+                TimestampGranularity::Segment,
+            ]);
         } else {
             args.response_format(AudioResponseFormat::Json);
         }
@@ -169,7 +173,10 @@ impl Speech {
             Ok(r) => {
                 let transcript = Transcript::from(r);
                 let billed = transcript.duration.unwrap_or(measured);
-                Ok(Metered { value: transcript, usage: self.meter.transcription(&self.stt_model, billed) })
+                Ok(Metered {
+                    value: transcript,
+                    usage: self.meter.transcription(&self.stt_model, billed),
+                })
             }
             Err(e) => {
                 self.client.unreadable(Upstream::Transcription);
@@ -212,7 +219,9 @@ impl Speech {
 fn refuses_verbose(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     ["400", "422"].iter().any(|s| m.starts_with(s))
-        && ["response_format", "verbose_json", "timestamp_granularities"].iter().any(|k| m.contains(k))
+        && ["response_format", "verbose_json", "timestamp_granularities"]
+            .iter()
+            .any(|k| m.contains(k))
 }
 
 /// What a file's first bytes say it is. Telegram voice notes are Ogg Opus; `audio` messages may be
@@ -272,7 +281,9 @@ mod tests {
         assert!(refuses_verbose(
             "400 response_format 'verbose_json' is not compatible with model 'gpt-4o-transcribe'. Use 'json' or 'text' instead."
         ));
-        assert!(refuses_verbose("422 [{\"loc\":[\"body\",\"response_format\"],\"msg\":\"Input should be 'json' or 'text'\"}]"));
+        assert!(refuses_verbose(
+            "422 [{\"loc\":[\"body\",\"response_format\"],\"msg\":\"Input should be 'json' or 'text'\"}]"
+        ));
         assert!(!refuses_verbose("400 Invalid file format. Supported formats: ['flac', 'm4a']"));
         assert!(!refuses_verbose("503 verbose_json backend overloaded"));
     }

@@ -313,7 +313,11 @@ async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
         };
         // A cost counted from the bot's own token counts (the server reported none) says so.
         let cost = |micros: i64, estimated: bool| match estimated {
-            true => app.i18n.tr(ctx.lang, "admin-cost-estimated", &[("cost", Arg::from(&dollars(micros)))]),
+            true => app.i18n.tr(
+                ctx.lang,
+                "admin-cost-estimated",
+                &[("cost", Arg::from(&dollars(micros)))],
+            ),
             false => dollars(micros),
         };
         let costs: Vec<String> = r
