@@ -21,6 +21,8 @@ pub struct OpenAi {
     chat: Client<OpenAIConfig>,
     transcription: Client<OpenAIConfig>,
     speech: Client<OpenAIConfig>,
+    /// The chat server is OpenAI's own (no base URL, or api.openai.com).
+    chat_is_openai: bool,
     gates: Gates,
 }
 
@@ -32,6 +34,12 @@ impl OpenAi {
             Upstream::Transcription => &self.transcription,
             Upstream::Speech => &self.speech,
         }
+    }
+
+    /// Whether chat goes to OpenAI itself: other servers (Ollama, llama.cpp's) know the
+    /// completion limit only by its older name, `max_tokens`.
+    pub fn chat_is_openai(&self) -> bool {
+        self.chat_is_openai
     }
 
     /// Counts a response of `upstream` the bot could not read (`mluvme_upstream_errors_total`,
@@ -100,7 +108,12 @@ pub fn client(config: &Config) -> OpenAi {
         base_url: config.openai_base_url.clone(),
         api_key: config.openai_api_key.clone(),
     };
+    let chat_is_openai = chat
+        .base_url
+        .as_deref()
+        .is_none_or(|b| url::Url::parse(b).is_ok_and(|u| u.host_str() == Some("api.openai.com")));
     OpenAi {
+        chat_is_openai,
         chat: api(&chat),
         transcription: api(&config.stt_server),
         speech: api(&config.tts_server),

@@ -26,7 +26,7 @@ use crate::ai::meter::{Meter, Metered, Tokens, Usage, UsageKind};
 use crate::ai::upstream::{Outage, Upstream};
 use crate::ai::wire::ChatResponse;
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
-use request::{Format, Ladder, ReplyFormat, refuses_format, request};
+use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, request};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
@@ -129,9 +129,18 @@ impl ChatClient {
     ) -> Result<(String, Tokens), AiError> {
         loop {
             let reply_format = self.reply_format.current();
-            let body = request(model, messages.clone(), format, reply_format, max_tokens)?;
+            let limit = Limit { tokens: max_tokens, legacy: !self.client.chat_is_openai() };
+            let body = request(model, messages.clone(), format, reply_format, limit)?;
             let api = self.client.api(Upstream::Chat).chat();
-            match api.create_byot::<_, ChatResponse>(body.clone()).await {
+            // Read as any JSON first, then as a completion here: async-openai logs a body it
+            // cannot deserialize whole, and a completion carries what the learner said.
+            let answer =
+                api.create_byot::<_, serde_json::Value>(body.clone()).await.and_then(|v| {
+                    serde_json::from_value::<ChatResponse>(v).map_err(|e| {
+                        async_openai::error::OpenAIError::JSONDeserialize(e, String::new())
+                    })
+                });
+            match answer {
                 Ok(resp) => {
                     let content = resp.content().to_owned();
                     let tokens = match resp.tokens() {

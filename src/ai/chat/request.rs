@@ -85,14 +85,25 @@ pub(super) fn schema_instruction() -> String {
     )
 }
 
+/// How long a completion may be, and how to say it to this server.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Limit {
+    pub tokens: u32,
+    /// Also as `max_tokens`: servers other than OpenAI (Ollama's documented fields, older
+    /// llama.cpp and vLLM) know only that name and would otherwise not cap the answer at all.
+    /// Never to OpenAI, whose reasoning models refuse `max_tokens`.
+    pub legacy: bool,
+}
+
 /// The request for one completion, as JSON; `max_completion_tokens` is always set.
 pub(super) fn request(
     model: &str,
     messages: Vec<ChatCompletionRequestMessage>,
     format: Format,
     reply_format: ReplyFormat,
-    max_tokens: u32,
+    limit: Limit,
 ) -> Result<Value, AiError> {
+    let max_tokens = limit.tokens;
     let mut args = CreateChatCompletionRequestArgs::default();
     args.model(model).messages(messages).max_completion_tokens(max_tokens);
     if format == Format::Reply {
@@ -115,6 +126,9 @@ pub(super) fn request(
     }
     let built = args.build().map_err(|e| AiError::Refused(e.to_string()))?;
     let mut body = serde_json::to_value(built).map_err(|e| AiError::Refused(e.to_string()))?;
+    if limit.legacy {
+        body["max_tokens"] = Value::from(max_tokens);
+    }
     if format == Format::Reply && reply_format == ReplyFormat::Prompt {
         let system = &mut body["messages"][0];
         if system["role"] == "system"
@@ -171,10 +185,23 @@ mod tests {
             (Format::Reply, ReplyFormat::JsonObject),
             (Format::Text, ReplyFormat::Schema),
         ] {
-            let body = request("gpt-4o-mini", messages(), format, rf, 77).unwrap();
+            let body = request("gpt-4o-mini", messages(), format, rf, openai(77)).unwrap();
             assert_eq!(body["max_completion_tokens"], 77, "{format:?}");
+            assert!(body.get("max_tokens").is_none(), "never the old name to OpenAI");
             assert_eq!(body["response_format"].is_null(), format == Format::Text, "{format:?}");
         }
+        let limit = Limit { tokens: 77, legacy: true };
+        let ollama =
+            request("gemma3:12b", messages(), Format::Reply, ReplyFormat::JsonObject, limit)
+                .unwrap();
+        assert_eq!(
+            (&ollama["max_completion_tokens"], &ollama["max_tokens"]),
+            (&77.into(), &77.into())
+        );
+    }
+
+    fn openai(tokens: u32) -> Limit {
+        Limit { tokens, legacy: false }
     }
 
     #[test]
@@ -182,17 +209,20 @@ mod tests {
         let types: Vec<Value> = ReplyFormat::ALL
             .iter()
             .map(|rf| {
-                request("m", messages(), Format::Reply, *rf, 9).unwrap()["response_format"]["type"]
+                request("m", messages(), Format::Reply, *rf, openai(9)).unwrap()["response_format"]
+                    ["type"]
                     .clone()
             })
             .collect();
         assert_eq!(types, [Value::from("json_schema"), Value::from("json_object"), Value::Null]);
-        let prompted = request("m", messages(), Format::Reply, ReplyFormat::Prompt, 9).unwrap();
+        let prompted =
+            request("m", messages(), Format::Reply, ReplyFormat::Prompt, openai(9)).unwrap();
         let system = prompted["messages"][0]["content"].as_str().unwrap();
         assert!(system.starts_with("persona: answer in json"), "{system}");
         assert!(system.contains("\"honzik_response\""), "the schema is in the prompt: {system}");
         assert_eq!(prompted["messages"][1]["content"], "Ahoj", "the learner's words untouched");
-        let summary = request("m", messages(), Format::Text, ReplyFormat::Prompt, 9).unwrap();
+        let summary =
+            request("m", messages(), Format::Text, ReplyFormat::Prompt, openai(9)).unwrap();
         assert_eq!(summary["messages"][0]["content"], "persona: answer in json");
     }
 
@@ -223,8 +253,8 @@ mod tests {
 
     #[test]
     fn an_estimate_counts_what_was_sent_and_what_came_back() {
-        let body =
-            request("gpt-4o-mini", messages(), Format::Text, ReplyFormat::Schema, 9).unwrap();
+        let body = request("gpt-4o-mini", messages(), Format::Text, ReplyFormat::Schema, openai(9))
+            .unwrap();
         let t = estimate("gpt-4o-mini", &body, "Ahoj, jak se máš?");
         assert!(t.estimated);
         let content = tutor::count_tokens("gpt-4o-mini", "persona: answer in json")
