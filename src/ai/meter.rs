@@ -72,9 +72,11 @@ pub struct Tokens {
     pub estimated: bool,
 }
 
-impl Tokens {
-    /// Two attempts of one request: both were paid for; an estimate in either makes the sum one.
-    pub fn add(self, other: Tokens) -> Tokens {
+/// Two attempts of one request: both were paid for; an estimate in either makes the sum one.
+impl std::ops::Add for Tokens {
+    type Output = Tokens;
+
+    fn add(self, other: Tokens) -> Tokens {
         Tokens {
             prompt: self.prompt + other.prompt,
             completion: self.completion + other.completion,
@@ -199,7 +201,7 @@ mod tests {
         let counted = tokens(1_000_000, 0, true);
         let usage = m.chat(UsageKind::Chat, "gpt-4o-mini", counted);
         assert_eq!((usage.cost_micros, usage.estimated), (Some(150_000), true));
-        let both = tokens(10, 5, false).add(counted);
+        let both = tokens(10, 5, false) + counted;
         assert_eq!(both, tokens(1_000_010, 5, true), "one estimated attempt makes the sum one");
     }
 

@@ -71,7 +71,7 @@ impl ChatClient {
             let (raw, tokens) = self
                 .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS)
                 .await?;
-            paid = paid.add(tokens);
+            paid = paid + tokens;
             match tutor::parse_reply(&raw) {
                 Ok(reply) => {
                     let usage = self.meter.chat(UsageKind::Chat, model, paid);
