@@ -27,7 +27,13 @@ const WORD_SECS: f64 = 0.4;
 pub(super) fn json_body(text: &str, audio: &Audio, shapes: Shapes) -> Value {
     match shapes {
         Shapes::Minimal => json!({ "text": text }),
-        Shapes::OpenAi => json!({ "text": text, "usage": usage(text, audio) }),
+        Shapes::OpenAi => {
+            let mut body = json!({ "text": text });
+            if let Some(usage) = usage(text, audio) {
+                body["usage"] = usage;
+            }
+            body
+        }
     }
 }
 
@@ -39,8 +45,10 @@ pub(super) fn verbose_body(text: &str, audio: &Audio, with_words: bool) -> Value
         "language": "czech",
         "text": text,
         "segments": segments(text, span),
-        "usage": usage(text, audio),
     });
+    if let Some(usage) = usage(text, audio) {
+        body["usage"] = usage;
+    }
     // OpenAI always tells the duration; the emulator only when it could measure the audio, so a
     // caller never bills by a length it made up.
     if let Some(secs) = audio.secs {
@@ -56,16 +64,18 @@ pub(super) fn verbose_body(text: &str, audio: &Audio, with_words: bool) -> Value
     body
 }
 
-fn usage(text: &str, audio: &Audio) -> Value {
+/// OpenAI's usage: tokens for the `gpt-…` models, else the seconds billed — left out when the
+/// emulator could not measure the audio (like `duration`).
+fn usage(text: &str, audio: &Audio) -> Option<Value> {
     let secs = audio.secs.unwrap_or(1.0);
-    if audio.token_model {
+    Some(if audio.token_model {
         let audio_tokens = (secs * 10.0).ceil() as u32;
         let out = estimate_tokens(text.chars().count());
         json!({ "type": "tokens", "input_tokens": audio_tokens, "output_tokens": out, "total_tokens": audio_tokens + out,
                 "input_token_details": { "text_tokens": 0, "audio_tokens": audio_tokens } })
     } else {
-        json!({ "type": "duration", "seconds": secs.ceil() as u32 })
-    }
+        json!({ "type": "duration", "seconds": audio.secs?.ceil() as u32 })
+    })
 }
 
 /// One segment per sentence, timed like words.
@@ -135,9 +145,11 @@ mod tests {
     }
 
     #[test]
-    fn audio_of_unknown_length_gets_no_duration() {
-        let v = verbose_body(SAID, &Audio { secs: None, token_model: false }, true);
-        assert!(v.get("duration").is_none());
+    fn audio_of_unknown_length_gets_no_duration_and_no_seconds_billed() {
+        let unmeasured = Audio { secs: None, token_model: false };
+        let v = verbose_body(SAID, &unmeasured, true);
+        assert!(v.get("duration").is_none() && v.get("usage").is_none(), "{v}");
+        assert_eq!(json_body(SAID, &unmeasured, Shapes::OpenAi), json!({ "text": SAID }));
         assert_eq!(v["words"].as_array().unwrap().len(), 10);
     }
 }
