@@ -159,9 +159,22 @@ async fn a_server_without_any_response_format_gets_the_schema_in_the_prompt() {
     assert_eq!(app.ai.unsupported().len(), 2, "json_schema and json_object, once each");
 }
 
+/// A bot whose circuits open at the first failure, with its operations port.
+async fn touchy_app() -> (TestApp, u16) {
+    let port = free_port();
+    let env = [("OPENAI_BREAKER_FAILURES", "1"), ("PORT", &port.to_string())];
+    (TestApp::builder().env(&env).spawn().await.unwrap(), port)
+}
+
+/// The bot's `/metrics` text.
+async fn metrics(port: u16) -> String {
+    let r = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap();
+    r.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn an_unreadable_transcription_is_that_voice_notes_fault_not_an_outage() {
-    let app = spawn_app().await;
+    let (app, port) = touchy_app().await;
     let l = learner(&app, 1605, "beginner").await;
     app.ai.set_next_body(Endpoint::Transcription, r#"{"result": "Ahoj", "status": "ok"}"#);
     let sent = l.send_sample(&samples::ALL[0]);
@@ -171,14 +184,18 @@ async fn an_unreadable_transcription_is_that_voice_notes_fault_not_an_outage() {
     assert!(notice.contains("speech recognition service sent back"), "{notice}");
     assert!(!notice.contains("catching his breath"), "{notice}");
     assert_eq!(app.ai.calls(Endpoint::Transcription), 1, "not retried as if the server were down");
-    // The server is up: the next voice note goes through at once.
+    let counted = "mluvme_upstream_errors_total{upstream=\"stt\",kind=\"unreadable\"} 1";
+    assert!(metrics(port).await.contains(counted), "counted as unreadable");
+    // The server is up, and a circuit that opens at one failure stayed closed: the next voice
+    // note goes through at once.
     let sent = l.send_sample(&samples::ALL[0]);
-    assert!(answered(&app.replies_to(&l, sent.message_id, true).await));
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(answered(&replies) && !said(&replies).contains("catching his breath"), "{replies:#?}");
 }
 
 #[tokio::test]
 async fn an_unreadable_chat_answer_is_that_turns_fault_and_the_next_turn_is_answered() {
-    let app = spawn_app().await;
+    let (app, port) = touchy_app().await;
     // Advanced: the main model, so there is no bigger one to escalate to.
     let l = learner(&app, 1606, "advanced").await;
     // Ollama's native answer: what a base URL without `/v1` gets.
@@ -190,8 +207,11 @@ async fn an_unreadable_chat_answer_is_that_turns_fault_and_the_next_turn_is_answ
     assert_eq!(replies.len(), 1, "{replies:#?}");
     assert!(replies[0].plain_text().contains("Honzík got confused"), "{replies:#?}");
     assert_eq!(app.ai.calls(Endpoint::Chat), 1, "not retried as if the server were down");
+    let counted = "mluvme_upstream_errors_total{upstream=\"chat\",kind=\"unreadable\"} 1";
+    assert!(metrics(port).await.contains(counted), "counted as unreadable");
     let sent = l.send_text("Ahoj, jak se máš?");
-    assert!(answered(&app.replies_to(&l, sent.message_id, true).await));
+    let replies = app.replies_to(&l, sent.message_id, true).await;
+    assert!(answered(&replies) && !said(&replies).contains("catching his breath"), "{replies:#?}");
 }
 
 #[tokio::test]
