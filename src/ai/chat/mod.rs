@@ -1,7 +1,7 @@
 //! Honzík's one chat completion per turn.
 //!
 //! Structured outputs (a strict JSON schema) where the server supports them; JSON mode where it
-//! refuses the schema, the schema in the prompt where it refuses JSON mode too ([`request`]),
+//! refuses the schema, the schema in the prompt where it refuses JSON mode too (`request`),
 //! remembered for the rest of the process. An answer that breaks the contract is repaired where
 //! possible and retried once otherwise. The answer is read with our own lenient types
 //! ([`crate::ai::wire`]): a server that reports no `usage` is billed by the tokens the bot counts,
