@@ -32,7 +32,29 @@ use crate::ai::wire::TranscriptionResponse;
 /// included. Whisper follows a prompt's style more than its instructions, so the instruction is
 /// followed by an example in the style wanted — a learner's sentence with a wrong ending and
 /// fillers left in. Well under Whisper's 224 prompt tokens.
-pub const VERBATIM_PROMPT: &str = "Doslovný přepis řeči studenta češtiny. Zapiš přesně, co řekl, včetně gramatických chyb, špatných koncovek, zaváhání (ehm, hm, no), opakování a jeho slovosledu; nic neopravuj ani nepřeformulovávej. Například: Ehm… já jsem byl v Praha včera, no, a pil jsem… pil jsem pivo s kamarádka.";
+pub const VERBATIM_PROMPT: &str = concat!(
+    "Doslovný přepis řeči studenta češtiny. Zapiš přesně, co řekl, včetně gramatických chyb, ",
+    "špatných koncovek, zaváhání (ehm, hm, no), opakování a jeho slovosledu; nic neopravuj ani ",
+    "nepřeformulovávej. Například: Ehm… já jsem byl v Praha včera, no, a pil jsem… pil jsem pivo ",
+    "s kamarádka."
+);
+
+/// The example sentence at the end of [`VERBATIM_PROMPT`].
+const PROMPT_EXAMPLE: &str =
+    "Ehm… já jsem byl v Praha včera, no, a pil jsem… pil jsem pivo s kamarádka.";
+
+/// Whether a transcript is the prompt given back: Whisper, handed silence or noise, may write
+/// out its prompt instead of nothing, and the learner would then be "heard" saying our example.
+fn echoes_prompt(text: &str) -> bool {
+    let flat = |t: &str| -> String {
+        let kept = t.to_lowercase().replace(['…', '.', ',', ';', '(', ')'], " ");
+        kept.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let text = flat(text);
+    ["doslovný přepis", "nic neopravuj", "pil jsem pil jsem pivo s kamarádka", PROMPT_EXAMPLE]
+        .iter()
+        .any(|p| text.contains(&flat(p)))
+}
 
 /// What the learner said, as the speech-to-text server heard it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -171,7 +193,11 @@ impl Speech {
     fn read_transcript(&self, body: &[u8], measured: f64) -> Result<Metered<Transcript>, AiError> {
         match serde_json::from_slice::<TranscriptionResponse>(body) {
             Ok(r) => {
-                let transcript = Transcript::from(r);
+                let mut transcript = Transcript::from(r);
+                if echoes_prompt(&transcript.text) {
+                    tracing::info!("speech-to-text gave its prompt back: heard as nothing");
+                    transcript = Transcript { duration: transcript.duration, ..Default::default() };
+                }
                 let billed = transcript.duration.unwrap_or(measured);
                 Ok(Metered {
                     value: transcript,
@@ -274,6 +300,18 @@ mod tests {
             assert!(VERBATIM_PROMPT.contains(kept), "{kept}");
         }
         assert!(crate::tutor::count_tokens("whisper-1", VERBATIM_PROMPT) < 224);
+    }
+
+    #[test]
+    fn the_prompt_given_back_is_heard_as_nothing_and_a_learners_own_words_are_not() {
+        assert!(VERBATIM_PROMPT.ends_with(PROMPT_EXAMPLE));
+        assert!(echoes_prompt(VERBATIM_PROMPT));
+        assert!(echoes_prompt(
+            " Ehm... Já jsem byl v Praha včera, no, a pil jsem, pil jsem pivo s kamarádka."
+        ));
+        assert!(echoes_prompt("Doslovný přepis řeči studenta češtiny."));
+        assert!(!echoes_prompt("Já jsem byl v Praha včera a pil jsem pivo."));
+        assert!(!echoes_prompt("Ehm, no, mám rád pivo s kamarádem."));
     }
 
     #[test]
