@@ -90,6 +90,7 @@ not-audio = 🤔 I can't listen to that file. Send a voice note (hold the 🎙 b
 audio-damaged = 🩹 Your voice note arrived damaged — I can't play it. Please record it again.
 audio-unmeasured = 🎧 I can't tell how long this recording is, so I can't listen to it. Send a voice note (hold the 🎙 button), or an MP3, M4A, WAV or OGG file.
 empty-transcript = 🙉 I couldn't make out any words. Try again a bit louder or closer to the microphone.
+transcript-unreadable = 🙉 The speech recognition service sent back something I couldn't read, so I don't know what you said. Your voice note is saved — please send it again, or type it.
 text-too-short = ✏️ That's a bit short for a chat. Write me a whole sentence in Czech — for example <i>Dnes je hezky.</i>
 text-too-long = 📜 That's too long for me — { $max } characters at most, please. Split it into smaller messages.
 unsupported-message = 🙂 I understand voice notes and texts in Czech — stickers and pictures, sadly, not yet.
@@ -288,6 +289,7 @@ admin-user =
     Turns in 7 days: { $turns } · stars: { $stars }
     Spent today: { $spent } · in 7 days: { $week }
     Daily allowance: { $quota }
+admin-cost-estimated = { $cost } (estimate)
 admin-stats-today =
     📊 <b>Today (UTC)</b>
     Learners: { $active } active, { $new } new

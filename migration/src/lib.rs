@@ -11,6 +11,7 @@ mod m20261128_000006_admin;
 mod m20261128_000007_review;
 mod m20261128_000008_fencing;
 mod m20261204_000001_register;
+mod m20261204_000002_usage_estimates;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_review::Migration),
             Box::new(m20261128_000008_fencing::Migration),
             Box::new(m20261204_000001_register::Migration),
+            Box::new(m20261204_000002_usage_estimates::Migration),
         ]
     }
 }

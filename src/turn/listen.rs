@@ -7,7 +7,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop};
-use crate::ai::speech;
+use crate::ai::{AiError, speech};
 use crate::app::App;
 use crate::audio_store::budget::Held;
 use crate::store;
@@ -60,9 +60,10 @@ pub(super) async fn hear(
         .speech
         .transcribe(bytes.clone(), speech::upload_name(&bytes), seconds)
         .instrument(tracing::info_span!("stt"))
-        .await?;
+        .await
+        .map_err(unreadable_transcript)?;
     timings.stt_ms = Some(t.elapsed().as_millis() as u32);
-    let (text, usage) = (said.value, said.usage);
+    let (text, usage) = (said.value.text, said.usage);
     let now = app.clock.now();
     let transcript = Transcript {
         message_id,
@@ -74,6 +75,15 @@ pub(super) async fn hear(
     };
     store::turns::record_transcript(&app.db, &transcript, now).await?;
     self::heard(text)
+}
+
+/// A speech-to-text answer the bot could not read gets its own notice: the server is up, so the
+/// learner is not told to wait for it, and "Honzík got confused" would blame the wrong step.
+fn unreadable_transcript(e: AiError) -> Stop {
+    match e {
+        AiError::InvalidReply(_) => Stop::notice("transcript-unreadable"),
+        other => other.into(),
+    }
 }
 
 /// A transcript with words in it; silence or noise gets its own notice.
@@ -100,7 +110,7 @@ pub async fn transcribe_only(
     let seconds = measured;
     match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
         Ok(said) => {
-            let (text, usage) = (said.value, said.usage);
+            let (text, usage) = (said.value.text, said.usage);
             let now = app.clock.now();
             if let Err(e) = store::usage::record(
                 &app.db,

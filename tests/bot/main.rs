@@ -7,6 +7,7 @@ mod audio;
 mod bad_input;
 mod controls;
 mod crash;
+mod ecosystem;
 mod examples;
 mod fencing;
 mod fixtures;

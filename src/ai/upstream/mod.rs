@@ -6,10 +6,12 @@
 //! - [`retry`] (pure): what is retried, full-jitter backoff, `Retry-After`, the deadline.
 //! - [`breaker`] (pure): closed → open → half-open → closed on explicit instants.
 //! - [`http`]: the tower service: route by path, permit, breaker, attempts, retries.
+//! - [`error_body`] (pure): any compatible server's error body, read as OpenAI's.
 //! - [`Outage`]: what the turn pipeline watches — is an upstream's circuit open, and wait until
 //!   requests may go again.
 
 pub mod breaker;
+pub mod error_body;
 pub mod http;
 pub mod retry;
 
