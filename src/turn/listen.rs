@@ -7,6 +7,7 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop};
+use crate::ai::upstream::on_behalf_of;
 use crate::ai::{AiError, speech};
 use crate::app::App;
 use crate::audio_store::budget::Held;
@@ -56,9 +57,8 @@ pub(super) async fn hear(
     let t = Instant::now();
     // Billed by the audio's measured length: the declared one is the sender's claim.
     let seconds = measured;
-    let said = app
-        .speech
-        .transcribe(bytes.clone(), speech::upload_name(&bytes), seconds)
+    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
+    let said = on_behalf_of(learner.id, request)
         .instrument(tracing::info_span!("stt"))
         .await
         .map_err(unreadable_transcript)?;
@@ -108,7 +108,8 @@ pub async fn transcribe_only(
     let (bytes, measured, _held) =
         fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
     let seconds = measured;
-    match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
+    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
+    match on_behalf_of(learner.id, request).await {
         Ok(said) => {
             let (text, usage) = (said.value.text, said.usage);
             let now = app.clock.now();
