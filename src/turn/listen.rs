@@ -6,7 +6,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop};
+use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop, TurnError};
 use crate::ai::upstream::on_behalf_of;
 use crate::ai::{AiError, speech};
 use crate::app::App;
@@ -99,14 +99,23 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
 /// but the transcription is paid for, so its cost goes to the learner's day (quotas count it)
 /// and the caller passes the same paid gate as a turn first (`bot::handlers::access::gate`).
+///
+/// Like a turn's, the transcription is paid only while the update is still this run's (`fence`):
+/// `Err(TurnError::Fenced)` once it is not, and the caller shows nothing.
 pub async fn transcribe_only(
     app: &App,
     fetch: &impl Fetch,
+    fence: &dyn Fence,
     learner: &Learner,
     audio: &AudioInput,
-) -> Option<String> {
-    let (bytes, measured, _held) =
-        fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
+) -> Result<Option<String>, TurnError> {
+    let Ok((bytes, measured, _held)) = fetched(app, fetch, audio, &mut Timings::default()).await
+    else {
+        return Ok(None);
+    };
+    if super::fence::check(fence).await.is_err() {
+        return Err(TurnError::Fenced);
+    }
     let seconds = measured;
     let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
     match on_behalf_of(learner.id, request).await {
@@ -125,11 +134,11 @@ pub async fn transcribe_only(
             {
                 tracing::warn!(error = %e, "could not record the cost of a review answer's transcription");
             }
-            heard(text).ok()
+            Ok(heard(text).ok())
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not transcribe a review answer");
-            None
+            Ok(None)
         }
     }
 }
