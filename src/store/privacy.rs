@@ -41,6 +41,7 @@ pub const DUTIES: &[Duty] = &[
     Duty::both("turns", "turns", Erase::Rows),
     Duty::both("review_cards", "review_cards", Erase::Rows),
     Duty::both("reminders", "reminder", Erase::Rows),
+    Duty::both("reminder_offers", "reminder_offer", Erase::Rows),
     Duty::both(
         "daily_stats",
         "daily_stats",
@@ -145,6 +146,7 @@ pub async fn export(
         "usage": usage::Entity::find().filter(usage::Column::UserId.eq(user_id)).order_by_asc(usage::Column::Id).all(db).await?,
         "review_cards": entity::review_cards::Entity::find().filter(entity::review_cards::Column::UserId.eq(user_id)).order_by_asc(entity::review_cards::Column::Id).all(db).await?,
         "reminder": entity::reminders::Entity::find_by_id(user_id).one(db).await?,
+        "reminder_offer": entity::reminder_offers::Entity::find_by_id(user_id).one(db).await?,
         "telegram_updates": rows(updates, "payload", "update"),
     })))
 }
