@@ -20,6 +20,7 @@ mod pacing;
 mod postgres;
 mod process;
 mod redis;
+mod reminder_offer;
 mod replicas;
 mod review;
 mod teaching;
