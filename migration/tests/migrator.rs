@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 24] = [
     "users",
     "user_settings",
     "updates",
@@ -39,6 +39,7 @@ const TABLES: [&str; 23] = [
     "reminders",
     "reminders_sent",
     "reminder_offers",
+    "placements",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.
