@@ -152,6 +152,8 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("value", Arg::Text("😊 Friendly")),
         ("zone", Arg::Text("Europe/Prague")),
         ("time", Arg::Text("11:00")),
+        ("date", Arg::Text("28.11.2026")),
+        ("line", Arg::Text("Rozumíš <pomalé> řeči & víc.")),
         ("total", Arg::Num(300)),
         ("page", Arg::Num(2)),
         ("pages", Arg::Num(38)),

@@ -77,10 +77,10 @@ pub async fn answer(
     step: usize,
     given: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let Some(now) = under_way(db, user_id).await?.filter(|u| u.step == step) else {
+    let Some(current) = under_way(db, user_id).await?.filter(|u| u.step == step) else {
         return Ok(false);
     };
-    let mut answers = now.answers;
+    let mut answers = current.answers;
     answers.truncate(step);
     answers.resize(step, None);
     answers.push(given.map(str::to_owned));

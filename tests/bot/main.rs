@@ -17,6 +17,7 @@ mod memory;
 mod onboarding;
 mod ops;
 mod pacing;
+mod placement;
 mod postgres;
 mod process;
 mod redis;
