@@ -1,12 +1,14 @@
+//! Placement and the reminder offer (issue 13).
+//!
 //! - `placements`: the learner's placement test (`/placement`): the one under way (`step`, the
 //!   answers so far as a JSON array, `started_at`; `step` NULL when none is) and the last
 //!   result (`level` A1–C1, `skills` — one line each for listening, speaking, grammar and
 //!   vocabulary, JSON — and `finished_at`). In the database, so a restart or another replica
 //!   carries on with the next answer; a re-take keeps the last result until it has a new one.
 //! - `reminder_offers`: the learner's answer to the one-tap daily-reminder offer at the end of
-//! onboarding — accepted or declined, and when. A declined offer is never made again, so the
-//! answer must outlive the moment (and a restart, and a change of replica); accepting also sets
-//! a row in `reminders`, which `/remind off` deletes without undoing the answer.
+//!   onboarding — accepted or declined, and when. A declined offer is never made again, so the
+//!   answer must outlive the moment (and a restart, and a change of replica); accepting also
+//!   sets a row in `reminders`, which `/remind off` deletes without undoing the answer.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
