@@ -8,6 +8,8 @@ pub mod conversations;
 pub mod daily_stats;
 pub mod messages;
 pub mod mistakes;
+pub mod placements;
+pub mod reminder_offers;
 pub mod reminders;
 pub mod reminders_sent;
 pub mod review_cards;

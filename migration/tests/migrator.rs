@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 24] = [
     "users",
     "user_settings",
     "updates",
@@ -38,6 +38,8 @@ const TABLES: [&str; 22] = [
     "review_sessions",
     "reminders",
     "reminders_sent",
+    "reminder_offers",
+    "placements",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

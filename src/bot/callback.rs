@@ -69,7 +69,18 @@ pub enum Callback {
     ReviewEnd {
         session: i64,
     },
+    /// The one-tap daily reminder offered at the end of onboarding, accepted: remind at
+    /// `minute` after local midnight (the offered time travels with the button, so the
+    /// reminder is set at exactly the time the learner read).
+    RemindAccept {
+        minute: u16,
+    },
+    /// The reminder offer declined: it is not made again.
+    RemindDecline,
 }
+
+/// Minutes in a day: a reminder's `minute` is below it.
+const DAY_MINUTES: u16 = 24 * 60;
 
 impl Callback {
     pub fn encode(self) -> String {
@@ -92,6 +103,8 @@ impl Callback {
                 format!("rv:g:{session}:{position}:{grade}")
             }
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
+            Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
+            Self::RemindDecline => "ro:no".to_owned(),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -120,6 +133,10 @@ impl Callback {
             ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
             ["bc", "no", id] => Self::BroadcastNo { id: number(id)? },
             ["rv", op, rest] => review(op, rest)?,
+            ["ro", "yes", m] => {
+                Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
+            }
+            ["ro", "no"] => Self::RemindDecline,
             _ => return None,
         })
     }
@@ -129,7 +146,8 @@ impl Callback {
         let mut all: Vec<Callback> =
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
-        all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo]);
+        all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
+        all.extend([0, DAY_MINUTES - 1].map(|minute| Self::RemindAccept { minute }));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
                 Self::ResetYes { conversation: big },
@@ -211,6 +229,7 @@ mod tests {
                 Callback::ReviewShow { .. }
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
+                Callback::RemindAccept { .. } | Callback::RemindDecline => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -227,6 +246,8 @@ mod tests {
             "reset:no",
             "del:yes",
             "del:no",
+            "ro:yes",
+            "ro:no",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -280,6 +301,11 @@ mod tests {
             "rv:e",
             "rv:e:1:2",
             "rv:x:1",
+            "ro:yes",
+            "ro:yes:1440",
+            "ro:yes:-1",
+            "ro:yes:0600",
+            "ro:no:1",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

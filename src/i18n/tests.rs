@@ -23,7 +23,7 @@ const MODEL_PREFIXES: &[&str] = &["gpt-", "chatgpt-", "tts-", "whisper-", "text-
 /// A `format!` that builds a key-shaped prefix not listed here (or in [`NOT_KEYS`]) fails
 /// [`every_key_the_code_uses_exists`].
 fn dynamic_families() -> Vec<(&'static str, Vec<String>)> {
-    use crate::review::{reminder::PHRASES, schedule::Grade, trends::Direction};
+    use crate::review::{schedule::Grade, trends::Direction};
     use crate::tutor::reply::MistakeCategory;
     let labels = crate::bot::labels::all_keys();
     let from_labels = |prefix: &'static str| {
@@ -44,8 +44,6 @@ fn dynamic_families() -> Vec<(&'static str, Vec<String>)> {
         // src/bot/handlers/stats.rs: the mistake trends under the /stats picture.
         keys("mistake-category-", MistakeCategory::ALL.map(|c| c.as_str().to_owned()).to_vec()),
         keys("trend-", Direction::ALL.map(|d| d.as_str().to_owned()).to_vec()),
-        // src/bot/handlers/remind.rs: the phrase of the day, 1..=PHRASES.
-        keys("remind-phrase-", (1..=PHRASES).map(|n| n.to_string()).collect()),
         // src/bot/handlers/review.rs: the grade buttons and the grade said back.
         keys("review-grade-", Grade::ALL.map(|g| g.as_str().to_owned()).to_vec()),
     ]
@@ -154,6 +152,8 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("value", Arg::Text("😊 Friendly")),
         ("zone", Arg::Text("Europe/Prague")),
         ("time", Arg::Text("11:00")),
+        ("date", Arg::Text("28.11.2026")),
+        ("line", Arg::Text("Rozumíš <pomalé> řeči & víc.")),
         ("total", Arg::Num(300)),
         ("page", Arg::Num(2)),
         ("pages", Arg::Num(38)),
@@ -239,7 +239,6 @@ fn every_key_the_code_uses_exists() {
         "admin-not-a-number",
         "trend-up",
         "mistake-category-verb_aspect",
-        "remind-phrase-7",
         "review-grade-easy",
     ] {
         assert!(used.contains(key), "{key} is used, but the scan missed it");

@@ -9,6 +9,7 @@ pub mod language;
 pub mod levels;
 pub mod model;
 pub mod persona;
+pub mod placement;
 pub mod reply;
 pub mod sift;
 

@@ -21,8 +21,8 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
         stars: learner.stars_total,
         saved_words: store::stats::saved_word_count(&app.db, learner.id).await?,
     };
-    let text =
-        with_trends(app, learner, caption(&app.i18n, learner.lang, &overview, &extras)).await?;
+    let numbers = caption(&app.i18n, learner.lang, &overview, &extras);
+    let text = with_trends(app, learner, with_placement(app, learner, numbers).await?).await?;
     match chart(app, learner.lang, overview.month).await {
         Ok(png) => send_photo(tg, msg, png, text).await,
         Err(e) => {
@@ -30,6 +30,38 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
             reply(tg, msg, text, None).await
         }
     }
+}
+
+/// The caption with the learner's last placement result (`/placement`): the level and its
+/// date, then one line per skill — the lines left out if they would not fit a photo caption.
+async fn with_placement(
+    app: &App,
+    learner: &Learner,
+    caption: String,
+) -> Result<String, crate::bot::BotError> {
+    let Some(placed) = store::placement::last_result(&app.db, learner.id).await? else {
+        return Ok(caption);
+    };
+    let t = |key: &str, args: &[(&str, Arg)]| app.i18n.tr(learner.lang, key, args);
+    let date = placed.at.with_timezone(&learner.tz).format("%d.%m.%Y").to_string();
+    let head = t(
+        "stats-placement",
+        &[("level", placed.grade.level.as_str().into()), ("date", Arg::from(&date))],
+    );
+    let g = &placed.grade;
+    let skills = [
+        ("stats-placement-listening", &g.listening),
+        ("stats-placement-speaking", &g.speaking),
+        ("stats-placement-grammar", &g.grammar),
+        ("stats-placement-vocabulary", &g.vocabulary),
+    ]
+    .map(|(key, line)| t(key, &[("line", Arg::from(line.as_str()))]));
+    let full = format!("{caption}\n\n{head}\n{}", skills.join("\n"));
+    Ok(if crate::bot::render::utf16_len(&full) <= crate::bot::render::CAPTION_LIMIT {
+        full
+    } else {
+        format!("{caption}\n\n{head}")
+    })
 }
 
 /// The caption with the learner's most frequent kinds of mistakes over the last 30 days, per 100
