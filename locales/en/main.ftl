@@ -325,6 +325,12 @@ review-start = 🧠 <b>Review</b>: { $total } { $total ->
 review-card-word = <b>{ $position }/{ $total }</b> · What does <b>{ $question }</b> mean?
 review-card-back = <b>{ $position }/{ $total }</b> · How do you say <b>{ $question }</b> in Czech?
 review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Fix your own mistake: <b>{ $question }</b>
+review-card-gap =
+    <b>{ $position }/{ $total }</b> · ✏️ Your own sentence, now without the mistake — fill in the gap:
+    <b>{ $question }</b>
+review-hint = 💭 You wrote there: <s>{ $hint }</s>
+review-example = 📖 <i>{ $example }</i>
+review-you-wrote = ✍️ You wrote: <i>{ $sentence }</i>
 review-answer = Answer: <b>{ $answer }</b>
 review-note = 💡 { $note }
 review-show = 👀 Show answer

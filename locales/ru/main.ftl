@@ -331,6 +331,12 @@ review-start = 🧠 <b>Повторение</b>: { $total } { $total ->
 review-card-word = <b>{ $position }/{ $total }</b> · Что значит <b>{ $question }</b>?
 review-card-back = <b>{ $position }/{ $total }</b> · Как сказать по-чешски <b>{ $question }</b>?
 review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Исправь свою ошибку: <b>{ $question }</b>
+review-card-gap =
+    <b>{ $position }/{ $total }</b> · ✏️ Твоя фраза, уже без ошибки, — впиши пропущенное:
+    <b>{ $question }</b>
+review-hint = 💭 У тебя здесь было: <s>{ $hint }</s>
+review-example = 📖 <i>{ $example }</i>
+review-you-wrote = ✍️ Твой вариант: <i>{ $sentence }</i>
 review-answer = Ответ: <b>{ $answer }</b>
 review-note = 💡 { $note }
 review-show = 👀 Показать ответ

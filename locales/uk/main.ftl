@@ -331,6 +331,12 @@ review-start = 🧠 <b>Повторення</b>: { $total } { $total ->
 review-card-word = <b>{ $position }/{ $total }</b> · Що означає <b>{ $question }</b>?
 review-card-back = <b>{ $position }/{ $total }</b> · Як сказати чеською <b>{ $question }</b>?
 review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Виправ свою помилку: <b>{ $question }</b>
+review-card-gap =
+    <b>{ $position }/{ $total }</b> · ✏️ Твоя фраза, уже без помилки, — впиши пропущене:
+    <b>{ $question }</b>
+review-hint = 💭 У тебе тут було: <s>{ $hint }</s>
+review-example = 📖 <i>{ $example }</i>
+review-you-wrote = ✍️ Твій варіант: <i>{ $sentence }</i>
 review-answer = Відповідь: <b>{ $answer }</b>
 review-note = 💡 { $note }
 review-show = 👀 Показати відповідь

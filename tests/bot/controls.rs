@@ -473,6 +473,7 @@ async fn hundreds_of_saved_words_are_paged_within_telegrams_limits() {
             key: mluvme::words::normalize(&czech),
             czech,
             translation: "дуже довгий переклад ".repeat(10),
+            original: None,
             source: Some(
                 "Velmi dlouhá věta, ze které to slovo pochází, aby se stránka zaplnila. ".repeat(5),
             ),
