@@ -20,6 +20,7 @@ mod process;
 mod redis;
 mod replicas;
 mod review;
+mod review_cards;
 mod turns;
 mod upstream;
 mod webhook;
