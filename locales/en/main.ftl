@@ -71,6 +71,7 @@ caption-stars = +{ $stars } ⭐
 heard-label = 🎧 I heard
 you-wrote-label = ✍️ You wrote
 honzik-label = 🗣 Honzík (listen first, then peek)
+honzik-text-label = 🗣 Honzík
 translation-label = 🔤 Translation
 corrections-label = 🛠 Corrections
 no-mistakes = 👌 No mistakes — výborně!
@@ -252,7 +253,11 @@ banned-notice = 🚫 This account can no longer use Honzík. Messages sent here 
 access-closed = 🔒 Honzík is open to invited learners only for now. Please ask the person who runs this bot to add you.
 spend-cap-resting = 😴 Honzík is resting until tomorrow — he has talked a lot today. Your message is saved; please send it again tomorrow.
 spend-cap-admin = ⚠️ Today's spending cap of { $cap } is reached ({ $spent } spent). New turns are refused until midnight UTC; turns already started finish. /spend_cap changes it.
-quota-near = 💡 You have { $left } of today's practice left.
+quota-near-turns = { $turns ->
+        [1] 💡 This is your last message for today: the daily allowance is nearly used up.
+       *[other] 💡 About { $turns } messages of practice are left today, this one included.
+    }
+quota-near-share = 💡 { $percent }% of today's practice is left.
 quota-exhausted = 🌙 That's all the practice for today — your daily allowance is used up. It renews at { $time } ({ $zone }), in { $hours } h { $minutes } min. Your message is saved; send it again then.
 
 ## Admin commands

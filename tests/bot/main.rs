@@ -21,6 +21,7 @@ mod redis;
 mod replicas;
 mod review;
 mod review_cards;
+mod texts;
 mod turns;
 mod upstream;
 mod webhook;
