@@ -60,8 +60,15 @@ async fn a_learner_near_and_over_the_allowance_is_told_the_turns_left_never_mone
         .count("SELECT CAST(cost_micros AS BIGINT) AS n FROM daily_stats WHERE user_id = 944")
         .await;
     assert!(one > 0, "the emulator's turn has a price");
-    // Two and a half turns left (at this learner's cost of one turn): three more can start.
-    let quota = one * 7 / 2;
+    // As if it were the day's twentieth turn at that cost: the learner's average is one turn.
+    let db = app.db().await;
+    let sql = format!(
+        "UPDATE daily_stats SET turns = 20, cost_micros = {} WHERE user_id = 944",
+        20 * one
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(&db, &sql).await.unwrap();
+    // Two and a half turns left (under a fifth of the allowance): three more can start.
+    let quota = 20 * one + one * 5 / 2;
     command(&app, &admin, &format!("/quota 944 {}.{:06}", quota / 1_000_000, quota % 1_000_000))
         .await;
     let near = html(&turn(&app, &l, "Dobrý den, jak se máte?", true).await);
@@ -69,11 +76,16 @@ async fn a_learner_near_and_over_the_allowance_is_told_the_turns_left_never_mone
         near.contains("На сегодня осталось примерно 3 сообщения практики, включая это."),
         "{near}"
     );
-    for _ in 0..2 {
-        turn(&app, &l, "Dobrý den, jak se máte?", true).await;
+    // Then turns until the allowance is used up (each costs about one; the history grows).
+    let mut over = None;
+    for _ in 0..5 {
+        let text = html(&turn(&app, &l, "Dobrý den, jak se máte?", false).await);
+        if text.contains("дневной лимит исчерпан") {
+            over = Some(text);
+            break;
+        }
     }
-    let over = html(&turn(&app, &l, "Dobrý den, jak se máte?", false).await);
-    assert!(over.contains("дневной лимит исчерпан"), "{over}");
+    assert!(over.is_some(), "refused once the allowance is used up: {:#?}", l.messages());
     let seen = l
         .messages()
         .iter()
