@@ -204,7 +204,7 @@ async fn settings_speak_each_interface_language() {
         }
     }
     assert!(screens[0].0.contains("Манера"), "{}", screens[0].0);
-    assert!(screens[1].2.contains("Невимушено"), "{}", screens[1].2);
+    assert!(screens[1].2.contains("Без церемоній"), "{}", screens[1].2);
     app.assert_no_rejections();
 }
 
