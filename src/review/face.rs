@@ -17,8 +17,8 @@ use super::check::whole;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Face {
     pub ask: Ask,
-    /// The right answer as shown once answered (a translation, a word, the corrected sentence
-    /// with the correction in bold).
+    /// The right answer as shown once answered (a translation, a word, the whole corrected
+    /// sentence).
     pub answer: String,
     /// What a typed or spoken answer is checked against, each whole ([`super::check`]).
     pub accepted: Vec<String>,
@@ -38,8 +38,8 @@ pub enum Ask {
     /// The learner's sentence, corrected, with a gap where the correction goes, and what they
     /// wrote in its place as the hint.
     Gap { sentence: String, hint: String },
-    /// A mistake whose sentence is not known (kept from before sentences were stored, its message
-    /// gone): the fragment as the learner wrote it.
+    /// A mistake whose sentence is not known (stored before sentences were, its message gone, or
+    /// the model quoted the fragment loosely): the fragment as the learner wrote it.
     Fix { original: String },
 }
 
