@@ -41,6 +41,7 @@ help =
     /voice — voice replies to your texts on or off
     /language — interface language
     /timezone — your time zone (streaks follow it)
+    /register — standard or colloquial Czech (spisovná / obecná)
 
     <b>Progress</b>
     /stats — streak, scores and a chart
@@ -74,6 +75,7 @@ honzik-label = 🗣 Honzík (listen first, then peek)
 honzik-text-label = 🗣 Honzík
 translation-label = 🔤 Translation
 corrections-label = 🛠 Corrections
+register-label = 🗣 How Prague says it (a note, not a mistake)
 no-mistakes = 👌 No mistakes — výborně!
 corrected-label = ✅ The correct version
 tip-label = 💡 Tip
@@ -89,6 +91,7 @@ not-audio = 🤔 I can't listen to that file. Send a voice note (hold the 🎙 b
 audio-damaged = 🩹 Your voice note arrived damaged — I can't play it. Please record it again.
 audio-unmeasured = 🎧 I can't tell how long this recording is, so I can't listen to it. Send a voice note (hold the 🎙 button), or an MP3, M4A, WAV or OGG file.
 empty-transcript = 🙉 I couldn't make out any words. Try again a bit louder or closer to the microphone.
+transcript-unreadable = 🙉 The speech recognition service sent back something I couldn't read, so I don't know what you said. Your voice note is saved — please send it again, or type it.
 text-too-short = ✏️ That's a bit short for a chat. Write me a whole sentence in Czech — for example <i>Dnes je hezky.</i>
 text-too-long = 📜 That's too long for me — { $max } characters at most, please. Split it into smaller messages.
 unsupported-message = 🙂 I understand voice notes and texts in Czech — stickers and pictures, sadly, not yet.
@@ -120,6 +123,7 @@ cmd-voice_speed = How fast Honzík speaks
 cmd-voice = Voice replies to texts on or off
 cmd-language = Interface language
 cmd-timezone = Your time zone (for streaks)
+cmd-register = Standard or colloquial Czech (spisovná / obecná)
 cmd-stats = Your progress and a chart
 cmd-saved = Your saved words
 cmd-cancel = Stop the answer in progress
@@ -156,6 +160,10 @@ voice_speed-very_slow = 🐌 Very slow
 voice_speed-slow = 🐢 Slow
 voice_speed-normal = 🚶 Normal
 voice_speed-native = 🏃 Like a Praguer
+setting-register = 🗣 Register
+about-register = Spisovná — the standard Czech of books and offices: colloquial forms (velkej, vokno, sem byl) are corrected. Obecná — how Prague really talks: Honzík speaks it too, and colloquial forms get a note, never count as mistakes. Advanced learners get notes either way. Or type /register obecná.
+register-spisovna = 📘 Spisovná (standard)
+register-obecna = 🍻 Obecná (colloquial)
 voice-on = 🔊 On
 voice-off = 🔇 Off
 tz-value = { $zone } (it's { $time } there now)
@@ -286,6 +294,7 @@ admin-user =
     Turns in 7 days: { $turns } · stars: { $stars }
     Spent today: { $spent } · in 7 days: { $week }
     Daily allowance: { $quota }
+admin-cost-estimated = { $cost } (estimate)
 admin-stats-today =
     📊 <b>Today (UTC)</b>
     Learners: { $active } active, { $new } new
@@ -370,8 +379,8 @@ remind-phrase-4 = <b>Držím ti palce!</b> — Fingers crossed for you!
 remind-phrase-5 = <b>Na zdraví!</b> — Cheers!
 remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — I have no time, I have lots of work.
 remind-phrase-7 = <b>Jde to jako po másle.</b> — It's going smoothly (like on butter).
-trend-title = 🔎 <b>Your most frequent mistakes</b> (30 days):
-trend-line = • { $kind }: { $count } { $trend }
+trend-title = 🔎 <b>Your most frequent mistakes</b> (30 days, per 100 of your words):
+trend-line = • { $kind }: { $rate } { $trend }
 trend-up = ↗ (up from { $previous })
 trend-down = ↘ (down from { $previous })
 trend-same = → (as before)
@@ -384,3 +393,7 @@ mistake-category-word_order = Word order
 mistake-category-spelling = Spelling and diacritics
 mistake-category-vocabulary = Vocabulary
 mistake-category-other = Other
+mistake-category-prepositions = Prepositions (v/na/do)
+mistake-category-verb_forms = Verb forms
+mistake-category-agreement = Agreement
+mistake-category-register = Register (colloquial forms)

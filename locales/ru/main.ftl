@@ -41,6 +41,7 @@ help =
     /voice — голосовые ответы на текст: вкл. или выкл.
     /language — язык интерфейса
     /timezone — твой часовой пояс (по нему считается серия)
+    /register — литературный или разговорный чешский (spisovná / obecná)
 
     <b>Прогресс</b>
     /stats — серия, оценки и график
@@ -75,6 +76,7 @@ honzik-label = 🗣 Гонзик (сначала послушай, потом п
 honzik-text-label = 🗣 Гонзик
 translation-label = 🔤 Перевод
 corrections-label = 🛠 Исправления
+register-label = 🗣 Как говорят в Праге (пометка, не ошибка)
 no-mistakes = 👌 Ошибок нет — výborně!
 corrected-label = ✅ Правильный вариант
 tip-label = 💡 Совет
@@ -90,6 +92,7 @@ not-audio = 🤔 Этот файл я послушать не могу. Приш
 audio-damaged = 🩹 Твоё голосовое пришло повреждённым — я не могу его воспроизвести. Запиши его, пожалуйста, ещё раз.
 audio-unmeasured = 🎧 Не могу понять, сколько длится эта запись, поэтому не могу её послушать. Пришли голосовое (удерживай кнопку 🎙) или файл MP3, M4A, WAV или OGG.
 empty-transcript = 🙉 Я не разобрал ни слова. Попробуй ещё раз — чуть громче или ближе к микрофону.
+transcript-unreadable = 🙉 Сервис распознавания речи прислал ответ, который я не смог прочитать, поэтому не знаю, что было в голосовом. Оно сохранено — пришли его ещё раз или напиши текстом.
 text-too-short = ✏️ Коротковато для разговора. Напиши мне целое предложение по-чешски — например, <i>Dnes je hezky.</i>
 text-too-long = 📜 Это для меня слишком длинно — не больше { $max } { $max ->
         [one] символа
@@ -124,6 +127,7 @@ cmd-voice_speed = Как быстро говорит Гонзик
 cmd-voice = Голосовые ответы на текст: вкл./выкл.
 cmd-language = Язык интерфейса
 cmd-timezone = Твой часовой пояс (для серии)
+cmd-register = Литературный или разговорный чешский (spisovná / obecná)
 cmd-stats = Твой прогресс и график
 cmd-saved = Сохранённые слова
 cmd-cancel = Остановить ответ в процессе
@@ -160,6 +164,10 @@ voice_speed-very_slow = 🐌 Очень медленно
 voice_speed-slow = 🐢 Медленно
 voice_speed-normal = 🚶 Обычно
 voice_speed-native = 🏃 Как пражанин
+setting-register = 🗣 Регистр
+about-register = Spisovná — литературный чешский из книг и учреждений: разговорные формы (velkej, vokno, sem byl) исправляются. Obecná — как на самом деле говорят в Праге: Гонзик тоже так говорит, а разговорные формы получают пометку и не считаются ошибками. На продвинутом уровне пометки будут в любом случае. Можно и так: /register obecná.
+register-spisovna = 📘 Spisovná (литературный)
+register-obecna = 🍻 Obecná (разговорный)
 voice-on = 🔊 Вкл.
 voice-off = 🔇 Выкл.
 tz-value = { $zone } (там сейчас { $time })
@@ -293,6 +301,7 @@ admin-user =
     Реплик за 7 дней: { $turns } · звёзд: { $stars }
     Потрачено сегодня: { $spent } · за 7 дней: { $week }
     Дневной лимит: { $quota }
+admin-cost-estimated = { $cost } (оценка)
 admin-stats-today =
     📊 <b>Сегодня (UTC)</b>
     Ученики: { $active } активных, { $new } новых
@@ -379,8 +388,8 @@ remind-phrase-4 = <b>Držím ti palce!</b> — Держу за тебя кула
 remind-phrase-5 = <b>Na zdraví!</b> — Будем здоровы!
 remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — Нет времени, у меня куча работы.
 remind-phrase-7 = <b>Jde to jako po másle.</b> — Идёт как по маслу.
-trend-title = 🔎 <b>Твои частые ошибки</b> (30 дней):
-trend-line = • { $kind }: { $count } { $trend }
+trend-title = 🔎 <b>Твои частые ошибки</b> (30 дней, на 100 твоих слов):
+trend-line = • { $kind }: { $rate } { $trend }
 trend-up = ↗ (было { $previous })
 trend-down = ↘ (было { $previous })
 trend-same = → (как раньше)
@@ -393,3 +402,7 @@ mistake-category-word_order = Порядок слов
 mistake-category-spelling = Правописание и диакритика
 mistake-category-vocabulary = Выбор слов
 mistake-category-other = Другое
+mistake-category-prepositions = Предлоги (v/na/do)
+mistake-category-verb_forms = Формы глагола
+mistake-category-agreement = Согласование
+mistake-category-register = Регистр (разговорные формы)

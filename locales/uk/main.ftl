@@ -41,6 +41,7 @@ help =
     /voice — голосові відповіді на текст: увімк. чи вимк.
     /language — мова інтерфейсу
     /timezone — твій часовий пояс (за ним рахується серія)
+    /register — літературна чи розмовна чеська (spisovná / obecná)
 
     <b>Прогрес</b>
     /stats — серія, оцінки й графік
@@ -75,6 +76,7 @@ honzik-label = 🗣 Гонзік (спершу послухай, потім пі
 honzik-text-label = 🗣 Гонзік
 translation-label = 🔤 Переклад
 corrections-label = 🛠 Виправлення
+register-label = 🗣 Як кажуть у Празі (примітка, не помилка)
 no-mistakes = 👌 Помилок немає — výborně!
 corrected-label = ✅ Правильний варіант
 tip-label = 💡 Порада
@@ -90,6 +92,7 @@ not-audio = 🤔 Цей файл я послухати не можу. Надіш
 audio-damaged = 🩹 Твоє голосове прийшло пошкодженим — я не можу його відтворити. Запиши його, будь ласка, ще раз.
 audio-unmeasured = 🎧 Не можу зрозуміти, скільки триває цей запис, тому не можу його послухати. Надішли голосове (утримуй кнопку 🎙) або файл MP3, M4A, WAV чи OGG.
 empty-transcript = 🙉 Я не розібрав жодного слова. Спробуй ще раз — трохи голосніше або ближче до мікрофона.
+transcript-unreadable = 🙉 Сервіс розпізнавання мовлення надіслав відповідь, яку я не зміг прочитати, тож не знаю, що було в голосовому. Його збережено — надішли ще раз або напиши текстом.
 text-too-short = ✏️ Закоротко для розмови. Напиши мені ціле речення чеською — наприклад, <i>Dnes je hezky.</i>
 text-too-long = 📜 Це для мене задовго — не більше { $max } { $max ->
         [one] символу
@@ -124,6 +127,7 @@ cmd-voice_speed = Як швидко говорить Гонзік
 cmd-voice = Голосові відповіді на текст: увімк./вимк.
 cmd-language = Мова інтерфейсу
 cmd-timezone = Твій часовий пояс (для серії)
+cmd-register = Літературна чи розмовна чеська (spisovná / obecná)
 cmd-stats = Твій прогрес і графік
 cmd-saved = Збережені слова
 cmd-cancel = Зупинити відповідь у процесі
@@ -160,6 +164,10 @@ voice_speed-very_slow = 🐌 Дуже повільно
 voice_speed-slow = 🐢 Повільно
 voice_speed-normal = 🚶 Звичайно
 voice_speed-native = 🏃 Як празʼянин
+setting-register = 🗣 Регістр
+about-register = Spisovná — літературна чеська з книжок і установ: розмовні форми (velkej, vokno, sem byl) виправляються. Obecná — як насправді говорять у Празі: Гонзік теж так говорить, а розмовні форми отримують примітку й не вважаються помилками. На просунутому рівні примітки будуть у будь-якому разі. Можна й так: /register obecná.
+register-spisovna = 📘 Spisovná (літературна)
+register-obecna = 🍻 Obecná (розмовна)
 voice-on = 🔊 Увімк.
 voice-off = 🔇 Вимк.
 tz-value = { $zone } (там зараз { $time })
@@ -293,6 +301,7 @@ admin-user =
     Реплік за 7 днів: { $turns } · зірок: { $stars }
     Витрачено сьогодні: { $spent } · за 7 днів: { $week }
     Денний ліміт: { $quota }
+admin-cost-estimated = { $cost } (оцінка)
 admin-stats-today =
     📊 <b>Сьогодні (UTC)</b>
     Учні: { $active } активних, { $new } нових
@@ -379,8 +388,8 @@ remind-phrase-4 = <b>Držím ti palce!</b> — Тримаю за тебе кул
 remind-phrase-5 = <b>Na zdraví!</b> — Будьмо!
 remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — Не маю часу, маю купу роботи.
 remind-phrase-7 = <b>Jde to jako po másle.</b> — Іде як по маслу.
-trend-title = 🔎 <b>Твої часті помилки</b> (30 днів):
-trend-line = • { $kind }: { $count } { $trend }
+trend-title = 🔎 <b>Твої часті помилки</b> (30 днів, на 100 твоїх слів):
+trend-line = • { $kind }: { $rate } { $trend }
 trend-up = ↗ (було { $previous })
 trend-down = ↘ (було { $previous })
 trend-same = → (як раніше)
@@ -393,3 +402,7 @@ mistake-category-word_order = Порядок слів
 mistake-category-spelling = Правопис і діакритика
 mistake-category-vocabulary = Вибір слів
 mistake-category-other = Інше
+mistake-category-prepositions = Прийменники (v/na/do)
+mistake-category-verb_forms = Форми дієслова
+mistake-category-agreement = Узгодження
+mistake-category-register = Регістр (розмовні форми)

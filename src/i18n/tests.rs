@@ -213,7 +213,8 @@ pub(super) fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("kind", Arg::Text("Gender")),
         ("count", Arg::Num(3)),
         ("trend", Arg::Text("↗")),
-        ("previous", Arg::Num(2)),
+        ("rate", Arg::Text("2.5")),
+        ("previous", Arg::Text("1.5")),
         ("percent", Arg::Num(15)),
     ]
 }

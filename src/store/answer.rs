@@ -118,10 +118,13 @@ pub async fn record(
             )
             .filter(messages::Column::Id.eq(a.learner_message_id)),
     );
-    if !a.reply.mistakes.is_empty() {
+    // Register notes are shown with the reply (it is stored whole) but are no mistakes: not
+    // counted in the trends, never a review card.
+    let made: Vec<_> = crate::tutor::sift::mistakes(a.reply).collect();
+    if !made.is_empty() {
         batch.push(
             backend,
-            mistakes::Entity::insert_many(a.reply.mistakes.iter().map(|m| {
+            mistakes::Entity::insert_many(made.into_iter().map(|m| {
                 let s = crate::review::face::sentences(
                     a.learner_text,
                     Some(&a.reply.corrected_text),

@@ -301,8 +301,9 @@ async fn scrub_group_updates(
 /// content object.
 fn sender_of(payload: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(payload).ok()?;
-    let (_, content) = v.as_object()?.iter().find(|(k, _)| k.as_str() != "update_id")?;
-    ["from", "user"].iter().find_map(|k| content.get(*k)?.get("id")?.as_i64())
+    v.as_object()?.values().find_map(|content| {
+        ["from", "user"].iter().find_map(|k| content.get(*k)?.get("id")?.as_i64())
+    })
 }
 
 /// Zeroes the learning columns of every day and drops the days that cost nothing; returns how

@@ -24,6 +24,8 @@ pub(super) struct Asked<'a> {
     pub message_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
+    /// Spoken (transcribed) rather than typed: the spelling is the transcriber's.
+    pub spoken: bool,
 }
 
 pub(super) async fn answer(
@@ -35,7 +37,7 @@ pub(super) async fn answer(
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
-    let Asked { conversation, message_id, chat_id, update_id } = *asked;
+    let Asked { conversation, message_id, chat_id, update_id, spoken } = *asked;
     let model = app.models.for_turn(learner.level);
     let history: Vec<_> =
         conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW)
@@ -56,6 +58,8 @@ pub(super) async fn answer(
         style: learner.style,
         corrections: learner.corrections,
         explain_in: learner.lang,
+        register: learner.register,
+        spoken,
         focus,
     };
     let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
@@ -91,12 +95,15 @@ pub(super) async fn answer(
             other => other,
         }
     };
-    let completion = asked.instrument(tracing::info_span!("llm")).await?;
+    let mut completion = asked.instrument(tracing::info_span!("llm")).await?;
     timings.llm_ms = Some(t.elapsed().as_millis() as u32);
     // The answer came back (paid); storing, voicing and sending it are this run's only while
     // the update is: a replica that stalled through the request finds here that another one
     // has taken the chat over and answered.
     super::fence::check(fence).await?;
+    // Before anything is shown, stored or counted: the transcriber's spelling out, the level's
+    // number of corrections kept.
+    completion.reply = tutor::sift(completion.reply, spoken, tutor::policy(learner.level));
 
     let usage = std::slice::from_ref(&completion.usage);
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);

@@ -364,8 +364,14 @@ async fn turn<S: Show>(
             .await?
         }
         None => {
-            let asked =
-                compose::Asked { conversation: &conversation, message_id, chat_id, update_id };
+            let spoken = typed.is_none();
+            let asked = compose::Asked {
+                conversation: &conversation,
+                message_id,
+                chat_id,
+                update_id,
+                spoken,
+            };
             compose::answer(app, fence, learner, &asked, &learner_text, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?

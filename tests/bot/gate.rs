@@ -132,7 +132,9 @@ fn runaway_reply() -> String {
 #[tokio::test]
 async fn a_runaway_reply_shows_and_stores_at_most_ten_mistakes_and_stays_within_telegrams_limits() {
     let app = spawn_app().await;
-    let l = learner(&app, 1403).await;
+    // Advanced: the level shows every mistake up to the contract's bound (a beginner sees two).
+    let l = app.learner(1403, "en");
+    app.onboard(&l, "en", "advanced").await;
     let raw = runaway_reply();
     assert!(
         raw.chars().count() < mluvme::tutor::REPLY_MAX_TOKENS as usize * 4,

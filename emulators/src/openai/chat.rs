@@ -1,5 +1,7 @@
 //! `POST /v1/chat/completions`: Honzík's replies (see `tutor`), shaped to the caller's JSON schema,
-//! with the content faults (invalid JSON, missing fields, truncation, refusal) applied.
+//! with the content faults (invalid JSON, missing fields, truncation, refusal) applied, in
+//! OpenAI's shape or the minimal compatible one (no `usage`, `id`, `created`, `model`,
+//! `system_fingerprint` or `service_tier`).
 
 use std::sync::Arc;
 
@@ -13,10 +15,10 @@ use super::faults::AiFault;
 use super::state::Shared;
 use super::steps::{
     JSON_PARSE_ERROR, arrive, estimate_tokens, next_seq, now_unix, proceed, record, reject,
-    with_openai_headers,
+    unsupported, with_openai_headers,
 };
-use super::types::{Endpoint, RecordedRequest};
-use super::validate::{content_text, validate_chat};
+use super::types::{Endpoint, RecordedRequest, Shapes};
+use super::validate::{content_text, offered, validate_chat};
 use super::{schema, tutor};
 
 pub(super) async fn chat(
@@ -31,8 +33,11 @@ pub(super) async fn chat(
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return reject(&sh, Some(ep), 400, JSON_PARSE_ERROR, None, None);
     };
-    if let Err((msg, param, code)) = validate_chat(&req, &sh.cfg) {
+    if let Err((msg, param, code)) = validate_chat(&req) {
         return reject(&sh, Some(ep), 400, &msg, param.as_deref(), code);
+    }
+    if let Err((status, body)) = offered(&req, &sh.cfg) {
+        return unsupported(&sh, ep, status, body);
     }
     let prompt = Prompt::of(&req);
     let model = req["model"].as_str().unwrap_or_default().to_owned();
@@ -66,7 +71,19 @@ pub(super) async fn chat(
         (json!(content), Value::Null)
     };
     let seq = next_seq(&sh);
-    let resp = completion(seq, &model, content, refusal, finish, prompt_tokens, completion_tokens);
+    let replaced = sh.inner.lock().next_body.get_mut(&ep).and_then(|q| q.pop_front());
+    if let Some(body) = replaced.filter(|_| fault.is_none()) {
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        return with_openai_headers((json, body).into_response(), seq);
+    }
+    let resp = match sh.cfg.shapes {
+        Shapes::OpenAi => {
+            completion(seq, &model, content, refusal, finish, prompt_tokens, completion_tokens)
+        }
+        Shapes::Minimal => json!({
+            "choices": [{ "message": { "role": "assistant", "content": content }, "finish_reason": finish }],
+        }),
+    };
     with_openai_headers(axum::Json(resp).into_response(), seq)
 }
 

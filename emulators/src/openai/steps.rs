@@ -81,6 +81,30 @@ pub(super) fn reject(
     api_error(status, message, kind, param, code)
 }
 
+/// A refusal of what the configured server does not offer (`verbose_json`, `json_schema`,
+/// `json_object`), with that server's error body as it is: recorded in `unsupported`, not in
+/// `rejected` — such a server answers this to every client, and the bot is expected to step down.
+/// Nor does it count in `calls`: it is the client learning once what the server offers, and a
+/// test counting the requests a turn paid for runs unchanged against either shapes.
+pub(super) fn unsupported(
+    sh: &Shared,
+    ep: Endpoint,
+    status: u16,
+    body: serde_json::Value,
+) -> Response {
+    {
+        let mut st = sh.inner.lock();
+        if let Some(n) = st.calls.get_mut(&ep) {
+            *n = n.saturating_sub(1);
+        }
+        st.unsupported.push(AiRejection { endpoint: Some(ep), status, message: body.to_string() });
+    }
+    sh.changed();
+    let status =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    axum::response::IntoResponse::into_response((status, axum::Json(body)))
+}
+
 /// Records the request; returns its index.
 pub(super) fn record(sh: &Shared, rec: RecordedRequest) -> usize {
     let mut st = sh.inner.lock();

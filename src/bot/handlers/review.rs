@@ -27,7 +27,7 @@ use crate::review::{Grade, Verdict, check};
 use crate::store::cards::face;
 use crate::store::learners::{self, Awaiting, Learner};
 use crate::store::review::{self as store, Session};
-use crate::turn::AudioInput;
+use crate::turn::{AudioInput, Fence};
 
 /// Longest question, answer or note shown on a card (a mistake can be a long fragment).
 const SHOWN_CHARS: usize = 600;
@@ -67,6 +67,7 @@ pub async fn spoken(
     tg: Arc<Telegram>,
     msg: Message,
     update: Update,
+    fence: Arc<dyn Fence>,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
@@ -74,7 +75,7 @@ pub async fn spoken(
         return Ok(());
     }
     let show = TelegramTurn { app: &app, out: &tg.outbox, msg: &msg, lang: learner.lang };
-    match crate::turn::transcribe_only(&app, &show, &learner, &input).await {
+    match crate::turn::transcribe_only(&app, &show, fence.as_ref(), &learner, &input).await? {
         Some(text) => answer(&app, &tg, &msg, &learner, &text).await,
         None => notice(&tg, &msg, learner.lang, "review-unheard", &[]).await,
     }
