@@ -72,6 +72,7 @@ caption-stars = +{ $stars } ⭐
 heard-label = 🎧 I heard
 you-wrote-label = ✍️ You wrote
 honzik-label = 🗣 Honzík (listen first, then peek)
+honzik-text-label = 🗣 Honzík
 translation-label = 🔤 Translation
 corrections-label = 🛠 Corrections
 register-label = 🗣 How Prague says it (a note, not a mistake)
@@ -265,7 +266,11 @@ banned-notice = 🚫 This account can no longer use Honzík. Messages sent here 
 access-closed = 🔒 Honzík is open to invited learners only for now. Please ask the person who runs this bot to add you.
 spend-cap-resting = 😴 Honzík is resting until tomorrow — he has talked a lot today. Your message is saved; please send it again tomorrow.
 spend-cap-admin = ⚠️ Today's spending cap of { $cap } is reached ({ $spent } spent). New turns are refused until midnight UTC; turns already started finish. /spend_cap changes it.
-quota-near = 💡 You have { $left } of today's practice left.
+quota-near-turns = { $turns ->
+        [1] 💡 This is your last message for today: the daily allowance is nearly used up.
+       *[other] 💡 About { $turns } messages of practice are left today, this one included.
+    }
+quota-near-share = 💡 { $percent }% of today's practice is left.
 quota-exhausted = 🌙 That's all the practice for today — your daily allowance is used up. It renews at { $time } ({ $zone }), in { $hours } h { $minutes } min. Your message is saved; send it again then.
 
 ## Admin commands
@@ -339,6 +344,12 @@ review-start = 🧠 <b>Review</b>: { $total } { $total ->
 review-card-word = <b>{ $position }/{ $total }</b> · What does <b>{ $question }</b> mean?
 review-card-back = <b>{ $position }/{ $total }</b> · How do you say <b>{ $question }</b> in Czech?
 review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Fix your own mistake: <b>{ $question }</b>
+review-card-gap =
+    <b>{ $position }/{ $total }</b> · ✏️ Your own sentence, now without the mistake — fill in the gap:
+    <b>{ $question }</b>
+review-hint = 💭 You wrote there: <s>{ $hint }</s>
+review-example = 📖 <i>{ $example }</i>
+review-you-wrote = ✍️ You wrote: <i>{ $sentence }</i>
 review-answer = Answer: <b>{ $answer }</b>
 review-note = 💡 { $note }
 review-show = 👀 Show answer

@@ -36,6 +36,9 @@ pub struct TurnView<'a> {
     pub streak_days: u32,
     pub challenge_completed: bool,
     pub nudge_czech: bool,
+    /// Whether Honzík's voice goes with the text. Without it his words are shown plainly: a
+    /// "listen first" spoiler with nothing to listen to only hides the one thing there is.
+    pub with_voice: bool,
 }
 
 /// The messages of a rendered turn.
@@ -81,12 +84,16 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
         };
         sections.push(format!("{}\n<i>{}</i>", label(key), escape_html(learner)));
     }
-    // Under a spoiler: the learner should listen first, then check.
-    sections.push(format!(
-        "{}\n<tg-spoiler>{}</tg-spoiler>",
-        label("honzik-label"),
-        escape_html(&r.honzik_response)
-    ));
+    // With his voice, under a spoiler: the learner should listen first, then check.
+    sections.push(if v.with_voice {
+        format!(
+            "{}\n<tg-spoiler>{}</tg-spoiler>",
+            label("honzik-label"),
+            escape_html(&r.honzik_response)
+        )
+    } else {
+        format!("{}\n{}", label("honzik-text-label"), escape_html(&r.honzik_response))
+    });
     // The level decides whether the translation is offered (`tutor::levels`).
     if policy(v.level).translation == Translation::Spoiler && !r.translation.is_empty() {
         sections.push(format!(
@@ -205,6 +212,7 @@ mod tests {
             streak_days: 3,
             challenge_completed: false,
             nudge_czech: false,
+            with_voice: true,
         }
     }
 
@@ -255,6 +263,20 @@ mod tests {
         assert!(d.contains("You wrote") && !d.contains("I heard"));
         assert!(d.contains("No mistakes"));
         assert!(!d.contains("The correct version"), "no corrected text without mistakes");
+    }
+
+    #[test]
+    fn without_his_voice_honziks_words_are_shown_plainly_not_under_a_spoiler() {
+        let i18n = I18n::new();
+        let r = reply();
+        let mut v = view(&r, "ahoj");
+        v.with_voice = false;
+        let d = details(&i18n, &v);
+        assert!(d.contains("<b>🗣 Honzík</b>\nAhoj! Já jsem Honzík a mám rád pivo."), "{d}");
+        assert!(!d.contains("listen first") && !d.contains("<tg-spoiler>Ahoj"), "{d}");
+        v.with_voice = true;
+        let d = details(&i18n, &v);
+        assert!(d.contains("listen first") && d.contains("<tg-spoiler>Ahoj!"), "{d}");
     }
 
     #[test]

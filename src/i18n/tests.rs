@@ -110,7 +110,7 @@ fn keys_used_in_code() -> BTreeSet<String> {
 
 /// Message ids and `id.attribute` names declared in an FTL source,
 /// found line by line (fluent-syntax's AST is not re-exported).
-fn declared_keys(src: &str) -> BTreeSet<String> {
+pub(super) fn declared_keys(src: &str) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     let mut current = String::new();
     for line in src.lines() {
@@ -134,7 +134,7 @@ fn declared_keys(src: &str) -> BTreeSet<String> {
     keys
 }
 
-fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
+pub(super) fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
     vec![
         ("name", Arg::Text("Olga <3 & co")),
         ("language", Arg::Text("Русский")),
@@ -168,7 +168,6 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         // Admin texts (issue 8).
         ("cap", Arg::Text("$0.50")),
         ("spent", Arg::Text("$0.50")),
-        ("left", Arg::Text("$0.50")),
         ("usage", Arg::Text("$0.50")),
         ("amount", Arg::Text("$0.50")),
         ("status", Arg::Text("$0.50")),
@@ -202,6 +201,9 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("question", Arg::Text("pivo <b>")),
         ("answer", Arg::Text("beer & co")),
         ("note", Arg::Text("genitive")),
+        ("hint", Arg::Text("Praha <i>")),
+        ("example", Arg::Text("Byl jsi na Karlově mostě?")),
+        ("sentence", Arg::Text("Bydlím v Praha & co.")),
         ("grade", Arg::Text("🙂 Good")),
         ("done", Arg::Num(5)),
         ("again", Arg::Num(1)),
@@ -213,6 +215,7 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("trend", Arg::Text("↗")),
         ("rate", Arg::Text("2.5")),
         ("previous", Arg::Text("1.5")),
+        ("percent", Arg::Num(15)),
     ]
 }
 

@@ -124,15 +124,26 @@ pub async fn record(
     if !made.is_empty() {
         batch.push(
             backend,
-            mistakes::Entity::insert_many(made.into_iter().map(|m| mistakes::ActiveModel {
-                message_id: Set(a.learner_message_id),
-                user_id: Set(a.user_id),
-                original: Set(m.original.clone()),
-                corrected: Set(m.corrected.clone()),
-                explanation: Set(m.explanation.clone()),
-                category: Set(m.category.as_str().into()),
-                created_at: Set(now),
-                ..Default::default()
+            mistakes::Entity::insert_many(made.into_iter().map(|m| {
+                let s = crate::review::face::sentences(
+                    a.learner_text,
+                    Some(&a.reply.corrected_text),
+                    &m.original,
+                    &m.corrected,
+                );
+                let (sentence, corrected_sentence) = s.map(|s| (s.written, s.corrected)).unzip();
+                mistakes::ActiveModel {
+                    message_id: Set(a.learner_message_id),
+                    user_id: Set(a.user_id),
+                    original: Set(m.original.clone()),
+                    corrected: Set(m.corrected.clone()),
+                    explanation: Set(m.explanation.clone()),
+                    category: Set(m.category.as_str().into()),
+                    created_at: Set(now),
+                    sentence: Set(sentence),
+                    corrected_sentence: Set(corrected_sentence),
+                    ..Default::default()
+                }
             })),
         );
     }

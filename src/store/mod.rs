@@ -9,6 +9,7 @@ pub mod answer;
 pub mod audio;
 pub mod batch;
 pub mod broadcasts;
+pub mod cards;
 pub mod conversations;
 pub mod fencing;
 pub mod inbox;

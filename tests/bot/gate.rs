@@ -21,6 +21,7 @@ async fn save_word(app: &TestApp, user: i64, czech: &str, translation: &str) {
     let c = Candidate {
         czech: czech.into(),
         translation: translation.into(),
+        original: None,
         source: None,
         key: normalize(czech),
     };

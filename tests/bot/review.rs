@@ -38,6 +38,7 @@ async fn save_word(app: &TestApp, user: i64, czech: &str, translation: &str) {
     let c = Candidate {
         czech: czech.into(),
         translation: translation.into(),
+        original: None,
         source: None,
         key: normalize(czech),
     };
@@ -69,16 +70,20 @@ async fn a_review_session_asks_own_mistakes_and_saved_words_and_grades_buttons_a
     assert!(
         text.contains("3 cards")
             && text.contains("1/3")
-            && text.contains("Fix your own mistake: v Praha"),
+            && text.contains("Bydlím v ____ a mám rád pivo.")
+            && text.contains("You wrote there: Praha"),
         "{text}"
     );
     let stale_show = data(&first, "rv:s:");
 
-    // Typed, in another case: right.
+    // Typed, in another case: right; what the learner wrote comes after.
     let second = command(&app, &l, "v praze").await;
     let text = second.plain_text();
     assert!(
-        text.contains("Right!") && text.contains("2/3") && text.contains("What does čaj mean?"),
+        text.contains("Right! Bydlím v Praze a mám rád pivo.")
+            && text.contains("You wrote: Bydlím v Praha a mám rád pivo.")
+            && text.contains("2/3")
+            && text.contains("What does čaj mean?"),
         "{text}"
     );
     assert_eq!(
