@@ -1,6 +1,8 @@
 //! Honzík answers: the context within its token budget, the structured reply (escalated once to
 //! the main model if the simple one breaks the contract), his voice, and checkpoint "answered" —
-//! the answer, its cost and the progress it earned, stored together.
+//! the answer, its cost and the progress it earned, stored together. A voice reply streams the
+//! completion and makes the voice from his words while the rest of the answer arrives; it is
+//! made again after the checkpoint only if the final reply says something else.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -120,8 +122,8 @@ pub(super) async fn answer(
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
-    // Checkpoint "answered" before the voice is made: a crash while Honzík speaks must not
-    // throw away a completion already paid for.
+    // Checkpoint "answered" before the voice is made again or kept: a crash while Honzík
+    // speaks must not throw away a completion already paid for.
     let stored = Answer {
         user_id: learner.id,
         conversation_id: conversation.id,
