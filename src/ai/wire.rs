@@ -64,7 +64,8 @@ impl ChatResponse {
 /// `stream_options.include_usage` — or never, from servers that do not report it.
 #[derive(Debug, Deserialize)]
 pub struct ChatChunk {
-    #[serde(default)]
+    /// Required, as in a whole completion: an event without it (a server's native shape, not
+    /// the OpenAI-compatible one) is unreadable, not an empty answer.
     pub choices: Vec<ChunkChoice>,
     #[serde(default)]
     pub usage: Option<ChatUsage>,

@@ -106,7 +106,9 @@ pub(super) fn respond(
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        let frame = bytes::Bytes::from(format!("data: {event}\n\n"));
+        // One `data:` field per line (a queued raw body may span lines), then the blank line.
+        let lines: String = event.lines().map(|l| format!("data: {l}\n")).collect();
+        let frame = bytes::Bytes::from(format!("{lines}\n"));
         Some((Ok(frame), (events, sh, false)))
     });
     (
