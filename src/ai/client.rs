@@ -143,6 +143,12 @@ pub fn classify(err: OpenAIError) -> AiError {
         OpenAIError::JSONDeserialize(e, _) => {
             AiError::InvalidReply(format!("unreadable response: {e}"))
         }
+        // A streamed answer that broke off after its headers: that request failed on the way,
+        // like a network error (the message is the transport's, never the answer's text).
+        OpenAIError::StreamError(e) => AiError::Unavailable(format!(
+            "stream broke off: {}",
+            e.to_string().chars().take(200).collect::<String>()
+        )),
         // Refused on our side by a gate (circuit open, no slot, deadline): no request was made.
         OpenAIError::Boxed(e) => AiError::Unavailable(e.to_string()),
         other => AiError::Refused(other.to_string().chars().take(200).collect()),

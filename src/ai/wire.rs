@@ -58,6 +58,67 @@ impl ChatResponse {
     }
 }
 
+/// One server-sent event of a streamed completion (`chat.completion.chunk`), read leniently:
+/// the text is in the first choice's `delta` (or, from a server that sends the whole answer as
+/// one event, its `message`), and `usage` comes in a last chunk of its own when asked for with
+/// `stream_options.include_usage` — or never, from servers that do not report it.
+#[derive(Debug, Deserialize)]
+pub struct ChatChunk {
+    /// Required, as in a whole completion: an event without it (a server's native shape, not
+    /// the OpenAI-compatible one) is unreadable, not an empty answer.
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub usage: Option<ChatUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChunkChoice {
+    #[serde(default)]
+    pub delta: Option<ChatMessage>,
+    #[serde(default)]
+    pub message: Option<ChatMessage>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+/// A streamed completion put back together, chunk by chunk.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    content: String,
+    usage: Option<ChatUsage>,
+    /// A chunk said why the model stopped: the answer came to its end, not cut off.
+    pub finished: bool,
+}
+
+impl Streamed {
+    /// Adds one chunk; true when it added text.
+    pub fn push(&mut self, chunk: ChatChunk) -> bool {
+        let before = self.content.len();
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            let m = choice.delta.or(choice.message);
+            if let Some(text) = m.and_then(|m| m.content) {
+                self.content.push_str(&text);
+            }
+            self.finished |= choice.finish_reason.is_some();
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        self.content.len() > before
+    }
+
+    /// The text so far.
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+
+    /// `(prompt, completion)` tokens, when the server reported both.
+    pub fn tokens(&self) -> Option<(u32, u32)> {
+        let u = self.usage.as_ref()?;
+        Some((u.prompt_tokens?, u.completion_tokens?))
+    }
+}
+
 /// A transcription in `json` or `verbose_json`: the text, and what else the server told.
 #[derive(Debug, Deserialize)]
 pub struct TranscriptionResponse {
@@ -256,6 +317,33 @@ mod tests {
         assert!(
             serde_json::from_str::<ChatResponse>(r#"{"id":"x","object":"chat.completion"}"#)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_streamed_completion_is_put_together_from_its_chunks_with_or_without_usage() {
+        let openai = [
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"{\"honzik_"},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"response\": \"Ahoj\"}"},"finish_reason":null}]}"#,
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}"#,
+        ];
+        let mut s = Streamed::default();
+        let grew: Vec<bool> =
+            openai.iter().map(|c| s.push(serde_json::from_str(c).unwrap())).collect();
+        assert_eq!(grew, [false, true, true, false, false]);
+        assert_eq!(s.content(), r#"{"honzik_response": "Ahoj"}"#);
+        assert!(s.finished);
+        assert_eq!(s.tokens(), Some((12, 5)));
+        let mut minimal = Streamed::default();
+        minimal.push(serde_json::from_str(r#"{"choices":[{"delta":{"content":"{}"}}]}"#).unwrap());
+        assert_eq!((minimal.content(), minimal.tokens(), minimal.finished), ("{}", None, false));
+        let mut whole = Streamed::default();
+        whole.push(serde_json::from_str(fixture!("openai-chat.json")).unwrap());
+        assert!(
+            crate::tutor::parse_reply(whole.content()).is_ok(),
+            "one event with the whole answer"
         );
     }
 }

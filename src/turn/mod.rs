@@ -14,6 +14,7 @@ mod listen;
 pub mod memory;
 mod show;
 mod steps;
+mod voice;
 pub use fence::Fence;
 pub use listen::transcribe_only;
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};

@@ -165,8 +165,9 @@ async fn a_runaway_reply_shows_and_stores_at_most_ten_mistakes_and_stays_within_
         10,
         "what is stored is what was shown"
     );
-    // Honzík's line was clipped before it was spoken, too.
-    let spoken = app.ai.requests().into_iter().find(|r| r.endpoint == Endpoint::Speech).unwrap();
+    // The voice sent says the clipped line, too (the one made while the reply streamed said
+    // the whole line, and was made again).
+    let spoken = app.ai.requests().into_iter().rfind(|r| r.endpoint == Endpoint::Speech).unwrap();
     let input = spoken.body["input"].as_str().unwrap();
     assert!(input.chars().count() <= mluvme::tutor::reply::RESPONSE_CHARS, "{}", input.len());
     let save_buttons = replies.iter().flat_map(BotMessage::buttons).count();

@@ -29,6 +29,7 @@ mod server;
 mod speech;
 mod state;
 mod steps;
+mod stream;
 mod transcript;
 pub mod tutor;
 mod types;
@@ -36,7 +37,7 @@ mod validate;
 
 pub use faults::AiFault;
 pub use state::HoldGuard;
-pub use types::{AiRejection, Endpoint, OpenAiConfig, RecordedRequest, Shapes};
+pub use types::{AiRejection, Endpoint, Event, Moment, OpenAiConfig, RecordedRequest, Shapes};
 
 use state::Shared;
 
@@ -164,6 +165,12 @@ impl OpenAiEmulator {
     /// Every 4xx returned (injected faults excluded).
     pub fn rejected(&self) -> Vec<AiRejection> {
         self.shared.inner.lock().rejected.clone()
+    }
+
+    /// Arrivals and answers of every request so far, in the order they happened: whether one
+    /// request started before another ended (a stream's end is its last chunk).
+    pub fn timeline(&self) -> Vec<Event> {
+        self.shared.inner.lock().timeline.clone()
     }
 
     /// Waits until `pred` holds after some change, or `timeout` passes.

@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub faults: HashMap<Endpoint, VecDeque<AiFault>>,
     pub next_content: VecDeque<String>,
     pub requests: Vec<RecordedRequest>,
+    /// Arrivals and answers, in order.
+    pub timeline: Vec<super::types::Event>,
     pub calls: HashMap<Endpoint, usize>,
     pub waiting: HashMap<Endpoint, usize>,
     pub rejected: Vec<AiRejection>,

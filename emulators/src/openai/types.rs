@@ -60,6 +60,9 @@ pub struct OpenAiConfig {
     /// deterministically from the learner's text), as real voice practice replies are longer than
     /// the canned lines: used by the context benchmark.
     pub reply_words: Option<(usize, usize)>,
+    /// Chat answers `stream: true` with server-sent events; off, such a request is refused
+    /// (400, naming `stream`) as by a server that cannot stream.
+    pub streaming_supported: bool,
 }
 
 impl Default for OpenAiConfig {
@@ -71,6 +74,7 @@ impl Default for OpenAiConfig {
             shapes: Shapes::OpenAi,
             api_key: None,
             reply_words: None,
+            streaming_supported: true,
         }
     }
 }
@@ -100,4 +104,22 @@ pub struct AiRejection {
     pub endpoint: Option<Endpoint>,
     pub status: u16,
     pub message: String,
+}
+
+/// A moment in a request's life, in the order the emulator saw them ([`super::OpenAiEmulator::timeline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// The request was recorded (checked and admitted, before holds and latency).
+    Arrived,
+    /// The last byte of the answer was handed over (a stream's last chunk before `[DONE]`).
+    Answered,
+}
+
+/// One entry of the timeline: which endpoint, which recorded request (index into
+/// [`super::OpenAiEmulator::requests`]), and what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub endpoint: Endpoint,
+    pub request: usize,
+    pub moment: Moment,
 }

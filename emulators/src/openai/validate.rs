@@ -74,10 +74,10 @@ pub(super) fn validate_chat(req: &Value) -> Result<(), Invalid> {
     }
     let messages = check_messages(req)?;
     check_temperature(req)?;
-    if req["stream"].as_bool() == Some(true) {
+    if req["stream"].as_bool() != Some(true) && !req["stream_options"].is_null() {
         return Err(invalid(
-            "Streaming is not supported by this emulator; send stream=false.",
-            Some("stream"),
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            Some("stream_options"),
             None,
         ));
     }

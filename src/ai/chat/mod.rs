@@ -14,7 +14,13 @@
 //! not carry the system prompt's authority. The summariser is told that the turns it folds are
 //! data, not instructions.
 
+mod early;
 mod request;
+mod stream;
+
+pub use early::EarlyWords;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
@@ -26,7 +32,7 @@ use crate::ai::meter::{Meter, Metered, Tokens, Usage, UsageKind};
 use crate::ai::upstream::{Outage, Upstream};
 use crate::ai::wire::ChatResponse;
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
-use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, request};
+use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, refuses_stream, request};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
@@ -41,11 +47,18 @@ pub struct ChatClient {
     meter: Meter,
     /// How Honzík's reply is asked to be JSON: steps down each time the server refuses a way.
     reply_format: Ladder,
+    /// The server refused `stream` once: replies are asked for whole for the rest of the process.
+    no_stream: AtomicBool,
 }
 
 impl ChatClient {
     pub fn new(client: OpenAi, meter: Meter) -> Self {
-        ChatClient { client, meter, reply_format: Ladder::default() }
+        ChatClient {
+            client,
+            meter,
+            reply_format: Ladder::default(),
+            no_stream: AtomicBool::new(false),
+        }
     }
 
     /// The chat upstream's circuit: whether it is open, and [`Outage::ready`] to wait until a
@@ -56,20 +69,23 @@ impl ChatClient {
 
     /// Asks `model` for Honzík's reply to the fitted context (with the conversation summary when
     /// it fitted); one retry when the answer cannot be repaired into the contract. The returned
-    /// token counts include a failed first attempt: it was paid for too.
+    /// token counts include a failed first attempt: it was paid for too. With `early`, the reply
+    /// is streamed and Honzík's words are handed over there as soon as they are complete (where
+    /// the server streams at all).
     pub async fn reply(
         &self,
         model: &str,
         system_prompt: &str,
         summary: Option<&str>,
         ctx: &FittedContext,
+        early: Option<&EarlyWords>,
     ) -> Result<Completion, AiError> {
         let messages = build_messages(system_prompt, summary.filter(|_| ctx.with_summary), ctx)?;
         let mut last_err = String::new();
         let mut paid = Tokens::default();
         for _attempt in 0..2 {
             let (raw, tokens) = self
-                .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS)
+                .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS, early)
                 .await?;
             paid = paid + tokens;
             match tutor::parse_reply(&raw) {
@@ -110,7 +126,7 @@ impl ChatClient {
                 .map_err(bad)?
                 .into(),
         ];
-        let (raw, tokens) = self.complete(model, messages, Format::Text, max_tokens).await?;
+        let (raw, tokens) = self.complete(model, messages, Format::Text, max_tokens, None).await?;
         let text = raw.trim().to_owned();
         if text.is_empty() {
             return Err(AiError::InvalidReply("empty summary".into()));
@@ -119,31 +135,33 @@ impl ChatClient {
     }
 
     /// One chat completion: Honzík's JSON reply or plain text (a summary), at most `max_tokens`
-    /// long, with its tokens (counted by the bot, and marked so, where the server reported none).
+    /// long, with its tokens (counted by the bot, and marked so, where the server reported none);
+    /// streamed when `early` waits for Honzík's words and the server has not refused streaming.
     async fn complete(
         &self,
         model: &str,
         messages: Vec<ChatCompletionRequestMessage>,
         format: Format,
         max_tokens: u32,
+        early: Option<&EarlyWords>,
     ) -> Result<(String, Tokens), AiError> {
         loop {
+            let streamed = early.filter(|_| !self.no_stream.load(Ordering::Relaxed));
             let reply_format = self.reply_format.current();
             let limit = Limit { tokens: max_tokens, legacy: !self.client.chat_is_openai() };
             let body = request(model, messages.clone(), format, reply_format, limit)?;
-            let api = self.client.api(Upstream::Chat).chat();
-            // Read as any JSON first, then as a completion here: async-openai logs a body it
-            // cannot deserialize whole, and a completion carries what the learner said.
-            let answer =
-                api.create_byot::<_, serde_json::Value>(body.clone()).await.and_then(|v| {
-                    serde_json::from_value::<ChatResponse>(v).map_err(|e| {
-                        async_openai::error::OpenAIError::JSONDeserialize(e, String::new())
-                    })
-                });
+            let answer = match streamed {
+                Some(early) => {
+                    let api = self.client.api(Upstream::Chat);
+                    stream::read(api, stream::streaming(body.clone()), early)
+                        .await
+                        .map(|s| (s.content().to_owned(), s.tokens()))
+                }
+                None => self.whole(&body).await.map(|r| (r.content().to_owned(), r.tokens())),
+            };
             match answer {
-                Ok(resp) => {
-                    let content = resp.content().to_owned();
-                    let tokens = match resp.tokens() {
+                Ok((content, tokens)) => {
+                    let tokens = match tokens {
                         Some((prompt, completion)) => {
                             Tokens { prompt, completion, estimated: false }
                         }
@@ -164,6 +182,12 @@ impl ChatClient {
                             "chat server refuses this response format; using the next one from now on"
                         );
                     }
+                    AiError::Refused(msg) if streamed.is_some() && refuses_stream(&msg) => {
+                        self.no_stream.store(true, Ordering::Relaxed);
+                        tracing::info!(
+                            "chat server refuses streaming; asking for whole replies from now on"
+                        );
+                    }
                     AiError::InvalidReply(why) => {
                         self.client.unreadable(Upstream::Chat);
                         tracing::warn!(model, %why, "chat server's answer could not be read");
@@ -173,6 +197,22 @@ impl ChatClient {
                 },
             }
         }
+    }
+}
+
+impl ChatClient {
+    /// One completion asked for whole.
+    async fn whole(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<ChatResponse, async_openai::error::OpenAIError> {
+        let api = self.client.api(Upstream::Chat).chat();
+        // Read as any JSON first, then as a completion here: async-openai logs a body it
+        // cannot deserialize whole, and a completion carries what the learner said.
+        api.create_byot::<_, serde_json::Value>(body.clone()).await.and_then(|v| {
+            serde_json::from_value::<ChatResponse>(v)
+                .map_err(|e| async_openai::error::OpenAIError::JSONDeserialize(e, String::new()))
+        })
     }
 }
 

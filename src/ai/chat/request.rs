@@ -76,6 +76,12 @@ pub(super) fn refuses_format(message: &str) -> bool {
     status_ok && ["response_format", "json_schema", "json_object"].iter().any(|k| m.contains(k))
 }
 
+/// Whether a refusal is about streaming (a server without it names the parameter).
+pub(super) fn refuses_stream(message: &str) -> bool {
+    let status_ok = ["400", "422"].iter().any(|s| message.starts_with(s));
+    status_ok && message.to_ascii_lowercase().contains("stream")
+}
+
 /// What the system prompt gets when the server takes no `response_format` at all.
 pub(super) fn schema_instruction() -> String {
     format!(
@@ -249,6 +255,10 @@ mod tests {
         assert!(refuses_format("422 [{\"loc\":[\"body\",\"response_format\"]}]"));
         assert!(!refuses_format("400 Invalid 'messages': empty array"));
         assert!(!refuses_format("500 response_format handler crashed"));
+        assert!(refuses_stream("400 Streaming is not supported; send stream=false."));
+        assert!(refuses_stream("422 [{\"loc\":[\"body\",\"stream_options\"]}]"));
+        assert!(!refuses_stream("400 Invalid 'messages': empty array"));
+        assert!(!refuses_stream("503 stream handler overloaded"));
     }
 
     #[test]
