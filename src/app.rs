@@ -51,7 +51,7 @@ impl App {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<App>> {
         // One TLS crypto provider (ring) for every HTTP client; a no-op when already installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = store::open(
+        let mut db = store::open(
             &config.database_url,
             config.database_max_connections,
             config.database_statement_timeout,
@@ -65,6 +65,7 @@ impl App {
         })?;
         let client = ai::client::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
+        count_statements(&mut db, &metrics);
         let meter = ai::meter::Meter::new(config.prices.clone(), metrics.usage_counters());
         let m = &config.models;
         let cache = crate::cache::Cache::new(
@@ -90,6 +91,17 @@ impl App {
             config,
         }))
     }
+}
+
+/// Every statement the pool runs is counted (`mluvme_db_statements_total`) and, at `trace` level
+/// of the `mluvme::db` target, logged with its time: how round trips per turn are measured.
+fn count_statements(db: &mut DatabaseConnection, metrics: &crate::metrics::Metrics) {
+    let (count, seconds) = (metrics.db_statements.clone(), metrics.db_statement_seconds.clone());
+    db.set_metric_callback(move |info| {
+        count.inc();
+        seconds.inc_by(info.elapsed.as_secs_f64());
+        tracing::trace!(target: "mluvme::db", us = info.elapsed.as_micros() as u64, failed = info.failed, "{}", info.statement.sql);
+    });
 }
 
 /// Conversations whose summary is being folded right now (`turn::memory`), and whether another

@@ -16,6 +16,9 @@
 //!   `mluvme_audio_bytes{held_by="turns|write_queue"}` (against `AUDIO_MEMORY_MB` and
 //!   `AUDIO_QUEUE_MB`), `mluvme_audio_bytes_peak` (the most the turns held at once) and
 //!   `mluvme_audio_memory_waiting` (turns waiting for `AUDIO_MEMORY_MB` to free up).
+//! - `mluvme_db_statements_total`: statements sent to the database (each a round trip; a
+//!   transaction's `BEGIN` and `COMMIT` are not counted), and
+//!   `mluvme_db_statement_seconds_total`, the time they took, waits for a connection excluded.
 //! - breakers, refusals, spend, cost by model, Telegram sends and the webhook: [`operations`].
 //!
 //! `ops/grafana/mluvme.json` and `ops/prometheus/alerts.yml` use these names; a test checks
@@ -102,6 +105,8 @@ pub struct Metrics {
     pub audio_bytes: Family<AudioBytes, Gauge>,
     pub audio_bytes_peak: Gauge,
     pub audio_memory_waiting: Gauge,
+    pub db_statements: Counter,
+    pub db_statement_seconds: Counter<f64, AtomicU64>,
     pub ops: operations::Operations,
 }
 
@@ -237,6 +242,18 @@ impl Metrics {
             "mluvme_audio_memory_waiting",
             "Turns waiting for audio memory (AUDIO_MEMORY_MB) before downloading",
         );
+        let db_statements = Counter::default();
+        registry.register(
+            "mluvme_db_statements",
+            "Statements sent to the database (round trips; BEGIN and COMMIT not counted)",
+            db_statements.clone(),
+        );
+        let db_statement_seconds = Counter::<f64, AtomicU64>::default();
+        registry.register(
+            "mluvme_db_statement_seconds",
+            "Time the database statements took, waits for a connection excluded",
+            db_statement_seconds.clone(),
+        );
         let ops = operations::Operations::register(&mut registry);
         Metrics {
             registry,
@@ -252,6 +269,8 @@ impl Metrics {
             audio_bytes,
             audio_bytes_peak,
             audio_memory_waiting,
+            db_statements,
+            db_statement_seconds,
             ops,
         }
     }
