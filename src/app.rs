@@ -20,6 +20,10 @@ use crate::{ai, store};
 pub struct App {
     pub config: Config,
     pub db: DatabaseConnection,
+    /// For reads that need no transaction (the learner, the gate, a turn's fence, history):
+    /// read-only connections beside SQLite's one writer, or `db` itself on PostgreSQL
+    /// (`store::open_readers`).
+    pub read: DatabaseConnection,
     /// Shared with the bot's outbox, which words notices in the learner's language.
     pub i18n: Arc<I18n>,
     pub chat: ChatClient,
@@ -63,9 +67,14 @@ impl App {
                 crate::config::redact_url(&config.database_url)
             )
         })?;
+        let mut read =
+            store::open_readers(&config.database_url, &db, config.database_statement_timeout)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the database's readers: {e}"))?;
         let client = ai::client::client(&config);
         let metrics = crate::metrics::Metrics::new(client.upstream_errors());
         count_statements(&mut db, &metrics);
+        count_statements(&mut read, &metrics);
         let meter = ai::meter::Meter::new(config.prices.clone(), metrics.usage_counters());
         let m = &config.models;
         let cache = crate::cache::Cache::new(
@@ -87,6 +96,7 @@ impl App {
             metrics,
             i18n: Arc::new(I18n::new()),
             db,
+            read,
             clock,
             config,
         }))

@@ -35,7 +35,11 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (app, tg) = build(config, clock).await?;
-    tg.register_commands().await;
+    // The `/` menu is cosmetic and Telegram keeps it between starts: registered beside the
+    // intake rather than before it, so its four round trips to Telegram never delay the first
+    // answer after a start or deploy.
+    let menu = tg.clone();
+    tokio::spawn(async move { menu.register_commands().await });
     tracing::info!(store = %app.audio.backend(), "audio storage");
     // Checks `/readyz` runs besides the database's `SELECT 1`: none yet (Redis being down only
     // degrades a replica, see `server::ops`).

@@ -76,6 +76,43 @@ fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
 }
 
+/// Read-only connections an SQLite file gets beside its one writer ([`open_readers`]).
+pub const SQLITE_READERS: u32 = 4;
+
+/// The pool for reads that need no transaction — the learner, the access gate, a turn's fence,
+/// history and focus — opened beside `write`, the pool [`open`] returned.
+///
+/// On an SQLite file: [`SQLITE_READERS`] connections of their own that can only read (`PRAGMA
+/// query_only`). WAL lets them read while the one writer writes, so a turn's reads never queue
+/// behind another turn's writes (nor behind each other), and they never take the write lock, so
+/// the writer never waits for them in its busy handler. A read sees every write committed
+/// before it began: a turn reads what its own earlier steps wrote. Each keeps a small page cache
+/// (a write elsewhere empties it anyway). On PostgreSQL, and for an in-memory SQLite database
+/// (which another connection would not see), the same pool as `write`.
+pub async fn open_readers(
+    url: &str,
+    write: &DatabaseConnection,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, StoreError> {
+    if !is_sqlite(url) || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(write.clone());
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(SQLITE_READERS)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(move |o| {
+            // No journal mode: the file is in WAL already (the writer set it, and it persists).
+            o.busy_timeout(statement_timeout)
+                .create_if_missing(false)
+                .pragma("query_only", "ON")
+                .pragma("cache_size", "-4096")
+        });
+    Ok(Database::connect(opts).await?)
+}
+
 /// Opens the database named by `url`; `max_connections` None = the default for its kind.
 ///
 /// SQLite runs in WAL mode. Its default pool is **one** connection: SQLite takes one writer at a

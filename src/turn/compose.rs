@@ -43,14 +43,14 @@ pub(super) async fn answer(
     let Asked { conversation, message_id, chat_id, update_id, spoken } = *asked;
     let model = app.models.for_turn(learner.level);
     let history: Vec<_> =
-        conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW)
+        conversations::unsummarized(&app.read, conversation, message_id, memory::CONTEXT_WINDOW)
             .await?
             .into_iter()
             .map(|m| m.turn)
             .collect();
     // The learner's recurring mistakes steer the talk; without them (a database hiccup) the turn
     // goes on as before.
-    let focus = crate::store::mistakes::focus(&app.db, learner.id, app.clock.now())
+    let focus = crate::store::mistakes::focus(&app.read, learner.id, app.clock.now())
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "could not read the learner's recurring mistakes");

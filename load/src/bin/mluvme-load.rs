@@ -9,6 +9,10 @@ use load::flood::Cli;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let opts = cli.options(std::env::current_exe()?.with_file_name("mluvme"))?;
+    if let Some(runs) = cli.cold_start {
+        print!("{}", load::flood::cold::run(&opts, runs).await?);
+        return Ok(());
+    }
     let report = load::flood::run(&opts).await?;
     print!("{}", report.table());
     if let Some(path) = &cli.json {

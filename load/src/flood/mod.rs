@@ -34,6 +34,7 @@
 //!   answer stored, nothing left pending in the bot's inbox after the graceful stop.
 
 mod chart;
+pub mod cold;
 mod cost;
 mod faults;
 mod learner;

@@ -259,6 +259,10 @@ pub struct Cli {
     /// Longest wait for an answer before a turn counts as lost, seconds.
     #[arg(long, default_value_t = 120)]
     pub reply_timeout_s: u64,
+    /// Instead of a flood: start the bot this many times on a fresh SQLite database, a `/start`
+    /// already waiting, and report the time from exec to its answer (see `flood::cold`).
+    #[arg(long)]
+    pub cold_start: Option<usize>,
     /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,

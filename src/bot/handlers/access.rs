@@ -62,7 +62,7 @@ impl AccessCache {
         {
             return Ok(mode);
         }
-        let mode = match store::setting(&app.db, store::ACCESS_MODE).await? {
+        let mode = match store::setting(&app.read, store::ACCESS_MODE).await? {
             Some(v) => AccessMode::parse(&v)
                 .ok_or_else(|| StoreError::Corrupt(format!("access mode {v:?}")))?,
             None => app.config.admin.access_mode,
@@ -84,9 +84,9 @@ impl AccessCache {
         {
             return Ok((cap, spent));
         }
-        let cap = quotas::spend_cap(&app.db, app.config.admin.spend_cap).await?;
+        let cap = quotas::spend_cap(&app.read, app.config.admin.spend_cap).await?;
         let spent = match cap {
-            Some(_) => quotas::spent_since(&app.db, utc_day_start(now)).await?,
+            Some(_) => quotas::spent_since(&app.read, utc_day_start(now)).await?,
             None => 0,
         };
         *self.spend.lock().expect("access cache") =
@@ -105,7 +105,7 @@ impl AccessCache {
 /// banned: a note withheld costs less than one sent to someone who must get nothing.
 pub async fn banned(app: &App, user: Option<&teloxide::types::User>) -> bool {
     let Some(user) = user else { return false };
-    match store::status(&app.db, user.id.0 as i64).await {
+    match store::status(&app.read, user.id.0 as i64).await {
         Ok(status) => status.as_deref() == Some(LearnerStatus::Banned.as_str()),
         Err(e) => {
             tracing::warn!(error = %e, "could not read a ban; the note is withheld");
@@ -117,7 +117,7 @@ pub async fn banned(app: &App, user: Option<&teloxide::types::User>) -> bool {
 /// Whether someone is on the allow-list (`ALLOWED_USERS` or added by an admin).
 pub async fn on_list(app: &App, user_id: i64) -> Result<bool, StoreError> {
     Ok(app.config.admin.allowed_users.contains(&user_id)
-        || store::is_allowed(&app.db, user_id).await?)
+        || store::is_allowed(&app.read, user_id).await?)
 }
 
 /// Why an update does not go through [`refused`].
@@ -146,7 +146,7 @@ pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option
     }
     let user_id = update.from()?.id.0 as i64;
     let check = async {
-        let banned = store::status(&app.db, user_id).await?.as_deref()
+        let banned = store::status(&app.read, user_id).await?.as_deref()
             == Some(LearnerStatus::Banned.as_str());
         let mode = tg.access.mode(&app).await?;
         let listed = mode == AccessMode::AllowList && !banned && on_list(&app, user_id).await?;
@@ -322,7 +322,7 @@ async fn over_budget(
     }
     let day = local_day(now, learner.tz);
     let (allowance, spent) =
-        quotas::standing(&app.db, learner.id, day, app.config.admin.default_quota)
+        quotas::standing(&app.read, learner.id, day, app.config.admin.default_quota)
             .await
             .map_err(Budget::Unreadable)?;
     if allowance == quota::Allowance::Unlimited {

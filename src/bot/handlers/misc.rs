@@ -64,13 +64,13 @@ pub async fn unavailable(lookup: Lookup) -> HandlerResult {
 
 pub async fn load_learner_of(app: &App, msg: &Message) -> Result<Option<Learner>, StoreError> {
     let Some(user) = msg.from.as_ref() else { return Ok(None) };
-    store::learners::find(&app.db, user.id.0 as i64).await
+    store::learners::find(&app.read, user.id.0 as i64).await
 }
 
 /// The learner's language, or the one Telegram reports for them, or English.
 pub async fn lang_of(app: &App, user: Option<&teloxide::types::User>) -> Lang {
     let Some(user) = user else { return Lang::En };
-    if let Ok(Some(l)) = store::learners::find(&app.db, user.id.0 as i64).await {
+    if let Ok(Some(l)) = store::learners::find(&app.read, user.id.0 as i64).await {
         return l.lang;
     }
     Lang::from_telegram(user.language_code.as_deref()).unwrap_or(Lang::En)

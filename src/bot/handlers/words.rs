@@ -22,7 +22,7 @@ pub async fn save_keyboard(
 ) -> Result<Option<InlineKeyboardMarkup>, BotError> {
     let words = candidates(reply);
     let keys: Vec<String> = words.iter().map(|c| c.key.clone()).collect();
-    let saved = store::words::saved_among(&app.db, user_id, &keys).await?;
+    let saved = store::words::saved_among(&app.read, user_id, &keys).await?;
     Ok(keyboards::save_words(&words, &saved, honzik_message))
 }
 
