@@ -119,7 +119,8 @@ pub async fn open_readers(
 /// time anyway, and with several connections a waiting writer sleeps in SQLite's busy handler
 /// (1, 2, 5 … 100 ms), which showed as a tail of ~400 ms under load, while every write also
 /// empties the other connections' page caches. One connection measured faster and flatter
-/// (BENCHMARKS.md). The price: a transaction holds the only connection, so code inside one must
+/// (BENCHMARKS.md); reads that need no transaction go to read-only connections of their own
+/// ([`open_readers`]). The price: a transaction holds the only writer, so code inside one must
 /// use the transaction, never `db` (it would wait for itself; `acquire_timeout` turns that bug
 /// into an error after 30 s rather than a hang). PostgreSQL gets 16.
 ///
