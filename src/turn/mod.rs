@@ -17,6 +17,7 @@ mod steps;
 mod voice;
 pub use fence::Fence;
 pub use listen::transcribe_only;
+pub use voice::speak_only;
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 use steps::{checked_text, deliver, upstream_back};
 
