@@ -410,18 +410,18 @@ placement-offer-skip = Skip
 placement-intro =
     🎓 <b>Placement test</b> — about 5 minutes.
     First two dictations: listen to me and type what you heard. Then three questions to answer in voice notes, each a bit harder. Do what you can — it's fine to leave something out.
-placement-dictation = ✍️ Dictation { $number } of { $total }: listen and type what you heard, word for word.
+placement-dictation = ✍️ Dictation { $position } of { $total }: listen and type what you heard, word for word.
 placement-speak =
-    🗣 Question { $number } of { $total } — answer in a voice note (half a minute to a minute):
-    <b>{ $prompt }</b>
+    🗣 Question { $position } of { $total } — answer in a voice note (half a minute to a minute):
+    <b>{ $question }</b>
 placement-type-it = ✍️ This one is a dictation: type what you heard, as a text message.
 placement-say-it = 🎙 This question is answered in a voice note — hold the microphone and speak.
 placement-unheard = 🎧 I couldn't make that out. Please say it again in a voice note.
 placement-no-voice = 😕 I couldn't record the dictation right now. Send /placement in a little while to carry on.
 placement-grade-failed = 😕 I couldn't grade the test just now. Your answers are kept: send /placement in a little while to get the result.
-placement-result = 🎓 <b>Your level: { $cefr }</b> — in the bot that's “{ $level }”.
+placement-result = 🎓 <b>Your level: { $grade }</b> — in the bot that's “{ $level }”.
 placement-result-after = I've set this level for you. You can change it any time with /level, or take the test again with /placement.
-placement-under-way = 🎓 You're in the middle of the placement test (question { $step } of { $total }). Carry on, start over, or stop?
+placement-under-way = 🎓 You're in the middle of the placement test (question { $position } of { $total }). Carry on, start over, or stop?
 placement-resume = ▶️ Carry on
 placement-restart = 🔄 Start over
 placement-stop = ⏹ Stop the test

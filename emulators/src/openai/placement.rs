@@ -44,7 +44,10 @@ fn parse(prompt: &str) -> Answers {
 }
 
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// The share of the dictated words typed back (each typed word counts once).
@@ -93,14 +96,14 @@ pub fn grade(prompt: &str) -> Value {
     let [l, s, g, v] = if prompt.contains("in Russian") {
         [
             format!("В диктантах записано {percent}% слов."),
-            format!("В устных ответах — {said} слов."),
+            format!("В устных ответах слов: {said}."),
             format!("Грамматика на уровне {level}; поработай над падежными окончаниями."),
             format!("Словарный запас на уровне {level}; учи слова на новые темы."),
         ]
     } else if prompt.contains("in Ukrainian") {
         [
             format!("У диктантах записано {percent}% слів."),
-            format!("В усних відповідях — {said} слів."),
+            format!("В усних відповідях слів: {said}."),
             format!("Граматика на рівні {level}; попрацюй над відмінковими закінченнями."),
             format!("Словниковий запас на рівні {level}; вчи слова на нові теми."),
         ]
@@ -131,7 +134,10 @@ mod tests {
 
     #[test]
     fn more_heard_and_more_said_grade_higher() {
-        let good = grade(&prompt("«dobrý den jmenuju se honzík»", "«Jmenuju se Olga a bydlím v Brně, pracuju jako učitelka a mám dvě děti.»"));
+        let good = grade(&prompt(
+            "«dobrý den jmenuju se honzík»",
+            "«Jmenuju se Olga a bydlím v Brně, pracuju jako učitelka a mám dvě děti.»",
+        ));
         let poor = grade(&prompt("«dobry»", "(no answer)"));
         assert!(good["level"].as_str() > poor["level"].as_str(), "{good} vs {poor}");
         assert_eq!(poor["level"], "A1");

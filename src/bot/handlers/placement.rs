@@ -26,8 +26,8 @@ use crate::bot::{HandlerResult, Telegram, labels};
 use crate::i18n::{Arg, Lang};
 use crate::store::learners::{self, Awaiting, Learner};
 use crate::store::placement as store;
-use crate::tutor::placement::{self as rules, Answer, EXAMINER, Grade, ITEMS, Item};
 use crate::turn::{AudioInput, Fence};
+use crate::tutor::placement::{self as rules, Answer, EXAMINER, Grade, ITEMS, Item};
 
 /// The dictations and the spoken answers: how many of each, for "1 of 2".
 const DICTATIONS: usize = 2;
@@ -55,7 +55,7 @@ pub async fn command(
         let text = app.i18n.tr(
             learner.lang,
             "placement-under-way",
-            &[("step", Arg::from(step)), ("total", ITEMS.len().into())],
+            &[("position", Arg::from(step)), ("total", ITEMS.len().into())],
         );
         let keyboard = InlineKeyboardMarkup::new([
             vec![button(app, learner.lang, "placement-resume", Callback::PlacementResume)],
@@ -75,7 +75,12 @@ pub async fn command(
 pub async fn start_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerResult {
     press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
-    let from = Origin { chat: press.chat(), reply_to: None, msg: &press.message, update_id: press.update_id };
+    let from = Origin {
+        chat: press.chat(),
+        reply_to: None,
+        msg: &press.message,
+        update_id: press.update_id,
+    };
     begin(app, tg, &press.learner, from).await
 }
 
@@ -87,7 +92,12 @@ pub async fn resume_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerR
     let Some(u) = store::under_way(&app.db, learner.id).await? else {
         return say(app, tg, press.chat(), learner.lang, "placement-none").await;
     };
-    let from = Origin { chat: press.chat(), reply_to: None, msg: &press.message, update_id: press.update_id };
+    let from = Origin {
+        chat: press.chat(),
+        reply_to: None,
+        msg: &press.message,
+        update_id: press.update_id,
+    };
     if paid(u.step) && gate(app, tg, from.msg, from.update_id, learner).await? == Gate::Closed {
         return Ok(());
     }
@@ -130,7 +140,9 @@ pub async fn skip_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerRes
     press.answer(tg, None).await?;
     let done = super::onboarding::done_text(app, &press.learner);
     match super::remind::offer(app, &press.learner).await? {
-        Some((offer, keyboard)) => press.edit(tg, format!("{done}\n\n{offer}"), Some(keyboard)).await,
+        Some((offer, keyboard)) => {
+            press.edit(tg, format!("{done}\n\n{offer}"), Some(keyboard)).await
+        }
         None => press.edit(tg, done, None).await,
     }
 }
@@ -156,14 +168,21 @@ pub async fn typed(
 ) -> HandlerResult {
     let (app, tg) = (app.as_ref(), tg.as_ref());
     let Some(u) = current(app, tg, &msg, &learner).await? else { return Ok(()) };
-    let from = Origin { chat: msg.chat.id, reply_to: Some(msg.id), msg: &msg, update_id: update.id.0 as i64 };
+    let from = Origin {
+        chat: msg.chat.id,
+        reply_to: Some(msg.id),
+        msg: &msg,
+        update_id: update.id.0 as i64,
+    };
     match ITEMS.get(u.step) {
         Some(Item::Dictation { .. }) => {
             let typed = text.trim();
             if typed.is_empty() {
                 return notice(tg, &msg, learner.lang, "placement-type-it", &[]).await;
             }
-            if paid(u.step + 1) && gate(app, tg, &msg, from.update_id, &learner).await? == Gate::Closed {
+            if paid(u.step + 1)
+                && gate(app, tg, &msg, from.update_id, &learner).await? == Gate::Closed
+            {
                 return Ok(());
             }
             advance(app, tg, &learner, u, typed, &from).await
@@ -191,7 +210,12 @@ pub async fn spoken(
 ) -> HandlerResult {
     let (app_ref, tg_ref) = (app.as_ref(), tg.as_ref());
     let Some(u) = current(app_ref, tg_ref, &msg, &learner).await? else { return Ok(()) };
-    let from = Origin { chat: msg.chat.id, reply_to: Some(msg.id), msg: &msg, update_id: update.id.0 as i64 };
+    let from = Origin {
+        chat: msg.chat.id,
+        reply_to: Some(msg.id),
+        msg: &msg,
+        update_id: update.id.0 as i64,
+    };
     if let Some(Item::Dictation { .. }) = ITEMS.get(u.step) {
         return notice(tg_ref, &msg, learner.lang, "placement-type-it", &[]).await;
     }
@@ -271,7 +295,8 @@ async fn ask(
 ) -> HandlerResult {
     let lang = learner.lang;
     let to = To::chat(from.chat).replying_to(from.reply_to);
-    let stop = InlineKeyboardMarkup::new([[button(app, lang, "placement-stop", Callback::PlacementStop)]]);
+    let stop =
+        InlineKeyboardMarkup::new([[button(app, lang, "placement-stop", Callback::PlacementStop)]]);
     match ITEMS.get(step) {
         Some(Item::Dictation { czech }) => {
             let Some(voice) = crate::turn::speak_only(app, learner, czech).await else {
@@ -280,7 +305,7 @@ async fn ask(
             let caption = app.i18n.tr(
                 lang,
                 "placement-dictation",
-                &[("number", Arg::from(step + 1)), ("total", DICTATIONS.into())],
+                &[("position", Arg::from(step + 1)), ("total", DICTATIONS.into())],
             );
             let file = InputFile::memory(voice).file_name("honzik.ogg");
             tg.outbox.voice(to, file, Body::Html(caption), Some(stop)).await?;
@@ -291,9 +316,9 @@ async fn ask(
                 lang,
                 "placement-speak",
                 &[
-                    ("number", Arg::from(step + 1 - DICTATIONS)),
+                    ("position", Arg::from(step + 1 - DICTATIONS)),
                     ("total", (ITEMS.len() - DICTATIONS).into()),
-                    ("prompt", Arg::from(*czech)),
+                    ("question", Arg::from(*czech)),
                 ],
             );
             tg.outbox.text(to, text, Some(stop)).await?;
@@ -327,7 +352,9 @@ async fn grade(
         Ok(m) => {
             let now = app.clock.now();
             let day = crate::progress::local_day(now, learner.tz);
-            if let Err(e) = crate::store::usage::record(&app.db, learner.id, None, &m.usage, day, now).await {
+            if let Err(e) =
+                crate::store::usage::record(&app.db, learner.id, None, &m.usage, day, now).await
+            {
                 tracing::warn!(error = %e, "could not record the cost of a placement grade");
             }
             m.value
@@ -358,7 +385,7 @@ fn result_text(app: &App, lang: Lang, g: &Grade) -> String {
     let level = t(&labels::level(g.level.level()), &[]);
     let head = t(
         "placement-result",
-        &[("cefr", Arg::from(g.level.as_str())), ("level", Arg::from(level.as_str()))],
+        &[("grade", Arg::from(g.level.as_str())), ("level", Arg::from(level.as_str()))],
     );
     let skills = [
         ("stats-placement-listening", &g.listening),
