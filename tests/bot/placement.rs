@@ -224,3 +224,31 @@ async fn a_spoken_answer_over_the_allowance_is_refused_and_never_transcribed() {
     assert_eq!(placement::under_way(&db, 405).await.unwrap().unwrap().step, 2, "still waiting");
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn a_stopped_placement_leaves_the_level_and_the_next_message_is_a_turn_again() {
+    let app = spawn_app().await;
+    let l = app.learner(406, "en");
+    app.onboard(&l, "en", "advanced").await;
+    let before = l.messages().len();
+    l.send_command("/placement");
+    let dictation = next_with(&app, &l, before, "Dictation 1 of 2").await;
+    // Messages during the test are its answers: a voice note to a dictation is not a turn.
+    let voice = l.send_voice(emulators::samples::BEGINNER_AHOJ.to_vec(), 3);
+    let told = app.replies_to(&l, voice.message_id, false).await;
+    assert!(told[0].plain_text().contains("type what you heard"), "{told:#?}");
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 0);
+
+    let before = l.messages().len();
+    press(&app, &l, dictation.message_id, "pl:stop").await;
+    let stopped = next_with(&app, &l, before, "Placement test stopped").await;
+    assert!(stopped.buttons().iter().any(|(_, d)| d.starts_with("ro:")), "{stopped:#?}");
+    let db = app.db().await;
+    assert_eq!(placement::under_way(&db, 406).await.unwrap(), None);
+    let learner = mluvme::store::learners::find(&db, 406).await.unwrap().unwrap();
+    assert_eq!(learner.level, mluvme::settings::Level::Advanced, "the level stays");
+    let sent = l.send_text("Ahoj, jak se máš?");
+    app.replies_to(&l, sent.message_id, true).await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 406").await, 2);
+    app.assert_no_rejections();
+}

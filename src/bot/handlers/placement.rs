@@ -68,19 +68,26 @@ pub async fn command(
         return Ok(());
     }
     let from = Origin { chat: msg.chat.id, reply_to: Some(msg.id), msg, update_id };
+    if gate(app, tg, msg, update_id, learner).await? == Gate::Closed {
+        return Ok(());
+    }
     begin(app, tg, learner, from).await
 }
 
-/// "Take the placement" (end of onboarding) or "Start over": the test from its first item.
+/// "Take the placement" (end of onboarding) or "Start over": the test from its first item. The
+/// buttons stay when the paid gate refuses (the learner was told why and can press again).
 pub async fn start_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerResult {
     press.answer(tg, None).await?;
-    press.edit_keyboard(tg, None).await?;
     let from = Origin {
         chat: press.chat(),
         reply_to: None,
         msg: &press.message,
         update_id: press.update_id,
     };
+    if gate(app, tg, from.msg, from.update_id, &press.learner).await? == Gate::Closed {
+        return Ok(());
+    }
+    press.edit_keyboard(tg, None).await?;
     begin(app, tg, &press.learner, from).await
 }
 
@@ -105,12 +112,17 @@ pub async fn resume_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerR
     ask(app, tg, learner, u.step, u.answers, &from).await
 }
 
-/// "Stop": the test ends unfinished; the level and the last result stay.
+/// "Stop": the test ends unfinished; the level and the last result stay, and the reminder
+/// offer a test taken at the end of onboarding put off is made now (when never answered).
 pub async fn stop_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerResult {
     press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
-    stop(app, &press.learner).await?;
-    say(app, tg, press.chat(), press.learner.lang, "placement-stopped").await
+    let learner = &press.learner;
+    if store::under_way(&app.db, learner.id).await?.is_none() {
+        return say(app, tg, press.chat(), learner.lang, "placement-none").await;
+    }
+    stop(app, learner).await?;
+    stopped(app, tg, To::chat(press.chat()), learner).await
 }
 
 /// `/cancel` during a test: it stops, and says so. `false` when none was under way.
@@ -124,13 +136,36 @@ pub async fn cancelled(
         return Ok(false);
     }
     stop(app, learner).await?;
-    notice(tg, msg, learner.lang, "placement-stopped", &[]).await?;
+    stopped(app, tg, To::reply(msg), learner).await?;
     Ok(true)
 }
 
 async fn stop(app: &App, learner: &Learner) -> HandlerResult {
     store::cancel(&app.db, learner.id).await?;
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+    Ok(())
+}
+
+/// "Stopped", with the reminder offer under it when it was never answered.
+async fn stopped(app: &App, tg: &Telegram, to: To, learner: &Learner) -> HandlerResult {
+    let text = app.i18n.tr(learner.lang, "placement-stopped", &[]);
+    with_reminder_offer(app, tg, to, learner, text).await
+}
+
+/// Sends `text`, with the reminder offer and its buttons under it when it was never answered.
+async fn with_reminder_offer(
+    app: &App,
+    tg: &Telegram,
+    to: To,
+    learner: &Learner,
+    text: String,
+) -> HandlerResult {
+    match super::remind::offer(app, learner).await? {
+        Some((offer, keyboard)) => {
+            tg.outbox.text(to, format!("{text}\n\n{offer}"), Some(keyboard)).await?
+        }
+        None => tg.outbox.text(to, text, None).await?,
+    };
     Ok(())
 }
 
@@ -247,11 +282,9 @@ async fn current(
     Ok(u)
 }
 
-/// Starts (or starts over) the test: its intro and its first item.
+/// Starts (or starts over) the test: its intro and its first item. The caller has passed the
+/// paid gate (the first dictation is Honzík's voice).
 async fn begin(app: &App, tg: &Telegram, learner: &Learner, from: Origin<'_>) -> HandlerResult {
-    if gate(app, tg, from.msg, from.update_id, learner).await? == Gate::Closed {
-        return Ok(());
-    }
     let now = app.clock.now();
     store::start(&app.db, learner.id, now).await?;
     learners::set_awaiting(&app.db, learner.id, Some(Awaiting::Placement), now).await?;
@@ -370,13 +403,7 @@ async fn grade(
     learners::set_awaiting(&app.db, learner.id, None, now).await?;
     let text = result_text(app, lang, &grade);
     let to = To::chat(from.chat).replying_to(from.reply_to);
-    match super::remind::offer(app, learner).await? {
-        Some((offer, keyboard)) => {
-            tg.outbox.text(to, format!("{text}\n\n{offer}"), Some(keyboard)).await?
-        }
-        None => tg.outbox.text(to, text, None).await?,
-    };
-    Ok(())
+    with_reminder_offer(app, tg, to, learner, text).await
 }
 
 /// The result: the level (CEFR and the bot's level it sets), then one line per skill.
