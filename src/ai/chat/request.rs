@@ -237,6 +237,27 @@ mod tests {
     }
 
     #[test]
+    fn a_placement_grade_is_asked_for_in_its_own_schema_down_the_same_ladder() {
+        let schema =
+            request("m", messages(), Format::Placement, ReplyFormat::Schema, openai(9)).unwrap();
+        let format = &schema["response_format"]["json_schema"];
+        assert_eq!(format["name"], tutor::placement::SCHEMA_NAME);
+        assert_eq!(format["strict"], true);
+        assert_eq!(format["schema"], tutor::placement::json_schema());
+        let object =
+            request("m", messages(), Format::Placement, ReplyFormat::JsonObject, openai(9))
+                .unwrap();
+        assert_eq!(object["response_format"]["type"], "json_object");
+        let prompted =
+            request("m", messages(), Format::Placement, ReplyFormat::Prompt, openai(9)).unwrap();
+        let system = prompted["messages"][0]["content"].as_str().unwrap();
+        assert!(
+            system.contains("\"vocabulary\"") && !system.contains("honzik_response"),
+            "{system}"
+        );
+    }
+
+    #[test]
     fn each_step_down_the_ladder_asks_for_json_in_a_way_fewer_servers_refuse() {
         let types: Vec<Value> = ReplyFormat::ALL
             .iter()
