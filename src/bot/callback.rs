@@ -77,6 +77,15 @@ pub enum Callback {
     },
     /// The reminder offer declined: it is not made again.
     RemindDecline,
+    /// The placement test (`/placement`), from its first item: taken at the end of onboarding,
+    /// or started over when one is under way.
+    PlacementStart,
+    /// The placement test under way, carried on at its stored step.
+    PlacementResume,
+    /// The placement test under way, stopped (the level stays as it is).
+    PlacementStop,
+    /// The placement offered at the end of onboarding, skipped (the reminder offer follows).
+    PlacementSkip,
 }
 
 /// Minutes in a day: a reminder's `minute` is below it.
@@ -105,6 +114,10 @@ impl Callback {
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
             Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
             Self::RemindDecline => "ro:no".to_owned(),
+            Self::PlacementStart => "pl:go".to_owned(),
+            Self::PlacementResume => "pl:on".to_owned(),
+            Self::PlacementStop => "pl:stop".to_owned(),
+            Self::PlacementSkip => "pl:skip".to_owned(),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -137,6 +150,10 @@ impl Callback {
                 Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
             }
             ["ro", "no"] => Self::RemindDecline,
+            ["pl", "go"] => Self::PlacementStart,
+            ["pl", "on"] => Self::PlacementResume,
+            ["pl", "stop"] => Self::PlacementStop,
+            ["pl", "skip"] => Self::PlacementSkip,
             _ => return None,
         })
     }
@@ -147,6 +164,12 @@ impl Callback {
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
+        all.extend([
+            Self::PlacementStart,
+            Self::PlacementResume,
+            Self::PlacementStop,
+            Self::PlacementSkip,
+        ]);
         all.extend([0, DAY_MINUTES - 1].map(|minute| Self::RemindAccept { minute }));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
@@ -230,6 +253,10 @@ mod tests {
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
                 Callback::RemindAccept { .. } | Callback::RemindDecline => {}
+                Callback::PlacementStart
+                | Callback::PlacementResume
+                | Callback::PlacementStop
+                | Callback::PlacementSkip => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -248,6 +275,10 @@ mod tests {
             "del:no",
             "ro:yes",
             "ro:no",
+            "pl:go",
+            "pl:on",
+            "pl:stop",
+            "pl:skip",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -306,6 +337,10 @@ mod tests {
             "ro:yes:-1",
             "ro:yes:0600",
             "ro:no:1",
+            "pl",
+            "pl:",
+            "pl:go:1",
+            "pl:later",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

@@ -30,7 +30,7 @@ use crate::app::App;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, groups, misc, onboarding, review, timezone, turns};
+use handlers::{callbacks, groups, misc, onboarding, placement, review, timezone, turns};
 use outbox::{OutboxError, To};
 pub use telegram::Telegram;
 
@@ -97,6 +97,17 @@ pub fn schema() -> UpdateHandler<BotError> {
             dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
                 .filter_map(turns::voice_input)
                 .endpoint(review::spoken),
+        )
+        // A placement test under way: the next text or voice answers its item.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::text_input)
+                .endpoint(placement::typed),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::voice_input)
+                .endpoint(placement::spoken),
         )
         .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
         .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))

@@ -82,6 +82,8 @@ pub enum Awaiting {
     Timezone,
     /// The answer to the review card shown (`/review`), typed or said.
     ReviewAnswer,
+    /// The answer to the placement test's item shown (`/placement`, `store::placement`).
+    Placement,
 }
 
 impl Awaiting {
@@ -89,12 +91,14 @@ impl Awaiting {
         match self {
             Self::Timezone => "timezone",
             Self::ReviewAnswer => "review",
+            Self::Placement => "placement",
         }
     }
     fn parse(s: &str) -> Option<Self> {
         match s {
             "timezone" => Some(Self::Timezone),
             "review" => Some(Self::ReviewAnswer),
+            "placement" => Some(Self::Placement),
             _ => None,
         }
     }

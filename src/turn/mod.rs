@@ -19,6 +19,7 @@ pub use fence::Fence;
 pub use listen::transcribe_only;
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 use steps::{checked_text, deliver, upstream_back};
+pub use voice::speak_only;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -62,6 +62,20 @@ pub(super) async fn speak(
     Some(Spoken { text: text.to_owned(), bytes, usage, hit })
 }
 
+/// Honzík says `text` outside a turn (a placement dictation), at the learner's speed: made or
+/// found in the cache like a turn's voice, its usage recorded at once (no answer to record it
+/// with). `None` when text-to-speech failed. The caller has passed the paid gate.
+pub async fn speak_only(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
+    let spoken = speak(app, learner, text, &mut Timings::default()).await?;
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    let recorded = crate::store::usage::record(&app.db, learner.id, None, &spoken.usage, day, now);
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "the cost of a voice outside a turn not recorded");
+    }
+    Some(spoken.bytes)
+}
+
 /// The voice made for the words handed over early, while the rest of the reply streams: waits
 /// for the words (none when the reply was not streamed or failed before they were whole), and
 /// pays for the voice only while the update is still this run's.

@@ -34,6 +34,9 @@ use crate::ai::wire::ChatResponse;
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, refuses_stream, request};
 
+/// The longest placement grade a model may write: a level and four one-line sentences.
+pub const PLACEMENT_MAX_TOKENS: u32 = 600;
+
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
 pub struct Completion {
@@ -134,6 +137,50 @@ impl ChatClient {
         Ok(Metered { value: text, usage: self.meter.chat(UsageKind::Summary, model, tokens) })
     }
 
+    /// Grades a placement test: `system` the examiner's instructions, `answers` the items with
+    /// what the learner gave (`tutor::placement::grading_prompt`), answered in the placement's
+    /// strict schema and bounded by [`PLACEMENT_MAX_TOKENS`]. One retry when the grade cannot be
+    /// read; both attempts are paid for and metered as chat.
+    pub async fn grade_placement(
+        &self,
+        model: &str,
+        system: &str,
+        answers: &str,
+    ) -> Result<Metered<tutor::placement::Grade>, AiError> {
+        let bad = |e: async_openai::error::OpenAIError| AiError::Refused(e.to_string());
+        let messages: Vec<ChatCompletionRequestMessage> = vec![
+            ChatCompletionRequestSystemMessageArgs::default()
+                .content(system)
+                .build()
+                .map_err(bad)?
+                .into(),
+            ChatCompletionRequestUserMessageArgs::default()
+                .content(answers)
+                .build()
+                .map_err(bad)?
+                .into(),
+        ];
+        let mut paid = Tokens::default();
+        let mut last_err = String::new();
+        for _attempt in 0..2 {
+            let (raw, tokens) = self
+                .complete(model, messages.clone(), Format::Placement, PLACEMENT_MAX_TOKENS, None)
+                .await?;
+            paid = paid + tokens;
+            match tutor::placement::parse_grade(&raw) {
+                Ok(grade) => {
+                    let usage = self.meter.chat(UsageKind::Chat, model, paid);
+                    return Ok(Metered { value: grade, usage });
+                }
+                Err(e) => {
+                    tracing::warn!(model, error = %e, "model broke the placement grade's schema");
+                    last_err = e.to_string();
+                }
+            }
+        }
+        Err(AiError::InvalidReply(last_err))
+    }
+
     /// One chat completion: Honzík's JSON reply or plain text (a summary), at most `max_tokens`
     /// long, with its tokens (counted by the bot, and marked so, where the server reported none);
     /// streamed when `early` waits for Honzík's words and the server has not refused streaming.
@@ -171,7 +218,7 @@ impl ChatClient {
                 }
                 Err(e) => match classify(e) {
                     AiError::Refused(msg)
-                        if format == Format::Reply
+                        if format.is_json()
                             && reply_format != ReplyFormat::Prompt
                             && refuses_format(&msg) =>
                     {

@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod groups;
 pub mod misc;
 pub mod onboarding;
+pub mod placement;
 pub mod privacy;
 pub mod remind;
 pub mod review;
