@@ -92,6 +92,26 @@ pub(super) async fn early(
     speak(app, learner, &words, timings).await
 }
 
+/// A turn that ended without an answer (the model's replies were unreadable, or it went away
+/// after a first unreadable one): the attempts already answered, and a voice made early from
+/// the words that had streamed, were paid for all the same, so their costs are recorded.
+pub(super) async fn unanswered(
+    app: &App,
+    learner: &Learner,
+    mut paid: Vec<Usage>,
+    early: Option<Spoken>,
+) {
+    paid.extend(early.filter(|s| !s.hit).map(|s| s.usage));
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    for usage in &paid {
+        let recorded = crate::store::usage::record(&app.db, learner.id, None, usage, day, now);
+        if let Err(e) = recorded.await {
+            tracing::warn!(error = %e, "the cost of an unanswered turn not recorded");
+        }
+    }
+}
+
 /// A voice made early whose words are not what the final reply says (the reply was repaired,
 /// clipped or retried): not sent, but paid for, so its cost is recorded with the answer.
 pub(super) async fn discarded(app: &App, learner: &Learner, answer_id: i64, spoken: Spoken) {

@@ -29,21 +29,25 @@ pub(super) async fn grade(
     let model = &app.config.models.main;
     let request = app.chat.grade_placement(model, EXAMINER, &prompt);
     let graded = crate::ai::upstream::on_behalf_of(learner.id, request).await;
-    let grade = match graded {
-        Ok(m) => {
-            let now = app.clock.now();
-            let day = crate::progress::local_day(now, learner.tz);
-            if let Err(e) =
-                crate::store::usage::record(&app.db, learner.id, None, &m.usage, day, now).await
-            {
-                tracing::warn!(error = %e, "could not record the cost of a placement grade");
-            }
-            m.value
+    // Recorded whether or not the grade could be read: an unreadable one was paid for too.
+    let (grade, paid) = match graded {
+        Ok(m) => (Some(m.value), Some(m.usage)),
+        Err(failed) => {
+            tracing::warn!(error = %failed, "could not grade a placement test");
+            (None, failed.paid)
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not grade a placement test");
-            return super::say(app, tg, from.chat, lang, "placement-grade-failed").await;
+    };
+    if let Some(usage) = paid {
+        let now = app.clock.now();
+        let day = crate::progress::local_day(now, learner.tz);
+        if let Err(e) =
+            crate::store::usage::record(&app.db, learner.id, None, &usage, day, now).await
+        {
+            tracing::warn!(error = %e, "could not record the cost of a placement grade");
         }
+    }
+    let Some(grade) = grade else {
+        return super::say(app, tg, from.chat, lang, "placement-grade-failed").await;
     };
     let now = app.clock.now();
     store::finish(&app.db, learner.id, &grade, now).await?;
