@@ -10,6 +10,7 @@
 
 mod compose;
 mod fence;
+pub mod grade;
 mod listen;
 pub mod memory;
 mod show;

@@ -7,7 +7,7 @@ use crate::bot::{HandlerResult, Telegram, labels};
 use crate::i18n::{Arg, Lang};
 use crate::store::learners::{self, Learner};
 use crate::store::placement as store;
-use crate::tutor::placement::{self as rules, Answer, EXAMINER, Grade, ITEMS};
+use crate::tutor::placement::{Answer, Grade, ITEMS};
 
 /// The grade: one request to the model, metered as chat; the result stored with its date,
 /// the level set from it, and shown — with the reminder offer under it when it was never
@@ -25,28 +25,7 @@ pub(super) async fn grade(
         .enumerate()
         .map(|(i, item)| Answer { item: *item, given: answers.get(i).cloned().flatten() })
         .collect();
-    let prompt = rules::grading_prompt(&answers, crate::tutor::persona::language_name(lang));
-    let model = &app.config.models.main;
-    let request = app.chat.grade_placement(model, EXAMINER, &prompt);
-    let graded = crate::ai::upstream::on_behalf_of(learner.id, request).await;
-    // Recorded whether or not the grade could be read: an unreadable one was paid for too.
-    let (grade, paid) = match graded {
-        Ok(m) => (Some(m.value), Some(m.usage)),
-        Err(failed) => {
-            tracing::warn!(error = %failed, "could not grade a placement test");
-            (None, failed.paid)
-        }
-    };
-    if let Some(usage) = paid {
-        let now = app.clock.now();
-        let day = crate::progress::local_day(now, learner.tz);
-        if let Err(e) =
-            crate::store::usage::record(&app.db, learner.id, None, &usage, day, now).await
-        {
-            tracing::warn!(error = %e, "could not record the cost of a placement grade");
-        }
-    }
-    let Some(grade) = grade else {
+    let Some(grade) = crate::turn::grade::placement(app, learner, &answers).await else {
         return super::say(app, tg, from.chat, lang, "placement-grade-failed").await;
     };
     let now = app.clock.now();
