@@ -120,6 +120,7 @@ pub mod i18n;
 pub mod intake;
 pub mod jobs;
 pub mod metrics;
+pub mod practice;
 pub mod progress;
 pub mod review;
 pub mod server;

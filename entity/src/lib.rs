@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod daily_stats;
 pub mod messages;
 pub mod mistakes;
+pub mod practice_sessions;
 pub mod reminders;
 pub mod reminders_sent;
 pub mod review_cards;

@@ -10,6 +10,7 @@ mod m20261128_000005_chat_leases;
 mod m20261128_000006_admin;
 mod m20261128_000007_review;
 mod m20261128_000008_fencing;
+mod m20261204_000011_practice;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_admin::Migration),
             Box::new(m20261128_000007_review::Migration),
             Box::new(m20261128_000008_fencing::Migration),
+            Box::new(m20261204_000011_practice::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 22] = [
+const TABLES: [&str; 23] = [
     "users",
     "user_settings",
     "updates",
@@ -38,6 +38,7 @@ const TABLES: [&str; 22] = [
     "review_sessions",
     "reminders",
     "reminders_sent",
+    "practice_sessions",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

@@ -77,6 +77,8 @@ pub enum Awaiting {
     Timezone,
     /// The answer to the review card shown (`/review`), typed or said.
     ReviewAnswer,
+    /// What the learner heard of the dictation sentence Honzík said (`/listen`), typed.
+    ListenAnswer,
 }
 
 impl Awaiting {
@@ -84,12 +86,14 @@ impl Awaiting {
         match self {
             Self::Timezone => "timezone",
             Self::ReviewAnswer => "review",
+            Self::ListenAnswer => "listen",
         }
     }
     fn parse(s: &str) -> Option<Self> {
         match s {
             "timezone" => Some(Self::Timezone),
             "review" => Some(Self::ReviewAnswer),
+            "listen" => Some(Self::ListenAnswer),
             _ => None,
         }
     }

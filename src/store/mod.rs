@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod learners;
 pub mod leases;
 pub mod mistakes;
+pub mod practice;
 pub mod privacy;
 pub mod quotas;
 pub mod reminders;

@@ -62,6 +62,10 @@ pub const DUTIES: &[Duty] = &[
         Erase::Kept("the usage ledger: quotas and the spend cap count it, deleting is no way out"),
     ),
     Duty::erased("review_sessions", "the /review under way: card ids and a tally, nothing said"),
+    Duty::erased(
+        "practice_sessions",
+        "the /scene or /listen under way: its place and tally; what was said is in messages",
+    ),
     Duty::erased("reminders_sent", "the days a reminder went out, so one goes a day"),
     Duty::exempt("quotas", "an admin's decision about the learner, like a ban"),
     Duty::exempt("allowed_users", "an admin's decision (the allow-list), like a ban"),
@@ -220,6 +224,7 @@ pub async fn delete_content(
         .await?;
     mistakes::Entity::delete_many().filter(mistakes::Column::UserId.eq(user_id)).exec(&txn).await?;
     super::review::delete_all(&txn, user_id).await?;
+    super::practice::close(&txn, user_id).await?;
     super::reminders::delete_all(&txn, user_id).await?;
     let messages = messages::Entity::delete_many()
         .filter(messages::Column::UserId.eq(user_id))

@@ -1,0 +1,66 @@
+//! Practice modes beyond free conversation (issue 14): role-play scenes (`/scene`) and
+//! dictation with listening quizzes (`/listen`). Pure: the scenes and the dictation sentences
+//! are data (`scenes.json`, `dictation.json`, embedded at build time, so adding a scene or a
+//! sentence is writing text, not code), and the dictation check is a function. The session a
+//! learner has under way is in `store::practice`; the Telegram side in `bot::handlers::scene`
+//! and `bot::handlers::listen`.
+
+pub mod dictation;
+pub mod diff;
+pub mod scenes;
+
+/// Which practice a stored session is. A new mode (shadowing) is one more variant: the stored
+/// session's columns are generic (see `store::practice`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Scene,
+    Listen,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Scene => "scene",
+            Mode::Listen => "listen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "scene" => Some(Mode::Scene),
+            "listen" => Some(Mode::Listen),
+            _ => None,
+        }
+    }
+}
+
+/// A text in each interface language (data files carry their own translations).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Texts {
+    pub en: String,
+    pub ru: String,
+    pub uk: String,
+}
+
+impl Texts {
+    pub fn get(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::En => &self.en,
+            crate::i18n::Lang::Ru => &self.ru,
+            crate::i18n::Lang::Uk => &self.uk,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mode_reads_back_from_what_is_stored() {
+        for m in [Mode::Scene, Mode::Listen] {
+            assert_eq!(Mode::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Mode::parse("shadow"), None);
+    }
+}
