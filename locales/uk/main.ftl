@@ -48,6 +48,10 @@ help =
     /review — повторити слова і свої помилки
     /remind — щоденне нагадування у твій час
 
+    <b>Практика</b>
+    /scene — рольова сценка з метою: пивна, лікар, міграційна служба…
+    /listen — диктант: я кажу фразу, ти її записуєш; кожна третя — із запитанням
+
     <b>Розмова</b>
     /reset — почати нову розмову
     /cancel — зупинити відповідь, над якою я працюю
@@ -380,3 +384,60 @@ mistake-category-word_order = Порядок слів
 mistake-category-spelling = Правопис і діакритика
 mistake-category-vocabulary = Вибір слів
 mistake-category-other = Інше
+
+## Practice modes (issue 14): /scene and /listen
+cmd-scene = Рольова сценка з метою
+cmd-listen = Диктант і запитання на розуміння на слух
+practice-more = 🎭 Ще сценка: /scene · 🎧 Диктант: /listen
+remind-listen = 🎧 Або просто 2 хвилини /listen?
+remind-scene = 🎭 Або коротка сценка? /scene — замов пиво в празькій пивній.
+scene-menu = 🎭 <b>Рольова гра</b>: обери сценку. Гонзик — або дуже офіційна пані Новакова — грає іншу сторону, а в тебе є мета. Говори або пиши чеською; помилки я, як завжди, виправляю.
+scene-start =
+    🎭 <b>{ $title }</b>
+    🎯 Твоя мета: { $target }
+    Говори або пиши чеською. 💡 Підказка запропонує фразу, ⏹ Завершити — закінчити й отримати розбір.
+scene-opening = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+scene-hint-button = 💡 Підказка
+scene-end-button = ⏹ Завершити
+scene-hint = 💡 Спробуй сказати: <b>{ $phrase }</b>
+scene-hint-translated = 💡 Спробуй сказати: <b>{ $phrase }</b> — { $translation }
+scene-debrief = 🎭 <b>Сценку завершено: { $title }</b>
+scene-goal-reached = 🎯 Мету досягнуто: { $target } 🎉
+scene-goal-missed = 🎯 Цього разу мету не досягнуто: { $target }
+scene-went-well = 👍 { $good } з { $turns } { $turns ->
+        [one] репліки
+       *[other] реплік
+    } без помилок · середня оцінка { $score }/100
+scene-no-turns = 🤐 У цій сценці від тебе не прозвучало жодного слова — наступного разу сміливо вступай у розмову!
+scene-no-mistakes = ✏️ Жодної помилки — výborně!
+scene-mistakes = ✏️ <b>Твої помилки</b> (вони чекають у /review):
+scene-mistake = • <s>{ $original }</s> → <b>{ $corrected }</b>
+scene-phrases = 💬 <b>Корисні фрази</b> (додано до /review):
+scene-phrase = • <b>{ $phrase }</b> — { $translation }
+listen-start = 🎧 <b>Диктант</b>: { $total } фраз твого рівня. Слухай і записуй саме те, що чуєш, — гачеки й чарки теж рахуються. Кожна третя фраза — із запитанням на розуміння.
+listen-item = 🎧 <b>{ $position }/{ $total }</b> · Напиши, що чуєш.
+listen-quiz-item = 🎧 <b>{ $position }/{ $total }</b> · Послухай і дай відповідь на запитання нижче.
+listen-end-button = ⏹ Завершити
+listen-next-button = ▶️ Далі
+listen-perfect = ✅ Ідеально, слово в слово! { $score }/100
+listen-accents = 🟡 Усі слова почуто — лишилося виправити деталі: { $score }/100
+listen-partly = 🟠 Почуто частково: { $score }/100
+listen-missed = ❌ Ця фраза не вдалася: { $score }/100
+listen-yours = Твоя відповідь:
+listen-legend = <i>жирним — що пропущено, закреслено — чого не було, підкреслено — помилка всередині слова</i>
+listen-slips = Зверни увагу: { $kinds }
+listen-slip-hacek = гачек (č, ř, š, ž, ě…)
+listen-slip-length = довгота голосних (á, í, ů, ý…)
+listen-slip-iy = i чи y
+listen-said = 🗣 Гонзик сказав: <b>{ $phrase }</b> — <i>{ $translation }</i>
+listen-to-review = 🧠 Ця фраза вирушає до /review.
+listen-quiz-right = ✅ Правильно!
+listen-quiz-wrong = ❌ Не зовсім — правильна відповідь: <b>{ $answer }</b>. Фраза вирушає до /review.
+listen-type-it = ⌨️ Це диктант: напиши, будь ласка, що вдалося почути. ⏹ Завершити або /cancel — зупинити.
+listen-no-voice = 🎧 Зараз не вдається записати фразу. Спробуй /listen трохи згодом.
+listen-done = 🎧 <b>Диктант завершено</b>: { $right } з { $total } правильно. { $missed ->
+        [0] Повторювати нічого — výborně!
+       *[other] Пропущені фрази чекають у /review.
+    }
+listen-stopped = ⏹ <b>Диктант завершено</b>: { $right } з { $done } правильно.

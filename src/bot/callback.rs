@@ -69,6 +69,25 @@ pub enum Callback {
     ReviewEnd {
         session: i64,
     },
+    /// Play scene number `n` of `practice::scenes::all()` (the `/scene` menu).
+    ScenePick(u8),
+    /// The next useful phrase in scene session `session`.
+    SceneHint {
+        session: i64,
+    },
+    /// End scene session `session` now, with its debrief.
+    SceneEnd {
+        session: i64,
+    },
+    /// The next item of dictation session `session`, after the quiz at `position`.
+    ListenNext {
+        session: i64,
+        position: u32,
+    },
+    /// End dictation session `session` now.
+    ListenEnd {
+        session: i64,
+    },
 }
 
 impl Callback {
@@ -92,6 +111,11 @@ impl Callback {
                 format!("rv:g:{session}:{position}:{grade}")
             }
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
+            Self::ScenePick(n) => format!("sc:p:{n}"),
+            Self::SceneHint { session } => format!("sc:h:{session}"),
+            Self::SceneEnd { session } => format!("sc:e:{session}"),
+            Self::ListenNext { session, position } => format!("ls:n:{session}:{position}"),
+            Self::ListenEnd { session } => format!("ls:e:{session}"),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -120,6 +144,18 @@ impl Callback {
             ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
             ["bc", "no", id] => Self::BroadcastNo { id: number(id)? },
             ["rv", op, rest] => review(op, rest)?,
+            ["sc", "p", n] => Self::ScenePick(
+                number(n).filter(|n| usize::from(*n) < crate::practice::scenes::all().len())?,
+            ),
+            ["sc", "h", session] => Self::SceneHint { session: number(session)? },
+            ["sc", "e", session] => Self::SceneEnd { session: number(session)? },
+            ["ls", "n", rest] => match rest.split_once(':') {
+                Some((session, position)) => {
+                    Self::ListenNext { session: number(session)?, position: number(position)? }
+                }
+                None => return None,
+            },
+            ["ls", "e", session] => Self::ListenEnd { session: number(session)? },
             _ => return None,
         })
     }
@@ -130,6 +166,8 @@ impl Callback {
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo]);
+        let scenes = crate::practice::scenes::all().len() as u8;
+        all.extend((0..scenes).map(Self::ScenePick));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
                 Self::ResetYes { conversation: big },
@@ -142,6 +180,10 @@ impl Callback {
                 Self::BroadcastNo { id: big },
                 Self::ReviewShow { session: big, position: small },
                 Self::ReviewEnd { session: big },
+                Self::SceneHint { session: big },
+                Self::SceneEnd { session: big },
+                Self::ListenNext { session: big, position: small },
+                Self::ListenEnd { session: big },
             ]);
             all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade {
                 session: big,
@@ -211,6 +253,8 @@ mod tests {
                 Callback::ReviewShow { .. }
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
+                Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {}
+                Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -227,6 +271,11 @@ mod tests {
             "reset:no",
             "del:yes",
             "del:no",
+            "sc:p",
+            "sc:h",
+            "sc:e",
+            "ls:n",
+            "ls:e",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -280,6 +329,15 @@ mod tests {
             "rv:e",
             "rv:e:1:2",
             "rv:x:1",
+            "sc:p:99",
+            "sc:p:-1",
+            "sc:h",
+            "sc:h:1:2",
+            "sc:e:x",
+            "ls:n:1",
+            "ls:n:1:2:3",
+            "ls:e",
+            "ls:x:1",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

@@ -11,7 +11,7 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::handlers::{
-    misc, onboarding, privacy, remind, review, settings, stats, timezone, words,
+    listen, misc, onboarding, privacy, remind, review, scene, settings, stats, timezone, words,
 };
 use super::{CancelTurn, HandlerResult, Telegram};
 use crate::app::App;
@@ -40,6 +40,10 @@ pub enum Command {
     Review,
     /// The daily reminder; an argument sets the local time ("19:30") or turns it off ("off").
     Remind(String),
+    /// A role-play scene with a goal.
+    Scene,
+    /// Dictation and listening quizzes.
+    Listen,
     /// Start a new conversation (after a confirmation).
     Reset,
     /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
@@ -53,6 +57,7 @@ pub async fn handle(
     app: Arc<App>,
     tg: Arc<Telegram>,
     msg: Message,
+    update: Update,
     cmd: Command,
     running: Arc<dyn CancelTurn>,
 ) -> HandlerResult {
@@ -85,6 +90,8 @@ pub async fn handle(
         Command::Saved => words::list(app, tg, msg, l).await,
         Command::Review => review::start(app, tg, msg, l).await,
         Command::Remind(arg) => remind::command(app, tg, msg, l, &arg).await,
+        Command::Scene => scene::menu(app, tg, msg, l).await,
+        Command::Listen => listen::start(app, tg, msg, update.id.0 as i64, l).await,
         Command::Reset => misc::ask_reset(app, tg, msg, l).await,
         Command::Export => privacy::export(app, tg, msg, l).await,
         Command::DeleteMe => privacy::ask_delete(app, tg, msg, l).await,
@@ -103,6 +110,9 @@ async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, supe
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         if was == learners::Awaiting::ReviewAnswer {
             crate::store::review::close(&app.db, learner.id).await?; // a review in progress ends quietly
+        }
+        if was == learners::Awaiting::ListenAnswer {
+            crate::store::practice::close(&app.db, learner.id).await?; // so does a dictation
         }
     }
     Ok(Some(learner))

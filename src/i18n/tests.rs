@@ -212,6 +212,16 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("count", Arg::Num(3)),
         ("trend", Arg::Text("↗")),
         ("previous", Arg::Num(2)),
+        // practice modes (issue 14)
+        ("title", Arg::Text("🍺 At the pub")),
+        ("target", Arg::Text("Order a beer & pay")),
+        ("phrase", Arg::Text("Zaplatím, prosím.")),
+        ("translation", Arg::Text("I'd like to pay <please>")),
+        ("original", Arg::Text("v Praha")),
+        ("corrected", Arg::Text("v Praze")),
+        ("kinds", Arg::Text("háček, i or y")),
+        ("right", Arg::Num(4)),
+        ("missed", Arg::Num(2)),
     ]
 }
 

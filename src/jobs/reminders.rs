@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use teloxide::types::ChatId;
 use tokio_util::sync::CancellationToken;
 
@@ -97,6 +97,9 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     if reminder::streak_at_risk(l.streak.current, l.streak.last_day, today) {
         lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
     }
+    // Something short to start with: two minutes of /listen one day, a scene the next.
+    let practice = if today.ordinal() % 2 == 0 { "remind-listen" } else { "remind-scene" };
+    lines.push(t(practice, &[]));
     lines.push(format!(
         "{} {}",
         t("remind-phrase", &[]),

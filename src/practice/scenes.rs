@@ -88,6 +88,7 @@ pub fn prompt(scene: &Scene, level: Level) -> String {
     };
     format!(
         "\n\n## Role-play scene: {title}\n{voice}\nRole: {role}\nSetting: {setting}\n\
+         The scene opened with the character saying: \"{opening}\"\n\
          The learner's goal: {goal}\nThe goal is reached when: {check}\n\
          Adapt to the learner's level ({level}): {notes}\n\
          Stay in the scene: answer in character in honzik_response (one to three sentences, \
@@ -98,6 +99,7 @@ pub fn prompt(scene: &Scene, level: Level) -> String {
         title = scene.title.cs,
         role = scene.role,
         setting = scene.setting,
+        opening = scene.opening.cs,
         goal = scene.goal.cs,
         check = scene.goal_check,
         level = level.as_str(),

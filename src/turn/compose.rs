@@ -12,7 +12,7 @@ use super::{Answered, Fence, Stop, memory};
 use crate::ai::client::AiError;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
-use crate::store::conversations;
+use crate::store::{conversations, practice};
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
 use crate::tutor::{self, PromptParams};
@@ -58,7 +58,14 @@ pub(super) async fn answer(
         explain_in: learner.lang,
         focus,
     };
-    let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
+    let (mut system, mut system_tokens) = tutor::counted_system_prompt(&params, model);
+    // A role-play under way: Honzík plays the scene (its section counted like the rest).
+    let scene = scene_of(app, learner).await;
+    if let Some((_, s)) = &scene {
+        let section = crate::practice::scenes::prompt(s, learner.level);
+        system_tokens += tutor::count_tokens(model, &section);
+        system = format!("{system}{section}").into();
+    }
     let summary = conversation.summary.as_deref();
     // The summary's own tokens plus its frame (heading and delimiters).
     let summary_tokens = summary.map(|_| {
@@ -120,9 +127,20 @@ pub(super) async fn answer(
         streak: learner.streak,
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
+    if let Some((session, _)) = &scene {
+        let progress = completion.reply.scene.as_ref();
+        let reached = progress.is_some_and(|p| p.goal_reached);
+        let hint = progress.map(|p| p.hint.as_str()).filter(|h| !h.is_empty());
+        // The turn stands without it; the scene only misses one step (and its debrief waits
+        // for ⏹ End).
+        if let Err(e) = practice::scene_turn(&app.db, session.id, reached, hint).await {
+            tracing::warn!(error = %e, "could not record the scene's progress");
+        }
+    }
+    let speaker = speaker(app, scene.as_ref().map(|(_, s)| *s));
     let audio = if voice_reply {
         super::fence::check(fence).await?;
-        voice(app, learner, (chat_id, update_id), id, reply_text, timings)
+        voice(app, learner, (chat_id, update_id), id, (reply_text, speaker), timings)
             .instrument(tracing::info_span!("tts"))
             .await
     } else {
@@ -140,6 +158,33 @@ pub(super) async fn answer(
     Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
 }
 
+/// The scene the learner is playing, if any (a database hiccup: the turn goes on as free talk).
+async fn scene_of(
+    app: &App,
+    learner: &Learner,
+) -> Option<(practice::Session, &'static crate::practice::scenes::Scene)> {
+    match practice::open_of(&app.db, learner.id, crate::practice::Mode::Scene).await {
+        Ok(Some(session)) => {
+            let scene = crate::practice::scenes::find(&session.subject)?;
+            Some((session, scene))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the learner's scene");
+            None
+        }
+    }
+}
+
+/// Whose voice speaks the answer: paní Nováková's in her scenes, Honzík's otherwise.
+fn speaker<'a>(app: &'a App, scene: Option<&crate::practice::scenes::Scene>) -> &'a str {
+    let m = &app.config.models;
+    match scene.map(|s| s.character) {
+        Some(crate::practice::scenes::Character::Novakova) => &m.tts_voice_second,
+        _ => &m.tts_voice,
+    }
+}
+
 /// Honzík's voice for a stored answer, saved in the background, its key and cost recorded in
 /// one round trip. A failure leaves the answer in text only (better than no answer). Words he
 /// has said before in the same voice come from the cache: no request, recorded at zero cost.
@@ -148,7 +193,7 @@ async fn voice(
     learner: &Learner,
     (chat_id, update_id): (i64, i64),
     answer_id: i64,
-    text: &str,
+    (text, speaker): (&str, &str),
     timings: &mut Timings,
 ) -> Option<bytes::Bytes> {
     let t = Instant::now();
@@ -157,7 +202,7 @@ async fn voice(
         .cache
         .tts
         .as_ref()
-        .map(|c| (c, crate::cache::tts::TtsKey::new(text, &m.tts_voice, speed, &m.tts)));
+        .map(|c| (c, crate::cache::tts::TtsKey::new(text, speaker, speed, &m.tts)));
     let cached = match &cache {
         Some((c, k)) => c.get(k).await,
         None => None,
@@ -165,7 +210,7 @@ async fn voice(
     let hit = cached.is_some();
     let speech = match cached {
         Some(bytes) => Ok((bytes, app.speech.cached_voice())),
-        None => app.speech.synthesize(text, speed).await.map(|m| (m.value, m.usage)),
+        None => app.speech.synthesize_in(text, speed, speaker).await.map(|m| (m.value, m.usage)),
     };
     timings.tts_ms = Some(t.elapsed().as_millis() as u32);
     let (bytes, usage) = match speech {
@@ -207,7 +252,8 @@ pub(super) async fn resumed(
     if voice_reply && audio.is_none() {
         super::fence::check(fence).await?;
         let text = &stored.reply.honzik_response;
-        audio = voice(app, learner, (chat_id, update_id), stored.message_id, text, timings).await;
+        let spoken = (text.as_str(), speaker(app, scene_of(app, learner).await.map(|(_, s)| s)));
+        audio = voice(app, learner, (chat_id, update_id), stored.message_id, spoken, timings).await;
     }
     Ok(Answered {
         id: stored.message_id,

@@ -10,6 +10,8 @@ pub mod onboarding;
 pub mod privacy;
 pub mod remind;
 pub mod review;
+pub mod scene;
+pub mod listen;
 pub mod settings;
 pub mod stats;
 pub mod timezone;
