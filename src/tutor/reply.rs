@@ -68,7 +68,7 @@ pub struct HonzikReply {
     pub new_words: Vec<NewWord>,
     /// In a role-play scene only (`practice::scenes`): whether the goal is reached, and the
     /// phrase to hint next. `None` outside scenes and in replies stored before scenes existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub scene: Option<SceneProgress>,
 }
 
