@@ -23,6 +23,7 @@ mod audio;
 mod chat;
 mod faults;
 pub mod schema;
+pub mod scene;
 mod server;
 mod state;
 mod steps;

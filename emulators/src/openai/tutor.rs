@@ -424,6 +424,7 @@ pub fn reply(system: &str, learner_text: &str) -> Value {
         "correctness_score": score(mistakes.len()),
         "suggestion": tip(mistakes.first().map(|m| m.category.as_str()), learner_text, lang),
         "new_words": line.words.iter().map(|(cs, en, ru)| json!({ "czech": cs, "translation": lang.pick(en, ru) })).collect::<Vec<_>>(),
+        "scene": super::scene::progress(system, learner_text),
     })
 }
 
