@@ -222,6 +222,8 @@ pub async fn scene_record(
         .select_only()
         .column(messages::Column::Score)
         .filter(messages::Column::UserId.eq(user_id))
+        // The score is stored on both sides of a turn: the learner's message counts it once.
+        .filter(messages::Column::Role.eq("learner"))
         .filter(messages::Column::CreatedAt.gte(since))
         .filter(messages::Column::Score.is_not_null())
         .into_tuple()

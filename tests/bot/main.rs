@@ -15,6 +15,7 @@ mod memory;
 mod onboarding;
 mod ops;
 mod pacing;
+mod practice;
 mod postgres;
 mod process;
 mod redis;
