@@ -210,34 +210,38 @@ pub struct SceneMistake {
     pub corrected: String,
 }
 
-/// What the learner's turns since `since` earned: their scores and their mistakes (oldest
-/// first, at most `max`) — the scene's part of the conversation.
+/// What the scene's turns earned — the learner's last `turns` answered messages, none older
+/// than the scene — their scores and their mistakes (oldest first, at most `max`).
 pub async fn scene_record(
     db: &impl ConnectionTrait,
     user_id: i64,
-    since: DateTime<Utc>,
+    (since, turns): (DateTime<Utc>, usize),
     max: u64,
 ) -> Result<(Vec<u8>, Vec<SceneMistake>), StoreError> {
-    let scores: Vec<Option<i32>> = messages::Entity::find()
+    let answered: Vec<(i64, Option<i32>)> = messages::Entity::find()
         .select_only()
+        .column(messages::Column::Id)
         .column(messages::Column::Score)
         .filter(messages::Column::UserId.eq(user_id))
         // The score is stored on both sides of a turn: the learner's message counts it once.
         .filter(messages::Column::Role.eq("learner"))
         .filter(messages::Column::CreatedAt.gte(since))
         .filter(messages::Column::Score.is_not_null())
+        .order_by_desc(messages::Column::Id)
+        .limit(turns as u64)
         .into_tuple()
         .all(db)
         .await?;
+    let ids: Vec<i64> = answered.iter().map(|(id, _)| *id).collect();
     let found = mistakes::Entity::find()
         .filter(mistakes::Column::UserId.eq(user_id))
-        .filter(mistakes::Column::CreatedAt.gte(since))
+        .filter(mistakes::Column::MessageId.is_in(ids))
         .order_by_asc(mistakes::Column::Id)
         .limit(max)
         .all(db)
         .await?;
     Ok((
-        scores.into_iter().flatten().map(|s| s.clamp(0, 100) as u8).collect(),
+        answered.into_iter().rev().filter_map(|(_, s)| s).map(|s| s.clamp(0, 100) as u8).collect(),
         found
             .into_iter()
             .map(|m| SceneMistake { original: m.original, corrected: m.corrected })

@@ -60,6 +60,8 @@ async fn turn(app: &TestApp, l: &Learner, text: &str) -> BotMessage {
 async fn a_scene_played_to_its_goal_ends_with_a_debrief_and_its_phrases_go_to_review() {
     let app = spawn_app().await;
     let l = learner(&app, 1401).await;
+    // Free talk before the scene is not part of its debrief.
+    turn(&app, &l, "Jsem v Brno.").await;
     let opening = open_scene(&app, &l, 0).await;
     let text = opening.plain_text();
     assert!(text.contains("At the pub") && text.contains("Order a beer"), "{text}");
@@ -69,7 +71,7 @@ async fn a_scene_played_to_its_goal_ends_with_a_debrief_and_its_phrases_go_to_re
     let answer = turn(&app, &l, "Dám si pivo. Bydlím v Praha.").await;
     assert!(last_system_prompt(&app).contains("Role-play scene: V hospodě"));
     assert!(has_button(&answer, "sc:h:") && has_button(&answer, "sc:e:"), "{answer:#?}");
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM mistakes WHERE user_id = 1401").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM mistakes WHERE user_id = 1401").await, 2);
 
     // A hint: the phrase the model suggested last.
     assert_eq!(press(&app, &l, answer.message_id, &data(&answer, "sc:h:")).await, None);
@@ -84,6 +86,7 @@ async fn a_scene_played_to_its_goal_ends_with_a_debrief_and_its_phrases_go_to_re
     for part in ["Goal reached", "Order a beer", "v Praha", "v Praze", "of 2 replies", "Dám si"] {
         assert!(text.contains(part), "{part} in {text}");
     }
+    assert!(!text.contains("v Brno"), "before the scene: {text}");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM practice_sessions").await, 0);
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM saved_words WHERE user_id = 1401").await,

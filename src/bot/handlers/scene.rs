@@ -194,7 +194,8 @@ async fn debriefed(app: &App, learner: &Learner, session: &Session) -> Result<St
     let lang = learner.lang;
     let now = app.clock.now();
     let (scores, mistakes) =
-        store::scene_record(&app.db, learner.id, session.created_at, DEBRIEF_MISTAKES).await?;
+        store::scene_record(&app.db, learner.id, (session.created_at, session.position), DEBRIEF_MISTAKES)
+            .await?;
     for p in &scene.phrases {
         let c = Candidate {
             czech: p.cs.clone(),
