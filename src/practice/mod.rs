@@ -63,4 +63,15 @@ mod tests {
         }
         assert_eq!(Mode::parse("shadow"), None);
     }
+
+    #[test]
+    fn help_and_the_reminder_offer_both_modes_in_every_language() {
+        let i18n = crate::i18n::I18n::new();
+        for lang in crate::i18n::Lang::ALL {
+            let help = i18n.tr(lang, "help", &[]);
+            assert!(help.contains("/scene") && help.contains("/listen"), "{lang:?}: {help}");
+            assert!(i18n.tr(lang, "remind-listen", &[]).contains("/listen"), "{lang:?}");
+            assert!(i18n.tr(lang, "remind-scene", &[]).contains("/scene"), "{lang:?}");
+        }
+    }
 }

@@ -56,6 +56,8 @@ async fn every_command_is_in_the_menu_of_each_language() {
         "saved",
         "review",
         "remind",
+        "scene",
+        "listen",
         "reset",
         "cancel",
         "privacy",

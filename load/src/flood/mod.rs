@@ -37,6 +37,7 @@ mod chart;
 mod cost;
 mod faults;
 mod learner;
+mod practice;
 pub mod options;
 mod process;
 pub mod report;
