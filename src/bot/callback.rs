@@ -253,7 +253,8 @@ mod tests {
                 Callback::ReviewShow { .. }
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
-                Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {}
+                Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {
+                }
                 Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
             }
         }

@@ -89,7 +89,8 @@ impl Show for TelegramTurn<'_> {
     async fn layout(&self, view: &AnswerView<'_>) -> Vec<Part> {
         let mut keyboard = self.save_buttons(view).await;
         let user = self.msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
-        let scene = crate::bot::handlers::scene::answer_buttons(self.app, user, view.lang, view.reply);
+        let scene =
+            crate::bot::handlers::scene::answer_buttons(self.app, user, view.lang, view.reply);
         if let Some(row) = scene.await {
             keyboard = Some(match keyboard {
                 Some(k) => k.append_row(row),

@@ -77,7 +77,8 @@ pub fn is_quiz(position: usize) -> bool {
 /// [`ITEMS`] items for a session at `level`, chosen by `seed` (different sessions, different
 /// sentences): a sentence with a quiz wherever [`is_quiz`] says so, no sentence twice.
 pub fn pick(level: Level, seed: u64) -> Vec<&'static Item> {
-    let pool: Vec<&Item> = all().iter().filter(|i| grades(level).contains(&i.grade.as_str())).collect();
+    let pool: Vec<&Item> =
+        all().iter().filter(|i| grades(level).contains(&i.grade.as_str())).collect();
     let (mut quizzes, mut plain): (Vec<&Item>, Vec<&Item>) =
         pool.into_iter().partition(|i| i.quiz.is_some());
     shuffle(&mut quizzes, seed);

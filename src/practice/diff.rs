@@ -114,10 +114,12 @@ pub fn check(said: &str, typed: &str) -> Check {
 
 /// The words of a text, lower case, without punctuation (hyphenated words stay one).
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '-') || "„“”«»…–—".contains(c))
-        .map(|w| w.trim_matches('-').to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
+    text.split(|c: char| {
+        c.is_whitespace() || (c.is_ascii_punctuation() && c != '-') || "„“”«»…–—".contains(c)
+    })
+    .map(|w| w.trim_matches('-').to_lowercase())
+    .filter(|w| !w.is_empty())
+    .collect()
 }
 
 /// The letter without its háček or čárka, and y as i: two words with the same skeleton differ

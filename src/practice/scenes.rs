@@ -131,7 +131,9 @@ mod tests {
         assert_eq!(ids.len(), scenes.len(), "scene ids are unique");
         for s in scenes {
             assert!(
-                !s.id.is_empty() && s.id.len() <= 12 && s.id.bytes().all(|b| b.is_ascii_lowercase()),
+                !s.id.is_empty()
+                    && s.id.len() <= 12
+                    && s.id.bytes().all(|b| b.is_ascii_lowercase()),
                 "{}: a short lowercase id (it goes into buttons)",
                 s.id
             );

@@ -12,9 +12,9 @@ use super::{Answered, Fence, Stop, memory};
 use crate::ai::client::AiError;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
-use crate::store::{conversations, practice};
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
+use crate::store::{conversations, practice};
 use crate::tutor::{self, PromptParams};
 
 /// Where the learner's message stands: the conversation it belongs to, its stored row, and the

@@ -19,6 +19,5 @@ pub use model::{ModelPolicy, Purpose, choose_model};
 pub use persona::{PromptParams, counted_system_prompt, system_prompt};
 pub use reply::{
     HonzikReply, MAX_MISTAKES, MAX_NEW_WORDS, Mistake, MistakeCategory, NewWord, REPLY_MAX_TOKENS,
-    SceneProgress,
-    ReplyError, SCHEMA_NAME, json_schema, parse_reply,
+    ReplyError, SCHEMA_NAME, SceneProgress, json_schema, parse_reply,
 };

@@ -167,7 +167,10 @@ async fn a_dictation_checks_answers_right_with_a_wrong_háček_and_wrong_and_ask
 
     let hacek = command(&app, &l, "Potrebuji koupit chleba a sýr.").await.plain_text();
     assert!(hacek.contains("Every word heard") && hacek.contains("háček"), "{hacek}");
-    assert!(hacek.contains("Potřebuji koupit chleba a sýr.") && hacek.contains("/review"), "{hacek}");
+    assert!(
+        hacek.contains("Potřebuji koupit chleba a sýr.") && hacek.contains("/review"),
+        "{hacek}"
+    );
 
     // Every third item: the sentence, then a quiz poll about it.
     item(&app, &l, 3).await;

@@ -40,7 +40,9 @@ impl Play<'_> {
     /// Waits for a reply to learner message `id` of `kind` (any kind when `None`).
     async fn reply(&mut self, id: i64, kind: Option<BotMessageKind>) -> bool {
         wait(self.rx, self.book, self.timeout, |b| {
-            b.replies.get(&id).is_some_and(|r| kind.is_none_or(|k| r.iter().any(|(_, rk)| *rk == k)))
+            b.replies
+                .get(&id)
+                .is_some_and(|r| kind.is_none_or(|k| r.iter().any(|(_, rk)| *rk == k)))
         })
         .await
     }
@@ -152,7 +154,8 @@ async fn listen(p: &mut Play<'_>, command: i64) -> bool {
     if !p.loose(4).await {
         return false;
     }
-    let poll = p.tg.messages(p.l.chat_id()).into_iter().rev().find(|m| m.kind == BotMessageKind::Poll);
+    let poll =
+        p.tg.messages(p.l.chat_id()).into_iter().rev().find(|m| m.kind == BotMessageKind::Poll);
     let Some(poll) = poll else { return false };
     p.l.answer_poll(poll.message_id, 0);
     if !p.loose(5).await || !p.press("ls:e:") {

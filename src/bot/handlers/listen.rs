@@ -137,7 +137,12 @@ pub async fn poll_answer(app: Arc<App>, tg: Arc<Telegram>, answer: PollAnswer) -
     }
     let position = next.position as u32;
     let keyboard = InlineKeyboardMarkup::new([vec![
-        button(app, lang, "listen-next-button", Callback::ListenNext { session: next.id, position }),
+        button(
+            app,
+            lang,
+            "listen-next-button",
+            Callback::ListenNext { session: next.id, position },
+        ),
         button(app, lang, "listen-end-button", Callback::ListenEnd { session: next.id }),
     ]]);
     tg.outbox.text(To::chat(chat), text, Some(keyboard)).await?;
@@ -154,8 +159,8 @@ pub async fn next(
 ) -> HandlerResult {
     let learner = &press.learner;
     let open = store::open_of(&app.db, learner.id, Mode::Listen).await?;
-    let Some(session) =
-        open.filter(|s| s.id == session_id && s.position == position as usize && s.poll_id.is_none())
+    let Some(session) = open
+        .filter(|s| s.id == session_id && s.position == position as usize && s.poll_id.is_none())
     else {
         return press.answer(tg, Some("stale-button")).await;
     };
@@ -176,7 +181,8 @@ pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> Ha
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
     press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
-    tg.outbox.text(To::chat(press.chat()), summary(app, learner.lang, &session, "listen-stopped"), None)
+    tg.outbox
+        .text(To::chat(press.chat()), summary(app, learner.lang, &session, "listen-stopped"), None)
         .await?;
     Ok(())
 }

@@ -50,7 +50,8 @@ pub async fn pick(app: &App, tg: &Telegram, press: &Press, index: u8) -> Handler
     let Some(scene) = scenes::all().get(usize::from(index)) else {
         return press.answer(tg, Some("stale-button")).await;
     };
-    let session = store::start(&app.db, learner.id, Mode::Scene, &scene.id, app.clock.now()).await?;
+    let session =
+        store::start(&app.db, learner.id, Mode::Scene, &scene.id, app.clock.now()).await?;
     press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
     let lang = learner.lang;
@@ -150,7 +151,12 @@ pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> Ha
 
 /// After a turn: a scene whose goal the turn reached ends with its debrief. Whoever ends the
 /// session shows it (once, across replicas and a turn resumed after a restart).
-pub async fn after_turn(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) -> HandlerResult {
+pub async fn after_turn(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    learner: &Learner,
+) -> HandlerResult {
     let Some(open) = store::open_of(&app.db, learner.id, Mode::Scene).await? else { return Ok(()) };
     if !open.goal_reached {
         return Ok(());
@@ -193,9 +199,13 @@ async fn debriefed(app: &App, learner: &Learner, session: &Session) -> Result<St
     };
     let lang = learner.lang;
     let now = app.clock.now();
-    let (scores, mistakes) =
-        store::scene_record(&app.db, learner.id, (session.created_at, session.position), DEBRIEF_MISTAKES)
-            .await?;
+    let (scores, mistakes) = store::scene_record(
+        &app.db,
+        learner.id,
+        (session.created_at, session.position),
+        DEBRIEF_MISTAKES,
+    )
+    .await?;
     for p in &scene.phrases {
         let c = Candidate {
             czech: p.cs.clone(),

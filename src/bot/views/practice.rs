@@ -48,7 +48,10 @@ pub fn debrief(i18n: &I18n, lang: Lang, d: &Debrief<'_>) -> String {
         for m in d.mistakes {
             lines.push(tr(
                 "scene-mistake",
-                &[("original", m.original.as_str().into()), ("corrected", m.corrected.as_str().into())],
+                &[
+                    ("original", m.original.as_str().into()),
+                    ("corrected", m.corrected.as_str().into()),
+                ],
             ));
         }
     }
@@ -146,8 +149,7 @@ mod tests {
     #[test]
     fn a_debrief_says_whether_the_goal_was_reached_and_lists_mistakes_and_phrases() {
         let i18n = I18n::new();
-        let mistakes =
-            [SceneMistake { original: "v Praha".into(), corrected: "v Praze".into() }];
+        let mistakes = [SceneMistake { original: "v Praha".into(), corrected: "v Praze".into() }];
         let d = Debrief {
             title: "🍺 At the pub",
             goal: "Order a beer",
@@ -157,7 +159,8 @@ mod tests {
             phrases: vec![("Zaplatím, prosím.", "I'd like to pay, please.")],
         };
         let text = debrief(&i18n, Lang::En, &d);
-        for part in ["At the pub", "Order a beer", "v Praha", "v Praze", "Zaplatím", "1 of 2", "85"] {
+        for part in ["At the pub", "Order a beer", "v Praha", "v Praze", "Zaplatím", "1 of 2", "85"]
+        {
             assert!(text.contains(part), "{part} in {text}");
         }
         let none = Debrief { goal_reached: false, scores: &[], mistakes: &[], ..d };
