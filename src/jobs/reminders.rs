@@ -98,7 +98,7 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
         lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
     }
     // Something short to start with: two minutes of /listen one day, a scene the next.
-    let practice = if today.ordinal() % 2 == 0 { "remind-listen" } else { "remind-scene" };
+    let practice = if today.ordinal().is_multiple_of(2) { "remind-listen" } else { "remind-scene" };
     lines.push(t(practice, &[]));
     lines.push(format!(
         "{} {}",

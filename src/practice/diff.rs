@@ -187,8 +187,8 @@ fn align(said: &[String], typed: &[String]) -> Vec<Word> {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = 4 * i as u32;
     }
-    for j in 0..=m {
-        d[0][j] = 4 * j as u32;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = 4 * j as u32;
     }
     for i in 1..=n {
         for j in 1..=m {

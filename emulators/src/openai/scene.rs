@@ -25,8 +25,7 @@ pub fn progress(system: &str, learner_text: &str) -> Value {
 /// The first five letters of the goal's last word of six letters or more, folded.
 fn stem(goal: &str) -> Option<String> {
     let folded = fold(goal);
-    let word =
-        folded.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 6).last()?;
+    let word = folded.split(|c: char| !c.is_alphanumeric()).rfind(|w| w.chars().count() >= 6)?;
     Some(word.chars().take(5).collect())
 }
 
