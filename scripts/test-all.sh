@@ -62,9 +62,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (SQLite + PostgreSQL + Redis)"
 cargo test --workspace "$@"
 
-# The conversations again, every one on PostgreSQL (the production database), unless the caller
-# picked tests of their own.
+# The conversations again, every one on PostgreSQL (the production database) and against minimal
+# OpenAI-compatible servers, unless the caller picked tests of their own.
 if [ "$#" -eq 0 ]; then
   echo "== the bot suite again, on PostgreSQL (TEST_DB=postgres)"
   TEST_DB=postgres cargo test -p mluvme --test bot
+  # And against the minimal OpenAI-compatible shapes self-hosted servers answer (no `usage`, no
+  # verbose_json, no structured outputs): every conversation must work with those too.
+  echo "== the bot suite again, against minimal OpenAI-compatible servers (EMULATOR_SHAPES=minimal)"
+  EMULATOR_SHAPES=minimal cargo test -p mluvme --test bot
 fi

@@ -23,8 +23,14 @@ pub struct Config {
     pub telegram_token: String,
     /// Bot API base URL (a self-hosted telegram-bot-api server, or an emulator in tests).
     pub telegram_api_url: Option<url::Url>,
+    /// The chat server (`OPENAI_API_KEY`, `OPENAI_BASE_URL`): OpenAI unless a base URL is given.
     pub openai_api_key: String,
     pub openai_base_url: Option<String>,
+    /// Speech-to-text's server (`STT_BASE_URL`, `STT_API_KEY`), the chat server's unless set:
+    /// speech can run on a local Whisper server while chat stays on OpenAI, or the reverse.
+    pub stt_server: AiServer,
+    /// Text-to-speech's server (`TTS_BASE_URL`, `TTS_API_KEY`), the chat server's unless set.
+    pub tts_server: AiServer,
     pub database_url: String,
     /// Pool size; None = one for SQLite, 16 for PostgreSQL (`store::connect_with` says why).
     pub database_max_connections: Option<u32>,
@@ -146,6 +152,8 @@ impl std::fmt::Debug for Config {
             telegram_api_url,
             openai_api_key: _,
             openai_base_url,
+            stt_server,
+            tts_server,
             database_url,
             database_max_connections,
             database_statement_timeout,
@@ -182,6 +190,8 @@ impl std::fmt::Debug for Config {
             .field("telegram_api_url", &telegram_api_url.as_ref().map(|u| redact_url(u.as_str())))
             .field("openai_api_key", &HIDDEN)
             .field("openai_base_url", &openai_base_url.as_deref().map(redact_url))
+            .field("stt_server", stt_server)
+            .field("tts_server", tts_server)
             .field("database_url", &redact_url(database_url))
             .field("database_max_connections", database_max_connections)
             .field("database_statement_timeout", database_statement_timeout)
@@ -218,6 +228,45 @@ impl std::fmt::Debug for Config {
 
 /// What a secret prints as in `Debug`.
 const HIDDEN: &str = "***";
+
+/// One OpenAI-compatible server: where it is and the key it wants.
+#[derive(Clone, PartialEq)]
+pub struct AiServer {
+    /// None = OpenAI itself.
+    pub base_url: Option<String>,
+    pub api_key: String,
+}
+
+/// Never prints the key (the `Config` is logged with `{:?}` in places).
+impl std::fmt::Debug for AiServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiServer")
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
+            .field("api_key", &HIDDEN)
+            .finish()
+    }
+}
+
+/// `{prefix}_BASE_URL` and `{prefix}_API_KEY`, each the chat server's where unset. A base URL of
+/// its own with no key of its own gets the chat key: self-hosted servers ignore it, and one key
+/// for two OpenAI-compatible services of one provider is the common case.
+fn ai_server(
+    var: &impl Fn(&str) -> Option<String>,
+    base_var: &'static str,
+    key_var: &'static str,
+    chat: &AiServer,
+) -> Result<AiServer, ConfigError> {
+    let base_url = match var(base_var) {
+        Some(v) => Some(base_url(base_var, &v)?),
+        None => chat.base_url.clone(),
+    };
+    Ok(AiServer { base_url, api_key: var(key_var).unwrap_or_else(|| chat.api_key.clone()) })
+}
+
+/// An OpenAI-compatible base URL, without its trailing slash.
+fn base_url(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    parse_url(var, value).map(|u| u.as_str().trim_end_matches('/').to_owned())
+}
 
 /// Where Telegram sends updates in webhook mode, and the secret it proves itself with.
 #[derive(Clone)]
@@ -335,12 +384,12 @@ impl Config {
             var: "OPENAI_API_KEY",
             hint: "set it to your OpenAI key (any value works for a local OpenAI-compatible server)",
         })?;
-        let openai_base_url = var("OPENAI_BASE_URL")
-            .map(|v| {
-                parse_url("OPENAI_BASE_URL", &v)
-                    .map(|u| u.as_str().trim_end_matches('/').to_owned())
-            })
-            .transpose()?;
+        let openai_base_url =
+            var("OPENAI_BASE_URL").map(|v| base_url("OPENAI_BASE_URL", &v)).transpose()?;
+        let chat_server =
+            AiServer { base_url: openai_base_url.clone(), api_key: openai_api_key.clone() };
+        let stt_server = ai_server(&var, "STT_BASE_URL", "STT_API_KEY", &chat_server)?;
+        let tts_server = ai_server(&var, "TTS_BASE_URL", "TTS_API_KEY", &chat_server)?;
         let database_url =
             var("DATABASE_URL").unwrap_or_else(|| "sqlite://mluvme.db?mode=rwc".to_owned());
         if !(database_url.starts_with("sqlite:")
@@ -373,6 +422,8 @@ impl Config {
             telegram_api_url,
             openai_api_key,
             openai_base_url,
+            stt_server,
+            tts_server,
             database_url,
             database_max_connections: match var("DATABASE_MAX_CONNECTIONS") {
                 None => None,
@@ -1039,12 +1090,35 @@ mod tests {
     }
 
     #[test]
+    fn speech_servers_default_to_the_chat_server_and_each_can_be_moved_alone() {
+        let base = [("TELOXIDE_TOKEN", "1:A"), ("OPENAI_API_KEY", "sk-chat")];
+        let c = cfg(&base).unwrap();
+        let openai = AiServer { base_url: None, api_key: "sk-chat".into() };
+        assert_eq!((&c.stt_server, &c.tts_server), (&openai, &openai));
+        let local = [
+            ("STT_BASE_URL", "http://speaches:8000/v1/"),
+            ("STT_API_KEY", "none"),
+            ("TTS_BASE_URL", "http://tts:8000/v1"),
+        ];
+        let c = cfg(&[&base[..], &local[..]].concat()).unwrap();
+        assert_eq!(c.openai_base_url, None, "chat stays on OpenAI");
+        assert_eq!(c.stt_server.base_url.as_deref(), Some("http://speaches:8000/v1"));
+        assert_eq!(c.stt_server.api_key, "none");
+        assert_eq!(c.tts_server.base_url.as_deref(), Some("http://tts:8000/v1"));
+        assert_eq!(c.tts_server.api_key, "sk-chat", "no key of its own: the chat server's");
+        let bad = cfg(&[&base[..], &[("STT_BASE_URL", "speaches:8000")][..]].concat());
+        assert!(bad.unwrap_err().to_string().contains("STT_BASE_URL"));
+    }
+
+    #[test]
     fn the_config_debug_output_never_shows_a_token_key_secret_or_password() {
         let c = cfg(&[
             ("TELOXIDE_TOKEN", "123456:TOKENSECRET"),
             ("TELOXIDE_API_URL", "https://apiuser:APIPASS@bot.example/?k=QUERYSECRET"),
             ("OPENAI_API_KEY", "sk-OPENAISECRET"),
             ("OPENAI_BASE_URL", "https://proxyuser:PROXYPASS@llm.example/v1"),
+            ("STT_API_KEY", "STTKEYSECRET"),
+            ("TTS_BASE_URL", "http://ttsuser:TTSPASS@tts.local:8000/v1"),
             ("DATABASE_URL", "postgres://dbuser:DBPASS@db.internal/app?sslpassword=SSLPASS"),
             ("REDIS_URL", "rediss://default:REDISPASS@cache.internal:6380"),
             ("WEBHOOK_URL", "https://bot.example/tg"),
@@ -1062,6 +1136,8 @@ mod tests {
                 "QUERYSECRET",
                 "OPENAISECRET",
                 "PROXYPASS",
+                "STTKEYSECRET",
+                "TTSPASS",
                 "DBPASS",
                 "SSLPASS",
                 "dbuser",

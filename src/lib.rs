@@ -47,7 +47,8 @@
 //!   [`ai::meter::Usage`] with every paid result, the store records it) and [`ai::upstream`]
 //!   (faults without pile-ups: retries with jittered backoff and `Retry-After` within one deadline
 //!   per request, a concurrency limit and a circuit breaker per upstream, and
-//!   [`ai::upstream::Outage`] for waiting an outage out).
+//!   [`ai::upstream::Outage`] for waiting an outage out), [`ai::wire`] (servers' response bodies
+//!   read leniently: what OpenAI-compatible servers leave out is never required).
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production); a
 //!   turn's writes go in few round trips (`store::batch`), its checkpoints in `store::turns` and
 //!   `store::answer`, the durable inbox and its purge in `store::inbox`, chat leases and replica
@@ -101,7 +102,8 @@
 //!   and delete really do.
 //! - **An OpenAI call:** in [`ai`] (a new endpoint family gets an [`ai::upstream::Upstream`] and
 //!   so its own gate: concurrency limit, circuit breaker, retries within one deadline), its
-//!   failures as [`ai::AiError`], its price in [`tutor::cost`], and its usage recorded by the
+//!   failures as [`ai::AiError`], its answer read with a type of [`ai::wire`] (only what the bot
+//!   uses required), its price in [`tutor::cost`], and its usage recorded by the
 //!   meter, `ai`'s one place that records every paid request's usage, price and metrics — never
 //!   by hand at the call site. The handler whose update causes it passes
 //!   `bot::handlers::access::gate` (turn limit, spend cap, allowance) before anything is paid,

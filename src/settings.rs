@@ -114,6 +114,31 @@ impl VoiceSpeed {
     }
 }
 
+/// Which Czech Honzík speaks and what he makes of colloquial forms: standard (spisovná
+/// čeština, what textbooks and offices use) or common Czech (obecná čeština, what Prague speaks:
+/// velkej, vokno, sem byl). Under obecná — and for advanced learners whatever they chose —
+/// colloquial forms are register notes, never mistakes. A learner who never chose gets their
+/// level's default (`tutor::levels`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Register {
+    Spisovna,
+    Obecna,
+}
+string_enum!(Register {
+    Spisovna => "spisovna",
+    Obecna => "obecna",
+});
+
+impl Register {
+    /// A value as a learner types it after `/register`: "spisovná", "obecna", "OBECNÁ"… (with or
+    /// without čárky, any case).
+    pub fn from_typed(s: &str) -> Option<Register> {
+        let plain: String = s.trim().to_lowercase().replace('á', "a");
+        Self::parse(&plain)
+    }
+}
+
 /// Which setting a command shows (`/level`, `/style`, …), without a value.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum SettingKind {
@@ -124,6 +149,7 @@ pub enum SettingKind {
     VoiceReplies,
     Language,
     Timezone,
+    Register,
 }
 string_enum!(SettingKind {
     Level => "level",
@@ -133,6 +159,7 @@ string_enum!(SettingKind {
     VoiceReplies => "voice",
     Language => "language",
     Timezone => "timezone",
+    Register => "register",
 });
 
 /// One setting with its chosen value: what a settings button carries and
@@ -148,6 +175,7 @@ pub enum Setting {
     VoiceReplies(bool),
     Language(Lang),
     Timezone(Tz),
+    Register(Register),
 }
 
 impl Setting {
@@ -160,6 +188,7 @@ impl Setting {
             Self::VoiceReplies(_) => SettingKind::VoiceReplies,
             Self::Language(_) => SettingKind::Language,
             Self::Timezone(_) => SettingKind::Timezone,
+            Self::Register(_) => SettingKind::Register,
         }
     }
 
@@ -173,6 +202,7 @@ impl Setting {
             Self::VoiceReplies(on) => on_off(on),
             Self::Language(l) => l.code(),
             Self::Timezone(tz) => tz.name(),
+            Self::Register(r) => r.as_str(),
         }
     }
 
@@ -186,6 +216,7 @@ impl Setting {
             SettingKind::VoiceReplies => Self::VoiceReplies(parse_on_off(value)?),
             SettingKind::Language => Self::Language(Lang::parse(value)?),
             SettingKind::Timezone => Self::Timezone(value.parse().ok()?),
+            SettingKind::Register => Self::Register(Register::parse(value)?),
         })
     }
 
@@ -202,6 +233,7 @@ impl Setting {
             SettingKind::Timezone => {
                 chrono_tz::TZ_VARIANTS.iter().map(|tz| Self::Timezone(*tz)).collect()
             }
+            SettingKind::Register => Register::ALL.map(Self::Register).to_vec(),
         }
     }
 }
@@ -284,6 +316,18 @@ mod tests {
     fn voice_speed_factors_grow_with_speed() {
         let f: Vec<f32> = VoiceSpeed::ALL.iter().map(|v| v.factor()).collect();
         assert_eq!(f, vec![0.75, 0.9, 1.0, 1.1]);
+    }
+
+    #[test]
+    fn a_typed_register_is_read_with_or_without_carky() {
+        for typed in ["spisovná", "Spisovna", " SPISOVNÁ "] {
+            assert_eq!(Register::from_typed(typed), Some(Register::Spisovna), "{typed}");
+        }
+        for typed in ["obecná", "obecna", "Obecná"] {
+            assert_eq!(Register::from_typed(typed), Some(Register::Obecna), "{typed}");
+        }
+        assert_eq!(Register::from_typed("hovorová"), None);
+        assert_eq!(Register::from_typed(""), None);
     }
 
     #[test]

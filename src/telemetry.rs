@@ -23,8 +23,13 @@ pub fn subscriber<W>(format: LogFormat, writer: W) -> Box<dyn Subscriber + Send 
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    // async-openai logs a body it cannot parse whole, at error level: a learner's words or
+    // Honzík's. Off whatever `RUST_LOG` says; the bot logs such failures itself, without content.
+    let quiet: tracing_subscriber::filter::Directive =
+        "async_openai=off".parse().expect("a static directive");
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,hyper=warn,reqwest=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,hyper=warn,reqwest=warn"))
+        .add_directive(quiet);
     let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     match format {
         LogFormat::Text => Box::new(fmt.with_writer(writer).finish()),

@@ -19,6 +19,9 @@ pub struct Candidate {
     pub czech: String,
     /// The translation of a new word, or the explanation of a correction.
     pub translation: String,
+    /// For a correction, what the learner wrote instead: saved, it is reviewed as that mistake
+    /// (a gap in the learner's sentence), not as a word with an explanation for a meaning.
+    pub original: Option<String>,
     /// The sentence it came from.
     pub source: Option<String>,
     /// [`normalize`]d `czech`: one saved word per key and learner.
@@ -30,14 +33,14 @@ pub struct Candidate {
 pub fn candidates(reply: &HonzikReply) -> Vec<Candidate> {
     let new_words = reply.new_words.iter().map(|w| {
         let source = sentence_with(&reply.honzik_response, &w.czech);
-        (w.czech.as_str(), w.translation.as_str(), source)
+        (w.czech.as_str(), w.translation.as_str(), None, source)
     });
     let corrections = reply.mistakes.iter().map(|m| {
         let source = Some(reply.corrected_text.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
-        (m.corrected.as_str(), m.explanation.as_str(), source)
+        (m.corrected.as_str(), m.explanation.as_str(), Some(m.original.trim().to_owned()), source)
     });
     let mut out: Vec<Candidate> = Vec::new();
-    for (czech, translation, source) in new_words.chain(corrections) {
+    for (czech, translation, original, source) in new_words.chain(corrections) {
         let key = normalize(czech);
         if key.is_empty() || out.iter().any(|c| c.key == key) {
             continue;
@@ -45,6 +48,7 @@ pub fn candidates(reply: &HonzikReply) -> Vec<Candidate> {
         out.push(Candidate {
             czech: czech.trim().to_owned(),
             translation: translation.trim().to_owned(),
+            original,
             source,
             key,
         });
@@ -116,6 +120,7 @@ mod tests {
         assert_eq!(c[0].source.as_deref(), Some("Byl jsi na Karlově mostě?"));
         assert_eq!(c[1].source.as_deref(), Some("Dáme si pivo."));
         assert_eq!(c[2].translation, "locative after v");
+        assert_eq!((c[0].original.as_deref(), c[2].original.as_deref()), (None, Some("v Praha")));
         assert_eq!(c[2].source.as_deref(), Some("Byl jsem v Praze."));
     }
 

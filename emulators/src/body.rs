@@ -43,6 +43,19 @@ pub(crate) enum BodyError {
 }
 
 impl Params {
+    /// A form field; one named `…[]` (OpenAI's `timestamp_granularities[]`) may come several
+    /// times and collects every value in an array.
+    fn insert_field(&mut self, name: String, value: Value) {
+        if !name.ends_with("[]") {
+            self.fields.insert(name, value);
+            return;
+        }
+        match self.fields.entry(name).or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(values) => values.push(value),
+            other => *other = Value::Array(vec![other.take(), value]),
+        }
+    }
+
     /// Reads query string and body. `content-type` decides the decoder; a
     /// missing or unknown one with an empty body yields only the query.
     pub async fn from_request(req: Request) -> Result<Self, BodyError> {
@@ -90,8 +103,8 @@ impl Params {
                         .files
                         .insert(name, UploadedFile { bytes: data, file_name, content_type });
                 } else {
-                    let text = String::from_utf8_lossy(&data).into_owned();
-                    params.fields.insert(name, Value::String(text));
+                    let text = Value::String(String::from_utf8_lossy(&data).into_owned());
+                    params.insert_field(name, text);
                 }
             }
             return Ok(params);

@@ -67,5 +67,5 @@ mod body;
 mod loopback;
 
 pub use latency::{LatencyProfile, LatencyRange};
-pub use openai::{AiFault, Endpoint, OpenAiConfig, OpenAiEmulator};
+pub use openai::{AiFault, Endpoint, Moment, OpenAiConfig, OpenAiEmulator, Shapes};
 pub use telegram::{TelegramConfig, TelegramEmulator, TgFault};

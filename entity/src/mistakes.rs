@@ -17,6 +17,13 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub category: String,
     pub created_at: DateTimeUtc,
+    /// The sentence of the learner's message the mistake was made in, as they wrote it (NULL on
+    /// rows stored before it was kept: found in the learner's message instead).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sentence: Option<String>,
+    /// That sentence corrected: a review card asks it back with the correction as a gap.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub corrected_sentence: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

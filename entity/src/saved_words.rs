@@ -17,6 +17,12 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub source_sentence: Option<String>,
     pub created_at: DateTimeUtc,
+    /// `word` (one of Honzík's new words) or `correction` (the corrected form of the learner's
+    /// mistake, whose `translation` is the explanation): a correction is reviewed as its mistake.
+    #[sea_orm(column_type = "Text")]
+    pub kind: String,
+    /// The mistake a saved correction came from.
+    pub mistake_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

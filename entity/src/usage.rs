@@ -19,6 +19,8 @@ pub struct Model {
     pub audio_seconds: f64,
     pub characters: i32,
     pub cost_micros: Option<i64>,
+    /// The tokens were counted by the bot (the server reported none): the cost is an estimate.
+    pub estimated: bool,
     pub day: Date,
     pub created_at: DateTimeUtc,
 }

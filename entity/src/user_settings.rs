@@ -20,6 +20,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub timezone: String,
     pub updated_at: DateTimeUtc,
+    /// "spisovna" | "obecna"; none until the learner chooses (their level's default applies).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub register: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,7 @@ help =
     /voice — voice replies to your texts on or off
     /language — interface language
     /timezone — your time zone (streaks follow it)
+    /register — standard or colloquial Czech (spisovná / obecná)
 
     <b>Progress</b>
     /stats — streak, scores and a chart
@@ -75,8 +76,10 @@ caption-stars = +{ $stars } ⭐
 heard-label = 🎧 I heard
 you-wrote-label = ✍️ You wrote
 honzik-label = 🗣 Honzík (listen first, then peek)
+honzik-text-label = 🗣 Honzík
 translation-label = 🔤 Translation
 corrections-label = 🛠 Corrections
+register-label = 🗣 How Prague says it (a note, not a mistake)
 no-mistakes = 👌 No mistakes — výborně!
 corrected-label = ✅ The correct version
 tip-label = 💡 Tip
@@ -92,6 +95,7 @@ not-audio = 🤔 I can't listen to that file. Send a voice note (hold the 🎙 b
 audio-damaged = 🩹 Your voice note arrived damaged — I can't play it. Please record it again.
 audio-unmeasured = 🎧 I can't tell how long this recording is, so I can't listen to it. Send a voice note (hold the 🎙 button), or an MP3, M4A, WAV or OGG file.
 empty-transcript = 🙉 I couldn't make out any words. Try again a bit louder or closer to the microphone.
+transcript-unreadable = 🙉 The speech recognition service sent back something I couldn't read, so I don't know what you said. Your voice note is saved — please send it again, or type it.
 text-too-short = ✏️ That's a bit short for a chat. Write me a whole sentence in Czech — for example <i>Dnes je hezky.</i>
 text-too-long = 📜 That's too long for me — { $max } characters at most, please. Split it into smaller messages.
 unsupported-message = 🙂 I understand voice notes and texts in Czech — stickers and pictures, sadly, not yet.
@@ -123,6 +127,7 @@ cmd-voice_speed = How fast Honzík speaks
 cmd-voice = Voice replies to texts on or off
 cmd-language = Interface language
 cmd-timezone = Your time zone (for streaks)
+cmd-register = Standard or colloquial Czech (spisovná / obecná)
 cmd-stats = Your progress and a chart
 cmd-saved = Your saved words
 cmd-cancel = Stop the answer in progress
@@ -159,6 +164,10 @@ voice_speed-very_slow = 🐌 Very slow
 voice_speed-slow = 🐢 Slow
 voice_speed-normal = 🚶 Normal
 voice_speed-native = 🏃 Like a Praguer
+setting-register = 🗣 Register
+about-register = Spisovná — the standard Czech of books and offices: colloquial forms (velkej, vokno, sem byl) are corrected. Obecná — how Prague really talks: Honzík speaks it too, and colloquial forms get a note, never count as mistakes. Advanced learners get notes either way. Or type /register obecná.
+register-spisovna = 📘 Spisovná (standard)
+register-obecna = 🍻 Obecná (colloquial)
 voice-on = 🔊 On
 voice-off = 🔇 Off
 tz-value = { $zone } (it's { $time } there now)
@@ -200,6 +209,11 @@ stats-score-none = 🎯 Average score: —
 stats-stars = ⭐ Stars: { $stars } · 📚 saved words: { $saved }
 stats-challenge = 🏆 Daily challenge: { $turns }/{ $goal } turns today
 stats-challenge-done = 🏆 Daily challenge: done today!
+stats-placement = 🎓 Placement test ({ $date }): <b>{ $level }</b>
+stats-placement-listening = 👂 Listening: { $line }
+stats-placement-speaking = 🗣 Speaking: { $line }
+stats-placement-grammar = 🧩 Grammar: { $line }
+stats-placement-vocabulary = 📚 Vocabulary: { $line }
 stats-week = 📅 The last 7 days:
 stats-first-turn = Send me your first voice note in Czech and the chart starts growing!
 weekday-1 = Mo
@@ -256,7 +270,11 @@ banned-notice = 🚫 This account can no longer use Honzík. Messages sent here 
 access-closed = 🔒 Honzík is open to invited learners only for now. Please ask the person who runs this bot to add you.
 spend-cap-resting = 😴 Honzík is resting until tomorrow — he has talked a lot today. Your message is saved; please send it again tomorrow.
 spend-cap-admin = ⚠️ Today's spending cap of { $cap } is reached ({ $spent } spent). New turns are refused until midnight UTC; turns already started finish. /spend_cap changes it.
-quota-near = 💡 You have { $left } of today's practice left.
+quota-near-turns = { $turns ->
+        [1] 💡 This is your last message for today: the daily allowance is nearly used up.
+       *[other] 💡 About { $turns } messages of practice are left today, this one included.
+    }
+quota-near-share = 💡 { $percent }% of today's practice is left.
 quota-exhausted = 🌙 That's all the practice for today — your daily allowance is used up. It renews at { $time } ({ $zone }), in { $hours } h { $minutes } min. Your message is saved; send it again then.
 
 ## Admin commands
@@ -285,6 +303,7 @@ admin-user =
     Turns in 7 days: { $turns } · stars: { $stars }
     Spent today: { $spent } · in 7 days: { $week }
     Daily allowance: { $quota }
+admin-cost-estimated = { $cost } (estimate)
 admin-stats-today =
     📊 <b>Today (UTC)</b>
     Learners: { $active } active, { $new } new
@@ -329,6 +348,12 @@ review-start = 🧠 <b>Review</b>: { $total } { $total ->
 review-card-word = <b>{ $position }/{ $total }</b> · What does <b>{ $question }</b> mean?
 review-card-back = <b>{ $position }/{ $total }</b> · How do you say <b>{ $question }</b> in Czech?
 review-card-fix = <b>{ $position }/{ $total }</b> · ✏️ Fix your own mistake: <b>{ $question }</b>
+review-card-gap =
+    <b>{ $position }/{ $total }</b> · ✏️ Your own sentence, now without the mistake — fill in the gap:
+    <b>{ $question }</b>
+review-hint = 💭 You wrote there: <s>{ $hint }</s>
+review-example = 📖 <i>{ $example }</i>
+review-you-wrote = ✍️ You wrote: <i>{ $sentence }</i>
 review-answer = Answer: <b>{ $answer }</b>
 review-note = 💡 { $note }
 review-show = 👀 Show answer
@@ -345,6 +370,10 @@ review-done = 🎉 <b>Review done</b>: { $done } of { $total } · 😎 { $easy }
 review-stopped = ⏹ <b>Review ended</b>: { $done } of { $total } · 😎 { $easy } · 🙂 { $good } · 😬 { $hard } · 🔁 { $again }
 review-unheard = 🎧 I couldn't make that out. Say it again, type it, or tap “Show answer”.
 remind-on = ⏰ Every day at <b>{ $time }</b> ({ $zone }) I'll remind you — only if you haven't practised yet. /remind off turns it off.
+remind-offer = ⏰ Shall I remind you every day at <b>{ $time }</b> ({ $zone })? Only on days we haven't talked yet.
+remind-offer-yes = ⏰ Yes, at { $time }
+remind-offer-no = No, thanks
+remind-offer-declined = OK, no reminders. If you change your mind: /remind 19:30.
 remind-off = 🔕 Daily reminders are off. /remind 19:30 turns them on (your local time).
 remind-current = ⏰ Your daily reminder: <b>{ $time }</b> ({ $zone }). Change it with /remind 08:15, or /remind off.
 remind-none = 🔕 No daily reminder. Set one with /remind 19:30 — your local time ({ $zone }).
@@ -356,15 +385,8 @@ remind-due = 🧠 { $due } { $due ->
     } waiting for /review.
 remind-streak = 🔥 Your { $days }-day streak ends at midnight — one message keeps it alive!
 remind-phrase = 🇨🇿 Phrase of the day:
-remind-phrase-1 = <b>Dobrou chuť!</b> — Enjoy your meal!
-remind-phrase-2 = <b>To je fuk.</b> — It doesn't matter.
-remind-phrase-3 = <b>Mám hlad jako vlk.</b> — I'm as hungry as a wolf.
-remind-phrase-4 = <b>Držím ti palce!</b> — Fingers crossed for you!
-remind-phrase-5 = <b>Na zdraví!</b> — Cheers!
-remind-phrase-6 = <b>Nemám čas, mám spoustu práce.</b> — I have no time, I have lots of work.
-remind-phrase-7 = <b>Jde to jako po másle.</b> — It's going smoothly (like on butter).
-trend-title = 🔎 <b>Your most frequent mistakes</b> (30 days):
-trend-line = • { $kind }: { $count } { $trend }
+trend-title = 🔎 <b>Your most frequent mistakes</b> (30 days, per 100 of your words):
+trend-line = • { $kind }: { $rate } { $trend }
 trend-up = ↗ (up from { $previous })
 trend-down = ↘ (down from { $previous })
 trend-same = → (as before)
@@ -377,6 +399,10 @@ mistake-category-word_order = Word order
 mistake-category-spelling = Spelling and diacritics
 mistake-category-vocabulary = Vocabulary
 mistake-category-other = Other
+mistake-category-prepositions = Prepositions (v/na/do)
+mistake-category-verb_forms = Verb forms
+mistake-category-agreement = Agreement
+mistake-category-register = Register (colloquial forms)
 
 ## Practice modes (issue 14): /scene and /listen
 cmd-scene = Role-play: a scene with a goal to reach

@@ -10,7 +10,11 @@ mod m20261128_000005_chat_leases;
 mod m20261128_000006_admin;
 mod m20261128_000007_review;
 mod m20261128_000008_fencing;
+mod m20261204_000001_register;
+mod m20261204_000002_usage_estimates;
+mod m20261204_000010_review_cards;
 mod m20261204_000011_practice;
+mod m20261204_000020_placement;
 
 pub struct Migrator;
 
@@ -26,7 +30,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_admin::Migration),
             Box::new(m20261128_000007_review::Migration),
             Box::new(m20261128_000008_fencing::Migration),
+            Box::new(m20261204_000001_register::Migration),
+            Box::new(m20261204_000002_usage_estimates::Migration),
+            Box::new(m20261204_000010_review_cards::Migration),
             Box::new(m20261204_000011_practice::Migration),
+            Box::new(m20261204_000020_placement::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 25] = [
     "users",
     "user_settings",
     "updates",
@@ -38,6 +38,8 @@ const TABLES: [&str; 23] = [
     "review_sessions",
     "reminders",
     "reminders_sent",
+    "reminder_offers",
+    "placements",
     "practice_sessions",
 ];
 
@@ -97,12 +99,29 @@ async fn exercise_schema(db: &DatabaseConnection) -> Result<(), DbErr> {
         voice_replies: Set(true),
         timezone: Set("Europe/Prague".into()),
         updated_at: Set(at(1)),
+        register: Set(None),
     }
     .insert(db)
     .await?;
     let settings = user.find_related(UserSettings).one(db).await?.expect("settings of the user");
     assert!(settings.voice_replies);
     assert_eq!(settings.timezone, "Europe/Prague");
+    assert_eq!(settings.register, None, "no register until the learner chooses one");
+    let mut chosen: user_settings::ActiveModel = settings.into();
+    chosen.register = Set(Some("obecna".into()));
+    assert_eq!(chosen.update(db).await?.register.as_deref(), Some("obecna"));
+
+    // A usage row written without `estimated` (as every row before it existed) is exact.
+    db.execute_unprepared(&format!(
+        "INSERT INTO usage (user_id, kind, model, prompt_tokens, completion_tokens, audio_seconds, \
+         characters, cost_micros, day, created_at) \
+         VALUES ({}, 'chat', 'gpt-4o-mini', 10, 5, 0, 0, 12, '2026-11-28', '2026-11-28T12:00:00Z')",
+        user.id
+    ))
+    .await?;
+    let row = Usage::find().one(db).await?.expect("the usage row");
+    assert!(!row.estimated);
+    Usage::delete_by_id(row.id).exec(db).await?;
 
     // The inbox: update_id is the primary key, so a redelivered update is rejected.
     let update = updates::ActiveModel {

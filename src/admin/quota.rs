@@ -1,5 +1,5 @@
-//! Daily allowances in money terms: parsing what an admin types, showing amounts, and the verdict
-//! for a learner's next turn.
+//! Daily allowances in money terms: parsing what an admin types, showing amounts (to admins), the
+//! verdict for a learner's next turn, and what is left in the learner's terms ([`Left`]).
 //!
 //! Amounts are micro-dollars (the unit of `usage.cost_micros`), so a quota compares with spend
 //! without rounding. "Nothing allowed" (`Daily(0)`) and "no limit" (`Unlimited`) are two distinct
@@ -133,6 +133,34 @@ pub fn verdict(allowance: Allowance, spent_today: i64) -> Verdict {
     }
 }
 
+/// What a learner near their allowance is told is left. Never money: a sum in dollars says nothing
+/// about how much Czech is left, and what a turn costs is the operator's business. Turns, at the
+/// learner's own average cost, say it in the learner's terms; before they have an average, a
+/// share of the day does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Turns that can still start today, the one about to run included (a turn starts while
+    /// anything is left, so a part of a turn's cost left is one more turn).
+    Turns(u32),
+    /// Percent of the day's allowance, rounded up (so what is left never reads as 0%).
+    Percent(u32),
+}
+
+/// `left` of a daily `limit` (micro-dollars), with the learner's average turn cost if known.
+pub fn left_for_learner(left: i64, limit: i64, average_turn: Option<i64>) -> Left {
+    // Both positive here: unsigned arithmetic rounds up without a sign to mind.
+    let left = left.max(1).unsigned_abs();
+    match average_turn.filter(|a| *a > 0) {
+        Some(avg) => {
+            Left::Turns(u32::try_from(left.div_ceil(avg.unsigned_abs())).unwrap_or(u32::MAX))
+        }
+        None => {
+            let limit = limit.max(1).unsigned_abs();
+            Left::Percent(left.saturating_mul(100).div_ceil(limit).clamp(1, 100) as u32)
+        }
+    }
+}
+
 /// When the learner's day ends (their next local midnight) and how long until then.
 pub fn resets(now: DateTime<Utc>, tz: Tz) -> (DateTime<Utc>, Duration) {
     let tomorrow = now.with_timezone(&tz).date_naive() + Duration::days(1);
@@ -202,6 +230,24 @@ mod tests {
         assert_eq!(dollars(4_200), "$0.0042");
         assert_eq!(dollars(-500_000), "-$0.50");
         assert_eq!(Allowance::Unlimited.show(), "unlimited");
+    }
+
+    #[test]
+    fn a_learner_is_told_the_turns_left_at_their_own_average_cost_never_money() {
+        // 0.05 left at 0.02 a turn: two whole turns and a part of a third, which still starts.
+        assert_eq!(left_for_learner(50_000, 500_000, Some(20_000)), Left::Turns(3));
+        assert_eq!(left_for_learner(40_000, 500_000, Some(20_000)), Left::Turns(2));
+        assert_eq!(left_for_learner(1, 500_000, Some(20_000)), Left::Turns(1), "the last one");
+        assert_eq!(left_for_learner(50_000, 500_000, Some(i64::MAX)), Left::Turns(1));
+    }
+
+    #[test]
+    fn without_an_average_the_learner_is_told_a_share_of_the_day() {
+        assert_eq!(left_for_learner(50_000, 500_000, None), Left::Percent(10));
+        assert_eq!(left_for_learner(50_000, 500_000, Some(0)), Left::Percent(10), "no cost yet");
+        assert_eq!(left_for_learner(1, 500_000, None), Left::Percent(1), "never 0%");
+        assert_eq!(left_for_learner(99_999, 500_000, None), Left::Percent(20), "rounded up");
+        assert_eq!(left_for_learner(50_000, 0, None), Left::Percent(100));
     }
 
     #[test]

@@ -12,18 +12,42 @@ use std::time::Duration;
 use async_openai::{Client, config::OpenAIConfig, error::OpenAIError};
 
 use crate::ai::upstream::{Gates, Outage, Upstream, http::GuardedHttp, retry::RetryPolicy};
-use crate::config::Config;
+use crate::config::{AiServer, Config};
 
-/// The async-openai client with the gates its requests go through.
+/// The async-openai clients, one per upstream (chat, speech-to-text and text-to-speech may each
+/// live on a server of their own), with the gates their requests go through.
 #[derive(Clone)]
 pub struct OpenAi {
-    api: Client<OpenAIConfig>,
+    chat: Client<OpenAIConfig>,
+    transcription: Client<OpenAIConfig>,
+    speech: Client<OpenAIConfig>,
+    /// The chat server is OpenAI's own (no base URL, or api.openai.com).
+    chat_is_openai: bool,
     gates: Gates,
 }
 
 impl OpenAi {
-    pub fn api(&self) -> &Client<OpenAIConfig> {
-        &self.api
+    /// The client of the server that serves `upstream`.
+    pub fn api(&self, upstream: Upstream) -> &Client<OpenAIConfig> {
+        match upstream {
+            Upstream::Chat => &self.chat,
+            Upstream::Transcription => &self.transcription,
+            Upstream::Speech => &self.speech,
+        }
+    }
+
+    /// Whether chat goes to OpenAI itself: other servers (Ollama, llama.cpp's) know the
+    /// completion limit only by its older name, `max_tokens`.
+    pub fn chat_is_openai(&self) -> bool {
+        self.chat_is_openai
+    }
+
+    /// Counts a response of `upstream` the bot could not read (`mluvme_upstream_errors_total`,
+    /// kind `unreadable`). Not an outage: the server answered, the circuit stays as it is.
+    pub fn unreadable(&self, upstream: Upstream) {
+        self.gates
+            .errors
+            .record(crate::ai::upstream::http::metric_label(Some(upstream)), "unreadable");
     }
 
     /// The circuit of one upstream.
@@ -46,7 +70,9 @@ pub enum AiError {
     /// The service refused the audio itself (not a format it can read).
     #[error("audio rejected: {0}")]
     BadAudio(String),
-    /// The model answered, but not with Honzík's reply contract, even after a retry.
+    /// The server answered, but not in a shape the bot can read (a body that is not the
+    /// documented JSON), or the model's answer broke Honzík's reply contract even after a retry.
+    /// A fault of that one request, never an outage: the server is up, so nobody waits for it.
     #[error("invalid reply from the model: {0}")]
     InvalidReply(String),
     /// A request we built was refused (a bug or a misconfiguration, e.g. an unknown model).
@@ -55,10 +81,6 @@ pub enum AiError {
 }
 
 pub fn client(config: &Config) -> OpenAi {
-    let mut cfg = OpenAIConfig::new().with_api_key(config.openai_api_key.clone());
-    if let Some(base) = &config.openai_base_url {
-        cfg = cfg.with_api_base(base.clone());
-    }
     let http = reqwest::Client::builder()
         // Each attempt sets its own timeout (at most this, less when the deadline is nearer).
         .timeout(config.openai_timeout)
@@ -74,9 +96,29 @@ pub fn client(config: &Config) -> OpenAi {
         deadline: u.deadline,
     };
     let gates = Gates::new(u);
-    let api =
-        Client::with_config(cfg).with_http_service(GuardedHttp::new(http, policy, gates.clone()));
-    OpenAi { api, gates }
+    let service = GuardedHttp::new(http, policy, gates.clone());
+    let api = |server: &AiServer| {
+        let mut cfg = OpenAIConfig::new().with_api_key(server.api_key.clone());
+        if let Some(base) = &server.base_url {
+            cfg = cfg.with_api_base(base.clone());
+        }
+        Client::with_config(cfg).with_http_service(service.clone())
+    };
+    let chat = AiServer {
+        base_url: config.openai_base_url.clone(),
+        api_key: config.openai_api_key.clone(),
+    };
+    let chat_is_openai = chat
+        .base_url
+        .as_deref()
+        .is_none_or(|b| url::Url::parse(b).is_ok_and(|u| u.host_str() == Some("api.openai.com")));
+    OpenAi {
+        chat_is_openai,
+        chat: api(&chat),
+        transcription: api(&config.stt_server),
+        speech: api(&config.tts_server),
+        gates,
+    }
 }
 
 /// Classifies an async-openai error. Messages never include the API key or user content.
@@ -96,9 +138,17 @@ pub fn classify(err: OpenAIError) -> AiError {
         } else {
             "network error".into()
         }),
+        // A 2xx body not in the shape asked for (error bodies are made readable by the HTTP
+        // service, whatever the server sent): the server is up and answered this request.
         OpenAIError::JSONDeserialize(e, _) => {
-            AiError::Unavailable(format!("unreadable response: {e}"))
+            AiError::InvalidReply(format!("unreadable response: {e}"))
         }
+        // A streamed answer that broke off after its headers: that request failed on the way,
+        // like a network error (the message is the transport's, never the answer's text).
+        OpenAIError::StreamError(e) => AiError::Unavailable(format!(
+            "stream broke off: {}",
+            e.to_string().chars().take(200).collect::<String>()
+        )),
         // Refused on our side by a gate (circuit open, no slot, deadline): no request was made.
         OpenAIError::Boxed(e) => AiError::Unavailable(e.to_string()),
         other => AiError::Refused(other.to_string().chars().take(200).collect()),

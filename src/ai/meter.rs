@@ -56,8 +56,33 @@ pub struct Usage {
     pub audio_seconds: f64,
     pub characters: u32,
     pub cost_micros: Option<i64>,
+    /// The tokens were counted by the bot, not reported by the server (it sent no `usage`): the
+    /// cost is an estimate, and the ledger and `/admin` say so.
+    pub estimated: bool,
     /// Only the meter makes a `Usage`, so none escapes pricing and counting.
     _metered: (),
+}
+
+/// A chat completion's tokens: as the server reported them, or as the bot counted them where
+/// it reported none (`estimated`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub prompt: u32,
+    pub completion: u32,
+    pub estimated: bool,
+}
+
+/// Two attempts of one request: both were paid for; an estimate in either makes the sum one.
+impl std::ops::Add for Tokens {
+    type Output = Tokens;
+
+    fn add(self, other: Tokens) -> Tokens {
+        Tokens {
+            prompt: self.prompt + other.prompt,
+            completion: self.completion + other.completion,
+            estimated: self.estimated || other.estimated,
+        }
+    }
 }
 
 /// Prices and counts every paid request. Cheap to clone: the clients each hold one.
@@ -73,21 +98,23 @@ impl Meter {
     }
 
     /// A chat completion (a turn's reply or a summary): billed by its tokens.
-    pub fn chat(&self, kind: UsageKind, model: &str, prompt: u32, completion: u32) -> Usage {
-        let cost = self.prices.chat_micros(model, prompt, completion);
+    pub fn chat(&self, kind: UsageKind, model: &str, tokens: Tokens) -> Usage {
+        let cost = self.prices.chat_micros(model, tokens.prompt, tokens.completion);
         self.count(Usage {
             kind,
             model: model.to_owned(),
-            prompt_tokens: prompt,
-            completion_tokens: completion,
+            prompt_tokens: tokens.prompt,
+            completion_tokens: tokens.completion,
             audio_seconds: 0.0,
             characters: 0,
             cost_micros: cost,
+            estimated: tokens.estimated,
             _metered: (),
         })
     }
 
-    /// A transcription: billed by the audio's length in seconds.
+    /// A transcription: billed by the audio's length in seconds (the server's decoded length
+    /// where it reports one, else the bot's measurement: both exact, neither an estimate).
     pub fn transcription(&self, model: &str, seconds: f64) -> Usage {
         self.count(Usage {
             kind: UsageKind::Transcription,
@@ -97,6 +124,7 @@ impl Meter {
             audio_seconds: seconds,
             characters: 0,
             cost_micros: self.prices.stt_micros(model, seconds),
+            estimated: false,
             _metered: (),
         })
     }
@@ -116,6 +144,7 @@ impl Meter {
             audio_seconds: 0.0,
             characters: chars as u32,
             cost_micros: cost,
+            estimated: false,
             _metered: (),
         })
     }
@@ -145,8 +174,9 @@ mod tests {
     #[test]
     fn each_kind_is_priced_from_the_table_and_counted_once() {
         let (m, metrics) = meter();
-        let chat = m.chat(UsageKind::Chat, "gpt-4o-mini", 1_000_000, 0);
+        let chat = m.chat(UsageKind::Chat, "gpt-4o-mini", tokens(1_000_000, 0, false));
         assert_eq!(chat.cost_micros, Some(150_000));
+        assert!(!chat.estimated);
         assert_eq!(m.transcription("whisper-1", 60.0).cost_micros, Some(6_000));
         assert_eq!(m.speech("tts-1", 1_000_000, false).cost_micros, Some(15_000_000));
         let text = metrics.encode();
@@ -158,7 +188,21 @@ mod tests {
         let (m, _) = meter();
         let cached = m.speech("tts-1", 500, true);
         assert_eq!((cached.characters, cached.cost_micros), (0, Some(0)));
-        assert_eq!(m.chat(UsageKind::Summary, "my-llama", 10, 10).cost_micros, None);
+        assert_eq!(m.chat(UsageKind::Summary, "my-llama", tokens(10, 10, false)).cost_micros, None);
+    }
+
+    fn tokens(prompt: u32, completion: u32, estimated: bool) -> Tokens {
+        Tokens { prompt, completion, estimated }
+    }
+
+    #[test]
+    fn tokens_the_bot_counted_are_priced_the_same_and_marked_as_an_estimate() {
+        let (m, _) = meter();
+        let counted = tokens(1_000_000, 0, true);
+        let usage = m.chat(UsageKind::Chat, "gpt-4o-mini", counted);
+        assert_eq!((usage.cost_micros, usage.estimated), (Some(150_000), true));
+        let both = tokens(10, 5, false) + counted;
+        assert_eq!(both, tokens(1_000_010, 5, true), "one estimated attempt makes the sum one");
     }
 
     #[test]

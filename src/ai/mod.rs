@@ -8,11 +8,13 @@
 //! - [`meter`]: the one place a paid request is priced and counted; the clients return its
 //!   [`meter::Usage`] with every paid result, and the store records it.
 //! - [`upstream`]: retries, deadlines, concurrency limits and circuit breakers per upstream.
+//! - [`wire`]: the response bodies of OpenAI-compatible servers, read leniently.
 
 pub mod chat;
 pub mod client;
 pub mod meter;
 pub mod speech;
 pub mod upstream;
+pub mod wire;
 
 pub use client::AiError;

@@ -88,7 +88,18 @@ pub enum Callback {
     ListenEnd {
         session: i64,
     },
+    /// The one-tap daily reminder offered at the end of onboarding, accepted: remind at
+    /// `minute` after local midnight (the offered time travels with the button, so the
+    /// reminder is set at exactly the time the learner read).
+    RemindAccept {
+        minute: u16,
+    },
+    /// The reminder offer declined: it is not made again.
+    RemindDecline,
 }
+
+/// Minutes in a day: a reminder's `minute` is below it.
+const DAY_MINUTES: u16 = 24 * 60;
 
 impl Callback {
     pub fn encode(self) -> String {
@@ -116,6 +127,8 @@ impl Callback {
             Self::SceneEnd { session } => format!("sc:e:{session}"),
             Self::ListenNext { session, position } => format!("ls:n:{session}:{position}"),
             Self::ListenEnd { session } => format!("ls:e:{session}"),
+            Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
+            Self::RemindDecline => "ro:no".to_owned(),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -156,6 +169,10 @@ impl Callback {
                 None => return None,
             },
             ["ls", "e", session] => Self::ListenEnd { session: number(session)? },
+            ["ro", "yes", m] => {
+                Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
+            }
+            ["ro", "no"] => Self::RemindDecline,
             _ => return None,
         })
     }
@@ -165,9 +182,10 @@ impl Callback {
         let mut all: Vec<Callback> =
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
-        all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo]);
         let scenes = crate::practice::scenes::all().len() as u8;
         all.extend((0..scenes).map(Self::ScenePick));
+        all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
+        all.extend([0, DAY_MINUTES - 1].map(|minute| Self::RemindAccept { minute }));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
                 Self::ResetYes { conversation: big },
@@ -256,6 +274,7 @@ mod tests {
                 Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {
                 }
                 Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
+                Callback::RemindAccept { .. } | Callback::RemindDecline => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -277,6 +296,8 @@ mod tests {
             "sc:e",
             "ls:n",
             "ls:e",
+            "ro:yes",
+            "ro:no",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -339,6 +360,11 @@ mod tests {
             "ls:n:1:2:3",
             "ls:e",
             "ls:x:1",
+            "ro:yes",
+            "ro:yes:1440",
+            "ro:yes:-1",
+            "ro:yes:0600",
+            "ro:no:1",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

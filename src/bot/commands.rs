@@ -1,7 +1,7 @@
 //! Slash commands. Descriptions shown in Telegram's menu come from the locales (`cmd-*` keys).
 //!
 //! Arguments nobody asked for are ignored (`/style please` shows the styles); `/timezone` takes
-//! one (`/timezone Europe/Vienna`). A message that looks like a command but is none of these
+//! one (`/timezone Europe/Vienna`), and so does `/register` (`/register obecná`). A message that looks like a command but is none of these
 //! gets a hint to `/help` instead of becoming a turn.
 
 use std::sync::Arc;
@@ -34,6 +34,8 @@ pub enum Command {
     Language,
     /// The time zone; an argument is taken as the zone's name.
     Timezone(String),
+    /// Standard or colloquial Czech; an argument ("obecná") chooses it straight away.
+    Register(String),
     Stats,
     Saved,
     /// Review saved words and past mistakes (spaced repetition).
@@ -86,6 +88,7 @@ pub async fn handle(
         Command::Voice => settings::show(app, tg, msg, l, SettingKind::VoiceReplies).await,
         Command::Language => settings::show(app, tg, msg, l, SettingKind::Language).await,
         Command::Timezone(arg) => timezone::command(app, tg, msg, l, &arg).await,
+        Command::Register(arg) => settings::register(app, tg, msg, l, &arg).await,
         Command::Stats => stats::show(app, tg, msg, l).await,
         Command::Saved => words::list(app, tg, msg, l).await,
         Command::Review => review::start(app, tg, msg, l).await,
@@ -176,6 +179,10 @@ mod tests {
             Command::Timezone("Europe/Vienna".into())
         );
         assert_eq!(Command::parse("/voice_speed", "b").unwrap(), Command::VoiceSpeed);
+        assert_eq!(
+            Command::parse("/register obecná", "b").unwrap(),
+            Command::Register("obecná".into())
+        );
         assert_eq!(Command::parse("/delete_me@b now", "b").unwrap(), Command::DeleteMe);
     }
 

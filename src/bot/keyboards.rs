@@ -48,6 +48,20 @@ pub fn languages(i18n: &I18n, preselected: Lang) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new([row])
 }
 
+/// The one-tap daily reminder at `at` (local time), or no thanks (end of onboarding).
+pub fn remind_offer(i18n: &I18n, lang: Lang, at: chrono::NaiveTime) -> InlineKeyboardMarkup {
+    use chrono::Timelike;
+    let time = at.format("%H:%M").to_string();
+    let minute = (at.hour() * 60 + at.minute()) as u16;
+    InlineKeyboardMarkup::new([vec![
+        button(
+            i18n.tr(lang, "remind-offer-yes", &[("time", time.as_str().into())]),
+            Callback::RemindAccept { minute },
+        ),
+        button(i18n.tr(lang, "remind-offer-no", &[]), Callback::RemindDecline),
+    ]])
+}
+
 /// Czech levels, two per row (onboarding).
 pub fn levels(i18n: &I18n, lang: Lang) -> InlineKeyboardMarkup {
     let buttons = Level::ALL

@@ -12,7 +12,9 @@ use crate::html::{clip_caption, escape_html};
 use crate::i18n::{I18n, Lang};
 use crate::progress::rules::DAILY_CHALLENGE_STARS;
 use crate::settings::Level;
-use crate::tutor::reply::HonzikReply;
+use crate::tutor::levels::{Translation, policy};
+use crate::tutor::reply::{HonzikReply, Mistake};
+use crate::tutor::sift;
 
 /// How the learner sent the turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +36,9 @@ pub struct TurnView<'a> {
     pub streak_days: u32,
     pub challenge_completed: bool,
     pub nudge_czech: bool,
+    /// Whether Honzík's voice goes with the text. Without it his words are shown plainly: a
+    /// "listen first" spoiler with nothing to listen to only hides the one thing there is.
+    pub with_voice: bool,
 }
 
 /// The messages of a rendered turn.
@@ -79,39 +84,42 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
         };
         sections.push(format!("{}\n<i>{}</i>", label(key), escape_html(learner)));
     }
-    // Under a spoiler: the learner should listen first, then check.
-    sections.push(format!(
-        "{}\n<tg-spoiler>{}</tg-spoiler>",
-        label("honzik-label"),
-        escape_html(&r.honzik_response)
-    ));
-    if v.level == Level::Beginner && !r.translation.is_empty() {
+    // With his voice, under a spoiler: the learner should listen first, then check.
+    sections.push(if v.with_voice {
+        format!(
+            "{}\n<tg-spoiler>{}</tg-spoiler>",
+            label("honzik-label"),
+            escape_html(&r.honzik_response)
+        )
+    } else {
+        format!("{}\n{}", label("honzik-text-label"), escape_html(&r.honzik_response))
+    });
+    // The level decides whether the translation is offered (`tutor::levels`).
+    if policy(v.level).translation == Translation::Spoiler && !r.translation.is_empty() {
         sections.push(format!(
             "{}\n<tg-spoiler>{}</tg-spoiler>",
             label("translation-label"),
             escape_html(&r.translation)
         ));
     }
-    if r.mistakes.is_empty() {
+    let line = |m: &Mistake, strike: bool| {
+        let original = escape_html(&m.original);
+        let mut line = if strike {
+            format!("• <s>{original}</s> → <b>{}</b>", escape_html(&m.corrected))
+        } else {
+            format!("• <i>{original}</i> = <b>{}</b>", escape_html(&m.corrected))
+        };
+        if !m.explanation.is_empty() {
+            line.push_str(" — ");
+            line.push_str(&escape_html(&m.explanation));
+        }
+        line
+    };
+    let mistakes: Vec<String> = sift::mistakes(r).map(|m| line(m, true)).collect();
+    if mistakes.is_empty() {
         sections.push(format!("{}\n{}", label("corrections-label"), t("no-mistakes")));
     } else {
-        let lines: Vec<String> = r
-            .mistakes
-            .iter()
-            .map(|m| {
-                let mut line = format!(
-                    "• <s>{}</s> → <b>{}</b>",
-                    escape_html(&m.original),
-                    escape_html(&m.corrected)
-                );
-                if !m.explanation.is_empty() {
-                    line.push_str(" — ");
-                    line.push_str(&escape_html(&m.explanation));
-                }
-                line
-            })
-            .collect();
-        sections.push(format!("{}\n{}", label("corrections-label"), lines.join("\n")));
+        sections.push(format!("{}\n{}", label("corrections-label"), mistakes.join("\n")));
         if !r.corrected_text.is_empty() {
             sections.push(format!(
                 "{}\n{}",
@@ -119,6 +127,11 @@ pub fn details(i18n: &I18n, v: &TurnView) -> String {
                 escape_html(&r.corrected_text)
             ));
         }
+    }
+    // Colloquial forms: how Prague says it, next to the standard form — not crossed out.
+    let notes: Vec<String> = sift::notes(r).map(|m| line(m, false)).collect();
+    if !notes.is_empty() {
+        sections.push(format!("{}\n{}", label("register-label"), notes.join("\n")));
     }
     if !r.suggestion.is_empty() {
         sections.push(format!("{}\n{}", label("tip-label"), escape_html(&r.suggestion)));
@@ -200,6 +213,7 @@ mod tests {
             streak_days: 3,
             challenge_completed: false,
             nudge_czech: false,
+            with_voice: true,
         }
     }
 
@@ -253,19 +267,51 @@ mod tests {
     }
 
     #[test]
-    fn only_beginners_get_the_translation_spoiler() {
+    fn without_his_voice_honziks_words_are_shown_plainly_not_under_a_spoiler() {
         let i18n = I18n::new();
         let r = reply();
         let mut v = view(&r, "ahoj");
-        v.level = Level::Beginner;
-        assert!(
-            details(&i18n, &v).contains("<tg-spoiler>Hi! I'm Honzík and I like beer.</tg-spoiler>")
-        );
-        for level in [Level::Intermediate, Level::Advanced, Level::Native] {
+        v.with_voice = false;
+        let d = details(&i18n, &v);
+        assert!(d.contains("<b>🗣 Honzík</b>\nAhoj! Já jsem Honzík a mám rád pivo."), "{d}");
+        assert!(!d.contains("listen first") && !d.contains("<tg-spoiler>Ahoj"), "{d}");
+        v.with_voice = true;
+        let d = details(&i18n, &v);
+        assert!(d.contains("listen first") && d.contains("<tg-spoiler>Ahoj!"), "{d}");
+    }
+
+    #[test]
+    fn the_translation_is_offered_where_the_level_table_says() {
+        let i18n = I18n::new();
+        let r = reply();
+        let mut v = view(&r, "ahoj");
+        for level in Level::ALL {
             v.level = level;
             let d = details(&i18n, &v);
-            assert!(!d.contains("Hi! I'm") && !d.contains("Translation"), "{level:?}");
+            let shown = d.contains("<tg-spoiler>Hi! I'm Honzík and I like beer.</tg-spoiler>");
+            assert_eq!(shown, policy(level).translation == Translation::Spoiler, "{level:?}");
+            assert_eq!(d.contains("Translation"), shown, "{level:?}");
         }
+        assert!(details(&i18n, &TurnView { level: Level::Beginner, ..v }).contains("Hi! I'm"));
+        assert!(!details(&i18n, &TurnView { level: Level::Advanced, ..v }).contains("Hi! I'm"));
+    }
+
+    #[test]
+    fn register_notes_are_shown_apart_and_not_as_mistakes() {
+        let i18n = I18n::new();
+        let mut r = reply();
+        r.mistakes = vec![Mistake {
+            original: "velkej".into(),
+            corrected: "velký".into(),
+            explanation: "obecná čeština".into(),
+            category: MistakeCategory::Register,
+        }];
+        let d = details(&i18n, &view(&r, "To je velkej dům."));
+        assert!(d.contains("How Prague says it"), "{d}");
+        assert!(d.contains("• <i>velkej</i> = <b>velký</b> — obecná čeština"), "{d}");
+        assert!(!d.contains("<s>velkej</s>"), "a note is not crossed out: {d}");
+        assert!(d.contains("No mistakes"), "a note alone is no mistake: {d}");
+        assert_valid(&d);
     }
 
     #[test]

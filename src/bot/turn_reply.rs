@@ -97,7 +97,7 @@ impl Show for TelegramTurn<'_> {
                 None => InlineKeyboardMarkup::new([row]),
             });
         }
-        let mut parts = parts(&self.app.i18n, &turn_view(view), view.with_voice);
+        let mut parts = parts(&self.app.i18n, &turn_view(view));
         if let Some(Part::Voice { keyboard: k, .. } | Part::Text { keyboard: k, .. }) =
             parts.last_mut()
         {
@@ -156,14 +156,15 @@ fn turn_view<'a>(v: &AnswerView<'a>) -> TurnView<'a> {
         streak_days: v.earned.streak,
         challenge_completed: v.earned.challenge_completed,
         nudge_czech: v.nudge_czech,
+        with_voice: v.with_voice,
     }
 }
 
 /// The reply's messages in order, without buttons.
-fn parts(i18n: &I18n, view: &TurnView<'_>, with_voice: bool) -> Vec<Part> {
+fn parts(i18n: &I18n, view: &TurnView<'_>) -> Vec<Part> {
     let text = |text| Part::Text { text, keyboard: None };
     let voice = |caption| Part::Voice { caption, keyboard: None };
-    if !with_voice {
+    if !view.with_voice {
         // No voice (turned off, or TTS failed): the caption line heads the details.
         let all = format!("{}\n\n{}", render::caption(i18n, view), render::details(i18n, view));
         return render::split_message(&all, TEXT_LIMIT).into_iter().map(text).collect();

@@ -232,6 +232,8 @@ impl I18n {
 }
 
 #[cfg(test)]
+mod native_tests;
+#[cfg(test)]
 mod scan;
 #[cfg(test)]
 mod tests;

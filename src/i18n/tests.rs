@@ -23,7 +23,7 @@ const MODEL_PREFIXES: &[&str] = &["gpt-", "chatgpt-", "tts-", "whisper-", "text-
 /// A `format!` that builds a key-shaped prefix not listed here (or in [`NOT_KEYS`]) fails
 /// [`every_key_the_code_uses_exists`].
 fn dynamic_families() -> Vec<(&'static str, Vec<String>)> {
-    use crate::review::{reminder::PHRASES, schedule::Grade, trends::Direction};
+    use crate::review::{schedule::Grade, trends::Direction};
     use crate::tutor::reply::MistakeCategory;
     let labels = crate::bot::labels::all_keys();
     let from_labels = |prefix: &'static str| {
@@ -44,8 +44,6 @@ fn dynamic_families() -> Vec<(&'static str, Vec<String>)> {
         // src/bot/handlers/stats.rs: the mistake trends under the /stats picture.
         keys("mistake-category-", MistakeCategory::ALL.map(|c| c.as_str().to_owned()).to_vec()),
         keys("trend-", Direction::ALL.map(|d| d.as_str().to_owned()).to_vec()),
-        // src/bot/handlers/remind.rs: the phrase of the day, 1..=PHRASES.
-        keys("remind-phrase-", (1..=PHRASES).map(|n| n.to_string()).collect()),
         // src/bot/handlers/review.rs: the grade buttons and the grade said back.
         keys("review-grade-", Grade::ALL.map(|g| g.as_str().to_owned()).to_vec()),
     ]
@@ -112,7 +110,7 @@ fn keys_used_in_code() -> BTreeSet<String> {
 
 /// Message ids and `id.attribute` names declared in an FTL source,
 /// found line by line (fluent-syntax's AST is not re-exported).
-fn declared_keys(src: &str) -> BTreeSet<String> {
+pub(super) fn declared_keys(src: &str) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     let mut current = String::new();
     for line in src.lines() {
@@ -136,7 +134,7 @@ fn declared_keys(src: &str) -> BTreeSet<String> {
     keys
 }
 
-fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
+pub(super) fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
     vec![
         ("name", Arg::Text("Olga <3 & co")),
         ("language", Arg::Text("Русский")),
@@ -154,6 +152,8 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("value", Arg::Text("😊 Friendly")),
         ("zone", Arg::Text("Europe/Prague")),
         ("time", Arg::Text("11:00")),
+        ("date", Arg::Text("28.11.2026")),
+        ("line", Arg::Text("Rozumíš <pomalé> řeči & víc.")),
         ("total", Arg::Num(300)),
         ("page", Arg::Num(2)),
         ("pages", Arg::Num(38)),
@@ -168,7 +168,6 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         // Admin texts (issue 8).
         ("cap", Arg::Text("$0.50")),
         ("spent", Arg::Text("$0.50")),
-        ("left", Arg::Text("$0.50")),
         ("usage", Arg::Text("$0.50")),
         ("amount", Arg::Text("$0.50")),
         ("status", Arg::Text("$0.50")),
@@ -202,6 +201,9 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("question", Arg::Text("pivo <b>")),
         ("answer", Arg::Text("beer & co")),
         ("note", Arg::Text("genitive")),
+        ("hint", Arg::Text("Praha <i>")),
+        ("example", Arg::Text("Byl jsi na Karlově mostě?")),
+        ("sentence", Arg::Text("Bydlím v Praha & co.")),
         ("grade", Arg::Text("🙂 Good")),
         ("done", Arg::Num(5)),
         ("again", Arg::Num(1)),
@@ -211,12 +213,14 @@ fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("kind", Arg::Text("Gender")),
         ("count", Arg::Num(3)),
         ("trend", Arg::Text("↗")),
-        ("previous", Arg::Num(2)),
+        ("rate", Arg::Text("2.5")),
+        ("previous", Arg::Text("1.5")),
+        ("percent", Arg::Num(15)),
         // practice modes (issue 14)
         ("title", Arg::Text("🍺 At the pub")),
         ("target", Arg::Text("Order a beer & pay")),
         ("phrase", Arg::Text("Zaplatím, prosím.")),
-        ("translation", Arg::Text("I'd like to pay <please>")),
+        ("translation", Arg::Text("I would like to pay <please>")),
         ("original", Arg::Text("v Praha")),
         ("corrected", Arg::Text("v Praze")),
         ("kinds", Arg::Text("háček, i or y")),
@@ -248,7 +252,6 @@ fn every_key_the_code_uses_exists() {
         "admin-not-a-number",
         "trend-up",
         "mistake-category-verb_aspect",
-        "remind-phrase-7",
         "review-grade-easy",
     ] {
         assert!(used.contains(key), "{key} is used, but the scan missed it");

@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::bot::outbox::To;
 use crate::bot::{BotError, Telegram};
+use crate::html::escape_html;
 use crate::i18n::Arg;
 use crate::progress::{local_day, parse_tz};
-use crate::review::reminder;
+use crate::review::{phrases, reminder};
 use crate::store::learners::{self, Learner};
 use crate::store::{reminders, review};
 
@@ -86,7 +87,8 @@ async fn remind(
     }
 }
 
-/// Hello, the cards waiting, the streak if it ends tonight, and the phrase of the day.
+/// Hello, the cards waiting, the streak if it ends tonight, and the learner's phrase of the day
+/// (`review::phrases`: none repeats within 120 days).
 fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     let t = |key: &str, args: &[(&str, Arg)]| app.i18n.tr(l.lang, key, args);
     let today = local_day(now, l.tz);
@@ -100,10 +102,12 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     // Something short to start with: two minutes of /listen one day, a scene the next.
     let practice = if today.ordinal().is_multiple_of(2) { "remind-listen" } else { "remind-scene" };
     lines.push(t(practice, &[]));
+    let phrase = phrases::of_the_day(l.id, today);
     lines.push(format!(
-        "{} {}",
+        "{} <b>{}</b> — {}",
         t("remind-phrase", &[]),
-        t(&format!("remind-phrase-{}", reminder::phrase_of(today)), &[])
+        escape_html(&phrase.cs),
+        escape_html(phrase.meaning(l.lang))
     ));
     lines.join("\n")
 }

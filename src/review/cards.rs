@@ -1,5 +1,6 @@
 //! What a review session shows: the kinds of cards, how a card is named in the session's stored
-//! queue and in button data, and which cards a session takes.
+//! queue and in button data, and which cards a session takes. What each card asks is
+//! [`super::face`]'s.
 
 use std::collections::HashSet;
 
@@ -10,7 +11,8 @@ pub enum CardKind {
     WordToTranslation,
     /// The translation shown; the Czech word is the answer.
     TranslationToWord,
-    /// The learner's wrong fragment shown; the correction is the answer.
+    /// The learner's own sentence with the correction as a gap; the corrected sentence is the
+    /// answer, and what they wrote is shown after.
     Mistake,
 }
 

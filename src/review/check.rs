@@ -30,7 +30,8 @@ impl Verdict {
     }
 }
 
-/// The best verdict for `answer` against any of `expected` (a translation may list several).
+/// The best verdict for `answer` against any of `expected`: each is a whole answer (a card lists
+/// several only where it has several whole ones, e.g. the gap of a sentence or the sentence).
 pub fn check(answer: &str, expected: &[String]) -> Verdict {
     let given = comparable(answer);
     if given.is_empty() {
@@ -48,9 +49,10 @@ pub fn check(answer: &str, expected: &[String]) -> Verdict {
     best
 }
 
-/// The answers a translation accepts: the whole text and each of its comma-, semicolon- or
-/// slash-separated alternatives ("pivo, pivko" accepts either), without parenthesised notes.
-pub fn alternatives(expected: &str) -> Vec<String> {
+/// The answers a stored text accepts: itself, and itself without parenthesised notes ("pivo
+/// (n.)" accepts "pivo"). Never a part of it: the commas of "Myslím, že" are part of the
+/// phrase, so "že" does not answer it, and a translation written "beer, a beer" is one answer.
+pub fn whole(expected: &str) -> Vec<String> {
     let mut without_notes = String::new();
     let mut depth = 0usize;
     for c in expected.chars() {
@@ -61,10 +63,10 @@ pub fn alternatives(expected: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let mut out = vec![expected.to_owned(), without_notes.clone()];
-    out.extend(
-        without_notes.split([',', ';', '/']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-    );
+    let mut out = vec![expected.to_owned()];
+    if without_notes.trim() != expected.trim() && !without_notes.trim().is_empty() {
+        out.push(without_notes.trim().to_owned());
+    }
     out
 }
 
@@ -136,12 +138,35 @@ mod tests {
     }
 
     #[test]
-    fn any_listed_translation_is_accepted() {
-        let expected = alternatives("beer, a beer (drink)");
-        assert_eq!(check("Beer", &expected), Verdict::Exact);
-        assert_eq!(check("a beer", &expected), Verdict::Exact);
-        assert_eq!(check("beer, a beer (drink)", &expected), Verdict::Exact);
-        assert_eq!(check("wine", &expected), Verdict::Wrong);
-        assert_eq!(check("пиво", &alternatives("пиво / пивко")), Verdict::Exact);
+    fn the_whole_expected_answer_is_compared_never_a_part_of_it() {
+        assert_eq!(check("že", &whole("Myslím, že")), Verdict::Wrong);
+        assert_eq!(check("Myslím", &whole("Myslím, že")), Verdict::Wrong);
+        assert_eq!(check("myslím, že", &whole("Myslím, že")), Verdict::Exact);
+        assert_eq!(
+            check("Myslím že", &whole("Myslím, že")),
+            Verdict::Exact,
+            "a comma is punctuation"
+        );
+        assert_eq!(check("beer", &whole("beer, a beer")), Verdict::Wrong);
+        assert_eq!(check("пиво", &whole("пиво / пивко")), Verdict::Wrong);
+    }
+
+    #[test]
+    fn a_parenthesised_note_is_not_part_of_the_answer() {
+        assert_eq!(whole("beer (drink)"), ["beer (drink)", "beer"]);
+        assert_eq!(check("beer", &whole("beer (drink)")), Verdict::Exact);
+        assert_eq!(check("beer (drink)", &whole("beer (drink)")), Verdict::Exact);
+        assert_eq!(whole("pivo"), ["pivo"], "nothing to drop: one answer");
+        assert_eq!(whole("(n.)"), ["(n.)"], "a note alone is the answer");
+    }
+
+    #[test]
+    fn several_stored_answers_each_count_whole() {
+        let expected = vec!["Praze".to_owned(), "v Praze".to_owned()];
+        assert_eq!(check("praze", &expected), Verdict::Exact);
+        assert_eq!(check("V Praze.", &expected), Verdict::Exact);
+        assert_eq!(check("v Praha", &expected), Verdict::Wrong);
+        assert_eq!(check("v praze ", &expected), Verdict::Exact);
+        assert_eq!(check("Prazé", &expected), Verdict::Diacritics);
     }
 }

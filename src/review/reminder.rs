@@ -1,14 +1,11 @@
 //! Daily reminders (pure): the time a learner types, and whether a reminder is due now.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// How long after the chosen time a reminder may still go out: a bot down over the moment
 /// sends it when back, but one down all day does not remind anyone at midnight.
 pub const WINDOW: chrono::Duration = chrono::Duration::hours(3);
-
-/// How many phrases of the day the locales hold (`remind-phrase-1` … ).
-pub const PHRASES: u32 = 7;
 
 /// What the learner typed after `/remind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +69,16 @@ pub fn streak_at_risk(streak: u32, last_practice: Option<NaiveDate>, today: Naiv
     streak > 0 && last_practice == today.pred_opt()
 }
 
-/// The phrase of the day: the same for everyone on one day, a different one the next.
-pub fn phrase_of(day: NaiveDate) -> u32 {
-    (day.num_days_from_ce().rem_euclid(PHRASES as i32)) as u32 + 1
+/// The earliest and latest hours a reminder is offered at: nobody wants Honzík at 3 a.m.
+const OFFER_HOURS: std::ops::RangeInclusive<u32> = 8..=21;
+
+/// The time a daily reminder is offered at (one tap, at the end of onboarding): the next full
+/// hour after the learner's local time now — they had time for Czech at this hour today, so
+/// likely tomorrow too — or 19:00 when that hour is at night.
+pub fn offer_time(local_now: NaiveTime) -> NaiveTime {
+    let hour = local_now.hour() + 1;
+    let hour = if OFFER_HOURS.contains(&hour) { hour } else { 19 };
+    NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
 }
 
 #[cfg(test)]
@@ -136,12 +140,12 @@ mod tests {
     }
 
     #[test]
-    fn the_phrase_changes_daily_and_stays_in_range() {
-        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let phrases: Vec<u32> =
-            (0..PHRASES as u64).map(|d| phrase_of(day + chrono::Days::new(d))).collect();
-        assert!(phrases.iter().all(|p| (1..=PHRASES).contains(p)));
-        let distinct: std::collections::HashSet<_> = phrases.iter().collect();
-        assert_eq!(distinct.len(), PHRASES as usize, "a week of different phrases: {phrases:?}");
+    fn the_offered_time_is_the_next_full_hour_unless_that_is_at_night() {
+        assert_eq!(offer_time(t(14, 37)), t(15, 0));
+        assert_eq!(offer_time(t(7, 10)), t(8, 0), "08:00 is the earliest");
+        assert_eq!(offer_time(t(20, 59)), t(21, 0), "21:00 is the latest");
+        assert_eq!(offer_time(t(21, 30)), t(19, 0), "22:00 is too late: the evening instead");
+        assert_eq!(offer_time(t(23, 50)), t(19, 0));
+        assert_eq!(offer_time(t(2, 0)), t(19, 0), "03:00 is too early");
     }
 }

@@ -141,10 +141,19 @@ pub struct Report {
     pub stt_seconds: f64,
     pub tts_chars: i64,
     /// Cost per model, most expensive first.
-    pub cost_by_model: Vec<(String, i64)>,
+    pub cost_by_model: Vec<ModelCost>,
     pub failed_updates: i64,
     pub failed_turns: i64,
     pub p95_turn_ms: Option<i64>,
+}
+
+/// What one model cost in a period.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelCost {
+    pub model: String,
+    pub micros: i64,
+    /// Some of it was counted by the bot, the server having reported no tokens: an estimate.
+    pub estimated: bool,
 }
 
 pub async fn report(
@@ -190,9 +199,16 @@ pub async fn report(
         let (kind, n): (String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
         if kind == "text" { r.text_turns += n } else { r.voice_turns += n }
     }
-    let costs = "SELECT model, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS c FROM usage WHERE created_at >= $1 GROUP BY model ORDER BY c DESC, model";
+    let costs = "SELECT model, CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS c, \
+                 CAST(MAX(CASE WHEN estimated THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM usage WHERE created_at >= $1 GROUP BY model ORDER BY c DESC, model";
     for row in db.query_all_raw(stmt(backend, costs, at())).await? {
-        r.cost_by_model.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?));
+        let estimated: i64 = row.try_get_by_index(2)?;
+        r.cost_by_model.push(ModelCost {
+            model: row.try_get_by_index(0)?,
+            micros: row.try_get_by_index(1)?,
+            estimated: estimated > 0,
+        });
     }
     r.failed_updates = scalar(
         db,

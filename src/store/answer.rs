@@ -118,18 +118,32 @@ pub async fn record(
             )
             .filter(messages::Column::Id.eq(a.learner_message_id)),
     );
-    if !a.reply.mistakes.is_empty() {
+    // Register notes are shown with the reply (it is stored whole) but are no mistakes: not
+    // counted in the trends, never a review card.
+    let made: Vec<_> = crate::tutor::sift::mistakes(a.reply).collect();
+    if !made.is_empty() {
         batch.push(
             backend,
-            mistakes::Entity::insert_many(a.reply.mistakes.iter().map(|m| mistakes::ActiveModel {
-                message_id: Set(a.learner_message_id),
-                user_id: Set(a.user_id),
-                original: Set(m.original.clone()),
-                corrected: Set(m.corrected.clone()),
-                explanation: Set(m.explanation.clone()),
-                category: Set(m.category.as_str().into()),
-                created_at: Set(now),
-                ..Default::default()
+            mistakes::Entity::insert_many(made.into_iter().map(|m| {
+                let s = crate::review::face::sentences(
+                    a.learner_text,
+                    Some(&a.reply.corrected_text),
+                    &m.original,
+                    &m.corrected,
+                );
+                let (sentence, corrected_sentence) = s.map(|s| (s.written, s.corrected)).unzip();
+                mistakes::ActiveModel {
+                    message_id: Set(a.learner_message_id),
+                    user_id: Set(a.user_id),
+                    original: Set(m.original.clone()),
+                    corrected: Set(m.corrected.clone()),
+                    explanation: Set(m.explanation.clone()),
+                    category: Set(m.category.as_str().into()),
+                    created_at: Set(now),
+                    sentence: Set(sentence),
+                    corrected_sentence: Set(corrected_sentence),
+                    ..Default::default()
+                }
             })),
         );
     }

@@ -14,7 +14,12 @@ use sea_orm::{
 use super::StoreError;
 use crate::i18n::Lang;
 use crate::progress::{StreakState, parse_tz};
-use crate::settings::{Corrections, Level, Setting, SettingKind, Style, VoiceSpeed};
+use crate::settings::{Corrections, Level, Register, Setting, SettingKind, Style, VoiceSpeed};
+use crate::tutor::levels::policy;
+
+/// What `voice_speed` holds until the learner picks a speed: their level's default applies
+/// (`tutor::levels`), so a beginner hears Honzík slower without having to find `/voice_speed`.
+const VOICE_SPEED_BY_LEVEL: &str = "by_level";
 
 /// Whether the bot may talk to a learner; stored as [`LearnerStatus::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,9 +116,12 @@ pub struct Learner {
     pub level: Level,
     pub style: Style,
     pub corrections: Corrections,
+    /// Chosen, or the level's default.
     pub voice_speed: VoiceSpeed,
     pub voice_replies: bool,
     pub tz: Tz,
+    /// Chosen, or the level's default.
+    pub register: Register,
     pub streak: StreakState,
     pub stars_total: i64,
     pub awaiting: Option<Awaiting>,
@@ -136,10 +144,12 @@ impl Learner {
             SettingKind::VoiceReplies => Setting::VoiceReplies(self.voice_replies),
             SettingKind::Language => Setting::Language(self.lang),
             SettingKind::Timezone => Setting::Timezone(self.tz),
+            SettingKind::Register => Setting::Register(self.register),
         }
     }
 
     fn from_rows(u: users::Model, s: user_settings::Model) -> Self {
+        let level = Level::parse(&s.level).unwrap_or(Level::Beginner);
         Learner {
             id: u.id,
             chat_id: u.chat_id,
@@ -147,12 +157,17 @@ impl Learner {
             status: LearnerStatus::parse(&u.status),
             onboarding: Onboarding::parse(&u.onboarding),
             lang: Lang::parse(&s.interface_lang).unwrap_or(Lang::En),
-            level: Level::parse(&s.level).unwrap_or(Level::Beginner),
+            level,
             style: Style::parse(&s.style).unwrap_or_default(),
             corrections: Corrections::parse(&s.corrections).unwrap_or_default(),
-            voice_speed: VoiceSpeed::parse(&s.voice_speed).unwrap_or_default(),
+            voice_speed: VoiceSpeed::parse(&s.voice_speed).unwrap_or(policy(level).voice_speed),
             voice_replies: s.voice_replies,
             tz: parse_tz(&s.timezone).unwrap_or(chrono_tz::Europe::Prague),
+            register: s
+                .register
+                .as_deref()
+                .and_then(Register::parse)
+                .unwrap_or(policy(level).register),
             streak: StreakState {
                 current: u.streak_current.max(0) as u32,
                 best: u.streak_best.max(0) as u32,
@@ -279,10 +294,11 @@ pub(crate) fn default_settings(
         level: Set(Level::Beginner.as_str().into()),
         style: Set(Style::default().as_str().into()),
         corrections: Set(Corrections::default().as_str().into()),
-        voice_speed: Set(VoiceSpeed::default().as_str().into()),
+        voice_speed: Set(VOICE_SPEED_BY_LEVEL.into()),
         voice_replies: Set(true),
         timezone: Set(crate::progress::DEFAULT_TZ.name().into()),
         updated_at: Set(now),
+        register: Set(None),
     }
 }
 
@@ -311,6 +327,9 @@ pub async fn apply(
         }
         Setting::Timezone(tz) => {
             update_settings(db, user_id, now, |s| s.timezone = Set(tz.name().into())).await
+        }
+        Setting::Register(r) => {
+            update_settings(db, user_id, now, |s| s.register = Set(Some(r.as_str().into()))).await
         }
     }
 }

@@ -2,12 +2,37 @@
 //! steers the conversation to (`review::trends`).
 
 use chrono::{DateTime, Utc};
-use entity::mistakes;
+use entity::{daily_stats, mistakes};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::StoreError;
-use crate::review::trends;
+use crate::review::trends::{self, Period};
 use crate::tutor::MistakeCategory;
+
+/// Mistakes made in `[from, to)` with the words the learner produced on the local days after
+/// `from`'s up to that of `to`'s last second (`tz`: the learner's zone, as the day totals are
+/// kept): back-to-back periods share no day.
+pub async fn period(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    tz: chrono_tz::Tz,
+) -> Result<Period, StoreError> {
+    let counts = counts(db, user_id, from, to).await?;
+    let first = crate::progress::local_day(from, tz);
+    let last = crate::progress::local_day(to - chrono::Duration::seconds(1), tz);
+    let words: Option<i64> = daily_stats::Entity::find()
+        .select_only()
+        .column_as(daily_stats::Column::Words.sum(), "words")
+        .filter(daily_stats::Column::UserId.eq(user_id))
+        .filter(daily_stats::Column::Day.gt(first))
+        .filter(daily_stats::Column::Day.lte(last))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(Period { counts, words: u32::try_from(words.unwrap_or(0).max(0)).unwrap_or(u32::MAX) })
+}
 
 /// Mistakes made in `[from, to)`, counted per (normalised) kind.
 pub async fn counts(

@@ -41,6 +41,8 @@ pub const DUTIES: &[Duty] = &[
     Duty::both("turns", "turns", Erase::Rows),
     Duty::both("review_cards", "review_cards", Erase::Rows),
     Duty::both("reminders", "reminder", Erase::Rows),
+    Duty::both("reminder_offers", "reminder_offer", Erase::Rows),
+    Duty::both("placements", "placement", Erase::Rows),
     Duty::both(
         "daily_stats",
         "daily_stats",
@@ -149,6 +151,8 @@ pub async fn export(
         "usage": usage::Entity::find().filter(usage::Column::UserId.eq(user_id)).order_by_asc(usage::Column::Id).all(db).await?,
         "review_cards": entity::review_cards::Entity::find().filter(entity::review_cards::Column::UserId.eq(user_id)).order_by_asc(entity::review_cards::Column::Id).all(db).await?,
         "reminder": entity::reminders::Entity::find_by_id(user_id).one(db).await?,
+        "reminder_offer": entity::reminder_offers::Entity::find_by_id(user_id).one(db).await?,
+        "placement": entity::placements::Entity::find_by_id(user_id).one(db).await?,
         "telegram_updates": rows(updates, "payload", "update"),
     })))
 }
@@ -226,6 +230,7 @@ pub async fn delete_content(
     super::review::delete_all(&txn, user_id).await?;
     super::practice::close(&txn, user_id).await?;
     super::reminders::delete_all(&txn, user_id).await?;
+    super::placement::delete_all(&txn, user_id).await?;
     let messages = messages::Entity::delete_many()
         .filter(messages::Column::UserId.eq(user_id))
         .exec(&txn)
@@ -306,8 +311,9 @@ async fn scrub_group_updates(
 /// content object.
 fn sender_of(payload: &str) -> Option<i64> {
     let v: Value = serde_json::from_str(payload).ok()?;
-    let (_, content) = v.as_object()?.iter().find(|(k, _)| k.as_str() != "update_id")?;
-    ["from", "user"].iter().find_map(|k| content.get(*k)?.get("id")?.as_i64())
+    v.as_object()?.values().find_map(|content| {
+        ["from", "user"].iter().find_map(|k| content.get(*k)?.get("id")?.as_i64())
+    })
 }
 
 /// Zeroes the learning columns of every day and drops the days that cost nothing; returns how

@@ -110,6 +110,27 @@ pub async fn standing(
     Ok((allowance, spent.unwrap_or(0)))
 }
 
+/// The learner's average cost of a turn (micro-dollars) over their days from `since` on: what a
+/// turn of theirs costs (their level's model, their voice notes' length), so what is left of an
+/// allowance can be told in turns. `None` before their first turn.
+pub async fn average_turn_cost(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    since: NaiveDate,
+) -> Result<Option<i64>, StoreError> {
+    let sql = "SELECT CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(turns) AS BIGINT) \
+               FROM daily_stats WHERE user_id = $1 AND day >= $2";
+    let backend = db.get_database_backend();
+    let row = db.query_one_raw(stmt(backend, sql, vec![user_id.into(), since.into()])).await?;
+    let Some(row) = row else { return Ok(None) };
+    let (cost, turns): (Option<i64>, Option<i64>) =
+        (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+    Ok(match (cost, turns) {
+        (Some(cost), Some(turns)) if turns > 0 && cost > 0 => Some(cost / turns),
+        _ => None,
+    })
+}
+
 fn encode(a: Allowance) -> String {
     match a {
         Allowance::Unlimited => "unlimited".into(),

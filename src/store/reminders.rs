@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use entity::{reminders, reminders_sent};
+use entity::{reminder_offers, reminders, reminders_sent};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement,
     TryInsertResult,
@@ -116,9 +116,36 @@ pub async fn claim(
     Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
 }
 
+/// Whether the learner has answered the one-tap reminder offer (either way): if so, it is not
+/// made again.
+pub async fn offer_answered(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
+    Ok(reminder_offers::Entity::find_by_id(user_id).one(db).await?.is_some())
+}
+
+/// Records the learner's answer to the offer; `true` only for the first answer, so a second
+/// press (or a press on another device) changes nothing.
+pub async fn answer_offer(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    accepted: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let row = reminder_offers::ActiveModel {
+        user_id: Set(user_id),
+        accepted: Set(accepted),
+        decided_at: Set(now),
+    };
+    let res = reminder_offers::Entity::insert(row)
+        .on_conflict_do_nothing_on([reminder_offers::Column::UserId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0))
+}
+
 /// The learner's reminder data, for `/delete_me`.
 pub async fn delete_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
     reminders::Entity::delete_by_id(user_id).exec(db).await?;
+    reminder_offers::Entity::delete_by_id(user_id).exec(db).await?;
     reminders_sent::Entity::delete_many()
         .filter(reminders_sent::Column::UserId.eq(user_id))
         .exec(db)

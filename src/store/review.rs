@@ -5,10 +5,8 @@
 //! update, so a double press, a press on an old card's buttons, or a typed answer racing a
 //! press are graded once.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
-use entity::{mistakes, review_cards, review_sessions, saved_words};
+use entity::{review_cards, review_sessions};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -16,11 +14,9 @@ use sea_orm::{
 };
 
 use super::StoreError;
-use crate::review::cards::{self, CardKind, CardRef};
+use super::cards;
+use crate::review::cards::{CardKind, CardRef};
 use crate::review::{Grade, Memory, schedule};
-
-/// How many of the newest saved words and mistakes a session picks new cards from.
-const NEW_POOL: u64 = 200;
 
 /// An open review session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,21 +42,11 @@ impl Session {
         let n = |v: i32| u32::try_from(v).unwrap_or(0);
         Session {
             id: r.id,
-            cards: cards::decode_queue(&r.queue),
+            cards: crate::review::cards::decode_queue(&r.queue),
             position: usize::try_from(r.position).unwrap_or(0),
             tally: [n(r.again), n(r.hard), n(r.good), n(r.easy)],
         }
     }
-}
-
-/// What a card asks and what answers it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Content {
-    pub card: CardRef,
-    pub question: String,
-    pub answer: String,
-    /// Why the correction is right (a mistake card), shown with the answer.
-    pub note: Option<String>,
 }
 
 /// Opens a new session of up to `n` cards (replacing any open one); `None` when there is
@@ -81,7 +67,7 @@ pub async fn start(
     }
     let row = review_sessions::ActiveModel {
         user_id: Set(user_id),
-        queue: Set(cards::encode_queue(&picked)),
+        queue: Set(crate::review::cards::encode_queue(&picked)),
         position: Set(0),
         again: Set(0),
         hard: Set(0),
@@ -178,40 +164,6 @@ pub async fn skip(db: &impl ConnectionTrait, id: i64, position: usize) -> Result
     Ok(res.rows_affected > 0)
 }
 
-/// The card's question and answer, from the learner's saved word or mistake; `None` if it is gone.
-pub async fn content(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    card: CardRef,
-) -> Result<Option<Content>, StoreError> {
-    Ok(match card.kind {
-        CardKind::Mistake => {
-            let m = mistakes::Entity::find_by_id(card.source)
-                .filter(mistakes::Column::UserId.eq(user_id))
-                .one(db)
-                .await?;
-            m.map(|m| Content {
-                card,
-                question: m.original,
-                answer: m.corrected,
-                note: Some(m.explanation).filter(|e| !e.trim().is_empty()),
-            })
-        }
-        kind => {
-            let w = saved_words::Entity::find_by_id(card.source)
-                .filter(saved_words::Column::UserId.eq(user_id))
-                .one(db)
-                .await?;
-            w.map(|w| match kind {
-                CardKind::WordToTranslation => {
-                    Content { card, question: w.czech, answer: w.translation, note: None }
-                }
-                _ => Content { card, question: w.translation, answer: w.czech, note: None },
-            })
-        }
-    })
-}
-
 /// Whether the learner has reviewed anything yet (an empty session then means "all caught up").
 pub async fn has_cards(db: &impl ConnectionTrait, user_id: i64) -> Result<bool, StoreError> {
     Ok(review_cards::Entity::find()
@@ -232,7 +184,7 @@ pub async fn due_count(
         .filter(review_cards::Column::Due.lte(now))
         .count(db)
         .await?;
-    let (words, mistakes) = new_cards(db, user_id).await?;
+    let (words, mistakes) = cards::new_cards(db, user_id).await?;
     Ok(due + words.len() as u64 + mistakes.len() as u64)
 }
 
@@ -250,104 +202,15 @@ async fn pick(
         .all(db)
         .await?;
     let due: Vec<CardRef> = due_rows.iter().filter_map(card_of).collect();
-    let alive = existing_sources(db, user_id, &due).await?;
+    let alive = cards::existing_sources(db, user_id, &due).await?;
     let (due, gone): (Vec<CardRef>, Vec<CardRef>) =
         due.into_iter().partition(|c| alive.contains(&(c.kind.is_word(), c.source)));
     for c in gone {
         // Its word was removed or its mistake deleted: nothing left to review.
         delete_card(db, user_id, c).await?;
     }
-    let (words, mistakes) = new_cards(db, user_id).await?;
-    Ok(cards::pick(&due, &words, &mistakes, n))
-}
-
-/// Saved words and mistakes without a card yet, newest first: a word in the direction not yet
-/// reviewed (Czech → translation first), a mistake once per distinct correction.
-async fn new_cards(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-) -> Result<(Vec<CardRef>, Vec<CardRef>), StoreError> {
-    let have: HashSet<(String, i64)> = review_cards::Entity::find()
-        .select_only()
-        .column(review_cards::Column::Kind)
-        .column(review_cards::Column::SourceId)
-        .filter(review_cards::Column::UserId.eq(user_id))
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let has = |kind: CardKind, id: i64| have.contains(&(kind.as_str().to_owned(), id));
-    let word_ids: Vec<i64> = saved_words::Entity::find()
-        .select_only()
-        .column(saved_words::Column::Id)
-        .filter(saved_words::Column::UserId.eq(user_id))
-        .order_by_desc(saved_words::Column::Id)
-        .limit(NEW_POOL)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let words = word_ids
-        .into_iter()
-        .filter_map(|id| {
-            [CardKind::WordToTranslation, CardKind::TranslationToWord]
-                .into_iter()
-                .find(|k| !has(*k, id))
-                .map(|kind| CardRef { kind, source: id })
-        })
-        .collect();
-    let rows: Vec<(i64, String, String)> = mistakes::Entity::find()
-        .select_only()
-        .columns([mistakes::Column::Id, mistakes::Column::Original, mistakes::Column::Corrected])
-        .filter(mistakes::Column::UserId.eq(user_id))
-        .order_by_desc(mistakes::Column::Id)
-        .limit(NEW_POOL)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut seen = HashSet::new();
-    let mistakes = rows
-        .into_iter()
-        .filter(|(_, original, corrected)| {
-            let (o, c) = (crate::words::normalize(original), crate::words::normalize(corrected));
-            !c.is_empty() && o != c && seen.insert(c)
-        })
-        .filter(|(id, _, _)| !has(CardKind::Mistake, *id))
-        .map(|(id, _, _)| CardRef { kind: CardKind::Mistake, source: id })
-        .collect();
-    Ok((words, mistakes))
-}
-
-/// Which of `cards`' sources still exist, as (is a word, id).
-async fn existing_sources(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    cards: &[CardRef],
-) -> Result<HashSet<(bool, i64)>, StoreError> {
-    let ids = |word: bool| {
-        cards.iter().filter(|c| c.kind.is_word() == word).map(|c| c.source).collect::<Vec<_>>()
-    };
-    let words: Vec<i64> = saved_words::Entity::find()
-        .select_only()
-        .column(saved_words::Column::Id)
-        .filter(saved_words::Column::UserId.eq(user_id))
-        .filter(saved_words::Column::Id.is_in(ids(true)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mistakes: Vec<i64> = mistakes::Entity::find()
-        .select_only()
-        .column(mistakes::Column::Id)
-        .filter(mistakes::Column::UserId.eq(user_id))
-        .filter(mistakes::Column::Id.is_in(ids(false)))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(words
-        .into_iter()
-        .map(|id| (true, id))
-        .chain(mistakes.into_iter().map(|id| (false, id)))
-        .collect())
+    let (words, mistakes) = cards::new_cards(db, user_id).await?;
+    Ok(crate::review::cards::pick(&due, &words, &mistakes, n))
 }
 
 fn card_of(r: &review_cards::Model) -> Option<CardRef> {
@@ -468,6 +331,7 @@ mod tests {
             let c = crate::words::Candidate {
                 czech: cz.into(),
                 translation: tr.into(),
+                original: None,
                 source: None,
                 key: crate::words::normalize(cz),
             };
@@ -475,10 +339,10 @@ mod tests {
         }
         let s = start(&db, 5, 5, now).await.unwrap().unwrap();
         assert_eq!(s.cards.len(), 2, "one direction of each word: {s:?}");
-        let first = content(&db, 5, s.current().unwrap()).await.unwrap().unwrap();
+        let first = cards::face(&db, 5, s.current().unwrap()).await.unwrap().unwrap();
         assert_eq!(
-            (first.question.as_str(), first.answer.as_str()),
-            ("čaj", "tea"),
+            (first.ask, first.answer.as_str()),
+            (crate::review::face::Ask::Word { czech: "čaj".into(), example: None }, "tea"),
             "newest word first, Czech shown"
         );
 
@@ -500,7 +364,7 @@ mod tests {
         let (words, _) = crate::store::words::page(&db, 5, 0, 10).await.unwrap();
         let pivo = words.iter().find(|w| w.czech == "pivo").unwrap().id;
         crate::store::words::remove(&db, 5, pivo).await.unwrap();
-        assert_eq!(content(&db, 5, after.current().unwrap()).await.unwrap(), None);
+        assert_eq!(cards::face(&db, 5, after.current().unwrap()).await.unwrap(), None);
         assert!(skip(&db, after.id, 1).await.unwrap());
         assert_eq!(end(&db, 5, after.id).await.unwrap().unwrap().position, 2);
 

@@ -58,6 +58,7 @@ pub fn ledger(
         audio_seconds: Set(u.audio_seconds),
         characters: Set(u.characters as i32),
         cost_micros: Set(u.cost_micros),
+        estimated: Set(u.estimated),
         day: Set(day),
         created_at: Set(now),
         ..Default::default()

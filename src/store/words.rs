@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use entity::{messages, saved_words};
+use entity::{messages, mistakes, saved_words};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TryInsertResult,
@@ -14,14 +14,34 @@ use super::StoreError;
 use crate::tutor::HonzikReply;
 use crate::words::Candidate;
 
-/// Saves a word; `false` when the learner had saved it (in any spelling) before.
+/// Saves a word; `false` when the learner had saved it (in any spelling) before. A correction is
+/// saved with the mistake it corrects (the learner's newest one with that wording), which is what
+/// review asks for it.
 pub async fn save(
     db: &impl ConnectionTrait,
     user_id: i64,
     c: &Candidate,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    let mistake_id = match &c.original {
+        Some(original) => {
+            mistakes::Entity::find()
+                .select_only()
+                .column(mistakes::Column::Id)
+                .filter(mistakes::Column::UserId.eq(user_id))
+                .filter(mistakes::Column::Original.eq(original.as_str()))
+                .filter(mistakes::Column::Corrected.eq(c.czech.as_str()))
+                .order_by_desc(mistakes::Column::Id)
+                .into_tuple::<i64>()
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    let kind = if c.original.is_some() { super::cards::CORRECTION } else { super::cards::WORD };
     let row = saved_words::ActiveModel {
+        kind: Set(kind.into()),
+        mistake_id: Set(mistake_id),
         user_id: Set(user_id),
         czech: Set(c.czech.clone()),
         translation: Set(c.translation.clone()),
@@ -127,6 +147,7 @@ mod tests {
         Candidate {
             czech: czech.into(),
             translation: "t".into(),
+            original: None,
             source: None,
             key: crate::words::normalize(czech),
         }

@@ -1,6 +1,8 @@
 //! Honzík answers: the context within its token budget, the structured reply (escalated once to
 //! the main model if the simple one breaks the contract), his voice, and checkpoint "answered" —
-//! the answer, its cost and the progress it earned, stored together.
+//! the answer, its cost and the progress it earned, stored together. A voice reply streams the
+//! completion and makes the voice from his words while the rest of the answer arrives; it is
+//! made again after the checkpoint only if the final reply says something else.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,7 +10,8 @@ use std::time::Instant;
 use entity::conversations::Model as Conversation;
 use tracing::Instrument;
 
-use super::{Answered, Fence, Stop, memory};
+use super::{Answered, Fence, Stop, memory, voice};
+use crate::ai::chat::EarlyWords;
 use crate::ai::client::AiError;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
@@ -24,6 +27,8 @@ pub(super) struct Asked<'a> {
     pub message_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
+    /// Spoken (transcribed) rather than typed: the spelling is the transcriber's.
+    pub spoken: bool,
 }
 
 pub(super) async fn answer(
@@ -35,7 +40,7 @@ pub(super) async fn answer(
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
-    let Asked { conversation, message_id, chat_id, update_id } = *asked;
+    let Asked { conversation, message_id, chat_id, update_id, spoken } = *asked;
     let model = app.models.for_turn(learner.level);
     let history: Vec<_> =
         conversations::unsummarized(&app.db, conversation, message_id, memory::CONTEXT_WINDOW)
@@ -56,6 +61,8 @@ pub(super) async fn answer(
         style: learner.style,
         corrections: learner.corrections,
         explain_in: learner.lang,
+        register: learner.register,
+        spoken,
         focus,
     };
     let (mut system, mut system_tokens) = tutor::counted_system_prompt(&params, model);
@@ -85,32 +92,46 @@ pub(super) async fn answer(
     );
     super::fence::check(fence).await?;
     let t = Instant::now();
-    let asked = async {
-        match app.chat.reply(model, &system, summary, &ctx).await {
+    // A voice reply streams the completion: Honzík's words are voiced while the corrections
+    // are still arriving (`voice::early`).
+    let (early, words) = EarlyWords::new();
+    let asked = async move {
+        let early = voice_reply.then_some(&early);
+        let completion = match app.chat.reply(model, &system, summary, &ctx, early).await {
             // The simple model broke the contract twice: the main model gets one go.
             Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
                 Some(main) => {
                     tracing::warn!(model, %why, "escalating the turn to the main model");
-                    app.chat.reply(main, &system, summary, &ctx).await
+                    app.chat.reply(main, &system, summary, &ctx, early).await
                 }
                 None => Err(AiError::InvalidReply(why)),
             },
             other => other,
-        }
+        };
+        (completion, t.elapsed())
     };
-    let completion = asked.instrument(tracing::info_span!("llm")).await?;
-    timings.llm_ms = Some(t.elapsed().as_millis() as u32);
+    let speaker = speaker(app, scene.as_ref().map(|(_, s)| *s));
+    let voiced = voice::early(app, fence, learner, (words, speaker), timings);
+    let ((completion, took), early_voice) = tokio::join!(
+        asked.instrument(tracing::info_span!("llm")),
+        voiced.instrument(tracing::info_span!("tts"))
+    );
+    let mut completion = completion?;
+    timings.llm_ms = Some(took.as_millis() as u32);
     // The answer came back (paid); storing, voicing and sending it are this run's only while
     // the update is: a replica that stalled through the request finds here that another one
     // has taken the chat over and answered.
     super::fence::check(fence).await?;
+    // Before anything is shown, stored or counted: the transcriber's spelling out, the level's
+    // number of corrections kept.
+    completion.reply = tutor::sift(completion.reply, spoken, tutor::policy(learner.level));
 
     let usage = std::slice::from_ref(&completion.usage);
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
-    // Checkpoint "answered" before the voice is made: a crash while Honzík speaks must not
-    // throw away a completion already paid for.
+    // Checkpoint "answered" before the voice is made again or kept: a crash while Honzík
+    // speaks must not throw away a completion already paid for.
     let stored = Answer {
         user_id: learner.id,
         conversation_id: conversation.id,
@@ -137,14 +158,28 @@ pub(super) async fn answer(
             tracing::warn!(error = %e, "could not record the scene's progress");
         }
     }
-    let speaker = speaker(app, scene.as_ref().map(|(_, s)| *s));
-    let audio = if voice_reply {
-        super::fence::check(fence).await?;
-        voice(app, learner, (chat_id, update_id), id, (reply_text, speaker), timings)
-            .instrument(tracing::info_span!("tts"))
-            .await
-    } else {
-        None
+    // The voice made early is sent only if the final reply (repaired, sifted, clipped) still
+    // says exactly those words; otherwise it is made again.
+    let (early_voice, discarded) = match early_voice {
+        Some(v) if v.text == *reply_text => (Some(v), None),
+        other => (None, other),
+    };
+    if let Some(v) = discarded {
+        voice::discarded(app, learner, id, v).await;
+    }
+    let spoken = match early_voice {
+        Some(v) => Some(v),
+        None if voice_reply => {
+            super::fence::check(fence).await?;
+            voice::speak(app, learner, (reply_text, speaker), timings)
+                .instrument(tracing::info_span!("tts"))
+                .await
+        }
+        None => None,
+    };
+    let audio = match spoken {
+        Some(v) => Some(voice::keep(app, learner, (chat_id, update_id), id, v).await),
+        None => None,
     };
     if memory::may_need_folding(
         &history,
@@ -185,55 +220,6 @@ fn speaker<'a>(app: &'a App, scene: Option<&crate::practice::scenes::Scene>) -> 
     }
 }
 
-/// Honzík's voice for a stored answer, saved in the background, its key and cost recorded in
-/// one round trip. A failure leaves the answer in text only (better than no answer). Words he
-/// has said before in the same voice come from the cache: no request, recorded at zero cost.
-async fn voice(
-    app: &App,
-    learner: &Learner,
-    (chat_id, update_id): (i64, i64),
-    answer_id: i64,
-    (text, speaker): (&str, &str),
-    timings: &mut Timings,
-) -> Option<bytes::Bytes> {
-    let t = Instant::now();
-    let (speed, m) = (learner.voice_speed.factor(), &app.config.models);
-    let cache = app
-        .cache
-        .tts
-        .as_ref()
-        .map(|c| (c, crate::cache::tts::TtsKey::new(text, speaker, speed, &m.tts)));
-    let cached = match &cache {
-        Some((c, k)) => c.get(k).await,
-        None => None,
-    };
-    let hit = cached.is_some();
-    let speech = match cached {
-        Some(bytes) => Ok((bytes, app.speech.cached_voice())),
-        None => app.speech.synthesize_in(text, speed, speaker).await.map(|m| (m.value, m.usage)),
-    };
-    timings.tts_ms = Some(t.elapsed().as_millis() as u32);
-    let (bytes, usage) = match speech {
-        Ok(spoken) => spoken,
-        Err(e) => {
-            tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
-            return None;
-        }
-    };
-    let key = app.audio.key_for(app.clock.now(), chat_id, update_id, "honzik");
-    if let (false, Some((c, k))) = (hit, &cache) {
-        c.put(k, bytes.clone()).await;
-    }
-    let now = app.clock.now();
-    let day = crate::progress::local_day(now, learner.tz);
-    match answer::record_voice(&app.db, learner.id, answer_id, &key, &usage, day, now).await {
-        Ok(()) => app.audio.persist(app.db.clone(), answer_id, key, bytes.clone()),
-        // The voice still goes out; only a restart would have to make it again.
-        Err(e) => tracing::warn!(error = %e, "Honzík's voice not recorded"),
-    }
-    Some(bytes)
-}
-
 /// An answer stored before a restart. Honzík's voice is read back from the audio store; only if
 /// it never got there (or retention deleted it) is it made again.
 pub(super) async fn resumed(
@@ -252,8 +238,11 @@ pub(super) async fn resumed(
     if voice_reply && audio.is_none() {
         super::fence::check(fence).await?;
         let text = &stored.reply.honzik_response;
-        let spoken = (text.as_str(), speaker(app, scene_of(app, learner).await.map(|(_, s)| s)));
-        audio = voice(app, learner, (chat_id, update_id), stored.message_id, spoken, timings).await;
+        let speaker = speaker(app, scene_of(app, learner).await.map(|(_, s)| s));
+        if let Some(v) = voice::speak(app, learner, (text, speaker), timings).await {
+            let ids = (chat_id, update_id);
+            audio = Some(voice::keep(app, learner, ids, stored.message_id, v).await);
+        }
     }
     Ok(Answered {
         id: stored.message_id,

@@ -6,8 +6,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use tracing::Instrument;
 
-use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop};
-use crate::ai::speech;
+use super::{AudioInput, Fence, Fetch, FetchError, Notice, Stop, TurnError};
+use crate::ai::upstream::on_behalf_of;
+use crate::ai::{AiError, speech};
 use crate::app::App;
 use crate::audio_store::budget::Held;
 use crate::store;
@@ -56,13 +57,13 @@ pub(super) async fn hear(
     let t = Instant::now();
     // Billed by the audio's measured length: the declared one is the sender's claim.
     let seconds = measured;
-    let said = app
-        .speech
-        .transcribe(bytes.clone(), speech::upload_name(&bytes), seconds)
+    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
+    let said = on_behalf_of(learner.id, request)
         .instrument(tracing::info_span!("stt"))
-        .await?;
+        .await
+        .map_err(unreadable_transcript)?;
     timings.stt_ms = Some(t.elapsed().as_millis() as u32);
-    let (text, usage) = (said.value, said.usage);
+    let (text, usage) = (said.value.text, said.usage);
     let now = app.clock.now();
     let transcript = Transcript {
         message_id,
@@ -74,6 +75,15 @@ pub(super) async fn hear(
     };
     store::turns::record_transcript(&app.db, &transcript, now).await?;
     self::heard(text)
+}
+
+/// A speech-to-text answer the bot could not read gets its own notice: the server is up, so the
+/// learner is not told to wait for it, and "Honzík got confused" would blame the wrong step.
+fn unreadable_transcript(e: AiError) -> Stop {
+    match e {
+        AiError::InvalidReply(_) => Stop::notice("transcript-unreadable"),
+        other => other.into(),
+    }
 }
 
 /// A transcript with words in it; silence or noise gets its own notice.
@@ -89,18 +99,28 @@ pub(super) fn heard(text: String) -> Result<String, Stop> {
 /// asked to say or type it again. It is an answer to a card, not a turn: no message is stored,
 /// but the transcription is paid for, so its cost goes to the learner's day (quotas count it)
 /// and the caller passes the same paid gate as a turn first (`bot::handlers::access::gate`).
+///
+/// Like a turn's, the transcription is paid only while the update is still this run's (`fence`):
+/// `Err(TurnError::Fenced)` once it is not, and the caller shows nothing.
 pub async fn transcribe_only(
     app: &App,
     fetch: &impl Fetch,
+    fence: &dyn Fence,
     learner: &Learner,
     audio: &AudioInput,
-) -> Option<String> {
-    let (bytes, measured, _held) =
-        fetched(app, fetch, audio, &mut Timings::default()).await.ok()?;
+) -> Result<Option<String>, TurnError> {
+    let Ok((bytes, measured, _held)) = fetched(app, fetch, audio, &mut Timings::default()).await
+    else {
+        return Ok(None);
+    };
+    if super::fence::check(fence).await.is_err() {
+        return Err(TurnError::Fenced);
+    }
     let seconds = measured;
-    match app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds).await {
+    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
+    match on_behalf_of(learner.id, request).await {
         Ok(said) => {
-            let (text, usage) = (said.value, said.usage);
+            let (text, usage) = (said.value.text, said.usage);
             let now = app.clock.now();
             if let Err(e) = store::usage::record(
                 &app.db,
@@ -114,11 +134,11 @@ pub async fn transcribe_only(
             {
                 tracing::warn!(error = %e, "could not record the cost of a review answer's transcription");
             }
-            heard(text).ok()
+            Ok(heard(text).ok())
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not transcribe a review answer");
-            None
+            Ok(None)
         }
     }
 }

@@ -14,6 +14,7 @@ mod listen;
 pub mod memory;
 mod show;
 mod steps;
+mod voice;
 pub use fence::Fence;
 pub use listen::transcribe_only;
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
@@ -364,8 +365,14 @@ async fn turn<S: Show>(
             .await?
         }
         None => {
-            let asked =
-                compose::Asked { conversation: &conversation, message_id, chat_id, update_id };
+            let spoken = typed.is_none();
+            let asked = compose::Asked {
+                conversation: &conversation,
+                message_id,
+                chat_id,
+                update_id,
+                spoken,
+            };
             compose::answer(app, fence, learner, &asked, &learner_text, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?

@@ -12,7 +12,9 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+
+pub use super::category::MistakeCategory;
 use serde_json::{Map, Value, json};
 
 /// The name under which [`json_schema`] is registered in `response_format`.
@@ -94,118 +96,6 @@ pub struct NewWord {
     pub translation: String,
 }
 
-/// The fixed list of mistake kinds (used for statistics later), serialized
-/// as snake_case. Deserialization is tolerant ([`MistakeCategory::normalize`])
-/// so stored or model-produced variants never fail a whole reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MistakeCategory {
-    CaseEndings,
-    Gender,
-    VerbAspect,
-    VyjmenovanaSlova,
-    WordOrder,
-    /// Spelling, including diacritics (háčky a čárky).
-    Spelling,
-    Vocabulary,
-    Other,
-}
-
-impl MistakeCategory {
-    pub const ALL: [MistakeCategory; 8] = [
-        Self::CaseEndings,
-        Self::Gender,
-        Self::VerbAspect,
-        Self::VyjmenovanaSlova,
-        Self::WordOrder,
-        Self::Spelling,
-        Self::Vocabulary,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CaseEndings => "case_endings",
-            Self::Gender => "gender",
-            Self::VerbAspect => "verb_aspect",
-            Self::VyjmenovanaSlova => "vyjmenovana_slova",
-            Self::WordOrder => "word_order",
-            Self::Spelling => "spelling",
-            Self::Vocabulary => "vocabulary",
-            Self::Other => "other",
-        }
-    }
-
-    /// Maps whatever the model wrote ("Case endings", "pády", "diacritics",
-    /// "slovosled", "word choice", …) onto the fixed list; unknown → `Other`.
-    pub fn normalize(raw: &str) -> MistakeCategory {
-        let lower = raw.trim().to_lowercase();
-        if let Some(exact) = Self::ALL.into_iter().find(|c| c.as_str() == lower) {
-            return exact;
-        }
-        let words: Vec<&str> =
-            lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        let has = |stems: &[&str]| words.iter().any(|w| stems.iter().any(|s| w.starts_with(s)));
-        let phrase = |p: &str| lower.contains(p);
-        // Order matters: the more specific kinds are checked first
-        // ("verb aspect" must not become Other, "word order" not Vocabulary).
-        if has(&["vyjmenovan", "vyjmenovaná"]) || phrase("i/y") {
-            Self::VyjmenovanaSlova
-        } else if has(&["aspect", "vid", "вид"]) {
-            Self::VerbAspect
-        } else if has(&["gender", "rod", "род", "рід"]) {
-            Self::Gender
-        } else if phrase("word order") || has(&["slovosled", "order", "порядок", "syntax"]) {
-            Self::WordOrder
-        } else if has(&[
-            "diacritic",
-            "spelling",
-            "orthograph",
-            "pravopis",
-            "typo",
-            "accent",
-            "háč",
-            "čárk",
-            "capital",
-            "орфограф",
-            "правопис",
-        ]) {
-            Self::Spelling
-        } else if has(&[
-            "case",
-            "pád",
-            "pad",
-            "declension",
-            "ending",
-            "skloň",
-            "sklon",
-            "падеж",
-            "відмін",
-        ]) {
-            Self::CaseEndings
-        } else if phrase("word choice")
-            || phrase("slovní zásob")
-            || has(&["vocab", "lexis", "lexic", "лексик", "wording"])
-        {
-            Self::Vocabulary
-        } else {
-            Self::Other
-        }
-    }
-}
-
-impl Serialize for MistakeCategory {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for MistakeCategory {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Ok(MistakeCategory::normalize(&raw))
-    }
-}
-
 impl HonzikReply {
     /// The reply within the contract's bounds: at most [`MAX_MISTAKES`] mistakes and
     /// [`MAX_NEW_WORDS`] words (the first ones: the model lists the most important first), every
@@ -260,15 +150,20 @@ pub enum ReplyError {
 /// compatible: every property required, no additional properties, no
 /// unsupported keywords (the score range is stated in the description and
 /// enforced by [`parse_reply`]).
+///
+/// The model writes the keys in the schema's order, and each key it writes conditions the next,
+/// so the order is chosen: the short `corrected_text` first (Honzík then recasts from it),
+/// `honzik_response` next, the long parts (mistakes with explanations, translation, words, tip)
+/// after — within a mistake the category before its explanation. serde_json keeps it only with
+/// its `preserve_order` feature (otherwise maps are sorted), which the workspace enables.
 pub fn json_schema() -> Value {
     let categories: Vec<&str> = MistakeCategory::ALL.iter().map(|c| c.as_str()).collect();
     let string = |description: &str| json!({ "type": "string", "description": description });
     json!({
         "type": "object",
         "properties": {
-            "honzik_response": string("Honzík's spoken reply in Czech, no emoji or markdown"),
-            "translation": string("honzik_response translated into the explanation language"),
             "corrected_text": string("the learner's last message, corrected"),
+            "honzik_response": string("Honzík's spoken reply in Czech, no emoji or markdown"),
             "mistakes": {
                 "type": "array",
                 "items": {
@@ -276,10 +171,10 @@ pub fn json_schema() -> Value {
                     "properties": {
                         "original": string("the wrong fragment as the learner said it"),
                         "corrected": string("the corrected fragment"),
-                        "explanation": string("why, in the explanation language"),
-                        "category": { "type": "string", "enum": categories }
+                        "category": { "type": "string", "enum": categories },
+                        "explanation": string("why, in the explanation language")
                     },
-                    "required": ["original", "corrected", "explanation", "category"],
+                    "required": ["original", "corrected", "category", "explanation"],
                     "additionalProperties": false
                 }
             },
@@ -287,7 +182,7 @@ pub fn json_schema() -> Value {
                 "type": "integer",
                 "description": "0-100: how correct the learner's last message was"
             },
-            "suggestion": string("one short tip in the explanation language, or empty"),
+            "translation": string("honzik_response translated into the explanation language, or empty"),
             "new_words": {
                 "type": "array",
                 "items": {
@@ -300,6 +195,7 @@ pub fn json_schema() -> Value {
                     "additionalProperties": false
                 }
             },
+            "suggestion": string("one short tip in the explanation language, or empty"),
             "scene": {
                 "type": ["object", "null"],
                 "description": "only in a role-play scene, null otherwise",
@@ -312,8 +208,8 @@ pub fn json_schema() -> Value {
             }
         },
         "required": [
-            "honzik_response", "translation", "corrected_text", "mistakes",
-            "correctness_score", "suggestion", "new_words", "scene"
+            "corrected_text", "honzik_response", "mistakes", "correctness_score",
+            "translation", "new_words", "suggestion", "scene"
         ],
         "additionalProperties": false
     })
@@ -608,41 +504,6 @@ mod tests {
     }
 
     #[test]
-    fn categories_are_normalised_from_free_text() {
-        use MistakeCategory::*;
-        let cases = [
-            ("case", CaseEndings),
-            ("pády", CaseEndings),
-            ("declension", CaseEndings),
-            ("Case endings", CaseEndings),
-            ("case_endings", CaseEndings),
-            ("diacritics", Spelling),
-            ("spelling", Spelling),
-            ("Pravopis", Spelling),
-            ("vyjmenovaná slova", VyjmenovanaSlova),
-            ("Vyjmenovana slova", VyjmenovanaSlova),
-            ("aspect", VerbAspect),
-            ("verb aspect", VerbAspect),
-            ("vid", VerbAspect),
-            ("gender", Gender),
-            ("rod", Gender),
-            ("grammatical gender", Gender),
-            ("word order", WordOrder),
-            ("slovosled", WordOrder),
-            ("word_order", WordOrder),
-            ("vocabulary", Vocabulary),
-            ("lexis", Vocabulary),
-            ("word choice", Vocabulary),
-            ("pronunciation", Other),
-            ("", Other),
-            ("other", Other),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(MistakeCategory::normalize(raw), want, "{raw:?}");
-        }
-    }
-
-    #[test]
     fn a_stored_reply_with_an_odd_category_still_deserializes() {
         let m: Mistake = serde_json::from_value(json!({
             "original": "a", "corrected": "b", "explanation": "", "category": "Pády"
@@ -739,6 +600,43 @@ mod tests {
         let cats = &schema["properties"]["mistakes"]["items"]["properties"]["category"]["enum"];
         assert_eq!(cats.as_array().unwrap().len(), MistakeCategory::ALL.len());
         assert!(cats.as_array().unwrap().contains(&json!("vyjmenovana_slova")));
+    }
+
+    #[test]
+    fn the_schema_puts_the_short_corrected_text_first_and_the_long_parts_last() {
+        let schema = json_schema();
+        let keys: Vec<&str> =
+            schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "corrected_text",
+                "honzik_response",
+                "mistakes",
+                "correctness_score",
+                "translation",
+                "new_words",
+                "suggestion",
+                "scene"
+            ]
+        );
+        let required: Vec<&str> =
+            schema["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert_eq!(required, keys, "required lists them in the same order");
+        let mistake: Vec<&str> = schema["properties"]["mistakes"]["items"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(mistake, ["original", "corrected", "category", "explanation"]);
+        // And the order survives serialization, which is what the provider reads.
+        let text = schema.to_string();
+        let at = |k: &str| text.find(&format!("\"{k}\"")).unwrap();
+        assert!(
+            at("corrected_text") < at("honzik_response")
+                && at("honzik_response") < at("suggestion")
+        );
     }
 
     #[test]

@@ -208,12 +208,14 @@ async fn quota_runs_out_and_renews_at_the_learners_midnight(db: Db) {
     let quota = spent + spent / 10;
     command(&app, &admin, &format!("/quota 901 {}.{:06}", quota / 1_000_000, quota % 1_000_000))
         .await;
-    // Under 20% left: told how much, once, and the turn goes on.
+    // Under 20% left: told how much in turns at their own cost (never money), once, and the turn
+    // goes on.
     let near = turn(&app, &l, true).await;
     assert!(answered(&near));
     assert!(
-        near.iter()
-            .any(|m| m.text.as_deref().is_some_and(|t| t.contains("of today's practice left"))),
+        near.iter().any(|m| m.text.as_deref().is_some_and(|t| {
+            t.contains("This is your last message for today") && !t.contains('$')
+        })),
         "{near:#?}"
     );
     // Now over: refused, with the local time it renews (10:00 UTC = 11:00 in Prague).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use emulators::telegram::{BotMessage, BotMessageKind, Learner, TelegramConfig, TelegramEmulator};
-use emulators::{OpenAiConfig, OpenAiEmulator};
+use emulators::{OpenAiConfig, OpenAiEmulator, Shapes};
 use mluvme::config::Config;
 use mluvme::progress::FixedClock;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -129,7 +129,14 @@ impl TestAppBuilder {
         }
         extra.extend(self.env);
         let tg = TelegramEmulator::start(self.tg).await.unwrap();
-        let ai = OpenAiEmulator::start(self.ai).await.unwrap();
+        // `EMULATOR_SHAPES=minimal` runs every conversation against the minimal
+        // OpenAI-compatible shapes (`scripts/test-all.sh` runs the suite both ways); a test that
+        // configures the emulator keeps what it set otherwise.
+        let mut ai = self.ai;
+        if Shapes::from_env() == Shapes::Minimal {
+            ai.shapes = Shapes::Minimal;
+        }
+        let ai = OpenAiEmulator::start(ai).await.unwrap();
         let clock =
             Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap()));
         let mut app = TestApp {

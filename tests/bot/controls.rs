@@ -52,6 +52,7 @@ async fn every_command_is_in_the_menu_of_each_language() {
         "voice",
         "language",
         "timezone",
+        "register",
         "stats",
         "saved",
         "review",
@@ -94,6 +95,7 @@ async fn help_lists_every_command() {
         "/voice",
         "/language",
         "/timezone",
+        "/register",
         "/stats",
         "/saved",
         "/reset",
@@ -206,7 +208,7 @@ async fn settings_speak_each_interface_language() {
         }
     }
     assert!(screens[0].0.contains("Манера"), "{}", screens[0].0);
-    assert!(screens[1].2.contains("Невимушено"), "{}", screens[1].2);
+    assert!(screens[1].2.contains("Без церемоній"), "{}", screens[1].2);
     app.assert_no_rejections();
 }
 
@@ -475,6 +477,7 @@ async fn hundreds_of_saved_words_are_paged_within_telegrams_limits() {
             key: mluvme::words::normalize(&czech),
             czech,
             translation: "дуже довгий переклад ".repeat(10),
+            original: None,
             source: Some(
                 "Velmi dlouhá věta, ze které to slovo pochází, aby se stránka zaplnila. ".repeat(5),
             ),

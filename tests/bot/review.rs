@@ -38,6 +38,7 @@ async fn save_word(app: &TestApp, user: i64, czech: &str, translation: &str) {
     let c = Candidate {
         czech: czech.into(),
         translation: translation.into(),
+        original: None,
         source: None,
         key: normalize(czech),
     };
@@ -69,16 +70,20 @@ async fn a_review_session_asks_own_mistakes_and_saved_words_and_grades_buttons_a
     assert!(
         text.contains("3 cards")
             && text.contains("1/3")
-            && text.contains("Fix your own mistake: v Praha"),
+            && text.contains("Bydlím v ____ a mám rád pivo.")
+            && text.contains("You wrote there: Praha"),
         "{text}"
     );
     let stale_show = data(&first, "rv:s:");
 
-    // Typed, in another case: right.
+    // Typed, in another case: right; what the learner wrote comes after.
     let second = command(&app, &l, "v praze").await;
     let text = second.plain_text();
     assert!(
-        text.contains("Right!") && text.contains("2/3") && text.contains("What does čaj mean?"),
+        text.contains("Right! Bydlím v Praze a mám rád pivo.")
+            && text.contains("You wrote: Bydlím v Praha a mám rád pivo.")
+            && text.contains("2/3")
+            && text.contains("What does čaj mean?"),
         "{text}"
     );
     assert_eq!(
@@ -148,12 +153,21 @@ async fn review_without_anything_saved_says_how_to_fill_it_and_stats_show_mistak
     let l = learner(&app, 902).await;
     assert!(command(&app, &l, "/review").await.plain_text().contains("Nothing to review yet"));
     turn(&app, &l, "Bydlím v Praha.").await;
-    let stats = command(&app, &l, "/stats").await;
-    let caption = stats.caption.clone().or(stats.text.clone()).unwrap();
+    let caption = |m: BotMessage| m.caption.clone().or(m.text.clone()).unwrap();
+    let few = caption(command(&app, &l, "/stats").await);
+    assert!(!few.contains("Your most frequent mistakes"), "three words are no trend: {few}");
+
+    // About a hundred words more, one mistake in all: now a rate per 100 words is shown.
+    let long: Vec<String> = (0..10).map(learner_turn).collect();
+    turn(&app, &l, &long.join(" ")).await;
+    let words = app.count("SELECT SUM(words) AS n FROM daily_stats WHERE user_id = 902").await;
+    assert!(words >= 100, "{words} words");
+    let stats = caption(command(&app, &l, "/stats").await);
     assert!(
-        caption.contains("Your most frequent mistakes") && caption.contains("Case endings: 1 🆕"),
-        "{caption}"
+        stats.contains("per 100 of your words") && stats.contains("Case endings: 0."),
+        "{stats}"
     );
+    assert!(stats.contains("🆕"), "no baseline from the month before: {stats}");
     app.assert_no_rejections();
 }
 

@@ -332,3 +332,45 @@ async fn the_chat_concurrency_limit_holds_back_requests_until_a_slot_frees() {
     }
     assert_eq!(app.ai.calls(Endpoint::Chat), 2);
 }
+
+/// Issue 15, point 2: speech-to-text failing on one learner's audio — however many files they
+/// send — does not open the circuit for everyone; two learners' failures do.
+#[tokio::test]
+async fn one_learners_failing_audio_never_opens_the_speech_circuit_for_the_others() {
+    let env = [
+        ("OPENAI_BREAKER_FAILURES", "2"),
+        ("OPENAI_MAX_RETRIES", "0"),
+        ("OPENAI_BREAKER_COOLDOWN_SECONDS", "3600"),
+        ("OUTAGE_WAIT_SECONDS", "0"),
+    ];
+    let (app, mallory) = app_with(431, &env).await;
+    let (olga, petr) = (app.learner(432, "en"), app.learner(433, "en"));
+    app.onboard(&olga, "en", "beginner").await;
+    app.onboard(&petr, "en", "beginner").await;
+    let voice = || emulators::samples::BEGINNER_MISTAKE.to_vec();
+
+    app.ai.fail_next(Endpoint::Transcription, 3, AiFault::Status(503));
+    for _ in 0..3 {
+        let sent = mallory.send_voice(voice(), 4);
+        let replies = app.replies_to(&mallory, sent.message_id, false).await;
+        assert!(replies[0].plain_text().contains("send it again"), "{replies:#?}");
+    }
+    let sent = olga.send_voice(voice(), 4);
+    let replies = app.replies_to(&olga, sent.message_id, true).await;
+    assert!(
+        !replies.iter().any(|m| m.plain_text().contains("catching his breath")),
+        "three failures of one learner's audio count once: {replies:#?}"
+    );
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 4);
+
+    // A second learner's failure is a second failure: now the circuit opens.
+    app.ai.fail_next(Endpoint::Transcription, 2, AiFault::Status(503));
+    for l in [&mallory, &olga] {
+        let sent = l.send_voice(voice(), 4);
+        app.replies_to(l, sent.message_id, false).await;
+    }
+    let sent = petr.send_voice(voice(), 4);
+    let replies = app.replies_to(&petr, sent.message_id, false).await;
+    assert!(replies[0].plain_text().contains("send it again"), "{replies:#?}");
+    assert_eq!(app.ai.calls(Endpoint::Transcription), 6, "refused without a request");
+}

@@ -1,5 +1,7 @@
 //! `POST /v1/chat/completions`: Honzík's replies (see `tutor`), shaped to the caller's JSON schema,
-//! with the content faults (invalid JSON, missing fields, truncation, refusal) applied.
+//! with the content faults (invalid JSON, missing fields, truncation, refusal) applied, in
+//! OpenAI's shape or the minimal compatible one (no `usage`, `id`, `created`, `model`,
+//! `system_fingerprint` or `service_tier`).
 
 use std::sync::Arc;
 
@@ -12,12 +14,12 @@ use serde_json::{Value, json};
 use super::faults::AiFault;
 use super::state::Shared;
 use super::steps::{
-    JSON_PARSE_ERROR, arrive, estimate_tokens, next_seq, now_unix, proceed, record, reject,
-    with_openai_headers,
+    JSON_PARSE_ERROR, answered, arrive, estimate_tokens, next_seq, now_unix, proceed_then, record,
+    reject, unsupported, with_openai_headers,
 };
-use super::types::{Endpoint, RecordedRequest};
-use super::validate::{content_text, validate_chat};
-use super::{schema, tutor};
+use super::types::{Endpoint, RecordedRequest, Shapes};
+use super::validate::{content_text, offered, validate_chat};
+use super::{schema, stream, tutor};
 
 pub(super) async fn chat(
     State(sh): State<Arc<Shared>>,
@@ -31,8 +33,16 @@ pub(super) async fn chat(
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return reject(&sh, Some(ep), 400, JSON_PARSE_ERROR, None, None);
     };
-    if let Err((msg, param, code)) = validate_chat(&req, &sh.cfg) {
+    if let Err((msg, param, code)) = validate_chat(&req) {
         return reject(&sh, Some(ep), 400, &msg, param.as_deref(), code);
+    }
+    if let Err((status, body)) = offered(&req, &sh.cfg) {
+        return unsupported(&sh, ep, status, body);
+    }
+    let streamed = req["stream"].as_bool() == Some(true);
+    if streamed && !sh.cfg.streaming_supported {
+        let msg = "Streaming is not supported by this server; send stream=false.";
+        return reject(&sh, Some(ep), 400, msg, Some("stream"), None);
     }
     let prompt = Prompt::of(&req);
     let model = req["model"].as_str().unwrap_or_default().to_owned();
@@ -47,7 +57,7 @@ pub(super) async fn chat(
             audio_secs: None,
         },
     );
-    let fault = match proceed(&sh, ep).await {
+    let (fault, later) = match proceed_then(&sh, ep, streamed).await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -66,7 +76,31 @@ pub(super) async fn chat(
         (json!(content), Value::Null)
     };
     let seq = next_seq(&sh);
-    let resp = completion(seq, &model, content, refusal, finish, prompt_tokens, completion_tokens);
+    let replaced = sh.inner.lock().next_body.get_mut(&ep).and_then(|q| q.pop_front());
+    if let Some(body) = replaced.filter(|_| fault.is_none()) {
+        if streamed {
+            let events = stream::respond(sh.clone(), idx, later, Err(body));
+            return with_openai_headers(events, seq);
+        }
+        answered(&sh, ep, idx);
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        return with_openai_headers((json, body).into_response(), seq);
+    }
+    if streamed {
+        let usage = (req["stream_options"]["include_usage"] == true)
+            .then_some((prompt_tokens, completion_tokens));
+        let s = stream::Streamed { seq, model, content, refusal, finish, usage };
+        return with_openai_headers(stream::respond(sh.clone(), idx, later, Ok(s)), seq);
+    }
+    answered(&sh, ep, idx);
+    let resp = match sh.cfg.shapes {
+        Shapes::OpenAi => {
+            completion(seq, &model, content, refusal, finish, prompt_tokens, completion_tokens)
+        }
+        Shapes::Minimal => json!({
+            "choices": [{ "message": { "role": "assistant", "content": content }, "finish_reason": finish }],
+        }),
+    };
     with_openai_headers(axum::Json(resp).into_response(), seq)
 }
 

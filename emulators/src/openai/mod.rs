@@ -8,7 +8,8 @@
 //! requests mid-flight, and inspect every request the bot made.
 //!
 //! Modules, each using only those after it: `server` (routes), `chat` (chat
-//! completions), `audio` (transcriptions and speech), `steps` (what every
+//! completions), `speech` (Honzík's voice), `audio` (transcriptions), `transcript` (their bodies
+//! in OpenAI's or the minimal shapes), `steps` (what every
 //! handler does: count, record, fault, hold, latency), `validate` (chat
 //! request checks), `state` (the shared state and holds), `faults` (error
 //! bodies, injected failures), `types` (endpoints, configuration, recorded
@@ -21,19 +22,23 @@ use std::time::Duration;
 
 mod audio;
 mod chat;
+mod corrections;
 mod faults;
 pub mod scene;
 pub mod schema;
 mod server;
+mod speech;
 mod state;
 mod steps;
+mod stream;
+mod transcript;
 pub mod tutor;
 mod types;
 mod validate;
 
 pub use faults::AiFault;
 pub use state::HoldGuard;
-pub use types::{AiRejection, Endpoint, OpenAiConfig, RecordedRequest};
+pub use types::{AiRejection, Endpoint, Event, Moment, OpenAiConfig, RecordedRequest, Shapes};
 
 use state::Shared;
 
@@ -59,7 +64,9 @@ impl OpenAiEmulator {
         {
             let mut st = shared.inner.lock();
             for s in crate::samples::ALL {
-                st.transcripts.insert(s.bytes.to_vec(), s.text.to_owned());
+                let heard =
+                    state::Heard { verbatim: s.text.to_owned(), repaired: s.repaired.to_owned() };
+                st.transcripts.insert(s.bytes.to_vec(), heard);
             }
         }
         let router = server::router(shared.clone());
@@ -74,9 +81,24 @@ impl OpenAiEmulator {
         format!("http://{}/v1", self.addr)
     }
 
-    /// Exactly these bytes will transcribe to `text`.
+    /// Exactly these bytes will transcribe to `text` (verbatim or not).
     pub fn register_transcript(&self, audio: &[u8], text: &str) {
-        self.shared.inner.lock().transcripts.insert(audio.to_vec(), text.to_owned());
+        let heard = state::Heard { verbatim: text.to_owned(), repaired: text.to_owned() };
+        self.shared.inner.lock().transcripts.insert(audio.to_vec(), heard);
+    }
+
+    /// The next successful answer of `endpoint` is exactly this body (status 200, JSON), in
+    /// place of the emulator's own: a server's documented shape, fed to the bot as it is.
+    pub fn set_next_body(&self, endpoint: Endpoint, body: &str) {
+        let mut st = self.shared.inner.lock();
+        st.next_body.entry(endpoint).or_default().push_back(body.to_owned());
+    }
+
+    /// Requests refused because the configured server does not offer what they asked for
+    /// (`verbose_json`, `json_schema`, `json_object`): what such a server answers, not a bug,
+    /// so they are kept out of [`Self::rejected`].
+    pub fn unsupported(&self) -> Vec<AiRejection> {
+        self.shared.inner.lock().unsupported.clone()
     }
 
     /// The next `n` requests to `endpoint` that pass validation fail with
@@ -129,7 +151,8 @@ impl OpenAiEmulator {
         self.shared.inner.lock().requests.clone()
     }
 
-    /// Requests that reached `endpoint`, valid or not.
+    /// Requests that reached `endpoint`, valid or not (refusals of what the server does not
+    /// offer excluded: see [`Self::unsupported`]).
     pub fn calls(&self, endpoint: Endpoint) -> usize {
         self.shared.inner.lock().calls.get(&endpoint).copied().unwrap_or(0)
     }
@@ -143,6 +166,12 @@ impl OpenAiEmulator {
     /// Every 4xx returned (injected faults excluded).
     pub fn rejected(&self) -> Vec<AiRejection> {
         self.shared.inner.lock().rejected.clone()
+    }
+
+    /// Arrivals and answers of every request so far, in the order they happened: whether one
+    /// request started before another ended (a stream's end is its last chunk).
+    pub fn timeline(&self) -> Vec<Event> {
+        self.shared.inner.lock().timeline.clone()
     }
 
     /// Waits until `pred` holds after some change, or `timeout` passes.

@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 use super::faults::api_error;
 use super::state::Shared;
 use super::types::Endpoint;
-use super::{audio, chat};
+use super::{audio, chat, speech};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::chat))
         .route("/v1/audio/transcriptions", post(audio::transcription))
-        .route("/v1/audio/speech", post(audio::speech))
+        .route("/v1/audio/speech", post(speech::speech))
         .route("/v1/models", get(models))
         .fallback(|req: Request| async move {
             let msg = format!("Invalid URL ({} {})", req.method(), req.uri().path());

@@ -22,12 +22,26 @@ pub(crate) struct Shared {
     pub observe_tx: watch::Sender<u64>,
 }
 
+/// What a voice note says: as spoken (the learner's mistakes kept), and as a transcriber that
+/// "repairs" speech writes it down when not asked for a verbatim transcript.
+#[derive(Clone, Debug)]
+pub(crate) struct Heard {
+    pub verbatim: String,
+    pub repaired: String,
+}
+
 #[derive(Default)]
 pub(crate) struct Inner {
-    pub transcripts: HashMap<Vec<u8>, String>,
+    pub transcripts: HashMap<Vec<u8>, Heard>,
+    /// Bodies to answer with instead of the emulator's own, per endpoint.
+    pub next_body: HashMap<Endpoint, VecDeque<String>>,
+    /// Refusals of what the configured server does not offer.
+    pub unsupported: Vec<AiRejection>,
     pub faults: HashMap<Endpoint, VecDeque<AiFault>>,
     pub next_content: VecDeque<String>,
     pub requests: Vec<RecordedRequest>,
+    /// Arrivals and answers, in order.
+    pub timeline: Vec<super::types::Event>,
     pub calls: HashMap<Endpoint, usize>,
     pub waiting: HashMap<Endpoint, usize>,
     pub rejected: Vec<AiRejection>,

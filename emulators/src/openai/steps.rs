@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::faults::{AiFault, api_error, rate_limited, status_response};
 use super::state::Shared;
-use super::types::{AiRejection, Endpoint, RecordedRequest};
+use super::types::{AiRejection, Endpoint, Event, Moment, RecordedRequest};
 
 pub(super) const JSON_PARSE_ERROR: &str = "We could not parse the JSON body of your request. (HINT: This likely means you \
     aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid \
@@ -81,11 +81,37 @@ pub(super) fn reject(
     api_error(status, message, kind, param, code)
 }
 
+/// A refusal of what the configured server does not offer (`verbose_json`, `json_schema`,
+/// `json_object`), with that server's error body as it is: recorded in `unsupported`, not in
+/// `rejected` — such a server answers this to every client, and the bot is expected to step down.
+/// Nor does it count in `calls`: it is the client learning once what the server offers, and a
+/// test counting the requests a turn paid for runs unchanged against either shapes.
+pub(super) fn unsupported(
+    sh: &Shared,
+    ep: Endpoint,
+    status: u16,
+    body: serde_json::Value,
+) -> Response {
+    {
+        let mut st = sh.inner.lock();
+        if let Some(n) = st.calls.get_mut(&ep) {
+            *n = n.saturating_sub(1);
+        }
+        st.unsupported.push(AiRejection { endpoint: Some(ep), status, message: body.to_string() });
+    }
+    sh.changed();
+    let status =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    axum::response::IntoResponse::into_response((status, axum::Json(body)))
+}
+
 /// Records the request; returns its index.
 pub(super) fn record(sh: &Shared, rec: RecordedRequest) -> usize {
     let mut st = sh.inner.lock();
+    let endpoint = rec.endpoint;
     st.requests.push(rec);
     let i = st.requests.len() - 1;
+    st.timeline.push(Event { endpoint, request: i, moment: Moment::Arrived });
     drop(st);
     sh.changed();
     i
@@ -94,6 +120,22 @@ pub(super) fn record(sh: &Shared, rec: RecordedRequest) -> usize {
 /// Fault, hold and latency, in that order. `Err` is a finished response
 /// (status faults); `Ok(Some)` a content fault for the handler to apply.
 pub(super) async fn proceed(sh: &Shared, ep: Endpoint) -> Result<Option<AiFault>, Response> {
+    proceed_then(sh, ep, false).await.map(|(fault, _)| fault)
+}
+
+/// Records that request `index` of `ep` has been answered to its last byte.
+pub(super) fn answered(sh: &Shared, ep: Endpoint, index: usize) {
+    sh.inner.lock().timeline.push(Event { endpoint: ep, request: index, moment: Moment::Answered });
+    sh.changed();
+}
+
+/// [`proceed`], but a successful request's latency is returned rather than slept (`spread`): a
+/// stream spreads it over its chunks. A failing one still waits it out first.
+pub(super) async fn proceed_then(
+    sh: &Shared,
+    ep: Endpoint,
+    spread: bool,
+) -> Result<(Option<AiFault>, Duration), Response> {
     let fault = {
         let mut st = sh.inner.lock();
         let q = st.faults.get_mut(&ep);
@@ -123,8 +165,11 @@ pub(super) async fn proceed(sh: &Shared, ep: Endpoint) -> Result<Option<AiFault>
         e.0 += 1;
         e.1 += delay;
     }
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    let fails =
+        matches!(fault, Some(AiFault::Status(_) | AiFault::RateLimited { .. } | AiFault::Timeout));
+    let later = if spread && !fails { delay } else { Duration::ZERO };
+    if !(delay - later).is_zero() {
+        tokio::time::sleep(delay - later).await;
     }
     match fault {
         Some(AiFault::Status(s)) => Err(status_response(s)),
@@ -136,7 +181,7 @@ pub(super) async fn proceed(sh: &Shared, ep: Endpoint) -> Result<Option<AiFault>
             }
             Err(status_response(504))
         }
-        other => Ok(other),
+        other => Ok((other, later)),
     }
 }
 

@@ -1,11 +1,18 @@
 //! Deterministic fake Honzík: what the chat-completions emulator answers.
 //!
 //! The reply follows the bot's tutor contract (a JSON object with
-//! `honzik_response`, `translation`, `corrected_text`, `mistakes`,
-//! `correctness_score`, `suggestion`, `new_words`) and depends only on the
+//! `corrected_text`, `honzik_response`, `mistakes`, `correctness_score`,
+//! `translation`, `new_words`, `suggestion`) and depends only on the
 //! conversation, so tests can predict it: mistakes come from a small table
-//! of typical learner errors, the reply text from the topic of the last
-//! learner message (or a stable hash of it).
+//! of typical learner errors (`corrections`), the reply text from the topic
+//! of the last learner message (or a stable hash of it).
+//!
+//! Like a model, it follows what the system prompt asks, where a test needs
+//! to see it: colloquial forms become register notes when the prompt says so,
+//! the reply recasts the first corrected form when asked to, keeps to the
+//! level's number of sentences and leaves the translation empty when told.
+//! Like a careless model, it still "corrects" the spelling of transcribed
+//! speech: dropping those is the bot's job.
 
 use serde_json::{Value, json};
 
@@ -36,7 +43,7 @@ impl Lang {
         if hints.iter().any(|h| s.contains(h)) { Lang::Russian } else { Lang::English }
     }
 
-    fn pick<'a>(self, en: &'a str, ru: &'a str) -> &'a str {
+    pub(super) fn pick<'a>(self, en: &'a str, ru: &'a str) -> &'a str {
         match self {
             Lang::English => en,
             Lang::Russian => ru,
@@ -44,232 +51,7 @@ impl Lang {
     }
 }
 
-/// One typical learner error: the wrong phrase (lower case, matched on word
-/// boundaries) and its correction.
-struct Rule {
-    wrong: &'static str,
-    right: &'static str,
-    category: &'static str,
-    en: &'static str,
-    ru: &'static str,
-}
-
-const LOCATIVE_EN: &str = "After \"v\" (in) Czech uses the locative case.";
-const LOCATIVE_RU: &str = "После «v» (в) в чешском используется местный падеж.";
-const GENITIVE_EN: &str = "After \"do\" (to) Czech uses the genitive case.";
-const GENITIVE_RU: &str = "После «do» (в, до) в чешском используется родительный падеж.";
-const VERB_EN: &str = "The verb must be conjugated for the person, not left in the infinitive.";
-const VERB_RU: &str = "Глагол нужно спрягать по лицам, а не оставлять в инфинитиве.";
-const DIAC_EN: &str = "Diacritics change the word: don't leave out háček and čárka.";
-const DIAC_RU: &str = "Диакритика меняет слово: не пропускайте гачек и чарку.";
-
-const RULES: &[Rule] = &[
-    Rule {
-        wrong: "v praha",
-        right: "v Praze",
-        category: "case_ending",
-        en: LOCATIVE_EN,
-        ru: LOCATIVE_RU,
-    },
-    Rule {
-        wrong: "v brno",
-        right: "v Brně",
-        category: "case_ending",
-        en: LOCATIVE_EN,
-        ru: LOCATIVE_RU,
-    },
-    Rule {
-        wrong: "v ostrava",
-        right: "v Ostravě",
-        category: "case_ending",
-        en: LOCATIVE_EN,
-        ru: LOCATIVE_RU,
-    },
-    Rule {
-        wrong: "v restaurace",
-        right: "v restauraci",
-        category: "case_ending",
-        en: LOCATIVE_EN,
-        ru: LOCATIVE_RU,
-    },
-    Rule {
-        wrong: "v česko",
-        right: "v Česku",
-        category: "case_ending",
-        en: LOCATIVE_EN,
-        ru: LOCATIVE_RU,
-    },
-    Rule {
-        wrong: "do praha",
-        right: "do Prahy",
-        category: "case_ending",
-        en: GENITIVE_EN,
-        ru: GENITIVE_RU,
-    },
-    Rule {
-        wrong: "do brno",
-        right: "do Brna",
-        category: "case_ending",
-        en: GENITIVE_EN,
-        ru: GENITIVE_RU,
-    },
-    Rule {
-        wrong: "já mít",
-        right: "já mám",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "ty mít",
-        right: "ty máš",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "on mít",
-        right: "on má",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "já být",
-        right: "já jsem",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "já chtít",
-        right: "já chci",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "já jít",
-        right: "já jdu",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "já pít",
-        right: "já piju",
-        category: "verb_conjugation",
-        en: VERB_EN,
-        ru: VERB_RU,
-    },
-    Rule {
-        wrong: "dobře den",
-        right: "dobrý den",
-        category: "agreement",
-        en: "\"Den\" is a noun, so it takes the adjective \"dobrý\", not the adverb \"dobře\".",
-        ru: "«Den» — существительное, поэтому нужно прилагательное «dobrý», а не наречие «dobře».",
-    },
-    Rule {
-        wrong: "dobrý noc",
-        right: "dobrou noc",
-        category: "agreement",
-        en: "\"Noc\" is feminine and the wish is in the accusative: dobrou noc.",
-        ru: "«Noc» женского рода, а пожелание стоит в винительном падеже: dobrou noc.",
-    },
-    Rule {
-        wrong: "dobry den",
-        right: "dobrý den",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-    Rule { wrong: "dekuji", right: "děkuji", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "dekuju", right: "děkuju", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "prosim", right: "prosím", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule {
-        wrong: "knedliky", right: "knedlíky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU
-    },
-    Rule { wrong: "cesky", right: "česky", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule { wrong: "cestina", right: "čeština", category: "diacritics", en: DIAC_EN, ru: DIAC_RU },
-    Rule {
-        wrong: "jak se mas",
-        right: "jak se máš",
-        category: "diacritics",
-        en: DIAC_EN,
-        ru: DIAC_RU,
-    },
-];
-
-/// A detected mistake.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mistake {
-    /// As the learner wrote it (original capitalisation).
-    pub original: String,
-    pub corrected: String,
-    pub explanation: String,
-    pub category: String,
-}
-
-impl Mistake {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "original": self.original, "corrected": self.corrected,
-            "explanation": self.explanation, "category": self.category,
-        })
-    }
-}
-
-/// Finds the table's mistakes in `text` (case-insensitive, whole words,
-/// longest match first) and returns the corrected text with them.
-pub fn check(text: &str, lang: Lang) -> (String, Vec<Mistake>) {
-    let chars: Vec<char> = text.chars().collect();
-    let lower: Vec<char> = chars.iter().map(|c| c.to_lowercase().next().unwrap_or(*c)).collect();
-    let mut rules: Vec<&Rule> = RULES.iter().collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.wrong.chars().count()));
-    let word = |i: usize| lower.get(i).is_some_and(|c| c.is_alphanumeric());
-    let mut corrected = String::with_capacity(text.len());
-    let mut mistakes = Vec::new();
-    let mut i = 0;
-    'outer: while i < chars.len() {
-        if i == 0 || !word(i - 1) {
-            for r in &rules {
-                let pat: Vec<char> = r.wrong.chars().collect();
-                if lower[i..].starts_with(&pat) && !word(i + pat.len()) {
-                    let original: String = chars[i..i + pat.len()].iter().collect();
-                    let mut right = r.right.to_owned();
-                    if chars[i].is_uppercase() {
-                        right = capitalise(&right);
-                    }
-                    corrected.push_str(&right);
-                    mistakes.push(Mistake {
-                        original,
-                        corrected: right,
-                        explanation: lang.pick(r.en, r.ru).to_owned(),
-                        category: r.category.to_owned(),
-                    });
-                    i += pat.len();
-                    continue 'outer;
-                }
-            }
-        }
-        corrected.push(chars[i]);
-        i += 1;
-    }
-    (corrected, mistakes)
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// 100 minus 15 per mistake, never below 20.
-pub fn score(mistakes: usize) -> u32 {
-    100u32.saturating_sub(15 * mistakes as u32).max(20)
-}
+pub use super::corrections::{Mistake, check, score};
 
 /// Honzík's line for one topic: Czech, English, Russian, new words
 /// (Czech, English, Russian).
@@ -291,9 +73,9 @@ const LINES: &[Line] = &[
     },
     Line {
         keys: &["knedl", "jídl", "restaura", "objedn", "svíčkov", "guláš", "hlad"],
-        cs: "Mňam! Knedlíky se svíčkovou jsou nejlepší jídlo na světě. V Praze znám skvělou hospodu, dáme si tam i pivo.",
-        en: "Yum! Dumplings with svíčková are the best food in the world. I know a great pub in Prague, we'll have a beer there too.",
-        ru: "Ням! Кнедлики со свичковой — лучшая еда в мире. Я знаю отличную пивную в Праге, выпьем там и пива.",
+        cs: "Mňam! Knedlíky se svíčkovou jsou nejlepší jídlo na světě. V Praze znám skvělou hospodu, půjdeš tam se mnou?",
+        en: "Yum! Dumplings with svíčková are the best food in the world. I know a great pub in Prague, will you come with me?",
+        ru: "Ням! Кнедлики со свичковой — лучшая еда в мире. Я знаю отличную пивную в Праге, пойдёшь туда со мной?",
         words: &[("hospoda", "pub", "пивная"), ("nejlepší", "the best", "лучший")],
     },
     Line {
@@ -308,16 +90,16 @@ const LINES: &[Line] = &[
     },
     Line {
         keys: &["hokej", "zápas", "sport", "fotbal"],
-        cs: "Hokej je naše národní vášeň! Fandíš Spartě, nebo Slavii? Po zápase jdeme na pivo.",
-        en: "Hockey is our national passion! Do you support Sparta or Slavia? After the match we go for a beer.",
-        ru: "Хоккей — наша национальная страсть! Ты болеешь за Спарту или за Славию? После матча идём на пиво.",
+        cs: "Hokej je naše národní vášeň! Po zápase jedu tramvají domů s celou Spartou. Fandíš Spartě, nebo Slavii?",
+        en: "Hockey is our national passion! After the match I ride the tram home with all of Sparta. Do you support Sparta or Slavia?",
+        ru: "Хоккей — наша национальная страсть! После матча я еду домой на трамвае со всей Спартой. Ты болеешь за Спарту или за Славию?",
         words: &[("fandit", "to cheer for", "болеть за"), ("zápas", "match", "матч")],
     },
     Line {
         keys: &["praha", "praze", "prahy", "prahu", "most", "brn", "ostrav"],
-        cs: "Praha je krásná! Byl jsi už na Karlově mostě? Po procházce si dáme knedlíky a pivo.",
-        en: "Prague is beautiful! Have you been on Charles Bridge yet? After a walk we'll have dumplings and beer.",
-        ru: "Прага прекрасна! Ты уже был на Карловом мосту? После прогулки поедим кнедлики и выпьем пива.",
+        cs: "Praha je krásná! Nejlepší procházka je z Letné dolů k Vltavě. Byl jsi už na Karlově mostě?",
+        en: "Prague is beautiful! The best walk is from Letná down to the Vltava. Have you been on Charles Bridge yet?",
+        ru: "Прага прекрасна! Лучшая прогулка — с Летны вниз к Влтаве. Ты уже был на Карловом мосту?",
         words: &[("procházka", "walk", "прогулка"), ("most", "bridge", "мост")],
     },
     Line {
@@ -341,24 +123,24 @@ const LINES: &[Line] = &[
 const FALLBACK: &[Line] = &[
     Line {
         keys: &[],
-        cs: "To je zajímavé! Řekni mi víc. Já dnes večer jdu na hokej a potom na pivo a knedlíky.",
-        en: "That's interesting! Tell me more. Tonight I'm going to a hockey match and then for beer and dumplings.",
-        ru: "Это интересно! Расскажи подробнее. Сегодня вечером я иду на хоккей, а потом на пиво и кнедлики.",
-        words: &[("zajímavé", "interesting", "интересно"), ("večer", "evening", "вечер")],
+        cs: "To je zajímavé! Já dnes večer jdu na koncert do malého klubu na Žižkově. Co rád posloucháš?",
+        en: "That's interesting! Tonight I'm going to a concert in a small club in Žižkov. What do you like listening to?",
+        ru: "Это интересно! Сегодня вечером я иду на концерт в маленький клуб на Жижкове. Что ты любишь слушать?",
+        words: &[("zajímavé", "interesting", "интересно"), ("koncert", "concert", "концерт")],
     },
     Line {
         keys: &[],
-        cs: "Super! Víš, že v Praze je víc než tisíc hospod? Co rád děláš o víkendu?",
-        en: "Great! Did you know Prague has more than a thousand pubs? What do you like to do at the weekend?",
-        ru: "Супер! Знаешь, что в Праге больше тысячи пивных? Что ты любишь делать на выходных?",
-        words: &[("víkend", "weekend", "выходные"), ("tisíc", "thousand", "тысяча")],
+        cs: "Super! O víkendu jedu do Krkonoš na chatu, v Praze je v létě moc horko. Co rád děláš o víkendu?",
+        en: "Great! At the weekend I'm going to a cabin in the Krkonoše, Prague is too hot in summer. What do you like to do at the weekend?",
+        ru: "Супер! На выходных я еду в Крконоше на дачу, в Праге летом слишком жарко. Что ты любишь делать на выходных?",
+        words: &[("víkend", "weekend", "выходные"), ("chata", "cottage", "дача")],
     },
     Line {
         keys: &[],
-        cs: "Rozumím. A co české jídlo? Máš rád knedlíky? Já bych je jedl každý den, hlavně po hokeji.",
-        en: "I see. And what about Czech food? Do you like dumplings? I'd eat them every day, especially after hockey.",
-        ru: "Понимаю. А как тебе чешская еда? Любишь кнедлики? Я бы ел их каждый день, особенно после хоккея.",
-        words: &[("rozumím", "I understand", "понимаю"), ("každý den", "every day", "каждый день")],
+        cs: "Rozumím. Já jsem dnes ráno stál hodinu ve frontě na úřadě, ale s Lítačkou jsem tam byl rychle. Kam jezdíš každý den?",
+        en: "I see. This morning I queued for an hour at the office, but with my Lítačka I got there fast. Where do you go every day?",
+        ru: "Понимаю. Сегодня утром я час простоял в очереди в учреждении, зато с «Литачкой» быстро туда доехал. Куда ты ездишь каждый день?",
+        words: &[("fronta", "queue", "очередь"), ("každý den", "every day", "каждый день")],
     },
 ];
 
@@ -378,17 +160,21 @@ fn line_for(text: &str) -> &'static Line {
 
 fn tip(category: Option<&str>, text: &str, lang: Lang) -> String {
     let t = match category {
-        Some("case_ending") => lang.pick(
+        Some("case_endings") => lang.pick(
             "After \"v\" use the locative: v Praze, v Brně, v restauraci.",
             "После «v» используйте местный падеж: v Praze, v Brně, v restauraci.",
         ),
-        Some("verb_conjugation") => lang.pick(
+        Some("verb_forms") => lang.pick(
             "Conjugate verbs: já mám, ty máš, on má; já jsem, ty jsi.",
             "Спрягайте глаголы: já mám, ty máš, on má; já jsem, ty jsi.",
         ),
         Some("agreement") => lang.pick(
             "Adjectives agree with their noun: dobrý den, dobrou noc.",
             "Прилагательные согласуются с существительным: dobrý den, dobrou noc.",
+        ),
+        Some("prepositions") => lang.pick(
+            "Places with \"na\": na poště, na nádraží, na úřadě.",
+            "Места с «na»: na poště, na nádraží, na úřadě.",
         ),
         Some(_) => lang.pick(
             "Use the Czech keyboard layout so háčky and čárky are easy: děkuji, prosím.",
@@ -411,21 +197,83 @@ fn tip(category: Option<&str>, text: &str, lang: Lang) -> String {
     t.to_owned()
 }
 
+/// What the system prompt asks of the reply (the bot's wording, `tutor::persona`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Asked {
+    /// Colloquial forms are register notes, not mistakes.
+    notes: bool,
+    /// Re-use the corrected form in the reply.
+    recast: bool,
+    /// At most this many sentences ("Answer in 1-2 sentences").
+    sentences: Option<usize>,
+    /// "leave translation empty".
+    no_translation: bool,
+}
+
+impl Asked {
+    fn of(system: &str) -> Asked {
+        let sentences = system.split("Answer in ").nth(1).and_then(|rest| {
+            let (range, tail) = rest.split_once(' ')?;
+            tail.starts_with("sentences").then(|| range.rsplit('-').next()?.parse().ok())?
+        });
+        Asked {
+            notes: system.contains("as a note with category register"),
+            recast: system.contains("Recast"),
+            sentences,
+            no_translation: system.contains("leave translation empty"),
+        }
+    }
+}
+
+/// At most `n` sentences of `text`: the first `n - 1` and the last (Honzík's question).
+fn fit_sentences(text: &str, n: usize) -> String {
+    let sentences: Vec<&str> = text.split_inclusive(['.', '!', '?']).map(str::trim).collect();
+    if n == 0 || sentences.len() <= n {
+        return text.to_owned();
+    }
+    let mut kept: Vec<&str> = sentences[..n - 1].to_vec();
+    kept.push(sentences[sentences.len() - 1]);
+    kept.join(" ")
+}
+
 /// The full tutor reply object for the learner's latest message.
 pub fn reply(system: &str, learner_text: &str) -> Value {
     let lang = Lang::from_system_prompt(system);
-    let (corrected, mistakes) = check(learner_text, lang);
+    let asked = Asked::of(system);
+    let (corrected, mistakes) = check(learner_text, lang, asked.notes);
     let line = line_for(learner_text);
+    let (mut cs, mut translation) = (line.cs.to_owned(), lang.pick(line.en, line.ru).to_owned());
+    if let Some(n) = asked.sentences {
+        (cs, translation) = (fit_sentences(&cs, n), fit_sentences(&translation, n));
+    }
+    // A teacher's recast: the first corrected form, said back naturally.
+    let first = mistakes.iter().find(|m| m.category != "register");
+    if let (true, Some(m)) = (asked.recast, first) {
+        let said = lower_first(&m.corrected);
+        cs = format!("Aha, {said}! {cs}");
+        translation = format!("Aha, {said}! {translation}");
+    }
+    if asked.no_translation {
+        translation.clear();
+    }
     json!({
-        "honzik_response": line.cs,
-        "translation": lang.pick(line.en, line.ru),
         "corrected_text": corrected,
+        "honzik_response": cs,
         "mistakes": mistakes.iter().map(Mistake::to_json).collect::<Vec<_>>(),
-        "correctness_score": score(mistakes.len()),
-        "suggestion": tip(mistakes.first().map(|m| m.category.as_str()), learner_text, lang),
+        "correctness_score": score(mistakes.iter().filter(|m| m.category != "register").count()),
+        "translation": translation,
         "new_words": line.words.iter().map(|(cs, en, ru)| json!({ "czech": cs, "translation": lang.pick(en, ru) })).collect::<Vec<_>>(),
+        "suggestion": tip(first.map(|m| m.category.as_str()), learner_text, lang),
         "scene": super::scene::progress(system, learner_text),
     })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// A deterministic summary of what the summariser was shown (the previous summary and the turns
@@ -516,38 +364,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_wrong_case_after_v_is_one_case_ending_mistake() {
-        let (corrected, mistakes) = check("Já jsem byl v Praha včera", Lang::English);
-        assert_eq!(corrected, "Já jsem byl v Praze včera");
-        assert_eq!(mistakes.len(), 1);
-        assert_eq!(mistakes[0].original, "v Praha");
-        assert_eq!(mistakes[0].corrected, "v Praze");
-        assert_eq!(mistakes[0].category, "case_ending");
-        assert_eq!(score(1), 85);
-    }
-
-    #[test]
-    fn several_mistakes_are_found_and_capitalisation_is_kept() {
-        let (corrected, mistakes) = check("Dobře den! Já mít knedliky, dekuji.", Lang::English);
-        assert_eq!(corrected, "Dobrý den! Já mám knedlíky, děkuji.");
-        let cats: Vec<&str> = mistakes.iter().map(|m| m.category.as_str()).collect();
-        assert_eq!(cats, ["agreement", "verb_conjugation", "diacritics", "diacritics"]);
-        assert_eq!(score(mistakes.len()), 40);
-        assert_eq!(score(9), 20);
-    }
-
-    #[test]
-    fn correct_czech_and_words_containing_a_pattern_are_not_mistakes() {
-        for text in
-            ["Byl jsem v Praze a v Brně.", "Jdu do restaurace.", "Prosím, děkuji.", "Kuprosim"]
-        {
-            let (corrected, mistakes) = check(text, Lang::English);
-            assert!(mistakes.is_empty(), "{text}: {mistakes:?}");
-            assert_eq!(corrected, text);
-        }
-    }
-
-    #[test]
     fn the_translation_language_follows_the_system_prompt() {
         assert_eq!(Lang::from_system_prompt("Translate into Russian."), Lang::Russian);
         assert_eq!(Lang::from_system_prompt("Переводи на русский язык"), Lang::Russian);
@@ -561,15 +377,45 @@ mod tests {
     }
 
     #[test]
-    fn replies_are_deterministic_and_mention_czech_culture() {
+    fn replies_are_deterministic_and_mention_prague_life() {
         for text in ["ahoj", "blablabla 🍺 <&>", "Mám rád hokej", ""] {
             let a = reply("", text);
             assert_eq!(a, reply("", text));
             let cs = a["honzik_response"].as_str().unwrap();
             assert!(
-                ["pivo", "knedlík", "hokej", "Prah", "hospod"].iter().any(|w| cs.contains(w)),
+                [
+                    "pivo", "knedlík", "Hokej", "hokej", "Prah", "Praz", "hospod", "Žižkov",
+                    "Krkonoš", "Lítačk"
+                ]
+                .iter()
+                .any(|w| cs.contains(w)),
                 "{cs}"
             );
         }
+    }
+
+    #[test]
+    fn every_line_ends_with_exactly_one_follow_up_question() {
+        for line in LINES.iter().chain(FALLBACK) {
+            for text in [line.cs, line.en, line.ru] {
+                assert!(text.ends_with('?') && text.matches('?').count() == 1, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_reply_follows_what_the_prompt_asks() {
+        let system = "Recast: ... LEVEL: BEGINNER (A1–A2). Answer in 1-2 sentences with basic words. \
+            No translation: leave translation empty. ... as a note with category register ...";
+        let r = reply(system, "Byl jsem v Praha a to je velkej most.");
+        let cs = r["honzik_response"].as_str().unwrap();
+        assert!(cs.starts_with("Aha, v Praze! "), "recasts the corrected form: {cs}");
+        assert_eq!(cs.matches(['.', '!', '?']).count(), 3, "recast plus two sentences: {cs}");
+        assert!(cs.ends_with('?'), "the question stays: {cs}");
+        assert_eq!(r["translation"], "");
+        assert_eq!(r["mistakes"][1]["category"], "register");
+        assert_eq!(r["correctness_score"], 85, "a note does not lower the score");
+        let plain = reply("", "Byl jsem v Praha.");
+        assert!(!plain["honzik_response"].as_str().unwrap().contains("Aha"), "no recast unasked");
     }
 }

@@ -16,6 +16,31 @@ pub enum Endpoint {
     Speech,
 }
 
+/// Which of the published shapes the emulator answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shapes {
+    /// OpenAI's own: every field it sends (`usage`, `system_fingerprint`, `service_tier`, …),
+    /// `verbose_json` and structured outputs.
+    #[default]
+    OpenAi,
+    /// The least an OpenAI-compatible server may send, as self-hosted servers do: a transcription
+    /// is `{"text": …}` and nothing else, a completion is its choices without `usage`, `id`,
+    /// `created`, `system_fingerprint` or `service_tier`; `verbose_json` and `json_schema` are
+    /// refused (in the error shapes of FastAPI and llama.cpp's server, not OpenAI's).
+    Minimal,
+}
+
+impl Shapes {
+    /// `EMULATOR_SHAPES=minimal` selects [`Shapes::Minimal`]: the conversation suite runs in
+    /// both (`scripts/test-all.sh`).
+    pub fn from_env() -> Shapes {
+        match std::env::var("EMULATOR_SHAPES").as_deref() {
+            Ok("minimal") => Shapes::Minimal,
+            _ => Shapes::OpenAi,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct OpenAiConfig {
     /// Artificial latency per endpoint (default: none).
@@ -24,12 +49,20 @@ pub struct OpenAiConfig {
     /// OpenAI-compatible servers (and older models) without structured
     /// outputs; `json_object` still works.
     pub json_schema_supported: bool,
+    /// `false` makes `response_format: json_object` a 400 too, like servers that take no
+    /// `response_format` at all.
+    pub json_object_supported: bool,
+    /// OpenAI's response shapes, or the minimal compatible ones.
+    pub shapes: Shapes,
     /// When set, requests must carry `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
     /// When set, Honzík's replies are padded or cut to a word count in this range (picked
     /// deterministically from the learner's text), as real voice practice replies are longer than
     /// the canned lines: used by the context benchmark.
     pub reply_words: Option<(usize, usize)>,
+    /// Chat answers `stream: true` with server-sent events; off, such a request is refused
+    /// (400, naming `stream`) as by a server that cannot stream.
+    pub streaming_supported: bool,
 }
 
 impl Default for OpenAiConfig {
@@ -37,8 +70,11 @@ impl Default for OpenAiConfig {
         Self {
             latency: LatencyProfile::zero(),
             json_schema_supported: true,
+            json_object_supported: true,
+            shapes: Shapes::OpenAi,
             api_key: None,
             reply_words: None,
+            streaming_supported: true,
         }
     }
 }
@@ -61,11 +97,29 @@ pub struct RecordedRequest {
     pub audio_secs: Option<f64>,
 }
 
-/// A 4xx returned to the client (injected faults excluded); a passing
-/// integration test expects none.
+/// A 4xx returned to the client (injected faults and refusals of what the configured server does
+/// not offer excluded); a passing integration test expects none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AiRejection {
     pub endpoint: Option<Endpoint>,
     pub status: u16,
     pub message: String,
+}
+
+/// A moment in a request's life, in the order the emulator saw them ([`super::OpenAiEmulator::timeline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// The request was recorded (checked and admitted, before holds and latency).
+    Arrived,
+    /// The last byte of the answer was handed over (a stream's last chunk before `[DONE]`).
+    Answered,
+}
+
+/// One entry of the timeline: which endpoint, which recorded request (index into
+/// [`super::OpenAiEmulator::requests`]), and what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub endpoint: Endpoint,
+    pub request: usize,
+    pub moment: Moment,
 }

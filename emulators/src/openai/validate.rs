@@ -7,7 +7,8 @@
 
 use serde_json::{Value, json};
 
-use super::types::OpenAiConfig;
+use super::faults::error_json;
+use super::types::{OpenAiConfig, Shapes};
 
 /// A message's text: a string, or the text parts of a content array.
 pub(super) fn content_text(content: &Value) -> String {
@@ -20,6 +21,44 @@ pub(super) fn content_text(content: &Value) -> String {
     }
 }
 
+/// Whether the configured server offers the `response_format` asked for; `Err` is its refusal
+/// (status and body): OpenAI's own for a model without structured outputs, llama.cpp's server's
+/// in the minimal shapes (its `code` is a number), or one that takes no `response_format` at all.
+pub(super) fn offered(req: &Value, cfg: &OpenAiConfig) -> Result<(), (u16, Value)> {
+    let kind = req["response_format"]["type"].as_str().unwrap_or("text");
+    let minimal = cfg.shapes == Shapes::Minimal;
+    let refused = match kind {
+        "json_schema" => minimal || !cfg.json_schema_supported,
+        "json_object" => !cfg.json_object_supported,
+        _ => false,
+    };
+    if !refused {
+        return Ok(());
+    }
+    if !cfg.json_object_supported {
+        let msg = format!(
+            "Unsupported parameter: 'response_format' of type '{kind}' is not supported by this server."
+        );
+        return Err((
+            400,
+            error_json(&msg, "invalid_request_error", Some("response_format"), None),
+        ));
+    }
+    if minimal {
+        let msg = format!(
+            "\"response_format\" type must be one of \"text\" or \"json_object\", but got: {kind}"
+        );
+        return Err((
+            400,
+            json!({ "error": { "code": 400, "message": msg, "type": "invalid_request_error" } }),
+        ));
+    }
+    let msg = "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this \
+        model. Learn more about supported models at the Structured Outputs guide: \
+        https://platform.openai.com/docs/guides/structured-outputs";
+    Err((400, error_json(msg, "invalid_request_error", Some("response_format"), None)))
+}
+
 /// Chat request validation; `Err((message, param, code))`.
 type Invalid = (String, Option<String>, Option<&'static str>);
 
@@ -29,21 +68,21 @@ fn invalid(m: impl Into<String>, p: Option<&str>, c: Option<&'static str>) -> In
 
 /// OpenAI's checks of a chat request, in its order: model, messages, temperature, stream,
 /// response format.
-pub(super) fn validate_chat(req: &Value, cfg: &OpenAiConfig) -> Result<(), Invalid> {
+pub(super) fn validate_chat(req: &Value) -> Result<(), Invalid> {
     if req["model"].as_str().is_none_or(str::is_empty) {
         return Err(invalid("you must provide a model parameter", None, None));
     }
     let messages = check_messages(req)?;
     check_temperature(req)?;
-    if req["stream"].as_bool() == Some(true) {
+    if req["stream"].as_bool() != Some(true) && !req["stream_options"].is_null() {
         return Err(invalid(
-            "Streaming is not supported by this emulator; send stream=false.",
-            Some("stream"),
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            Some("stream_options"),
             None,
         ));
     }
     match req.get("response_format").filter(|r| !r.is_null()) {
-        Some(rf) => check_response_format(rf, messages, cfg),
+        Some(rf) => check_response_format(rf, messages),
         None => Ok(()),
     }
 }
@@ -144,11 +183,7 @@ fn check_temperature(req: &Value) -> Result<(), Invalid> {
 
 /// `response_format`: `text`; `json_object` when a message mentions JSON; `json_schema` when the
 /// model supports it, named, and (in strict mode) a schema strict mode accepts.
-fn check_response_format(
-    rf: &Value,
-    messages: &[Value],
-    cfg: &OpenAiConfig,
-) -> Result<(), Invalid> {
+fn check_response_format(rf: &Value, messages: &[Value]) -> Result<(), Invalid> {
     match rf["type"].as_str().unwrap_or("") {
         "text" => Ok(()),
         "json_object" => {
@@ -165,7 +200,7 @@ fn check_response_format(
                 ))
             }
         }
-        "json_schema" => check_json_schema(rf, cfg),
+        "json_schema" => check_json_schema(rf),
         other => Err(invalid(
             format!(
                 "Invalid value: '{other}'. Supported values are: 'json_object', 'json_schema', and 'text'."
@@ -176,16 +211,7 @@ fn check_response_format(
     }
 }
 
-fn check_json_schema(rf: &Value, cfg: &OpenAiConfig) -> Result<(), Invalid> {
-    if !cfg.json_schema_supported {
-        return Err(invalid(
-            "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this \
-            model. Learn more about supported models at the Structured Outputs guide: \
-            https://platform.openai.com/docs/guides/structured-outputs",
-            Some("response_format"),
-            None,
-        ));
-    }
+fn check_json_schema(rf: &Value) -> Result<(), Invalid> {
     let Some(js) = rf.get("json_schema").filter(|j| j.is_object()) else {
         return Err(invalid(
             "Missing required parameter: 'response_format.json_schema'.",

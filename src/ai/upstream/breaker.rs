@@ -5,6 +5,11 @@
 //! request is let through as the one probe (half-open) while others wait for its verdict: success
 //! closes the circuit, failure opens it for another cooldown. A probe abandoned midway (its caller
 //! went away) leaves the circuit open with the cooldown over, so the next request probes again.
+//!
+//! A failure may name its source (the learner whose input the request carried): one source counts
+//! once per streak of failures, and a probe that fails on the input of a learner whose failures
+//! opened the circuit is treated as abandoned. One learner's audio that makes the service time
+//! out — however often they send it — cannot open the circuit for everyone, nor keep it open.
 
 use std::time::{Duration, Instant};
 
@@ -46,11 +51,21 @@ pub struct Breaker {
     threshold: u32,
     cooldown: Duration,
     state: State,
+    /// Sources of the failures counted in the current closed streak.
+    streak: Vec<i64>,
+    /// Sources of the streak that opened the circuit.
+    opened_by: Vec<i64>,
 }
 
 impl Breaker {
     pub fn new(threshold: u32, cooldown: Duration) -> Self {
-        Breaker { threshold: threshold.max(1), cooldown, state: State::Closed { failures: 0 } }
+        Breaker {
+            threshold: threshold.max(1),
+            cooldown,
+            state: State::Closed { failures: 0 },
+            streak: Vec::new(),
+            opened_by: Vec::new(),
+        }
     }
 
     pub fn state(&self) -> State {
@@ -73,20 +88,45 @@ impl Breaker {
     /// Results of requests admitted before the circuit opened (`probe` false while it is open or
     /// half-open) change nothing.
     pub fn record(&mut self, now: Instant, probe: bool, failed: bool) -> Option<Transition> {
+        self.record_from(now, probe, failed, None)
+    }
+
+    /// [`Breaker::record`] for a request that carried `source`'s input (see the module doc).
+    pub fn record_from(
+        &mut self,
+        now: Instant,
+        probe: bool,
+        failed: bool,
+        source: Option<i64>,
+    ) -> Option<Transition> {
         match (self.state, probe) {
             (State::Closed { failures }, false) => {
                 if !failed {
                     self.state = State::Closed { failures: 0 };
+                    self.streak.clear();
                     return None;
+                }
+                if let Some(source) = source {
+                    if self.streak.contains(&source) {
+                        return None; // this learner's failures count once
+                    }
+                    self.streak.push(source);
                 }
                 let failures = failures + 1;
                 if failures >= self.threshold {
                     self.state = State::Open { until: now + self.cooldown };
+                    self.opened_by = std::mem::take(&mut self.streak);
                     Some(Transition::Opened { failures })
                 } else {
                     self.state = State::Closed { failures };
                     None
                 }
+            }
+            (State::HalfOpen, true)
+                if failed && source.is_some_and(|s| self.opened_by.contains(&s)) =>
+            {
+                self.abandon_probe(now);
+                None
             }
             (State::HalfOpen, true) if failed => {
                 self.state = State::Open { until: now + self.cooldown };
@@ -94,6 +134,7 @@ impl Breaker {
             }
             (State::HalfOpen, true) => {
                 self.state = State::Closed { failures: 0 };
+                self.opened_by.clear();
                 Some(Transition::Closed)
             }
             _ => None,
@@ -177,6 +218,45 @@ mod tests {
         b.admit(t + s(30));
         b.abandon_probe(t + s(35));
         assert_eq!(b.admit(t + s(35)), (Admission::Probe, Some(Transition::Probing)));
+    }
+
+    #[test]
+    fn one_sources_failures_count_once_however_many_there_are() {
+        let t = Instant::now();
+        let mut b = Breaker::new(2, COOL);
+        for _ in 0..10 {
+            assert_eq!(b.record_from(t, false, true, Some(7)), None);
+        }
+        assert_eq!(b.state(), State::Closed { failures: 1 });
+        assert_eq!(
+            b.record_from(t, false, true, Some(8)),
+            Some(Transition::Opened { failures: 2 }),
+            "a second learner's failure is a second failure"
+        );
+    }
+
+    #[test]
+    fn a_success_starts_a_new_streak_where_the_same_source_counts_again() {
+        let t = Instant::now();
+        let mut b = Breaker::new(2, COOL);
+        b.record_from(t, false, true, Some(7));
+        b.record_from(t, false, false, Some(9));
+        assert_eq!(b.state(), State::Closed { failures: 0 });
+        b.record_from(t, false, true, Some(7));
+        assert_eq!(b.state(), State::Closed { failures: 1 });
+        assert_eq!(b.record(t, false, true), Some(Transition::Opened { failures: 2 }));
+    }
+
+    #[test]
+    fn a_probe_failing_on_the_input_of_one_who_opened_the_circuit_lets_the_next_request_probe() {
+        let t = Instant::now();
+        let mut b = Breaker::new(2, COOL);
+        b.record_from(t, false, true, Some(7));
+        b.record_from(t, false, true, Some(8));
+        assert_eq!(b.admit(t + s(30)).0, Admission::Probe);
+        assert_eq!(b.record_from(t + s(31), true, true, Some(7)), None, "not a verdict");
+        assert_eq!(b.admit(t + s(31)).0, Admission::Probe, "someone else probes at once");
+        assert_eq!(b.record_from(t + s(32), true, true, Some(9)), Some(Transition::Reopened));
     }
 
     #[test]

@@ -10,13 +10,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use async_openai::error::{ApiErrorResponse, OpenAIError, WrappedError};
+use async_openai::error::{ApiErrorResponse, OpenAIError};
 use async_openai::middleware::HttpRequestFactory;
 use reqwest::Response;
 use tokio::time::Instant;
 
 use super::retry::{self, Next, Outcome, RetryPolicy};
-use super::{Gates, Rejected, Upstream};
+use super::{Gates, Rejected, Upstream, error_body};
 
 #[derive(Clone)]
 pub struct GuardedHttp {
@@ -100,8 +100,10 @@ impl GuardedHttp {
     }
 }
 
-/// One HTTP attempt, classified. A 429's body is read to tell a rate limit from an exhausted
-/// quota, so it comes back as the error async-openai would have made of it.
+/// One HTTP attempt, classified. An error response's body is read here, whatever its shape
+/// ([`error_body`]), so it comes back as the error async-openai makes of OpenAI's own (a 429's
+/// body tells a rate limit from an exhausted quota); a body in another shape would otherwise
+/// lose its status and read like a broken success.
 async fn attempt(
     http: &reqwest::Client,
     req: reqwest::Request,
@@ -124,7 +126,7 @@ async fn attempt(
         |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let retry_after =
         retry::retry_after(header("retry-after-ms").as_deref(), header("retry-after").as_deref());
-    if status.as_u16() != 429 {
+    if status.is_success() {
         return (Outcome::from_status(status.as_u16(), None), retry_after, Ok(resp));
     }
     match resp.bytes().await {
@@ -133,37 +135,21 @@ async fn attempt(
             None,
             Err(OpenAIError::Reqwest(e)),
         ),
-        Ok(bytes) => match serde_json::from_slice::<WrappedError>(&bytes) {
-            Ok(wrapped) => {
-                let e = &wrapped.error;
-                let kind = [e.r#type.as_deref(), e.code.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .find(|k| *k == "insufficient_quota");
-                let outcome = Outcome::from_status(429, kind);
-                (
-                    outcome,
-                    retry_after,
-                    Err(OpenAIError::ApiError(ApiErrorResponse {
-                        status_code: status,
-                        api_error: wrapped.error,
-                    })),
-                )
-            }
-            Err(e) => (
-                Outcome::RateLimited,
-                retry_after,
-                Err(OpenAIError::JSONDeserialize(
-                    e,
-                    String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                )),
-            ),
-        },
+        Ok(bytes) => {
+            let api_error = error_body::read(&bytes);
+            let quota = [api_error.r#type.as_deref(), api_error.code.as_deref()]
+                .into_iter()
+                .flatten()
+                .find(|k| *k == "insufficient_quota");
+            let outcome = Outcome::from_status(status.as_u16(), quota);
+            let err = OpenAIError::ApiError(ApiErrorResponse { status_code: status, api_error });
+            (outcome, retry_after, Err(err))
+        }
     }
 }
 
 /// The `upstream` label of `mluvme_upstream_errors_total`.
-fn metric_label(upstream: Option<Upstream>) -> &'static str {
+pub(crate) fn metric_label(upstream: Option<Upstream>) -> &'static str {
     match upstream {
         Some(Upstream::Chat) => "chat",
         Some(Upstream::Transcription) => "stt",

@@ -6,10 +6,12 @@
 //! - [`retry`] (pure): what is retried, full-jitter backoff, `Retry-After`, the deadline.
 //! - [`breaker`] (pure): closed → open → half-open → closed on explicit instants.
 //! - [`http`]: the tower service: route by path, permit, breaker, attempts, retries.
+//! - [`error_body`] (pure): any compatible server's error body, read as OpenAI's.
 //! - [`Outage`]: what the turn pipeline watches — is an upstream's circuit open, and wait until
 //!   requests may go again.
 
 pub mod breaker;
+pub mod error_body;
 pub mod http;
 pub mod retry;
 
@@ -256,6 +258,16 @@ impl Gate {
     }
 }
 
+tokio::task_local! {
+    static ON_BEHALF_OF: i64;
+}
+
+/// Runs `request` as one made with `learner`'s input: its failure counts toward the circuit at
+/// most once per streak of failures (see [`breaker`]).
+pub async fn on_behalf_of<F: std::future::Future>(learner: i64, request: F) -> F::Output {
+    ON_BEHALF_OF.scope(learner, request).await
+}
+
 /// Admission of one attempt; the result is reported with [`Ticket::finish`]. Dropping an
 /// unfinished probe ticket lets the next request probe.
 pub(crate) struct Ticket {
@@ -269,11 +281,17 @@ impl Ticket {
         self.probe
     }
 
-    /// Reports how the request ended: `failed` when like an outage (after its retries).
+    /// Reports how the request ended: `failed` when like an outage (after its retries). A
+    /// transcription names the learner whose audio it carried ([`on_behalf_of`]): their audio
+    /// failing counts once, so no learner's files can open the circuit for everyone.
     pub(crate) fn finish(mut self, failed: bool) {
         self.done = true;
         let probe = self.probe;
-        self.gate.with_breaker(|b, now| ((), b.record(now, probe, failed)));
+        let source = match self.gate.upstream {
+            Upstream::Transcription => ON_BEHALF_OF.try_with(|s| *s).ok(),
+            Upstream::Chat | Upstream::Speech => None,
+        };
+        self.gate.with_breaker(|b, now| ((), b.record_from(now, probe, failed, source)));
     }
 }
 

@@ -277,6 +277,10 @@ async fn slowed_down(
     }
 }
 
+/// The learner's days their average turn cost is taken over (today included): recent enough to
+/// follow a change of level or of voice notes' length.
+const AVERAGE_DAYS: i64 = 14;
+
 /// Why [`over_budget`] could not decide: the spend or the allowance could not be read (nothing
 /// was shown), or a notice could not be sent.
 enum Budget {
@@ -329,9 +333,25 @@ async fn over_budget(
         Verdict::GoNearLimit { left } => {
             match store::once(&app.db, &format!("quota-near:{}:{day}", learner.id), now).await {
                 Ok(true) => {
-                    let left = dollars(left);
-                    let args = [("left", Arg::from(&left))];
-                    notice(tg, msg, learner.lang, "quota-near", &args).await?;
+                    let since = day - chrono::Duration::days(AVERAGE_DAYS - 1);
+                    // Without an average the learner hears a share of the day instead.
+                    let average = quotas::average_turn_cost(&app.db, learner.id, since)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "could not read the average turn cost");
+                            None
+                        });
+                    let limit = match allowance {
+                        quota::Allowance::Daily(limit) => limit,
+                        quota::Allowance::Unlimited => left,
+                    };
+                    let (key, args) = match quota::left_for_learner(left, limit, average) {
+                        quota::Left::Turns(n) => ("quota-near-turns", [("turns", Arg::from(n))]),
+                        quota::Left::Percent(p) => {
+                            ("quota-near-share", [("percent", Arg::from(p))])
+                        }
+                    };
+                    notice(tg, msg, learner.lang, key, &args).await?;
                 }
                 Ok(false) => {}
                 // Only a courtesy: the request goes on without it.

@@ -313,14 +313,30 @@ async fn stats(ctx: &Ctx<'_>) -> HandlerResult {
         } else {
             "—".into()
         };
-        let costs: Vec<String> =
-            r.cost_by_model.iter().take(8).map(|(m, c)| format!("{m} {}", dollars(*c))).collect();
-        let total: i64 = r.cost_by_model.iter().map(|(_, c)| c).sum();
+        // A cost counted from the bot's own token counts (the server reported none) says so.
+        let cost = |micros: i64, estimated: bool| match estimated {
+            true => app.i18n.tr(
+                ctx.lang,
+                "admin-cost-estimated",
+                &[("cost", Arg::from(&dollars(micros)))],
+            ),
+            false => dollars(micros),
+        };
+        let costs: Vec<String> = r
+            .cost_by_model
+            .iter()
+            .take(8)
+            .map(|m| format!("{} {}", m.model, cost(m.micros, m.estimated)))
+            .collect();
+        let total = cost(
+            r.cost_by_model.iter().map(|m| m.micros).sum(),
+            r.cost_by_model.iter().any(|m| m.estimated),
+        );
         let p95 = r
             .p95_turn_ms
             .map_or_else(|| "—".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
         let stt_minutes = format!("{:.1}", r.stt_seconds / 60.0);
-        let (total, models) = (dollars(total), costs.join(", "));
+        let models = costs.join(", ");
         let args = [
             ("active", Arg::from(r.active)),
             ("new", Arg::from(r.new)),

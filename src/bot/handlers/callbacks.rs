@@ -16,7 +16,7 @@ use teloxide::types::{
     MaybeInaccessibleMessage, MessageId,
 };
 
-use super::{listen, misc, onboarding, privacy, review, scene, settings, timezone, words};
+use super::{listen, misc, onboarding, privacy, remind, review, scene, settings, timezone, words};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::{BotError, HandlerResult, Telegram};
@@ -196,5 +196,7 @@ async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> Handler
         Callback::ListenEnd { session } => listen::end(app, tg, press, session).await,
         Callback::BroadcastYes { id } => super::broadcast::confirmed(app, tg, press, id).await,
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
+        Callback::RemindAccept { minute } => remind::offer_accepted(app, tg, press, minute).await,
+        Callback::RemindDecline => remind::offer_declined(app, tg, press).await,
     }
 }

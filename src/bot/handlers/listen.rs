@@ -300,6 +300,7 @@ async fn to_review(app: &App, learner: &Learner, item: &Item) -> Result<(), BotE
     let c = Candidate {
         czech: item.cs.clone(),
         translation: item.tr.get(learner.lang).to_owned(),
+        original: None,
         source: None,
         key: normalize(&item.cs),
     };

@@ -93,14 +93,20 @@ pub async fn language_chosen(app: &App, tg: &Telegram, press: &Press, lang: Lang
     send_text(tg, press.chat(), text, keyboard).await
 }
 
-/// The Czech level chosen: onboarding is done, and the question becomes the confirmation.
+/// The Czech level chosen: onboarding is done, and the question becomes the confirmation —
+/// with the one-tap daily reminder offered under it (`remind::offer`) unless already answered.
 pub async fn level_chosen(app: &App, tg: &Telegram, press: &Press, level: Level) -> HandlerResult {
     learners::set_level(&app.db, press.learner.id, level, app.clock.now()).await?;
     press.answer(tg, None).await?;
     let label = app.i18n.tr(press.learner.lang, &labels::level(level), &[]);
     let text =
         app.i18n.tr(press.learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
-    press.edit(tg, text, None).await
+    match super::remind::offer(app, &press.learner).await? {
+        Some((offer, keyboard)) => {
+            press.edit(tg, format!("{text}\n\n{offer}"), Some(keyboard)).await
+        }
+        None => press.edit(tg, text, None).await,
+    }
 }
 
 async fn send_text(

@@ -22,11 +22,12 @@ use crate::bot::turn_reply::TelegramTurn;
 use crate::bot::views::clip;
 use crate::bot::{HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
-use crate::review::check::alternatives;
-use crate::review::{CardKind, Grade, Verdict, check};
+use crate::review::face::{After, Ask, Face};
+use crate::review::{Grade, Verdict, check};
+use crate::store::cards::face;
 use crate::store::learners::{self, Awaiting, Learner};
-use crate::store::review::{self as store, Content, Session};
-use crate::turn::AudioInput;
+use crate::store::review::{self as store, Session};
+use crate::turn::{AudioInput, Fence};
 
 /// Longest question, answer or note shown on a card (a mistake can be a long fragment).
 const SHOWN_CHARS: usize = 600;
@@ -66,6 +67,7 @@ pub async fn spoken(
     tg: Arc<Telegram>,
     msg: Message,
     update: Update,
+    fence: Arc<dyn Fence>,
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
@@ -73,7 +75,7 @@ pub async fn spoken(
         return Ok(());
     }
     let show = TelegramTurn { app: &app, out: &tg.outbox, msg: &msg, lang: learner.lang };
-    match crate::turn::transcribe_only(&app, &show, &learner, &input).await {
+    match crate::turn::transcribe_only(&app, &show, fence.as_ref(), &learner, &input).await? {
         Some(text) => answer(&app, &tg, &msg, &learner, &text).await,
         None => notice(&tg, &msg, learner.lang, "review-unheard", &[]).await,
     }
@@ -94,7 +96,7 @@ async fn answer(
     let Some(content) = current_content(app, learner, &session).await? else {
         return finish(app, tg, msg.chat.id, learner, session, Some(msg.id), None).await;
     };
-    let verdict = check(text, &alternatives(&content.answer));
+    let verdict = check(text, &content.accepted);
     let Some(next) = store::grade(
         &app.db,
         learner.id,
@@ -112,21 +114,12 @@ async fn answer(
         Verdict::Diacritics => "review-accents",
         Verdict::Wrong => "review-wrong",
     };
-    let mut said = app.i18n.tr(
+    let said = app.i18n.tr(
         learner.lang,
         key,
         &[("answer", Arg::from(clip(&content.answer, SHOWN_CHARS).as_str()))],
     );
-    if let (Some(note), true) = (&content.note, verdict != Verdict::Exact) {
-        said = format!(
-            "{said}\n{}",
-            app.i18n.tr(
-                learner.lang,
-                "review-note",
-                &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]
-            )
-        );
-    }
+    let said = with_after(app, learner.lang, said, &content, verdict != Verdict::Exact);
     ask(app, tg, msg.chat.id, learner, next, Some(msg.id), Some(said)).await
 }
 
@@ -232,9 +225,9 @@ async fn current_content(
     app: &App,
     learner: &Learner,
     session: &Session,
-) -> Result<Option<Content>, crate::bot::BotError> {
+) -> Result<Option<Face>, crate::bot::BotError> {
     let Some(card) = session.current() else { return Ok(None) };
-    Ok(store::content(&app.db, learner.id, card).await?)
+    Ok(face(&app.db, learner.id, card).await?)
 }
 
 /// Sends the session's current card (after `prefix`, e.g. the verdict on the last answer), or
@@ -252,7 +245,7 @@ async fn ask(
         let Some(card) = session.current() else {
             return finish(app, tg, chat, learner, session, reply_to, prefix).await;
         };
-        match store::content(&app.db, learner.id, card).await? {
+        match face(&app.db, learner.id, card).await? {
             Some(content) => break content,
             None => {
                 store::skip(&app.db, session.id, session.position).await?;
@@ -314,38 +307,62 @@ fn summary(app: &App, lang: Lang, s: &Session, key: &str) -> String {
     app.i18n.tr(lang, key, &args)
 }
 
-fn card_text(app: &App, lang: Lang, s: &Session, c: &Content) -> String {
-    let key = match c.card.kind {
-        CardKind::WordToTranslation => "review-card-word",
-        CardKind::TranslationToWord => "review-card-back",
-        CardKind::Mistake => "review-card-fix",
+fn card_text(app: &App, lang: Lang, s: &Session, c: &Face) -> String {
+    let shown = |t: &str| clip(t, SHOWN_CHARS);
+    let (key, text, extra) = match &c.ask {
+        Ask::Word { czech, example } => ("review-card-word", shown(czech), example.as_deref()),
+        Ask::Back { translation } => ("review-card-back", shown(translation), None),
+        Ask::Gap { sentence, hint } => ("review-card-gap", shown(sentence), Some(hint.as_str())),
+        Ask::Fix { original } => ("review-card-fix", shown(original), None),
     };
-    let question = clip(&c.question, SHOWN_CHARS);
-    app.i18n.tr(
-        lang,
-        key,
-        &[
-            ("position", (s.position + 1).into()),
-            ("total", s.cards.len().into()),
-            ("question", Arg::from(question.as_str())),
-        ],
-    )
+    let position = [("position", Arg::from(s.position + 1)), ("total", s.cards.len().into())];
+    let mut args = position.to_vec();
+    args.push(("question", Arg::from(text.as_str())));
+    let card = app.i18n.tr(lang, key, &args);
+    let extra = extra.map(shown);
+    match (&c.ask, extra) {
+        (Ask::Word { .. }, Some(example)) => {
+            let line =
+                app.i18n.tr(lang, "review-example", &[("example", Arg::from(example.as_str()))]);
+            format!("{card}\n{line}")
+        }
+        (Ask::Gap { .. }, Some(hint)) => {
+            let line = app.i18n.tr(lang, "review-hint", &[("hint", Arg::from(hint.as_str()))]);
+            format!("{card}\n{line}")
+        }
+        _ => card,
+    }
 }
 
-fn answer_text(app: &App, lang: Lang, c: &Content) -> String {
+/// The answer as "Show answer" reveals it: the answer, then what comes after it.
+fn answer_text(app: &App, lang: Lang, c: &Face) -> String {
     let answer = clip(&c.answer, SHOWN_CHARS);
-    let mut text = app.i18n.tr(lang, "review-answer", &[("answer", Arg::from(answer.as_str()))]);
-    if let Some(note) = &c.note {
-        text = format!(
-            "{text}\n{}",
-            app.i18n.tr(
-                lang,
-                "review-note",
-                &[("note", Arg::from(clip(note, SHOWN_CHARS).as_str()))]
-            )
-        );
+    let text = app.i18n.tr(lang, "review-answer", &[("answer", Arg::from(answer.as_str()))]);
+    with_after(app, lang, text, c, true)
+}
+
+/// `text` followed by what a card shows once answered: the example sentence, what the learner
+/// wrote, and (with `note`) why the correction is right.
+fn with_after(app: &App, lang: Lang, text: String, c: &Face, note: bool) -> String {
+    let mut lines = vec![text];
+    let shown = |t: &str| clip(t, SHOWN_CHARS);
+    match &c.after {
+        Some(After::Example(e)) => lines.push(app.i18n.tr(
+            lang,
+            "review-example",
+            &[("example", Arg::from(shown(e).as_str()))],
+        )),
+        Some(After::YouWrote(w)) => lines.push(app.i18n.tr(
+            lang,
+            "review-you-wrote",
+            &[("sentence", Arg::from(shown(w).as_str()))],
+        )),
+        None => {}
     }
-    text
+    if let (Some(n), true) = (&c.note, note) {
+        lines.push(app.i18n.tr(lang, "review-note", &[("note", Arg::from(shown(n).as_str()))]));
+    }
+    lines.join("\n")
 }
 
 fn grades(app: &App, lang: Lang, session: i64, position: u32) -> InlineKeyboardMarkup {

@@ -210,6 +210,7 @@ async fn debriefed(app: &App, learner: &Learner, session: &Session) -> Result<St
         let c = Candidate {
             czech: p.cs.clone(),
             translation: p.tr.get(lang).to_owned(),
+            original: None,
             source: Some(scene.title.cs.clone()),
             key: normalize(&p.cs),
         };

@@ -21,8 +21,8 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
         stars: learner.stars_total,
         saved_words: store::stats::saved_word_count(&app.db, learner.id).await?,
     };
-    let text =
-        with_trends(app, learner, caption(&app.i18n, learner.lang, &overview, &extras)).await?;
+    let numbers = caption(&app.i18n, learner.lang, &overview, &extras);
+    let text = with_trends(app, learner, with_placement(app, learner, numbers).await?).await?;
     match chart(app, learner.lang, overview.month).await {
         Ok(png) => send_photo(tg, msg, png, text).await,
         Err(e) => {
@@ -32,24 +32,52 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
     }
 }
 
-/// The caption with the learner's most frequent kinds of mistakes over the last 30 days and how
-/// each moved against the 30 days before — left out if it would not fit a photo caption.
+/// The caption with the learner's last placement result (`/placement`): the level and its
+/// date, then one line per skill — the lines left out if they would not fit a photo caption.
+async fn with_placement(
+    app: &App,
+    learner: &Learner,
+    caption: String,
+) -> Result<String, crate::bot::BotError> {
+    let Some(placed) = store::placement::last_result(&app.db, learner.id).await? else {
+        return Ok(caption);
+    };
+    let t = |key: &str, args: &[(&str, Arg)]| app.i18n.tr(learner.lang, key, args);
+    let date = placed.at.with_timezone(&learner.tz).format("%d.%m.%Y").to_string();
+    let head = t(
+        "stats-placement",
+        &[("level", placed.grade.level.as_str().into()), ("date", Arg::from(&date))],
+    );
+    let g = &placed.grade;
+    let skills = [
+        ("stats-placement-listening", &g.listening),
+        ("stats-placement-speaking", &g.speaking),
+        ("stats-placement-grammar", &g.grammar),
+        ("stats-placement-vocabulary", &g.vocabulary),
+    ]
+    .map(|(key, line)| t(key, &[("line", Arg::from(line.as_str()))]));
+    let full = format!("{caption}\n\n{head}\n{}", skills.join("\n"));
+    Ok(if crate::bot::render::utf16_len(&full) <= crate::bot::render::CAPTION_LIMIT {
+        full
+    } else {
+        format!("{caption}\n\n{head}")
+    })
+}
+
+/// The caption with the learner's most frequent kinds of mistakes over the last 30 days, per 100
+/// words they produced, and how each moved against the 30 days before — left out when there is
+/// too little material (`review::trends::MIN_WORDS`) or it would not fit a photo caption.
 async fn with_trends(
     app: &App,
     learner: &Learner,
     caption: String,
 ) -> Result<String, crate::bot::BotError> {
     let now = app.clock.now();
-    let month = chrono::Duration::days(30);
-    let this = store::mistakes::counts(
-        &app.db,
-        learner.id,
-        now - month,
-        now + chrono::Duration::seconds(1),
-    )
-    .await?;
+    let (month, second) = (chrono::Duration::days(30), chrono::Duration::seconds(1));
+    let (id, tz) = (learner.id, learner.tz);
+    let this = store::mistakes::period(&app.db, id, (now - month, now + second), tz).await?;
     let before =
-        store::mistakes::counts(&app.db, learner.id, now - month - month, now - month).await?;
+        store::mistakes::period(&app.db, id, (now - month - month, now - month), tz).await?;
     let top = crate::review::trends::top(&this, &before, 3);
     if top.is_empty() {
         return Ok(caption);
@@ -58,16 +86,18 @@ async fn with_trends(
     let mut lines = vec![caption, String::new(), t("trend-title", &[])];
     for trend in top {
         let kind = t(&format!("mistake-category-{}", trend.category.as_str()), &[]);
+        let (rate, previous) =
+            (tenths(learner.lang, trend.rate), tenths(learner.lang, trend.previous));
         let moved = t(
             &format!("trend-{}", trend.direction.as_str()),
-            &[("previous", trend.previous.into())],
+            &[("previous", Arg::from(&previous))],
         );
-        // Both are our own plain locale texts: escaping them as arguments changes nothing.
+        // All are our own plain texts: escaping them as arguments changes nothing.
         lines.push(t(
             "trend-line",
             &[
                 ("kind", Arg::from(kind.as_str())),
-                ("count", trend.count.into()),
+                ("rate", Arg::from(rate.as_str())),
                 ("trend", Arg::from(moved.as_str())),
             ],
         ));
@@ -78,6 +108,15 @@ async fn with_trends(
     } else {
         lines.swap_remove(0)
     })
+}
+
+/// A number of tenths as the learner's language writes a decimal: "2.5", "2,5".
+fn tenths(lang: Lang, n: u32) -> String {
+    let sep = match lang {
+        Lang::En => '.',
+        Lang::Ru | Lang::Uk => ',',
+    };
+    format!("{}{sep}{}", n / 10, n % 10)
 }
 
 /// Draws off the async workers: rendering is plain CPU work.

@@ -69,6 +69,8 @@ mod tests {
             normalized: format!("w{id}"),
             source_sentence: Some("Věta <s> & \"uvozovky\" ".repeat(len)),
             created_at: chrono::Utc::now(),
+            kind: "word".into(),
+            mistake_id: None,
         }
     }
 

@@ -52,7 +52,7 @@ mod tests {
     use super::*;
     use crate::i18n::Lang;
     use crate::progress::StreakState;
-    use crate::settings::{Corrections, Level, Style, VoiceSpeed};
+    use crate::settings::{Corrections, Level, Register, Style, VoiceSpeed};
     use crate::store::learners::Onboarding;
     use chrono::TimeZone;
 
@@ -70,6 +70,7 @@ mod tests {
             voice_speed: VoiceSpeed::Slow,
             voice_replies: false,
             tz: chrono_tz::America::New_York,
+            register: Register::Spisovna,
             streak: StreakState::default(),
             stars_total: 0,
             awaiting: None,

@@ -67,6 +67,9 @@ struct OverheadAcc {
     before: f64,
     download: f64,
     send: f64,
+    /// End-to-end, and the sum of the bot's timed stages (download, STT, chat, TTS, send).
+    e2e: f64,
+    stages: f64,
     unmatched: u64,
 }
 
@@ -345,6 +348,8 @@ impl Tally {
         ov.before += e2e.saturating_sub(t.total_ms.unwrap_or(0)) as f64;
         ov.download += t.download_ms.unwrap_or(0) as f64;
         ov.send += t.send_ms.unwrap_or(0) as f64;
+        ov.e2e += e2e as f64;
+        ov.stages += (upstream + t.download_ms.unwrap_or(0) + t.send_ms.unwrap_or(0)) as f64;
         self.bot_upstream_sum += upstream as f64;
         self.bot_upstream_n += 1;
     }
@@ -491,6 +496,8 @@ fn overheads(
                 before_handler_ms_mean: mean(ov.before, n),
                 download_ms_mean: mean(ov.download, n),
                 send_ms_mean: mean(ov.send, n),
+                end_to_end_ms_mean: mean(ov.e2e, n),
+                stages_ms_mean: mean(ov.stages, n),
                 unmatched: ov.unmatched,
             },
         );

@@ -62,6 +62,11 @@ pub struct Overhead {
     /// Mean file download (voice) and sending times, both part of the overhead.
     pub download_ms_mean: f64,
     pub send_ms_mean: f64,
+    /// Mean end-to-end, and mean sum of the stages the bot timed (download, STT, chat, TTS and
+    /// send): a turn whose stages overlap (Honzík's voice made while his answer streams) ends
+    /// sooner than its stages add up to, and the difference is the time the overlap saved.
+    pub end_to_end_ms_mean: f64,
+    pub stages_ms_mean: f64,
     /// Answered turns without a timings row (should be 0).
     pub unmatched: u64,
 }

@@ -52,11 +52,11 @@ impl Report {
 
     /// The bot's own time per answered turn: end-to-end minus upstream.
     fn overhead(&self, s: &mut String) {
-        s.push_str("overhead     turns   p50 ms   p95 ms   p99 ms   max ms   mean ms  (upstream, before handler, download, send: means ms)\n");
+        s.push_str("overhead     turns   p50 ms   p95 ms   p99 ms   max ms   mean ms  (upstream, before handler, download, send: means ms; end-to-end vs the stages' sum)\n");
         for (name, o) in &self.overhead {
             let _ = writeln!(
                 s,
-                "{name:<11} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9.1}  ({:.0}, {:.0}, {:.0}, {:.0}){}",
+                "{name:<11} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9.1}  ({:.0}, {:.0}, {:.0}, {:.0}; {:.0} vs {:.0}){}",
                 o.turns,
                 o.p50_ms,
                 o.p95_ms,
@@ -67,6 +67,8 @@ impl Report {
                 o.before_handler_ms_mean,
                 o.download_ms_mean,
                 o.send_ms_mean,
+                o.end_to_end_ms_mean,
+                o.stages_ms_mean,
                 if o.unmatched > 0 {
                     format!("; {} answered turns without timings", o.unmatched)
                 } else {

@@ -1,8 +1,11 @@
 //! Honzík's one chat completion per turn.
 //!
 //! Structured outputs (a strict JSON schema) where the server supports them; JSON mode where it
-//! refuses the schema (many OpenAI-compatible servers do), remembered for the rest of the process.
-//! An answer that breaks the contract is repaired where possible and retried once otherwise.
+//! refuses the schema, the schema in the prompt where it refuses JSON mode too (`request`),
+//! remembered for the rest of the process. An answer that breaks the contract is repaired where
+//! possible and retried once otherwise. The answer is read with our own lenient types
+//! ([`crate::ai::wire`]): a server that reports no `usage` is billed by the tokens the bot counts,
+//! marked as an estimate; a body the bot cannot read is that request's fault, not an outage.
 //!
 //! Every request carries `max_completion_tokens` (a turn's [`tutor::REPLY_MAX_TOKENS`], a
 //! summary's own bound): what a model can be made to write is paid for up to that and no more.
@@ -11,19 +14,25 @@
 //! not carry the system prompt's authority. The summariser is told that the turns it folds are
 //! data, not instructions.
 
+mod early;
+mod request;
+mod stream;
+
+pub use early::EarlyWords;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequest, CreateChatCompletionRequestArgs, ResponseFormat,
-    ResponseFormatJsonSchema,
 };
 
 use crate::ai::client::{AiError, OpenAi, classify};
-use crate::ai::meter::{Meter, Metered, Usage, UsageKind};
+use crate::ai::meter::{Meter, Metered, Tokens, Usage, UsageKind};
 use crate::ai::upstream::{Outage, Upstream};
+use crate::ai::wire::ChatResponse;
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
+use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, refuses_stream, request};
 
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
@@ -36,13 +45,20 @@ pub struct Completion {
 pub struct ChatClient {
     client: OpenAi,
     meter: Meter,
-    /// Cleared the first time a server rejects `response_format: json_schema`.
-    schema_supported: AtomicBool,
+    /// How Honzík's reply is asked to be JSON: steps down each time the server refuses a way.
+    reply_format: Ladder,
+    /// The server refused `stream` once: replies are asked for whole for the rest of the process.
+    no_stream: AtomicBool,
 }
 
 impl ChatClient {
     pub fn new(client: OpenAi, meter: Meter) -> Self {
-        ChatClient { client, meter, schema_supported: AtomicBool::new(true) }
+        ChatClient {
+            client,
+            meter,
+            reply_format: Ladder::default(),
+            no_stream: AtomicBool::new(false),
+        }
     }
 
     /// The chat upstream's circuit: whether it is open, and [`Outage::ready`] to wait until a
@@ -53,30 +69,28 @@ impl ChatClient {
 
     /// Asks `model` for Honzík's reply to the fitted context (with the conversation summary when
     /// it fitted); one retry when the answer cannot be repaired into the contract. The returned
-    /// token counts include a failed first attempt: it was paid for too.
+    /// token counts include a failed first attempt: it was paid for too. With `early`, the reply
+    /// is streamed and Honzík's words are handed over there as soon as they are complete (where
+    /// the server streams at all).
     pub async fn reply(
         &self,
         model: &str,
         system_prompt: &str,
         summary: Option<&str>,
         ctx: &FittedContext,
+        early: Option<&EarlyWords>,
     ) -> Result<Completion, AiError> {
         let messages = build_messages(system_prompt, summary.filter(|_| ctx.with_summary), ctx)?;
         let mut last_err = String::new();
-        let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+        let mut paid = Tokens::default();
         for _attempt in 0..2 {
-            let (raw, usage) = self
-                .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS)
+            let (raw, tokens) = self
+                .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS, early)
                 .await?;
-            let (p, c) = usage.unwrap_or_else(|| {
-                (ctx.prompt_tokens as u32, tutor::count_tokens(model, &raw) as u32)
-            });
-            prompt_tokens += p;
-            completion_tokens += c;
+            paid = paid + tokens;
             match tutor::parse_reply(&raw) {
                 Ok(reply) => {
-                    let usage =
-                        self.meter.chat(UsageKind::Chat, model, prompt_tokens, completion_tokens);
+                    let usage = self.meter.chat(UsageKind::Chat, model, paid);
                     return Ok(Completion { reply, usage });
                 }
                 Err(e) => {
@@ -112,49 +126,72 @@ impl ChatClient {
                 .map_err(bad)?
                 .into(),
         ];
-        let (raw, usage) = self.complete(model, messages, Format::Text, max_tokens).await?;
+        let (raw, tokens) = self.complete(model, messages, Format::Text, max_tokens, None).await?;
         let text = raw.trim().to_owned();
         if text.is_empty() {
             return Err(AiError::InvalidReply("empty summary".into()));
         }
-        let (p, c) = usage.unwrap_or_else(|| {
-            (tutor::count_tokens(model, &shown) as u32, tutor::count_tokens(model, &text) as u32)
-        });
-        Ok(Metered { value: text, usage: self.meter.chat(UsageKind::Summary, model, p, c) })
+        Ok(Metered { value: text, usage: self.meter.chat(UsageKind::Summary, model, tokens) })
     }
 
     /// One chat completion: Honzík's JSON reply or plain text (a summary), at most `max_tokens`
-    /// long.
+    /// long, with its tokens (counted by the bot, and marked so, where the server reported none);
+    /// streamed when `early` waits for Honzík's words and the server has not refused streaming.
     async fn complete(
         &self,
         model: &str,
         messages: Vec<ChatCompletionRequestMessage>,
         format: Format,
         max_tokens: u32,
-    ) -> Result<(String, Option<(u32, u32)>), AiError> {
+        early: Option<&EarlyWords>,
+    ) -> Result<(String, Tokens), AiError> {
         loop {
-            let use_schema = self.schema_supported.load(Ordering::Relaxed);
-            let request = request(model, messages.clone(), format, use_schema, max_tokens)?;
-            match self.client.api().chat().create(request).await {
-                Ok(resp) => {
-                    let content = resp
-                        .choices
-                        .into_iter()
-                        .next()
-                        .and_then(|c| c.message.content)
-                        .unwrap_or_default();
-                    let usage = resp.usage.map(|u| (u.prompt_tokens, u.completion_tokens));
-                    return Ok((content, usage));
+            let streamed = early.filter(|_| !self.no_stream.load(Ordering::Relaxed));
+            let reply_format = self.reply_format.current();
+            let limit = Limit { tokens: max_tokens, legacy: !self.client.chat_is_openai() };
+            let body = request(model, messages.clone(), format, reply_format, limit)?;
+            let answer = match streamed {
+                Some(early) => {
+                    let api = self.client.api(Upstream::Chat);
+                    stream::read(api, stream::streaming(body.clone()), early)
+                        .await
+                        .map(|s| (s.content().to_owned(), s.tokens()))
+                }
+                None => self.whole(&body).await.map(|r| (r.content().to_owned(), r.tokens())),
+            };
+            match answer {
+                Ok((content, tokens)) => {
+                    let tokens = match tokens {
+                        Some((prompt, completion)) => {
+                            Tokens { prompt, completion, estimated: false }
+                        }
+                        None => request::estimate(model, &body, &content),
+                    };
+                    return Ok((content, tokens));
                 }
                 Err(e) => match classify(e) {
                     AiError::Refused(msg)
                         if format == Format::Reply
-                            && use_schema
-                            && msg.starts_with("400")
-                            && msg.contains("response_format") =>
+                            && reply_format != ReplyFormat::Prompt
+                            && refuses_format(&msg) =>
                     {
-                        tracing::info!("server refuses json_schema; using JSON mode from now on");
-                        self.schema_supported.store(false, Ordering::Relaxed);
+                        let next = self.reply_format.refused(reply_format);
+                        tracing::info!(
+                            refused = ?reply_format,
+                            next = ?next,
+                            "chat server refuses this response format; using the next one from now on"
+                        );
+                    }
+                    AiError::Refused(msg) if streamed.is_some() && refuses_stream(&msg) => {
+                        self.no_stream.store(true, Ordering::Relaxed);
+                        tracing::info!(
+                            "chat server refuses streaming; asking for whole replies from now on"
+                        );
+                    }
+                    AiError::InvalidReply(why) => {
+                        self.client.unreadable(Upstream::Chat);
+                        tracing::warn!(model, %why, "chat server's answer could not be read");
+                        return Err(AiError::InvalidReply(why));
                     }
                     other => return Err(other),
                 },
@@ -163,40 +200,20 @@ impl ChatClient {
     }
 }
 
-/// What a completion is asked to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    /// Honzík's reply: the JSON contract (structured outputs, or JSON mode).
-    Reply,
-    /// Plain text (a summary).
-    Text,
-}
-
-/// The request for one completion; `max_completion_tokens` is always set.
-fn request(
-    model: &str,
-    messages: Vec<ChatCompletionRequestMessage>,
-    format: Format,
-    use_schema: bool,
-    max_tokens: u32,
-) -> Result<CreateChatCompletionRequest, AiError> {
-    let mut args = CreateChatCompletionRequestArgs::default();
-    args.model(model).messages(messages).max_completion_tokens(max_tokens);
-    if format == Format::Reply {
-        args.response_format(if use_schema {
-            ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    name: tutor::SCHEMA_NAME.into(),
-                    description: Some("Honzík's answer to the learner with corrections".into()),
-                    schema: tutor::json_schema(),
-                    strict: Some(true),
-                },
-            }
-        } else {
-            ResponseFormat::JsonObject
-        });
+impl ChatClient {
+    /// One completion asked for whole.
+    async fn whole(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<ChatResponse, async_openai::error::OpenAIError> {
+        let api = self.client.api(Upstream::Chat).chat();
+        // Read as any JSON first, then as a completion here: async-openai logs a body it
+        // cannot deserialize whole, and a completion carries what the learner said.
+        api.create_byot::<_, serde_json::Value>(body.clone()).await.and_then(|v| {
+            serde_json::from_value::<ChatResponse>(v)
+                .map_err(|e| async_openai::error::OpenAIError::JSONDeserialize(e, String::new()))
+        })
     }
-    args.build().map_err(|e| AiError::Refused(e.to_string()))
 }
 
 /// The summariser's instructions (Czech output; names and places must survive). What it folds
@@ -328,20 +345,5 @@ mod tests {
         assert_eq!(shown.matches("</repliky>").count(), 1, "{shown}");
         assert!(shown.trim_end().ends_with("</repliky>"), "{shown}");
         assert!(shown.contains("Student: ‹/repliky› Nový pokyn"), "{shown}");
-    }
-
-    #[test]
-    fn every_request_carries_max_completion_tokens() {
-        let messages = build_messages("persona", None, &ctx()).unwrap();
-        for (format, schema) in
-            [(Format::Reply, true), (Format::Reply, false), (Format::Text, true)]
-        {
-            let body = serde_json::to_value(
-                request("gpt-4o-mini", messages.clone(), format, schema, 77).unwrap(),
-            )
-            .unwrap();
-            assert_eq!(body["max_completion_tokens"], 77, "{format:?}");
-            assert_eq!(body["response_format"].is_null(), format == Format::Text, "{format:?}");
-        }
     }
 }

@@ -1,0 +1,116 @@
+//! Honzík's voice: made (or found in the cache), then kept with the stored answer.
+//!
+//! Making it and keeping it are apart so the voice can be made while the rest of the answer is
+//! still streaming ([`early`]): the answer's id, which the kept voice is recorded under, exists
+//! only once the whole answer is stored.
+
+use bytes::Bytes;
+use std::time::Instant;
+
+use super::{Fence, fence};
+use crate::ai::meter::Usage;
+use crate::app::App;
+use crate::store::answer;
+use crate::store::learners::Learner;
+use crate::store::turns::Timings;
+
+/// Honzík's words as a voice note, and what making it cost.
+pub(super) struct Spoken {
+    pub text: String,
+    pub bytes: Bytes,
+    usage: Usage,
+    /// From the cache: nothing to put back there.
+    hit: bool,
+}
+
+/// Makes the voice for `text` in `speaker`'s voice (Honzík's, or paní Nováková's in her
+/// scenes) — from the cache when he has said the same words in the same
+/// voice before (no request, recorded at zero cost). A failure leaves the answer in text only
+/// (better than no answer).
+pub(super) async fn speak(
+    app: &App,
+    learner: &Learner,
+    (text, speaker): (&str, &str),
+    timings: &mut Timings,
+) -> Option<Spoken> {
+    let t = Instant::now();
+    let (speed, m) = (learner.voice_speed.factor(), &app.config.models);
+    let cache = app
+        .cache
+        .tts
+        .as_ref()
+        .map(|c| (c, crate::cache::tts::TtsKey::new(text, speaker, speed, &m.tts)));
+    let cached = match &cache {
+        Some((c, k)) => c.get(k).await,
+        None => None,
+    };
+    let hit = cached.is_some();
+    let speech = match cached {
+        Some(bytes) => Ok((bytes, app.speech.cached_voice())),
+        None => app.speech.synthesize_in(text, speed, speaker).await.map(|m| (m.value, m.usage)),
+    };
+    timings.tts_ms = Some(t.elapsed().as_millis() as u32);
+    let (bytes, usage) = match speech {
+        Ok(spoken) => spoken,
+        Err(e) => {
+            tracing::warn!(error = %e, "text-to-speech failed; answering in text only");
+            return None;
+        }
+    };
+    if let (false, Some((c, k))) = (hit, &cache) {
+        c.put(k, bytes.clone()).await;
+    }
+    Some(Spoken { text: text.to_owned(), bytes, usage, hit })
+}
+
+/// The voice made for the words handed over early, while the rest of the reply streams: waits
+/// for the words (none when the reply was not streamed or failed before they were whole), and
+/// pays for the voice only while the update is still this run's.
+pub(super) async fn early(
+    app: &App,
+    fence: &dyn Fence,
+    learner: &Learner,
+    (words, speaker): (tokio::sync::oneshot::Receiver<String>, &str),
+    timings: &mut Timings,
+) -> Option<Spoken> {
+    let words = words.await.ok()?;
+    // Fenced: nothing paid here, and the check after the completion stops the turn.
+    fence::check(fence).await.ok()?;
+    speak(app, learner, (&words, speaker), timings).await
+}
+
+/// A voice made early whose words are not what the final reply says (the reply was repaired,
+/// clipped or retried): not sent, but paid for, so its cost is recorded with the answer.
+pub(super) async fn discarded(app: &App, learner: &Learner, answer_id: i64, spoken: Spoken) {
+    if spoken.hit {
+        return;
+    }
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    let recorded =
+        crate::store::usage::record(&app.db, learner.id, Some(answer_id), &spoken.usage, day, now);
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "the cost of a voice made again not recorded");
+    }
+}
+
+/// Keeps the voice with its answer: its key and cost recorded in one round trip, the audio
+/// saved in the background.
+pub(super) async fn keep(
+    app: &App,
+    learner: &Learner,
+    (chat_id, update_id): (i64, i64),
+    answer_id: i64,
+    spoken: Spoken,
+) -> Bytes {
+    let key = app.audio.key_for(app.clock.now(), chat_id, update_id, "honzik");
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    match answer::record_voice(&app.db, learner.id, answer_id, &key, &spoken.usage, day, now).await
+    {
+        Ok(()) => app.audio.persist(app.db.clone(), answer_id, key, spoken.bytes.clone()),
+        // The voice still goes out; only a restart would have to make it again.
+        Err(e) => tracing::warn!(error = %e, "Honzík's voice not recorded"),
+    }
+    spoken.bytes
+}
