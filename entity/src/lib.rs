@@ -16,6 +16,7 @@ pub mod reminders_sent;
 pub mod review_cards;
 pub mod review_sessions;
 pub mod saved_words;
+pub mod shadow_attempts;
 pub mod stars;
 pub mod turns;
 pub mod updates;

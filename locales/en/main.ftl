@@ -52,6 +52,7 @@ help =
     <b>Practice</b>
     /scene — a role-play with a goal: the pub, the doctor's, the immigration office…
     /listen — dictation: I say a sentence, you type it; every third one comes with a quiz
+    /shadow — shadowing: say a phrase after me; I compare the words, your pace and your pauses
 
     <b>Conversation</b>
     /reset — start a new conversation
@@ -407,7 +408,8 @@ mistake-category-register = Register (colloquial forms)
 ## Practice modes (issue 14): /scene and /listen
 cmd-scene = Role-play: a scene with a goal to reach
 cmd-listen = Dictation and listening quizzes
-practice-more = 🎭 Another scene: /scene · 🎧 Dictation: /listen
+cmd-shadow = Shadowing: say a phrase after Honzík
+practice-more = 🎭 Another scene: /scene · 🎧 Dictation: /listen · 🗣 Shadowing: /shadow
 remind-listen = 🎧 Or just 2 minutes of /listen?
 remind-scene = 🎭 Or a quick scene? /scene — order a beer in a Prague pub.
 scene-menu = 🎭 <b>Role-play</b>: pick a scene. Honzík — or the very formal paní Nováková — plays the other side, and you have a goal to reach. Speak or type in Czech; I correct your mistakes as usual.
@@ -460,3 +462,33 @@ listen-done = 🎧 <b>Dictation done</b>: { $right } of { $total } right. { $mis
        *[other] The ones you missed are waiting in /review.
     }
 listen-stopped = ⏹ <b>Dictation ended</b>: { $right } of { $done } right.
+
+## Shadowing (issue 14): /shadow
+remind-shadow = 🗣 Or say one phrase after me: /shadow
+shadow-start = 🗣 <b>Shadowing</b>: I say a phrase slowly, then at normal speed. Record a voice note saying it after me, as close as you can. I compare the words, your pace and your pauses.
+shadow-phrase = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+shadow-slow = 🐢 Slowly
+shadow-normal = ▶️ At normal speed. Now you: record a voice note 🎙
+shadow-next-button = ➡️ Another phrase
+shadow-end-button = ⏹ End
+shadow-accuracy = 🎯 Words said: { $accuracy }%
+shadow-all-words = ✅ Every word is there!
+shadow-missed = ✂️ Missed: { $list }
+shadow-changed = 🔁 Heard differently: { $list }
+shadow-extra = ➕ Extra: { $list }
+shadow-rate = ⏱ Pace: { $wpm } words/min · Honzík: { $native }
+shadow-rate-unknown = ⏱ Pace: not measurable this time · Honzík: { $native } words/min
+shadow-pauses = ⏸ Long pauses:
+shadow-pause = after «{ $word }» ({ $secs } s)
+shadow-no-pauses = ⏸ No long pauses.
+shadow-limits = <i>I go by what the transcript and its timing show: words, pace and pauses. Sounds such as ř or vowel length would need a phoneme model, so they aren't measured here.</i>
+shadow-again = 🎙 Record it again, or take ➡️ another phrase.
+shadow-say-it = 🎙 This is shadowing: please say the phrase in a voice note. ⏹ End or /cancel stops it.
+shadow-unheard = 🎙 I couldn't make out any words. Please record it again, a little closer to the microphone.
+shadow-no-voice = 🗣 I can't record the phrase right now. Try /shadow again in a moment.
+shadow-stopped = ⏹ <b>Shadowing ended.</b> Your accuracy and pace are in /stats.
+stats-shadow = 🗣 Shadowing, 30 days: { $attempts } { $attempts ->
+        [one] attempt
+       *[other] attempts
+    } · words { $accuracy }% · pace { $wpm } words/min (Honzík { $native })

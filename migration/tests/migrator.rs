@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 25] = [
+const TABLES: [&str; 26] = [
     "users",
     "user_settings",
     "updates",
@@ -41,6 +41,7 @@ const TABLES: [&str; 25] = [
     "reminder_offers",
     "placements",
     "practice_sessions",
+    "shadow_attempts",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

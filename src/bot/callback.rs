@@ -88,6 +88,14 @@ pub enum Callback {
     ListenEnd {
         session: i64,
     },
+    /// Another phrase in shadowing session `session`.
+    ShadowNext {
+        session: i64,
+    },
+    /// End shadowing session `session`.
+    ShadowEnd {
+        session: i64,
+    },
     /// The one-tap daily reminder offered at the end of onboarding, accepted: remind at
     /// `minute` after local midnight (the offered time travels with the button, so the
     /// reminder is set at exactly the time the learner read).
@@ -127,6 +135,8 @@ impl Callback {
             Self::SceneEnd { session } => format!("sc:e:{session}"),
             Self::ListenNext { session, position } => format!("ls:n:{session}:{position}"),
             Self::ListenEnd { session } => format!("ls:e:{session}"),
+            Self::ShadowNext { session } => format!("sh:n:{session}"),
+            Self::ShadowEnd { session } => format!("sh:e:{session}"),
             Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
             Self::RemindDecline => "ro:no".to_owned(),
         };
@@ -169,6 +179,8 @@ impl Callback {
                 None => return None,
             },
             ["ls", "e", session] => Self::ListenEnd { session: number(session)? },
+            ["sh", "n", session] => Self::ShadowNext { session: number(session)? },
+            ["sh", "e", session] => Self::ShadowEnd { session: number(session)? },
             ["ro", "yes", m] => {
                 Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
             }
@@ -202,6 +214,8 @@ impl Callback {
                 Self::SceneEnd { session: big },
                 Self::ListenNext { session: big, position: small },
                 Self::ListenEnd { session: big },
+                Self::ShadowNext { session: big },
+                Self::ShadowEnd { session: big },
             ]);
             all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade {
                 session: big,
@@ -274,6 +288,7 @@ mod tests {
                 Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {
                 }
                 Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
+                Callback::ShadowNext { .. } | Callback::ShadowEnd { .. } => {}
                 Callback::RemindAccept { .. } | Callback::RemindDecline => {}
             }
         }
@@ -296,6 +311,8 @@ mod tests {
             "sc:e",
             "ls:n",
             "ls:e",
+            "sh:n",
+            "sh:e",
             "ro:yes",
             "ro:no",
         ] {
@@ -360,6 +377,9 @@ mod tests {
             "ls:n:1:2:3",
             "ls:e",
             "ls:x:1",
+            "sh:n",
+            "sh:e:1:2",
+            "sh:x:1",
             "ro:yes",
             "ro:yes:1440",
             "ro:yes:-1",

@@ -11,7 +11,8 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::handlers::{
-    listen, misc, onboarding, privacy, remind, review, scene, settings, stats, timezone, words,
+    listen, misc, onboarding, privacy, remind, review, scene, settings, shadow, stats, timezone,
+    words,
 };
 use super::{CancelTurn, HandlerResult, Telegram};
 use crate::app::App;
@@ -46,6 +47,8 @@ pub enum Command {
     Scene,
     /// Dictation and listening quizzes.
     Listen,
+    /// Shadowing: say a phrase after Honzík.
+    Shadow,
     /// Start a new conversation (after a confirmation).
     Reset,
     /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
@@ -95,6 +98,7 @@ pub async fn handle(
         Command::Remind(arg) => remind::command(app, tg, msg, l, &arg).await,
         Command::Scene => scene::menu(app, tg, msg, l).await,
         Command::Listen => listen::start(app, tg, msg, update.id.0 as i64, l).await,
+        Command::Shadow => shadow::start(app, tg, msg, update.id.0 as i64, l).await,
         Command::Reset => misc::ask_reset(app, tg, msg, l).await,
         Command::Export => privacy::export(app, tg, msg, l).await,
         Command::DeleteMe => privacy::ask_delete(app, tg, msg, l).await,
@@ -114,8 +118,8 @@ async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, supe
         if was == learners::Awaiting::ReviewAnswer {
             crate::store::review::close(&app.db, learner.id).await?; // a review in progress ends quietly
         }
-        if was == learners::Awaiting::ListenAnswer {
-            crate::store::practice::close(&app.db, learner.id).await?; // so does a dictation
+        if matches!(was, learners::Awaiting::ListenAnswer | learners::Awaiting::ShadowAnswer) {
+            crate::store::practice::close(&app.db, learner.id).await?; // so does a dictation or shadowing
         }
     }
     Ok(Some(learner))

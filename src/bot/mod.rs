@@ -30,7 +30,7 @@ use crate::app::App;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, groups, listen, misc, onboarding, review, timezone, turns};
+use handlers::{callbacks, groups, listen, misc, onboarding, review, shadow, timezone, turns};
 use outbox::{OutboxError, To};
 pub use telegram::Telegram;
 
@@ -108,6 +108,17 @@ pub fn schema() -> UpdateHandler<BotError> {
             dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
                 .filter_map(turns::voice_input)
                 .endpoint(listen::spoken),
+        )
+        // A shadowing phrase waits for the learner to say it.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                .filter_map(turns::voice_input)
+                .endpoint(shadow::spoken),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                .filter_map(turns::text_input)
+                .endpoint(shadow::typed),
         )
         .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
         .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))

@@ -226,6 +226,14 @@ pub(super) fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("kinds", Arg::Text("háček, i or y")),
         ("right", Arg::Num(4)),
         ("missed", Arg::Num(2)),
+        // shadowing (issue 14)
+        ("accuracy", Arg::Num(80)),
+        ("list", Arg::Text("jedno, pivo → piva")),
+        ("wpm", Arg::Num(118)),
+        ("native", Arg::Num(150)),
+        ("word", Arg::Text("to")),
+        ("secs", Arg::Text("1.2")),
+        ("attempts", Arg::Num(3)),
     ]
 }
 

@@ -99,8 +99,9 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     if reminder::streak_at_risk(l.streak.current, l.streak.last_day, today) {
         lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
     }
-    // Something short to start with: two minutes of /listen one day, a scene the next.
-    let practice = if today.ordinal().is_multiple_of(2) { "remind-listen" } else { "remind-scene" };
+    // Something short to start with: two minutes of /listen one day, a scene the next, a
+    // phrase to shadow the day after.
+    let practice = ["remind-listen", "remind-scene", "remind-shadow"][today.ordinal() as usize % 3];
     lines.push(t(practice, &[]));
     let phrase = phrases::of_the_day(l.id, today);
     lines.push(format!(

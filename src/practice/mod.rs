@@ -1,13 +1,14 @@
-//! Practice modes beyond free conversation (issue 14): role-play scenes (`/scene`) and
-//! dictation with listening quizzes (`/listen`). Pure: the scenes and the dictation sentences
-//! are data (`scenes.json`, `dictation.json`, embedded at build time, so adding a scene or a
-//! sentence is writing text, not code), and the dictation check is a function. The session a
-//! learner has under way is in `store::practice`; the Telegram side in `bot::handlers::scene`
-//! and `bot::handlers::listen`.
+//! Practice modes beyond free conversation (issue 14): role-play scenes (`/scene`), dictation
+//! with listening quizzes (`/listen`) and shadowing (`/shadow`). Pure: the scenes, the dictation
+//! sentences and the shadowing phrases are data (`scenes.json`, `dictation.json`, `shadow.json`,
+//! embedded at build time, so adding one is writing text, not code), and the checks are
+//! functions. The session a learner has under way is in `store::practice`; the Telegram side in
+//! `bot::handlers::{scene, listen, shadow}`.
 
 pub mod dictation;
 pub mod diff;
 pub mod scenes;
+pub mod shadow;
 
 /// Which practice a stored session is. A new mode (shadowing) is one more variant: the stored
 /// session's columns are generic (see `store::practice`).
@@ -15,6 +16,7 @@ pub mod scenes;
 pub enum Mode {
     Scene,
     Listen,
+    Shadow,
 }
 
 impl Mode {
@@ -22,6 +24,7 @@ impl Mode {
         match self {
             Mode::Scene => "scene",
             Mode::Listen => "listen",
+            Mode::Shadow => "shadow",
         }
     }
 
@@ -29,6 +32,7 @@ impl Mode {
         match s {
             "scene" => Some(Mode::Scene),
             "listen" => Some(Mode::Listen),
+            "shadow" => Some(Mode::Shadow),
             _ => None,
         }
     }
@@ -58,10 +62,10 @@ mod tests {
 
     #[test]
     fn a_mode_reads_back_from_what_is_stored() {
-        for m in [Mode::Scene, Mode::Listen] {
+        for m in [Mode::Scene, Mode::Listen, Mode::Shadow] {
             assert_eq!(Mode::parse(m.as_str()), Some(m));
         }
-        assert_eq!(Mode::parse("shadow"), None);
+        assert_eq!(Mode::parse("karaoke"), None);
     }
 
     #[test]
@@ -70,6 +74,7 @@ mod tests {
         for lang in crate::i18n::Lang::ALL {
             let help = i18n.tr(lang, "help", &[]);
             assert!(help.contains("/scene") && help.contains("/listen"), "{lang:?}: {help}");
+            assert!(help.contains("/shadow"), "{lang:?}: {help}");
             assert!(i18n.tr(lang, "remind-listen", &[]).contains("/listen"), "{lang:?}");
             assert!(i18n.tr(lang, "remind-scene", &[]).contains("/scene"), "{lang:?}");
         }

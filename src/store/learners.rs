@@ -84,6 +84,8 @@ pub enum Awaiting {
     ReviewAnswer,
     /// What the learner heard of the dictation sentence Honzík said (`/listen`), typed.
     ListenAnswer,
+    /// The learner saying the phrase Honzík said (`/shadow`), as a voice note.
+    ShadowAnswer,
 }
 
 impl Awaiting {
@@ -92,6 +94,7 @@ impl Awaiting {
             Self::Timezone => "timezone",
             Self::ReviewAnswer => "review",
             Self::ListenAnswer => "listen",
+            Self::ShadowAnswer => "shadow",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -99,6 +102,7 @@ impl Awaiting {
             "timezone" => Some(Self::Timezone),
             "review" => Some(Self::ReviewAnswer),
             "listen" => Some(Self::ListenAnswer),
+            "shadow" => Some(Self::ShadowAnswer),
             _ => None,
         }
     }

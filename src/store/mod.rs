@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod quotas;
 pub mod reminders;
 pub mod review;
+pub mod shadow;
 pub mod sql;
 pub mod stats;
 pub mod turns;

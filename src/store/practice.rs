@@ -127,6 +127,16 @@ pub async fn end(
     Ok((res.rows_affected > 0).then_some(session))
 }
 
+/// Keeps `note` with session `id` (shadowing: the native recording's length in seconds).
+pub async fn set_note(db: &impl ConnectionTrait, id: i64, note: &str) -> Result<(), StoreError> {
+    rows::Entity::update_many()
+        .col_expr(rows::Column::Note, Expr::value(note.to_owned()))
+        .filter(rows::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// A scene turn answered: one more turn, the goal if the model says it is reached (it stays
 /// reached), and the model's latest hint. Idempotent enough for a resumed turn: it counts one
 /// more turn at worst.

@@ -16,7 +16,7 @@ mod show;
 mod steps;
 mod voice;
 pub use fence::Fence;
-pub use listen::transcribe_only;
+pub use listen::{transcribe_only, transcribe_timed};
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 use steps::{checked_text, deliver, upstream_back};
 

@@ -26,6 +26,7 @@ mod reminder_offer;
 mod replicas;
 mod review;
 mod review_cards;
+mod shadow;
 mod teaching;
 mod texts;
 mod turns;

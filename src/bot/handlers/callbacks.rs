@@ -16,7 +16,9 @@ use teloxide::types::{
     MaybeInaccessibleMessage, MessageId,
 };
 
-use super::{listen, misc, onboarding, privacy, remind, review, scene, settings, timezone, words};
+use super::{
+    listen, misc, onboarding, privacy, remind, review, scene, settings, shadow, timezone, words,
+};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::{BotError, HandlerResult, Telegram};
@@ -194,6 +196,8 @@ async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> Handler
             listen::next(app, tg, press, session, position).await
         }
         Callback::ListenEnd { session } => listen::end(app, tg, press, session).await,
+        Callback::ShadowNext { session } => shadow::next(app, tg, press, session).await,
+        Callback::ShadowEnd { session } => shadow::end(app, tg, press, session).await,
         Callback::BroadcastYes { id } => super::broadcast::confirmed(app, tg, press, id).await,
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
         Callback::RemindAccept { minute } => remind::offer_accepted(app, tg, press, minute).await,

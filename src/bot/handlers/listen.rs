@@ -312,8 +312,13 @@ async fn to_review(app: &App, learner: &Learner, item: &Item) -> Result<(), BotE
 /// has said it before; the request is recorded in the learner's usage. `None` when the speech
 /// service fails (the dictation cannot go on without it).
 async fn speak(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
+    say(app, learner, text, learner.voice_speed.factor() * dictation::pace(learner.level)).await
+}
+
+/// Honzík says `text` at `speed` (dictation, shadowing): from the cache when he has said it
+/// before at that speed, else synthesised; either way recorded in the learner's usage.
+pub(super) async fn say(app: &App, learner: &Learner, text: &str, speed: f32) -> Option<Bytes> {
     let m = &app.config.models;
-    let speed = learner.voice_speed.factor() * dictation::pace(learner.level);
     let key = crate::cache::tts::TtsKey::new(text, &m.tts_voice, speed, &m.tts);
     let cached = match &app.cache.tts {
         Some(c) => c.get(&key).await,
@@ -329,7 +334,7 @@ async fn speak(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
                 (spoken.value, spoken.usage)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "text-to-speech failed for a dictation sentence");
+                tracing::warn!(error = %e, "text-to-speech failed for a practice phrase");
                 return None;
             }
         },
@@ -337,7 +342,7 @@ async fn speak(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
     let now = app.clock.now();
     let day = crate::progress::local_day(now, learner.tz);
     if let Err(e) = crate::store::usage::record(&app.db, learner.id, None, &usage, day, now).await {
-        tracing::warn!(error = %e, "a dictation sentence's speech not recorded in the usage");
+        tracing::warn!(error = %e, "a practice phrase's speech not recorded in the usage");
     }
     Some(bytes)
 }

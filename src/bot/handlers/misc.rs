@@ -176,7 +176,8 @@ pub async fn cancel(
         // So does a scene (with its debrief) or a dictation.
         if !stopped
             && (super::scene::cancelled(app, tg, msg, &learner).await?
-                || super::listen::cancelled(app, tg, msg, &learner).await?)
+                || super::listen::cancelled(app, tg, msg, &learner).await?
+                || super::shadow::cancelled(app, tg, msg, &learner).await?)
         {
             return Ok(());
         }

@@ -13,6 +13,7 @@ pub mod remind;
 pub mod review;
 pub mod scene;
 pub mod settings;
+pub mod shadow;
 pub mod stats;
 pub mod timezone;
 pub mod turns;
