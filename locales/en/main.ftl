@@ -227,6 +227,7 @@ weekday-7 = Su
 chart-title = The last 30 days
 chart-turns = turns
 chart-score = average score
+chart-shadowing = shadowing, % of words
 
 ## Your data
 

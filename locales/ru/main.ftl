@@ -232,6 +232,7 @@ weekday-7 = Вс
 chart-title = Последние 30 дней
 chart-turns = реплики
 chart-score = средняя оценка
+chart-shadowing = шэдоуинг, % слов
 
 ## Твои данные
 

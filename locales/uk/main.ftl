@@ -232,6 +232,7 @@ weekday-7 = Нд
 chart-title = Останні 30 днів
 chart-turns = репліки
 chart-score = середня оцінка
+chart-shadowing = шедоуїнг, % слів
 
 ## Твої дані
 

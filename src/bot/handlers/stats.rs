@@ -24,7 +24,7 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
     let numbers = caption(&app.i18n, learner.lang, &overview, &extras);
     let text = with_placement(app, learner, numbers).await?;
     let text = with_trends(app, learner, with_shadowing(app, learner, text).await?).await?;
-    match chart(app, learner.lang, overview.month).await {
+    match chart(app, learner, overview.month).await {
         Ok(png) => send_photo(tg, msg, png, text).await,
         Err(e) => {
             tracing::warn!(error = %e, "no chart; sending the numbers alone");
@@ -159,11 +159,24 @@ fn tenths(lang: Lang, n: u32) -> String {
 }
 
 /// Draws off the async workers: rendering is plain CPU work.
-async fn chart(app: &App, lang: Lang, month: Vec<Day>) -> Result<Vec<u8>, ChartError> {
-    let t = |key: &str| app.i18n.tr(lang, key, &[]);
+async fn chart(app: &App, learner: &Learner, month: Vec<Day>) -> Result<Vec<u8>, ChartError> {
+    let t = |key: &str| app.i18n.tr(learner.lang, key, &[]);
     let (title, turns, score) = (t("chart-title"), t("chart-turns"), t("chart-score"));
+    let shadow_label = t("chart-shadowing");
+    // The shadowing series, day by day (a database hiccup: the chart without it).
+    let from = month.first().map(|d| d.day).unwrap_or_default();
+    let shadowed = store::shadow::days(&app.db, learner.id, from).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no shadowing series in the chart");
+        Vec::new()
+    });
+    let shadowing: Vec<Option<f64>> = month
+        .iter()
+        .map(|d| shadowed.iter().find(|s| s.day == d.day).map(|s| s.accuracy))
+        .collect();
     let job = move || {
-        charts::progress_png(&month, &Labels { title: &title, turns: &turns, score: &score })
+        let labels =
+            Labels { title: &title, turns: &turns, score: &score, shadowing: &shadow_label };
+        charts::progress_png(&month, &shadowing, &labels)
     };
     tokio::task::spawn_blocking(job).await.unwrap_or_else(|e| Err(ChartError::from_panic(e)))
 }
