@@ -47,6 +47,8 @@ pub enum Action {
     Scene,
     /// `/listen` played to its quiz (see `practice`).
     Listen,
+    /// `/shadow`: one phrase said after Honzík (see `practice`).
+    Shadow,
     /// /start, the language, the level: one per learner, before the others.
     Onboarding,
 }
@@ -60,6 +62,7 @@ impl Action {
             Action::Stats => "stats",
             Action::Scene => "scene",
             Action::Listen => "listen",
+            Action::Shadow => "shadow",
             Action::Onboarding => "onboarding",
         }
     }
@@ -76,8 +79,10 @@ impl Action {
             Action::Stats
         } else if r < w.voice + w.text + w.settings + w.stats + w.scene {
             Action::Scene
-        } else {
+        } else if r < w.voice + w.text + w.settings + w.stats + w.scene + w.listen {
             Action::Listen
+        } else {
+            Action::Shadow
         }
     }
     /// Voice and text are turns: they go through Honzík and are checked for exactly one answer.
@@ -122,7 +127,8 @@ impl Script {
     pub fn actions(&self) -> impl Iterator<Item = Action> + use<> {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let w = self.weights;
-        let total = (w.voice + w.text + w.settings + w.stats + w.scene + w.listen).max(1);
+        let total =
+            (w.voice + w.text + w.settings + w.stats + w.scene + w.listen + w.shadow).max(1);
         let until = self.until;
         let mut n = 0usize;
         std::iter::from_fn(move || {
@@ -357,7 +363,7 @@ async fn act(
     rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
     book: &mut Book,
 ) -> Record {
-    if matches!(action, Action::Scene | Action::Listen) {
+    if matches!(action, Action::Scene | Action::Listen | Action::Shadow) {
         return super::practice::play(tg, l, action, s.timeout, rng, rx, book).await;
     }
     let sent = match action {
@@ -373,7 +379,7 @@ async fn act(
             l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)])
         }
         Action::Stats => l.send_command("/stats"),
-        Action::Scene | Action::Listen => unreachable!("played above"),
+        Action::Scene | Action::Listen | Action::Shadow => unreachable!("played above"),
         Action::Onboarding => unreachable!("onboarding is not a scripted action"),
     };
     let offered = Instant::now();

@@ -127,6 +127,8 @@ pub struct Weights {
     pub scene: u32,
     /// `/listen`: two sentences typed, the quiz poll answered, ⏹ End and the tally.
     pub listen: u32,
+    /// `/shadow`: the phrase twice, a voice note said after it, its result, ⏹ End.
+    pub shadow: u32,
 }
 
 impl Default for Options {
@@ -137,7 +139,15 @@ impl Default for Options {
             turns: 5,
             duration: None,
             think_ms: (0, 0),
-            weights: Weights { voice: 70, text: 20, settings: 5, stats: 5, scene: 0, listen: 0 },
+            weights: Weights {
+                voice: 70,
+                text: 20,
+                settings: 5,
+                stats: 5,
+                scene: 0,
+                listen: 0,
+                shadow: 0,
+            },
             latency: LatencyProfile::zero(),
             telegram_limits: false,
             faults: Faults::default(),
@@ -178,8 +188,8 @@ pub struct Cli {
     /// Think time between actions, ms, as MIN-MAX.
     #[arg(long, default_value = "0-0")]
     pub think_ms: String,
-    /// Scenario weights voice,text,settings,stats[,scene,listen] (the practice modes weigh 0
-    /// unless given).
+    /// Scenario weights voice,text,settings,stats[,scene,listen[,shadow]] (the practice modes
+    /// weigh 0 unless given).
     #[arg(long, default_value = "70,20,5,5")]
     pub mix: String,
     /// Emulated latency of chat completions, ms as MIN-MAX (uniform).
@@ -378,17 +388,18 @@ pub fn parse_range(s: &str) -> anyhow::Result<(u64, u64)> {
     Ok((a, b))
 }
 
-/// `voice,text,settings,stats` or `voice,text,settings,stats,scene,listen` weights, not all
+/// `voice,text,settings,stats`, `…,scene,listen` or `…,scene,listen,shadow` weights, not all
 /// zero (four of them: no practice modes, as before they existed).
 pub fn parse_mix(s: &str) -> anyhow::Result<Weights> {
     let mut w: Vec<u32> = s.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
     anyhow::ensure!(
-        w.len() == 4 || w.len() == 6,
-        "--mix takes four or six weights: voice,text,settings,stats[,scene,listen]"
+        matches!(w.len(), 4 | 6 | 7),
+        "--mix takes four, six or seven weights: voice,text,settings,stats[,scene,listen[,shadow]]"
     );
     anyhow::ensure!(w.iter().any(|v| *v > 0), "--mix needs at least one weight above 0");
-    w.resize(6, 0);
-    Ok(Weights { voice: w[0], text: w[1], settings: w[2], stats: w[3], scene: w[4], listen: w[5] })
+    w.resize(7, 0);
+    let (scene, listen, shadow) = (w[4], w[5], w[6]);
+    Ok(Weights { voice: w[0], text: w[1], settings: w[2], stats: w[3], scene, listen, shadow })
 }
 
 /// `chat,stt,tts` (any subset, in that order of use) or `all`.
@@ -447,7 +458,7 @@ mod tests {
         assert_eq!((o.users, o.turns, o.duration), (100, 5, None));
         assert_eq!(
             o.weights,
-            Weights { voice: 70, text: 20, settings: 5, stats: 5, scene: 0, listen: 0 }
+            Weights { voice: 70, text: 20, settings: 5, stats: 5, scene: 0, listen: 0, shadow: 0 }
         );
         assert_eq!(o.faults, Faults::default());
         assert_eq!(o.latency, LatencyProfile::zero());
@@ -522,13 +533,17 @@ mod tests {
         assert!(parse(&["--mix", "0,0,0,0"]).is_err());
         assert_eq!(
             parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights,
-            Weights { voice: 80, text: 20, settings: 0, stats: 0, scene: 0, listen: 0 }
+            Weights { voice: 80, text: 20, settings: 0, stats: 0, scene: 0, listen: 0, shadow: 0 }
         );
         assert_eq!(
             parse(&["--mix", "60,20,5,5,5,5"]).unwrap().weights,
-            Weights { voice: 60, text: 20, settings: 5, stats: 5, scene: 5, listen: 5 }
+            Weights { voice: 60, text: 20, settings: 5, stats: 5, scene: 5, listen: 5, shadow: 0 }
         );
         assert!(parse(&["--mix", "1,2,3,4,5"]).is_err(), "both practice weights or none");
+        assert_eq!(
+            parse(&["--mix", "60,20,5,5,5,5,3"]).unwrap().weights,
+            Weights { voice: 60, text: 20, settings: 5, stats: 5, scene: 5, listen: 5, shadow: 3 }
+        );
         assert!(parse(&["--openai-5xx-per-s", "-1"]).is_err());
     }
 

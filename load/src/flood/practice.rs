@@ -1,5 +1,5 @@
-//! The practice modes as load (issue 14): one action plays a whole `/scene` or `/listen`, with
-//! its button presses and, for `/listen`, its quiz poll. Every message the bot sends during the
+//! The practice modes as load (issue 14): one action plays a whole `/scene`, `/listen` or
+//! `/shadow`, with its button presses, for `/listen` its quiz poll, for `/shadow` a voice note. Every message the bot sends during the
 //! action — replies, the scene's opening, the next sentences, the poll, the debrief — counts as
 //! the action's (the report's messages per action). An action that stalls part-way counts as
 //! unanswered: its record keeps no replies, so the report lists it as a violation.
@@ -83,11 +83,16 @@ pub async fn play(
 ) -> Record {
     let loose_before = book.loose.len();
     let mut p = Play { tg, l, rx, book, timeout, sent: Vec::new(), loose_before };
-    let command = if action == Action::Scene { "/scene" } else { "/listen" };
+    let command = match action {
+        Action::Scene => "/scene",
+        Action::Shadow => "/shadow",
+        _ => "/listen",
+    };
     let sent = l.send_command(command);
     let offered = Instant::now();
     let done = match action {
         Action::Scene => scene(&mut p, sent.message_id, rng.random_range(0..SCENES)).await,
+        Action::Shadow => shadow(&mut p, sent.message_id).await,
         _ => listen(&mut p, sent.message_id).await,
     };
     // Everything the action brought, under its command.
@@ -136,6 +141,21 @@ async fn scene(p: &mut Play<'_>, command: i64, n: u32) -> bool {
     }
     // The goal was reached: the debrief comes by itself (or it was ended already).
     p.loose(2).await
+}
+
+/// The intro, the phrase and its two voices, a voice note said after them and its result,
+/// ⏹ End.
+async fn shadow(p: &mut Play<'_>, command: i64) -> bool {
+    if !p.reply(command, None).await || !p.loose(3).await {
+        return false;
+    }
+    let sample = emulators::samples::speech()[0];
+    let said = p.l.send_voice(sample.bytes.to_vec(), sample.duration_secs).message_id;
+    p.sent.push(said);
+    if !p.reply(said, None).await || !p.press("sh:e:") {
+        return false;
+    }
+    p.loose(4).await
 }
 
 /// Two sentences typed, the quiz poll answered, ⏹ End, the tally.

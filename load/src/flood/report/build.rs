@@ -91,6 +91,8 @@ struct Tally {
     /// Turns played inside `/scene` actions (one each): answered and stored like any turn, but
     /// part of their action's messages.
     scene_turns: u64,
+    /// Voice notes transcribed inside `/shadow` actions (one each): paid, not turns.
+    shadow_notes: u64,
 }
 
 impl Report {
@@ -179,6 +181,10 @@ impl Tally {
             self.scen.entry(r.action).or_default().time(r);
             if r.action == Action::Scene && !r.replies.is_empty() {
                 self.scene_turns += 1;
+            }
+            // A shadowing round played through transcribed its one voice note.
+            if r.action == Action::Shadow && !r.replies.is_empty() {
+                self.shadow_notes += 1;
             }
             if r.action.is_turn() {
                 self.turn(o.user, r, inp);
@@ -370,7 +376,7 @@ impl Tally {
         self.rel.inbox = inp.db.inbox.iter().map(|(k, v)| (k.clone(), *v)).collect();
     }
 
-    /// Requests beyond one per turn (transcriptions: per voice turn) and one per injected fault
+    /// Requests beyond one per turn (transcriptions: per voice turn and shadowing voice note) and one per injected fault
     /// on the endpoint repeat a step already done, unless a kill caught the turn before the
     /// step's result was stored. Checked only when no faults went to the endpoint (a fault may
     /// cost more than one extra request: a contract retry, an escalation).
@@ -384,8 +390,10 @@ impl Tally {
         };
         let (c, kills, rel) = (&inp.ai.consumption, &inp.events.kills, &mut self.rel);
         rel.stt_requests = c.stt_requests;
-        rel.stt_repeated =
-            rel.stt_requests as i64 - faults_on("_stt") as i64 - rel.voice_turns as i64;
+        rel.stt_repeated = rel.stt_requests as i64
+            - faults_on("_stt") as i64
+            - rel.voice_turns as i64
+            - self.shadow_notes as i64;
         rel.chat_turn_requests = c.chat_requests.saturating_sub(c.summary_requests);
         rel.chat_repeated = rel.chat_turn_requests as i64
             - faults_on("_chat") as i64
