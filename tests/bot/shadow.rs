@@ -4,7 +4,7 @@
 //! shows the attempt; and a phrase waiting across a restart is still the one the next voice note
 //! is compared with.
 
-use emulators::openai::Endpoint;
+use emulators::openai::{Endpoint, Shapes};
 use emulators::samples;
 use emulators::telegram::{BotMessage, BotMessageKind, Learner};
 use mluvme::practice::shadow;
@@ -80,9 +80,11 @@ async fn a_shadowing_round_with_a_missed_word_names_it_and_shows_in_stats() {
     assert!(!verdict.contains("Every word"), "{verdict}");
     assert!(verdict.contains("words/min") && verdict.contains("Honzík"), "{verdict}");
     assert!(verdict.contains("phoneme model"), "honest about what is not measured: {verdict}");
-    // The transcription asked for word timestamps.
+    // The transcription asked for word timestamps (a minimal server refuses them: the pace then
+    // comes from the recording's length).
     let stt = app.ai.requests().into_iter().rev().find(|r| r.endpoint == Endpoint::Transcription);
-    assert!(format!("{:?}", stt.expect("a transcription").body).contains("verbose_json"));
+    let body = format!("{:?}", stt.expect("a transcription").body);
+    assert!(Shapes::from_env() == Shapes::Minimal || body.contains("verbose_json"), "{body}");
 
     // The whole phrase this time: every word there.
     let all = say(&app, &l, &phrase.cs).await.plain_text();
