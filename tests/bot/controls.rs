@@ -59,6 +59,7 @@ async fn every_command_is_in_the_menu_of_each_language() {
         "remind",
         "scene",
         "listen",
+        "shadow",
         "reset",
         "cancel",
         "privacy",
