@@ -69,7 +69,7 @@ mod tests {
     }
 
     #[test]
-    fn help_and_the_reminder_offer_both_modes_in_every_language() {
+    fn help_and_the_reminder_offer_every_mode_in_every_language() {
         let i18n = crate::i18n::I18n::new();
         for lang in crate::i18n::Lang::ALL {
             let help = i18n.tr(lang, "help", &[]);
@@ -77,6 +77,7 @@ mod tests {
             assert!(help.contains("/shadow"), "{lang:?}: {help}");
             assert!(i18n.tr(lang, "remind-listen", &[]).contains("/listen"), "{lang:?}");
             assert!(i18n.tr(lang, "remind-scene", &[]).contains("/scene"), "{lang:?}");
+            assert!(i18n.tr(lang, "remind-shadow", &[]).contains("/shadow"), "{lang:?}");
         }
     }
 }
