@@ -35,6 +35,7 @@ help =
 
     <b>Settings</b>
     /level — your Czech level
+    /placement — a 5-minute test that measures your level
     /style — how I talk: friendly, tutor or casual
     /corrections — how picky I am
     /voice_speed — how fast I speak
@@ -340,6 +341,7 @@ broadcast-done = ✅ Broadcast done: { $sent } sent, { $skipped } skipped (block
 ## Review and reminders
 
 cmd-review = Review your saved words and mistakes
+cmd-placement = Placement test: measure your level in 5 minutes
 cmd-remind = Daily reminder: /remind 19:30 or /remind off
 review-empty = 📭 Nothing to review yet. Save words with ➕ under Honzík's answers — your corrected mistakes come here by themselves.
 review-caught-up = 🎉 All caught up: nothing is due today. Honzík will bring your cards back when it is time.
@@ -405,6 +407,32 @@ mistake-category-prepositions = Prepositions (v/na/do)
 mistake-category-verb_forms = Verb forms
 mistake-category-agreement = Agreement
 mistake-category-register = Register (colloquial forms)
+
+## Placement test (/placement)
+
+placement-offer = 🎓 Want to know your level for sure? A short test — two dictations and three spoken answers, about 5 minutes — measures it and sets it for you. You can always take it later with /placement.
+placement-offer-take = 🎓 Take the placement (5 min)
+placement-offer-skip = Skip
+placement-intro =
+    🎓 <b>Placement test</b> — about 5 minutes.
+    First two dictations: listen to me and type what you heard. Then three questions to answer in voice notes, each a bit harder. Do what you can — it's fine to leave something out.
+placement-dictation = ✍️ Dictation { $position } of { $total }: listen and type what you heard, word for word.
+placement-speak =
+    🗣 Question { $position } of { $total } — answer in a voice note (half a minute to a minute):
+    <b>{ $question }</b>
+placement-type-it = ✍️ This one is a dictation: type what you heard, as a text message.
+placement-say-it = 🎙 This question is answered in a voice note — hold the microphone and speak.
+placement-unheard = 🎧 I couldn't make that out. Please say it again in a voice note.
+placement-no-voice = 😕 I couldn't record the dictation right now. Send /placement in a little while to carry on.
+placement-grade-failed = 😕 I couldn't grade the test just now. Your answers are kept: send /placement in a little while to get the result.
+placement-result = 🎓 <b>Your level: { $grade }</b> — in the bot that's “{ $level }”.
+placement-result-after = I've set this level for you. You can change it any time with /level, or take the test again with /placement.
+placement-under-way = 🎓 You're in the middle of the placement test (question { $position } of { $total }). Carry on, start over, or stop?
+placement-resume = ▶️ Carry on
+placement-restart = 🔄 Start over
+placement-stop = ⏹ Stop the test
+placement-stopped = ⏹ Placement test stopped; your level stays as it was. /placement starts it again.
+placement-none = 🤔 There's no placement test under way. /placement starts one.
 
 ## Practice modes (issue 14): /scene and /listen
 cmd-scene = Role-play: a scene with a goal to reach

@@ -104,6 +104,15 @@ pub enum Callback {
     },
     /// The reminder offer declined: it is not made again.
     RemindDecline,
+    /// The placement test (`/placement`), from its first item: taken at the end of onboarding,
+    /// or started over when one is under way.
+    PlacementStart,
+    /// The placement test under way, carried on at its stored step.
+    PlacementResume,
+    /// The placement test under way, stopped (the level stays as it is).
+    PlacementStop,
+    /// The placement offered at the end of onboarding, skipped (the reminder offer follows).
+    PlacementSkip,
 }
 
 /// Minutes in a day: a reminder's `minute` is below it.
@@ -139,6 +148,10 @@ impl Callback {
             Self::ShadowEnd { session } => format!("sh:e:{session}"),
             Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
             Self::RemindDecline => "ro:no".to_owned(),
+            Self::PlacementStart => "pl:go".to_owned(),
+            Self::PlacementResume => "pl:on".to_owned(),
+            Self::PlacementStop => "pl:stop".to_owned(),
+            Self::PlacementSkip => "pl:skip".to_owned(),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -185,6 +198,10 @@ impl Callback {
                 Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
             }
             ["ro", "no"] => Self::RemindDecline,
+            ["pl", "go"] => Self::PlacementStart,
+            ["pl", "on"] => Self::PlacementResume,
+            ["pl", "stop"] => Self::PlacementStop,
+            ["pl", "skip"] => Self::PlacementSkip,
             _ => return None,
         })
     }
@@ -197,6 +214,12 @@ impl Callback {
         let scenes = crate::practice::scenes::all().len() as u8;
         all.extend((0..scenes).map(Self::ScenePick));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
+        all.extend([
+            Self::PlacementStart,
+            Self::PlacementResume,
+            Self::PlacementStop,
+            Self::PlacementSkip,
+        ]);
         all.extend([0, DAY_MINUTES - 1].map(|minute| Self::RemindAccept { minute }));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
@@ -290,6 +313,10 @@ mod tests {
                 Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
                 Callback::ShadowNext { .. } | Callback::ShadowEnd { .. } => {}
                 Callback::RemindAccept { .. } | Callback::RemindDecline => {}
+                Callback::PlacementStart
+                | Callback::PlacementResume
+                | Callback::PlacementStop
+                | Callback::PlacementSkip => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -315,6 +342,10 @@ mod tests {
             "sh:e",
             "ro:yes",
             "ro:no",
+            "pl:go",
+            "pl:on",
+            "pl:stop",
+            "pl:skip",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -385,6 +416,10 @@ mod tests {
             "ro:yes:-1",
             "ro:yes:0600",
             "ro:no:1",
+            "pl",
+            "pl:",
+            "pl:go:1",
+            "pl:later",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

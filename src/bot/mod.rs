@@ -30,7 +30,9 @@ use crate::app::App;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, groups, listen, misc, onboarding, review, shadow, timezone, turns};
+use handlers::{
+    callbacks, groups, listen, misc, onboarding, placement, review, shadow, timezone, turns,
+};
 use outbox::{OutboxError, To};
 pub use telegram::Telegram;
 
@@ -97,6 +99,17 @@ pub fn schema() -> UpdateHandler<BotError> {
             dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
                 .filter_map(turns::voice_input)
                 .endpoint(review::spoken),
+        )
+        // A placement test under way: the next text or voice answers its item.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::text_input)
+                .endpoint(placement::typed),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::voice_input)
+                .endpoint(placement::spoken),
         )
         // A dictation sentence waits for what the learner heard, typed.
         .branch(

@@ -86,6 +86,8 @@ pub enum Awaiting {
     ListenAnswer,
     /// The learner saying the phrase Honzík said (`/shadow`), as a voice note.
     ShadowAnswer,
+    /// The answer to the placement test's item shown (`/placement`, `store::placement`).
+    Placement,
 }
 
 impl Awaiting {
@@ -95,6 +97,7 @@ impl Awaiting {
             Self::ReviewAnswer => "review",
             Self::ListenAnswer => "listen",
             Self::ShadowAnswer => "shadow",
+            Self::Placement => "placement",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -103,6 +106,7 @@ impl Awaiting {
             "review" => Some(Self::ReviewAnswer),
             "listen" => Some(Self::ListenAnswer),
             "shadow" => Some(Self::ShadowAnswer),
+            "placement" => Some(Self::Placement),
             _ => None,
         }
     }

@@ -11,14 +11,15 @@ use entity::conversations::Model as Conversation;
 use tracing::Instrument;
 
 use super::{Answered, Fence, Stop, memory, voice};
-use crate::ai::chat::EarlyWords;
+use crate::ai::chat::{ChatFailure, Completion, EarlyWords};
 use crate::ai::client::AiError;
+use crate::ai::meter::Usage;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
 use crate::store::{conversations, practice};
-use crate::tutor::{self, PromptParams};
+use crate::tutor::{self, FittedContext, PromptParams};
 
 /// Where the learner's message stands: the conversation it belongs to, its stored row, and the
 /// chat and update it came in.
@@ -97,26 +98,23 @@ pub(super) async fn answer(
     let (early, words) = EarlyWords::new();
     let asked = async move {
         let early = voice_reply.then_some(&early);
-        let completion = match app.chat.reply(model, &system, summary, &ctx, early).await {
-            // The simple model broke the contract twice: the main model gets one go.
-            Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
-                Some(main) => {
-                    tracing::warn!(model, %why, "escalating the turn to the main model");
-                    app.chat.reply(main, &system, summary, &ctx, early).await
-                }
-                None => Err(AiError::InvalidReply(why)),
-            },
-            other => other,
-        };
-        (completion, t.elapsed())
+        let asked = ask(app, model, &system, summary, &ctx, early).await;
+        (asked, t.elapsed())
     };
     let speaker = speaker(app, scene.as_ref().map(|(_, s)| *s));
     let voiced = voice::early(app, fence, learner, (words, speaker), timings);
-    let ((completion, took), early_voice) = tokio::join!(
+    let (((completion, wasted), took), early_voice) = tokio::join!(
         asked.instrument(tracing::info_span!("llm")),
         voiced.instrument(tracing::info_span!("tts"))
     );
-    let mut completion = completion?;
+    let mut completion = match completion {
+        Ok(c) => c,
+        Err(e) => {
+            // No answer, but what was paid for is recorded all the same.
+            voice::unanswered(app, learner, wasted, early_voice).await;
+            return Err(e.into());
+        }
+    };
     timings.llm_ms = Some(took.as_millis() as u32);
     // The answer came back (paid); storing, voicing and sending it are this run's only while
     // the update is: a replica that stalled through the request finds here that another one
@@ -126,7 +124,9 @@ pub(super) async fn answer(
     // number of corrections kept.
     completion.reply = tutor::sift(completion.reply, spoken, tutor::policy(learner.level));
 
-    let usage = std::slice::from_ref(&completion.usage);
+    // The answer's own request first (its model and tokens go with the message), then any
+    // attempts of another model that broke the contract: paid for too.
+    let usage: Vec<Usage> = std::iter::once(completion.usage.clone()).chain(wasted).collect();
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
@@ -144,7 +144,7 @@ pub(super) async fn answer(
         model: m,
         prompt_tokens: p,
         completion_tokens: c,
-        usage,
+        usage: &usage,
         streak: learner.streak,
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
@@ -251,4 +251,33 @@ pub(super) async fn resumed(
         delivered_parts: stored.delivered_parts,
         audio,
     })
+}
+
+/// Honzík's reply from `model`; where it broke the contract twice, one go on the main model. The
+/// failed attempts' costs come back beside the result, whatever it is.
+async fn ask(
+    app: &App,
+    model: &str,
+    system: &str,
+    summary: Option<&str>,
+    ctx: &FittedContext,
+    early: Option<&EarlyWords>,
+) -> (Result<Completion, AiError>, Vec<Usage>) {
+    let mut wasted = Vec::new();
+    let mut model = model;
+    loop {
+        match app.chat.reply(model, system, summary, ctx, early).await {
+            Ok(c) => return (Ok(c), wasted),
+            Err(ChatFailure { error, paid }) => {
+                wasted.extend(paid);
+                match (error, app.models.escalation(model)) {
+                    (AiError::InvalidReply(why), Some(main)) => {
+                        tracing::warn!(model, %why, "escalating the turn to the main model");
+                        model = main;
+                    }
+                    (error, _) => return (Err(error), wasted),
+                }
+            }
+        }
+    }
 }

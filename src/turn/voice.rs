@@ -33,8 +33,17 @@ pub(super) async fn speak(
     (text, speaker): (&str, &str),
     timings: &mut Timings,
 ) -> Option<Spoken> {
+    speak_at(app, (text, speaker, learner.voice_speed.factor()), timings).await
+}
+
+/// [`speak`] at `speed` (a practice phrase said slowly, a dictation's pace).
+async fn speak_at(
+    app: &App,
+    (text, speaker, speed): (&str, &str, f32),
+    timings: &mut Timings,
+) -> Option<Spoken> {
     let t = Instant::now();
-    let (speed, m) = (learner.voice_speed.factor(), &app.config.models);
+    let m = &app.config.models;
     let cache = app
         .cache
         .tts
@@ -63,6 +72,26 @@ pub(super) async fn speak(
     Some(Spoken { text: text.to_owned(), bytes, usage, hit })
 }
 
+/// Honzík says `text` outside a turn (a placement dictation), at the learner's speed: made or
+/// found in the cache like a turn's voice, its usage recorded at once (no answer to record it
+/// with). `None` when text-to-speech failed. The caller has passed the paid gate.
+pub async fn speak_only(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
+    speak_only_at(app, learner, text, learner.voice_speed.factor()).await
+}
+
+/// The same at `speed` (dictation and shadowing: `bot::handlers::{listen, shadow}`).
+pub async fn speak_only_at(app: &App, learner: &Learner, text: &str, speed: f32) -> Option<Bytes> {
+    let voice = app.config.models.tts_voice.as_str();
+    let spoken = speak_at(app, (text, voice, speed), &mut Timings::default()).await?;
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    let recorded = crate::store::usage::record(&app.db, learner.id, None, &spoken.usage, day, now);
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "the cost of a voice outside a turn not recorded");
+    }
+    Some(spoken.bytes)
+}
+
 /// The voice made for the words handed over early, while the rest of the reply streams: waits
 /// for the words (none when the reply was not streamed or failed before they were whole), and
 /// pays for the voice only while the update is still this run's.
@@ -77,6 +106,26 @@ pub(super) async fn early(
     // Fenced: nothing paid here, and the check after the completion stops the turn.
     fence::check(fence).await.ok()?;
     speak(app, learner, (&words, speaker), timings).await
+}
+
+/// A turn that ended without an answer (the model's replies were unreadable, or it went away
+/// after a first unreadable one): the attempts already answered, and a voice made early from
+/// the words that had streamed, were paid for all the same, so their costs are recorded.
+pub(super) async fn unanswered(
+    app: &App,
+    learner: &Learner,
+    mut paid: Vec<Usage>,
+    early: Option<Spoken>,
+) {
+    paid.extend(early.filter(|s| !s.hit).map(|s| s.usage));
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    for usage in &paid {
+        let recorded = crate::store::usage::record(&app.db, learner.id, None, usage, day, now);
+        if let Err(e) = recorded.await {
+            tracing::warn!(error = %e, "the cost of an unanswered turn not recorded");
+        }
+    }
 }
 
 /// A voice made early whose words are not what the final reply says (the reply was repaired,

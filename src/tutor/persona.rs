@@ -135,7 +135,7 @@ fn input_rule(spoken: bool) -> &'static str {
     }
 }
 
-fn language_name(lang: Lang) -> &'static str {
+pub fn language_name(lang: Lang) -> &'static str {
     match lang {
         Lang::Ru => "Russian",
         Lang::Uk => "Ukrainian",

@@ -56,6 +56,7 @@ async fn every_command_is_in_the_menu_of_each_language() {
         "stats",
         "saved",
         "review",
+        "placement",
         "remind",
         "scene",
         "listen",

@@ -17,7 +17,8 @@ use teloxide::types::{
 };
 
 use super::{
-    listen, misc, onboarding, privacy, remind, review, scene, settings, shadow, timezone, words,
+    listen, misc, onboarding, placement, privacy, remind, review, scene, settings, shadow,
+    timezone, words,
 };
 use crate::app::App;
 use crate::bot::callback::Callback;
@@ -43,7 +44,7 @@ pub struct Press {
     answered: AtomicBool,
     pub learner: Learner,
     pub message: Message,
-    /// The update the press came in (a paid step it starts is gated by it, see `access::gate`).
+    /// The update the press came in (the paid gate counts an update once).
     pub update_id: i64,
 }
 
@@ -202,5 +203,9 @@ async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> Handler
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
         Callback::RemindAccept { minute } => remind::offer_accepted(app, tg, press, minute).await,
         Callback::RemindDecline => remind::offer_declined(app, tg, press).await,
+        Callback::PlacementStart => placement::start_pressed(app, tg, press).await,
+        Callback::PlacementResume => placement::resume_pressed(app, tg, press).await,
+        Callback::PlacementStop => placement::stop_pressed(app, tg, press).await,
+        Callback::PlacementSkip => placement::skip_pressed(app, tg, press).await,
     }
 }

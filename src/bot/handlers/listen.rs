@@ -316,33 +316,8 @@ async fn speak(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
 }
 
 /// Honzík says `text` at `speed` (dictation, shadowing): from the cache when he has said it
-/// before at that speed, else synthesised; either way recorded in the learner's usage.
+/// before at that speed, else synthesised (in the turn layer: handlers never call the AI
+/// clients); either way recorded in the learner's usage.
 pub(super) async fn say(app: &App, learner: &Learner, text: &str, speed: f32) -> Option<Bytes> {
-    let m = &app.config.models;
-    let key = crate::cache::tts::TtsKey::new(text, &m.tts_voice, speed, &m.tts);
-    let cached = match &app.cache.tts {
-        Some(c) => c.get(&key).await,
-        None => None,
-    };
-    let (bytes, usage) = match cached {
-        Some(bytes) => (bytes, app.speech.cached_voice()),
-        None => match app.speech.synthesize(text, speed).await {
-            Ok(spoken) => {
-                if let Some(c) = &app.cache.tts {
-                    c.put(&key, spoken.value.clone()).await;
-                }
-                (spoken.value, spoken.usage)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "text-to-speech failed for a practice phrase");
-                return None;
-            }
-        },
-    };
-    let now = app.clock.now();
-    let day = crate::progress::local_day(now, learner.tz);
-    if let Err(e) = crate::store::usage::record(&app.db, learner.id, None, &usage, day, now).await {
-        tracing::warn!(error = %e, "a practice phrase's speech not recorded in the usage");
-    }
-    Some(bytes)
+    crate::turn::speak_only_at(app, learner, text, speed).await
 }

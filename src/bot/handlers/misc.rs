@@ -181,6 +181,13 @@ pub async fn cancel(
         {
             return Ok(());
         }
+        // A placement test stops, and says so.
+        if !stopped
+            && learner.awaiting == Some(store::learners::Awaiting::Placement)
+            && super::placement::cancelled(app, tg, msg, &learner).await?
+        {
+            return Ok(());
+        }
     }
     let key = match (stopped, dropped_question) {
         (true, _) => "cancel-done",

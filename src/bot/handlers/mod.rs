@@ -8,6 +8,7 @@ pub mod groups;
 pub mod listen;
 pub mod misc;
 pub mod onboarding;
+pub mod placement;
 pub mod privacy;
 pub mod remind;
 pub mod review;
