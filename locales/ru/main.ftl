@@ -50,6 +50,11 @@ help =
     /review — повторить слова и свои ошибки
     /remind — ежедневное напоминание в твоё время
 
+    <b>Практика</b>
+    /scene — ролевая сценка с целью: пивная, врач, миграционная служба…
+    /listen — диктант: я говорю фразу, ты её записываешь; каждая третья — с вопросом
+    /shadow — шэдоуинг: повторяй фразу за мной; я сравню слова, темп и паузы
+
     <b>Разговор</b>
     /reset — начать новый разговор
     /cancel — остановить ответ, над которым я работаю
@@ -228,6 +233,7 @@ weekday-7 = Вс
 chart-title = Последние 30 дней
 chart-turns = реплики
 chart-score = средняя оценка
+chart-shadowing = шэдоуинг, % слов
 
 ## Твои данные
 
@@ -436,3 +442,92 @@ placement-restart = 🔄 Начать заново
 placement-stop = ⏹ Остановить тест
 placement-stopped = ⏹ Тест уровня остановлен, уровень остался прежним. /placement начнёт его снова.
 placement-none = 🤔 Сейчас тест уровня не идёт. /placement начнёт новый.
+
+## Practice modes (issue 14): /scene and /listen
+cmd-scene = Ролевая сценка с целью
+cmd-listen = Диктант и вопросы на понимание на слух
+cmd-shadow = Шэдоуинг: повтори фразу за Гонзиком
+practice-more = 🎭 Ещё сценка: /scene · 🎧 Диктант: /listen · 🗣 Шэдоуинг: /shadow
+remind-listen = 🎧 Или просто 2 минуты /listen?
+remind-scene = 🎭 Или короткая сценка? /scene — закажи пиво в пражской пивной.
+scene-menu = 🎭 <b>Ролевая игра</b>: выбери сценку. Гонзик — или очень официальная пани Новакова — играет другую сторону, а у тебя есть цель. Говори или пиши по-чешски; ошибки я, как обычно, исправляю.
+scene-start =
+    🎭 <b>{ $title }</b>
+    🎯 Твоя цель: { $target }
+    Говори или пиши по-чешски. 💡 Подсказка предложит фразу, ⏹ Завершить — закончить и получить разбор.
+scene-opening = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+scene-hint-button = 💡 Подсказка
+scene-end-button = ⏹ Завершить
+scene-hint = 💡 Попробуй сказать: <b>{ $phrase }</b>
+scene-hint-translated = 💡 Попробуй сказать: <b>{ $phrase }</b> — { $translation }
+scene-debrief = 🎭 <b>Сценка окончена: { $title }</b>
+scene-goal-reached = 🎯 Цель достигнута: { $target } 🎉
+scene-goal-missed = 🎯 В этот раз цель не достигнута: { $target }
+scene-went-well = 👍 { $good } из { $turns } { $turns ->
+        [one] реплики
+       *[other] реплик
+    } без ошибок · средняя оценка { $score }/100
+scene-no-turns = 🤐 В этой сценке от тебя не прозвучало ни слова — в следующий раз смело вступай в разговор!
+scene-no-mistakes = ✏️ Ни одной ошибки — výborně!
+scene-mistakes = ✏️ <b>Твои ошибки</b> (они ждут в /review):
+scene-mistake = • <s>{ $original }</s> → <b>{ $corrected }</b>
+scene-phrases = 💬 <b>Полезные фразы</b> (добавлены в /review):
+scene-phrase = • <b>{ $phrase }</b> — { $translation }
+listen-start = 🎧 <b>Диктант</b>: { $total } фраз твоего уровня. Слушай и записывай ровно то, что слышишь, — háčky и čárky тоже считаются. Каждая третья фраза — с вопросом на понимание.
+listen-item = 🎧 <b>{ $position }/{ $total }</b> · Напиши, что слышишь.
+listen-quiz-item = 🎧 <b>{ $position }/{ $total }</b> · Послушай и ответь на вопрос ниже.
+listen-end-button = ⏹ Завершить
+listen-next-button = ▶️ Дальше
+listen-perfect = ✅ Идеально, слово в слово! { $score }/100
+listen-accents = 🟡 Все слова услышаны — осталось поправить детали: { $score }/100
+listen-partly = 🟠 Услышано частично: { $score }/100
+listen-missed = ❌ Эта фраза не далась: { $score }/100
+listen-yours = Твой ответ:
+listen-legend = <i>жирным — что пропущено, зачёркнуто — чего не было, подчёркнуто — ошибка внутри слова</i>
+listen-slips = Обрати внимание: { $kinds }
+listen-slip-hacek = háček (č, ř, š, ž, ě…)
+listen-slip-length = долгота гласных (á, í, ů, ý…)
+listen-slip-iy = i или y
+listen-said = 🗣 Гонзик сказал: <b>{ $phrase }</b> — <i>{ $translation }</i>
+listen-to-review = 🧠 Эта фраза отправляется в /review.
+listen-quiz-right = ✅ Верно!
+listen-quiz-wrong = ❌ Не совсем — правильный ответ: <b>{ $answer }</b>. Фраза отправляется в /review.
+listen-type-it = ⌨️ Это диктант: напиши, пожалуйста, что удалось услышать. ⏹ Завершить или /cancel — остановить.
+listen-no-voice = 🎧 Не получается сейчас записать фразу. Попробуй /listen чуть позже.
+listen-done = 🎧 <b>Диктант окончен</b>: { $right } из { $total } верно. { $missed ->
+        [0] Повторять нечего — výborně!
+       *[other] Пропущенные фразы ждут в /review.
+    }
+listen-stopped = ⏹ <b>Диктант завершён</b>: { $right } из { $done } верно.
+
+## Shadowing (issue 14): /shadow
+remind-shadow = 🗣 Или повтори за мной одну фразу: /shadow
+shadow-start = 🗣 <b>Шэдоуинг</b>: я говорю фразу медленно, потом в обычном темпе. Запиши голосовое и повтори её за мной как можно точнее. Я сравню слова, темп и паузы.
+shadow-phrase = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+shadow-slow = 🐢 Медленно
+shadow-normal = ▶️ В обычном темпе. Теперь твоя очередь: запиши голосовое 🎙
+shadow-next-button = ➡️ Другая фраза
+shadow-end-button = ⏹ Завершить
+shadow-accuracy = 🎯 Слова на месте: { $accuracy }%
+shadow-all-words = ✅ Все слова на месте!
+shadow-missed = ✂️ Пропущено: { $list }
+shadow-changed = 🔁 Услышано иначе: { $list }
+shadow-extra = ➕ Лишнее: { $list }
+shadow-rate = ⏱ Темп: { $wpm } слов/мин · у Гонзика: { $native }
+shadow-rate-unknown = ⏱ Темп в этот раз измерить не удалось · у Гонзика: { $native } слов/мин
+shadow-pauses = ⏸ Долгие паузы:
+shadow-pause = после «{ $word }» ({ $secs } с)
+shadow-no-pauses = ⏸ Долгих пауз нет.
+shadow-limits = <i>Я сужу по тому, что показывают расшифровка и её тайминг: слова, темп и паузы. Звуки вроде ř или долготу гласных так не измерить — для этого нужна фонемная модель, поэтому их я не оцениваю.</i>
+shadow-again = 🎙 Запиши ещё раз или возьми ➡️ другую фразу.
+shadow-say-it = 🎙 Это шэдоуинг: скажи, пожалуйста, фразу голосовым. ⏹ Завершить или /cancel — остановить.
+shadow-unheard = 🎙 Не получилось разобрать ни слова. Запиши, пожалуйста, ещё раз, чуть ближе к микрофону.
+shadow-no-voice = 🗣 Не получается сейчас озвучить фразу. Попробуй /shadow чуть позже.
+shadow-stopped = ⏹ <b>Шэдоуинг завершён.</b> Точность и темп — в /stats.
+stats-shadow = 🗣 Шэдоуинг за 30 дней: { $attempts } { $attempts ->
+        [one] попытка
+        [few] попытки
+       *[other] попыток
+    } · слова { $accuracy }% · темп { $wpm } слов/мин (у Гонзика { $native })

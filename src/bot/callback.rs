@@ -69,6 +69,33 @@ pub enum Callback {
     ReviewEnd {
         session: i64,
     },
+    /// Play scene number `n` of `practice::scenes::all()` (the `/scene` menu).
+    ScenePick(u8),
+    /// The next useful phrase in scene session `session`.
+    SceneHint {
+        session: i64,
+    },
+    /// End scene session `session` now, with its debrief.
+    SceneEnd {
+        session: i64,
+    },
+    /// The next item of dictation session `session`, after the quiz at `position`.
+    ListenNext {
+        session: i64,
+        position: u32,
+    },
+    /// End dictation session `session` now.
+    ListenEnd {
+        session: i64,
+    },
+    /// Another phrase in shadowing session `session`.
+    ShadowNext {
+        session: i64,
+    },
+    /// End shadowing session `session`.
+    ShadowEnd {
+        session: i64,
+    },
     /// The one-tap daily reminder offered at the end of onboarding, accepted: remind at
     /// `minute` after local midnight (the offered time travels with the button, so the
     /// reminder is set at exactly the time the learner read).
@@ -112,6 +139,13 @@ impl Callback {
                 format!("rv:g:{session}:{position}:{grade}")
             }
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
+            Self::ScenePick(n) => format!("sc:p:{n}"),
+            Self::SceneHint { session } => format!("sc:h:{session}"),
+            Self::SceneEnd { session } => format!("sc:e:{session}"),
+            Self::ListenNext { session, position } => format!("ls:n:{session}:{position}"),
+            Self::ListenEnd { session } => format!("ls:e:{session}"),
+            Self::ShadowNext { session } => format!("sh:n:{session}"),
+            Self::ShadowEnd { session } => format!("sh:e:{session}"),
             Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
             Self::RemindDecline => "ro:no".to_owned(),
             Self::PlacementStart => "pl:go".to_owned(),
@@ -146,6 +180,20 @@ impl Callback {
             ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
             ["bc", "no", id] => Self::BroadcastNo { id: number(id)? },
             ["rv", op, rest] => review(op, rest)?,
+            ["sc", "p", n] => Self::ScenePick(
+                number(n).filter(|n| usize::from(*n) < crate::practice::scenes::all().len())?,
+            ),
+            ["sc", "h", session] => Self::SceneHint { session: number(session)? },
+            ["sc", "e", session] => Self::SceneEnd { session: number(session)? },
+            ["ls", "n", rest] => match rest.split_once(':') {
+                Some((session, position)) => {
+                    Self::ListenNext { session: number(session)?, position: number(position)? }
+                }
+                None => return None,
+            },
+            ["ls", "e", session] => Self::ListenEnd { session: number(session)? },
+            ["sh", "n", session] => Self::ShadowNext { session: number(session)? },
+            ["sh", "e", session] => Self::ShadowEnd { session: number(session)? },
             ["ro", "yes", m] => {
                 Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
             }
@@ -163,6 +211,8 @@ impl Callback {
         let mut all: Vec<Callback> =
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
+        let scenes = crate::practice::scenes::all().len() as u8;
+        all.extend((0..scenes).map(Self::ScenePick));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
         all.extend([
             Self::PlacementStart,
@@ -183,6 +233,12 @@ impl Callback {
                 Self::BroadcastNo { id: big },
                 Self::ReviewShow { session: big, position: small },
                 Self::ReviewEnd { session: big },
+                Self::SceneHint { session: big },
+                Self::SceneEnd { session: big },
+                Self::ListenNext { session: big, position: small },
+                Self::ListenEnd { session: big },
+                Self::ShadowNext { session: big },
+                Self::ShadowEnd { session: big },
             ]);
             all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade {
                 session: big,
@@ -252,6 +308,10 @@ mod tests {
                 Callback::ReviewShow { .. }
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
+                Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {
+                }
+                Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
+                Callback::ShadowNext { .. } | Callback::ShadowEnd { .. } => {}
                 Callback::RemindAccept { .. } | Callback::RemindDecline => {}
                 Callback::PlacementStart
                 | Callback::PlacementResume
@@ -273,6 +333,13 @@ mod tests {
             "reset:no",
             "del:yes",
             "del:no",
+            "sc:p",
+            "sc:h",
+            "sc:e",
+            "ls:n",
+            "ls:e",
+            "sh:n",
+            "sh:e",
             "ro:yes",
             "ro:no",
             "pl:go",
@@ -332,6 +399,18 @@ mod tests {
             "rv:e",
             "rv:e:1:2",
             "rv:x:1",
+            "sc:p:99",
+            "sc:p:-1",
+            "sc:h",
+            "sc:h:1:2",
+            "sc:e:x",
+            "ls:n:1",
+            "ls:n:1:2:3",
+            "ls:e",
+            "ls:x:1",
+            "sh:n",
+            "sh:e:1:2",
+            "sh:x:1",
             "ro:yes",
             "ro:yes:1440",
             "ro:yes:-1",

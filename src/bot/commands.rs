@@ -11,7 +11,8 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::handlers::{
-    misc, onboarding, placement, privacy, remind, review, settings, stats, timezone, words,
+    listen, misc, onboarding, placement, privacy, remind, review, scene, settings, shadow, stats,
+    timezone, words,
 };
 use super::{CancelTurn, HandlerResult, Telegram};
 use crate::app::App;
@@ -44,6 +45,12 @@ pub enum Command {
     Placement,
     /// The daily reminder; an argument sets the local time ("19:30") or turns it off ("off").
     Remind(String),
+    /// A role-play scene with a goal.
+    Scene,
+    /// Dictation and listening quizzes.
+    Listen,
+    /// Shadowing: say a phrase after Honzík.
+    Shadow,
     /// Start a new conversation (after a confirmation).
     Reset,
     /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
@@ -92,6 +99,9 @@ pub async fn handle(
         Command::Review => review::start(app, tg, msg, l).await,
         Command::Placement => placement::command(app, tg, msg, update.id.0 as i64, l).await,
         Command::Remind(arg) => remind::command(app, tg, msg, l, &arg).await,
+        Command::Scene => scene::menu(app, tg, msg, l).await,
+        Command::Listen => listen::start(app, tg, msg, update.id.0 as i64, l).await,
+        Command::Shadow => shadow::start(app, tg, msg, update.id.0 as i64, l).await,
         Command::Reset => misc::ask_reset(app, tg, msg, l).await,
         Command::Export => privacy::export(app, tg, msg, l).await,
         Command::DeleteMe => privacy::ask_delete(app, tg, msg, l).await,
@@ -111,6 +121,9 @@ async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, supe
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         if was == learners::Awaiting::ReviewAnswer {
             crate::store::review::close(&app.db, learner.id).await?; // a review in progress ends quietly
+        }
+        if matches!(was, learners::Awaiting::ListenAnswer | learners::Awaiting::ShadowAnswer) {
+            crate::store::practice::close(&app.db, learner.id).await?; // so does a dictation or shadowing
         }
     }
     Ok(Some(learner))

@@ -275,6 +275,7 @@ impl Config {
                 stt: var("STT_MODEL").unwrap_or_else(|| "whisper-1".into()),
                 tts: var("TTS_MODEL").unwrap_or_else(|| "tts-1".into()),
                 tts_voice: var("TTS_VOICE").unwrap_or_else(|| "onyx".into()),
+                tts_voice_second: var("TTS_VOICE_SECOND").unwrap_or_else(|| "shimmer".into()),
             },
             adaptive_model_selection: parse_bool(&var, "ADAPTIVE_MODEL_SELECTION", true)?,
             level_models: ["OPENAI_MODEL_BEGINNER", "OPENAI_MODEL_INTERMEDIATE", "OPENAI_MODEL_ADVANCED", "OPENAI_MODEL_NATIVE"].map(&var),

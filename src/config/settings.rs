@@ -126,6 +126,9 @@ pub struct Models {
     pub stt: String,
     pub tts: String,
     pub tts_voice: String,
+    /// Paní Nováková's voice in role-play scenes (`TTS_VOICE_SECOND`): another speaker than
+    /// Honzík, so the learner hears who is talking.
+    pub tts_voice_second: String,
 }
 
 /// How OpenAI requests survive upstream trouble without piling up (see `crate::ai::upstream`).

@@ -25,6 +25,7 @@ mod chat;
 mod corrections;
 mod faults;
 mod placement;
+pub mod scene;
 pub mod schema;
 mod server;
 mod speech;

@@ -16,7 +16,10 @@ use teloxide::types::{
     MaybeInaccessibleMessage, MessageId,
 };
 
-use super::{misc, onboarding, placement, privacy, remind, review, settings, timezone, words};
+use super::{
+    listen, misc, onboarding, placement, privacy, remind, review, scene, settings, shadow,
+    timezone, words,
+};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::{BotError, HandlerResult, Telegram};
@@ -187,6 +190,15 @@ async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> Handler
             review::grade(app, tg, press, session, position, grade).await
         }
         Callback::ReviewEnd { session } => review::end(app, tg, press, session).await,
+        Callback::ScenePick(n) => scene::pick(app, tg, press, n).await,
+        Callback::SceneHint { session } => scene::hint(app, tg, press, session).await,
+        Callback::SceneEnd { session } => scene::end(app, tg, press, session).await,
+        Callback::ListenNext { session, position } => {
+            listen::next(app, tg, press, session, position).await
+        }
+        Callback::ListenEnd { session } => listen::end(app, tg, press, session).await,
+        Callback::ShadowNext { session } => shadow::next(app, tg, press, session).await,
+        Callback::ShadowEnd { session } => shadow::end(app, tg, press, session).await,
         Callback::BroadcastYes { id } => super::broadcast::confirmed(app, tg, press, id).await,
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
         Callback::RemindAccept { minute } => remind::offer_accepted(app, tg, press, minute).await,
