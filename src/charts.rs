@@ -19,12 +19,15 @@ const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 const BAR: RGBColor = RGBColor(0x3b, 0x82, 0xc4);
 const LINE: RGBColor = RGBColor(0xd9, 0x48, 0x2b);
+const SHADOW: RGBColor = RGBColor(0x2e, 0x9e, 0x5b);
 
 /// The chart's words, in the learner's language (plain text).
 pub struct Labels<'a> {
     pub title: &'a str,
     pub turns: &'a str,
     pub score: &'a str,
+    /// The shadowing series (`/shadow`): the day's mean share of the phrases' words said.
+    pub shadowing: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,15 +53,26 @@ fn font_ready() -> Result<(), ChartError> {
     if ok { Ok(()) } else { Err(ChartError("the bundled font does not load".into())) }
 }
 
-/// Draws `days` (oldest first) as a [`WIDTH`]×[`HEIGHT`] PNG.
-pub fn progress_png(days: &[Day], labels: &Labels) -> Result<Vec<u8>, ChartError> {
+/// Draws `days` (oldest first) as a [`WIDTH`]×[`HEIGHT`] PNG, with `shadowing` (one entry per
+/// day, 0–100, `None` on days without an attempt) as a second line on the score's axis when any
+/// day has one.
+pub fn progress_png(
+    days: &[Day],
+    shadowing: &[Option<f64>],
+    labels: &Labels,
+) -> Result<Vec<u8>, ChartError> {
     font_ready()?;
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
-    draw(&mut rgb, days, labels)?;
+    draw(&mut rgb, days, shadowing, labels)?;
     encode_png(&rgb)
 }
 
-fn draw(rgb: &mut [u8], days: &[Day], labels: &Labels) -> Result<(), ChartError> {
+fn draw(
+    rgb: &mut [u8],
+    days: &[Day],
+    shadowing: &[Option<f64>],
+    labels: &Labels,
+) -> Result<(), ChartError> {
     let root = BitMapBackend::with_buffer(rgb, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let n = days.len().max(1) as f64;
@@ -111,6 +125,21 @@ fn draw(rgb: &mut [u8], days: &[Day], labels: &Labels) -> Result<(), ChartError>
     chart
         .draw_secondary_series(scores.iter().map(|p| Circle::new(*p, 4, LINE.filled())))
         .map_err(err)?;
+    let shadowed: Vec<(f64, f64)> =
+        shadowing.iter().enumerate().filter_map(|(i, s)| Some((i as f64, (*s)?))).collect();
+    if !shadowed.is_empty() {
+        chart
+            .draw_secondary_series(LineSeries::new(
+                shadowed.iter().copied(),
+                SHADOW.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(labels.shadowing)
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], SHADOW.stroke_width(2)));
+        chart
+            .draw_secondary_series(shadowed.iter().map(|p| Circle::new(*p, 3, SHADOW.filled())))
+            .map_err(err)?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -165,22 +194,33 @@ mod tests {
             title: "Последние 30 дней — poslední dny",
             turns: "ходы",
             score: "средний балл",
+            shadowing: "шэдоуинг, % слов",
         };
-        let bytes = progress_png(&month(), &labels).unwrap();
+        let shadowing: Vec<Option<f64>> =
+            (0..30).map(|i| (i % 3 == 0).then_some(60.0 + i as f64)).collect();
+        let bytes = progress_png(&month(), &shadowing, &labels).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "PNG signature");
         let (w, h, pixels) = decode(&bytes);
         assert_eq!((w, h), (WIDTH, HEIGHT));
         assert!(pixels.chunks(3).any(|p| p == [BAR.0, BAR.1, BAR.2]), "the bars are drawn");
         assert!(pixels.chunks(3).any(|p| p == [LINE.0, LINE.1, LINE.2]), "the score line is drawn");
+        assert!(pixels.chunks(3).any(|p| p == [SHADOW.0, SHADOW.1, SHADOW.2]), "and shadowing");
+        let without = decode(&progress_png(&month(), &[], &labels).unwrap()).2;
+        assert!(!without.chunks(3).any(|p| p == [SHADOW.0, SHADOW.1, SHADOW.2]), "none: no line");
     }
 
     #[test]
     fn a_learner_without_turns_still_gets_a_chart() {
         let empty: Vec<Day> =
             month().into_iter().map(|d| Day { day: d.day, ..Day::default() }).collect();
-        let labels = Labels { title: "Last 30 days", turns: "turns", score: "average score" };
-        let (w, h, _) = decode(&progress_png(&empty, &labels).unwrap());
+        let labels = Labels {
+            title: "Last 30 days",
+            turns: "turns",
+            score: "average score",
+            shadowing: "shadowing",
+        };
+        let (w, h, _) = decode(&progress_png(&empty, &[], &labels).unwrap());
         assert_eq!((w, h), (WIDTH, HEIGHT));
-        assert!(progress_png(&[], &labels).is_ok(), "no days at all is no reason to fail");
+        assert!(progress_png(&[], &[], &labels).is_ok(), "no days at all is no reason to fail");
     }
 }

@@ -122,6 +122,7 @@ pub mod i18n;
 pub mod intake;
 pub mod jobs;
 pub mod metrics;
+pub mod practice;
 pub mod progress;
 pub mod review;
 pub mod server;

@@ -108,6 +108,7 @@ mod tests {
                 NewWord { czech: "most".into(), translation: "bridge".into() },
                 NewWord { czech: "Pivo".into(), translation: "beer".into() },
             ],
+            scene: None,
         }
     }
 

@@ -35,6 +35,7 @@ help =
 
     <b>Settings</b>
     /level — your Czech level
+    /placement — a 5-minute test that measures your level
     /style — how I talk: friendly, tutor or casual
     /corrections — how picky I am
     /voice_speed — how fast I speak
@@ -48,6 +49,11 @@ help =
     /saved — your saved words
     /review — review your words and mistakes
     /remind — a daily reminder at your time
+
+    <b>Practice</b>
+    /scene — a role-play with a goal: the pub, the doctor's, the immigration office…
+    /listen — dictation: I say a sentence, you type it; every third one comes with a quiz
+    /shadow — shadowing: say a phrase after me; I compare the words, your pace and your pauses
 
     <b>Conversation</b>
     /reset — start a new conversation
@@ -222,6 +228,7 @@ weekday-7 = Su
 chart-title = The last 30 days
 chart-turns = turns
 chart-score = average score
+chart-shadowing = shadowing, % of words
 
 ## Your data
 
@@ -334,6 +341,7 @@ broadcast-done = ✅ Broadcast done: { $sent } sent, { $skipped } skipped (block
 ## Review and reminders
 
 cmd-review = Review your saved words and mistakes
+cmd-placement = Placement test: measure your level in 5 minutes
 cmd-remind = Daily reminder: /remind 19:30 or /remind off
 review-empty = 📭 Nothing to review yet. Save words with ➕ under Honzík's answers — your corrected mistakes come here by themselves.
 review-caught-up = 🎉 All caught up: nothing is due today. Honzík will bring your cards back when it is time.
@@ -399,3 +407,117 @@ mistake-category-prepositions = Prepositions (v/na/do)
 mistake-category-verb_forms = Verb forms
 mistake-category-agreement = Agreement
 mistake-category-register = Register (colloquial forms)
+
+## Placement test (/placement)
+
+placement-offer = 🎓 Want to know your level for sure? A short test — two dictations and three spoken answers, about 5 minutes — measures it and sets it for you. You can always take it later with /placement.
+placement-offer-take = 🎓 Take the placement (5 min)
+placement-offer-skip = Skip
+placement-intro =
+    🎓 <b>Placement test</b> — about 5 minutes.
+    First two dictations: listen to me and type what you heard. Then three questions to answer in voice notes, each a bit harder. Do what you can — it's fine to leave something out.
+placement-dictation = ✍️ Dictation { $position } of { $total }: listen and type what you heard, word for word.
+placement-speak =
+    🗣 Question { $position } of { $total } — answer in a voice note (half a minute to a minute):
+    <b>{ $question }</b>
+placement-type-it = ✍️ This one is a dictation: type what you heard, as a text message.
+placement-say-it = 🎙 This question is answered in a voice note — hold the microphone and speak.
+placement-unheard = 🎧 I couldn't make that out. Please say it again in a voice note.
+placement-no-voice = 😕 I couldn't record the dictation right now. Send /placement in a little while to carry on.
+placement-grade-failed = 😕 I couldn't grade the test just now. Your answers are kept: send /placement in a little while to get the result.
+placement-result = 🎓 <b>Your level: { $grade }</b> — in the bot that's “{ $level }”.
+placement-result-after = I've set this level for you. You can change it any time with /level, or take the test again with /placement.
+placement-under-way = 🎓 You're in the middle of the placement test (question { $position } of { $total }). Carry on, start over, or stop?
+placement-resume = ▶️ Carry on
+placement-restart = 🔄 Start over
+placement-stop = ⏹ Stop the test
+placement-stopped = ⏹ Placement test stopped; your level stays as it was. /placement starts it again.
+placement-none = 🤔 There's no placement test under way. /placement starts one.
+
+## Practice modes (issue 14): /scene and /listen
+cmd-scene = Role-play: a scene with a goal to reach
+cmd-listen = Dictation and listening quizzes
+cmd-shadow = Shadowing: say a phrase after Honzík
+practice-more = 🎭 Another scene: /scene · 🎧 Dictation: /listen · 🗣 Shadowing: /shadow
+remind-listen = 🎧 Or just 2 minutes of /listen?
+remind-scene = 🎭 Or a quick scene? /scene — order a beer in a Prague pub.
+scene-menu = 🎭 <b>Role-play</b>: pick a scene. Honzík — or the very formal paní Nováková — plays the other side, and you have a goal to reach. Speak or type in Czech; I correct your mistakes as usual.
+scene-start =
+    🎭 <b>{ $title }</b>
+    🎯 Your goal: { $target }
+    Speak or type in Czech. 💡 Hint suggests a phrase, ⏹ End finishes with a debrief.
+scene-opening = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+scene-hint-button = 💡 Hint
+scene-end-button = ⏹ End
+scene-hint = 💡 Try saying: <b>{ $phrase }</b>
+scene-hint-translated = 💡 Try saying: <b>{ $phrase }</b> — { $translation }
+scene-debrief = 🎭 <b>Scene over: { $title }</b>
+scene-goal-reached = 🎯 Goal reached: { $target } 🎉
+scene-goal-missed = 🎯 Goal not reached this time: { $target }
+scene-went-well = 👍 { $good } of { $turns } { $turns ->
+        [one] reply
+       *[other] replies
+    } without mistakes · average score { $score }/100
+scene-no-turns = 🤐 You didn't say a word in this scene — next time, just jump in!
+scene-no-mistakes = ✏️ No mistakes — výborně!
+scene-mistakes = ✏️ <b>Your mistakes</b> (they're waiting in /review):
+scene-mistake = • <s>{ $original }</s> → <b>{ $corrected }</b>
+scene-phrases = 💬 <b>Useful phrases</b> (added to /review):
+scene-phrase = • <b>{ $phrase }</b> — { $translation }
+listen-start = 🎧 <b>Dictation</b>: { $total } sentences at your level. Listen and type exactly what you hear — háčky and čárky count. Every third sentence comes with a question instead.
+listen-item = 🎧 <b>{ $position }/{ $total }</b> · Type what you hear.
+listen-quiz-item = 🎧 <b>{ $position }/{ $total }</b> · Listen, then answer the question below.
+listen-end-button = ⏹ End
+listen-next-button = ▶️ Next
+listen-perfect = ✅ Perfect, word for word! { $score }/100
+listen-accents = 🟡 Every word heard — now mind the details: { $score }/100
+listen-partly = 🟠 Partly heard: { $score }/100
+listen-missed = ❌ Missed this one: { $score }/100
+listen-yours = Your answer:
+listen-legend = <i>bold — what you missed, struck through — what wasn't said, underlined — a slip inside the word</i>
+listen-slips = Watch out for: { $kinds }
+listen-slip-hacek = háček (č, ř, š, ž, ě…)
+listen-slip-length = vowel length (á, í, ů, ý…)
+listen-slip-iy = i or y
+listen-said = 🗣 Honzík said: <b>{ $phrase }</b> — <i>{ $translation }</i>
+listen-to-review = 🧠 This sentence goes into your /review.
+listen-quiz-right = ✅ Right!
+listen-quiz-wrong = ❌ Not quite — the answer was: <b>{ $answer }</b>. The sentence goes into your /review.
+listen-type-it = ⌨️ This is a dictation: type what you heard, please. ⏹ End or /cancel stops it.
+listen-no-voice = 🎧 I can't record the sentence right now. Try /listen again in a moment.
+listen-done = 🎧 <b>Dictation done</b>: { $right } of { $total } right. { $missed ->
+        [0] Nothing to review — výborně!
+       *[other] The ones you missed are waiting in /review.
+    }
+listen-stopped = ⏹ <b>Dictation ended</b>: { $right } of { $done } right.
+
+## Shadowing (issue 14): /shadow
+remind-shadow = 🗣 Or say one phrase after me: /shadow
+shadow-start = 🗣 <b>Shadowing</b>: I say a phrase slowly, then at normal speed. Record a voice note saying it after me, as close as you can. I compare the words, your pace and your pauses.
+shadow-phrase = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+shadow-slow = 🐢 Slowly
+shadow-normal = ▶️ At normal speed. Now you: record a voice note 🎙
+shadow-next-button = ➡️ Another phrase
+shadow-end-button = ⏹ End
+shadow-accuracy = 🎯 Words said: { $accuracy }%
+shadow-all-words = ✅ Every word is there!
+shadow-missed = ✂️ Missed: { $list }
+shadow-changed = 🔁 Heard differently: { $list }
+shadow-extra = ➕ Extra: { $list }
+shadow-rate = ⏱ Pace: { $wpm } words/min · Honzík: { $native }
+shadow-rate-unknown = ⏱ Pace: not measurable this time · Honzík: { $native } words/min
+shadow-pauses = ⏸ Long pauses:
+shadow-pause = after «{ $word }» ({ $secs } s)
+shadow-no-pauses = ⏸ No long pauses.
+shadow-limits = <i>I go by what the transcript and its timing show: words, pace and pauses. Sounds such as ř or vowel length would need a phoneme model, so they aren't measured here.</i>
+shadow-again = 🎙 Record it again, or take ➡️ another phrase.
+shadow-say-it = 🎙 This is shadowing: please say the phrase in a voice note. ⏹ End or /cancel stops it.
+shadow-unheard = 🎙 I couldn't make out any words. Please record it again, a little closer to the microphone.
+shadow-no-voice = 🗣 I can't record the phrase right now. Try /shadow again in a moment.
+shadow-stopped = ⏹ <b>Shadowing ended.</b> Your accuracy and pace are in /stats.
+stats-shadow = 🗣 Shadowing, 30 days: { $attempts } { $attempts ->
+        [one] attempt
+       *[other] attempts
+    } · words { $accuracy }% · pace { $wpm } words/min (Honzík { $native })

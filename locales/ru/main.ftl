@@ -35,6 +35,7 @@ help =
 
     <b>Настройки</b>
     /level — твой уровень чешского
+    /placement — тест на 5 минут, который определит твой уровень
     /style — как я говорю: по-дружески, как репетитор или запросто
     /corrections — насколько я придирчив
     /voice_speed — как быстро я говорю
@@ -48,6 +49,11 @@ help =
     /saved — сохранённые слова
     /review — повторить слова и свои ошибки
     /remind — ежедневное напоминание в твоё время
+
+    <b>Практика</b>
+    /scene — ролевая сценка с целью: пивная, врач, миграционная служба…
+    /listen — диктант: я говорю фразу, ты её записываешь; каждая третья — с вопросом
+    /shadow — шэдоуинг: повторяй фразу за мной; я сравню слова, темп и паузы
 
     <b>Разговор</b>
     /reset — начать новый разговор
@@ -227,6 +233,7 @@ weekday-7 = Вс
 chart-title = Последние 30 дней
 chart-turns = реплики
 chart-score = средняя оценка
+chart-shadowing = шэдоуинг, % слов
 
 ## Твои данные
 
@@ -341,6 +348,7 @@ broadcast-done = ✅ Рассылка завершена: отправлено {
 ## Повторение и напоминания
 
 cmd-review = Повторить сохранённые слова и свои ошибки
+cmd-placement = Тест уровня: определить уровень за 5 минут
 cmd-remind = Ежедневное напоминание: /remind 19:30 или /remind off
 review-empty = 📭 Повторять пока нечего. Сохраняй слова кнопкой ➕ под ответами Гонзика — а исправленные ошибки попадут сюда сами.
 review-caught-up = 🎉 Всё повторено: сегодня ничего не ждёт. Гонзик вернёт карточки, когда придёт время.
@@ -408,3 +416,118 @@ mistake-category-prepositions = Предлоги (v/na/do)
 mistake-category-verb_forms = Формы глагола
 mistake-category-agreement = Согласование
 mistake-category-register = Регистр (разговорные формы)
+
+## Тест уровня (/placement)
+
+placement-offer = 🎓 Хочешь узнать свой уровень точно? Короткий тест — два диктанта и три устных ответа, около 5 минут — определит его, и я сразу его выставлю. Пройти его можно и позже: /placement.
+placement-offer-take = 🎓 Пройти тест (5 мин)
+placement-offer-skip = Пропустить
+placement-intro =
+    🎓 <b>Тест уровня</b> — около 5 минут.
+    Сначала два диктанта: послушай меня и напиши, что услышишь. Потом три вопроса — на них отвечай голосовыми, каждый чуть сложнее. Делай что получается — что-то пропустить не страшно.
+placement-dictation = ✍️ Диктант { $position } из { $total }: послушай и напиши услышанное слово в слово.
+placement-speak =
+    🗣 Вопрос { $position } из { $total } — ответь голосовым (от полуминуты до минуты):
+    <b>{ $question }</b>
+placement-type-it = ✍️ Это диктант: напиши услышанное текстом.
+placement-say-it = 🎙 На этот вопрос отвечают голосовым — зажми микрофон и говори.
+placement-unheard = 🎧 Не разобрал. Скажи, пожалуйста, ещё раз голосовым.
+placement-no-voice = 😕 Сейчас не получилось записать диктант. Отправь /placement чуть позже — продолжим с того же места.
+placement-grade-failed = 😕 Сейчас не получилось оценить тест. Ответы сохранены: отправь /placement чуть позже, чтобы получить результат.
+placement-result = 🎓 <b>Твой уровень: { $grade }</b> — в боте это «{ $level }».
+placement-result-after = Этот уровень теперь выставлен. Поменять его можно в любой момент через /level, пройти тест заново — через /placement.
+placement-under-way = 🎓 Тест уровня ещё идёт (вопрос { $position } из { $total }). Продолжить, начать заново или остановить?
+placement-resume = ▶️ Продолжить
+placement-restart = 🔄 Начать заново
+placement-stop = ⏹ Остановить тест
+placement-stopped = ⏹ Тест уровня остановлен, уровень остался прежним. /placement начнёт его снова.
+placement-none = 🤔 Сейчас тест уровня не идёт. /placement начнёт новый.
+
+## Practice modes (issue 14): /scene and /listen
+cmd-scene = Ролевая сценка с целью
+cmd-listen = Диктант и вопросы на понимание на слух
+cmd-shadow = Шэдоуинг: повтори фразу за Гонзиком
+practice-more = 🎭 Ещё сценка: /scene · 🎧 Диктант: /listen · 🗣 Шэдоуинг: /shadow
+remind-listen = 🎧 Или просто 2 минуты /listen?
+remind-scene = 🎭 Или короткая сценка? /scene — закажи пиво в пражской пивной.
+scene-menu = 🎭 <b>Ролевая игра</b>: выбери сценку. Гонзик — или очень официальная пани Новакова — играет другую сторону, а у тебя есть цель. Говори или пиши по-чешски; ошибки я, как обычно, исправляю.
+scene-start =
+    🎭 <b>{ $title }</b>
+    🎯 Твоя цель: { $target }
+    Говори или пиши по-чешски. 💡 Подсказка предложит фразу, ⏹ Завершить — закончить и получить разбор.
+scene-opening = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+scene-hint-button = 💡 Подсказка
+scene-end-button = ⏹ Завершить
+scene-hint = 💡 Попробуй сказать: <b>{ $phrase }</b>
+scene-hint-translated = 💡 Попробуй сказать: <b>{ $phrase }</b> — { $translation }
+scene-debrief = 🎭 <b>Сценка окончена: { $title }</b>
+scene-goal-reached = 🎯 Цель достигнута: { $target } 🎉
+scene-goal-missed = 🎯 В этот раз цель не достигнута: { $target }
+scene-went-well = 👍 { $good } из { $turns } { $turns ->
+        [one] реплики
+       *[other] реплик
+    } без ошибок · средняя оценка { $score }/100
+scene-no-turns = 🤐 В этой сценке от тебя не прозвучало ни слова — в следующий раз смело вступай в разговор!
+scene-no-mistakes = ✏️ Ни одной ошибки — výborně!
+scene-mistakes = ✏️ <b>Твои ошибки</b> (они ждут в /review):
+scene-mistake = • <s>{ $original }</s> → <b>{ $corrected }</b>
+scene-phrases = 💬 <b>Полезные фразы</b> (добавлены в /review):
+scene-phrase = • <b>{ $phrase }</b> — { $translation }
+listen-start = 🎧 <b>Диктант</b>: { $total } фраз твоего уровня. Слушай и записывай ровно то, что слышишь, — háčky и čárky тоже считаются. Каждая третья фраза — с вопросом на понимание.
+listen-item = 🎧 <b>{ $position }/{ $total }</b> · Напиши, что слышишь.
+listen-quiz-item = 🎧 <b>{ $position }/{ $total }</b> · Послушай и ответь на вопрос ниже.
+listen-end-button = ⏹ Завершить
+listen-next-button = ▶️ Дальше
+listen-perfect = ✅ Идеально, слово в слово! { $score }/100
+listen-accents = 🟡 Все слова услышаны — осталось поправить детали: { $score }/100
+listen-partly = 🟠 Услышано частично: { $score }/100
+listen-missed = ❌ Эта фраза не далась: { $score }/100
+listen-yours = Твой ответ:
+listen-legend = <i>жирным — что пропущено, зачёркнуто — чего не было, подчёркнуто — ошибка внутри слова</i>
+listen-slips = Обрати внимание: { $kinds }
+listen-slip-hacek = háček (č, ř, š, ž, ě…)
+listen-slip-length = долгота гласных (á, í, ů, ý…)
+listen-slip-iy = i или y
+listen-said = 🗣 Гонзик сказал: <b>{ $phrase }</b> — <i>{ $translation }</i>
+listen-to-review = 🧠 Эта фраза отправляется в /review.
+listen-quiz-right = ✅ Верно!
+listen-quiz-wrong = ❌ Не совсем — правильный ответ: <b>{ $answer }</b>. Фраза отправляется в /review.
+listen-type-it = ⌨️ Это диктант: напиши, пожалуйста, что удалось услышать. ⏹ Завершить или /cancel — остановить.
+listen-no-voice = 🎧 Не получается сейчас записать фразу. Попробуй /listen чуть позже.
+listen-done = 🎧 <b>Диктант окончен</b>: { $right } из { $total } верно. { $missed ->
+        [0] Повторять нечего — výborně!
+       *[other] Пропущенные фразы ждут в /review.
+    }
+listen-stopped = ⏹ <b>Диктант завершён</b>: { $right } из { $done } верно.
+
+## Shadowing (issue 14): /shadow
+remind-shadow = 🗣 Или повтори за мной одну фразу: /shadow
+shadow-start = 🗣 <b>Шэдоуинг</b>: я говорю фразу медленно, потом в обычном темпе. Запиши голосовое и повтори её за мной как можно точнее. Я сравню слова, темп и паузы.
+shadow-phrase = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+shadow-slow = 🐢 Медленно
+shadow-normal = ▶️ В обычном темпе. Теперь твоя очередь: запиши голосовое 🎙
+shadow-next-button = ➡️ Другая фраза
+shadow-end-button = ⏹ Завершить
+shadow-accuracy = 🎯 Слова на месте: { $accuracy }%
+shadow-all-words = ✅ Все слова на месте!
+shadow-missed = ✂️ Пропущено: { $list }
+shadow-changed = 🔁 Услышано иначе: { $list }
+shadow-extra = ➕ Лишнее: { $list }
+shadow-rate = ⏱ Темп: { $wpm } слов/мин · у Гонзика: { $native }
+shadow-rate-unknown = ⏱ Темп в этот раз измерить не удалось · у Гонзика: { $native } слов/мин
+shadow-pauses = ⏸ Долгие паузы:
+shadow-pause = после «{ $word }» ({ $secs } с)
+shadow-no-pauses = ⏸ Долгих пауз нет.
+shadow-limits = <i>Я сужу по тому, что показывают расшифровка и её тайминг: слова, темп и паузы. Звуки вроде ř или долготу гласных так не измерить — для этого нужна фонемная модель, поэтому их я не оцениваю.</i>
+shadow-again = 🎙 Запиши ещё раз или возьми ➡️ другую фразу.
+shadow-say-it = 🎙 Это шэдоуинг: скажи, пожалуйста, фразу голосовым. ⏹ Завершить или /cancel — остановить.
+shadow-unheard = 🎙 Не получилось разобрать ни слова. Запиши, пожалуйста, ещё раз, чуть ближе к микрофону.
+shadow-no-voice = 🗣 Не получается сейчас озвучить фразу. Попробуй /shadow чуть позже.
+shadow-stopped = ⏹ <b>Шэдоуинг завершён.</b> Точность и темп — в /stats.
+stats-shadow = 🗣 Шэдоуинг за 30 дней: { $attempts } { $attempts ->
+        [one] попытка
+        [few] попытки
+       *[other] попыток
+    } · слова { $accuracy }% · темп { $wpm } слов/мин (у Гонзика { $native })

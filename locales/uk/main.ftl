@@ -35,6 +35,7 @@ help =
 
     <b>Налаштування</b>
     /level — твій рівень чеської
+    /placement — тест на 5 хвилин, який визначить твій рівень
     /style — як я говорю: по-дружньому, як репетитор чи невимушено
     /corrections — наскільки я прискіпливий
     /voice_speed — як швидко я говорю
@@ -48,6 +49,11 @@ help =
     /saved — збережені слова
     /review — повторити слова і свої помилки
     /remind — щоденне нагадування у твій час
+
+    <b>Практика</b>
+    /scene — рольова сценка з метою: пивна, лікар, міграційна служба…
+    /listen — диктант: я кажу фразу, ти її записуєш; кожна третя — із запитанням
+    /shadow — шедоуїнг: повторюй фразу за мною; я порівняю слова, темп і паузи
 
     <b>Розмова</b>
     /reset — почати нову розмову
@@ -227,6 +233,7 @@ weekday-7 = Нд
 chart-title = Останні 30 днів
 chart-turns = репліки
 chart-score = середня оцінка
+chart-shadowing = шедоуїнг, % слів
 
 ## Твої дані
 
@@ -341,6 +348,7 @@ broadcast-done = ✅ Розсилку завершено: надіслано { $
 ## Повторення і нагадування
 
 cmd-review = Повторити збережені слова і свої помилки
+cmd-placement = Тест рівня: визначити рівень за 5 хвилин
 cmd-remind = Щоденне нагадування: /remind 19:30 або /remind off
 review-empty = 📭 Повторювати поки нічого. Зберігай слова кнопкою ➕ під відповідями Гонзіка — а виправлені помилки потраплять сюди самі.
 review-caught-up = 🎉 Усе повторено: сьогодні нічого не чекає. Гонзік поверне картки, коли прийде час.
@@ -408,3 +416,118 @@ mistake-category-prepositions = Прийменники (v/na/do)
 mistake-category-verb_forms = Форми дієслова
 mistake-category-agreement = Узгодження
 mistake-category-register = Регістр (розмовні форми)
+
+## Тест рівня (/placement)
+
+placement-offer = 🎓 Хочеш знати свій рівень напевно? Короткий тест — два диктанти й три усні відповіді, близько 5 хвилин — визначить його, і я одразу його виставлю. Пройти його можна й пізніше: /placement.
+placement-offer-take = 🎓 Пройти тест (5 хв)
+placement-offer-skip = Пропустити
+placement-intro =
+    🎓 <b>Тест рівня</b> — близько 5 хвилин.
+    Спершу два диктанти: послухай мене й напиши, що почуєш. Потім три запитання — на них відповідай голосовими, кожне трохи складніше. Роби що виходить — щось пропустити не страшно.
+placement-dictation = ✍️ Диктант { $position } з { $total }: послухай і напиши почуте слово в слово.
+placement-speak =
+    🗣 Запитання { $position } з { $total } — відповідай голосовим (від пів хвилини до хвилини):
+    <b>{ $question }</b>
+placement-type-it = ✍️ Це диктант: напиши почуте текстом.
+placement-say-it = 🎙 На це запитання відповідають голосовим — затисни мікрофон і говори.
+placement-unheard = 🎧 Не розібрав. Скажи, будь ласка, ще раз голосовим.
+placement-no-voice = 😕 Зараз не вдалося записати диктант. Надішли /placement трохи згодом — продовжимо з того ж місця.
+placement-grade-failed = 😕 Зараз не вдалося оцінити тест. Відповіді збережено: надішли /placement трохи згодом, щоб отримати результат.
+placement-result = 🎓 <b>Твій рівень: { $grade }</b> — у боті це «{ $level }».
+placement-result-after = Цей рівень тепер виставлено. Змінити його можна будь-коли через /level, пройти тест знову — через /placement.
+placement-under-way = 🎓 Тест рівня ще триває (запитання { $position } з { $total }). Продовжити, почати знову чи зупинити?
+placement-resume = ▶️ Продовжити
+placement-restart = 🔄 Почати знову
+placement-stop = ⏹ Зупинити тест
+placement-stopped = ⏹ Тест рівня зупинено, рівень лишився тим самим. /placement почне його знову.
+placement-none = 🤔 Зараз тест рівня не триває. /placement почне новий.
+
+## Practice modes (issue 14): /scene and /listen
+cmd-scene = Рольова сценка з метою
+cmd-listen = Диктант і запитання на розуміння на слух
+cmd-shadow = Шедоуїнг: повтори фразу за Гонзіком
+practice-more = 🎭 Ще сценка: /scene · 🎧 Диктант: /listen · 🗣 Шедоуїнг: /shadow
+remind-listen = 🎧 Або просто 2 хвилини /listen?
+remind-scene = 🎭 Або коротка сценка? /scene — замов пиво в празькій пивній.
+scene-menu = 🎭 <b>Рольова гра</b>: обери сценку. Гонзік — або дуже офіційна пані Новакова — грає іншу сторону, а в тебе є мета. Говори або пиши чеською; помилки я, як завжди, виправляю.
+scene-start =
+    🎭 <b>{ $title }</b>
+    🎯 Твоя мета: { $target }
+    Говори або пиши чеською. 💡 Підказка запропонує фразу, ⏹ Завершити — закінчити й отримати розбір.
+scene-opening = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+scene-hint-button = 💡 Підказка
+scene-end-button = ⏹ Завершити
+scene-hint = 💡 Спробуй сказати: <b>{ $phrase }</b>
+scene-hint-translated = 💡 Спробуй сказати: <b>{ $phrase }</b> — { $translation }
+scene-debrief = 🎭 <b>Сценку завершено: { $title }</b>
+scene-goal-reached = 🎯 Мету досягнуто: { $target } 🎉
+scene-goal-missed = 🎯 Цього разу мету не досягнуто: { $target }
+scene-went-well = 👍 { $good } з { $turns } { $turns ->
+        [one] репліки
+       *[other] реплік
+    } без помилок · середня оцінка { $score }/100
+scene-no-turns = 🤐 У цій сценці від тебе не прозвучало жодного слова — наступного разу сміливо вступай у розмову!
+scene-no-mistakes = ✏️ Жодної помилки — výborně!
+scene-mistakes = ✏️ <b>Твої помилки</b> (вони чекають у /review):
+scene-mistake = • <s>{ $original }</s> → <b>{ $corrected }</b>
+scene-phrases = 💬 <b>Корисні фрази</b> (додано до /review):
+scene-phrase = • <b>{ $phrase }</b> — { $translation }
+listen-start = 🎧 <b>Диктант</b>: { $total } фраз твого рівня. Слухай і записуй саме те, що чуєш, — háčky й čárky теж рахуються. Кожна третя фраза — із запитанням на розуміння.
+listen-item = 🎧 <b>{ $position }/{ $total }</b> · Напиши, що чуєш.
+listen-quiz-item = 🎧 <b>{ $position }/{ $total }</b> · Послухай і дай відповідь на запитання нижче.
+listen-end-button = ⏹ Завершити
+listen-next-button = ▶️ Далі
+listen-perfect = ✅ Ідеально, слово в слово! { $score }/100
+listen-accents = 🟡 Усі слова почуто — лишилося виправити деталі: { $score }/100
+listen-partly = 🟠 Почуто частково: { $score }/100
+listen-missed = ❌ Ця фраза не вдалася: { $score }/100
+listen-yours = Твоя відповідь:
+listen-legend = <i>жирним — що пропущено, закреслено — чого не було, підкреслено — помилка всередині слова</i>
+listen-slips = Зверни увагу: { $kinds }
+listen-slip-hacek = háček (č, ř, š, ž, ě…)
+listen-slip-length = довгота голосних (á, í, ů, ý…)
+listen-slip-iy = i чи y
+listen-said = 🗣 Гонзік сказав: <b>{ $phrase }</b> — <i>{ $translation }</i>
+listen-to-review = 🧠 Ця фраза вирушає до /review.
+listen-quiz-right = ✅ Правильно!
+listen-quiz-wrong = ❌ Не зовсім — правильна відповідь: <b>{ $answer }</b>. Фраза вирушає до /review.
+listen-type-it = ⌨️ Це диктант: напиши, будь ласка, що вдалося почути. ⏹ Завершити або /cancel — зупинити.
+listen-no-voice = 🎧 Зараз не вдається записати фразу. Спробуй /listen трохи згодом.
+listen-done = 🎧 <b>Диктант завершено</b>: { $right } з { $total } правильно. { $missed ->
+        [0] Повторювати нічого — výborně!
+       *[other] Пропущені фрази чекають у /review.
+    }
+listen-stopped = ⏹ <b>Диктант завершено</b>: { $right } з { $done } правильно.
+
+## Shadowing (issue 14): /shadow
+remind-shadow = 🗣 Або повтори за мною одну фразу: /shadow
+shadow-start = 🗣 <b>Шедоуїнг</b>: я кажу фразу повільно, потім у звичайному темпі. Запиши голосове й повтори її за мною якомога точніше. Я порівняю слова, темп і паузи.
+shadow-phrase = 🗣 <b>{ $phrase }</b>
+    <tg-spoiler>{ $translation }</tg-spoiler>
+shadow-slow = 🐢 Повільно
+shadow-normal = ▶️ У звичайному темпі. Тепер твоя черга: запиши голосове 🎙
+shadow-next-button = ➡️ Інша фраза
+shadow-end-button = ⏹ Завершити
+shadow-accuracy = 🎯 Слова на місці: { $accuracy }%
+shadow-all-words = ✅ Усі слова на місці!
+shadow-missed = ✂️ Пропущено: { $list }
+shadow-changed = 🔁 Почуто інакше: { $list }
+shadow-extra = ➕ Зайве: { $list }
+shadow-rate = ⏱ Темп: { $wpm } слів/хв · у Гонзіка: { $native }
+shadow-rate-unknown = ⏱ Темп цього разу виміряти не вдалося · у Гонзіка: { $native } слів/хв
+shadow-pauses = ⏸ Довгі паузи:
+shadow-pause = після «{ $word }» ({ $secs } с)
+shadow-no-pauses = ⏸ Довгих пауз немає.
+shadow-limits = <i>Я суджу з того, що показують розшифровка та її таймінг: слова, темп і паузи. Звуки на кшталт ř чи довготу голосних так не виміряти — для цього потрібна фонемна модель, тож їх я не оцінюю.</i>
+shadow-again = 🎙 Запиши ще раз або візьми ➡️ іншу фразу.
+shadow-say-it = 🎙 Це шедоуїнг: скажи, будь ласка, фразу голосовим. ⏹ Завершити або /cancel — зупинити.
+shadow-unheard = 🎙 Не вдалося розібрати жодного слова. Запиши, будь ласка, ще раз, трохи ближче до мікрофона.
+shadow-no-voice = 🗣 Зараз не вдається озвучити фразу. Спробуй /shadow трохи згодом.
+shadow-stopped = ⏹ <b>Шедоуїнг завершено.</b> Точність і темп — у /stats.
+stats-shadow = 🗣 Шедоуїнг за 30 днів: { $attempts } { $attempts ->
+        [one] спроба
+        [few] спроби
+       *[other] спроб
+    } · слова { $accuracy }% · темп { $wpm } слів/хв (у Гонзіка { $native })

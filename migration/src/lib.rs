@@ -13,6 +13,8 @@ mod m20261128_000008_fencing;
 mod m20261204_000001_register;
 mod m20261204_000002_usage_estimates;
 mod m20261204_000010_review_cards;
+mod m20261204_000011_practice;
+mod m20261204_000012_shadowing;
 mod m20261204_000020_placement;
 
 pub struct Migrator;
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_register::Migration),
             Box::new(m20261204_000002_usage_estimates::Migration),
             Box::new(m20261204_000010_review_cards::Migration),
+            Box::new(m20261204_000011_practice::Migration),
+            Box::new(m20261204_000012_shadowing::Migration),
             Box::new(m20261204_000020_placement::Migration),
         ]
     }

@@ -15,7 +15,7 @@ use sea_orm::{
     SqlErr,
 };
 
-const TABLES: [&str; 24] = [
+const TABLES: [&str; 26] = [
     "users",
     "user_settings",
     "updates",
@@ -40,6 +40,8 @@ const TABLES: [&str; 24] = [
     "reminders_sent",
     "reminder_offers",
     "placements",
+    "practice_sessions",
+    "shadow_attempts",
 ];
 
 /// A whole-second instant, so it round-trips exactly on both backends.

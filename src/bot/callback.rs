@@ -69,6 +69,33 @@ pub enum Callback {
     ReviewEnd {
         session: i64,
     },
+    /// Play scene number `n` of `practice::scenes::all()` (the `/scene` menu).
+    ScenePick(u8),
+    /// The next useful phrase in scene session `session`.
+    SceneHint {
+        session: i64,
+    },
+    /// End scene session `session` now, with its debrief.
+    SceneEnd {
+        session: i64,
+    },
+    /// The next item of dictation session `session`, after the quiz at `position`.
+    ListenNext {
+        session: i64,
+        position: u32,
+    },
+    /// End dictation session `session` now.
+    ListenEnd {
+        session: i64,
+    },
+    /// Another phrase in shadowing session `session`.
+    ShadowNext {
+        session: i64,
+    },
+    /// End shadowing session `session`.
+    ShadowEnd {
+        session: i64,
+    },
     /// The one-tap daily reminder offered at the end of onboarding, accepted: remind at
     /// `minute` after local midnight (the offered time travels with the button, so the
     /// reminder is set at exactly the time the learner read).
@@ -77,6 +104,15 @@ pub enum Callback {
     },
     /// The reminder offer declined: it is not made again.
     RemindDecline,
+    /// The placement test (`/placement`), from its first item: taken at the end of onboarding,
+    /// or started over when one is under way.
+    PlacementStart,
+    /// The placement test under way, carried on at its stored step.
+    PlacementResume,
+    /// The placement test under way, stopped (the level stays as it is).
+    PlacementStop,
+    /// The placement offered at the end of onboarding, skipped (the reminder offer follows).
+    PlacementSkip,
 }
 
 /// Minutes in a day: a reminder's `minute` is below it.
@@ -103,8 +139,19 @@ impl Callback {
                 format!("rv:g:{session}:{position}:{grade}")
             }
             Self::ReviewEnd { session } => format!("rv:e:{session}"),
+            Self::ScenePick(n) => format!("sc:p:{n}"),
+            Self::SceneHint { session } => format!("sc:h:{session}"),
+            Self::SceneEnd { session } => format!("sc:e:{session}"),
+            Self::ListenNext { session, position } => format!("ls:n:{session}:{position}"),
+            Self::ListenEnd { session } => format!("ls:e:{session}"),
+            Self::ShadowNext { session } => format!("sh:n:{session}"),
+            Self::ShadowEnd { session } => format!("sh:e:{session}"),
             Self::RemindAccept { minute } => format!("ro:yes:{minute}"),
             Self::RemindDecline => "ro:no".to_owned(),
+            Self::PlacementStart => "pl:go".to_owned(),
+            Self::PlacementResume => "pl:on".to_owned(),
+            Self::PlacementStop => "pl:stop".to_owned(),
+            Self::PlacementSkip => "pl:skip".to_owned(),
         };
         debug_assert!(s.len() <= MAX_CALLBACK_BYTES, "{s}");
         s
@@ -133,10 +180,28 @@ impl Callback {
             ["bc", "yes", id] => Self::BroadcastYes { id: number(id)? },
             ["bc", "no", id] => Self::BroadcastNo { id: number(id)? },
             ["rv", op, rest] => review(op, rest)?,
+            ["sc", "p", n] => Self::ScenePick(
+                number(n).filter(|n| usize::from(*n) < crate::practice::scenes::all().len())?,
+            ),
+            ["sc", "h", session] => Self::SceneHint { session: number(session)? },
+            ["sc", "e", session] => Self::SceneEnd { session: number(session)? },
+            ["ls", "n", rest] => match rest.split_once(':') {
+                Some((session, position)) => {
+                    Self::ListenNext { session: number(session)?, position: number(position)? }
+                }
+                None => return None,
+            },
+            ["ls", "e", session] => Self::ListenEnd { session: number(session)? },
+            ["sh", "n", session] => Self::ShadowNext { session: number(session)? },
+            ["sh", "e", session] => Self::ShadowEnd { session: number(session)? },
             ["ro", "yes", m] => {
                 Self::RemindAccept { minute: number(m).filter(|m| *m < DAY_MINUTES)? }
             }
             ["ro", "no"] => Self::RemindDecline,
+            ["pl", "go"] => Self::PlacementStart,
+            ["pl", "on"] => Self::PlacementResume,
+            ["pl", "stop"] => Self::PlacementStop,
+            ["pl", "skip"] => Self::PlacementSkip,
             _ => return None,
         })
     }
@@ -146,7 +211,15 @@ impl Callback {
         let mut all: Vec<Callback> =
             Lang::ALL.map(Self::Lang).into_iter().chain(Level::ALL.map(Self::Level)).collect();
         all.extend(SettingKind::ALL.into_iter().flat_map(Setting::choices).map(Self::Set));
+        let scenes = crate::practice::scenes::all().len() as u8;
+        all.extend((0..scenes).map(Self::ScenePick));
         all.extend([Self::TypeTimezone, Self::ResetNo, Self::DeleteNo, Self::RemindDecline]);
+        all.extend([
+            Self::PlacementStart,
+            Self::PlacementResume,
+            Self::PlacementStop,
+            Self::PlacementSkip,
+        ]);
         all.extend([0, DAY_MINUTES - 1].map(|minute| Self::RemindAccept { minute }));
         for (big, small) in [(1, 0), (i64::MAX, u32::MAX)] {
             all.extend([
@@ -160,6 +233,12 @@ impl Callback {
                 Self::BroadcastNo { id: big },
                 Self::ReviewShow { session: big, position: small },
                 Self::ReviewEnd { session: big },
+                Self::SceneHint { session: big },
+                Self::SceneEnd { session: big },
+                Self::ListenNext { session: big, position: small },
+                Self::ListenEnd { session: big },
+                Self::ShadowNext { session: big },
+                Self::ShadowEnd { session: big },
             ]);
             all.extend(crate::review::Grade::ALL.map(|g| Self::ReviewGrade {
                 session: big,
@@ -229,7 +308,15 @@ mod tests {
                 Callback::ReviewShow { .. }
                 | Callback::ReviewGrade { .. }
                 | Callback::ReviewEnd { .. } => {}
+                Callback::ScenePick(_) | Callback::SceneHint { .. } | Callback::SceneEnd { .. } => {
+                }
+                Callback::ListenNext { .. } | Callback::ListenEnd { .. } => {}
+                Callback::ShadowNext { .. } | Callback::ShadowEnd { .. } => {}
                 Callback::RemindAccept { .. } | Callback::RemindDecline => {}
+                Callback::PlacementStart
+                | Callback::PlacementResume
+                | Callback::PlacementStop
+                | Callback::PlacementSkip => {}
             }
         }
         let tags: std::collections::BTreeSet<String> = Callback::all()
@@ -246,8 +333,19 @@ mod tests {
             "reset:no",
             "del:yes",
             "del:no",
+            "sc:p",
+            "sc:h",
+            "sc:e",
+            "ls:n",
+            "ls:e",
+            "sh:n",
+            "sh:e",
             "ro:yes",
             "ro:no",
+            "pl:go",
+            "pl:on",
+            "pl:stop",
+            "pl:skip",
         ] {
             assert!(tags.iter().any(|t| t == tag), "{tag} missing from all()");
         }
@@ -301,11 +399,27 @@ mod tests {
             "rv:e",
             "rv:e:1:2",
             "rv:x:1",
+            "sc:p:99",
+            "sc:p:-1",
+            "sc:h",
+            "sc:h:1:2",
+            "sc:e:x",
+            "ls:n:1",
+            "ls:n:1:2:3",
+            "ls:e",
+            "ls:x:1",
+            "sh:n",
+            "sh:e:1:2",
+            "sh:x:1",
             "ro:yes",
             "ro:yes:1440",
             "ro:yes:-1",
             "ro:yes:0600",
             "ro:no:1",
+            "pl",
+            "pl:",
+            "pl:go:1",
+            "pl:later",
         ];
         for data in junk {
             assert_eq!(Callback::decode(data), None, "{data:?}");

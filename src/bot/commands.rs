@@ -11,7 +11,8 @@ use teloxide::types::{Update, UpdateKind};
 use teloxide::utils::command::BotCommands;
 
 use super::handlers::{
-    misc, onboarding, privacy, remind, review, settings, stats, timezone, words,
+    listen, misc, onboarding, placement, privacy, remind, review, scene, settings, shadow, stats,
+    timezone, words,
 };
 use super::{CancelTurn, HandlerResult, Telegram};
 use crate::app::App;
@@ -40,8 +41,16 @@ pub enum Command {
     Saved,
     /// Review saved words and past mistakes (spaced repetition).
     Review,
+    /// The placement test: about five minutes that measure the level.
+    Placement,
     /// The daily reminder; an argument sets the local time ("19:30") or turns it off ("off").
     Remind(String),
+    /// A role-play scene with a goal.
+    Scene,
+    /// Dictation and listening quizzes.
+    Listen,
+    /// Shadowing: say a phrase after Honzík.
+    Shadow,
     /// Start a new conversation (after a confirmation).
     Reset,
     /// Abandon the turn in flight (handled out of the chat's queue, see [`is_cancel`]).
@@ -57,6 +66,7 @@ pub async fn handle(
     msg: Message,
     cmd: Command,
     running: Arc<dyn CancelTurn>,
+    update: Update,
 ) -> HandlerResult {
     match cmd {
         Command::Start => return onboarding::start(app, tg, msg).await,
@@ -87,7 +97,11 @@ pub async fn handle(
         Command::Stats => stats::show(app, tg, msg, l).await,
         Command::Saved => words::list(app, tg, msg, l).await,
         Command::Review => review::start(app, tg, msg, l).await,
+        Command::Placement => placement::command(app, tg, msg, update.id.0 as i64, l).await,
         Command::Remind(arg) => remind::command(app, tg, msg, l, &arg).await,
+        Command::Scene => scene::menu(app, tg, msg, l).await,
+        Command::Listen => listen::start(app, tg, msg, update.id.0 as i64, l).await,
+        Command::Shadow => shadow::start(app, tg, msg, update.id.0 as i64, l).await,
         Command::Reset => misc::ask_reset(app, tg, msg, l).await,
         Command::Export => privacy::export(app, tg, msg, l).await,
         Command::DeleteMe => privacy::ask_delete(app, tg, msg, l).await,
@@ -96,16 +110,20 @@ pub async fn handle(
 }
 
 /// The learner sending a command; a command starts something new, so a question the bot was
-/// waiting on (a typed time zone) is dropped.
+/// waiting on (a typed time zone) is dropped — but not a placement test under way: a look at
+/// `/stats` in the middle of it does not end it, and the next answer still goes to it.
 async fn known_learner(app: &App, msg: &Message) -> Result<Option<Learner>, super::BotError> {
     // A lookup error is not "a stranger" (that would restart onboarding): the command waits.
     let found = misc::load_learner_of(app, msg).await;
     let found = found.map_err(|e| super::BotError::Unavailable(e.to_string()))?;
     let Some(mut learner) = found else { return Ok(None) };
-    if let Some(was) = learner.awaiting.take() {
+    if let Some(was) = learner.awaiting.take_if(|a| *a != learners::Awaiting::Placement) {
         learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
         if was == learners::Awaiting::ReviewAnswer {
             crate::store::review::close(&app.db, learner.id).await?; // a review in progress ends quietly
+        }
+        if matches!(was, learners::Awaiting::ListenAnswer | learners::Awaiting::ShadowAnswer) {
+            crate::store::practice::close(&app.db, learner.id).await?; // so does a dictation or shadowing
         }
     }
     Ok(Some(learner))

@@ -30,7 +30,9 @@ use crate::app::App;
 use crate::store::learners::{Awaiting, Learner};
 use crate::store::{self, StoreError};
 use commands::Command;
-use handlers::{callbacks, groups, misc, onboarding, review, timezone, turns};
+use handlers::{
+    callbacks, groups, listen, misc, onboarding, placement, review, shadow, timezone, turns,
+};
 use outbox::{OutboxError, To};
 pub use telegram::Telegram;
 
@@ -98,6 +100,39 @@ pub fn schema() -> UpdateHandler<BotError> {
                 .filter_map(turns::voice_input)
                 .endpoint(review::spoken),
         )
+        // A placement test under way: the next text or voice answers its item.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::text_input)
+                .endpoint(placement::typed),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                .filter_map(turns::voice_input)
+                .endpoint(placement::spoken),
+        )
+        // A dictation sentence waits for what the learner heard, typed.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
+                .filter_map(turns::text_input)
+                .endpoint(listen::typed),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
+                .filter_map(turns::voice_input)
+                .endpoint(listen::spoken),
+        )
+        // A shadowing phrase waits for the learner to say it.
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                .filter_map(turns::voice_input)
+                .endpoint(shadow::spoken),
+        )
+        .branch(
+            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                .filter_map(turns::text_input)
+                .endpoint(shadow::typed),
+        )
         .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
         .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
         .endpoint(misc::unsupported);
@@ -128,6 +163,7 @@ pub fn schema() -> UpdateHandler<BotError> {
         )
         .branch(messages)
         .branch(Update::filter_callback_query().endpoint(callbacks::on_callback))
+        .branch(Update::filter_poll_answer().endpoint(listen::poll_answer))
         .branch(Update::filter_edited_message().endpoint(misc::edited))
         .branch(Update::filter_my_chat_member().endpoint(misc::membership))
 }

@@ -198,6 +198,7 @@ mod tests {
             correctness_score: 85,
             suggestion: "Say it twice!".into(),
             new_words: vec![NewWord { czech: "pivo".into(), translation: "beer".into() }],
+            scene: None,
         }
     }
 

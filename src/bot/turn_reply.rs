@@ -87,7 +87,16 @@ impl Show for TelegramTurn<'_> {
     }
 
     async fn layout(&self, view: &AnswerView<'_>) -> Vec<Part> {
-        let keyboard = self.save_buttons(view).await;
+        let mut keyboard = self.save_buttons(view).await;
+        let user = self.msg.from.as_ref().map(|u| u.id.0 as i64).unwrap_or_default();
+        let scene =
+            crate::bot::handlers::scene::answer_buttons(self.app, user, view.lang, view.reply);
+        if let Some(row) = scene.await {
+            keyboard = Some(match keyboard {
+                Some(k) => k.append_row(row),
+                None => InlineKeyboardMarkup::new([row]),
+            });
+        }
         let mut parts = parts(&self.app.i18n, &turn_view(view));
         if let Some(Part::Voice { keyboard: k, .. } | Part::Text { keyboard: k, .. }) =
             parts.last_mut()

@@ -216,6 +216,24 @@ pub(super) fn sample_args() -> Vec<(&'static str, Arg<'static>)> {
         ("rate", Arg::Text("2.5")),
         ("previous", Arg::Text("1.5")),
         ("percent", Arg::Num(15)),
+        // practice modes (issue 14)
+        ("title", Arg::Text("🍺 At the pub")),
+        ("target", Arg::Text("Order a beer & pay")),
+        ("phrase", Arg::Text("Zaplatím, prosím.")),
+        ("translation", Arg::Text("I would like to pay <please>")),
+        ("original", Arg::Text("v Praha")),
+        ("corrected", Arg::Text("v Praze")),
+        ("kinds", Arg::Text("háček, i or y")),
+        ("right", Arg::Num(4)),
+        ("missed", Arg::Num(2)),
+        // shadowing (issue 14)
+        ("accuracy", Arg::Num(80)),
+        ("list", Arg::Text("jedno, pivo → piva")),
+        ("wpm", Arg::Num(118)),
+        ("native", Arg::Num(150)),
+        ("word", Arg::Text("to")),
+        ("secs", Arg::Text("1.2")),
+        ("attempts", Arg::Num(3)),
     ]
 }
 

@@ -30,6 +30,8 @@ pub async fn poll(app: &App, tg: &Telegram, scheduler: &Scheduler, shutdown: &Ca
         AllowedUpdate::EditedMessage,
         AllowedUpdate::CallbackQuery,
         AllowedUpdate::MyChatMember,
+        // `/listen`'s quiz answers.
+        AllowedUpdate::PollAnswer,
     ];
     loop {
         let request = JsonRequest::new(

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use teloxide::types::ChatId;
 use tokio_util::sync::CancellationToken;
 
@@ -99,6 +99,10 @@ fn message(app: &App, l: &Learner, due: u64, now: DateTime<Utc>) -> String {
     if reminder::streak_at_risk(l.streak.current, l.streak.last_day, today) {
         lines.push(t("remind-streak", &[("days", l.streak.current.into())]));
     }
+    // Something short to start with: two minutes of /listen one day, a scene the next, a
+    // phrase to shadow the day after.
+    let practice = ["remind-listen", "remind-scene", "remind-shadow"][today.ordinal() as usize % 3];
+    lines.push(t(practice, &[]));
     let phrase = phrases::of_the_day(l.id, today);
     lines.push(format!(
         "{} <b>{}</b> — {}",

@@ -129,6 +129,8 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
         AllowedUpdate::EditedMessage,
         AllowedUpdate::CallbackQuery,
         AllowedUpdate::MyChatMember,
+        // `/listen`'s quiz answers.
+        AllowedUpdate::PollAnswer,
     ]
 }
 

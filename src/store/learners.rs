@@ -82,6 +82,12 @@ pub enum Awaiting {
     Timezone,
     /// The answer to the review card shown (`/review`), typed or said.
     ReviewAnswer,
+    /// What the learner heard of the dictation sentence Honzík said (`/listen`), typed.
+    ListenAnswer,
+    /// The learner saying the phrase Honzík said (`/shadow`), as a voice note.
+    ShadowAnswer,
+    /// The answer to the placement test's item shown (`/placement`, `store::placement`).
+    Placement,
 }
 
 impl Awaiting {
@@ -89,12 +95,18 @@ impl Awaiting {
         match self {
             Self::Timezone => "timezone",
             Self::ReviewAnswer => "review",
+            Self::ListenAnswer => "listen",
+            Self::ShadowAnswer => "shadow",
+            Self::Placement => "placement",
         }
     }
     fn parse(s: &str) -> Option<Self> {
         match s {
             "timezone" => Some(Self::Timezone),
             "review" => Some(Self::ReviewAnswer),
+            "listen" => Some(Self::ListenAnswer),
+            "shadow" => Some(Self::ShadowAnswer),
+            "placement" => Some(Self::Placement),
             _ => None,
         }
     }

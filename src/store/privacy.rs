@@ -43,6 +43,7 @@ pub const DUTIES: &[Duty] = &[
     Duty::both("reminders", "reminder", Erase::Rows),
     Duty::both("reminder_offers", "reminder_offer", Erase::Rows),
     Duty::both("placements", "placement", Erase::Rows),
+    Duty::both("shadow_attempts", "shadow_attempts", Erase::Rows),
     Duty::both(
         "daily_stats",
         "daily_stats",
@@ -64,6 +65,10 @@ pub const DUTIES: &[Duty] = &[
         Erase::Kept("the usage ledger: quotas and the spend cap count it, deleting is no way out"),
     ),
     Duty::erased("review_sessions", "the /review under way: card ids and a tally, nothing said"),
+    Duty::erased(
+        "practice_sessions",
+        "the /scene, /listen or /shadow under way: its place and tally; what was said is in messages",
+    ),
     Duty::erased("reminders_sent", "the days a reminder went out, so one goes a day"),
     Duty::exempt("quotas", "an admin's decision about the learner, like a ban"),
     Duty::exempt("allowed_users", "an admin's decision (the allow-list), like a ban"),
@@ -149,6 +154,7 @@ pub async fn export(
         "reminder": entity::reminders::Entity::find_by_id(user_id).one(db).await?,
         "reminder_offer": entity::reminder_offers::Entity::find_by_id(user_id).one(db).await?,
         "placement": entity::placements::Entity::find_by_id(user_id).one(db).await?,
+        "shadow_attempts": entity::shadow_attempts::Entity::find().filter(entity::shadow_attempts::Column::UserId.eq(user_id)).order_by_asc(entity::shadow_attempts::Column::Id).all(db).await?,
         "telegram_updates": rows(updates, "payload", "update"),
     })))
 }
@@ -224,6 +230,8 @@ pub async fn delete_content(
         .await?;
     mistakes::Entity::delete_many().filter(mistakes::Column::UserId.eq(user_id)).exec(&txn).await?;
     super::review::delete_all(&txn, user_id).await?;
+    super::practice::close(&txn, user_id).await?;
+    super::shadow::delete_all(&txn, user_id).await?;
     super::reminders::delete_all(&txn, user_id).await?;
     super::placement::delete_all(&txn, user_id).await?;
     let messages = messages::Entity::delete_many()

@@ -11,14 +11,15 @@ use entity::conversations::Model as Conversation;
 use tracing::Instrument;
 
 use super::{Answered, Fence, Stop, memory, voice};
-use crate::ai::chat::EarlyWords;
+use crate::ai::chat::{ChatFailure, Completion, EarlyWords};
 use crate::ai::client::AiError;
+use crate::ai::meter::Usage;
 use crate::app::App;
 use crate::store::answer::{self, Answer};
-use crate::store::conversations;
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
-use crate::tutor::{self, PromptParams};
+use crate::store::{conversations, practice};
+use crate::tutor::{self, FittedContext, PromptParams};
 
 /// Where the learner's message stands: the conversation it belongs to, its stored row, and the
 /// chat and update it came in.
@@ -65,7 +66,14 @@ pub(super) async fn answer(
         spoken,
         focus,
     };
-    let (system, system_tokens) = tutor::counted_system_prompt(&params, model);
+    let (mut system, mut system_tokens) = tutor::counted_system_prompt(&params, model);
+    // A role-play under way: Honzík plays the scene (its section counted like the rest).
+    let scene = scene_of(app, learner).await;
+    if let Some((_, s)) = &scene {
+        let section = crate::practice::scenes::prompt(s, learner.level);
+        system_tokens += tutor::count_tokens(model, &section);
+        system = format!("{system}{section}").into();
+    }
     let summary = conversation.summary.as_deref();
     // The summary's own tokens plus its frame (heading and delimiters).
     let summary_tokens = summary.map(|_| {
@@ -90,25 +98,23 @@ pub(super) async fn answer(
     let (early, words) = EarlyWords::new();
     let asked = async move {
         let early = voice_reply.then_some(&early);
-        let completion = match app.chat.reply(model, &system, summary, &ctx, early).await {
-            // The simple model broke the contract twice: the main model gets one go.
-            Err(AiError::InvalidReply(why)) => match app.models.escalation(model) {
-                Some(main) => {
-                    tracing::warn!(model, %why, "escalating the turn to the main model");
-                    app.chat.reply(main, &system, summary, &ctx, early).await
-                }
-                None => Err(AiError::InvalidReply(why)),
-            },
-            other => other,
-        };
-        (completion, t.elapsed())
+        let asked = ask(app, model, &system, summary, &ctx, early).await;
+        (asked, t.elapsed())
     };
-    let voiced = voice::early(app, fence, learner, words, timings);
-    let ((completion, took), early_voice) = tokio::join!(
+    let speaker = speaker(app, scene.as_ref().map(|(_, s)| *s));
+    let voiced = voice::early(app, fence, learner, (words, speaker), timings);
+    let (((completion, wasted), took), early_voice) = tokio::join!(
         asked.instrument(tracing::info_span!("llm")),
         voiced.instrument(tracing::info_span!("tts"))
     );
-    let mut completion = completion?;
+    let mut completion = match completion {
+        Ok(c) => c,
+        Err(e) => {
+            // No answer, but what was paid for is recorded all the same.
+            voice::unanswered(app, learner, wasted, early_voice).await;
+            return Err(e.into());
+        }
+    };
     timings.llm_ms = Some(took.as_millis() as u32);
     // The answer came back (paid); storing, voicing and sending it are this run's only while
     // the update is: a replica that stalled through the request finds here that another one
@@ -118,7 +124,9 @@ pub(super) async fn answer(
     // number of corrections kept.
     completion.reply = tutor::sift(completion.reply, spoken, tutor::policy(learner.level));
 
-    let usage = std::slice::from_ref(&completion.usage);
+    // The answer's own request first (its model and tokens go with the message), then any
+    // attempts of another model that broke the contract: paid for too.
+    let usage: Vec<Usage> = std::iter::once(completion.usage.clone()).chain(wasted).collect();
     let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
     let reply_tokens = tutor::count_tokens(model, reply_text);
@@ -136,10 +144,20 @@ pub(super) async fn answer(
         model: m,
         prompt_tokens: p,
         completion_tokens: c,
-        usage,
+        usage: &usage,
         streak: learner.streak,
     };
     let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
+    if let Some((session, _)) = &scene {
+        let progress = completion.reply.scene.as_ref();
+        let reached = progress.is_some_and(|p| p.goal_reached);
+        let hint = progress.map(|p| p.hint.as_str()).filter(|h| !h.is_empty());
+        // The turn stands without it; the scene only misses one step (and its debrief waits
+        // for ⏹ End).
+        if let Err(e) = practice::scene_turn(&app.db, session.id, reached, hint).await {
+            tracing::warn!(error = %e, "could not record the scene's progress");
+        }
+    }
     // The voice made early is sent only if the final reply (repaired, sifted, clipped) still
     // says exactly those words; otherwise it is made again.
     let (early_voice, discarded) = match early_voice {
@@ -153,7 +171,7 @@ pub(super) async fn answer(
         Some(v) => Some(v),
         None if voice_reply => {
             super::fence::check(fence).await?;
-            voice::speak(app, learner, reply_text, timings)
+            voice::speak(app, learner, (reply_text, speaker), timings)
                 .instrument(tracing::info_span!("tts"))
                 .await
         }
@@ -175,6 +193,33 @@ pub(super) async fn answer(
     Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
 }
 
+/// The scene the learner is playing, if any (a database hiccup: the turn goes on as free talk).
+async fn scene_of(
+    app: &App,
+    learner: &Learner,
+) -> Option<(practice::Session, &'static crate::practice::scenes::Scene)> {
+    match practice::open_of(&app.db, learner.id, crate::practice::Mode::Scene).await {
+        Ok(Some(session)) => {
+            let scene = crate::practice::scenes::find(&session.subject)?;
+            Some((session, scene))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the learner's scene");
+            None
+        }
+    }
+}
+
+/// Whose voice speaks the answer: paní Nováková's in her scenes, Honzík's otherwise.
+fn speaker<'a>(app: &'a App, scene: Option<&crate::practice::scenes::Scene>) -> &'a str {
+    let m = &app.config.models;
+    match scene.map(|s| s.character) {
+        Some(crate::practice::scenes::Character::Novakova) => &m.tts_voice_second,
+        _ => &m.tts_voice,
+    }
+}
+
 /// An answer stored before a restart. Honzík's voice is read back from the audio store; only if
 /// it never got there (or retention deleted it) is it made again.
 pub(super) async fn resumed(
@@ -193,7 +238,8 @@ pub(super) async fn resumed(
     if voice_reply && audio.is_none() {
         super::fence::check(fence).await?;
         let text = &stored.reply.honzik_response;
-        if let Some(v) = voice::speak(app, learner, text, timings).await {
+        let speaker = speaker(app, scene_of(app, learner).await.map(|(_, s)| s));
+        if let Some(v) = voice::speak(app, learner, (text, speaker), timings).await {
             let ids = (chat_id, update_id);
             audio = Some(voice::keep(app, learner, ids, stored.message_id, v).await);
         }
@@ -205,4 +251,33 @@ pub(super) async fn resumed(
         delivered_parts: stored.delivered_parts,
         audio,
     })
+}
+
+/// Honzík's reply from `model`; where it broke the contract twice, one go on the main model. The
+/// failed attempts' costs come back beside the result, whatever it is.
+async fn ask(
+    app: &App,
+    model: &str,
+    system: &str,
+    summary: Option<&str>,
+    ctx: &FittedContext,
+    early: Option<&EarlyWords>,
+) -> (Result<Completion, AiError>, Vec<Usage>) {
+    let mut wasted = Vec::new();
+    let mut model = model;
+    loop {
+        match app.chat.reply(model, system, summary, ctx, early).await {
+            Ok(c) => return (Ok(c), wasted),
+            Err(ChatFailure { error, paid }) => {
+                wasted.extend(paid);
+                match (error, app.models.escalation(model)) {
+                    (AiError::InvalidReply(why), Some(main)) => {
+                        tracing::warn!(model, %why, "escalating the turn to the main model");
+                        model = main;
+                    }
+                    (error, _) => return (Err(error), wasted),
+                }
+            }
+        }
+    }
 }

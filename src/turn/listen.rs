@@ -109,6 +109,18 @@ pub async fn transcribe_only(
     learner: &Learner,
     audio: &AudioInput,
 ) -> Result<Option<String>, TurnError> {
+    Ok(transcribe_timed(app, fetch, fence, learner, audio).await?.map(|(t, _)| t.text))
+}
+
+/// The same, with the whole transcript — words with their times — and the recording's measured
+/// length in seconds: what shadowing (`/shadow`) compares. `None` when nothing could be heard.
+pub async fn transcribe_timed(
+    app: &App,
+    fetch: &impl Fetch,
+    fence: &dyn Fence,
+    learner: &Learner,
+    audio: &AudioInput,
+) -> Result<Option<(speech::Transcript, f64)>, TurnError> {
     let Ok((bytes, measured, _held)) = fetched(app, fetch, audio, &mut Timings::default()).await
     else {
         return Ok(None);
@@ -116,28 +128,27 @@ pub async fn transcribe_only(
     if super::fence::check(fence).await.is_err() {
         return Err(TurnError::Fenced);
     }
-    let seconds = measured;
-    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), seconds);
+    let request = app.speech.transcribe(bytes.clone(), speech::upload_name(&bytes), measured);
     match on_behalf_of(learner.id, request).await {
         Ok(said) => {
-            let (text, usage) = (said.value.text, said.usage);
             let now = app.clock.now();
             if let Err(e) = store::usage::record(
                 &app.db,
                 learner.id,
                 None,
-                &usage,
+                &said.usage,
                 crate::progress::local_day(now, learner.tz),
                 now,
             )
             .await
             {
-                tracing::warn!(error = %e, "could not record the cost of a review answer's transcription");
+                tracing::warn!(error = %e, "could not record the cost of a practice transcription");
             }
-            Ok(heard(text).ok())
+            let transcript = said.value;
+            Ok(heard(transcript.text.clone()).ok().map(|_| (transcript, measured)))
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not transcribe a review answer");
+            tracing::warn!(error = %e, "could not transcribe a practice answer");
             Ok(None)
         }
     }

@@ -93,8 +93,14 @@ async fn fold(app: &App, conversation_id: i64, user_id: i64, tz: Tz) -> Result<(
         .await
     {
         Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(conversation_id, error = %e, "summary failed; keeping the previous one");
+        Err(failed) => {
+            tracing::warn!(conversation_id, error = %failed, "summary failed; keeping the previous one");
+            // An empty summary was paid for all the same.
+            if let Some(usage) = failed.paid {
+                let now = app.clock.now();
+                let day = crate::progress::local_day(now, tz);
+                store::usage::record(&app.db, user_id, None, &usage, day, now).await?;
+            }
             return Ok(());
         }
     };

@@ -10,15 +10,17 @@
 
 mod compose;
 mod fence;
+pub mod grade;
 mod listen;
 pub mod memory;
 mod show;
 mod steps;
 mod voice;
 pub use fence::Fence;
-pub use listen::transcribe_only;
+pub use listen::{transcribe_only, transcribe_timed};
 pub use show::{AnswerView, AudioFile, Fetch, FetchError, Notice, Show, ShowError};
 use steps::{checked_text, deliver, upstream_back};
+pub use voice::{speak_only, speak_only_at};
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -23,22 +23,32 @@ pub(super) struct Spoken {
     hit: bool,
 }
 
-/// Makes the voice for `text` — from the cache when he has said the same words in the same
+/// Makes the voice for `text` in `speaker`'s voice (Honzík's, or paní Nováková's in her
+/// scenes) — from the cache when he has said the same words in the same
 /// voice before (no request, recorded at zero cost). A failure leaves the answer in text only
 /// (better than no answer).
 pub(super) async fn speak(
     app: &App,
     learner: &Learner,
-    text: &str,
+    (text, speaker): (&str, &str),
+    timings: &mut Timings,
+) -> Option<Spoken> {
+    speak_at(app, (text, speaker, learner.voice_speed.factor()), timings).await
+}
+
+/// [`speak`] at `speed` (a practice phrase said slowly, a dictation's pace).
+async fn speak_at(
+    app: &App,
+    (text, speaker, speed): (&str, &str, f32),
     timings: &mut Timings,
 ) -> Option<Spoken> {
     let t = Instant::now();
-    let (speed, m) = (learner.voice_speed.factor(), &app.config.models);
+    let m = &app.config.models;
     let cache = app
         .cache
         .tts
         .as_ref()
-        .map(|c| (c, crate::cache::tts::TtsKey::new(text, &m.tts_voice, speed, &m.tts)));
+        .map(|c| (c, crate::cache::tts::TtsKey::new(text, speaker, speed, &m.tts)));
     let cached = match &cache {
         Some((c, k)) => c.get(k).await,
         None => None,
@@ -46,7 +56,7 @@ pub(super) async fn speak(
     let hit = cached.is_some();
     let speech = match cached {
         Some(bytes) => Ok((bytes, app.speech.cached_voice())),
-        None => app.speech.synthesize(text, speed).await.map(|m| (m.value, m.usage)),
+        None => app.speech.synthesize_in(text, speed, speaker).await.map(|m| (m.value, m.usage)),
     };
     timings.tts_ms = Some(t.elapsed().as_millis() as u32);
     let (bytes, usage) = match speech {
@@ -62,6 +72,26 @@ pub(super) async fn speak(
     Some(Spoken { text: text.to_owned(), bytes, usage, hit })
 }
 
+/// Honzík says `text` outside a turn (a placement dictation), at the learner's speed: made or
+/// found in the cache like a turn's voice, its usage recorded at once (no answer to record it
+/// with). `None` when text-to-speech failed. The caller has passed the paid gate.
+pub async fn speak_only(app: &App, learner: &Learner, text: &str) -> Option<Bytes> {
+    speak_only_at(app, learner, text, learner.voice_speed.factor()).await
+}
+
+/// The same at `speed` (dictation and shadowing: `bot::handlers::{listen, shadow}`).
+pub async fn speak_only_at(app: &App, learner: &Learner, text: &str, speed: f32) -> Option<Bytes> {
+    let voice = app.config.models.tts_voice.as_str();
+    let spoken = speak_at(app, (text, voice, speed), &mut Timings::default()).await?;
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    let recorded = crate::store::usage::record(&app.db, learner.id, None, &spoken.usage, day, now);
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "the cost of a voice outside a turn not recorded");
+    }
+    Some(spoken.bytes)
+}
+
 /// The voice made for the words handed over early, while the rest of the reply streams: waits
 /// for the words (none when the reply was not streamed or failed before they were whole), and
 /// pays for the voice only while the update is still this run's.
@@ -69,13 +99,33 @@ pub(super) async fn early(
     app: &App,
     fence: &dyn Fence,
     learner: &Learner,
-    words: tokio::sync::oneshot::Receiver<String>,
+    (words, speaker): (tokio::sync::oneshot::Receiver<String>, &str),
     timings: &mut Timings,
 ) -> Option<Spoken> {
     let words = words.await.ok()?;
     // Fenced: nothing paid here, and the check after the completion stops the turn.
     fence::check(fence).await.ok()?;
-    speak(app, learner, &words, timings).await
+    speak(app, learner, (&words, speaker), timings).await
+}
+
+/// A turn that ended without an answer (the model's replies were unreadable, or it went away
+/// after a first unreadable one): the attempts already answered, and a voice made early from
+/// the words that had streamed, were paid for all the same, so their costs are recorded.
+pub(super) async fn unanswered(
+    app: &App,
+    learner: &Learner,
+    mut paid: Vec<Usage>,
+    early: Option<Spoken>,
+) {
+    paid.extend(early.filter(|s| !s.hit).map(|s| s.usage));
+    let now = app.clock.now();
+    let day = crate::progress::local_day(now, learner.tz);
+    for usage in &paid {
+        let recorded = crate::store::usage::record(&app.db, learner.id, None, usage, day, now);
+        if let Err(e) = recorded.await {
+            tracing::warn!(error = %e, "the cost of an unanswered turn not recorded");
+        }
+    }
 }
 
 /// A voice made early whose words are not what the final reply says (the reply was repaired,

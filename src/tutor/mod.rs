@@ -25,6 +25,6 @@ pub use model::{ModelPolicy, Purpose, choose_model};
 pub use persona::{PromptParams, counted_system_prompt, system_prompt};
 pub use reply::{
     HonzikReply, MAX_MISTAKES, MAX_NEW_WORDS, Mistake, NewWord, REPLY_MAX_TOKENS, ReplyError,
-    SCHEMA_NAME, json_schema, parse_reply,
+    SCHEMA_NAME, SceneProgress, json_schema, parse_reply,
 };
 pub use sift::sift;

@@ -135,7 +135,7 @@ fn input_rule(spoken: bool) -> &'static str {
     }
 }
 
-fn language_name(lang: Lang) -> &'static str {
+pub fn language_name(lang: Lang) -> &'static str {
     match lang {
         Lang::Ru => "Russian",
         Lang::Uk => "Ukrainian",
@@ -195,7 +195,8 @@ fn common_part() -> &'static str {
 \n- correctness_score: integer 0-100, how correct and natural the learner's Czech was (100 = flawless)\
 \n- translation: honzik_response in the explanation language, or \"\" if the LEVEL line says no translation\
 \n- new_words: 0-3 useful words from your reply as {{czech, translation}}, translation in the explanation language\
-\n- suggestion: one short practical tip in the explanation language, or \"\"",
+\n- suggestion: one short practical tip in the explanation language, or \"\"\
+\n- scene: null, unless a role-play scene below says how to fill it",
             categories = categories.join(", "),
         )
     });

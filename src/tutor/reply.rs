@@ -68,6 +68,18 @@ pub struct HonzikReply {
     /// A short tip in the explanation language; may be empty.
     pub suggestion: String,
     pub new_words: Vec<NewWord>,
+    /// In a role-play scene only (`practice::scenes`): whether the goal is reached, and the
+    /// phrase to hint next. `None` outside scenes and in replies stored before scenes existed.
+    #[serde(default)]
+    pub scene: Option<SceneProgress>,
+}
+
+/// What a scene turn's reply says about the scene.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SceneProgress {
+    pub goal_reached: bool,
+    /// One short Czech sentence the learner could say next; may be empty.
+    pub hint: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -104,6 +116,9 @@ impl HonzikReply {
         for w in &mut self.new_words {
             w.czech = clip(std::mem::take(&mut w.czech), WORD_CHARS);
             w.translation = clip(std::mem::take(&mut w.translation), WORD_TRANSLATION_CHARS);
+        }
+        if let Some(scene) = &mut self.scene {
+            scene.hint = clip(std::mem::take(&mut scene.hint), FRAGMENT_CHARS);
         }
         self
     }
@@ -180,11 +195,21 @@ pub fn json_schema() -> Value {
                     "additionalProperties": false
                 }
             },
-            "suggestion": string("one short tip in the explanation language, or empty")
+            "suggestion": string("one short tip in the explanation language, or empty"),
+            "scene": {
+                "type": ["object", "null"],
+                "description": "only in a role-play scene, null otherwise",
+                "properties": {
+                    "goal_reached": { "type": "boolean" },
+                    "hint": string("one short Czech sentence the learner could say next")
+                },
+                "required": ["goal_reached", "hint"],
+                "additionalProperties": false
+            }
         },
         "required": [
             "corrected_text", "honzik_response", "mistakes", "correctness_score",
-            "translation", "new_words", "suggestion"
+            "translation", "new_words", "suggestion", "scene"
         ],
         "additionalProperties": false
     })
@@ -226,6 +251,7 @@ pub fn parse_reply(raw: &str) -> Result<HonzikReply, ReplyError> {
         correctness_score,
         suggestion: text(obj.get("suggestion")),
         new_words,
+        scene: obj.get("scene").and_then(scene_progress),
     };
     Ok(reply.bounded())
 }
@@ -304,6 +330,17 @@ fn mistake(v: &Value) -> Option<Mistake> {
             v.get("category").and_then(Value::as_str).unwrap_or(""),
         ),
     })
+}
+
+/// A scene's progress when the model gave one (`goal_reached` as a boolean or "true").
+fn scene_progress(v: &Value) -> Option<SceneProgress> {
+    let obj = v.as_object()?;
+    let goal_reached = match obj.get("goal_reached") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    Some(SceneProgress { goal_reached, hint: text(obj.get("hint")) })
 }
 
 /// A score from a number, float or numeric string, rounded and clamped.
@@ -579,7 +616,8 @@ mod tests {
                 "correctness_score",
                 "translation",
                 "new_words",
-                "suggestion"
+                "suggestion",
+                "scene"
             ]
         );
         let required: Vec<&str> =
@@ -610,5 +648,19 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_scene_s_progress_is_read_when_given_and_absent_otherwise() {
+        let mut v = full();
+        assert_eq!(parse_reply(&v.to_string()).unwrap().scene, None);
+        v["scene"] = json!({ "goal_reached": "true", "hint": " Zaplatím, prosím. " });
+        let scene = parse_reply(&v.to_string()).unwrap().scene.expect("a scene");
+        assert!(scene.goal_reached);
+        assert_eq!(scene.hint, "Zaplatím, prosím.");
+        v["scene"] = Value::Null;
+        assert_eq!(parse_reply(&v.to_string()).unwrap().scene, None);
+        let schema = json_schema();
+        assert!(schema["required"].as_array().unwrap().contains(&json!("scene")));
     }
 }

@@ -118,6 +118,7 @@ mod tests {
             correctness_score: 80,
             suggestion: String::new(),
             new_words: Vec::new(),
+            scene: None,
         }
     }
 

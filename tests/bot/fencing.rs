@@ -77,6 +77,19 @@ impl Replica {
         panic!("never logged {text:?}: {:#?}", self.log.lock().unwrap());
     }
 
+    /// SIGTERM, then a bounded wait for a clean exit; on anything else the replica's own log
+    /// says why.
+    async fn stop(mut self) {
+        self.signal("-TERM");
+        let status = tokio::time::timeout(WAIT, self.child.wait()).await;
+        let log = || self.log.lock().unwrap().join("\n");
+        match status {
+            Ok(Ok(s)) if s.success() => {}
+            Ok(status) => panic!("the replica stopped with {status:?}:\n{}", log()),
+            Err(_) => panic!("the replica did not stop within {WAIT:?}:\n{}", log()),
+        }
+    }
+
     fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("running").to_string();
         std::process::Command::new("kill").args([signal, &pid]).status().unwrap();
@@ -153,7 +166,7 @@ async fn answered_once(app: &TestApp, user: i64, message_id: i64) {
 #[tokio::test]
 async fn a_replica_frozen_past_its_lease_mid_turn_neither_answers_nor_pays_once_it_wakes() {
     let mut app = spawn_app().await;
-    let (first, mut second, other_ai) = two_replicas(&mut app, 1701).await;
+    let (first, second, other_ai) = two_replicas(&mut app, 1701).await;
     let l = app.learner(1701, "en");
 
     // The first replica takes the turn and is frozen while its model thinks.
@@ -192,15 +205,14 @@ async fn a_replica_frozen_past_its_lease_mid_turn_neither_answers_nor_pays_once_
         "the first replica's request in flight as it froze, and no other"
     );
     assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced its answer");
-    let mut first = first;
-    crate::process::terminate(&mut first.child).await;
-    crate::process::terminate(&mut second.child).await;
+    first.stop().await;
+    second.stop().await;
 }
 
 #[tokio::test]
 async fn a_turn_outlasting_a_stopping_replicas_grace_is_aborted_and_answered_once_by_the_other() {
     let mut app = spawn_app().await;
-    let (mut first, mut second, other_ai) = two_replicas(&mut app, 1702).await;
+    let (mut first, second, other_ai) = two_replicas(&mut app, 1702).await;
     let l = app.learner(1702, "en");
 
     let hold = app.ai.hold(Endpoint::Chat);
@@ -218,5 +230,5 @@ async fn a_turn_outlasting_a_stopping_replicas_grace_is_aborted_and_answered_onc
     answered_once(&app, 1702, sent.message_id).await;
     assert_eq!(turn_requests(&other_ai), 1, "the second replica answered it");
     assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced an answer");
-    crate::process::terminate(&mut second.child).await;
+    second.stop().await;
 }

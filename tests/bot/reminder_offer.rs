@@ -9,9 +9,12 @@ use sea_orm::ConnectionTrait;
 
 use crate::common::*;
 
-/// Onboards `l` (in English) and returns the message ending onboarding, which carries the offer.
+/// Onboards `l` (in English), skips the placement test offered there, and returns the message
+/// ending onboarding, which then carries the reminder offer.
 async fn onboarded_with_offer(app: &TestApp, l: &Learner) -> BotMessage {
     app.onboard(l, "en", "beginner").await;
+    let done = app.wait_for(l, |m| m.buttons().iter().any(|(_, d)| d == "pl:skip")).await;
+    l.press(done.message_id, "pl:skip");
     app.wait_for(l, |m| m.buttons().iter().any(|(_, d)| d.starts_with("ro:"))).await
 }
 
@@ -69,7 +72,15 @@ async fn a_declined_offer_is_remembered_and_never_made_again() {
     app.settle().await;
     let done = petr.messages().into_iter().find(edited).unwrap();
     assert!(done.plain_text().contains("Hotovo"), "{}", done.plain_text());
-    assert!(done.buttons().is_empty(), "no second offer: {done:#?}");
+    let data: Vec<String> = done.buttons().into_iter().map(|(_, d)| d).collect();
+    assert_eq!(data, ["pl:go", "pl:skip"], "the placement offer only");
+    petr.press(done.message_id, "pl:skip");
+    let skipped = |m: &BotMessage| m.message_id == ask.message_id && m.buttons().is_empty();
+    app.wait_until(|| petr.messages().iter().any(skipped)).await;
+    app.settle().await;
+    let done = petr.messages().into_iter().find(|m| m.message_id == ask.message_id).unwrap();
+    assert!(done.plain_text().contains("Hotovo"), "{}", done.plain_text());
+    assert!(done.buttons().is_empty(), "no second reminder offer: {done:#?}");
     assert_eq!(reminders::get(&db, 302).await.unwrap(), None);
     app.assert_no_rejections();
 }

@@ -89,6 +89,18 @@ async fn invalid_model_output_is_retried_once_then_explained() {
     assert_eq!(replies.len(), 1);
     assert_eq!(app.ai.calls(Endpoint::Chat), 2, "one retry");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM turns WHERE user_id = 403 AND outcome = 'notice:reply-invalid'").await, 1);
+    // No answer, but both unreadable replies were paid for: they are on the learner's account.
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM usage WHERE user_id = 403 AND kind = 'chat' AND prompt_tokens > 0 AND completion_tokens > 0").await,
+        1,
+        "the two attempts recorded as one request's cost"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM daily_stats WHERE user_id = 403 AND cost_micros > 0")
+            .await,
+        1,
+        "and counted in the learner's day"
+    );
 }
 
 #[tokio::test]
@@ -112,6 +124,13 @@ async fn a_simple_model_failing_twice_escalates_once_to_the_main_model() {
         .collect();
     assert_eq!(models, ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o"]);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM messages WHERE user_id = 406 AND role = 'honzik' AND model = 'gpt-4o'").await, 1);
+    // The simple model's two unreadable replies are paid for beside the main model's answer.
+    for model in ["gpt-4o-mini", "gpt-4o"] {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM usage WHERE user_id = 406 AND kind = 'chat' AND model = '{model}'"
+        );
+        assert_eq!(app.count(&sql).await, 1, "{model}'s cost recorded");
+    }
 }
 
 #[tokio::test]

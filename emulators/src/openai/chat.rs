@@ -19,7 +19,7 @@ use super::steps::{
 };
 use super::types::{Endpoint, RecordedRequest, Shapes};
 use super::validate::{content_text, offered, validate_chat};
-use super::{schema, stream, tutor};
+use super::{placement, schema, stream, tutor};
 
 pub(super) async fn chat(
     State(sh): State<Arc<Shared>>,
@@ -153,6 +153,9 @@ fn content(sh: &Shared, req: &Value, prompt: &Prompt, fault: Option<&AiFault>) -
             json!({ "honzik_response": tutor::reply(system, &last)["honzik_response"] }).to_string()
         }
         (_, Some(raw)) => raw,
+        _ if placement::wants_grade(&prompt.learner.join("\n")) => {
+            shape(placement::grade(&prompt.learner.join("\n"))).to_string()
+        }
         _ if tutor::wants_summary(system) => {
             let text = tutor::summary(&prompt.learner);
             if structured { shape(json!({ "summary": text })).to_string() } else { text }

@@ -24,6 +24,8 @@ mod audio;
 mod chat;
 mod corrections;
 mod faults;
+mod placement;
+pub mod scene;
 pub mod schema;
 mod server;
 mod speech;

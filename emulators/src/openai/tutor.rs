@@ -264,6 +264,7 @@ pub fn reply(system: &str, learner_text: &str) -> Value {
         "translation": translation,
         "new_words": line.words.iter().map(|(cs, en, ru)| json!({ "czech": cs, "translation": lang.pick(en, ru) })).collect::<Vec<_>>(),
         "suggestion": tip(first.map(|m| m.category.as_str()), learner_text, lang),
+        "scene": super::scene::progress(system, learner_text),
     })
 }
 

@@ -43,6 +43,7 @@ pub(crate) fn dispatch(st: &mut Inner, method: &str, p: &Params) -> Result<Value
         "sendaudio" => send_media(st, p, Media::Audio),
         "sendphoto" => send_media(st, p, Media::Photo),
         "senddocument" => send_media(st, p, Media::Document),
+        "sendpoll" => super::poll::send_poll(st, p),
         "sendchataction" => send_chat_action(st, p),
         "editmessagetext" => edit_text(st, p),
         "editmessagecaption" => edit_caption(st, p),

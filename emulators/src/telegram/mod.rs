@@ -25,6 +25,7 @@ pub mod html;
 mod learner;
 mod markdown;
 mod methods;
+mod poll;
 mod raw;
 mod send;
 mod server;

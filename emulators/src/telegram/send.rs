@@ -203,6 +203,7 @@ pub(super) fn new_message(chat_id: i64, kind: BotMessageKind) -> BotMessage {
         date: now_unix(),
         deleted: false,
         edits: 0,
+        poll: None,
     }
 }
 

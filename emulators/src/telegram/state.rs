@@ -316,8 +316,11 @@ impl Inner {
                         "file_name": f.path.rsplit('/').next().unwrap_or("file"),
                     });
                 }
-                BotMessageKind::Text => {}
+                BotMessageKind::Text | BotMessageKind::Poll => {}
             }
+        }
+        if let Some(poll) = &m.poll {
+            v["poll"] = poll.clone();
         }
         let reply =
             m.reply_to.filter(|_| with_reply).and_then(|r| self.message_json(m.chat_id, r, false));

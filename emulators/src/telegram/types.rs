@@ -85,6 +85,8 @@ pub enum BotMessageKind {
     /// Also what a `sendVoice` whose file is not OGG/MP3/M4A becomes, as on
     /// Telegram.
     Document,
+    /// `sendPoll` (see [`BotMessage::poll`]).
+    Poll,
 }
 
 /// One message the bot sent, as it currently stands (edits applied).
@@ -113,6 +115,9 @@ pub struct BotMessage {
     pub deleted: bool,
     /// How many successful edits (text, caption or markup).
     pub edits: u32,
+    /// A poll as Telegram returns it (`id`, `question`, `options`, `type`,
+    /// `correct_option_id`, …), with the votes cast so far.
+    pub poll: Option<Value>,
 }
 
 impl BotMessage {
@@ -121,6 +126,14 @@ impl BotMessage {
     pub fn plain_text(&self) -> String {
         let raw = self.text.as_deref().or(self.caption.as_deref()).unwrap_or("");
         super::html::visible_text(raw, self.parse_mode.as_deref())
+    }
+
+    /// A poll's question and option texts.
+    pub fn poll_options(&self) -> Option<(String, Vec<String>)> {
+        let p = self.poll.as_ref()?;
+        let options = p["options"].as_array()?.iter();
+        let texts = options.filter_map(|o| o["text"].as_str().map(str::to_owned)).collect();
+        Some((p["question"].as_str()?.to_owned(), texts))
     }
 
     /// Inline keyboard callback buttons, row by row: `(text, callback_data)`.

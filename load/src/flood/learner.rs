@@ -43,6 +43,12 @@ pub enum Action {
     Text,
     Settings,
     Stats,
+    /// `/scene` played through (see `practice`).
+    Scene,
+    /// `/listen` played to its quiz (see `practice`).
+    Listen,
+    /// `/shadow`: one phrase said after Honzík (see `practice`).
+    Shadow,
     /// /start, the language, the level: one per learner, before the others.
     Onboarding,
 }
@@ -54,6 +60,9 @@ impl Action {
             Action::Text => "text",
             Action::Settings => "settings",
             Action::Stats => "stats",
+            Action::Scene => "scene",
+            Action::Listen => "listen",
+            Action::Shadow => "shadow",
             Action::Onboarding => "onboarding",
         }
     }
@@ -66,8 +75,14 @@ impl Action {
             Action::Text
         } else if r < w.voice + w.text + w.settings {
             Action::Settings
-        } else {
+        } else if r < w.voice + w.text + w.settings + w.stats {
             Action::Stats
+        } else if r < w.voice + w.text + w.settings + w.stats + w.scene {
+            Action::Scene
+        } else if r < w.voice + w.text + w.settings + w.stats + w.scene + w.listen {
+            Action::Listen
+        } else {
+            Action::Shadow
         }
     }
     /// Voice and text are turns: they go through Honzík and are checked for exactly one answer.
@@ -112,7 +127,8 @@ impl Script {
     pub fn actions(&self) -> impl Iterator<Item = Action> + use<> {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let w = self.weights;
-        let total = (w.voice + w.text + w.settings + w.stats).max(1);
+        let total =
+            (w.voice + w.text + w.settings + w.stats + w.scene + w.listen + w.shadow).max(1);
         let until = self.until;
         let mut n = 0usize;
         std::iter::from_fn(move || {
@@ -249,12 +265,12 @@ pub async fn play(
 
 /// Every reply seen so far, by the learner message it answers.
 #[derive(Default)]
-struct Book {
-    replies: BTreeMap<i64, Vec<(Instant, BotMessageKind)>>,
+pub(super) struct Book {
+    pub(super) replies: BTreeMap<i64, Vec<(Instant, BotMessageKind)>>,
     newest_answered: i64,
     out_of_order: usize,
     /// Messages without `reply_to` (greetings, keyboards), newest last, with their arrival.
-    loose: Vec<(SentEvent, Instant)>,
+    pub(super) loose: Vec<(SentEvent, Instant)>,
 }
 
 impl Book {
@@ -284,7 +300,7 @@ async fn drain(
 }
 
 /// Waits until `done` holds for the book, or the deadline passes.
-async fn wait(
+pub(super) async fn wait(
     rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
     book: &mut Book,
     timeout: Duration,
@@ -347,6 +363,9 @@ async fn act(
     rx: &mut mpsc::UnboundedReceiver<(SentEvent, Instant)>,
     book: &mut Book,
 ) -> Record {
+    if matches!(action, Action::Scene | Action::Listen | Action::Shadow) {
+        return super::practice::play(tg, l, action, s.timeout, rng, rx, book).await;
+    }
     let sent = match action {
         Action::Voice => {
             let sample = samples::speech()[s.level];
@@ -360,6 +379,7 @@ async fn act(
             l.send_command(["/style", "/corrections", "/voice_speed"][rng.random_range(0..3)])
         }
         Action::Stats => l.send_command("/stats"),
+        Action::Scene | Action::Listen | Action::Shadow => unreachable!("played above"),
         Action::Onboarding => unreachable!("onboarding is not a scripted action"),
     };
     let offered = Instant::now();

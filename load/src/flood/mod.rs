@@ -39,6 +39,7 @@ mod cost;
 mod faults;
 mod learner;
 pub mod options;
+mod practice;
 mod process;
 pub mod report;
 mod sends;

@@ -21,7 +21,8 @@ pub struct Options {
     pub duration: Option<Duration>,
     /// Think time between actions, uniform in this range (ms).
     pub think_ms: (u64, u64),
-    /// Scenario weights: voice turn, text turn, a settings change, /stats.
+    /// Scenario weights: voice turn, text turn, a settings change, /stats, a /scene played to
+    /// its debrief, a /listen dictation to its quiz.
     pub weights: Weights,
     /// Emulated upstream latency per OpenAI endpoint.
     pub latency: LatencyProfile,
@@ -122,6 +123,12 @@ pub struct Weights {
     pub text: u32,
     pub settings: u32,
     pub stats: u32,
+    /// `/scene`: the menu, a scene, one turn in it, ⏹ End and the debrief.
+    pub scene: u32,
+    /// `/listen`: two sentences typed, the quiz poll answered, ⏹ End and the tally.
+    pub listen: u32,
+    /// `/shadow`: the phrase twice, a voice note said after it, its result, ⏹ End.
+    pub shadow: u32,
 }
 
 impl Default for Options {
@@ -132,7 +139,15 @@ impl Default for Options {
             turns: 5,
             duration: None,
             think_ms: (0, 0),
-            weights: Weights { voice: 70, text: 20, settings: 5, stats: 5 },
+            weights: Weights {
+                voice: 70,
+                text: 20,
+                settings: 5,
+                stats: 5,
+                scene: 0,
+                listen: 0,
+                shadow: 0,
+            },
             latency: LatencyProfile::zero(),
             telegram_limits: false,
             faults: Faults::default(),
@@ -173,7 +188,8 @@ pub struct Cli {
     /// Think time between actions, ms, as MIN-MAX.
     #[arg(long, default_value = "0-0")]
     pub think_ms: String,
-    /// Scenario weights voice,text,settings,stats.
+    /// Scenario weights voice,text,settings,stats[,scene,listen[,shadow]] (the practice modes
+    /// weigh 0 unless given).
     #[arg(long, default_value = "70,20,5,5")]
     pub mix: String,
     /// Emulated latency of chat completions, ms as MIN-MAX (uniform).
@@ -376,12 +392,18 @@ pub fn parse_range(s: &str) -> anyhow::Result<(u64, u64)> {
     Ok((a, b))
 }
 
-/// `voice,text,settings,stats` weights, not all zero.
+/// `voice,text,settings,stats`, `…,scene,listen` or `…,scene,listen,shadow` weights, not all
+/// zero (four of them: no practice modes, as before they existed).
 pub fn parse_mix(s: &str) -> anyhow::Result<Weights> {
-    let w: Vec<u32> = s.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
-    anyhow::ensure!(w.len() == 4, "--mix takes four weights: voice,text,settings,stats");
+    let mut w: Vec<u32> = s.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
+    anyhow::ensure!(
+        matches!(w.len(), 4 | 6 | 7),
+        "--mix takes four, six or seven weights: voice,text,settings,stats[,scene,listen[,shadow]]"
+    );
     anyhow::ensure!(w.iter().any(|v| *v > 0), "--mix needs at least one weight above 0");
-    Ok(Weights { voice: w[0], text: w[1], settings: w[2], stats: w[3] })
+    w.resize(7, 0);
+    let (scene, listen, shadow) = (w[4], w[5], w[6]);
+    Ok(Weights { voice: w[0], text: w[1], settings: w[2], stats: w[3], scene, listen, shadow })
 }
 
 /// `chat,stt,tts` (any subset, in that order of use) or `all`.
@@ -438,7 +460,10 @@ mod tests {
     fn defaults_are_a_fault_free_zero_latency_run() {
         let o = parse(&[]).unwrap();
         assert_eq!((o.users, o.turns, o.duration), (100, 5, None));
-        assert_eq!(o.weights, Weights { voice: 70, text: 20, settings: 5, stats: 5 });
+        assert_eq!(
+            o.weights,
+            Weights { voice: 70, text: 20, settings: 5, stats: 5, scene: 0, listen: 0, shadow: 0 }
+        );
         assert_eq!(o.faults, Faults::default());
         assert_eq!(o.latency, LatencyProfile::zero());
         assert_eq!(o.download_delay, None);
@@ -512,7 +537,16 @@ mod tests {
         assert!(parse(&["--mix", "0,0,0,0"]).is_err());
         assert_eq!(
             parse(&["--mix", "80, 20, 0, 0"]).unwrap().weights,
-            Weights { voice: 80, text: 20, settings: 0, stats: 0 }
+            Weights { voice: 80, text: 20, settings: 0, stats: 0, scene: 0, listen: 0, shadow: 0 }
+        );
+        assert_eq!(
+            parse(&["--mix", "60,20,5,5,5,5"]).unwrap().weights,
+            Weights { voice: 60, text: 20, settings: 5, stats: 5, scene: 5, listen: 5, shadow: 0 }
+        );
+        assert!(parse(&["--mix", "1,2,3,4,5"]).is_err(), "both practice weights or none");
+        assert_eq!(
+            parse(&["--mix", "60,20,5,5,5,5,3"]).unwrap().weights,
+            Weights { voice: 60, text: 20, settings: 5, stats: 5, scene: 5, listen: 5, shadow: 3 }
         );
         assert!(parse(&["--openai-5xx-per-s", "-1"]).is_err());
     }

@@ -34,12 +34,37 @@ use crate::ai::wire::ChatResponse;
 use crate::tutor::{self, FittedContext, HistoryTurn, HonzikReply, Role};
 use request::{Format, Ladder, Limit, ReplyFormat, refuses_format, refuses_stream, request};
 
+/// The longest placement grade a model may write: a level and four one-line sentences.
+pub const PLACEMENT_MAX_TOKENS: u32 = 600;
+
 /// What the model said and what it cost.
 #[derive(Clone, Debug)]
 pub struct Completion {
     pub reply: HonzikReply,
     /// Both attempts when the first broke the contract: it was paid for too.
     pub usage: Usage,
+}
+
+/// A chat request that failed, with what its attempts cost where the server had already answered
+/// (a reply that broke the contract twice, an empty summary, an unreadable grade, or a first
+/// broken answer followed by an outage). The caller records `paid` like any other request: a
+/// learner who makes the model's answers unreadable does not get completions for free.
+#[derive(Debug)]
+pub struct ChatFailure {
+    pub error: AiError,
+    pub paid: Option<Usage>,
+}
+
+impl From<AiError> for ChatFailure {
+    fn from(error: AiError) -> Self {
+        ChatFailure { error, paid: None }
+    }
+}
+
+impl std::fmt::Display for ChatFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
 }
 
 pub struct ChatClient {
@@ -79,14 +104,15 @@ impl ChatClient {
         summary: Option<&str>,
         ctx: &FittedContext,
         early: Option<&EarlyWords>,
-    ) -> Result<Completion, AiError> {
+    ) -> Result<Completion, ChatFailure> {
         let messages = build_messages(system_prompt, summary.filter(|_| ctx.with_summary), ctx)?;
         let mut last_err = String::new();
         let mut paid = Tokens::default();
         for _attempt in 0..2 {
             let (raw, tokens) = self
                 .complete(model, messages.clone(), Format::Reply, tutor::REPLY_MAX_TOKENS, early)
-                .await?;
+                .await
+                .map_err(|e| self.failed(e, model, UsageKind::Chat, paid))?;
             paid = paid + tokens;
             match tutor::parse_reply(&raw) {
                 Ok(reply) => {
@@ -99,7 +125,13 @@ impl ChatClient {
                 }
             }
         }
-        Err(AiError::InvalidReply(last_err))
+        Err(self.failed(AiError::InvalidReply(last_err), model, UsageKind::Chat, paid))
+    }
+
+    /// `error`, with the attempts answered before it metered (none: nothing to record).
+    fn failed(&self, error: AiError, model: &str, kind: UsageKind, paid: Tokens) -> ChatFailure {
+        let answered = paid != Tokens::default();
+        ChatFailure { error, paid: answered.then(|| self.meter.chat(kind, model, paid)) }
     }
 
     /// Folds the turns leaving the verbatim window into the conversation's summary: a few Czech
@@ -111,7 +143,7 @@ impl ChatClient {
         previous: Option<&str>,
         turns: &[HistoryTurn],
         max_tokens: u32,
-    ) -> Result<Metered<String>, AiError> {
+    ) -> Result<Metered<String>, ChatFailure> {
         let shown = summary_input(previous, turns);
         let bad = |e: async_openai::error::OpenAIError| AiError::Refused(e.to_string());
         let messages: Vec<ChatCompletionRequestMessage> = vec![
@@ -129,9 +161,55 @@ impl ChatClient {
         let (raw, tokens) = self.complete(model, messages, Format::Text, max_tokens, None).await?;
         let text = raw.trim().to_owned();
         if text.is_empty() {
-            return Err(AiError::InvalidReply("empty summary".into()));
+            let empty = AiError::InvalidReply("empty summary".into());
+            return Err(self.failed(empty, model, UsageKind::Summary, tokens));
         }
         Ok(Metered { value: text, usage: self.meter.chat(UsageKind::Summary, model, tokens) })
+    }
+
+    /// Grades a placement test: `system` the examiner's instructions, `answers` the items with
+    /// what the learner gave (`tutor::placement::grading_prompt`), answered in the placement's
+    /// strict schema and bounded by [`PLACEMENT_MAX_TOKENS`]. One retry when the grade cannot be
+    /// read; both attempts are paid for and metered as chat.
+    pub async fn grade_placement(
+        &self,
+        model: &str,
+        system: &str,
+        answers: &str,
+    ) -> Result<Metered<tutor::placement::Grade>, ChatFailure> {
+        let bad = |e: async_openai::error::OpenAIError| AiError::Refused(e.to_string());
+        let messages: Vec<ChatCompletionRequestMessage> = vec![
+            ChatCompletionRequestSystemMessageArgs::default()
+                .content(system)
+                .build()
+                .map_err(bad)?
+                .into(),
+            ChatCompletionRequestUserMessageArgs::default()
+                .content(answers)
+                .build()
+                .map_err(bad)?
+                .into(),
+        ];
+        let mut paid = Tokens::default();
+        let mut last_err = String::new();
+        for _attempt in 0..2 {
+            let (raw, tokens) = self
+                .complete(model, messages.clone(), Format::Placement, PLACEMENT_MAX_TOKENS, None)
+                .await
+                .map_err(|e| self.failed(e, model, UsageKind::Chat, paid))?;
+            paid = paid + tokens;
+            match tutor::placement::parse_grade(&raw) {
+                Ok(grade) => {
+                    let usage = self.meter.chat(UsageKind::Chat, model, paid);
+                    return Ok(Metered { value: grade, usage });
+                }
+                Err(e) => {
+                    tracing::warn!(model, error = %e, "model broke the placement grade's schema");
+                    last_err = e.to_string();
+                }
+            }
+        }
+        Err(self.failed(AiError::InvalidReply(last_err), model, UsageKind::Chat, paid))
     }
 
     /// One chat completion: Honzík's JSON reply or plain text (a summary), at most `max_tokens`
@@ -171,7 +249,7 @@ impl ChatClient {
                 }
                 Err(e) => match classify(e) {
                     AiError::Refused(msg)
-                        if format == Format::Reply
+                        if format.is_json()
                             && reply_format != ReplyFormat::Prompt
                             && refuses_format(&msg) =>
                     {

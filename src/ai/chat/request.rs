@@ -27,6 +27,32 @@ pub(super) enum Format {
     Reply,
     /// Plain text (a summary).
     Text,
+    /// A placement test's grade: its own strict schema (`tutor::placement`).
+    Placement,
+}
+
+impl Format {
+    /// Whether the answer is asked to be JSON (a `response_format` or the schema in the prompt).
+    pub(super) fn is_json(self) -> bool {
+        self != Format::Text
+    }
+
+    /// The schema's name, description and body.
+    fn schema(self) -> Option<(&'static str, &'static str, Value)> {
+        match self {
+            Format::Reply => Some((
+                tutor::SCHEMA_NAME,
+                "Honzík's answer to the learner with corrections",
+                tutor::json_schema(),
+            )),
+            Format::Placement => Some((
+                tutor::placement::SCHEMA_NAME,
+                "A CEFR level and one line per skill",
+                tutor::placement::json_schema(),
+            )),
+            Format::Text => None,
+        }
+    }
 }
 
 /// How the reply contract is asked for, best first.
@@ -83,11 +109,10 @@ pub(super) fn refuses_stream(message: &str) -> bool {
 }
 
 /// What the system prompt gets when the server takes no `response_format` at all.
-pub(super) fn schema_instruction() -> String {
+fn instruction(schema: &Value) -> String {
     format!(
         "\n\nOdpověz pouze jedním objektem JSON přesně podle tohoto schématu JSON, bez jakéhokoli \
-         dalšího textu:\n{}",
-        tutor::json_schema()
+         dalšího textu:\n{schema}"
     )
 }
 
@@ -112,14 +137,15 @@ pub(super) fn request(
     let max_tokens = limit.tokens;
     let mut args = CreateChatCompletionRequestArgs::default();
     args.model(model).messages(messages).max_completion_tokens(max_tokens);
-    if format == Format::Reply {
+    let schema = format.schema();
+    if let Some((name, description, schema)) = schema.clone() {
         match reply_format {
             ReplyFormat::Schema => {
                 args.response_format(ResponseFormat::JsonSchema {
                     json_schema: ResponseFormatJsonSchema {
-                        name: tutor::SCHEMA_NAME.into(),
-                        description: Some("Honzík's answer to the learner with corrections".into()),
-                        schema: tutor::json_schema(),
+                        name: name.into(),
+                        description: Some(description.into()),
+                        schema,
                         strict: Some(true),
                     },
                 });
@@ -135,12 +161,12 @@ pub(super) fn request(
     if limit.legacy {
         body["max_tokens"] = Value::from(max_tokens);
     }
-    if format == Format::Reply && reply_format == ReplyFormat::Prompt {
+    if let (Some((_, _, schema)), ReplyFormat::Prompt) = (schema, reply_format) {
         let system = &mut body["messages"][0];
         if system["role"] == "system"
             && let Some(text) = system["content"].as_str()
         {
-            system["content"] = Value::String(format!("{text}{}", schema_instruction()));
+            system["content"] = Value::String(format!("{text}{}", instruction(&schema)));
         }
     }
     Ok(body)
@@ -208,6 +234,27 @@ mod tests {
 
     fn openai(tokens: u32) -> Limit {
         Limit { tokens, legacy: false }
+    }
+
+    #[test]
+    fn a_placement_grade_is_asked_for_in_its_own_schema_down_the_same_ladder() {
+        let schema =
+            request("m", messages(), Format::Placement, ReplyFormat::Schema, openai(9)).unwrap();
+        let format = &schema["response_format"]["json_schema"];
+        assert_eq!(format["name"], tutor::placement::SCHEMA_NAME);
+        assert_eq!(format["strict"], true);
+        assert_eq!(format["schema"], tutor::placement::json_schema());
+        let object =
+            request("m", messages(), Format::Placement, ReplyFormat::JsonObject, openai(9))
+                .unwrap();
+        assert_eq!(object["response_format"]["type"], "json_object");
+        let prompted =
+            request("m", messages(), Format::Placement, ReplyFormat::Prompt, openai(9)).unwrap();
+        let system = prompted["messages"][0]["content"].as_str().unwrap();
+        assert!(
+            system.contains("\"vocabulary\"") && !system.contains("honzik_response"),
+            "{system}"
+        );
     }
 
     #[test]

@@ -215,12 +215,22 @@ impl Speech {
 
     /// Synthesises Honzík's words as Ogg Opus (what sendVoice shows as a voice note).
     pub async fn synthesize(&self, text: &str, speed: f32) -> Result<Metered<Bytes>, AiError> {
+        self.synthesize_in(text, speed, &self.voice).await
+    }
+
+    /// The same in another `voice` (paní Nováková's in a scene).
+    pub async fn synthesize_in(
+        &self,
+        text: &str,
+        speed: f32,
+        voice: &str,
+    ) -> Result<Metered<Bytes>, AiError> {
         let input: String = text.chars().take(TTS_MAX_CHARS).collect();
         let characters = input.chars().count();
         let request = CreateSpeechRequestArgs::default()
             .input(input)
             .model(SpeechModel::Other(self.tts_model.clone()))
-            .voice(Voice::Other(self.voice.clone()))
+            .voice(Voice::Other(voice.to_owned()))
             .response_format(SpeechResponseFormat::Opus)
             .speed(speed.clamp(0.25, 4.0))
             .build()

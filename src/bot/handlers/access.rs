@@ -8,10 +8,11 @@
 //!   go through — the learner hears "a moment, please" and the intake tries it again
 //!   ([`BotError::Unavailable`]).
 //! - [`gate`] is **the one gate for everything paid**: every handler that would make a paid
-//!   request for a learner (a turn, voice or text; a spoken answer to a review card; any new
-//!   one) calls it first, and pays only on [`Gate::Open`]. It checks, in order, the per-learner
-//!   turn limit (`TURNS_PER_MINUTE`), the global daily spend cap ("Honzík is resting"), then the
-//!   learner's own daily allowance. A refused request costs nothing, is told why, and its
+//!   request for a learner (a turn, voice or text; a spoken answer to a review card; a
+//!   placement dictation's voice, spoken answer or grade; any new one) calls it first, and pays
+//!   only on [`Gate::Open`]. It checks, in order, the per-learner turn limit
+//!   (`TURNS_PER_MINUTE`), the global daily spend cap ("Honzík is resting"), then the learner's
+//!   own daily allowance. A refused request costs nothing, is told why, and its
 //!   message stays in the inbox. Work already started is never cut: only the start is checked
 //!   (the conversation summary folded after a turn belongs to that turn).
 

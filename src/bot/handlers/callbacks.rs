@@ -16,7 +16,10 @@ use teloxide::types::{
     MaybeInaccessibleMessage, MessageId,
 };
 
-use super::{misc, onboarding, privacy, remind, review, settings, timezone, words};
+use super::{
+    listen, misc, onboarding, placement, privacy, remind, review, scene, settings, shadow,
+    timezone, words,
+};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::{BotError, HandlerResult, Telegram};
@@ -41,6 +44,8 @@ pub struct Press {
     answered: AtomicBool,
     pub learner: Learner,
     pub message: Message,
+    /// The update the press came in (the paid gate counts an update once).
+    pub update_id: i64,
 }
 
 impl Press {
@@ -95,8 +100,13 @@ pub async fn answer_busy(app: &App, tg: &Telegram, q: &CallbackQuery) {
     }
 }
 
-pub async fn on_callback(app: Arc<App>, tg: Arc<Telegram>, q: CallbackQuery) -> HandlerResult {
-    match check(&app, &q).await? {
+pub async fn on_callback(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    q: CallbackQuery,
+    update: Update,
+) -> HandlerResult {
+    match check(&app, &q, update.id.0 as i64).await? {
         Ok((press, cb)) => {
             let outcome = route(&app, &tg, &press, cb).await;
             if outcome.is_err() && !press.answered.load(Ordering::Relaxed) {
@@ -116,6 +126,7 @@ pub async fn on_callback(app: Arc<App>, tg: Arc<Telegram>, q: CallbackQuery) -> 
 async fn check(
     app: &App,
     q: &CallbackQuery,
+    update_id: i64,
 ) -> Result<Result<(Press, Callback), &'static str>, BotError> {
     let (Some(data), Some(MaybeInaccessibleMessage::Regular(message))) =
         (q.data.as_deref(), &q.message)
@@ -142,6 +153,7 @@ async fn check(
             answered: AtomicBool::new(false),
             learner,
             message: message.as_ref().clone(),
+            update_id,
         },
         cb,
     )))
@@ -178,9 +190,22 @@ async fn route(app: &App, tg: &Telegram, press: &Press, cb: Callback) -> Handler
             review::grade(app, tg, press, session, position, grade).await
         }
         Callback::ReviewEnd { session } => review::end(app, tg, press, session).await,
+        Callback::ScenePick(n) => scene::pick(app, tg, press, n).await,
+        Callback::SceneHint { session } => scene::hint(app, tg, press, session).await,
+        Callback::SceneEnd { session } => scene::end(app, tg, press, session).await,
+        Callback::ListenNext { session, position } => {
+            listen::next(app, tg, press, session, position).await
+        }
+        Callback::ListenEnd { session } => listen::end(app, tg, press, session).await,
+        Callback::ShadowNext { session } => shadow::next(app, tg, press, session).await,
+        Callback::ShadowEnd { session } => shadow::end(app, tg, press, session).await,
         Callback::BroadcastYes { id } => super::broadcast::confirmed(app, tg, press, id).await,
         Callback::BroadcastNo { id } => super::broadcast::cancelled(app, tg, press, id).await,
         Callback::RemindAccept { minute } => remind::offer_accepted(app, tg, press, minute).await,
         Callback::RemindDecline => remind::offer_declined(app, tg, press).await,
+        Callback::PlacementStart => placement::start_pressed(app, tg, press).await,
+        Callback::PlacementResume => placement::resume_pressed(app, tg, press).await,
+        Callback::PlacementStop => placement::stop_pressed(app, tg, press).await,
+        Callback::PlacementSkip => placement::skip_pressed(app, tg, press).await,
     }
 }

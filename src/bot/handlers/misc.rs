@@ -161,15 +161,30 @@ pub async fn cancel(
     let lang = lang_of(app, msg.from.as_ref()).await;
     let stopped = running.cancel(msg.chat.id.0);
     let mut dropped_question = false;
-    if let Some(learner) = load_learner_of(app, msg).await?
-        && learner.awaiting.is_some()
-    {
-        store::learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-        dropped_question = true;
-        // A review session ends with its summary instead of the generic notice.
+    if let Some(learner) = load_learner_of(app, msg).await? {
+        if learner.awaiting.is_some() {
+            store::learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+            dropped_question = true;
+            // A review session ends with its summary instead of the generic notice.
+            if !stopped
+                && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer)
+                && super::review::cancelled(app, tg, msg, &learner).await?
+            {
+                return Ok(());
+            }
+        }
+        // So does a scene (with its debrief) or a dictation.
         if !stopped
-            && learner.awaiting == Some(store::learners::Awaiting::ReviewAnswer)
-            && super::review::cancelled(app, tg, msg, &learner).await?
+            && (super::scene::cancelled(app, tg, msg, &learner).await?
+                || super::listen::cancelled(app, tg, msg, &learner).await?
+                || super::shadow::cancelled(app, tg, msg, &learner).await?)
+        {
+            return Ok(());
+        }
+        // A placement test stops, and says so.
+        if !stopped
+            && learner.awaiting == Some(store::learners::Awaiting::Placement)
+            && super::placement::cancelled(app, tg, msg, &learner).await?
         {
             return Ok(());
         }

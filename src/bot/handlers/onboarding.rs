@@ -94,19 +94,21 @@ pub async fn language_chosen(app: &App, tg: &Telegram, press: &Press, lang: Lang
 }
 
 /// The Czech level chosen: onboarding is done, and the question becomes the confirmation —
-/// with the one-tap daily reminder offered under it (`remind::offer`) unless already answered.
+/// with the placement test offered under it (`placement::offer`): taken, the reminder offer
+/// follows its result; skipped, the reminder offer (`remind::offer`) takes its place.
 pub async fn level_chosen(app: &App, tg: &Telegram, press: &Press, level: Level) -> HandlerResult {
     learners::set_level(&app.db, press.learner.id, level, app.clock.now()).await?;
     press.answer(tg, None).await?;
-    let label = app.i18n.tr(press.learner.lang, &labels::level(level), &[]);
-    let text =
-        app.i18n.tr(press.learner.lang, "onboarding-done", &[("level", label.as_str().into())]);
-    match super::remind::offer(app, &press.learner).await? {
-        Some((offer, keyboard)) => {
-            press.edit(tg, format!("{text}\n\n{offer}"), Some(keyboard)).await
-        }
-        None => press.edit(tg, text, None).await,
-    }
+    let learner = Learner { level, ..press.learner.clone() };
+    let text = done_text(app, &learner);
+    let (offer, keyboard) = super::placement::offer(app, learner.lang);
+    press.edit(tg, format!("{text}\n\n{offer}"), Some(keyboard)).await
+}
+
+/// The message that ends onboarding, for the learner's level.
+pub fn done_text(app: &App, learner: &Learner) -> String {
+    let label = app.i18n.tr(learner.lang, &labels::level(learner.level), &[]);
+    app.i18n.tr(learner.lang, "onboarding-done", &[("level", label.as_str().into())])
 }
 
 async fn send_text(

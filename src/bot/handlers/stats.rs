@@ -22,8 +22,9 @@ pub async fn show(app: &App, tg: &Telegram, msg: &Message, learner: &Learner) ->
         saved_words: store::stats::saved_word_count(&app.db, learner.id).await?,
     };
     let numbers = caption(&app.i18n, learner.lang, &overview, &extras);
-    let text = with_trends(app, learner, with_placement(app, learner, numbers).await?).await?;
-    match chart(app, learner.lang, overview.month).await {
+    let text = with_placement(app, learner, numbers).await?;
+    let text = with_trends(app, learner, with_shadowing(app, learner, text).await?).await?;
+    match chart(app, learner, overview.month).await {
         Ok(png) => send_photo(tg, msg, png, text).await,
         Err(e) => {
             tracing::warn!(error = %e, "no chart; sending the numbers alone");
@@ -61,6 +62,44 @@ async fn with_placement(
         full
     } else {
         format!("{caption}\n\n{head}")
+    })
+}
+
+/// The caption with the learner's shadowing over the last 30 days (`/shadow`): attempts, the
+/// mean share of the phrases' words said and the mean pace against Honzík's — left out when
+/// there was none or it would not fit a photo caption.
+async fn with_shadowing(
+    app: &App,
+    learner: &Learner,
+    caption: String,
+) -> Result<String, crate::bot::BotError> {
+    let today = local_day(app.clock.now(), learner.tz);
+    let from = today - chrono::Duration::days(29);
+    let days = store::shadow::days(&app.db, learner.id, from).await?;
+    let attempts: u32 = days.iter().map(|d| d.attempts).sum();
+    if attempts == 0 {
+        return Ok(caption);
+    }
+    let weighted = |f: &dyn Fn(&store::shadow::Day) -> f64| {
+        days.iter().map(|d| f(d) * f64::from(d.attempts)).sum::<f64>() / f64::from(attempts)
+    };
+    let timed: Vec<f64> = days.iter().filter_map(|d| d.wpm).collect();
+    let wpm = if timed.is_empty() { 0.0 } else { timed.iter().sum::<f64>() / timed.len() as f64 };
+    let line = app.i18n.tr(
+        learner.lang,
+        "stats-shadow",
+        &[
+            ("attempts", Arg::from(attempts)),
+            ("accuracy", Arg::from(weighted(&|d| d.accuracy).round() as i64)),
+            ("wpm", Arg::from(wpm.round() as i64)),
+            ("native", Arg::from(weighted(&|d| d.native_wpm).round() as i64)),
+        ],
+    );
+    let with = format!("{caption}\n\n{line}");
+    Ok(if crate::bot::render::utf16_len(&with) <= crate::bot::render::CAPTION_LIMIT {
+        with
+    } else {
+        caption
     })
 }
 
@@ -120,11 +159,24 @@ fn tenths(lang: Lang, n: u32) -> String {
 }
 
 /// Draws off the async workers: rendering is plain CPU work.
-async fn chart(app: &App, lang: Lang, month: Vec<Day>) -> Result<Vec<u8>, ChartError> {
-    let t = |key: &str| app.i18n.tr(lang, key, &[]);
+async fn chart(app: &App, learner: &Learner, month: Vec<Day>) -> Result<Vec<u8>, ChartError> {
+    let t = |key: &str| app.i18n.tr(learner.lang, key, &[]);
     let (title, turns, score) = (t("chart-title"), t("chart-turns"), t("chart-score"));
+    let shadow_label = t("chart-shadowing");
+    // The shadowing series, day by day (a database hiccup: the chart without it).
+    let from = month.first().map(|d| d.day).unwrap_or_default();
+    let shadowed = store::shadow::days(&app.db, learner.id, from).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no shadowing series in the chart");
+        Vec::new()
+    });
+    let shadowing: Vec<Option<f64>> = month
+        .iter()
+        .map(|d| shadowed.iter().find(|s| s.day == d.day).map(|s| s.accuracy))
+        .collect();
     let job = move || {
-        charts::progress_png(&month, &Labels { title: &title, turns: &turns, score: &score })
+        let labels =
+            Labels { title: &title, turns: &turns, score: &score, shadowing: &shadow_label };
+        charts::progress_png(&month, &shadowing, &labels)
     };
     tokio::task::spawn_blocking(job).await.unwrap_or_else(|e| Err(ChartError::from_panic(e)))
 }

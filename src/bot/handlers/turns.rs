@@ -110,7 +110,9 @@ async fn answer(
         input,
     };
     let show = TelegramTurn { app, out: &tg.outbox, msg, lang: learner.lang };
-    Ok(turn::run(app, &show, fence, learner, request).await?)
+    turn::run(app, &show, fence, learner, request).await?;
+    // A scene whose goal this turn reached ends with its debrief.
+    super::scene::after_turn(app, tg, msg, learner).await
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@
 //! id) is nobody's learner and is never marked.
 
 mod edits;
+mod poll;
 mod retry;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ use teloxide::types::{
 };
 
 pub use edits::LastEdits;
+pub use poll::Quiz;
 pub use retry::{is_blocked, is_transient};
 
 use super::pace::Pacer;

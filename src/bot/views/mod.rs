@@ -1,6 +1,7 @@
 //! What the learner's controls look like (pure; texts from [`crate::i18n::I18n`]): a setting
 //! and its change, the `/stats` caption, a page of `/saved`.
 
+pub mod practice;
 pub mod saved;
 pub mod settings;
 pub mod stats;

@@ -88,6 +88,11 @@ struct Tally {
     bot_upstream_n: u64,
     /// Per chat: (sum of turn latencies, turns).
     chats: HashMap<i64, (f64, u64)>,
+    /// Turns played inside `/scene` actions (one each): answered and stored like any turn, but
+    /// part of their action's messages.
+    scene_turns: u64,
+    /// Voice notes transcribed inside `/shadow` actions (one each): paid, not turns.
+    shadow_notes: u64,
 }
 
 impl Report {
@@ -174,6 +179,13 @@ impl Tally {
         }
         for r in &o.records {
             self.scen.entry(r.action).or_default().time(r);
+            if r.action == Action::Scene && !r.replies.is_empty() {
+                self.scene_turns += 1;
+            }
+            // A shadowing round played through transcribed its one voice note.
+            if r.action == Action::Shadow && !r.replies.is_empty() {
+                self.shadow_notes += 1;
+            }
             if r.action.is_turn() {
                 self.turn(o.user, r, inp);
             } else if r.replies.is_empty() {
@@ -350,10 +362,11 @@ impl Tally {
 
     /// The database agrees with what the learners saw, and nothing is left pending.
     fn database(&mut self, inp: &Inputs) {
-        if inp.db.answered != self.answered as i64 {
+        let seen = self.answered + self.scene_turns;
+        if inp.db.answered != seen as i64 {
             self.violations.push(format!(
-                "the database records {} answered turns, the learners saw {}",
-                inp.db.answered, self.answered
+                "the database records {} answered turns, the learners saw {seen}",
+                inp.db.answered
             ));
         }
         let pending = inp.db.inbox.get("pending").copied().unwrap_or(0);
@@ -363,7 +376,7 @@ impl Tally {
         self.rel.inbox = inp.db.inbox.iter().map(|(k, v)| (k.clone(), *v)).collect();
     }
 
-    /// Requests beyond one per turn (transcriptions: per voice turn) and one per injected fault
+    /// Requests beyond one per turn (transcriptions: per voice turn and shadowing voice note) and one per injected fault
     /// on the endpoint repeat a step already done, unless a kill caught the turn before the
     /// step's result was stored. Checked only when no faults went to the endpoint (a fault may
     /// cost more than one extra request: a contract retry, an escalation).
@@ -377,11 +390,14 @@ impl Tally {
         };
         let (c, kills, rel) = (&inp.ai.consumption, &inp.events.kills, &mut self.rel);
         rel.stt_requests = c.stt_requests;
-        rel.stt_repeated =
-            rel.stt_requests as i64 - faults_on("_stt") as i64 - rel.voice_turns as i64;
+        rel.stt_repeated = rel.stt_requests as i64
+            - faults_on("_stt") as i64
+            - rel.voice_turns as i64
+            - self.shadow_notes as i64;
         rel.chat_turn_requests = c.chat_requests.saturating_sub(c.summary_requests);
-        rel.chat_repeated =
-            rel.chat_turn_requests as i64 - faults_on("_chat") as i64 - rel.turns_sent as i64;
+        rel.chat_repeated = rel.chat_turn_requests as i64
+            - faults_on("_chat") as i64
+            - (rel.turns_sent + self.scene_turns) as i64;
         rel.stt_in_flight_at_kills = kills.iter().map(|k| k.stt_in_flight).sum();
         rel.chat_in_flight_at_kills = kills.iter().map(|k| k.chat_in_flight).sum();
         rel.tts_in_flight_at_kills = kills.iter().map(|k| k.tts_in_flight).sum();
