@@ -1,6 +1,8 @@
 //! The intake's side of [`crate::turn::Fence`]: one per run of an update, naming the update and,
 //! in lease mode, the chat lease (holder and token) the run started under.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 
@@ -13,11 +15,26 @@ pub struct UpdateFence {
     /// None without leases (long polling, or an update with no chat): only the update's status
     /// is checked then.
     lease: Option<Lease>,
+    /// Until when (wall-clock ms) the last check's answer still stands: a turn checks before
+    /// each of its steps, and asking the database each time was a third of its round trips.
+    trusted_until: AtomicI64,
+}
+
+/// How far another machine's clock may run ahead of ours: a lease is trusted from one check up
+/// to this long before it runs out (by our clock), after which every check asks again.
+const CLOCK_SKEW_MS: i64 = 2_000;
+
+/// Until when a check that found the update held (until `held_until`, see
+/// [`fencing::held_until`]) may stand in for the next ones: a lease cannot be taken by another
+/// replica before it runs out, so up to its expiry less the clock skew; without a lease, for
+/// the rest of the run.
+fn trusted_until(held_until: i64) -> i64 {
+    held_until.saturating_sub(CLOCK_SKEW_MS)
 }
 
 impl UpdateFence {
     pub fn new(db: DatabaseConnection, update_id: i64, lease: Option<Lease>) -> Self {
-        UpdateFence { db, update_id, lease }
+        UpdateFence { db, update_id, lease, trusted_until: AtomicI64::new(i64::MIN) }
     }
 
     pub fn lease(&self) -> Option<&Lease> {
@@ -27,11 +44,67 @@ impl UpdateFence {
 
 impl crate::turn::Fence for UpdateFence {
     fn holds(&self) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(fencing::holds(
-            &self.db,
-            self.update_id,
-            self.lease.as_ref(),
-            super::leases::now_ms(),
+        Box::pin(async move {
+            let now = super::leases::now_ms();
+            if now < self.trusted_until.load(Ordering::Relaxed) {
+                return Ok(true);
+            }
+            let held = fencing::held_until(&self.db, self.update_id, self.lease.as_ref(), now);
+            Ok(match held.await? {
+                Some(until) => {
+                    self.trusted_until.store(trusted_until(until), Ordering::Relaxed);
+                    true
+                }
+                None => false,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{inbox, leases};
+    use crate::turn::Fence;
+
+    fn update(id: u32, chat: i64) -> teloxide::types::Update {
+        serde_json::from_str(&format!(
+            r#"{{"update_id":{id},"message":{{"message_id":{id},"date":0,"chat":{{"id":{chat},"type":"private","first_name":"A"}},"text":"m{id}"}}}}"#
         ))
+        .unwrap()
+    }
+
+    /// A fence on update `id` of chat `chat`, under a lease claimed now for `lease_ms`.
+    async fn fenced(db: &DatabaseConnection, id: u32, chat: i64, lease_ms: i64) -> UpdateFence {
+        inbox::record_batch(db, &[update(id, chat)], chrono::Utc::now()).await.unwrap();
+        let now = super::super::leases::now_ms();
+        let held = leases::claim_chats(db, "a", &[chat], now, now + lease_ms).await.unwrap();
+        let lease = Lease { holder: "a".into(), chat, token: held[0].token };
+        UpdateFence::new(db.clone(), id as i64, Some(lease))
+    }
+
+    #[tokio::test]
+    async fn a_check_stands_for_the_next_ones_only_while_the_lease_cannot_have_passed_on() {
+        let (_dir, db) = crate::store::test_db().await;
+        // A long lease: once checked, the next steps' checks need no query. (Finishing the update
+        // behind the fence's back stands for a change no other replica could make in that time.)
+        let long = fenced(&db, 1, 10, 60_000).await;
+        assert!(long.holds().await.unwrap());
+        inbox::finish(&db, 1, None, chrono::Utc::now()).await.unwrap();
+        assert!(long.holds().await.unwrap(), "trusted until shortly before the lease runs out");
+
+        // A lease closer to running out than the clock skew allowed: every check asks again.
+        let short = fenced(&db, 2, 20, CLOCK_SKEW_MS / 2).await;
+        assert!(short.holds().await.unwrap());
+        inbox::finish(&db, 2, None, chrono::Utc::now()).await.unwrap();
+        assert!(!short.holds().await.unwrap(), "asked again, and no longer held");
+    }
+
+    #[test]
+    fn a_lease_is_trusted_until_the_clock_skew_before_it_runs_out_and_a_run_without_one_to_its_end()
+    {
+        assert_eq!(trusted_until(10_000), 10_000 - CLOCK_SKEW_MS);
+        assert_eq!(trusted_until(i64::MAX), i64::MAX - CLOCK_SKEW_MS);
+        assert_eq!(trusted_until(i64::MIN), i64::MIN);
     }
 }

@@ -35,17 +35,39 @@ pub async fn holds(
     lease: Option<&Lease>,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let mut sql =
-        format!("SELECT COUNT(*) FROM updates WHERE update_id = $1 AND status = '{PENDING}'");
-    let mut values: Vec<Value> = vec![update_id.into()];
-    if let Some(l) = lease {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM chat_leases WHERE chat_id = $2 AND holder = $3 \
-             AND token = $4 AND expires_at > $5)",
-        );
-        values.extend([l.chat.into(), l.holder.clone().into(), l.token.into(), now_ms.into()]);
-    }
-    Ok(scalar::<i64>(db, &sql, values).await?.unwrap_or(0) > 0)
+    Ok(held_until(db, update_id, lease, now_ms).await?.is_some())
+}
+
+/// [`holds`], and until when: `None` when the run may not go on; else the lease's expiry (in
+/// wall-clock milliseconds) — nobody else can take the chat before it — or `i64::MAX` without a
+/// lease, where nothing but this run itself ends a pending update (one process, and a chat's
+/// updates run one at a time). What lets a run skip the checks it has no reason to repeat
+/// (`intake::fence`).
+pub async fn held_until(
+    db: &impl ConnectionTrait,
+    update_id: i64,
+    lease: Option<&Lease>,
+    now_ms: i64,
+) -> Result<Option<i64>, StoreError> {
+    let Some(l) = lease else {
+        let sql =
+            format!("SELECT COUNT(*) FROM updates WHERE update_id = $1 AND status = '{PENDING}'");
+        let pending = scalar::<i64>(db, &sql, vec![update_id.into()]).await?.unwrap_or(0) > 0;
+        return Ok(pending.then_some(i64::MAX));
+    };
+    let sql = format!(
+        "SELECT l.expires_at FROM updates u, chat_leases l WHERE u.update_id = $1 \
+         AND u.status = '{PENDING}' AND l.chat_id = $2 AND l.holder = $3 AND l.token = $4 \
+         AND l.expires_at > $5"
+    );
+    let values: Vec<Value> = vec![
+        update_id.into(),
+        l.chat.into(),
+        l.holder.clone().into(),
+        l.token.into(),
+        now_ms.into(),
+    ];
+    scalar::<i64>(db, &sql, values).await
 }
 
 /// Marks an update handled (`error` None) or given up on, only if it is still pending and,
