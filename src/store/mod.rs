@@ -89,7 +89,7 @@ pub const SQLITE_READERS: u32 = 4;
 /// behind another turn's writes (nor behind each other), and they never take the write lock, so
 /// the writer never waits for them in its busy handler. A read sees every write committed
 /// before it began: a turn reads what its own earlier steps wrote. Each keeps a small page cache
-/// (a write elsewhere empties it anyway). On PostgreSQL, and for an in-memory SQLite database
+/// (2 MiB; a write elsewhere empties it anyway). On PostgreSQL, and for an in-memory SQLite database
 /// (which another connection would not see), the same pool as `write`.
 pub async fn open_readers(
     url: &str,
@@ -110,7 +110,7 @@ pub async fn open_readers(
             o.busy_timeout(statement_timeout)
                 .create_if_missing(false)
                 .pragma("query_only", "ON")
-                .pragma("cache_size", "-4096")
+                .pragma("cache_size", "-2048")
         });
     Ok(Database::connect(opts).await?)
 }
@@ -151,9 +151,11 @@ pub async fn connect_with(
                     .busy_timeout(busy)
                     .foreign_keys(true)
                     .create_if_missing(true)
-                    // 32 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
-                    // recent messages, today's stats, the inbox — stay in memory.
-                    .pragma("cache_size", "-32768")
+                    // 16 MiB of page cache (the default is 2 MiB): the hot pages of a busy bot —
+                    // recent messages, today's stats, the inbox — stay in memory. It was 32 MiB
+                    // before most reads moved to the readers; 16 kept 10,000 learners at once
+                    // under 256 MiB with them (BENCHMARKS.md).
+                    .pragma("cache_size", "-16384")
             },
         );
     } else {
