@@ -170,7 +170,8 @@ async fn finish_background(app: &App, deadline: tokio::time::Instant) {
     }
 }
 
-/// Hourly, forgets updates processed longer ago than `UPDATES_RETENTION_DAYS`.
+/// Hourly, forgets updates processed longer ago than `UPDATES_RETENTION_DAYS`, and chat leases
+/// idle for an hour.
 async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
     loop {
         let before = app.clock.now() - app.config.updates_retention;
@@ -180,6 +181,11 @@ async fn purge_processed(app: Arc<App>, shutdown: CancellationToken) {
             Err(e) => {
                 tracing::warn!(error = %e, "could not purge processed updates; will try again")
             }
+        }
+        // Chat leases idle for an hour: the table would otherwise keep every chat ever seen.
+        let idle_since = leases::now_ms() - 3_600_000;
+        if let Err(e) = store::leases::purge(&app.db, idle_since).await {
+            tracing::warn!(error = %e, "could not purge idle chat leases; will try again");
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}

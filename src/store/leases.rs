@@ -31,7 +31,9 @@ pub fn chats(held: &[Held]) -> Vec<i64> {
     held.iter().map(|h| h.chat).collect()
 }
 
-/// What a claim sets on a chat it takes or renews: a renewal (same holder, even after its lease
+/// A new row's token is the claim's time in milliseconds, so a row forgotten by [`purge`] and
+/// made again later never gives out a token its chat had before (tokens are only compared for
+/// equality). What a claim sets on a chat it takes or renews: a renewal (same holder, even after its lease
 /// ran out while nobody took it) keeps the token — nothing ran elsewhere meanwhile — while a
 /// lease passing to anyone else, or back to a replica that had released it, gets the next one.
 const TAKE: &str = "holder = excluded.holder, expires_at = excluded.expires_at, \
@@ -53,7 +55,7 @@ pub async fn claim(
     let backend = db.get_database_backend();
     let sql = format!(
         "INSERT INTO chat_leases (chat_id, holder, expires_at, token) \
-         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), 1 FROM updates \
+         SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM updates \
          WHERE status = '{PENDING}' AND chat_id IS NOT NULL ORDER BY chat_id \
          ON CONFLICT (chat_id) DO UPDATE SET {TAKE} \
          WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
@@ -88,7 +90,7 @@ pub async fn claim_chats(
     for chunk in chats.chunks(IN_CHUNK) {
         let sql = format!(
             "INSERT INTO chat_leases (chat_id, holder, expires_at, token) \
-             SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), 1 FROM updates \
+             SELECT DISTINCT chat_id, CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM updates \
              WHERE status = '{PENDING}' AND chat_id IN ({}) ORDER BY chat_id \
              ON CONFLICT (chat_id) DO UPDATE SET {TAKE} \
              WHERE chat_leases.holder = excluded.holder OR chat_leases.expires_at < $3 \
@@ -170,8 +172,8 @@ pub async fn release_if_idle(
     chat_id: i64,
 ) -> Result<bool, StoreError> {
     let backend = db.get_database_backend();
-    // The row stays (holder cleared): its token must never start over, or a run fenced by an
-    // old token could pass again.
+    // The row stays (holder cleared) until [`purge`]: a chat that comes back soon keeps counting
+    // its tokens up.
     let sql = format!(
         "UPDATE chat_leases SET holder = '', expires_at = 0 WHERE chat_id = $1 AND holder = $2 \
          AND NOT EXISTS (SELECT 1 FROM updates WHERE chat_id = $1 AND status = '{PENDING}')"
@@ -181,6 +183,19 @@ pub async fn release_if_idle(
         .await?
         .rows_affected()
         > 0)
+}
+
+/// Forgets the leases that ran out (or were given back) before `before_ms` on chats with nothing
+/// pending: without this the table kept a row for every chat that ever wrote. Nobody can hold
+/// those (a run's fence needs its update pending), and a chat that writes again gets a new row
+/// whose token ([`claim`]) its old ones never reached.
+pub async fn purge(db: &impl ConnectionTrait, before_ms: i64) -> Result<u64, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "DELETE FROM chat_leases WHERE expires_at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM updates WHERE updates.chat_id = chat_leases.chat_id AND status = '{PENDING}')"
+    );
+    Ok(db.execute_raw(stmt(backend, &sql, vec![before_ms.into()])).await?.rows_affected())
 }
 
 /// Gives back every lease this replica holds (at shutdown, after the grace period): another
@@ -281,6 +296,32 @@ mod tests {
             r#"{{"update_id":{id},"message":{{"message_id":{id},"date":0,"chat":{{"id":{chat},"type":"private","first_name":"A"}},"text":"m{id}"}}}}"#
         ))
         .unwrap()
+    }
+
+    #[tokio::test]
+    async fn idle_leases_are_forgotten_and_a_chat_that_comes_back_never_gets_an_old_token() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = chrono::Utc::now();
+        inbox::record_batch(&db, &[update(1, 10), update(2, 20), update(3, 30)], now)
+            .await
+            .unwrap();
+        let first = claim(&db, "a", 1_000, 31_000).await.unwrap();
+        let token_of = |held: &[Held], chat| held.iter().find(|h| h.chat == chat).unwrap().token;
+        let old = token_of(&first, 10);
+        // 10: done and given back; 20: done, its lease left to run out; 30: still pending.
+        inbox::finish(&db, 1, None, now).await.unwrap();
+        assert!(release_if_idle(&db, "a", 10).await.unwrap());
+        inbox::finish(&db, 2, None, now).await.unwrap();
+
+        assert_eq!(purge(&db, 20_000).await.unwrap(), 1, "only the lease given back, so far");
+        assert_eq!(purge(&db, 40_000).await.unwrap(), 1, "then the one that ran out");
+        assert_eq!(holder(&db, 30).await.unwrap().as_deref(), Some("a"), "pending work stays held");
+
+        // Chat 10 writes again, later: a new row, and a token its old runs never had.
+        inbox::record_batch(&db, &[update(4, 10)], now).await.unwrap();
+        let again = claim_chats(&db, "a", &[10], 50_000, 80_000).await.unwrap();
+        assert_ne!(token_of(&again, 10), old);
+        assert!(token_of(&again, 10) > old);
     }
 
     #[tokio::test]
