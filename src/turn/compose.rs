@@ -68,7 +68,7 @@ pub(super) async fn answer(
     };
     let (mut system, mut system_tokens) = tutor::counted_system_prompt(&params, model);
     // A role-play under way: Honzík plays the scene (its section counted like the rest).
-    let scene = scene_of(app, learner).await;
+    let (scene, maybe_in_scene) = scene_of(app, learner).await;
     if let Some((_, s)) = &scene {
         let section = crate::practice::scenes::prompt(s, learner.level);
         system_tokens += tutor::count_tokens(model, &section);
@@ -190,23 +190,24 @@ pub(super) async fn answer(
     ) {
         memory::after_reply(app, conversation.id, learner.id, learner.tz);
     }
-    Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio })
+    Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio, maybe_in_scene })
 }
 
-/// The scene the learner is playing, if any (a database hiccup: the turn goes on as free talk).
+/// The scene the learner is playing, if any (a database hiccup: the turn goes on as free talk),
+/// and whether one may be under way (false only when the read found none).
 async fn scene_of(
     app: &App,
     learner: &Learner,
-) -> Option<(practice::Session, &'static crate::practice::scenes::Scene)> {
-    match practice::open_of(&app.db, learner.id, crate::practice::Mode::Scene).await {
+) -> (Option<(practice::Session, &'static crate::practice::scenes::Scene)>, bool) {
+    match practice::open_of(&app.read, learner.id, crate::practice::Mode::Scene).await {
         Ok(Some(session)) => {
-            let scene = crate::practice::scenes::find(&session.subject)?;
-            Some((session, scene))
+            let scene = crate::practice::scenes::find(&session.subject);
+            (scene.map(|scene| (session, scene)), true)
         }
-        Ok(None) => None,
+        Ok(None) => (None, false),
         Err(e) => {
             tracing::warn!(error = %e, "could not read the learner's scene");
-            None
+            (None, true)
         }
     }
 }
@@ -238,7 +239,7 @@ pub(super) async fn resumed(
     if voice_reply && audio.is_none() {
         super::fence::check(fence).await?;
         let text = &stored.reply.honzik_response;
-        let speaker = speaker(app, scene_of(app, learner).await.map(|(_, s)| s));
+        let speaker = speaker(app, scene_of(app, learner).await.0.map(|(_, s)| s));
         if let Some(v) = voice::speak(app, learner, (text, speaker), timings).await {
             let ids = (chat_id, update_id);
             audio = Some(voice::keep(app, learner, ids, stored.message_id, v).await);
@@ -250,6 +251,8 @@ pub(super) async fn resumed(
         earned: stored.earned,
         delivered_parts: stored.delivered_parts,
         audio,
+        // Resumed: the scene was not looked at here.
+        maybe_in_scene: true,
     })
 }
 

@@ -182,6 +182,16 @@ struct Answered {
     earned: Earned,
     delivered_parts: u32,
     audio: Option<Bytes>,
+    /// False only when the turn read the learner's scenes and none was open.
+    maybe_in_scene: bool,
+}
+
+/// What the caller learns from a turn that ran.
+#[derive(Clone, Copy, Debug)]
+pub struct Ran {
+    /// Whether a role-play scene may have been under way (and its goal reached): false only when
+    /// the turn looked and found none, so the caller need not read the scenes again.
+    pub maybe_in_scene: bool,
 }
 
 /// Runs one turn to its end — an answer or a notice shown — and stores how it ended. An
@@ -193,7 +203,7 @@ pub async fn run<S: Show>(
     fence: &dyn Fence,
     learner: &Learner,
     request: Request,
-) -> Result<(), TurnError> {
+) -> Result<Ran, TurnError> {
     let started = Instant::now();
     let mut timings = Timings::default();
     let kind = request.input.kind();
@@ -258,8 +268,12 @@ pub async fn run<S: Show>(
         },
         &timings,
     );
+    let mut ran = Ran { maybe_in_scene: true };
     let (outcome, delivered) = match result {
-        Ok(delivered) => (Outcome::Answered, Some(delivered)),
+        Ok((id, parts, maybe_in_scene)) => {
+            ran.maybe_in_scene = maybe_in_scene;
+            (Outcome::Answered, Some((id, parts)))
+        }
         Err(Stop::Notice(notice)) => {
             show.notice(&notice).await?;
             (Outcome::Notice(notice.key), None)
@@ -284,10 +298,11 @@ pub async fn run<S: Show>(
         delivered,
     };
     turn_store::finish(&app.db, &end, app.clock.now()).await?;
-    Ok(())
+    Ok(ran)
 }
 
-/// Runs the turn from its last checkpoint; returns the answer's id and how many messages it took.
+/// Runs the turn from its last checkpoint; returns the answer's id, how many messages it took and
+/// whether a scene may be under way.
 async fn turn<S: Show>(
     app: &Arc<App>,
     show: &S,
@@ -295,7 +310,7 @@ async fn turn<S: Show>(
     learner: &Learner,
     request: &Request,
     timings: &mut Timings,
-) -> Result<(i64, u32), Stop> {
+) -> Result<(i64, u32, bool), Stop> {
     let now = app.clock.now();
     let model = app.models.for_turn(learner.level);
     let conversation = conversations::current(&app.db, learner.id, now).await?;
@@ -397,5 +412,5 @@ async fn turn<S: Show>(
         .instrument(tracing::info_span!("deliver"))
         .await?;
     timings.send_ms = Some(t.elapsed().as_millis() as u32);
-    Ok((answer.id, parts))
+    Ok((answer.id, parts, answer.maybe_in_scene))
 }

@@ -110,8 +110,12 @@ async fn answer(
         input,
     };
     let show = TelegramTurn { app, out: &tg.outbox, msg, lang: learner.lang };
-    turn::run(app, &show, fence, learner, request).await?;
-    // A scene whose goal this turn reached ends with its debrief.
+    let ran = turn::run(app, &show, fence, learner, request).await?;
+    // A scene whose goal this turn reached ends with its debrief (nothing to read when the turn
+    // found no scene open).
+    if !ran.maybe_in_scene {
+        return Ok(());
+    }
     super::scene::after_turn(app, tg, msg, learner).await
 }
 
