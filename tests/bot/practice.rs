@@ -240,3 +240,19 @@ async fn a_scene_and_a_dictation_carry_on_after_a_restart() {
     assert!(verdict.plain_text().contains("Dvě"), "{}", verdict.plain_text());
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn cancel_during_a_scene_ends_it_with_its_debrief_and_a_second_cancel_finds_nothing() {
+    let app = spawn_app().await;
+    let l = learner(&app, 1405).await;
+    open_scene(&app, &l, 1).await;
+    turn(&app, &l, "Dobrý den, potřebuji se objednat.").await;
+
+    let debrief = command(&app, &l, "/cancel").await.plain_text();
+    assert!(debrief.contains("Scene over") && debrief.contains("Goal not reached"), "{debrief}");
+    let nothing = command(&app, &l, "/cancel").await.plain_text();
+    assert!(nothing.contains("nothing to cancel"), "{nothing}");
+    turn(&app, &l, "Ahoj Honzíku!").await;
+    assert!(!last_system_prompt(&app).contains("Role-play"), "free talk again");
+    app.assert_no_rejections();
+}

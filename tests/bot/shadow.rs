@@ -118,3 +118,16 @@ async fn a_phrase_waiting_across_a_restart_is_still_the_one_compared() {
     assert!(verdict.contains(&format!("Missed: {missed}")), "{verdict}");
     app.assert_no_rejections();
 }
+
+#[tokio::test]
+async fn cancel_ends_shadowing_and_a_second_cancel_finds_nothing() {
+    let app = spawn_app().await;
+    let l = learner(&app, 1503).await;
+    shadow_phrase(&app, &l).await;
+
+    let stopped = command(&app, &l, "/cancel").await.plain_text();
+    assert!(stopped.contains("Shadowing ended"), "{stopped}");
+    let nothing = command(&app, &l, "/cancel").await.plain_text();
+    assert!(nothing.contains("nothing to cancel"), "{nothing}");
+    app.assert_no_rejections();
+}

@@ -194,10 +194,9 @@ pub async fn cancelled(
     msg: &Message,
     learner: &Learner,
 ) -> Result<bool, BotError> {
-    let Some(open) = store::open_of(&app.db, learner.id, Mode::Listen).await? else {
+    let Some(session) = store::end_open(&app.db, learner.id, Mode::Listen).await? else {
         return Ok(false);
     };
-    let Some(session) = store::end(&app.db, learner.id, open.id).await? else { return Ok(false) };
     reply(tg, msg, summary(app, learner.lang, &session, "listen-stopped"), None).await?;
     Ok(true)
 }

@@ -174,10 +174,9 @@ pub async fn cancelled(
     msg: &Message,
     learner: &Learner,
 ) -> Result<bool, BotError> {
-    let Some(open) = store::open_of(&app.db, learner.id, Mode::Scene).await? else {
+    let Some(session) = store::end_open(&app.db, learner.id, Mode::Scene).await? else {
         return Ok(false);
     };
-    let Some(session) = store::end(&app.db, learner.id, open.id).await? else { return Ok(false) };
     reply(tg, msg, debriefed(app, learner, &session).await?, None).await?;
     Ok(true)
 }

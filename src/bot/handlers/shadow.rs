@@ -182,10 +182,7 @@ pub async fn cancelled(
     msg: &Message,
     learner: &Learner,
 ) -> Result<bool, BotError> {
-    let Some(open) = store::open_of(&app.db, learner.id, Mode::Shadow).await? else {
-        return Ok(false);
-    };
-    if store::end(&app.db, learner.id, open.id).await?.is_none() {
+    if store::end_open(&app.db, learner.id, Mode::Shadow).await?.is_none() {
         return Ok(false);
     }
     learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
