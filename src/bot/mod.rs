@@ -84,54 +84,59 @@ pub fn schema() -> UpdateHandler<BotError> {
     // A known learner's message: onboarding to finish, a question answered, a turn.
     let known = dptree::filter_map(misc::Lookup::learner)
         .branch(dptree::filter(|l: Learner| !l.onboarded()).endpoint(onboarding::remind))
+        // Something asked and waiting for its answer (one check for all, so a plain turn passes
+        // them in one step; none matching falls through to the turn).
         .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone))
-                .filter_map(turns::text_input)
-                .endpoint(timezone::answer),
-        )
-        // A review card waits for its answer: the next text or voice is that answer.
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
-                .filter_map(turns::text_input)
-                .endpoint(review::typed),
-        )
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
-                .filter_map(turns::voice_input)
-                .endpoint(review::spoken),
-        )
-        // A placement test under way: the next text or voice answers its item.
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
-                .filter_map(turns::text_input)
-                .endpoint(placement::typed),
-        )
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
-                .filter_map(turns::voice_input)
-                .endpoint(placement::spoken),
-        )
-        // A dictation sentence waits for what the learner heard, typed.
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
-                .filter_map(turns::text_input)
-                .endpoint(listen::typed),
-        )
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
-                .filter_map(turns::voice_input)
-                .endpoint(listen::spoken),
-        )
-        // A shadowing phrase waits for the learner to say it.
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
-                .filter_map(turns::voice_input)
-                .endpoint(shadow::spoken),
-        )
-        .branch(
-            dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
-                .filter_map(turns::text_input)
-                .endpoint(shadow::typed),
+            dptree::filter(|l: Learner| l.awaiting.is_some())
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Timezone))
+                        .filter_map(turns::text_input)
+                        .endpoint(timezone::answer),
+                )
+                // A review card waits for its answer: the next text or voice is that answer.
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                        .filter_map(turns::text_input)
+                        .endpoint(review::typed),
+                )
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ReviewAnswer))
+                        .filter_map(turns::voice_input)
+                        .endpoint(review::spoken),
+                )
+                // A placement test under way: the next text or voice answers its item.
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                        .filter_map(turns::text_input)
+                        .endpoint(placement::typed),
+                )
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::Placement))
+                        .filter_map(turns::voice_input)
+                        .endpoint(placement::spoken),
+                )
+                // A dictation sentence waits for what the learner heard, typed.
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
+                        .filter_map(turns::text_input)
+                        .endpoint(listen::typed),
+                )
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ListenAnswer))
+                        .filter_map(turns::voice_input)
+                        .endpoint(listen::spoken),
+                )
+                // A shadowing phrase waits for the learner to say it.
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                        .filter_map(turns::voice_input)
+                        .endpoint(shadow::spoken),
+                )
+                .branch(
+                    dptree::filter(|l: Learner| l.awaiting == Some(Awaiting::ShadowAnswer))
+                        .filter_map(turns::text_input)
+                        .endpoint(shadow::typed),
+                ),
         )
         .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
         .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
@@ -178,7 +183,8 @@ pub async fn dispatch(
     cancel: Arc<dyn CancelTurn>,
     fence: Arc<dyn crate::turn::Fence>,
 ) -> HandlerResult {
-    let deps = dptree::deps![app, tg.me.clone(), tg, update, cancel, fence];
+    let sender = Arc::new(handlers::access::Sender::default());
+    let deps = dptree::deps![app, tg.me.clone(), tg, update, cancel, fence, sender];
     match SCHEMA.dispatch(deps).await {
         std::ops::ControlFlow::Break(result) => result,
         std::ops::ControlFlow::Continue(_) => Ok(()),

@@ -12,8 +12,8 @@ use crate::store::fencing::{self, Lease};
 pub struct UpdateFence {
     db: DatabaseConnection,
     update_id: i64,
-    /// None without leases (long polling, or an update with no chat): only the update's status
-    /// is checked then.
+    /// None without leases (long polling, see [`UpdateFence::own`]), or for an update with no
+    /// chat: only the update's status is checked then.
     lease: Option<Lease>,
     /// Until when (wall-clock ms) the last check's answer still stands: a turn checks before
     /// each of its steps, and asking the database each time was a third of its round trips.
@@ -33,8 +33,18 @@ fn trusted_until(held_until: i64) -> i64 {
 }
 
 impl UpdateFence {
+    /// A fence that asks the database (lease mode: another replica may take the chat over).
     pub fn new(db: DatabaseConnection, update_id: i64, lease: Option<Lease>) -> Self {
         UpdateFence { db, update_id, lease, trusted_until: AtomicI64::new(i64::MIN) }
+    }
+
+    /// The fence of a process that runs without leases (long polling): it never asks. The update
+    /// was recorded, or found pending at the start, by this very process, which alone runs its
+    /// chats' updates, one at a time, and marks them (`fencing::finish` still marks only a
+    /// pending one). The check it made as each run started was one round trip of every update's
+    /// (BENCHMARKS.md, issue 18).
+    pub fn own(db: DatabaseConnection, update_id: i64) -> Self {
+        UpdateFence { db, update_id, lease: None, trusted_until: AtomicI64::new(i64::MAX) }
     }
 
     pub fn lease(&self) -> Option<&Lease> {
@@ -98,6 +108,18 @@ mod tests {
         assert!(short.holds().await.unwrap());
         inbox::finish(&db, 2, None, chrono::Utc::now()).await.unwrap();
         assert!(!short.holds().await.unwrap(), "asked again, and no longer held");
+    }
+
+    #[tokio::test]
+    async fn a_process_without_leases_never_asks_about_its_own_update() {
+        let (_dir, db) = crate::store::test_db().await;
+        inbox::record_batch(&db, &[update(3, 30)], chrono::Utc::now()).await.unwrap();
+        let own = UpdateFence::own(db.clone(), 3);
+        // Finished behind its back (nothing else can, without leases): it still holds, as no
+        // query was made; a fence that asks sees the change.
+        inbox::finish(&db, 3, None, chrono::Utc::now()).await.unwrap();
+        assert!(own.holds().await.unwrap());
+        assert!(!UpdateFence::new(db.clone(), 3, None).holds().await.unwrap());
     }
 
     #[test]

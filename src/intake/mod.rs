@@ -291,7 +291,10 @@ async fn handle(
     let id = update.id.0 as i64;
     let chat = update.chat().map(|c| c.id.0);
     let lease = claimer.as_ref().zip(chat).map(|(c, chat)| c.lease_for(chat));
-    let fence = Arc::new(fence::UpdateFence::new(app.read.clone(), id, lease));
+    let fence = Arc::new(match &claimer {
+        Some(_) => fence::UpdateFence::new(app.read.clone(), id, lease),
+        None => fence::UpdateFence::own(app.read.clone(), id),
+    });
     let left = || {
         tracing::warn!("not this replica's update any more; left to the chat's holder");
         if let (Some(c), Some(chat)) = (&claimer, chat) {

@@ -101,6 +101,24 @@ impl AccessCache {
     }
 }
 
+/// The sender's learner as [`refused`] read it, for the same update's own lookup to take
+/// (`misc::lookup`, a button press's check) instead of reading the same row again: the ban check
+/// and the lookup were two round trips of every message's (BENCHMARKS.md, issue 18). Taken
+/// once: a handler that reads the learner again after changing it reads the database.
+#[derive(Default)]
+pub struct Sender(Mutex<Option<Option<Learner>>>);
+
+impl Sender {
+    fn keep(&self, learner: Option<Learner>) {
+        *self.0.lock().expect("sender") = Some(learner);
+    }
+
+    /// The learner the gate read (None inside: nobody we know), or None if it read none.
+    pub fn take(&self) -> Option<Option<Learner>> {
+        self.0.lock().expect("sender").take()
+    }
+}
+
 /// Whether a banned user sent this: they receive nothing unasked — no group note, no "one at a
 /// time" — beyond the one refusal (`refuse`). When the database cannot say, they are treated as
 /// banned: a note withheld costs less than one sent to someone who must get nothing.
@@ -135,7 +153,12 @@ pub enum Refusal {
 /// messages, edits and button presses are gated (membership changes keep being recorded). On a
 /// database error the update is refused too ([`Refusal::Unavailable`]): letting it through would
 /// let a banned user in whenever the database hiccups.
-pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option<Refusal> {
+pub async fn refused(
+    app: Arc<App>,
+    tg: Arc<Telegram>,
+    update: Update,
+    sender: Arc<Sender>,
+) -> Option<Refusal> {
     if !matches!(
         update.kind,
         UpdateKind::Message(_) | UpdateKind::EditedMessage(_) | UpdateKind::CallbackQuery(_)
@@ -147,8 +170,10 @@ pub async fn refused(app: Arc<App>, tg: Arc<Telegram>, update: Update) -> Option
     }
     let user_id = update.from()?.id.0 as i64;
     let check = async {
-        let banned = store::status(&app.read, user_id).await?.as_deref()
-            == Some(LearnerStatus::Banned.as_str());
+        // The whole learner, not just the status: the handler's own lookup takes it (`Sender`).
+        let learner = crate::store::learners::find(&app.read, user_id).await?;
+        let banned = learner.as_ref().is_some_and(|l| l.status == LearnerStatus::Banned);
+        sender.keep(learner);
         let mode = tg.access.mode(&app).await?;
         let listed = mode == AccessMode::AllowList && !banned && on_list(&app, user_id).await?;
         Ok::<_, StoreError>(admit(mode, app.config.is_admin(user_id), banned, listed))

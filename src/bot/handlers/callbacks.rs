@@ -105,8 +105,9 @@ pub async fn on_callback(
     tg: Arc<Telegram>,
     q: CallbackQuery,
     update: Update,
+    sender: Arc<super::access::Sender>,
 ) -> HandlerResult {
-    match check(&app, &q, update.id.0 as i64).await? {
+    match check(&app, &q, update.id.0 as i64, &sender).await? {
         Ok((press, cb)) => {
             let outcome = route(&app, &tg, &press, cb).await;
             if outcome.is_err() && !press.answered.load(Ordering::Relaxed) {
@@ -127,6 +128,7 @@ async fn check(
     app: &App,
     q: &CallbackQuery,
     update_id: i64,
+    sender: &super::access::Sender,
 ) -> Result<Result<(Press, Callback), &'static str>, BotError> {
     let (Some(data), Some(MaybeInaccessibleMessage::Regular(message))) =
         (q.data.as_deref(), &q.message)
@@ -143,7 +145,10 @@ async fn check(
         return Ok(Err("stale-button"));
     }
     // A lookup error is no reason to call the button stale: the press waits for the database.
-    let found = learners::find(&app.db, q.from.id.0 as i64).await;
+    let found = match sender.take() {
+        Some(read_by_the_gate) => Ok(read_by_the_gate),
+        None => learners::find(&app.db, q.from.id.0 as i64).await,
+    };
     let Some(learner) = found.map_err(|e| BotError::Unavailable(e.to_string()))? else {
         return Ok(Err("stale-button"));
     };
