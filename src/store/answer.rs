@@ -1,5 +1,5 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
-//! streak and the stars — one transaction of five round trips, however many mistakes and
+//! streak and the stars — one transaction of four round trips on SQLite, however many mistakes and
 //! requests the turn had. His voice comes after it ([`record_voice`]), so a crash while it is
 //! being made costs the voice again at most, never the completion.
 //!
@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use entity::{daily_stats, messages, mistakes, stars, users};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait, Statement,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 
 use super::StoreError;
-use super::batch::Batch;
+use super::batch::{self, Batch};
 use super::usage::{self, TurnTotals, Usage};
 use crate::progress::{self, StreakState};
 use crate::tutor::HonzikReply;
@@ -67,10 +68,26 @@ pub async fn record(
         score_sum: score as i64,
         scored_turns: 1,
     };
-    let day =
-        usage::add_to_day(a.user_id, today, a.usage, totals).exec_with_returning(&txn).await?;
-    let challenge =
-        progress::challenge_completed(std::cmp::max(day.turns, 0) as u32, day.challenge_done);
+    // The day's row and Honzík's message in one round trip (SQLite); what the turn earned
+    // depends on the day's count, so it is written onto the message with the batch below.
+    let rows = batch::query_rows(
+        &txn,
+        vec![
+            returning(
+                usage::add_to_day(a.user_id, today, a.usage, totals).build(backend),
+                &["turns", "challenge_done"],
+            ),
+            returning(honzik_message(a, now).build(backend), &["id"]),
+        ],
+    )
+    .await?;
+    let [day, honzik] = &rows[..] else {
+        return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
+    };
+    let (turns, challenge_done): (i32, bool) =
+        (day.try_get("", "turns")?, day.try_get("", "challenge_done")?);
+    let honzik_id: i64 = honzik.try_get("", "id")?;
+    let challenge = progress::challenge_completed(std::cmp::max(turns, 0) as u32, challenge_done);
     let streak = progress::advance_streak(a.streak, today);
     let turn_stars = progress::stars_for_turn(score, streak.current);
     let bonus = if challenge { progress::DAILY_CHALLENGE_STARS } else { 0 };
@@ -80,32 +97,15 @@ pub async fn record(
         challenge_completed: challenge,
     };
 
-    let honzik = messages::Entity::insert(messages::ActiveModel {
-        user_id: Set(a.user_id),
-        chat_id: Set(a.chat_id),
-        update_id: Set(Some(a.update_id)),
-        conversation_id: Set(Some(a.conversation_id)),
-        role: Set("honzik".into()),
-        kind: Set("text".into()),
-        text: Set(Some(a.reply.honzik_response.clone())),
-        reply_json: Set(serde_json::to_string(a.reply).ok()),
-        model: Set(Some(a.model.into())),
-        tokens: Set(a.reply_tokens as i32),
-        prompt_tokens: Set(Some(a.prompt_tokens as i32)),
-        completion_tokens: Set(Some(a.completion_tokens as i32)),
-        score: Set(Some(score as i32)),
-        created_at: Set(now),
-        delivered_parts: Set(0),
-        stars_earned: Set(Some(earned.stars as i32)),
-        streak_days: Set(Some(earned.streak as i32)),
-        challenge_completed: Set(Some(challenge)),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?;
-    let honzik_id = honzik.last_insert_id;
-
     let mut batch = Batch::new();
+    batch.push(
+        backend,
+        messages::Entity::update_many()
+            .col_expr(messages::Column::StarsEarned, Expr::value(Some(earned.stars as i32)))
+            .col_expr(messages::Column::StreakDays, Expr::value(Some(earned.streak as i32)))
+            .col_expr(messages::Column::ChallengeCompleted, Expr::value(Some(challenge)))
+            .filter(messages::Column::Id.eq(honzik_id)),
+    );
     batch.push(
         backend,
         messages::Entity::update_many()
@@ -191,6 +191,35 @@ pub async fn record(
     Ok((honzik_id, earned))
 }
 
+/// Honzík's message as first written: what it earned comes with the rest of the answer.
+fn honzik_message(a: &Answer<'_>, now: DateTime<Utc>) -> sea_orm::Insert<messages::ActiveModel> {
+    messages::Entity::insert(messages::ActiveModel {
+        user_id: Set(a.user_id),
+        chat_id: Set(a.chat_id),
+        update_id: Set(Some(a.update_id)),
+        conversation_id: Set(Some(a.conversation_id)),
+        role: Set("honzik".into()),
+        kind: Set("text".into()),
+        text: Set(Some(a.reply.honzik_response.clone())),
+        reply_json: Set(serde_json::to_string(a.reply).ok()),
+        model: Set(Some(a.model.into())),
+        tokens: Set(a.reply_tokens as i32),
+        prompt_tokens: Set(Some(a.prompt_tokens as i32)),
+        completion_tokens: Set(Some(a.completion_tokens as i32)),
+        score: Set(Some(a.reply.correctness_score as i32)),
+        created_at: Set(now),
+        delivered_parts: Set(0),
+        ..Default::default()
+    })
+}
+
+/// `statement` returning `columns` (both backends take `RETURNING`).
+fn returning(mut statement: Statement, columns: &[&str]) -> Statement {
+    let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    statement.sql = format!("{} RETURNING {}", statement.sql, quoted.join(", "));
+    statement
+}
+
 /// Honzík's voice for answer `answer_id`: where it is being saved and what it cost, in one round
 /// trip (in order, so a failure part-way can only leave the path without its cost).
 pub async fn record_voice(
@@ -214,4 +243,69 @@ pub async fn record_voice(
     batch.push(backend, usage::ledger(user_id, Some(answer_id), usages, day, now));
     batch.push(backend, usage::add_to_day(user_id, day, usages, TurnTotals::default()));
     batch.run(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{conversations, learners};
+
+    #[tokio::test]
+    async fn the_fifth_answer_of_a_day_earns_the_challenge_once_and_each_answer_keeps_what_it_earned()
+     {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let tg = learners::TelegramUser {
+            id: 7,
+            chat_id: 7,
+            first_name: "Olga",
+            username: None,
+            language_code: Some("ru"),
+        };
+        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let conversation = conversations::current(&db, learner.id, now).await.unwrap();
+        let reply = HonzikReply {
+            honzik_response: "Ahoj!".into(),
+            translation: String::new(),
+            corrected_text: "Ahoj".into(),
+            mistakes: vec![],
+            correctness_score: 90,
+            suggestion: String::new(),
+            new_words: vec![],
+            scene: None,
+        };
+        let mut answers = Vec::new();
+        for update_id in 1..=6 {
+            let a = Answer {
+                user_id: learner.id,
+                conversation_id: conversation.id,
+                chat_id: learner.chat_id,
+                update_id,
+                learner_message_id: 0,
+                learner_text: "Ahoj",
+                reply: &reply,
+                reply_tokens: 3,
+                model: "gpt-4o-mini",
+                prompt_tokens: 100,
+                completion_tokens: 20,
+                usage: &[],
+                streak: learner.streak,
+            };
+            answers.push(record(&db, &a, chrono_tz::UTC, now).await.unwrap());
+        }
+        let challenge: Vec<bool> = answers.iter().map(|(_, e)| e.challenge_completed).collect();
+        assert_eq!(challenge, [false, false, false, false, true, false]);
+        assert_eq!(answers[4].1.stars, answers[3].1.stars + progress::DAILY_CHALLENGE_STARS);
+
+        let (fifth_id, fifth) = answers[4];
+        let stored = messages::Entity::find_by_id(fifth_id).one(&db).await.unwrap().unwrap();
+        assert_eq!(stored.role, "honzik");
+        assert_eq!(stored.text.as_deref(), Some("Ahoj!"));
+        assert_eq!(stored.stars_earned, Some(fifth.stars as i32));
+        assert_eq!(stored.streak_days, Some(fifth.streak as i32));
+        assert_eq!(stored.challenge_completed, Some(true));
+        let total: i64 = answers.iter().map(|(_, e)| e.stars as i64).sum();
+        let after = learners::find(&db, learner.id).await.unwrap().unwrap();
+        assert_eq!(after.stars_total, learner.stars_total + total);
+    }
 }

@@ -51,6 +51,25 @@ impl Batch {
     }
 }
 
+/// Statements that each return rows (`… RETURNING …`), sent together: on SQLite one
+/// multi-statement query (SQLite returns every statement's rows, in order), elsewhere one
+/// after another. Returns every row, in statement order.
+pub async fn query_rows(
+    db: &impl ConnectionTrait,
+    statements: Vec<Statement>,
+) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Ok(db.query_all_raw(joined(statements)).await?),
+        _ => {
+            let mut rows = Vec::new();
+            for s in statements {
+                rows.extend(db.query_all_raw(s).await?);
+            }
+            Ok(rows)
+        }
+    }
+}
+
 /// One SQLite query text with every statement's parameters, in order.
 fn joined(statements: Vec<Statement>) -> Statement {
     let mut sql = String::new();
@@ -103,5 +122,28 @@ mod tests {
             .map(|r| (r.try_get("", "a").unwrap(), r.try_get("", "b").unwrap()))
             .collect();
         assert_eq!(got, vec![(1, "uno".to_owned()), (2, "two".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn statements_sent_together_return_each_ones_rows_in_order() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT)").await.unwrap();
+        db.execute_unprepared("CREATE TABLE u (id INTEGER PRIMARY KEY, n INTEGER)").await.unwrap();
+        let insert = |sql: &str, v: sea_orm::Value| {
+            Statement::from_sql_and_values(DbBackend::Sqlite, sql, [v])
+        };
+        let rows = query_rows(
+            &db,
+            vec![
+                insert("INSERT INTO t (b) VALUES (?) RETURNING b", "one".into()),
+                insert("INSERT INTO u (n) VALUES (?) RETURNING id, n", 7i64.into()),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].try_get::<String>("", "b").unwrap(), "one");
+        assert_eq!(rows[1].try_get::<i64>("", "n").unwrap(), 7);
+        assert_eq!(rows[1].try_get::<i64>("", "id").unwrap(), 1);
     }
 }
