@@ -91,6 +91,7 @@ pub(super) async fn answer(
         budget,
         memory::verbatim_tokens(budget),
     );
+    let learner_tokens = ctx.message_tokens;
     super::fence::check(fence).await?;
     let t = Instant::now();
     // A voice reply streams the completion: Honzík's words are voiced while the corrections
@@ -183,9 +184,8 @@ pub(super) async fn answer(
     };
     if memory::may_need_folding(
         &history,
-        learner_text,
+        (learner_text, learner_tokens),
         (reply_text, reply_tokens),
-        model,
         app.config.limits.context_token_budget,
     ) {
         memory::after_reply(app, conversation.id, learner.id, learner.tz);

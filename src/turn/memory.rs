@@ -32,16 +32,19 @@ pub const SUMMARY_MAX_TOKENS: usize = 300;
 /// scheduled — it would cost two queries on every turn.
 pub fn may_need_folding(
     history: &[tutor::HistoryTurn],
-    learner_text: &str,
+    learner: (&str, usize),
     reply: (&str, usize),
-    model: &str,
     budget: usize,
 ) -> bool {
     if history.len() as u64 >= CONTEXT_WINDOW {
         return true;
     }
     let mut all = history.to_vec();
-    all.push(tutor::HistoryTurn::new(model, tutor::Role::Learner, learner_text));
+    all.push(tutor::HistoryTurn {
+        role: tutor::Role::Learner,
+        text: learner.0.to_owned(),
+        tokens: learner.1,
+    });
     all.push(tutor::HistoryTurn {
         role: tutor::Role::Honzik,
         text: reply.0.to_owned(),

@@ -98,6 +98,8 @@ pub struct FittedContext {
     pub new_message: String,
     /// Estimated prompt size, including per-message overhead.
     pub prompt_tokens: usize,
+    /// The new message's own tokens (as kept): counted once here, reused by whoever needs them.
+    pub message_tokens: usize,
     /// Whether the conversation summary fitted (it is sent as a user-side context message after
     /// the system prompt, never as a system message: `ai::chat::summary_context`).
     pub with_summary: bool,
@@ -192,7 +194,13 @@ pub fn fit_context_with_summary(
         used -= first.tokens + MESSAGE_OVERHEAD;
         turns = rest;
     }
-    FittedContext { turns: turns.to_vec(), new_message, prompt_tokens: used, with_summary }
+    FittedContext {
+        turns: turns.to_vec(),
+        new_message,
+        prompt_tokens: used,
+        message_tokens,
+        with_summary,
+    }
 }
 
 /// The longest prefix of `text` within `max_tokens`, cut after a whole word

@@ -385,6 +385,7 @@ mod tests {
             ],
             new_message: "Jak se máš?".into(),
             prompt_tokens: 10,
+            message_tokens: 4,
             with_summary: true,
         }
     }

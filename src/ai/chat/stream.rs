@@ -29,12 +29,11 @@ pub(super) async fn read(
     body: Value,
     early: &EarlyWords,
 ) -> Result<Streamed, OpenAIError> {
-    let mut events = client.chat().create_stream_byot::<_, Value>(body).await?;
+    // Each event straight into our chunk type: read as a `Value` first, it was built twice.
+    let mut events = client.chat().create_stream_byot::<_, ChatChunk>(body).await?;
     let mut answer = Streamed::default();
-    while let Some(event) = events.next().await {
-        let chunk = serde_json::from_value::<ChatChunk>(event?)
-            .map_err(|e| OpenAIError::JSONDeserialize(e, String::new()))?;
-        if answer.push(chunk) {
+    while let Some(chunk) = events.next().await {
+        if answer.push(chunk?) {
             early.offer(answer.content());
         }
     }

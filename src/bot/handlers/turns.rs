@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use teloxide::prelude::*;
+use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::bot::handlers::access::{Gate, gate};
@@ -64,11 +66,14 @@ pub async fn voice(
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
-        return Ok(());
-    }
-    let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
-    answer(&app, &tg, to, &learner, Input::Audio(input)).await
+    own_task(async move {
+        if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
+            return Ok(());
+        }
+        let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
+        answer(&app, &tg, to, &learner, Input::Audio(input)).await
+    })
+    .await
 }
 
 pub async fn text(
@@ -80,11 +85,32 @@ pub async fn text(
     learner: Learner,
     text: String,
 ) -> HandlerResult {
-    if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
-        return Ok(());
+    own_task(async move {
+        if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
+            return Ok(());
+        }
+        let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
+        answer(&app, &tg, to, &learner, Input::Text(text)).await
+    })
+    .await
+}
+
+/// Runs a turn as a task of its own and waits for it. The handler tree wraps a handler in a
+/// dozen and more nested futures, and a turn is woken a hundred times and more (each query, each
+/// streamed piece of the answer); polled down through the tree on every wake, that was ~5 % of
+/// the bot's CPU (BENCHMARKS.md, issue 18). Dropping this future (a cancelled update) aborts the
+/// task, as dropping the turn did; a panic in it goes on up as before.
+async fn own_task<F>(turn: F) -> HandlerResult
+where
+    F: std::future::Future<Output = HandlerResult> + Send + 'static,
+{
+    let task = AbortOnDropHandle::new(tokio::spawn(turn.in_current_span()));
+    match task.await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only the runtime shutting down cancels it while it is awaited here.
+        Err(_) => Ok(()),
     }
-    let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
-    answer(&app, &tg, to, &learner, Input::Text(text)).await
 }
 
 /// The learner's message to answer, the update it came in, and what tells the turn whether that
