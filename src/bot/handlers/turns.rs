@@ -66,14 +66,16 @@ pub async fn voice(
     learner: Learner,
     input: AudioInput,
 ) -> HandlerResult {
-    own_task(async move {
+    // Spawned in a statement of its own: the turn's future is moved into its task, and this
+    // one keeps no room for it (awaited in the same statement, it did: ~28 KB a turn).
+    let turn = own_task(async move {
         if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
             return Ok(());
         }
         let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
         answer(&app, &tg, to, &learner, Input::Audio(input)).await
-    })
-    .await
+    });
+    turn.await
 }
 
 pub async fn text(
@@ -85,31 +87,35 @@ pub async fn text(
     learner: Learner,
     text: String,
 ) -> HandlerResult {
-    own_task(async move {
+    // Spawned in a statement of its own: the turn's future is moved into its task, and this
+    // one keeps no room for it (awaited in the same statement, it did: ~28 KB a turn).
+    let turn = own_task(async move {
         if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
             return Ok(());
         }
         let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
         answer(&app, &tg, to, &learner, Input::Text(text)).await
-    })
-    .await
+    });
+    turn.await
 }
 
-/// Runs a turn as a task of its own and waits for it. The handler tree wraps a handler in a
-/// dozen and more nested futures, and a turn is woken a hundred times and more (each query, each
-/// streamed piece of the answer); polled down through the tree on every wake, that was ~5 % of
-/// the bot's CPU (BENCHMARKS.md, issue 18). Dropping this future (a cancelled update) aborts the
-/// task, as dropping the turn did; a panic in it goes on up as before.
-async fn own_task<F>(turn: F) -> HandlerResult
+/// Starts a turn as a task of its own; the future returned waits for it. The handler tree wraps
+/// a handler in a dozen and more nested futures, and a turn is woken a hundred times and more
+/// (each query, each streamed piece of the answer); polled down through the tree on every wake,
+/// that was ~5 % of the bot's CPU (BENCHMARKS.md, issue 18). Dropping the future returned (a
+/// cancelled update) aborts the task, as dropping the turn did; a panic in it goes on up.
+fn own_task<F>(turn: F) -> impl std::future::Future<Output = HandlerResult> + Send
 where
     F: std::future::Future<Output = HandlerResult> + Send + 'static,
 {
     let task = AbortOnDropHandle::new(tokio::spawn(turn.in_current_span()));
-    match task.await {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Only the runtime shutting down cancels it while it is awaited here.
-        Err(_) => Ok(()),
+    async move {
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only the runtime shutting down cancels it while it is awaited here.
+            Err(_) => Ok(()),
+        }
     }
 }
 
