@@ -68,18 +68,29 @@ pub async fn unsummarized(
     before_id: i64,
     limit: u64,
 ) -> Result<Vec<Unsummarized>, StoreError> {
-    let mut rows = messages::Entity::find()
+    Ok(history_of(unsummarized_query(c, before_id, limit).all(db).await?))
+}
+
+/// The select behind [`unsummarized`] (newest first), also sent with the turn's other reads
+/// (`store::prompt`).
+pub(super) fn unsummarized_query(
+    c: &conversations::Model,
+    before_id: i64,
+    limit: u64,
+) -> sea_orm::Select<messages::Entity> {
+    messages::Entity::find()
         .filter(messages::Column::ConversationId.eq(c.id))
         .filter(messages::Column::Id.gt(c.summarized_through))
         .filter(messages::Column::Id.lt(before_id))
         .filter(messages::Column::Text.is_not_null())
         .order_by_desc(messages::Column::Id)
         .limit(limit)
-        .all(db)
-        .await?;
+}
+
+/// [`unsummarized_query`]'s rows as history, oldest first.
+pub(super) fn history_of(mut rows: Vec<messages::Model>) -> Vec<Unsummarized> {
     rows.reverse();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|m| Unsummarized {
             id: m.id,
             turn: HistoryTurn {
@@ -88,7 +99,7 @@ pub async fn unsummarized(
                 tokens: m.tokens.max(0) as usize,
             },
         })
-        .collect())
+        .collect()
 }
 
 /// Stores a new summary covering every message up to `through`. Only moves forward, so a slow

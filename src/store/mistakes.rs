@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{daily_stats, mistakes};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::StoreError;
 use crate::review::trends::{self, Period};
@@ -41,7 +41,13 @@ pub async fn counts(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<(MistakeCategory, u32)>, StoreError> {
-    let rows: Vec<(String, i64)> = mistakes::Entity::find()
+    let rows: Vec<(String, i64)> = counts_query(user_id, from, to).into_tuple().all(db).await?;
+    Ok(tally(&rows))
+}
+
+/// The select behind [`counts`]: `category` and `n`.
+fn counts_query(user_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Select<mistakes::Entity> {
+    mistakes::Entity::find()
         .select_only()
         .column(mistakes::Column::Category)
         .column_as(mistakes::Column::Id.count(), "n")
@@ -49,10 +55,27 @@ pub async fn counts(
         .filter(mistakes::Column::CreatedAt.gte(from))
         .filter(mistakes::Column::CreatedAt.lt(to))
         .group_by(mistakes::Column::Category)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(trends::tally(rows.iter().map(|(c, n)| (c.as_str(), u32::try_from(*n).unwrap_or(u32::MAX)))))
+}
+
+fn tally(rows: &[(String, i64)]) -> Vec<(MistakeCategory, u32)> {
+    trends::tally(rows.iter().map(|(c, n)| (c.as_str(), u32::try_from(*n).unwrap_or(u32::MAX))))
+}
+
+/// The window [`focus`] counts in, ending at `now` (its second included).
+fn focus_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (now - chrono::Duration::days(30), now + chrono::Duration::seconds(1))
+}
+
+/// [`focus`]'s select, sent with the turn's other reads (`store::prompt`).
+pub(super) fn focus_query(user_id: i64, now: DateTime<Utc>) -> Select<mistakes::Entity> {
+    let (from, to) = focus_window(now);
+    counts_query(user_id, from, to)
+}
+
+/// [`focus`] from [`focus_query`]'s rows.
+pub(super) fn focus_of(rows: &[(String, i64)]) -> [Option<MistakeCategory>; 2] {
+    let top = trends::focus(&tally(rows), 3, 2);
+    [top.first().copied(), top.get(1).copied()]
 }
 
 /// The learner's recurring kinds of mistakes over the last 30 days (at least three times each),
@@ -62,9 +85,6 @@ pub async fn focus(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<[Option<MistakeCategory>; 2], StoreError> {
-    let recent =
-        counts(db, user_id, now - chrono::Duration::days(30), now + chrono::Duration::seconds(1))
-            .await?;
-    let top = trends::focus(&recent, 3, 2);
-    Ok([top.first().copied(), top.get(1).copied()])
+    let rows: Vec<(String, i64)> = focus_query(user_id, now).into_tuple().all(db).await?;
+    Ok(focus_of(&rows))
 }

@@ -19,6 +19,7 @@ pub mod mistakes;
 pub mod placement;
 pub mod practice;
 pub mod privacy;
+pub mod prompt;
 pub mod quotas;
 pub mod reminders;
 pub mod review;

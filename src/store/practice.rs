@@ -37,7 +37,7 @@ pub struct Session {
 }
 
 impl Session {
-    fn from_row(r: rows::Model) -> Option<Session> {
+    pub(super) fn from_row(r: rows::Model) -> Option<Session> {
         let n = |v: i32| u32::try_from(v).unwrap_or(0);
         Some(Session {
             id: r.id,
@@ -96,8 +96,13 @@ pub async fn start(
 
 /// The learner's open session (a row of a mode this build does not know counts as none).
 pub async fn open(db: &impl ConnectionTrait, user_id: i64) -> Result<Option<Session>, StoreError> {
-    let row = rows::Entity::find().filter(rows::Column::UserId.eq(user_id)).one(db).await?;
+    let row = open_query(user_id).one(db).await?;
     Ok(row.and_then(Session::from_row))
+}
+
+/// The select behind [`open`], also sent with the turn's other reads (`store::prompt`).
+pub(super) fn open_query(user_id: i64) -> sea_orm::Select<rows::Entity> {
+    rows::Entity::find().filter(rows::Column::UserId.eq(user_id))
 }
 
 /// The learner's open session of `mode`.

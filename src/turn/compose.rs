@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::store::answer::{self, Answer};
 use crate::store::learners::Learner;
 use crate::store::turns::{StoredAnswer, Timings};
-use crate::store::{conversations, practice};
+use crate::store::{practice, prompt};
 use crate::tutor::{self, FittedContext, PromptParams};
 
 /// Where the learner's message stands: the conversation it belongs to, its stored row, and the
@@ -43,20 +43,12 @@ pub(super) async fn answer(
 ) -> Result<Answered, Stop> {
     let Asked { conversation, message_id, chat_id, update_id, spoken } = *asked;
     let model = app.models.for_turn(learner.level);
-    let history: Vec<_> =
-        conversations::unsummarized(&app.read, conversation, message_id, memory::CONTEXT_WINDOW)
-            .await?
-            .into_iter()
-            .map(|m| m.turn)
-            .collect();
-    // The learner's recurring mistakes steer the talk; without them (a database hiccup) the turn
-    // goes on as before.
-    let focus = crate::store::mistakes::focus(&app.read, learner.id, app.clock.now())
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "could not read the learner's recurring mistakes");
-            [None, None]
-        });
+    // The history, the learner's recurring mistakes (they steer the talk) and a scene under way,
+    // read together (`store::prompt`).
+    let window = (message_id, memory::CONTEXT_WINDOW);
+    let reads = prompt::read(&app.read, conversation, window, learner.id, app.clock.now()).await?;
+    let history: Vec<_> = reads.history.into_iter().map(|m| m.turn).collect();
+    let focus = reads.focus;
     let params = PromptParams {
         level: learner.level,
         style: learner.style,
@@ -68,7 +60,12 @@ pub(super) async fn answer(
     };
     let (mut system, mut system_tokens) = tutor::counted_system_prompt(&params, model);
     // A role-play under way: Honzík plays the scene (its section counted like the rest).
-    let (scene, maybe_in_scene) = scene_of(app, learner).await;
+    let open_scene = reads.session.filter(|s| s.mode == crate::practice::Mode::Scene);
+    let maybe_in_scene = open_scene.is_some();
+    let scene = open_scene.and_then(|s| {
+        let scene = crate::practice::scenes::find(&s.subject)?;
+        Some((s, scene))
+    });
     if let Some((_, s)) = &scene {
         let section = crate::practice::scenes::prompt(s, learner.level);
         system_tokens += tutor::count_tokens(model, &section);

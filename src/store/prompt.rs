@@ -1,0 +1,145 @@
+//! What a turn's prompt reads, together: the conversation's unsummarized history, the learner's
+//! recurring mistakes and their open practice session (a scene plays in the prompt).
+//!
+//! Every statement costs the bot about as much CPU as any other, whatever it reads (the hand-off
+//! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
+//! these three went one after another on every turn. On SQLite they are one multi-statement
+//! query now ([`batch::query_rows`]), each row tagged with the select it came from; PostgreSQL
+//! runs them one after another, as before. One failing fails the read (before, a failed focus or
+//! scene read was passed over; on one connection the three fail together anyway).
+
+use chrono::{DateTime, Utc};
+use entity::{conversations, messages, practice_sessions};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select};
+
+use super::batch;
+use super::conversations::{Unsummarized, history_of, unsummarized_query};
+use super::practice::{Session, open_query};
+use super::{StoreError, mistakes};
+use crate::tutor::MistakeCategory;
+
+/// The turn's reads.
+pub struct PromptReads {
+    /// [`super::conversations::unsummarized`].
+    pub history: Vec<Unsummarized>,
+    /// [`mistakes::focus`].
+    pub focus: [Option<MistakeCategory>; 2],
+    /// [`super::practice::open`]: the learner's open session, of whatever mode.
+    pub session: Option<Session>,
+}
+
+/// The column naming the select a row came from.
+const SOURCE: &str = "prompt_read";
+
+/// Reads the history of `conversation` before `before_id` (at most `limit` messages), the focus
+/// of `user_id`'s mistakes as of `now`, and their open practice session.
+pub async fn read(
+    db: &impl ConnectionTrait,
+    conversation: &conversations::Model,
+    (before_id, limit): (i64, u64),
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<PromptReads, StoreError> {
+    let backend = db.get_database_backend();
+    let rows = batch::query_rows(
+        db,
+        vec![
+            tagged(unsummarized_query(conversation, before_id, limit), "history").build(backend),
+            tagged(mistakes::focus_query(user_id, now), "focus").build(backend),
+            tagged(open_query(user_id), "session").build(backend),
+        ],
+    )
+    .await?;
+    let mut history = Vec::new();
+    let mut counts = Vec::new();
+    let mut session = None;
+    for row in &rows {
+        match row.try_get::<String>("", SOURCE)?.as_str() {
+            "history" => history.push(messages::Model::from_query_result(row, "")?),
+            "focus" => counts.push((row.try_get("", "category")?, row.try_get("", "n")?)),
+            _ => session = practice_sessions::Model::from_query_result(row, "").ok(),
+        }
+    }
+    Ok(PromptReads {
+        history: history_of(history),
+        focus: mistakes::focus_of(&counts),
+        session: session.and_then(Session::from_row),
+    })
+}
+
+fn tagged<E: EntityTrait>(select: Select<E>, source: &str) -> Select<E> {
+    select.expr_as(Expr::val(source), SOURCE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::practice::Mode;
+    use crate::store::{conversations, learners, practice};
+
+    #[tokio::test]
+    async fn the_three_reads_together_find_what_each_finds_alone() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let tg = learners::TelegramUser {
+            id: 9,
+            chat_id: 9,
+            first_name: "Taras",
+            username: None,
+            language_code: Some("uk"),
+        };
+        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let c = conversations::current(&db, learner.id, now).await.unwrap();
+
+        // Nothing yet: no history, no focus, no session.
+        let empty = read(&db, &c, (i64::MAX, 10), learner.id, now).await.unwrap();
+        assert!(empty.history.is_empty() && empty.session.is_none());
+        assert_eq!(empty.focus, [None, None]);
+
+        // A conversation, recurring mistakes and a scene under way.
+        for (role, text) in [("learner", "Já jsem Taras."), ("honzik", "Ahoj, Tarasi!")] {
+            let sql = "INSERT INTO messages (user_id, chat_id, conversation_id, role, kind, text, \
+                       tokens, created_at, delivered_parts) VALUES ($1, $2, $3, $4, 'text', $5, 4, $6, 0)";
+            crate::store::sql::exec(
+                &db,
+                sql,
+                vec![
+                    learner.id.into(),
+                    learner.chat_id.into(),
+                    c.id.into(),
+                    role.into(),
+                    text.into(),
+                    now.into(),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        let first: i64 = crate::store::sql::scalar(&db, "SELECT MIN(id) FROM messages", vec![])
+            .await
+            .unwrap()
+            .unwrap();
+        for category in ["case_endings", "case_endings", "case_endings", "word_order"] {
+            crate::store::sql::exec(
+                &db,
+                "INSERT INTO mistakes (message_id, user_id, original, corrected, explanation, \
+                 category, created_at) VALUES ($1, $2, 'a', 'b', 'c', $3, $4)",
+                vec![first.into(), learner.id.into(), category.into(), now.into()],
+            )
+            .await
+            .unwrap();
+        }
+        practice::start(&db, learner.id, Mode::Scene, "hospoda", now).await.unwrap();
+
+        let both = read(&db, &c, (i64::MAX, 10), learner.id, now).await.unwrap();
+        let alone = conversations::unsummarized(&db, &c, i64::MAX, 10).await.unwrap();
+        let texts = |h: &[Unsummarized]| h.iter().map(|u| u.turn.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&both.history), ["Já jsem Taras.", "Ahoj, Tarasi!"]);
+        assert_eq!(texts(&both.history), texts(&alone));
+        assert_eq!(both.focus, mistakes::focus(&db, learner.id, now).await.unwrap());
+        assert!(both.focus[0].is_some(), "three of a kind make a focus");
+        assert_eq!(both.session, practice::open(&db, learner.id).await.unwrap());
+        assert_eq!(both.session.map(|s| s.mode), Some(Mode::Scene));
+    }
+}
