@@ -138,6 +138,10 @@ impl TelegramTurn<'_> {
     /// Without buttons is better than without an answer: a failure here is only logged.
     async fn save_buttons(&self, view: &AnswerView<'_>) -> Option<InlineKeyboardMarkup> {
         let user = self.msg.from.as_ref()?.id.0 as i64;
+        // Read with the answer, usually; a resumed answer's are read here.
+        if let Some(saved) = view.saved_words {
+            return words::save_keyboard_of(view.answer_id, view.reply, saved);
+        }
         words::save_keyboard(self.app, user, view.answer_id, view.reply).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "no save buttons for this turn");
             None

@@ -1,17 +1,21 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
 //! streak and the stars — one transaction of four round trips on SQLite, however many mistakes and
-//! requests the turn had. His voice comes after it ([`record_voice`]), so a crash while it is
-//! being made costs the voice again at most, never the completion.
+//! requests the turn had. A voice already made (while the answer streamed) is recorded with it;
+//! one still to be made comes after it ([`record_voice`]), so a crash while it is being made
+//! costs the voice again at most, never the completion. The same round trip reads which of the
+//! reply's words the learner has saved already (its save buttons show them ticked).
 //!
 //! The streak is advanced from the learner row read when the turn started: one learner's turns
 //! run one at a time (the per-chat queue), so nothing else changes it meanwhile. Stars are added
 //! relative to the stored total all the same.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
-use entity::{daily_stats, messages, mistakes, stars, users};
+use entity::{daily_stats, messages, mistakes, saved_words, stars, users};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait, Statement,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
     TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
@@ -35,10 +39,25 @@ pub struct Answer<'a> {
     pub model: &'a str,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
-    /// The chat request that produced it.
+    /// The chat request that produced it first, then whatever else the answer paid for (a
+    /// model that broke the contract, the voice).
     pub usage: &'a [Usage],
     /// The learner's streak when the turn started.
     pub streak: StreakState,
+    /// Where Honzík's voice is being saved, when it was made before the answer was stored.
+    pub audio_path: Option<&'a str>,
+    /// The reply's words the learner could save (normalized): which of them are saved already
+    /// comes back with the answer.
+    pub word_keys: &'a [String],
+}
+
+/// The stored answer: its message id, what it earned, and which of [`Answer::word_keys`] the
+/// learner has saved.
+#[derive(Debug)]
+pub struct Recorded {
+    pub id: i64,
+    pub earned: Earned,
+    pub saved_words: HashSet<String>,
 }
 
 /// What a turn earned, shown in the reply's caption.
@@ -49,13 +68,13 @@ pub struct Earned {
     pub challenge_completed: bool,
 }
 
-/// Stores the answer and everything it changes; returns its message id and what it earned.
+/// Stores the answer and everything it changes.
 pub async fn record(
     db: &DatabaseConnection,
     a: &Answer<'_>,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
-) -> Result<(i64, Earned), StoreError> {
+) -> Result<Recorded, StoreError> {
     let backend = db.get_database_backend();
     let score = a.reply.correctness_score;
     let today = progress::local_day(now, tz);
@@ -68,22 +87,34 @@ pub async fn record(
         score_sum: score as i64,
         scored_turns: 1,
     };
-    // The day's row and Honzík's message in one round trip (SQLite); what the turn earned
-    // depends on the day's count, so it is written onto the message with the batch below.
-    let rows = batch::query_rows(
-        &txn,
-        vec![
-            returning(
-                usage::add_to_day(a.user_id, today, a.usage, totals).build(backend),
-                &["turns", "challenge_done"],
-            ),
-            returning(honzik_message(a, now).build(backend), &["id"]),
-        ],
-    )
-    .await?;
-    let [day, honzik] = &rows[..] else {
+    // The day's row, Honzík's message and the learner's saved words among the reply's in one
+    // round trip (SQLite); what the turn earned depends on the day's count, so it is written
+    // onto the message with the batch below.
+    let mut statements = vec![
+        returning(
+            usage::add_to_day(a.user_id, today, a.usage, totals).build(backend),
+            &["turns", "challenge_done"],
+        ),
+        returning(honzik_message(a, now).build(backend), &["id"]),
+    ];
+    for chunk in a.word_keys.chunks(super::sql::IN_CHUNK) {
+        statements.push(
+            saved_words::Entity::find()
+                .select_only()
+                .column(saved_words::Column::Normalized)
+                .filter(saved_words::Column::UserId.eq(a.user_id))
+                .filter(saved_words::Column::Normalized.is_in(chunk.iter().cloned()))
+                .build(backend),
+        );
+    }
+    let rows = batch::query_rows(&txn, statements).await?;
+    let [day, honzik, saved @ ..] = &rows[..] else {
         return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
     };
+    let saved_words = saved
+        .iter()
+        .map(|r| r.try_get::<String>("", "normalized"))
+        .collect::<Result<HashSet<_>, _>>()?;
     let (turns, challenge_done): (i32, bool) =
         (day.try_get("", "turns")?, day.try_get("", "challenge_done")?);
     let honzik_id: i64 = honzik.try_get("", "id")?;
@@ -188,7 +219,7 @@ pub async fn record(
     }
     batch.run(&txn).await?;
     txn.commit().await?;
-    Ok((honzik_id, earned))
+    Ok(Recorded { id: honzik_id, earned, saved_words })
 }
 
 /// Honzík's message as first written: what it earned comes with the rest of the answer.
@@ -207,6 +238,7 @@ fn honzik_message(a: &Answer<'_>, now: DateTime<Utc>) -> sea_orm::Insert<message
         prompt_tokens: Set(Some(a.prompt_tokens as i32)),
         completion_tokens: Set(Some(a.completion_tokens as i32)),
         score: Set(Some(a.reply.correctness_score as i32)),
+        audio_path: Set(a.audio_path.map(str::to_owned)),
         created_at: Set(now),
         delivered_parts: Set(0),
         ..Default::default()
@@ -290,8 +322,11 @@ mod tests {
                 completion_tokens: 20,
                 usage: &[],
                 streak: learner.streak,
+                audio_path: None,
+                word_keys: &[],
             };
-            answers.push(record(&db, &a, chrono_tz::UTC, now).await.unwrap());
+            let r = record(&db, &a, chrono_tz::UTC, now).await.unwrap();
+            answers.push((r.id, r.earned));
         }
         let challenge: Vec<bool> = answers.iter().map(|(_, e)| e.challenge_completed).collect();
         assert_eq!(challenge, [false, false, false, false, true, false]);
@@ -307,5 +342,67 @@ mod tests {
         let total: i64 = answers.iter().map(|(_, e)| e.stars as i64).sum();
         let after = learners::find(&db, learner.id).await.unwrap().unwrap();
         assert_eq!(after.stars_total, learner.stars_total + total);
+    }
+
+    #[tokio::test]
+    async fn an_answer_comes_back_with_the_words_already_saved_and_keeps_a_voice_made_before_it() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let tg = learners::TelegramUser {
+            id: 8,
+            chat_id: 8,
+            first_name: "Taras",
+            username: None,
+            language_code: Some("uk"),
+        };
+        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let conversation = conversations::current(&db, learner.id, now).await.unwrap();
+        let word = |czech: &str| crate::words::Candidate {
+            czech: czech.into(),
+            translation: "-".into(),
+            original: None,
+            source: None,
+            key: crate::words::normalize(czech),
+        };
+        crate::store::words::save(&db, learner.id, &word("pivo"), now).await.unwrap();
+        let reply = HonzikReply {
+            honzik_response: "Dáš si pivo?".into(),
+            translation: String::new(),
+            corrected_text: "Ahoj".into(),
+            mistakes: vec![],
+            correctness_score: 90,
+            suggestion: String::new(),
+            new_words: vec![],
+            scene: None,
+        };
+        let keys = ["pivo", "knedlík", "hospoda"].map(crate::words::normalize);
+        let a = Answer {
+            user_id: learner.id,
+            conversation_id: conversation.id,
+            chat_id: learner.chat_id,
+            update_id: 1,
+            learner_message_id: 0,
+            learner_text: "Ahoj",
+            reply: &reply,
+            reply_tokens: 3,
+            model: "gpt-4o-mini",
+            prompt_tokens: 100,
+            completion_tokens: 20,
+            usage: &[],
+            streak: learner.streak,
+            audio_path: Some("2026/12/05/8/1-honzik.ogg"),
+            word_keys: &keys,
+        };
+        let r = record(&db, &a, chrono_tz::UTC, now).await.unwrap();
+        assert_eq!(r.saved_words, HashSet::from([crate::words::normalize("pivo")]));
+        let stored = messages::Entity::find_by_id(r.id).one(&db).await.unwrap().unwrap();
+        assert_eq!(stored.audio_path.as_deref(), Some("2026/12/05/8/1-honzik.ogg"));
+
+        // Nothing to look up: nothing read, and still one answer stored.
+        let none = Answer { update_id: 2, word_keys: &[], audio_path: None, ..a };
+        let r = record(&db, &none, chrono_tz::UTC, now).await.unwrap();
+        assert!(r.saved_words.is_empty());
+        let stored = messages::Entity::find_by_id(r.id).one(&db).await.unwrap().unwrap();
+        assert_eq!(stored.audio_path, None);
     }
 }

@@ -122,14 +122,24 @@ pub(super) async fn answer(
     // number of corrections kept.
     completion.reply = tutor::sift(completion.reply, spoken, tutor::policy(learner.level));
 
-    // The answer's own request first (its model and tokens go with the message), then any
-    // attempts of another model that broke the contract: paid for too.
-    let usage: Vec<Usage> = std::iter::once(completion.usage.clone()).chain(wasted).collect();
-    let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_text = &completion.reply.honzik_response;
+    // The voice made early is sent only if the final reply (repaired, sifted, clipped) still
+    // says exactly those words; otherwise it is made again. Either way it was paid for, and it
+    // is recorded with the answer.
+    let (early_voice, early_paid) = voice::settle(early_voice, reply_text);
+    let voice_key = early_voice
+        .as_ref()
+        .map(|_| app.audio.key_for(app.clock.now(), chat_id, update_id, "honzik"));
+    // The answer's own request first (its model and tokens go with the message), then any
+    // attempts of another model that broke the contract and the early voice: paid for too.
+    let usage: Vec<Usage> =
+        std::iter::once(completion.usage.clone()).chain(wasted).chain(early_paid).collect();
+    let (m, p, c) = (usage[0].model.as_str(), usage[0].prompt_tokens, usage[0].completion_tokens);
     let reply_tokens = tutor::count_tokens(model, reply_text);
-    // Checkpoint "answered" before the voice is made again or kept: a crash while Honzík
-    // speaks must not throw away a completion already paid for.
+    let word_keys: Vec<String> =
+        crate::words::candidates(&completion.reply).into_iter().map(|c| c.key).collect();
+    // Checkpoint "answered" before the voice is made again: a crash while Honzík speaks must
+    // not throw away a completion already paid for.
     let stored = Answer {
         user_id: learner.id,
         conversation_id: conversation.id,
@@ -144,8 +154,11 @@ pub(super) async fn answer(
         completion_tokens: c,
         usage: &usage,
         streak: learner.streak,
+        audio_path: voice_key.as_deref(),
+        word_keys: &word_keys,
     };
-    let (id, earned) = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
+    let recorded = answer::record(&app.db, &stored, learner.tz, app.clock.now()).await?;
+    let id = recorded.id;
     if let Some((session, _)) = &scene {
         let progress = completion.reply.scene.as_ref();
         let reached = progress.is_some_and(|p| p.goal_reached);
@@ -156,28 +169,19 @@ pub(super) async fn answer(
             tracing::warn!(error = %e, "could not record the scene's progress");
         }
     }
-    // The voice made early is sent only if the final reply (repaired, sifted, clipped) still
-    // says exactly those words; otherwise it is made again.
-    let (early_voice, discarded) = match early_voice {
-        Some(v) if v.text == *reply_text => (Some(v), None),
-        other => (None, other),
-    };
-    if let Some(v) = discarded {
-        voice::discarded(app, learner, id, v).await;
-    }
-    let spoken = match early_voice {
-        Some(v) => Some(v),
-        None if voice_reply => {
+    let audio = match (early_voice, voice_key) {
+        (Some(v), Some(key)) => Some(voice::kept(app, id, key, v)),
+        _ if voice_reply => {
             super::fence::check(fence).await?;
-            voice::speak(app, learner, (reply_text, speaker), timings)
+            let spoken = voice::speak(app, learner, (reply_text, speaker), timings)
                 .instrument(tracing::info_span!("tts"))
-                .await
+                .await;
+            match spoken {
+                Some(v) => Some(voice::keep(app, learner, (chat_id, update_id), id, v).await),
+                None => None,
+            }
         }
-        None => None,
-    };
-    let audio = match spoken {
-        Some(v) => Some(voice::keep(app, learner, (chat_id, update_id), id, v).await),
-        None => None,
+        _ => None,
     };
     if memory::may_need_folding(
         &history,
@@ -187,7 +191,15 @@ pub(super) async fn answer(
     ) {
         memory::after_reply(app, conversation.id, learner.id, learner.tz);
     }
-    Ok(Answered { id, reply: completion.reply, earned, delivered_parts: 0, audio, maybe_in_scene })
+    Ok(Answered {
+        id,
+        reply: completion.reply,
+        earned: recorded.earned,
+        delivered_parts: 0,
+        audio,
+        maybe_in_scene,
+        saved_words: Some(recorded.saved_words),
+    })
 }
 
 /// The scene the learner is playing, if any (a database hiccup: the turn goes on as free talk),
@@ -250,6 +262,7 @@ pub(super) async fn resumed(
         audio,
         // Resumed: the scene was not looked at here.
         maybe_in_scene: true,
+        saved_words: None,
     })
 }
 

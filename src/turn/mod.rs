@@ -184,6 +184,8 @@ struct Answered {
     audio: Option<Bytes>,
     /// False only when the turn read the learner's scenes and none was open.
     maybe_in_scene: bool,
+    /// Which of the reply's words the learner has saved, when read with the answer.
+    saved_words: Option<std::collections::HashSet<String>>,
 }
 
 /// What the caller learns from a turn that ran.
@@ -407,6 +409,7 @@ async fn turn<S: Show>(
         earned: answer.earned,
         nudge_czech: tutor::looks_non_czech(&learner_text),
         with_voice: answer.audio.is_some(),
+        saved_words: answer.saved_words.as_ref(),
     };
     let parts = deliver(app, show, fence, &view, answer.audio.as_ref(), answer.delivered_parts)
         .instrument(tracing::info_span!("deliver"))

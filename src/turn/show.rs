@@ -93,6 +93,9 @@ pub struct AnswerView<'a> {
     pub nudge_czech: bool,
     /// Honzík's voice goes with the answer.
     pub with_voice: bool,
+    /// Which of the reply's words (normalized) the learner has saved already, when the turn
+    /// read them with the answer; `None`: the messenger reads them for the save buttons.
+    pub saved_words: Option<&'a std::collections::HashSet<String>>,
 }
 
 /// Showing a turn to the learner who sent it.

@@ -128,19 +128,25 @@ pub(super) async fn unanswered(
     }
 }
 
-/// A voice made early whose words are not what the final reply says (the reply was repaired,
-/// clipped or retried): not sent, but paid for, so its cost is recorded with the answer.
-pub(super) async fn discarded(app: &App, learner: &Learner, answer_id: i64, spoken: Spoken) {
-    if spoken.hit {
-        return;
+/// The voice made early, against the final reply: kept when the reply (repaired, sifted,
+/// clipped) still says exactly its words, discarded otherwise; and the usage to record with the
+/// answer — a kept voice's always (a cached one at zero cost), a discarded one's when it was
+/// paid for.
+pub(super) fn settle(early: Option<Spoken>, reply_text: &str) -> (Option<Spoken>, Option<Usage>) {
+    match early {
+        Some(v) if v.text == reply_text => {
+            let usage = v.usage.clone();
+            (Some(v), Some(usage))
+        }
+        Some(v) => (None, (!v.hit).then_some(v.usage)),
+        None => (None, None),
     }
-    let now = app.clock.now();
-    let day = crate::progress::local_day(now, learner.tz);
-    let recorded =
-        crate::store::usage::record(&app.db, learner.id, Some(answer_id), &spoken.usage, day, now);
-    if let Err(e) = recorded.await {
-        tracing::warn!(error = %e, "the cost of a voice made again not recorded");
-    }
+}
+
+/// A voice recorded with its answer ([`settle`]): saved in the background under `key`.
+pub(super) fn kept(app: &App, answer_id: i64, key: String, spoken: Spoken) -> Bytes {
+    app.audio.persist(app.db.clone(), answer_id, key, spoken.bytes.clone());
+    spoken.bytes
 }
 
 /// Keeps the voice with its answer: its key and cost recorded in one round trip, the audio

@@ -1,6 +1,8 @@
 //! Saved words: the save buttons under a turn, and `/saved` — a paged list, newest first, each
 //! word removable.
 
+use std::collections::HashSet;
+
 use teloxide::types::{InlineKeyboardMarkup, Message};
 
 use super::callbacks::Press;
@@ -24,6 +26,16 @@ pub async fn save_keyboard(
     let keys: Vec<String> = words.iter().map(|c| c.key.clone()).collect();
     let saved = store::words::saved_among(&app.read, user_id, &keys).await?;
     Ok(keyboards::save_words(&words, &saved, honzik_message))
+}
+
+/// The same buttons when the learner's saved words among them are known already (read with the
+/// turn's answer).
+pub fn save_keyboard_of(
+    honzik_message: i64,
+    reply: &HonzikReply,
+    saved: &HashSet<String>,
+) -> Option<InlineKeyboardMarkup> {
+    keyboards::save_words(&candidates(reply), saved, honzik_message)
 }
 
 /// "➕ word" pressed: save it (once — a second press says it is there) and tick its button.
