@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 use entity::{conversations, messages};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 
 use super::StoreError;
@@ -68,19 +71,22 @@ pub async fn unsummarized(
     before_id: i64,
     limit: u64,
 ) -> Result<Vec<Unsummarized>, StoreError> {
-    Ok(history_of(unsummarized_query(c, before_id, limit).all(db).await?))
+    let after = Expr::value(c.summarized_through);
+    Ok(history_of(unsummarized_query(c.id, after, before_id, limit).all(db).await?))
 }
 
-/// The select behind [`unsummarized`] (newest first), also sent with the turn's other reads
-/// (`store::prompt`).
+/// The select behind [`unsummarized`] (newest first): the messages of conversation `id` after
+/// `after` (its summary's last message: a value, or a sub-select where the conversation is read
+/// with it, `store::prompt`).
 pub(super) fn unsummarized_query(
-    c: &conversations::Model,
+    id: i64,
+    after: Expr,
     before_id: i64,
     limit: u64,
 ) -> sea_orm::Select<messages::Entity> {
     messages::Entity::find()
-        .filter(messages::Column::ConversationId.eq(c.id))
-        .filter(messages::Column::Id.gt(c.summarized_through))
+        .filter(messages::Column::ConversationId.eq(id))
+        .filter(Expr::col((messages::Entity, messages::Column::Id)).gt(after))
         .filter(messages::Column::Id.lt(before_id))
         .filter(messages::Column::Text.is_not_null())
         .order_by_desc(messages::Column::Id)
@@ -96,7 +102,7 @@ pub(super) fn history_of(mut rows: Vec<messages::Model>) -> Vec<Unsummarized> {
             turn: HistoryTurn {
                 role: if m.role == "honzik" { Role::Honzik } else { Role::Learner },
                 text: m.text.unwrap_or_default(),
-                tokens: m.tokens.max(0) as usize,
+                tokens: Ord::max(m.tokens, 0) as usize,
             },
         })
         .collect()

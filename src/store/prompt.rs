@@ -1,5 +1,6 @@
-//! What a turn's prompt reads, together: the conversation's unsummarized history, the learner's
-//! recurring mistakes and their open practice session (a scene plays in the prompt).
+//! What a turn's prompt reads, together: the conversation (its summary) and its unsummarized
+//! history, the learner's recurring mistakes and their open practice session (a scene plays in
+//! the prompt).
 //!
 //! Every statement costs the bot about as much CPU as any other, whatever it reads (the hand-off
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
@@ -10,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{conversations, messages, practice_sessions};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select};
 
 use super::batch;
@@ -21,6 +22,8 @@ use crate::tutor::MistakeCategory;
 
 /// The turn's reads.
 pub struct PromptReads {
+    /// The conversation, with its summary.
+    pub conversation: conversations::Model,
     /// [`super::conversations::unsummarized`].
     pub history: Vec<Unsummarized>,
     /// [`mistakes::focus`].
@@ -32,36 +35,57 @@ pub struct PromptReads {
 /// The column naming the select a row came from.
 const SOURCE: &str = "prompt_read";
 
-/// Reads the history of `conversation` before `before_id` (at most `limit` messages), the focus
-/// of `user_id`'s mistakes as of `now`, and their open practice session.
+/// Reads conversation `conversation_id` and its history before `before_id` (at most `limit`
+/// messages), the focus of `user_id`'s mistakes as of `now`, and their open practice session.
 pub async fn read(
     db: &impl ConnectionTrait,
-    conversation: &conversations::Model,
+    conversation_id: i64,
     (before_id, limit): (i64, u64),
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<PromptReads, StoreError> {
     let backend = db.get_database_backend();
+    // The history starts after the summary's last message, read by the same query.
+    let summarized_through = Query::select()
+        .column(conversations::Column::SummarizedThrough)
+        .from(conversations::Entity)
+        .and_where(Expr::col(conversations::Column::Id).eq(conversation_id))
+        .to_owned();
+    let history = unsummarized_query(
+        conversation_id,
+        Expr::SubQuery(None, Box::new(summarized_through.into())),
+        before_id,
+        limit,
+    );
     let rows = batch::query_rows(
         db,
         vec![
-            tagged(unsummarized_query(conversation, before_id, limit), "history").build(backend),
+            tagged(conversations::Entity::find_by_id(conversation_id), "conversation")
+                .build(backend),
+            tagged(history, "history").build(backend),
             tagged(mistakes::focus_query(user_id, now), "focus").build(backend),
             tagged(open_query(user_id), "session").build(backend),
         ],
     )
     .await?;
+    let mut conversation = None;
     let mut history = Vec::new();
     let mut counts = Vec::new();
     let mut session = None;
     for row in &rows {
         match row.try_get::<String>("", SOURCE)?.as_str() {
+            "conversation" => {
+                conversation = Some(conversations::Model::from_query_result(row, "")?)
+            }
             "history" => history.push(messages::Model::from_query_result(row, "")?),
             "focus" => counts.push((row.try_get("", "category")?, row.try_get("", "n")?)),
             _ => session = practice_sessions::Model::from_query_result(row, "").ok(),
         }
     }
+    let conversation = conversation
+        .ok_or_else(|| StoreError::Corrupt(format!("conversation {conversation_id} is gone")))?;
     Ok(PromptReads {
+        conversation,
         history: history_of(history),
         focus: mistakes::focus_of(&counts),
         session: session.and_then(Session::from_row),
@@ -93,8 +117,9 @@ mod tests {
         let c = conversations::current(&db, learner.id, now).await.unwrap();
 
         // Nothing yet: no history, no focus, no session.
-        let empty = read(&db, &c, (i64::MAX, 10), learner.id, now).await.unwrap();
+        let empty = read(&db, c.id, (i64::MAX, 10), learner.id, now).await.unwrap();
         assert!(empty.history.is_empty() && empty.session.is_none());
+        assert_eq!(empty.conversation, c);
         assert_eq!(empty.focus, [None, None]);
 
         // A conversation, recurring mistakes and a scene under way.
@@ -132,7 +157,7 @@ mod tests {
         }
         practice::start(&db, learner.id, Mode::Scene, "hospoda", now).await.unwrap();
 
-        let both = read(&db, &c, (i64::MAX, 10), learner.id, now).await.unwrap();
+        let both = read(&db, c.id, (i64::MAX, 10), learner.id, now).await.unwrap();
         let alone = conversations::unsummarized(&db, &c, i64::MAX, 10).await.unwrap();
         let texts = |h: &[Unsummarized]| h.iter().map(|u| u.turn.text.clone()).collect::<Vec<_>>();
         assert_eq!(texts(&both.history), ["Já jsem Taras.", "Ahoj, Tarasi!"]);

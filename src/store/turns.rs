@@ -7,20 +7,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{messages, turns};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 
 use super::StoreError;
 use super::answer::Earned;
 use super::batch::Batch;
+use super::sql;
 use super::usage::{self, TurnTotals, Usage};
 use crate::tutor::HonzikReply;
 
 /// The learner's side of a turn, stored as soon as the turn starts so nothing they sent is lost.
+/// It joins the learner's current conversation, found by the same statement.
 pub struct LearnerMessage<'a> {
     pub user_id: i64,
-    pub conversation_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
     pub kind: &'a str,
@@ -36,10 +37,11 @@ pub struct LearnerMessage<'a> {
 #[derive(Debug)]
 pub enum Checkpoint {
     /// First time: the learner's message was just stored.
-    Received { learner_message_id: i64 },
+    Received { learner_message_id: i64, conversation_id: i64 },
     /// A restart found this turn's rows.
     Resumed {
         learner_message_id: i64,
+        conversation_id: i64,
         transcript: Option<String>,
         audio_path: Option<String>,
         /// Boxed: an answer is large, and most checkpoints have none.
@@ -57,47 +59,69 @@ pub struct StoredAnswer {
     pub audio_path: Option<String>,
 }
 
-/// Stores the learner's message, or finds the turn's rows when the update was seen before (a
-/// restart, a redelivery): one round trip in the usual case.
+/// Stores the learner's message in their current conversation, or finds the turn's rows when
+/// the update was seen before (a restart, a redelivery): one round trip in the usual case. The
+/// conversation is looked up by the insert itself (a learner's turns run one at a time, and
+/// `/reset` between two of them starts a new one); a learner without one yet gets it here.
 pub async fn receive(
     db: &impl ConnectionTrait,
     m: &LearnerMessage<'_>,
     now: DateTime<Utc>,
 ) -> Result<Checkpoint, StoreError> {
-    let row = messages::ActiveModel {
-        user_id: Set(m.user_id),
-        chat_id: Set(m.chat_id),
-        update_id: Set(Some(m.update_id)),
-        conversation_id: Set(Some(m.conversation_id)),
-        role: Set("learner".into()),
-        kind: Set(m.kind.into()),
-        text: Set(m.text.map(str::to_owned)),
-        tokens: Set(m.tokens as i32),
-        audio_duration_secs: Set(m.audio_duration_secs.map(|d| d as i32)),
-        audio_path: Set(m.audio_path.map(str::to_owned)),
-        telegram_message_id: Set(Some(m.telegram_message_id)),
-        created_at: Set(now),
-        delivered_parts: Set(0),
-        ..Default::default()
+    let backend = db.get_database_backend();
+    let insert = sql::stmt(
+        backend,
+        "INSERT INTO messages (user_id, chat_id, update_id, conversation_id, role, kind, text, \
+         audio_path, audio_duration_secs, telegram_message_id, tokens, created_at, delivered_parts) \
+         VALUES ($1, $2, $3, (SELECT id FROM conversations WHERE user_id = $1 ORDER BY id DESC \
+         LIMIT 1), 'learner', $4, $5, $6, $7, $8, $9, $10, 0) \
+         ON CONFLICT (update_id, role) DO NOTHING RETURNING id, conversation_id",
+        vec![
+            m.user_id.into(),
+            m.chat_id.into(),
+            m.update_id.into(),
+            m.kind.into(),
+            m.text.map(str::to_owned).into(),
+            m.audio_path.map(str::to_owned).into(),
+            m.audio_duration_secs.map(|d| d as i32).into(),
+            m.telegram_message_id.into(),
+            (m.tokens as i32).into(),
+            now.into(),
+        ],
+    );
+    let Some(row) = db.query_one_raw(insert).await? else {
+        return resumed(db, m.user_id, m.update_id, now).await;
     };
-    let once = OnConflict::columns([messages::Column::UpdateId, messages::Column::Role])
-        .do_nothing()
-        .to_owned();
-    match messages::Entity::insert(row)
-        .on_conflict(once)
-        .try_insert()
-        .exec_with_returning_keys(db)
-        .await?
-    {
-        TryInsertResult::Inserted(ids) => match ids.first() {
-            Some(id) => Ok(Checkpoint::Received { learner_message_id: *id }),
-            None => resumed(db, m.update_id).await,
-        },
-        TryInsertResult::Conflicted | TryInsertResult::Empty => resumed(db, m.update_id).await,
-    }
+    let learner_message_id: i64 = row.try_get("", "id")?;
+    let conversation_id = match row.try_get::<Option<i64>>("", "conversation_id")? {
+        Some(id) => id,
+        None => first_conversation(db, m.user_id, learner_message_id, now).await?,
+    };
+    Ok(Checkpoint::Received { learner_message_id, conversation_id })
 }
 
-async fn resumed(db: &impl ConnectionTrait, update_id: i64) -> Result<Checkpoint, StoreError> {
+/// The learner's first conversation, started for message `message_id` (stored without one).
+async fn first_conversation(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    message_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let c = super::conversations::current(db, user_id, now).await?;
+    messages::Entity::update_many()
+        .col_expr(messages::Column::ConversationId, Expr::value(Some(c.id)))
+        .filter(messages::Column::Id.eq(message_id))
+        .exec(db)
+        .await?;
+    Ok(c.id)
+}
+
+async fn resumed(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    update_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Checkpoint, StoreError> {
     let rows =
         messages::Entity::find().filter(messages::Column::UpdateId.eq(update_id)).all(db).await?;
     let learner = rows
@@ -108,8 +132,13 @@ async fn resumed(db: &impl ConnectionTrait, update_id: i64) -> Result<Checkpoint
         Some(h) => Some(Box::new(stored_answer(h)?)),
         None => None,
     };
+    let conversation_id = match learner.conversation_id {
+        Some(id) => id,
+        None => first_conversation(db, user_id, learner.id, now).await?,
+    };
     Ok(Checkpoint::Resumed {
         learner_message_id: learner.id,
+        conversation_id,
         transcript: learner.text.clone(),
         audio_path: learner.audio_path.clone(),
         answer,
@@ -246,4 +275,73 @@ pub async fn finish(
             .on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()),
     );
     batch.run(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{conversations, learners};
+
+    fn said(user_id: i64, update_id: i64, text: &str) -> LearnerMessage<'_> {
+        LearnerMessage {
+            user_id,
+            chat_id: 5,
+            update_id,
+            kind: "text",
+            text: Some(text),
+            tokens: 2,
+            audio_duration_secs: None,
+            audio_path: None,
+            telegram_message_id: update_id,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_joins_the_current_conversation_the_first_one_starting_it() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let tg = learners::TelegramUser {
+            id: 5,
+            chat_id: 5,
+            first_name: "Ivan",
+            username: None,
+            language_code: Some("ru"),
+        };
+        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let conversation_of = |cp: &Checkpoint| match cp {
+            Checkpoint::Received { conversation_id, .. } => (*conversation_id, false),
+            Checkpoint::Resumed { conversation_id, .. } => (*conversation_id, true),
+        };
+
+        // No conversation yet: the first message starts one.
+        let first = receive(&db, &said(learner.id, 1, "Ahoj"), now).await.unwrap();
+        let started = conversations::current(&db, learner.id, now).await.unwrap();
+        assert_eq!(conversation_of(&first), (started.id, false));
+        let second = receive(&db, &said(learner.id, 2, "Jak se máš?"), now).await.unwrap();
+        assert_eq!(conversation_of(&second), (started.id, false));
+
+        // `/reset`: the next message is in the new conversation; a redelivered old one stays where
+        // it was.
+        let fresh = conversations::start_new(&db, learner.id, now).await.unwrap();
+        let third = receive(&db, &said(learner.id, 3, "Dobrý den"), now).await.unwrap();
+        assert_eq!(conversation_of(&third), (fresh.id, false));
+        let again = receive(&db, &said(learner.id, 2, "Jak se máš?"), now).await.unwrap();
+        assert_eq!(conversation_of(&again), (started.id, true));
+
+        let stored: Vec<(Option<i64>, Option<String>)> = messages::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.conversation_id, m.text))
+            .collect();
+        assert_eq!(
+            stored,
+            [
+                (Some(started.id), Some("Ahoj".into())),
+                (Some(started.id), Some("Jak se máš?".into())),
+                (Some(fresh.id), Some("Dobrý den".into())),
+            ]
+        );
+    }
 }

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use entity::conversations::Model as Conversation;
 use tracing::Instrument;
 
 use super::{Answered, Fence, Stop, memory, voice};
@@ -23,8 +22,8 @@ use crate::tutor::{self, FittedContext, PromptParams};
 
 /// Where the learner's message stands: the conversation it belongs to, its stored row, and the
 /// chat and update it came in.
-pub(super) struct Asked<'a> {
-    pub conversation: &'a Conversation,
+pub(super) struct Asked {
+    pub conversation_id: i64,
     pub message_id: i64,
     pub chat_id: i64,
     pub update_id: i64,
@@ -36,17 +35,19 @@ pub(super) async fn answer(
     app: &Arc<App>,
     fence: &dyn Fence,
     learner: &Learner,
-    asked: &Asked<'_>,
+    asked: &Asked,
     learner_text: &str,
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
-    let Asked { conversation, message_id, chat_id, update_id, spoken } = *asked;
+    let Asked { conversation_id, message_id, chat_id, update_id, spoken } = *asked;
     let model = app.models.for_turn(learner.level);
-    // The history, the learner's recurring mistakes (they steer the talk) and a scene under way,
-    // read together (`store::prompt`).
+    // The conversation's summary and history, the learner's recurring mistakes (they steer the
+    // talk) and a scene under way, read together (`store::prompt`).
     let window = (message_id, memory::CONTEXT_WINDOW);
-    let reads = prompt::read(&app.read, conversation, window, learner.id, app.clock.now()).await?;
+    let now = app.clock.now();
+    let reads = prompt::read(&app.read, conversation_id, window, learner.id, now).await?;
+    let conversation = &reads.conversation;
     let history: Vec<_> = reads.history.into_iter().map(|m| m.turn).collect();
     let focus = reads.focus;
     let params = PromptParams {

@@ -33,7 +33,6 @@ use crate::app::App;
 use crate::metrics::{TurnKind, TurnOutcome};
 use crate::store::StoreError;
 use crate::store::answer::Earned;
-use crate::store::conversations;
 use crate::store::learners::Learner;
 use crate::store::turns::{self as turn_store, Checkpoint, LearnerMessage, Timings, TurnEnd};
 use crate::tutor::{self, HonzikReply};
@@ -315,7 +314,6 @@ async fn turn<S: Show>(
 ) -> Result<(i64, u32, bool), Stop> {
     let now = app.clock.now();
     let model = app.models.for_turn(learner.level);
-    let conversation = conversations::current(&app.db, learner.id, now).await?;
     let (update_id, chat_id) = (request.update_id, request.chat_id);
     let typed = match &request.input {
         Input::Text(t) => Some(t.trim().to_owned()),
@@ -327,7 +325,6 @@ async fn turn<S: Show>(
     };
     let stored = LearnerMessage {
         user_id: learner.id,
-        conversation_id: conversation.id,
         chat_id,
         update_id,
         kind: request.input.kind().as_str(),
@@ -340,20 +337,27 @@ async fn turn<S: Show>(
         audio_path: audio_path.as_deref(),
         telegram_message_id: request.message_id,
     };
-    let (message_id, transcript, answered) = match turn_store::receive(&app.db, &stored, now)
-        .await?
-    {
-        Checkpoint::Received { learner_message_id } => (learner_message_id, None, None),
-        Checkpoint::Resumed { learner_message_id, transcript, audio_path: stored_path, answer } => {
-            tracing::info!(
-                transcribed = transcript.is_some(),
-                answered = answer.is_some(),
-                "resuming a turn"
-            );
-            audio_path = stored_path;
-            (learner_message_id, transcript, answer)
-        }
-    };
+    let (message_id, conversation_id, transcript, answered) =
+        match turn_store::receive(&app.db, &stored, now).await? {
+            Checkpoint::Received { learner_message_id, conversation_id } => {
+                (learner_message_id, conversation_id, None, None)
+            }
+            Checkpoint::Resumed {
+                learner_message_id,
+                conversation_id,
+                transcript,
+                audio_path: stored_path,
+                answer,
+            } => {
+                tracing::info!(
+                    transcribed = transcript.is_some(),
+                    answered = answer.is_some(),
+                    "resuming a turn"
+                );
+                audio_path = stored_path;
+                (learner_message_id, conversation_id, transcript, answer)
+            }
+        };
 
     let voice_reply = matches!(request.input, Input::Audio(_)) || learner.voice_replies;
     let _busy = show.busy(voice_reply);
@@ -385,13 +389,7 @@ async fn turn<S: Show>(
         }
         None => {
             let spoken = typed.is_none();
-            let asked = compose::Asked {
-                conversation: &conversation,
-                message_id,
-                chat_id,
-                update_id,
-                spoken,
-            };
+            let asked = compose::Asked { conversation_id, message_id, chat_id, update_id, spoken };
             compose::answer(app, fence, learner, &asked, &learner_text, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?
