@@ -21,6 +21,10 @@ pub struct OpenAi {
     chat: Client<OpenAIConfig>,
     transcription: Client<OpenAIConfig>,
     speech: Client<OpenAIConfig>,
+    /// The chat server's settings (base URL, key, headers) and the service every request goes
+    /// through: a streamed completion is sent with them past the client ([`Self::chat_stream`]).
+    chat_config: OpenAIConfig,
+    service: GuardedHttp,
     /// The chat server is OpenAI's own (no base URL, or api.openai.com).
     chat_is_openai: bool,
     gates: Gates,
@@ -34,6 +38,14 @@ impl OpenAi {
             Upstream::Transcription => &self.transcription,
             Upstream::Speech => &self.speech,
         }
+    }
+
+    /// What a streamed chat completion is sent with: the chat server's settings, so the URL and
+    /// headers are the ones async-openai's client would send, and the same guarded service.
+    /// (async-openai reads every stream in a task of its own, each event handed over through a
+    /// channel; the bot reads its streams inline, in the turn.)
+    pub fn chat_stream(&self) -> (&OpenAIConfig, &GuardedHttp) {
+        (&self.chat_config, &self.service)
     }
 
     /// Whether chat goes to OpenAI itself: other servers (Ollama, llama.cpp's) know the
@@ -97,12 +109,15 @@ pub fn client(config: &Config) -> OpenAi {
     };
     let gates = Gates::new(u);
     let service = GuardedHttp::new(http, policy, gates.clone());
-    let api = |server: &AiServer| {
+    let settings = |server: &AiServer| {
         let mut cfg = OpenAIConfig::new().with_api_key(server.api_key.clone());
         if let Some(base) = &server.base_url {
             cfg = cfg.with_api_base(base.clone());
         }
-        Client::with_config(cfg).with_http_service(service.clone())
+        cfg
+    };
+    let api = |server: &AiServer| {
+        Client::with_config(settings(server)).with_http_service(service.clone())
     };
     let chat = AiServer {
         base_url: config.openai_base_url.clone(),
@@ -114,9 +129,11 @@ pub fn client(config: &Config) -> OpenAi {
         .is_none_or(|b| url::Url::parse(b).is_ok_and(|u| u.host_str() == Some("api.openai.com")));
     OpenAi {
         chat_is_openai,
+        chat_config: settings(&chat),
         chat: api(&chat),
         transcription: api(&config.stt_server),
         speech: api(&config.tts_server),
+        service,
         gates,
     }
 }

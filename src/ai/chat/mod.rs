@@ -230,8 +230,8 @@ impl ChatClient {
             let body = request(model, messages.clone(), format, reply_format, limit)?;
             let answer = match streamed {
                 Some(early) => {
-                    let api = self.client.api(Upstream::Chat);
-                    stream::read(api, stream::streaming(body.clone()), early)
+                    let (server, service) = self.client.chat_stream();
+                    stream::read(server, service, stream::streaming(body.clone()), early)
                         .await
                         .map(|s| (s.content().to_owned(), s.tokens()))
                 }

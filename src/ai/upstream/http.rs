@@ -30,7 +30,16 @@ impl GuardedHttp {
         GuardedHttp { http, policy, gates }
     }
 
-    async fn send(self, factory: HttpRequestFactory) -> Result<Response, OpenAIError> {
+    /// The HTTP client the attempts go out on (a request may be built with it, too).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// One logical request, as async-openai's client sends it through [`Self::call`]: a success
+    /// comes back with its body unread, any other status as the error made of its body.
+    ///
+    /// [`Self::call`]: tower_service::Service::call
+    pub async fn send(self, factory: HttpRequestFactory) -> Result<Response, OpenAIError> {
         let started = Instant::now();
         let deadline = started + self.policy.deadline;
         let mut request = Some(factory.build().await?);
