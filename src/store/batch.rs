@@ -70,11 +70,20 @@ pub async fn query_rows(
     }
 }
 
-/// One SQLite query text with every statement's parameters, in order.
+/// One SQLite query text with every statement's parameters, in order. The statements must bind
+/// plain `?` parameters, as sea-orm's builder writes them: SQLite reads a numbered `?2` against
+/// the values of the whole query, not of its own statement (sqlx binds each statement's plain
+/// `?`s from where the previous statement's ended, and a numbered one from the start).
 fn joined(statements: Vec<Statement>) -> Statement {
     let mut sql = String::new();
     let mut values = Vec::new();
+    let several = statements.len() > 1;
     for s in statements {
+        debug_assert!(
+            !several || !numbered(&s.sql),
+            "a statement sent with others binds numbered parameters: {}",
+            s.sql
+        );
         if !sql.is_empty() {
             sql.push_str(";\n");
         }
@@ -84,6 +93,12 @@ fn joined(statements: Vec<Statement>) -> Statement {
         }
     }
     Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
+/// Whether `sql` has a numbered parameter (`?1`, `$1`).
+fn numbered(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    b.windows(2).any(|w| matches!(w[0], b'?' | b'$') && w[1].is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -145,5 +160,30 @@ mod tests {
         assert_eq!(rows[0].try_get::<String>("", "b").unwrap(), "one");
         assert_eq!(rows[1].try_get::<i64>("", "n").unwrap(), 7);
         assert_eq!(rows[1].try_get::<i64>("", "id").unwrap(), 1);
+    }
+
+    #[tokio::test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "numbered parameters")]
+    async fn numbered_parameters_are_refused_in_statements_sent_together() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT)").await.unwrap();
+        // `?1` in the second statement would bind "x" (the query's first value), not 1.
+        let _ = query_rows(
+            &db,
+            vec![
+                Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "INSERT INTO t (b) VALUES (?) RETURNING id",
+                    ["x".into()],
+                ),
+                Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    "UPDATE t SET b = 'y' WHERE id = ?1",
+                    [1i64.into()],
+                ),
+            ],
+        )
+        .await;
     }
 }

@@ -4,11 +4,11 @@
 //! Each checkpoint is one round trip, and the timings row closes the turn.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{messages, turns};
+use entity::{conversations, messages, turns};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    sea_query::{Expr, OnConflict},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait,
+    sea_query::{Expr, OnConflict, Order, Query},
 };
 
 use super::StoreError;
@@ -100,20 +100,42 @@ pub async fn receive(
     Ok(Checkpoint::Received { learner_message_id, conversation_id })
 }
 
-/// The learner's first conversation, started for message `message_id` (stored without one).
+/// The learner's first conversation, started for message `message_id` (stored without one): one
+/// round trip on SQLite.
 async fn first_conversation(
     db: &impl ConnectionTrait,
     user_id: i64,
     message_id: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let c = super::conversations::current(db, user_id, now).await?;
-    messages::Entity::update_many()
-        .col_expr(messages::Column::ConversationId, Expr::value(Some(c.id)))
+    let backend = db.get_database_backend();
+    // Built by sea-orm (plain `?` parameters on SQLite, as a batch needs: `store::batch`).
+    let mut start = conversations::Entity::insert(conversations::ActiveModel {
+        user_id: Set(user_id),
+        summary: Set(None),
+        summary_tokens: Set(0),
+        summarized_through: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .build(backend);
+    start.sql.push_str(" RETURNING \"id\"");
+    let latest = Query::select()
+        .column(conversations::Column::Id)
+        .from(conversations::Entity)
+        .and_where(conversations::Column::UserId.eq(user_id))
+        .order_by(conversations::Column::Id, Order::Desc)
+        .limit(1)
+        .to_owned();
+    let join = messages::Entity::update_many()
+        .col_expr(messages::Column::ConversationId, Expr::SubQuery(None, Box::new(latest.into())))
         .filter(messages::Column::Id.eq(message_id))
-        .exec(db)
-        .await?;
-    Ok(c.id)
+        .build(backend);
+    let rows = super::batch::query_rows(db, vec![start, join]).await?;
+    let started =
+        rows.first().ok_or_else(|| StoreError::Corrupt("no conversation started".into()))?;
+    Ok(started.try_get("", "id")?)
 }
 
 async fn resumed(
