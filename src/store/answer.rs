@@ -1,23 +1,24 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
-//! streak and the stars — one transaction of four round trips on SQLite, however many mistakes and
+//! streak and the stars — one transaction of one round trip on SQLite, however many mistakes and
 //! requests the turn had. A voice already made (while the answer streamed) is recorded with it;
 //! one still to be made comes after it ([`record_voice`]), so a crash while it is being made
 //! costs the voice again at most, never the completion. The same round trip reads which of the
 //! reply's words the learner has saved already (its save buttons show them ticked).
 //!
-//! The streak is advanced from the learner row read when the turn started: one learner's turns
-//! run one at a time (the per-chat queue), so nothing else changes it meanwhile. Stars are added
-//! relative to the stored total all the same.
+//! What the turn earned is decided before anything is written, from the learner row and the day
+//! read when the turn started ([`DaySoFar`]): one learner's turns run one at a time (the
+//! per-chat queue), so nothing else changes them meanwhile. Stars are added relative to the
+//! stored total all the same.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, messages, mistakes, saved_words, stars, users};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
     TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::StoreError;
@@ -44,6 +45,8 @@ pub struct Answer<'a> {
     pub usage: &'a [Usage],
     /// The learner's streak when the turn started.
     pub streak: StreakState,
+    /// The learner's day when the turn started.
+    pub day_so_far: DaySoFar,
     /// Where Honzík's voice is being saved, when it was made before the answer was stored.
     pub audio_path: Option<&'a str>,
     /// The reply's words the learner could save (normalized): which of them are saved already
@@ -68,7 +71,24 @@ pub struct Earned {
     pub challenge_completed: bool,
 }
 
-/// Stores the answer and everything it changes.
+/// The learner's day as the turn found it (read with its prompt, `store::prompt`): its turns so
+/// far and whether the daily challenge is done. One learner's turns run one at a time, so
+/// nothing else adds a turn meanwhile; the answer decides the challenge from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DaySoFar {
+    pub day: NaiveDate,
+    pub turns: u32,
+    pub challenge_done: bool,
+}
+
+impl DaySoFar {
+    /// Its turns and challenge as of `today`: nothing yet on a day that has just begun.
+    fn on(self, today: NaiveDate) -> (u32, bool) {
+        if self.day == today { (self.turns, self.challenge_done) } else { (0, false) }
+    }
+}
+
+/// Stores the answer and everything it changes: one transaction of one round trip on SQLite.
 pub async fn record(
     db: &DatabaseConnection,
     a: &Answer<'_>,
@@ -78,25 +98,21 @@ pub async fn record(
     let backend = db.get_database_backend();
     let score = a.reply.correctness_score;
     let today = progress::local_day(now, tz);
-    let txn = db.begin().await?;
-
-    // The day first: its turn count decides the daily challenge.
-    let totals = TurnTotals {
-        turns: 1,
-        words: crate::tutor::word_count(a.learner_text) as i32,
-        score_sum: score as i64,
-        scored_turns: 1,
+    // What the turn earned, from the day and the streak as the turn found them.
+    let (turns_before, challenge_done) = a.day_so_far.on(today);
+    let challenge = progress::challenge_completed(turns_before + 1, challenge_done);
+    let streak = progress::advance_streak(a.streak, today);
+    let turn_stars = progress::stars_for_turn(score, streak.current);
+    let bonus = if challenge { progress::DAILY_CHALLENGE_STARS } else { 0 };
+    let earned = Earned {
+        stars: turn_stars + bonus,
+        streak: streak.current,
+        challenge_completed: challenge,
     };
-    // The day's row, Honzík's message and the learner's saved words among the reply's in one
-    // round trip (SQLite); what the turn earned depends on the day's count, so it is written
-    // onto the message with the batch below.
-    let mut statements = vec![
-        returning(
-            usage::add_to_day(a.user_id, today, a.usage, totals).build(backend),
-            &["turns", "challenge_done"],
-        ),
-        returning(honzik_message(a, now).build(backend), &["id"]),
-    ];
+
+    // Honzík's message and the learner's saved words among the reply's first (they return
+    // rows), then everything else the answer changes.
+    let mut statements = vec![returning(honzik_message(a, earned, now).build(backend), &["id"])];
     for chunk in a.word_keys.chunks(super::sql::IN_CHUNK) {
         statements.push(
             saved_words::Entity::find()
@@ -107,38 +123,14 @@ pub async fn record(
                 .build(backend),
         );
     }
-    let rows = batch::query_rows(&txn, statements).await?;
-    let [day, honzik, saved @ ..] = &rows[..] else {
-        return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
+    let totals = TurnTotals {
+        turns: 1,
+        words: crate::tutor::word_count(a.learner_text) as i32,
+        score_sum: score as i64,
+        scored_turns: 1,
     };
-    let saved_words = saved
-        .iter()
-        .map(|r| r.try_get::<String>("", "normalized"))
-        .collect::<Result<HashSet<_>, _>>()?;
-    let (turns, challenge_done): (i32, bool) =
-        (day.try_get("", "turns")?, day.try_get("", "challenge_done")?);
-    let honzik_id: i64 = honzik.try_get("", "id")?;
-    let challenge = progress::challenge_completed(std::cmp::max(turns, 0) as u32, challenge_done);
-    let streak = progress::advance_streak(a.streak, today);
-    let turn_stars = progress::stars_for_turn(score, streak.current);
-    let bonus = if challenge { progress::DAILY_CHALLENGE_STARS } else { 0 };
-    let earned = Earned {
-        stars: turn_stars + bonus,
-        streak: streak.current,
-        challenge_completed: challenge,
-    };
-
-    let mut batch = Batch::new();
-    batch.push(
-        backend,
-        messages::Entity::update_many()
-            .col_expr(messages::Column::StarsEarned, Expr::value(Some(earned.stars as i32)))
-            .col_expr(messages::Column::StreakDays, Expr::value(Some(earned.streak as i32)))
-            .col_expr(messages::Column::ChallengeCompleted, Expr::value(Some(challenge)))
-            .filter(messages::Column::Id.eq(honzik_id)),
-    );
-    batch.push(
-        backend,
+    statements.push(usage::add_to_day(a.user_id, today, a.usage, totals).build(backend));
+    statements.push(
         messages::Entity::update_many()
             .col_expr(messages::Column::Score, Expr::value(Some(score as i32)))
             .col_expr(messages::Column::Model, Expr::value(Some(a.model.to_owned())))
@@ -147,14 +139,14 @@ pub async fn record(
                 messages::Column::CompletionTokens,
                 Expr::value(Some(a.completion_tokens as i32)),
             )
-            .filter(messages::Column::Id.eq(a.learner_message_id)),
+            .filter(messages::Column::Id.eq(a.learner_message_id))
+            .build(backend),
     );
     // Register notes are shown with the reply (it is stored whole) but are no mistakes: not
     // counted in the trends, never a review card.
     let made: Vec<_> = crate::tutor::sift::mistakes(a.reply).collect();
     if !made.is_empty() {
-        batch.push(
-            backend,
+        statements.push(
             mistakes::Entity::insert_many(made.into_iter().map(|m| {
                 let s = crate::review::face::sentences(
                     a.learner_text,
@@ -175,7 +167,8 @@ pub async fn record(
                     corrected_sentence: Set(corrected_sentence),
                     ..Default::default()
                 }
-            })),
+            }))
+            .build(backend),
         );
     }
     let awards: Vec<_> = [(turn_stars, "turn"), (bonus, "daily_challenge")]
@@ -190,10 +183,9 @@ pub async fn record(
         })
         .collect();
     if !awards.is_empty() {
-        batch.push(backend, stars::Entity::insert_many(awards));
+        statements.push(stars::Entity::insert_many(awards).build(backend));
     }
-    batch.push(
-        backend,
+    statements.push(
         users::Entity::update_many()
             .col_expr(users::Column::StreakCurrent, Expr::value(streak.current as i32))
             .col_expr(users::Column::StreakBest, Expr::value(streak.best as i32))
@@ -203,27 +195,48 @@ pub async fn record(
                 Expr::col(users::Column::StarsTotal).add((turn_stars + bonus) as i64),
             )
             .col_expr(users::Column::UpdatedAt, Expr::value(now))
-            .filter(users::Column::Id.eq(a.user_id)),
+            .filter(users::Column::Id.eq(a.user_id))
+            .build(backend),
     );
     if challenge {
-        batch.push(
-            backend,
+        statements.push(
             daily_stats::Entity::update_many()
                 .col_expr(daily_stats::Column::ChallengeDone, Expr::value(true))
                 .filter(daily_stats::Column::UserId.eq(a.user_id))
-                .filter(daily_stats::Column::Day.eq(today)),
+                .filter(daily_stats::Column::Day.eq(today))
+                .build(backend),
         );
     }
     if !a.usage.is_empty() {
-        batch.push(backend, usage::ledger(a.user_id, Some(honzik_id), a.usage, today, now));
+        // The requests are the answer's: found by its update, as its id is not known yet.
+        let answer = Query::select()
+            .column(messages::Column::Id)
+            .from(messages::Entity)
+            .and_where(messages::Column::UpdateId.eq(a.update_id))
+            .and_where(messages::Column::Role.eq("honzik"))
+            .to_owned();
+        let answer = Expr::SubQuery(None, Box::new(answer.into()));
+        statements.push(backend.build(&usage::ledger_of(a.user_id, answer, a.usage, today, now)));
     }
-    batch.run(&txn).await?;
+    let txn = db.begin().await?;
+    let rows = batch::query_rows(&txn, statements).await?;
     txn.commit().await?;
-    Ok(Recorded { id: honzik_id, earned, saved_words })
+    let [honzik, saved @ ..] = &rows[..] else {
+        return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
+    };
+    let saved_words = saved
+        .iter()
+        .map(|r| r.try_get::<String>("", "normalized"))
+        .collect::<Result<HashSet<_>, _>>()?;
+    Ok(Recorded { id: honzik.try_get("", "id")?, earned, saved_words })
 }
 
 /// Honzík's message as first written: what it earned comes with the rest of the answer.
-fn honzik_message(a: &Answer<'_>, now: DateTime<Utc>) -> sea_orm::Insert<messages::ActiveModel> {
+fn honzik_message(
+    a: &Answer<'_>,
+    earned: Earned,
+    now: DateTime<Utc>,
+) -> sea_orm::Insert<messages::ActiveModel> {
     messages::Entity::insert(messages::ActiveModel {
         user_id: Set(a.user_id),
         chat_id: Set(a.chat_id),
@@ -239,6 +252,9 @@ fn honzik_message(a: &Answer<'_>, now: DateTime<Utc>) -> sea_orm::Insert<message
         completion_tokens: Set(Some(a.completion_tokens as i32)),
         score: Set(Some(a.reply.correctness_score as i32)),
         audio_path: Set(a.audio_path.map(str::to_owned)),
+        stars_earned: Set(Some(earned.stars as i32)),
+        streak_days: Set(Some(earned.streak as i32)),
+        challenge_completed: Set(Some(earned.challenge_completed)),
         created_at: Set(now),
         delivered_parts: Set(0),
         ..Default::default()
@@ -308,6 +324,11 @@ mod tests {
         };
         let mut answers = Vec::new();
         for update_id in 1..=6 {
+            // The day as the turn's prompt read finds it.
+            let today = progress::local_day(now, chrono_tz::UTC);
+            let window = (i64::MAX, 10);
+            let reads =
+                crate::store::prompt::read(&db, conversation.id, window, learner.id, (now, today));
             let a = Answer {
                 user_id: learner.id,
                 conversation_id: conversation.id,
@@ -322,6 +343,7 @@ mod tests {
                 completion_tokens: 20,
                 usage: &[],
                 streak: learner.streak,
+                day_so_far: reads.await.unwrap().day,
                 audio_path: None,
                 word_keys: &[],
             };
@@ -376,6 +398,13 @@ mod tests {
             scene: None,
         };
         let keys = ["pivo", "knedlík", "hospoda"].map(crate::words::normalize);
+        let metrics = crate::metrics::Metrics::new(Default::default());
+        let meter = crate::ai::meter::Meter::new(Default::default(), metrics.usage_counters());
+        let tokens = crate::ai::meter::Tokens { prompt: 100, completion: 20, estimated: false };
+        let paid = [
+            meter.chat(crate::ai::meter::UsageKind::Chat, "gpt-4o-mini", tokens),
+            meter.speech("tts-1", 12, false),
+        ];
         let a = Answer {
             user_id: learner.id,
             conversation_id: conversation.id,
@@ -388,8 +417,9 @@ mod tests {
             model: "gpt-4o-mini",
             prompt_tokens: 100,
             completion_tokens: 20,
-            usage: &[],
+            usage: &paid,
             streak: learner.streak,
+            day_so_far: DaySoFar { day: now.date_naive(), turns: 0, challenge_done: false },
             audio_path: Some("2026/12/05/8/1-honzik.ogg"),
             word_keys: &keys,
         };
@@ -397,12 +427,29 @@ mod tests {
         assert_eq!(r.saved_words, HashSet::from([crate::words::normalize("pivo")]));
         let stored = messages::Entity::find_by_id(r.id).one(&db).await.unwrap().unwrap();
         assert_eq!(stored.audio_path.as_deref(), Some("2026/12/05/8/1-honzik.ogg"));
+        // Both requests in the ledger, under the answer whose id they were written without.
+        let ledger: Vec<(Option<i64>, String)> = entity::usage::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.message_id, u.kind))
+            .collect();
+        assert_eq!(ledger, [(Some(r.id), "chat".into()), (Some(r.id), "tts".into())]);
 
         // Nothing to look up: nothing read, and still one answer stored.
-        let none = Answer { update_id: 2, word_keys: &[], audio_path: None, ..a };
+        let none = Answer { update_id: 2, word_keys: &[], audio_path: None, usage: &[], ..a };
         let r = record(&db, &none, chrono_tz::UTC, now).await.unwrap();
         assert!(r.saved_words.is_empty());
         let stored = messages::Entity::find_by_id(r.id).one(&db).await.unwrap().unwrap();
         assert_eq!(stored.audio_path, None);
+    }
+
+    #[test]
+    fn a_day_read_before_midnight_counts_for_nothing_after_it() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let so_far = DaySoFar { day, turns: 4, challenge_done: true };
+        assert_eq!(so_far.on(day), (4, true));
+        assert_eq!(so_far.on(day.succ_opt().unwrap()), (0, false));
     }
 }

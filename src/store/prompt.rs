@@ -1,6 +1,6 @@
 //! What a turn's prompt reads, together: the conversation (its summary) and its unsummarized
 //! history, the learner's recurring mistakes and their open practice session (a scene plays in
-//! the prompt).
+//! the prompt) — and their day so far, from which the answer decides the daily challenge.
 //!
 //! Every statement costs the bot about as much CPU as any other, whatever it reads (the hand-off
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
@@ -9,11 +9,15 @@
 //! runs them one after another, as before. One failing fails the read (before, a failed focus or
 //! scene read was passed over; on one connection the three fail together anyway).
 
-use chrono::{DateTime, Utc};
-use entity::{conversations, messages, practice_sessions};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{conversations, daily_stats, messages, practice_sessions};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect, QueryTrait, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Select,
+};
 
+use super::answer::DaySoFar;
 use super::batch;
 use super::conversations::{Unsummarized, history_of, unsummarized_query};
 use super::practice::{Session, open_query};
@@ -30,19 +34,22 @@ pub struct PromptReads {
     pub focus: [Option<MistakeCategory>; 2],
     /// [`super::practice::open`]: the learner's open session, of whatever mode.
     pub session: Option<Session>,
+    /// The learner's day (`today`) so far.
+    pub day: DaySoFar,
 }
 
 /// The column naming the select a row came from.
 const SOURCE: &str = "prompt_read";
 
 /// Reads conversation `conversation_id` and its history before `before_id` (at most `limit`
-/// messages), the focus of `user_id`'s mistakes as of `now`, and their open practice session.
+/// messages), the focus of `user_id`'s mistakes as of `now`, their open practice session and
+/// their day `today` (in their time zone) so far.
 pub async fn read(
     db: &impl ConnectionTrait,
     conversation_id: i64,
     (before_id, limit): (i64, u64),
     user_id: i64,
-    now: DateTime<Utc>,
+    (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<PromptReads, StoreError> {
     let backend = db.get_database_backend();
     // The history starts after the summary's last message, read by the same query.
@@ -65,6 +72,16 @@ pub async fn read(
             tagged(history, "history").build(backend),
             tagged(mistakes::focus_query(user_id, now), "focus").build(backend),
             tagged(open_query(user_id), "session").build(backend),
+            tagged(
+                daily_stats::Entity::find()
+                    .select_only()
+                    .column(daily_stats::Column::Turns)
+                    .column(daily_stats::Column::ChallengeDone)
+                    .filter(daily_stats::Column::UserId.eq(user_id))
+                    .filter(daily_stats::Column::Day.eq(today)),
+                "day",
+            )
+            .build(backend),
         ],
     )
     .await?;
@@ -72,6 +89,7 @@ pub async fn read(
     let mut history = Vec::new();
     let mut counts = Vec::new();
     let mut session = None;
+    let mut day = DaySoFar { day: today, turns: 0, challenge_done: false };
     for row in &rows {
         match row.try_get::<String>("", SOURCE)?.as_str() {
             "conversation" => {
@@ -79,6 +97,10 @@ pub async fn read(
             }
             "history" => history.push(messages::Model::from_query_result(row, "")?),
             "focus" => counts.push((row.try_get("", "category")?, row.try_get("", "n")?)),
+            "day" => {
+                day.turns = Ord::max(row.try_get::<i32>("", "turns")?, 0) as u32;
+                day.challenge_done = row.try_get("", "challenge_done")?;
+            }
             _ => session = practice_sessions::Model::from_query_result(row, "").ok(),
         }
     }
@@ -89,6 +111,7 @@ pub async fn read(
         history: history_of(history),
         focus: mistakes::focus_of(&counts),
         session: session.and_then(Session::from_row),
+        day,
     })
 }
 
@@ -117,7 +140,8 @@ mod tests {
         let c = conversations::current(&db, learner.id, now).await.unwrap();
 
         // Nothing yet: no history, no focus, no session.
-        let empty = read(&db, c.id, (i64::MAX, 10), learner.id, now).await.unwrap();
+        let empty =
+            read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
         assert!(empty.history.is_empty() && empty.session.is_none());
         assert_eq!(empty.conversation, c);
         assert_eq!(empty.focus, [None, None]);
@@ -157,7 +181,8 @@ mod tests {
         }
         practice::start(&db, learner.id, Mode::Scene, "hospoda", now).await.unwrap();
 
-        let both = read(&db, c.id, (i64::MAX, 10), learner.id, now).await.unwrap();
+        let both =
+            read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
         let alone = conversations::unsummarized(&db, &c, i64::MAX, 10).await.unwrap();
         let texts = |h: &[Unsummarized]| h.iter().map(|u| u.turn.text.clone()).collect::<Vec<_>>();
         assert_eq!(texts(&both.history), ["Já jsem Taras.", "Ahoj, Tarasi!"]);

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, usage};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany, TransactionTrait,
 };
@@ -63,6 +63,50 @@ pub fn ledger(
         created_at: Set(now),
         ..Default::default()
     }))
+}
+
+/// [`ledger`] for requests whose message is found by `message`, a sub-select: written in the same
+/// round trip as the message itself, before its id is known.
+pub fn ledger_of(
+    user_id: i64,
+    message: Expr,
+    usages: &[Usage],
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> InsertStatement {
+    use usage::Column as C;
+    let mut insert = Query::insert();
+    insert.into_table(usage::Entity).columns([
+        C::UserId,
+        C::MessageId,
+        C::Kind,
+        C::Model,
+        C::PromptTokens,
+        C::CompletionTokens,
+        C::AudioSeconds,
+        C::Characters,
+        C::CostMicros,
+        C::Estimated,
+        C::Day,
+        C::CreatedAt,
+    ]);
+    for u in usages {
+        insert.values_panic([
+            user_id.into(),
+            message.clone(),
+            u.kind.as_str().into(),
+            u.model.clone().into(),
+            (u.prompt_tokens as i32).into(),
+            (u.completion_tokens as i32).into(),
+            u.audio_seconds.into(),
+            (u.characters as i32).into(),
+            u.cost_micros.into(),
+            u.estimated.into(),
+            day.into(),
+            now.into(),
+        ]);
+    }
+    insert
 }
 
 /// One statement that adds requests (and a turn's totals) to the learner's day, creating the

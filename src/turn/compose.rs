@@ -46,7 +46,8 @@ pub(super) async fn answer(
     // talk) and a scene under way, read together (`store::prompt`).
     let window = (message_id, memory::CONTEXT_WINDOW);
     let now = app.clock.now();
-    let reads = prompt::read(&app.read, conversation_id, window, learner.id, now).await?;
+    let today = crate::progress::local_day(now, learner.tz);
+    let reads = prompt::read(&app.read, conversation_id, window, learner.id, (now, today)).await?;
     let conversation = &reads.conversation;
     let history: Vec<_> = reads.history.into_iter().map(|m| m.turn).collect();
     let focus = reads.focus;
@@ -155,6 +156,7 @@ pub(super) async fn answer(
         completion_tokens: c,
         usage: &usage,
         streak: learner.streak,
+        day_so_far: reads.day,
         audio_path: voice_key.as_deref(),
         word_keys: &word_keys,
     };
