@@ -1,7 +1,7 @@
 //! The intake's side of [`crate::turn::Fence`]: one per run of an update, naming the update and,
 //! in lease mode, the chat lease (holder and token) the run started under.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
@@ -18,7 +18,15 @@ pub struct UpdateFence {
     /// Until when (wall-clock ms) the last check's answer still stands: a turn checks before
     /// each of its steps, and asking the database each time was a third of its round trips.
     trusted_until: AtomicI64,
+    /// A process without leases ([`UpdateFence::own`]).
+    own: bool,
+    /// Whether the turn marked the update done itself ([`UpdateFence::closed`]).
+    closed: AtomicU8,
 }
+
+const NOT_CLOSED: u8 = 0;
+const CLOSED: u8 = 1;
+const NOT_PENDING: u8 = 2;
 
 /// How far another machine's clock may run ahead of ours: a lease is trusted from one check up
 /// to this long before it runs out (by our clock), after which every check asks again.
@@ -35,7 +43,8 @@ fn trusted_until(held_until: i64) -> i64 {
 impl UpdateFence {
     /// A fence that asks the database (lease mode: another replica may take the chat over).
     pub fn new(db: DatabaseConnection, update_id: i64, lease: Option<Lease>) -> Self {
-        UpdateFence { db, update_id, lease, trusted_until: AtomicI64::new(i64::MIN) }
+        let (closed, trusted_until) = (AtomicU8::new(NOT_CLOSED), AtomicI64::new(i64::MIN));
+        UpdateFence { db, update_id, lease, trusted_until, own: false, closed }
     }
 
     /// The fence of a process that runs without leases (long polling): it never asks. The update
@@ -44,11 +53,22 @@ impl UpdateFence {
     /// pending one). The check it made as each run started was one round trip of every update's
     /// (BENCHMARKS.md, issue 18).
     pub fn own(db: DatabaseConnection, update_id: i64) -> Self {
-        UpdateFence { db, update_id, lease: None, trusted_until: AtomicI64::new(i64::MAX) }
+        let (closed, trusted_until) = (AtomicU8::new(NOT_CLOSED), AtomicI64::new(i64::MAX));
+        UpdateFence { db, update_id, lease: None, trusted_until, own: true, closed }
     }
 
     pub fn lease(&self) -> Option<&Lease> {
         self.lease.as_ref()
+    }
+
+    /// Whether the run's turn marked the update itself: `Some(true)` done, `Some(false)` found
+    /// it no longer pending, `None` not (the intake marks it).
+    pub fn closed(&self) -> Option<bool> {
+        match self.closed.load(Ordering::Relaxed) {
+            CLOSED => Some(true),
+            NOT_PENDING => Some(false),
+            _ => None,
+        }
     }
 }
 
@@ -68,6 +88,15 @@ impl crate::turn::Fence for UpdateFence {
                 None => false,
             })
         })
+    }
+
+    /// Without leases (long polling) the mark needs no lease check, so the turn may write it.
+    fn closes_with_turn(&self) -> bool {
+        self.own
+    }
+
+    fn closed_by_turn(&self, marked: bool) {
+        self.closed.store(if marked { CLOSED } else { NOT_PENDING }, Ordering::Relaxed);
     }
 }
 

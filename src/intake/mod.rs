@@ -334,6 +334,12 @@ async fn handle(
             other => break other,
         }
     };
+    // The turn marked it with its own last write (long polling, nothing after the turn).
+    match (fence.closed(), &outcome) {
+        (Some(true), Ok(())) => return,
+        (Some(false), Ok(())) => return left(),
+        _ => {}
+    }
     let error = outcome.err().map(|e| e.to_string());
     if let Some(e) = &error {
         tracing::error!(error = %e, attempts = attempt, "update failed");

@@ -32,6 +32,11 @@ impl Batch {
         self.statements.is_empty()
     }
 
+    /// The statements, for [`query_rows`] with one that returns rows.
+    pub fn into_statements(self) -> Vec<Statement> {
+        self.statements
+    }
+
     /// Executes every statement, in order.
     pub async fn run(self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
         if self.statements.is_empty() {

@@ -101,6 +101,28 @@ pub async fn finish(
     Ok(exec(db, &sql, values).await? == 1)
 }
 
+/// [`finish`]'s "done" for a process without leases, as a statement to send with another write
+/// (`store::turns::finish`): it returns a row only if it marked the update (it was pending).
+pub(crate) fn done_with(
+    backend: sea_orm::DbBackend,
+    update_id: i64,
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
+    use entity::updates::{Column, Entity};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
+    let mut statement = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(UpdateStatus::Done.as_str()))
+        .col_expr(Column::Error, Expr::value(Option::<String>::None))
+        .col_expr(Column::DoneAt, Expr::value(Some(now)))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::UpdateId.eq(update_id))
+        .filter(Column::Status.eq(PENDING))
+        .build(backend);
+    statement.sql.push_str(" RETURNING \"update_id\"");
+    statement
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,15 +260,19 @@ pub struct TurnEnd<'a> {
     pub outcome: &'a str,
     /// The answer and how many of its messages went out, when it was delivered.
     pub delivered: Option<(i64, u32)>,
+    /// Mark the update done too (nothing follows the turn, and its process runs without leases:
+    /// `turn::Fence::closes_with_turn`).
+    pub close_update: bool,
 }
 
-/// Closes the turn: its timings row and, when delivered, the last delivery checkpoint — one
-/// round trip.
+/// Closes the turn: its timings row, when delivered the last delivery checkpoint, and when asked
+/// the update's "done" — one round trip (SQLite). Returns whether the update was marked (false:
+/// not asked, or it was not pending any more).
 pub async fn finish(
     db: &impl ConnectionTrait,
     end: &TurnEnd<'_>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let ms = |v: Option<u32>| v.map(|x| x.min(i32::MAX as u32) as i32);
     let t = end.timings;
     let row = turns::ActiveModel {
@@ -296,7 +300,15 @@ pub async fn finish(
         turns::Entity::insert(row)
             .on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()),
     );
-    batch.run(db).await
+    if !end.close_update {
+        batch.run(db).await?;
+        return Ok(false);
+    }
+    // Last, once the turn's own rows are written: a crash before it leaves the update pending,
+    // and resuming it finds the turn delivered and finishes it again.
+    let mut statements = batch.into_statements();
+    statements.push(super::fencing::done_with(backend, end.update_id, now));
+    Ok(!super::batch::query_rows(db, statements).await?.is_empty())
 }
 
 #[cfg(test)]
@@ -365,5 +377,42 @@ mod tests {
                 (Some(fresh.id), Some("Dobrý den".into())),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_turn_that_closes_its_update_marks_it_done_once() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let update: teloxide::types::Update = serde_json::from_str(
+            r#"{"update_id":41,"message":{"message_id":1,"date":0,"chat":{"id":5,"type":"private","first_name":"A"},"text":"Ahoj"}}"#,
+        )
+        .unwrap();
+        crate::store::inbox::record_batch(&db, &[update], now).await.unwrap();
+        let timings = Timings::default();
+        let end = |update_id, close_update| TurnEnd {
+            update_id,
+            user_id: 1,
+            chat_id: 5,
+            kind: "text",
+            timings: &timings,
+            outcome: "answered",
+            delivered: None,
+            close_update,
+        };
+        let status = || async {
+            let u = entity::updates::Entity::find_by_id(41).one(&db).await.unwrap().unwrap();
+            (u.status, u.attempts, u.done_at.is_some())
+        };
+
+        // Not asked: the turn's row only, the update left to the intake.
+        assert!(!finish(&db, &end(41, false), now).await.unwrap());
+        assert_eq!(status().await, ("pending".into(), 0, false));
+        // Asked: marked with the turn's write; a second time it is done already.
+        assert!(finish(&db, &end(41, true), now).await.unwrap());
+        assert_eq!(status().await, ("done".into(), 1, true));
+        assert!(!finish(&db, &end(41, true), now).await.unwrap());
+        assert_eq!(status().await, ("done".into(), 1, true));
+        let turns = entity::turns::Entity::find().all(&db).await.unwrap();
+        assert_eq!(turns.len(), 1, "the turn's row once");
     }
 }

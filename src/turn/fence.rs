@@ -15,6 +15,16 @@ use crate::store::StoreError;
 pub trait Fence: Send + Sync {
     /// Whether this run may still act on its update.
     fn holds(&self) -> BoxFuture<'_, Result<bool, StoreError>>;
+
+    /// Whether a turn after which nothing else runs for its update may mark the update done with
+    /// its own last write (one round trip for both), instead of whoever runs the updates marking
+    /// it after. False by default (under a lease, the mark checks the lease).
+    fn closes_with_turn(&self) -> bool {
+        false
+    }
+
+    /// The turn's last write marked the update done (`true`), or found it no longer pending.
+    fn closed_by_turn(&self, _marked: bool) {}
 }
 
 /// The check before a step: `Stop::Fenced` once the update is not this run's any more.

@@ -191,7 +191,9 @@ struct Answered {
 #[derive(Clone, Copy, Debug)]
 pub struct Ran {
     /// Whether a role-play scene may have been under way (and its goal reached): false only when
-    /// the turn looked and found none, so the caller need not read the scenes again.
+    /// the turn looked and found none, so the caller need not read the scenes again. The caller
+    /// then does nothing more for the update: the turn may have marked it done already
+    /// ([`Fence::closes_with_turn`]).
     pub maybe_in_scene: bool,
 }
 
@@ -289,6 +291,10 @@ pub async fn run<S: Show>(
         }
         Err(Stop::Outage | Stop::Fenced) => unreachable!("waited out or returned above"),
     };
+    // An answer with no scene to follow up is the update's last step (see [`Ran`]): where the
+    // fence allows, the update is marked done with the turn's own last write.
+    let close_update =
+        matches!(outcome, Outcome::Answered) && !ran.maybe_in_scene && fence.closes_with_turn();
     let end = TurnEnd {
         update_id: request.update_id,
         user_id: learner.id,
@@ -297,8 +303,12 @@ pub async fn run<S: Show>(
         timings: &timings,
         outcome: &outcome.label(),
         delivered,
+        close_update,
     };
-    turn_store::finish(&app.db, &end, app.clock.now()).await?;
+    let marked = turn_store::finish(&app.db, &end, app.clock.now()).await?;
+    if close_update {
+        fence.closed_by_turn(marked);
+    }
     Ok(ran)
 }
 
