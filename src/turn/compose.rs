@@ -36,7 +36,7 @@ pub(super) async fn answer(
     fence: &dyn Fence,
     learner: &Learner,
     asked: &Asked,
-    learner_text: &str,
+    (learner_text, learner_tokens): (&str, Option<usize>),
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
@@ -81,12 +81,12 @@ pub(super) async fn answer(
             + 1
     });
     let budget = app.config.limits.context_token_budget;
-    let ctx = tutor::fit_context_with_summary(
+    let ctx = tutor::fit_context_counted(
         model,
         system_tokens,
         summary_tokens,
         &history,
-        learner_text,
+        (learner_text, learner_tokens),
         budget,
         memory::verbatim_tokens(budget),
     );

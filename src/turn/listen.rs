@@ -35,7 +35,7 @@ pub(super) async fn hear(
     learner: &Learner,
     heard: &Heard<'_>,
     timings: &mut Timings,
-) -> Result<String, Stop> {
+) -> Result<(String, Option<usize>), Stop> {
     let Heard { message_id, audio_path, audio, model } = *heard;
     // `_held`: the audio's bytes stay counted until speech-to-text is done with them.
     let (bytes, measured, _held) = match fetched(app, fetch, audio, timings).await {
@@ -65,16 +65,17 @@ pub(super) async fn hear(
     timings.stt_ms = Some(t.elapsed().as_millis() as u32);
     let (text, usage) = (said.value.text, said.usage);
     let now = app.clock.now();
+    let tokens = tutor::count_tokens(model, &text);
     let transcript = Transcript {
         message_id,
         user_id: learner.id,
         text: &text,
-        tokens: tutor::count_tokens(model, &text),
+        tokens,
         usage,
         day: crate::progress::local_day(now, learner.tz),
     };
     store::turns::record_transcript(&app.db, &transcript, now).await?;
-    self::heard(text)
+    Ok((self::heard(text)?, Some(tokens)))
 }
 
 /// A speech-to-text answer the bot could not read gets its own notice: the server is up, so the

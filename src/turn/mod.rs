@@ -333,13 +333,14 @@ async fn turn<S: Show>(
         Input::Audio(_) => Some(app.audio.key_for(now, chat_id, update_id, "learner")),
         Input::Text(_) => None,
     };
+    let typed_tokens = typed.as_deref().map(|t| tutor::count_tokens(model, t));
     let stored = LearnerMessage {
         user_id: learner.id,
         chat_id,
         update_id,
         kind: request.input.kind().as_str(),
         text: typed.as_deref(),
-        tokens: typed.as_deref().map(|t| tutor::count_tokens(model, t)).unwrap_or(0),
+        tokens: typed_tokens.unwrap_or(0),
         audio_duration_secs: match &request.input {
             Input::Audio(a) => Some(a.file.duration),
             Input::Text(_) => None,
@@ -372,9 +373,10 @@ async fn turn<S: Show>(
     let voice_reply = matches!(request.input, Input::Audio(_)) || learner.voice_replies;
     let _busy = show.busy(voice_reply);
 
-    let learner_text = match (&request.input, transcript) {
-        (Input::Text(text), _) => checked_text(text)?,
-        (Input::Audio(_), Some(text)) => listen::heard(text)?,
+    // The learner's words, and their tokens where they were counted already (stored with them).
+    let (learner_text, learner_tokens) = match (&request.input, transcript) {
+        (Input::Text(text), _) => (checked_text(text)?, typed_tokens),
+        (Input::Audio(_), Some(text)) => (listen::heard(text)?, None),
         (Input::Audio(audio), None) => {
             let path = audio_path.as_deref();
             let heard = listen::Heard { message_id, audio_path: path, audio, model };
@@ -400,7 +402,8 @@ async fn turn<S: Show>(
         None => {
             let spoken = typed.is_none();
             let asked = compose::Asked { conversation_id, message_id, chat_id, update_id, spoken };
-            compose::answer(app, fence, learner, &asked, &learner_text, voice_reply, timings)
+            let said = (learner_text.as_str(), learner_tokens);
+            compose::answer(app, fence, learner, &asked, said, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?
         }

@@ -168,9 +168,25 @@ pub fn fit_context_with_summary(
     budget: usize,
     history_cap: usize,
 ) -> FittedContext {
+    let message = (new_message, None);
+    let s = (system_prompt_tokens, summary_tokens);
+    fit_context_counted(model, s.0, s.1, history, message, budget, history_cap)
+}
+
+/// [`fit_context_with_summary`] with the new message's tokens where they were counted already
+/// (a transcript's, counted as it was stored): counting is a good part of a turn's CPU.
+pub fn fit_context_counted(
+    model: &str,
+    system_prompt_tokens: usize,
+    summary_tokens: Option<usize>,
+    history: &[HistoryTurn],
+    (new_message, counted): (&str, Option<usize>),
+    budget: usize,
+    history_cap: usize,
+) -> FittedContext {
     let fixed = system_prompt_tokens + 2 * MESSAGE_OVERHEAD;
     let room_for_message = budget.saturating_sub(fixed);
-    let mut message_tokens = count_tokens(model, new_message);
+    let mut message_tokens = counted.unwrap_or_else(|| count_tokens(model, new_message));
     let mut new_message = new_message.to_owned();
     if message_tokens > room_for_message {
         (new_message, message_tokens) = truncate_to_tokens(model, &new_message, room_for_message);
@@ -474,5 +490,18 @@ mod tests {
         let start = newest_within(&h, 500);
         assert_eq!((h.len() - start) % 2, 0, "whole exchanges only");
         assert!(h[start..].iter().map(|t| t.tokens + MESSAGE_OVERHEAD).sum::<usize>() <= 500);
+    }
+
+    #[test]
+    fn a_message_counted_already_fits_exactly_as_if_counted_here() {
+        let h = history(30);
+        let text = "Včera jsem byl v hospodě a dal jsem si dvě piva.";
+        let counted = (text, Some(count_tokens(MODEL, text)));
+        let here = fit_context_with_summary(MODEL, 600, Some(250), &h, text, 3000, usize::MAX);
+        let given = fit_context_counted(MODEL, 600, Some(250), &h, counted, 3000, usize::MAX);
+        assert_eq!(given.prompt_tokens, here.prompt_tokens);
+        assert_eq!(given.message_tokens, here.message_tokens);
+        assert_eq!(given.turns, here.turns);
+        assert_eq!(given.new_message, here.new_message);
     }
 }

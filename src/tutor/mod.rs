@@ -15,7 +15,7 @@ pub mod sift;
 
 pub use budget::{
     Encoding, FittedContext, HistoryTurn, MESSAGE_OVERHEAD, Role, count_tokens, encoding_for_model,
-    fit_context, fit_context_with_summary, newest_within, truncate_to_tokens,
+    fit_context, fit_context_counted, fit_context_with_summary, newest_within, truncate_to_tokens,
 };
 pub use category::MistakeCategory;
 pub use cost::Prices;

@@ -227,11 +227,12 @@ impl ChatClient {
             let streamed = early.filter(|_| !self.no_stream.load(Ordering::Relaxed));
             let reply_format = self.reply_format.current();
             let limit = Limit { tokens: max_tokens, legacy: !self.client.chat_is_openai() };
-            let body = request(model, messages.clone(), format, reply_format, limit)?;
+            let mut body = request(model, messages.clone(), format, reply_format, limit)?;
             let answer = match streamed {
                 Some(early) => {
                     let (server, service) = self.client.chat_stream();
-                    stream::read(server, service, stream::streaming(body.clone()), early)
+                    stream::streaming(&mut body);
+                    stream::read(server, service, &body, early)
                         .await
                         .map(|s| (s.content().to_owned(), s.tokens()))
                 }

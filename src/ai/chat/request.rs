@@ -8,6 +8,7 @@
 //! the object. The request is sent as JSON of our own making (async-openai's "bring your own
 //! types"), so the last step can change the system message.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use async_openai::types::chat::{
@@ -19,6 +20,9 @@ use serde_json::Value;
 use crate::ai::client::AiError;
 use crate::ai::meter::Tokens;
 use crate::tutor;
+
+static REPLY_SCHEMA: LazyLock<Value> = LazyLock::new(tutor::json_schema);
+static PLACEMENT_SCHEMA: LazyLock<Value> = LazyLock::new(tutor::placement::json_schema);
 
 /// What a completion is asked to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,15 +44,16 @@ impl Format {
     /// The schema's name, description and body.
     fn schema(self) -> Option<(&'static str, &'static str, Value)> {
         match self {
+            // Built once: a turn's request is built anew for each of its attempts.
             Format::Reply => Some((
                 tutor::SCHEMA_NAME,
                 "Honzík's answer to the learner with corrections",
-                tutor::json_schema(),
+                REPLY_SCHEMA.clone(),
             )),
             Format::Placement => Some((
                 tutor::placement::SCHEMA_NAME,
                 "A CEFR level and one line per skill",
-                tutor::placement::json_schema(),
+                PLACEMENT_SCHEMA.clone(),
             )),
             Format::Text => None,
         }

@@ -32,10 +32,9 @@ const PATH: &str = "/chat/completions";
 
 /// The request body asking for a stream, with the usage in a last chunk (servers that do not
 /// report usage leave it out; the bot then counts the tokens itself).
-pub(super) fn streaming(mut body: Value) -> Value {
+pub(super) fn streaming(body: &mut Value) {
     body["stream"] = Value::Bool(true);
     body["stream_options"] = json!({ "include_usage": true });
-    body
 }
 
 /// Sends `body` (already [`streaming`]) to the chat server `config` names through `service`, and
@@ -43,10 +42,10 @@ pub(super) fn streaming(mut body: Value) -> Value {
 pub(super) async fn read(
     config: &OpenAIConfig,
     service: &GuardedHttp,
-    body: Value,
+    body: &Value,
     early: &EarlyWords,
 ) -> Result<Streamed, OpenAIError> {
-    let response = service.clone().send(request(config, service.http(), &body)?).await?;
+    let response = service.clone().send(request(config, service.http(), body)?).await?;
     let status = response.status();
     if !status.is_success() {
         // The service answers any other status as an error already; should one get through,

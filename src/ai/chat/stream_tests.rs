@@ -121,8 +121,9 @@ fn upstream(base: &str, retries: u32) -> (OpenAIConfig, GuardedHttp) {
 async fn stream(server: &Server, retries: u32) -> (Result<Streamed, OpenAIError>, Option<String>) {
     let (config, service) = upstream(&server.base, retries);
     let (early, words) = EarlyWords::new();
-    let body = streaming(json!({ "model": "gpt-4o-mini", "messages": [] }));
-    let result = read(&config, &service, body, &early).await;
+    let mut body = json!({ "model": "gpt-4o-mini", "messages": [] });
+    streaming(&mut body);
+    let result = read(&config, &service, &body, &early).await;
     drop(early);
     (result, words.await.ok())
 }
