@@ -156,7 +156,7 @@ impl Learner {
         }
     }
 
-    fn from_rows(u: users::Model, s: user_settings::Model) -> Self {
+    pub(super) fn from_rows(u: users::Model, s: user_settings::Model) -> Self {
         let level = Level::parse(&s.level).unwrap_or(Level::Beginner);
         Learner {
             id: u.id,

@@ -7,6 +7,7 @@ use sea_orm::ConnectionTrait;
 
 use super::StoreError;
 use super::admin::{DEFAULT_QUOTA, SPEND_CAP, set_setting, setting};
+use super::learners::Learner;
 use super::sql::{exec, scalar, stmt};
 use crate::admin::quota::Allowance;
 
@@ -98,16 +99,115 @@ pub async fn standing(
         (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
     let default: Option<String> = row.try_get_by_index(2)?;
     let spent: Option<i64> = row.try_get_by_index(3)?;
-    let allowance = match (kind, micros, default) {
-        (Some(kind), Some(micros), _) => Allowance::from_db(&kind, micros).ok_or_else(|| {
+    let allowance = allowance_of(user_id, kind.zip(micros), default, fallback)?;
+    Ok((allowance, spent.unwrap_or(0)))
+}
+
+/// The learner's own allowance, else the default an admin set, else `fallback`.
+fn allowance_of(
+    user_id: i64,
+    own: Option<(String, i64)>,
+    default: Option<String>,
+    fallback: Allowance,
+) -> Result<Allowance, StoreError> {
+    Ok(match (own, default) {
+        (Some((kind, micros)), _) => Allowance::from_db(&kind, micros).ok_or_else(|| {
             StoreError::Corrupt(format!("quota of user {user_id}: {kind} {micros}"))
         })?,
-        (_, _, Some(v)) => {
+        (None, Some(v)) => {
             decode(&v).ok_or_else(|| StoreError::Corrupt(format!("default quota {v:?}")))?
         }
-        _ => fallback,
+        (None, None) => fallback,
+    })
+}
+
+/// What [`standing`] reads, for every day that can be "today" for someone somewhere (the UTC
+/// day and the days either side): read beside the learner as their message comes in
+/// (`learners::find_with_standing`), it answers the paid gate without a round trip of its own,
+/// whatever the learner's time zone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standing {
+    user_id: i64,
+    own: Option<(String, i64)>,
+    default: Option<String>,
+    spent: [(NaiveDate, i64); 3],
+}
+
+impl Standing {
+    /// The allowance and the spend of the learner's `day`; None when `day` is not one read.
+    pub fn on(
+        &self,
+        day: NaiveDate,
+        fallback: Allowance,
+    ) -> Option<Result<(Allowance, i64), StoreError>> {
+        let spent = self.spent.iter().find(|(d, _)| *d == day)?.1;
+        let allowance =
+            allowance_of(self.user_id, self.own.clone(), self.default.clone(), fallback);
+        Some(allowance.map(|a| (a, spent)))
+    }
+}
+
+/// The days [`Standing`] covers around `utc_day`.
+fn days_around(utc_day: NaiveDate) -> [NaiveDate; 3] {
+    [utc_day.pred_opt().unwrap_or(utc_day), utc_day, utc_day.succ_opt().unwrap_or(utc_day)]
+}
+
+/// The select behind [`Standing`] (plain parameters: it is sent with the learner's read).
+pub(super) fn standing_around(
+    backend: sea_orm::DbBackend,
+    user_id: i64,
+    utc_day: NaiveDate,
+) -> sea_orm::Statement {
+    use entity::daily_stats::{Column as D, Entity as Days};
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+    let sub = |q: &mut SelectStatement| Expr::SubQuery(None, Box::new(q.to_owned().into()));
+    let quota = |column: &str| {
+        sub(Query::select()
+            .column(Alias::new(column))
+            .from(Alias::new("quotas"))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user_id)))
     };
-    Ok((allowance, spent.unwrap_or(0)))
+    let mut select = Query::select();
+    select
+        .expr_as(quota("kind"), Alias::new("own_kind"))
+        .expr_as(quota("micros"), Alias::new("own_micros"))
+        .expr_as(
+            sub(Query::select()
+                .column(Alias::new("value"))
+                .from(Alias::new("bot_settings"))
+                .and_where(Expr::col(Alias::new("key")).eq(DEFAULT_QUOTA))),
+            Alias::new("default_quota"),
+        );
+    for (i, day) in days_around(utc_day).into_iter().enumerate() {
+        let spent = sub(Query::select()
+            .column(D::CostMicros)
+            .from(Days)
+            .and_where(Expr::col(D::UserId).eq(user_id))
+            .and_where(Expr::col(D::Day).eq(day)));
+        select.expr_as(spent, Alias::new(format!("spent_{i}")));
+    }
+    backend.build(&select)
+}
+
+/// [`standing_around`]'s row.
+pub(super) fn standing_of(
+    row: &sea_orm::QueryResult,
+    user_id: i64,
+    utc_day: NaiveDate,
+) -> Result<Standing, StoreError> {
+    let kind: Option<String> = row.try_get("", "own_kind")?;
+    let micros: Option<i64> = row.try_get("", "own_micros")?;
+    let days = days_around(utc_day);
+    let mut spent = [(utc_day, 0); 3];
+    for (i, day) in days.into_iter().enumerate() {
+        spent[i] = (day, row.try_get::<Option<i64>>("", &format!("spent_{i}"))?.unwrap_or(0));
+    }
+    Ok(Standing {
+        user_id,
+        own: kind.zip(micros),
+        default: row.try_get("", "default_quota")?,
+        spent,
+    })
 }
 
 /// The learner's average cost of a turn (micro-dollars) over their days from `since` on: what a
@@ -195,4 +295,90 @@ pub async fn spent_since_for(
 ) -> Result<i64, StoreError> {
     let sql = "SELECT CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) FROM daily_stats WHERE user_id = $1 AND day >= $2";
     Ok(scalar(db, sql, vec![user_id.into(), from.into()]).await?.unwrap_or(0))
+}
+
+/// The learner (as [`super::learners::find`]) and their [`Standing`] around `utc_day`, in one
+/// round trip on SQLite: what a voice or text message needs before it is paid for.
+pub async fn find_with_standing(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    utc_day: NaiveDate,
+) -> Result<(Option<Learner>, Standing), StoreError> {
+    use entity::{user_settings, users};
+    use sea_orm::{EntityTrait, FromQueryResult, QueryTrait};
+    let backend = db.get_database_backend();
+    let learner =
+        users::Entity::find_by_id(user_id).find_also_related(user_settings::Entity).build(backend);
+    let standing = standing_around(backend, user_id, utc_day);
+    let rows = super::batch::query_rows(db, vec![learner, standing]).await?;
+    // The standing's row always comes, the learner's only for someone we know.
+    let Some((standing, learner)) = rows.split_last() else {
+        return Err(StoreError::Corrupt("the standing read returned no row".into()));
+    };
+    let learner = match learner.first() {
+        Some(row) => {
+            let user = users::Model::from_query_result(row, "A_")?;
+            user_settings::Model::from_query_result_optional(row, "B_")?
+                .map(|settings| Learner::from_rows(user, settings))
+        }
+        None => None,
+    };
+    Ok((learner, standing_of(standing, user_id, utc_day)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{learners, usage};
+
+    #[tokio::test]
+    async fn the_standing_read_with_the_learner_answers_as_its_own_read_for_every_day_near() {
+        let (_dir, db) = crate::store::test_db().await;
+        let now = Utc::now();
+        let utc_day = now.date_naive();
+        let fallback = Allowance::Daily(50_000);
+        let tg = learners::TelegramUser {
+            id: 11,
+            chat_id: 11,
+            first_name: "Olena",
+            username: None,
+            language_code: Some("uk"),
+        };
+        // Nobody yet: no learner, and the standing still answers (the fallback, nothing spent).
+        let (nobody, standing) = find_with_standing(&db, 11, utc_day).await.unwrap();
+        assert!(nobody.is_none());
+        assert_eq!(standing.on(utc_day, fallback).unwrap().unwrap(), (fallback, 0));
+
+        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let metrics = crate::metrics::Metrics::new(Default::default());
+        let meter = crate::ai::meter::Meter::new(Default::default(), metrics.usage_counters());
+        let yesterday = utc_day.pred_opt().unwrap();
+        for (day, characters) in [(yesterday, 1_000), (utc_day, 3_000)] {
+            let paid = meter.speech("tts-1", characters, false);
+            usage::record(&db, learner.id, None, &paid, day, now).await.unwrap();
+        }
+        let check = |label: &'static str| {
+            let db = db.clone();
+            async move {
+                let (found, standing) = find_with_standing(&db, learner.id, utc_day).await.unwrap();
+                let alone = learners::find(&db, learner.id).await.unwrap();
+                assert_eq!(format!("{found:?}"), format!("{alone:?}"), "{label}");
+                assert!(found.is_some());
+                for day in days_around(utc_day) {
+                    let alone = super::standing(&db, learner.id, day, fallback).await.unwrap();
+                    assert_eq!(standing.on(day, fallback).unwrap().unwrap(), alone, "{label}");
+                }
+                let far = utc_day + chrono::Duration::days(2);
+                assert!(standing.on(far, fallback).is_none(), "a day not read is read again");
+            }
+        };
+        check("the fallback").await;
+        set_default(&db, Allowance::Daily(70_000), now).await.unwrap();
+        check("the default").await;
+        set_own(&db, learner.id, Some(Allowance::Unlimited), now).await.unwrap();
+        check("their own").await;
+        let (_, standing) = find_with_standing(&db, learner.id, utc_day).await.unwrap();
+        let (_, spent) = standing.on(utc_day, fallback).unwrap().unwrap();
+        assert!(spent > 0, "today's spend is read");
+    }
 }

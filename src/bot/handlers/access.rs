@@ -105,17 +105,36 @@ impl AccessCache {
 /// (`misc::lookup`, a button press's check) instead of reading the same row again: the ban check
 /// and the lookup were two round trips of every message's (BENCHMARKS.md, issue 18). Taken
 /// once: a handler that reads the learner again after changing it reads the database.
+/// For a message that may be paid for, their allowance's standing was read with them
+/// (`quotas::find_with_standing`), for the paid gate to take ([`gate_with`]): one round trip of
+/// every turn's less.
 #[derive(Default)]
-pub struct Sender(Mutex<Option<Option<Learner>>>);
+pub struct Sender {
+    learner: Mutex<Option<Option<Learner>>>,
+    standing: Mutex<Option<quotas::Standing>>,
+}
 
 impl Sender {
     fn keep(&self, learner: Option<Learner>) {
-        *self.0.lock().expect("sender") = Some(learner);
+        *self.learner.lock().expect("sender") = Some(learner);
     }
 
     /// The learner the gate read (None inside: nobody we know), or None if it read none.
     pub fn take(&self) -> Option<Option<Learner>> {
-        self.0.lock().expect("sender").take()
+        self.learner.lock().expect("sender").take()
+    }
+
+    /// The standing read with the learner, if it was.
+    pub fn take_standing(&self) -> Option<quotas::Standing> {
+        self.standing.lock().expect("sender").take()
+    }
+}
+
+/// A message that may become a paid turn (a voice note, a file, text that is not a command).
+fn may_be_paid(update: &Update) -> bool {
+    match &update.kind {
+        UpdateKind::Message(m) => m.text().is_none_or(|t| !t.starts_with('/')),
+        _ => false,
     }
 }
 
@@ -170,8 +189,17 @@ pub async fn refused(
     }
     let user_id = update.from()?.id.0 as i64;
     let check = async {
-        // The whole learner, not just the status: the handler's own lookup takes it (`Sender`).
-        let learner = crate::store::learners::find(&app.read, user_id).await?;
+        // The whole learner, not just the status: the handler's own lookup takes it (`Sender`);
+        // with their allowance's standing where the message may be paid for.
+        let learner = if may_be_paid(&update) {
+            let utc_day = app.clock.now().date_naive();
+            let (learner, standing) =
+                quotas::find_with_standing(&app.read, user_id, utc_day).await?;
+            *sender.standing.lock().expect("sender") = Some(standing);
+            learner
+        } else {
+            crate::store::learners::find(&app.read, user_id).await?
+        };
         let banned = learner.as_ref().is_some_and(|l| l.status == LearnerStatus::Banned);
         sender.keep(learner);
         let mode = tg.access.mode(&app).await?;
@@ -271,10 +299,23 @@ pub async fn gate(
     update_id: i64,
     learner: &Learner,
 ) -> Result<Gate, BotError> {
+    gate_with(app, tg, msg, update_id, learner, None).await
+}
+
+/// [`gate`], with the allowance's standing read with the learner as this message came in
+/// (`Sender::take_standing`); without it, or for a day it does not cover, it is read here.
+pub async fn gate_with(
+    app: &App,
+    tg: &Telegram,
+    msg: &Message,
+    update_id: i64,
+    learner: &Learner,
+    known: Option<quotas::Standing>,
+) -> Result<Gate, BotError> {
     if slowed_down(app, tg, msg, update_id, learner).await? {
         return Ok(Gate::Closed);
     }
-    match over_budget(app, tg, msg, learner).await {
+    match over_budget(app, tg, msg, learner, known).await {
         Ok(true) => Ok(Gate::Closed),
         Ok(false) => Ok(Gate::Open),
         Err(Budget::Unreadable(e)) => Err(BotError::Unavailable(e.to_string())),
@@ -327,6 +368,7 @@ async fn over_budget(
     tg: &Telegram,
     msg: &Message,
     learner: &Learner,
+    known: Option<quotas::Standing>,
 ) -> Result<bool, Budget> {
     let now = app.clock.now();
     let (cap, spent) = tg.access.spend(app, now).await.map_err(Budget::Unreadable)?;
@@ -347,10 +389,12 @@ async fn over_budget(
         return Ok(true);
     }
     let day = local_day(now, learner.tz);
-    let (allowance, spent) =
-        quotas::standing(&app.read, learner.id, day, app.config.admin.default_quota)
-            .await
-            .map_err(Budget::Unreadable)?;
+    let fallback = app.config.admin.default_quota;
+    let (allowance, spent) = match known.and_then(|s| s.on(day, fallback)) {
+        Some(read) => read,
+        None => quotas::standing(&app.read, learner.id, day, fallback).await,
+    }
+    .map_err(Budget::Unreadable)?;
     if allowance == quota::Allowance::Unlimited {
         return Ok(false);
     }

@@ -8,7 +8,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
 use crate::app::App;
-use crate::bot::handlers::access::{Gate, gate};
+use crate::bot::handlers::access::{Gate, Sender, gate_with};
 use crate::bot::turn_reply::TelegramTurn;
 use crate::bot::{HandlerResult, Telegram};
 use crate::store::learners::Learner;
@@ -57,6 +57,8 @@ pub fn clean_text(text: &str) -> String {
     text.chars().filter(|c| !junk(*c)).collect()
 }
 
+// What the tree injects by type, each named: grouping them would only hide which is which.
+#[allow(clippy::too_many_arguments)]
 pub async fn voice(
     app: Arc<App>,
     tg: Arc<Telegram>,
@@ -65,11 +67,13 @@ pub async fn voice(
     fence: Arc<dyn Fence>,
     learner: Learner,
     input: AudioInput,
+    sender: Arc<Sender>,
 ) -> HandlerResult {
     // Spawned in a statement of its own: the turn's future is moved into its task, and this
     // one keeps no room for it (awaited in the same statement, it did: ~28 KB a turn).
     let turn = own_task(async move {
-        if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
+        let known = sender.take_standing();
+        if gate_with(&app, &tg, &msg, update.id.0 as i64, &learner, known).await? == Gate::Closed {
             return Ok(());
         }
         let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
@@ -78,6 +82,8 @@ pub async fn voice(
     turn.await
 }
 
+// What the tree injects by type, each named: grouping them would only hide which is which.
+#[allow(clippy::too_many_arguments)]
 pub async fn text(
     app: Arc<App>,
     tg: Arc<Telegram>,
@@ -86,11 +92,13 @@ pub async fn text(
     fence: Arc<dyn Fence>,
     learner: Learner,
     text: String,
+    sender: Arc<Sender>,
 ) -> HandlerResult {
     // Spawned in a statement of its own: the turn's future is moved into its task, and this
     // one keeps no room for it (awaited in the same statement, it did: ~28 KB a turn).
     let turn = own_task(async move {
-        if gate(&app, &tg, &msg, update.id.0 as i64, &learner).await? == Gate::Closed {
+        let known = sender.take_standing();
+        if gate_with(&app, &tg, &msg, update.id.0 as i64, &learner, known).await? == Gate::Closed {
             return Ok(());
         }
         let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
