@@ -105,6 +105,7 @@ impl AccessCache {
 /// (`misc::lookup`, a button press's check) instead of reading the same row again: the ban check
 /// and the lookup were two round trips of every message's (BENCHMARKS.md, issue 18). Taken
 /// once: a handler that reads the learner again after changing it reads the database.
+///
 /// For a message that may be paid for, their allowance's standing was read with them
 /// (`quotas::find_with_standing`), for the paid gate to take ([`gate_with`]): one round trip of
 /// every turn's less.
