@@ -7,14 +7,7 @@ use crate::store::{conversations, learners};
 async fn the_fifth_answer_of_a_day_earns_the_challenge_once_and_each_answer_keeps_what_it_earned() {
     let (_dir, db) = crate::store::test_db().await;
     let now = Utc::now();
-    let tg = learners::TelegramUser {
-        id: 7,
-        chat_id: 7,
-        first_name: "Olga",
-        username: None,
-        language_code: Some("ru"),
-    };
-    let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+    let learner = crate::store::test_learner(&db, 7, "ru").await;
     let conversation = conversations::current(&db, learner.id, now).await.unwrap();
     let reply = HonzikReply {
         honzik_response: "Ahoj!".into(),
@@ -74,14 +67,7 @@ async fn the_fifth_answer_of_a_day_earns_the_challenge_once_and_each_answer_keep
 async fn an_answer_comes_back_with_the_words_already_saved_and_keeps_a_voice_made_before_it() {
     let (_dir, db) = crate::store::test_db().await;
     let now = Utc::now();
-    let tg = learners::TelegramUser {
-        id: 8,
-        chat_id: 8,
-        first_name: "Taras",
-        username: None,
-        language_code: Some("uk"),
-    };
-    let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+    let learner = crate::store::test_learner(&db, 8, "uk").await;
     let conversation = conversations::current(&db, learner.id, now).await.unwrap();
     let word = |czech: &str| crate::words::Candidate {
         czech: czech.into(),

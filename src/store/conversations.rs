@@ -36,7 +36,13 @@ pub async fn start_new(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<conversations::Model, StoreError> {
-    Ok(conversations::ActiveModel {
+    Ok(fresh(user_id, now).insert(db).await?)
+}
+
+/// A new conversation's row (also started in one round trip with a learner's first message,
+/// `store::turns`).
+pub(super) fn fresh(user_id: i64, now: DateTime<Utc>) -> conversations::ActiveModel {
+    conversations::ActiveModel {
         user_id: Set(user_id),
         summary: Set(None),
         summary_tokens: Set(0),
@@ -45,8 +51,6 @@ pub async fn start_new(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
 }
 
 pub async fn get(

@@ -210,6 +210,24 @@ pub(crate) async fn test_db() -> (tempfile::TempDir, DatabaseConnection) {
     (dir, db)
 }
 
+/// A learner who has just started the bot (Telegram id and chat `id`, Telegram's `language`),
+/// for unit tests.
+#[cfg(test)]
+pub(crate) async fn test_learner(
+    db: &DatabaseConnection,
+    id: i64,
+    language: &str,
+) -> learners::Learner {
+    let tg = learners::TelegramUser {
+        id,
+        chat_id: id,
+        first_name: "Tester",
+        username: None,
+        language_code: Some(language),
+    };
+    learners::find_or_create(db, &tg, chrono::Utc::now()).await.expect("the learner is stored").0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

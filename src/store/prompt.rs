@@ -123,20 +123,13 @@ fn tagged<E: EntityTrait>(select: Select<E>, source: &str) -> Select<E> {
 mod tests {
     use super::*;
     use crate::practice::Mode;
-    use crate::store::{conversations, learners, practice};
+    use crate::store::{conversations, practice};
 
     #[tokio::test]
     async fn the_three_reads_together_find_what_each_finds_alone() {
         let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
-        let tg = learners::TelegramUser {
-            id: 9,
-            chat_id: 9,
-            first_name: "Taras",
-            username: None,
-            language_code: Some("uk"),
-        };
-        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let learner = crate::store::test_learner(&db, 9, "uk").await;
         let c = conversations::current(&db, learner.id, now).await.unwrap();
 
         // Nothing yet: no history, no focus, no session.

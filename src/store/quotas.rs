@@ -123,7 +123,7 @@ fn allowance_of(
 
 /// What [`standing`] reads, for every day that can be "today" for someone somewhere (the UTC
 /// day and the days either side): read beside the learner as their message comes in
-/// (`learners::find_with_standing`), it answers the paid gate without a round trip of its own,
+/// ([`find_with_standing`]), it answers the paid gate without a round trip of its own,
 /// whatever the learner's time zone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Standing {
@@ -337,19 +337,12 @@ mod tests {
         let now = Utc::now();
         let utc_day = now.date_naive();
         let fallback = Allowance::Daily(50_000);
-        let tg = learners::TelegramUser {
-            id: 11,
-            chat_id: 11,
-            first_name: "Olena",
-            username: None,
-            language_code: Some("uk"),
-        };
         // Nobody yet: no learner, and the standing still answers (the fallback, nothing spent).
         let (nobody, standing) = find_with_standing(&db, 11, utc_day).await.unwrap();
         assert!(nobody.is_none());
         assert_eq!(standing.on(utc_day, fallback).unwrap().unwrap(), (fallback, 0));
 
-        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let learner = crate::store::test_learner(&db, 11, "uk").await;
         let metrics = crate::metrics::Metrics::new(Default::default());
         let meter = crate::ai::meter::Meter::new(Default::default(), metrics.usage_counters());
         let yesterday = utc_day.pred_opt().unwrap();

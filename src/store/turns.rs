@@ -110,16 +110,8 @@ async fn first_conversation(
 ) -> Result<i64, StoreError> {
     let backend = db.get_database_backend();
     // Built by sea-orm (plain `?` parameters on SQLite, as a batch needs: `store::batch`).
-    let mut start = conversations::Entity::insert(conversations::ActiveModel {
-        user_id: Set(user_id),
-        summary: Set(None),
-        summary_tokens: Set(0),
-        summarized_through: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .build(backend);
+    let mut start =
+        conversations::Entity::insert(super::conversations::fresh(user_id, now)).build(backend);
     start.sql.push_str(" RETURNING \"id\"");
     let latest = Query::select()
         .column(conversations::Column::Id)
@@ -314,7 +306,7 @@ pub async fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{conversations, learners};
+    use crate::store::conversations;
 
     fn said(user_id: i64, update_id: i64, text: &str) -> LearnerMessage<'_> {
         LearnerMessage {
@@ -334,14 +326,7 @@ mod tests {
     async fn a_message_joins_the_current_conversation_the_first_one_starting_it() {
         let (_dir, db) = crate::store::test_db().await;
         let now = Utc::now();
-        let tg = learners::TelegramUser {
-            id: 5,
-            chat_id: 5,
-            first_name: "Ivan",
-            username: None,
-            language_code: Some("ru"),
-        };
-        let (learner, _) = learners::find_or_create(&db, &tg, now).await.unwrap();
+        let learner = crate::store::test_learner(&db, 5, "ru").await;
         let conversation_of = |cp: &Checkpoint| match cp {
             Checkpoint::Received { conversation_id, .. } => (*conversation_id, false),
             Checkpoint::Resumed { conversation_id, .. } => (*conversation_id, true),
