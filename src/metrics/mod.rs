@@ -17,7 +17,8 @@
 //!   `AUDIO_QUEUE_MB`), `mluvme_audio_bytes_peak` (the most the turns held at once) and
 //!   `mluvme_audio_memory_waiting` (turns waiting for `AUDIO_MEMORY_MB` to free up).
 //! - `mluvme_db_statements_total`: statements sent to the database (each a round trip; a
-//!   transaction's `BEGIN` and `COMMIT` are not counted), and
+//!   transaction's `BEGIN` and `COMMIT` are not counted, several writes sent together on
+//!   SQLite count once), and
 //!   `mluvme_db_statement_seconds_total`, the time they took, waits for a connection excluded.
 //! - breakers, refusals, spend, cost by model, Telegram sends and the webhook: [`operations`].
 //!
@@ -107,6 +108,8 @@ pub struct Metrics {
     pub audio_memory_waiting: Gauge,
     pub db_statements: Counter,
     pub db_statement_seconds: Counter<f64, AtomicU64>,
+    /// The held SQLite writes (`store::batch::held_statements`) already added to the two above.
+    db_held_seen: std::sync::Mutex<(u64, u64)>,
     pub ops: operations::Operations,
 }
 
@@ -271,8 +274,20 @@ impl Metrics {
             audio_memory_waiting,
             db_statements,
             db_statement_seconds,
+            db_held_seen: Default::default(),
             ops,
         }
+    }
+
+    /// Adds the statements sent on held SQLite connections since the last call (`held`: their
+    /// count and microseconds so far, `store::batch::held_statements`): sea-orm's callback,
+    /// which counts the rest, does not see them.
+    pub fn catch_up_statements(&self, held: (u64, u64)) {
+        let mut seen = self.db_held_seen.lock().unwrap_or_else(|e| e.into_inner());
+        let (n, us) = (held.0.saturating_sub(seen.0), held.1.saturating_sub(seen.1));
+        self.db_statements.inc_by(n);
+        self.db_statement_seconds.inc_by(us as f64 / 1e6);
+        *seen = held;
     }
 
     /// A turn starts: counted in flight until the guard is finished or dropped. Dropped without

@@ -117,6 +117,7 @@ pub async fn metrics(State(Ops { app, .. }): State<Ops>) -> Response {
         app.metrics.updates_pending.set(n);
     }
     let m = &app.metrics;
+    m.catch_up_statements(crate::store::batch::held_statements());
     m.audio_writes_queued.set(app.audio.queued() as i64);
     m.audio_bytes
         .get_or_create(&AudioBytes { held_by: "turns" })

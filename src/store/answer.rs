@@ -17,7 +17,6 @@ use entity::{daily_stats, messages, mistakes, saved_words, stars, users};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -218,9 +217,7 @@ pub async fn record(
         let answer = Expr::SubQuery(None, Box::new(answer.into()));
         statements.push(backend.build(&usage::ledger_of(a.user_id, answer, a.usage, today, now)));
     }
-    let txn = db.begin().await?;
-    let rows = batch::query_rows(&txn, statements).await?;
-    txn.commit().await?;
+    let rows = batch::write_atomic(db, statements).await?;
     let [honzik, saved @ ..] = &rows[..] else {
         return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
     };
@@ -269,7 +266,7 @@ fn returning(mut statement: Statement, columns: &[&str]) -> Statement {
 }
 
 /// Honzík's voice for answer `answer_id`: where it is being saved and what it cost, in one round
-/// trip (in order, so a failure part-way can only leave the path without its cost).
+/// trip (on PostgreSQL in order, so a failure part-way can only leave the path without its cost).
 pub async fn record_voice(
     db: &DatabaseConnection,
     user_id: i64,

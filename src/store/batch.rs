@@ -1,13 +1,27 @@
-//! Several writes in one round trip to the database.
+//! Several statements in one round trip to the database.
 //!
 //! With SQLite every statement sea-orm runs is handed to the connection's worker thread and its
 //! answer handed back: two thread wake-ups per statement, which dominated the bot's CPU under
 //! load (BENCHMARKS.md, "Capacity"). A turn's writes are known together, so on SQLite they go as
 //! one multi-statement query (SQLite runs them in order, each binding its own `?` parameters).
 //! PostgreSQL's extended protocol takes one statement per query, so there they run one after
-//! another. Either way, run a batch inside a transaction when it must be all or nothing.
+//! another.
+//!
+//! Writes ([`write`], [`Batch::run`]) on SQLite go between `BEGIN` and `COMMIT` in that same
+//! query, on a connection held until the transaction is over: all or nothing, and one commit
+//! instead of one per statement (a commit writes the changed pages to the WAL; it was a third
+//! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
+//! there). Reads sent together ([`query_rows`]) take no transaction.
 
-use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, Values};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use sea_orm::sqlx;
+use sea_orm::{
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryResult, QueryTrait,
+    RuntimeErr, Statement, TransactionTrait, Values,
+};
 
 use super::StoreError;
 
@@ -37,27 +51,99 @@ impl Batch {
         self.statements
     }
 
-    /// Executes every statement, in order.
-    pub async fn run(self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
-        if self.statements.is_empty() {
-            return Ok(());
-        }
-        match db.get_database_backend() {
-            DbBackend::Sqlite => {
-                db.execute_raw(joined(self.statements)).await?;
-            }
-            _ => {
-                for s in self.statements {
-                    db.execute_raw(s).await?;
-                }
-            }
-        }
-        Ok(())
+    /// Executes every statement, in order: all or nothing on SQLite ([`write`]).
+    pub async fn run(self, db: &DatabaseConnection) -> Result<(), StoreError> {
+        write(db, self.statements).await.map(drop)
     }
 }
 
-/// Statements that each return rows (`… RETURNING …`), sent together: on SQLite one
-/// multi-statement query (SQLite returns every statement's rows, in order), elsewhere one
+/// Writes sent together, returning every row their `RETURNING` clauses give, in statement
+/// order. On SQLite one round trip and one transaction: all or nothing. On PostgreSQL one
+/// statement after another, each committed alone: a failure part-way leaves the ones before it.
+pub async fn write(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<Vec<QueryResult>, StoreError> {
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    match db.get_database_backend() {
+        DbBackend::Sqlite if statements.len() > 1 => sqlite_transaction(db, statements).await,
+        _ => query_rows(db, statements).await,
+    }
+}
+
+/// [`write`], all or nothing on every database (a transaction on PostgreSQL).
+pub async fn write_atomic(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<Vec<QueryResult>, StoreError> {
+    if statements.len() < 2 || db.get_database_backend() == DbBackend::Sqlite {
+        return write(db, statements).await;
+    }
+    let txn = db.begin().await?;
+    let rows = query_rows(&txn, statements).await?;
+    txn.commit().await?;
+    Ok(rows)
+}
+
+/// Statements sent to SQLite as one held transaction ([`write`]) and the microseconds they
+/// took: sea-orm's statement callback (`mluvme_db_statements_total`) does not see them, so
+/// the metrics add these at scrape time.
+pub fn held_statements() -> (u64, u64) {
+    (HELD.0.load(Ordering::Relaxed), HELD.1.load(Ordering::Relaxed))
+}
+
+static HELD: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
+
+/// `BEGIN; …; COMMIT` as one query on a connection of the writer's pool, held throughout.
+///
+/// Run as a task of its own: a turn dropped while SQLite works must not hand the connection
+/// back to the pool inside the transaction (the next statement of any turn would join it). A
+/// statement that fails leaves the transaction open, so it is rolled back on the same
+/// connection before the connection goes back; one that cannot be rolled back is closed.
+async fn sqlite_transaction(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<Vec<QueryResult>, StoreError> {
+    let pool = db.get_sqlite_connection_pool().clone();
+    let mut statement = joined(statements);
+    statement.sql = format!("BEGIN;\n{};\nCOMMIT", statement.sql);
+    let sql = Arc::new(statement.sql);
+    let values = statement.values.unwrap_or(Values(Vec::new()));
+    let task = tokio::spawn(async move {
+        let mut conn = pool.acquire().await.map_err(acquire_error)?;
+        let started = Instant::now();
+        let query = sqlx::query_with(
+            sqlx::AssertSqlSafe(sql.as_str().to_owned()),
+            sea_query_sqlx::SqlxValues(values),
+        );
+        let result = query.fetch_all(&mut *conn).await;
+        let us = started.elapsed().as_micros() as u64;
+        HELD.0.fetch_add(1, Ordering::Relaxed);
+        HELD.1.fetch_add(us, Ordering::Relaxed);
+        tracing::trace!(target: "mluvme::db", us, failed = result.is_err(), "{sql}");
+        if result.is_err() && sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+            // Not in a transaction any more (SQLite rolled back itself), or the connection is
+            // broken: either way it must not go back as it is.
+            conn.close_on_drop();
+        }
+        result.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
+    });
+    let rows = task.await.map_err(|e| DbErr::Custom(format!("a write was cut short: {e}")))??;
+    Ok(rows.into_iter().map(QueryResult::from).collect())
+}
+
+fn acquire_error(e: sqlx::Error) -> DbErr {
+    match e {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+    }
+}
+
+/// Statements sent together without a transaction (reads; [`write`] is for writes): on SQLite
+/// one multi-statement query (SQLite returns every statement's rows, in order), elsewhere one
 /// after another. Returns every row, in statement order.
 pub async fn query_rows(
     db: &impl ConnectionTrait,
@@ -165,6 +251,44 @@ mod tests {
         assert_eq!(rows[0].try_get::<String>("", "b").unwrap(), "one");
         assert_eq!(rows[1].try_get::<i64>("", "n").unwrap(), 7);
         assert_eq!(rows[1].try_get::<i64>("", "id").unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_part_way_leaves_nothing_and_the_writer_free() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL)")
+            .await
+            .unwrap();
+        let insert = |a: i64, b: Option<&str>| {
+            Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "INSERT INTO t (a, b) VALUES (?, ?) RETURNING a",
+                [a.into(), b.map(str::to_owned).into()],
+            )
+        };
+        let failed = write(&db, vec![insert(1, Some("one")), insert(2, None)]).await;
+        assert!(failed.is_err(), "the second insert breaks NOT NULL");
+        let count = |db: DatabaseConnection| async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT COUNT(*) AS n FROM t",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        };
+        assert_eq!(count(db.clone()).await, 0, "the first insert was rolled back with it");
+        // Not left inside the failed transaction: the next write commits on its own.
+        let rows =
+            write(&db, vec![insert(3, Some("three")), insert(4, Some("four"))]).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].try_get::<i64>("", "a").unwrap(), 4);
+        db.execute_unprepared("INSERT INTO t (a, b) VALUES (5, 'five')").await.unwrap();
+        assert_eq!(count(db.clone()).await, 3);
+        let (held, _) = held_statements();
+        assert!(held >= 2, "the held writes are counted for the metrics");
     }
 
     #[tokio::test]

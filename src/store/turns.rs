@@ -64,7 +64,7 @@ pub struct StoredAnswer {
 /// conversation is looked up by the insert itself (a learner's turns run one at a time, and
 /// `/reset` between two of them starts a new one); a learner without one yet gets it here.
 pub async fn receive(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     m: &LearnerMessage<'_>,
     now: DateTime<Utc>,
 ) -> Result<Checkpoint, StoreError> {
@@ -103,7 +103,7 @@ pub async fn receive(
 /// The learner's first conversation, started for message `message_id` (stored without one): one
 /// round trip on SQLite.
 async fn first_conversation(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: i64,
     message_id: i64,
     now: DateTime<Utc>,
@@ -124,14 +124,14 @@ async fn first_conversation(
         .col_expr(messages::Column::ConversationId, Expr::SubQuery(None, Box::new(latest.into())))
         .filter(messages::Column::Id.eq(message_id))
         .build(backend);
-    let rows = super::batch::query_rows(db, vec![start, join]).await?;
+    let rows = super::batch::write(db, vec![start, join]).await?;
     let started =
         rows.first().ok_or_else(|| StoreError::Corrupt("no conversation started".into()))?;
     Ok(started.try_get("", "id")?)
 }
 
 async fn resumed(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: i64,
     update_id: i64,
     now: DateTime<Utc>,
@@ -204,9 +204,9 @@ pub async fn record_transcript(
     let usages = std::slice::from_ref(&t.usage);
     batch.push(backend, usage::ledger(t.user_id, Some(t.message_id), usages, t.day, now));
     batch.push(backend, usage::add_to_day(t.user_id, t.day, usages, TurnTotals::default()));
-    // One round trip without a transaction (a transaction costs two more on SQLite): the three
-    // statements are applied in order, so a failure part-way — a broken disk — can only leave
-    // the transcript stored without its cost, never a cost without its transcript.
+    // One round trip, all or nothing on SQLite; on PostgreSQL without a transaction (it would
+    // cost two more round trips): the three statements are applied in order, so a failure
+    // part-way can only leave the transcript stored without its cost, never a cost without it.
     batch.run(db).await
 }
 
@@ -261,7 +261,7 @@ pub struct TurnEnd<'a> {
 /// the update's "done" — one round trip (SQLite). Returns whether the update was marked (false:
 /// not asked, or it was not pending any more).
 pub async fn finish(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     end: &TurnEnd<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -300,7 +300,7 @@ pub async fn finish(
     // and resuming it finds the turn delivered and finishes it again.
     let mut statements = batch.into_statements();
     statements.push(super::fencing::done_with(backend, end.update_id, now));
-    Ok(!super::batch::query_rows(db, statements).await?.is_empty())
+    Ok(!super::batch::write(db, statements).await?.is_empty())
 }
 
 #[cfg(test)]

@@ -4,9 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{daily_stats, usage};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, OnConflict, Query};
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, Insert, InsertMany};
 
 use super::StoreError;
 use super::batch::Batch;
@@ -34,9 +32,7 @@ pub async fn record(
     let mut batch = Batch::new();
     batch.push(backend, ledger(user_id, message_id, std::slice::from_ref(u), day, now));
     batch.push(backend, add_to_day(user_id, day, std::slice::from_ref(u), TurnTotals::default()));
-    let txn = db.begin().await?;
-    batch.run(&txn).await?;
-    txn.commit().await?;
+    super::batch::write_atomic(db, batch.into_statements()).await?;
     Ok(())
 }
 
