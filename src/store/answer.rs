@@ -266,7 +266,7 @@ fn returning(mut statement: Statement, columns: &[&str]) -> Statement {
 }
 
 /// Honzík's voice for answer `answer_id`: where it is being saved and what it cost, in one round
-/// trip (on PostgreSQL in order, so a failure part-way can only leave the path without its cost).
+/// trip, all or nothing.
 pub async fn record_voice(
     db: &DatabaseConnection,
     user_id: i64,
@@ -287,7 +287,7 @@ pub async fn record_voice(
     let usages = std::slice::from_ref(u);
     batch.push(backend, usage::ledger(user_id, Some(answer_id), usages, day, now));
     batch.push(backend, usage::add_to_day(user_id, day, usages, TurnTotals::default()));
-    batch.run(db).await
+    batch.run_independent(db).await
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 //! query, on a connection held until the transaction is over: all or nothing, and one commit
 //! instead of one per statement (a commit writes the changed pages to the WAL; it was a third
 //! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
-//! there). Reads sent together ([`query_rows`]) take no transaction.
+//! there), and [`write_independent`], for writes that do not depend on each other, is one
+//! statement there (`WITH w0 AS (…), w1 AS (…) …`). Reads sent together ([`query_rows`]) take no
+//! transaction.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +57,11 @@ impl Batch {
     pub async fn run(self, db: &DatabaseConnection) -> Result<(), StoreError> {
         write(db, self.statements).await.map(drop)
     }
+
+    /// Executes statements that do not depend on each other ([`write_independent`]).
+    pub async fn run_independent(self, db: &DatabaseConnection) -> Result<(), StoreError> {
+        write_independent(db, self.statements).await.map(drop)
+    }
 }
 
 /// Writes sent together, returning every row their `RETURNING` clauses give, in statement
@@ -85,6 +92,82 @@ pub async fn write_atomic(
     let rows = query_rows(&txn, statements).await?;
     txn.commit().await?;
     Ok(rows)
+}
+
+/// [`write`] for statements that each change rows none of the others changes, and read nothing
+/// the others write: on PostgreSQL one statement, all or nothing, in one round trip — the first
+/// ones as data-modifying `WITH` queries before the last. There all of them see the database as
+/// it was before the statement, hence independent; and only the last one's rows come back, so
+/// only the last may have `RETURNING`. On SQLite, [`write`].
+pub async fn write_independent(
+    db: &DatabaseConnection,
+    statements: Vec<Statement>,
+) -> Result<Vec<QueryResult>, StoreError> {
+    if statements.len() > 1 && db.get_database_backend() == DbBackend::Postgres {
+        return Ok(db.query_all_raw(chained(statements)).await?);
+    }
+    write(db, statements).await
+}
+
+/// PostgreSQL statements as one: `WITH w0 AS (s0), w1 AS (s1) s2`, each statement's `$n`
+/// parameters renumbered after the ones before it.
+fn chained(statements: Vec<Statement>) -> Statement {
+    let last = statements.len() - 1;
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for (i, s) in statements.into_iter().enumerate() {
+        debug_assert!(
+            i == last || !s.sql.contains("RETURNING"),
+            "only the last of independent writes may return rows: {}",
+            s.sql
+        );
+        let renumbered = renumbered(&s.sql, values.len());
+        if i == 0 && i < last {
+            sql.push_str("WITH ");
+        }
+        if i < last {
+            sql.push_str(&format!("w{i} AS ({renumbered}), "));
+        } else {
+            if sql.ends_with(", ") {
+                sql.truncate(sql.len() - 2);
+                sql.push(' ');
+            }
+            sql.push_str(&renumbered);
+        }
+        if let Some(Values(v)) = s.values {
+            values.extend(v);
+        }
+    }
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// `sql` with each `$n` parameter outside quotes made `$(n + offset)`.
+fn renumbered(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match (quote, c) {
+            // A doubled quote inside a literal closes and reopens it: same result.
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') if chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                out.push_str(&(n + offset).to_string());
+            }
+            (None, _) => {}
+        }
+    }
+    out
 }
 
 /// Statements sent to SQLite as one held transaction ([`write`]) and the microseconds they
@@ -289,6 +372,85 @@ mod tests {
         assert_eq!(count(db.clone()).await, 3);
         let (held, _) = held_statements();
         assert!(held >= 2, "the held writes are counted for the metrics");
+    }
+
+    #[test]
+    fn postgres_parameters_are_renumbered_outside_quotes_only() {
+        assert_eq!(
+            renumbered(r#"UPDATE "t$1" SET a = $1, b = 'x$2''$3' WHERE c = $12"#, 4),
+            r#"UPDATE "t$1" SET a = $5, b = 'x$2''$3' WHERE c = $16"#
+        );
+        let s = |sql: &str, n: i64| {
+            Statement::from_sql_and_values(DbBackend::Postgres, sql, [n.into(), n.into()])
+        };
+        let one = chained(vec![
+            s("UPDATE a SET x = $1 WHERE id = $2", 1),
+            s("INSERT INTO b (x, y) VALUES ($1, $2)", 2),
+            s("UPDATE c SET x = $1 WHERE id = $2 RETURNING id", 3),
+        ]);
+        assert_eq!(
+            one.sql,
+            "WITH w0 AS (UPDATE a SET x = $1 WHERE id = $2), \
+             w1 AS (INSERT INTO b (x, y) VALUES ($3, $4)) \
+             UPDATE c SET x = $5 WHERE id = $6 RETURNING id"
+        );
+        assert_eq!(one.values.unwrap().0.len(), 6);
+    }
+
+    /// On PostgreSQL independent writes go as one statement, all or nothing; SKIP without
+    /// `TEST_DATABASE_URL` (`scripts/test-all.sh` starts one).
+    #[tokio::test]
+    async fn independent_writes_on_postgres_are_one_statement_all_or_nothing() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but TEST_DATABASE_URL is not set"
+            );
+            eprintln!("SKIP postgres: TEST_DATABASE_URL is not set");
+            return;
+        };
+        let db = Database::connect(url.as_str()).await.unwrap();
+        let table = format!("batch_{}", std::process::id());
+        db.execute_unprepared(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (a BIGINT PRIMARY KEY, b TEXT NOT NULL)"
+        ))
+        .await
+        .unwrap();
+        let pg = DbBackend::Postgres;
+        let insert = |a: i64, b: Option<&str>| {
+            Statement::from_sql_and_values(
+                pg,
+                format!("INSERT INTO {table} (a, b) VALUES ($1, $2)"),
+                [a.into(), b.map(str::to_owned).into()],
+            )
+        };
+        let rename = Statement::from_sql_and_values(
+            pg,
+            format!("UPDATE {table} SET b = $1 WHERE a = $2 RETURNING a"),
+            ["uno".into(), 1i64.into()],
+        );
+        db.execute_unprepared(&format!("INSERT INTO {table} VALUES (1, 'one')")).await.unwrap();
+        let rows =
+            write_independent(&db, vec![insert(2, Some("two")), insert(3, Some("three")), rename])
+                .await
+                .unwrap();
+        assert_eq!(rows.len(), 1, "the last statement's rows");
+        assert_eq!(rows[0].try_get::<i64>("", "a").unwrap(), 1);
+        let failed = write_independent(&db, vec![insert(4, Some("four")), insert(5, None)]).await;
+        assert!(failed.is_err(), "the second insert breaks NOT NULL");
+        let got: Vec<(i64, String)> = db
+            .query_all_raw(Statement::from_string(
+                pg,
+                format!("SELECT a, b FROM {table} ORDER BY a"),
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.try_get("", "a").unwrap(), r.try_get("", "b").unwrap()))
+            .collect();
+        db.execute_unprepared(&format!("DROP TABLE {table}")).await.unwrap();
+        let want = [(1, "uno"), (2, "two"), (3, "three")].map(|(a, b)| (a, b.to_owned()));
+        assert_eq!(got, want.to_vec(), "the failed pair left nothing");
     }
 
     #[tokio::test]

@@ -204,10 +204,8 @@ pub async fn record_transcript(
     let usages = std::slice::from_ref(&t.usage);
     batch.push(backend, usage::ledger(t.user_id, Some(t.message_id), usages, t.day, now));
     batch.push(backend, usage::add_to_day(t.user_id, t.day, usages, TurnTotals::default()));
-    // One round trip, all or nothing on SQLite; on PostgreSQL without a transaction (it would
-    // cost two more round trips): the three statements are applied in order, so a failure
-    // part-way can only leave the transcript stored without its cost, never a cost without it.
-    batch.run(db).await
+    // One round trip, all or nothing: three different tables, none reading what another writes.
+    batch.run_independent(db).await
 }
 
 /// Forgets an audio path whose file was never downloaded or could not be written.
@@ -258,7 +256,7 @@ pub struct TurnEnd<'a> {
 }
 
 /// Closes the turn: its timings row, when delivered the last delivery checkpoint, and when asked
-/// the update's "done" — one round trip (SQLite). Returns whether the update was marked (false:
+/// the update's "done" — one round trip. Returns whether the update was marked (false:
 /// not asked, or it was not pending any more).
 pub async fn finish(
     db: &DatabaseConnection,
@@ -293,14 +291,14 @@ pub async fn finish(
             .on_conflict(OnConflict::column(turns::Column::UpdateId).do_nothing().to_owned()),
     );
     if !end.close_update {
-        batch.run(db).await?;
+        batch.run_independent(db).await?;
         return Ok(false);
     }
-    // Last, once the turn's own rows are written: a crash before it leaves the update pending,
-    // and resuming it finds the turn delivered and finishes it again.
+    // With the turn's own rows, all or nothing: a crash before it leaves the update pending, and
+    // resuming it finds the turn delivered and finishes it again.
     let mut statements = batch.into_statements();
     statements.push(super::fencing::done_with(backend, end.update_id, now));
-    Ok(!super::batch::write(db, statements).await?.is_empty())
+    Ok(!super::batch::write_independent(db, statements).await?.is_empty())
 }
 
 #[cfg(test)]

@@ -32,8 +32,7 @@ pub async fn record(
     let mut batch = Batch::new();
     batch.push(backend, ledger(user_id, message_id, std::slice::from_ref(u), day, now));
     batch.push(backend, add_to_day(user_id, day, std::slice::from_ref(u), TurnTotals::default()));
-    super::batch::write_atomic(db, batch.into_statements()).await?;
-    Ok(())
+    batch.run_independent(db).await
 }
 
 /// The ledger rows of several requests (one statement).
