@@ -179,7 +179,7 @@ pub fn held_statements() -> (u64, u64) {
 
 static HELD: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
 
-/// `BEGIN; …; COMMIT` as one query on a connection of the writer's pool, held throughout.
+/// `BEGIN IMMEDIATE; …; COMMIT` as one query on a connection of the writer's pool, held throughout.
 ///
 /// Run as a task of its own: a turn dropped while SQLite works must not hand the connection
 /// back to the pool inside the transaction (the next statement of any turn would join it). A
@@ -191,7 +191,10 @@ async fn sqlite_transaction(
 ) -> Result<Vec<QueryResult>, StoreError> {
     let pool = db.get_sqlite_connection_pool().clone();
     let mut statement = joined(statements);
-    statement.sql = format!("BEGIN;\n{};\nCOMMIT", statement.sql);
+    // IMMEDIATE: the write lock is taken at once, so with more than one writer connection
+    // (`DATABASE_MAX_CONNECTIONS`) a second one waits in the busy handler rather than failing
+    // when both try to upgrade a read to a write.
+    statement.sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", statement.sql);
     let sql = Arc::new(statement.sql);
     let values = statement.values.unwrap_or(Values(Vec::new()));
     let task = tokio::spawn(async move {
