@@ -179,7 +179,8 @@ pub fn held_statements() -> (u64, u64) {
 
 static HELD: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
 
-/// `BEGIN IMMEDIATE; …; COMMIT` as one query on a connection of the writer's pool, held throughout.
+/// `BEGIN IMMEDIATE; …; COMMIT` as one query on a connection of the writer's pool, held
+/// throughout.
 ///
 /// Run as a task of its own: a turn dropped while SQLite works must not hand the connection
 /// back to the pool inside the transaction (the next statement of any turn would join it). A
