@@ -196,15 +196,13 @@ async fn sqlite_transaction(
     // (`DATABASE_MAX_CONNECTIONS`) a second one waits in the busy handler rather than failing
     // when both try to upgrade a read to a write.
     statement.sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", statement.sql);
-    let sql = Arc::new(statement.sql);
+    let sql = statement.sql;
     let values = statement.values.unwrap_or(Values(Vec::new()));
     let task = tokio::spawn(async move {
         let mut conn = pool.acquire().await.map_err(acquire_error)?;
         let started = Instant::now();
-        let query = sqlx::query_with(
-            sqlx::AssertSqlSafe(sql.as_str().to_owned()),
-            sea_query_sqlx::SqlxValues(values),
-        );
+        let query =
+            sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), sea_query_sqlx::SqlxValues(values));
         let result = query.fetch_all(&mut *conn).await;
         let us = started.elapsed().as_micros() as u64;
         HELD.0.fetch_add(1, Ordering::Relaxed);
