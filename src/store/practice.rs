@@ -114,18 +114,6 @@ pub async fn open_of(
     Ok(open(db, user_id).await?.filter(|s| s.mode == mode))
 }
 
-/// Ends the learner's open session of `mode` and returns it; None when none was open (or another
-/// run ended it first). What `/cancel` does in each mode.
-pub async fn end_open(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    mode: Mode,
-) -> Result<Option<Session>, StoreError> {
-    let Some(session) = open_of(db, user_id, mode).await? else { return Ok(None) };
-    let res = rows::Entity::delete_many().filter(rows::Column::Id.eq(session.id)).exec(db).await?;
-    Ok((res.rows_affected > 0).then_some(session))
-}
-
 /// Closes whatever the learner had open (another command took over, or `/delete_me`).
 pub async fn close(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
     rows::Entity::delete_many().filter(rows::Column::UserId.eq(user_id)).exec(db).await?;
