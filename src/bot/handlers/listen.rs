@@ -20,7 +20,7 @@ use teloxide::types::{
 use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::notice;
-use super::practice_common::{after, close, nothing_asked};
+use super::practice_common::{after, close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Body, Quiz, To};
@@ -173,14 +173,12 @@ pub async fn next(
 
 /// "⏹ End": the dictation ends with how it went.
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    let ending = store::end(&app.db, learner.id, session_id);
-    let Some(session) = close(app, learner.id, ending).await? else {
-        return press.answer(tg, Some("stale-button")).await;
-    };
-    press.answer(tg, None).await?;
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    let Some(session) = end_pressed(app, tg, press, ending).await? else { return Ok(()) };
     press.edit_keyboard(tg, None).await?;
-    tg.outbox.text(To::chat(press.chat()), stopped(app, learner.lang, &session), None).await?;
+    tg.outbox
+        .text(To::chat(press.chat()), stopped(app, press.learner.lang, &session), None)
+        .await?;
     Ok(())
 }
 

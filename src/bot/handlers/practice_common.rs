@@ -7,6 +7,7 @@ use std::future::Future;
 
 use teloxide::types::Message;
 
+use super::callbacks::Press;
 use super::misc::{notice, reply};
 use crate::app::App;
 use crate::bot::{BotError, HandlerResult, Telegram};
@@ -29,6 +30,23 @@ pub(super) async fn close<S>(
         learners::set_awaiting(&app.db, learner_id, None, app.clock.now()).await?;
     }
     Ok(ended)
+}
+
+/// "End" pressed under a dictation, shadowing or a review card: the session ends through
+/// `ending` (see [`close`]) and the press is answered. `None` when it had ended already: the
+/// press is told its button is stale, and there is nothing more to show.
+pub(super) async fn end_pressed<S>(
+    app: &App,
+    tg: &Telegram,
+    press: &Press,
+    ending: impl Future<Output = Result<Option<S>, StoreError>>,
+) -> Result<Option<S>, BotError> {
+    let Some(session) = close(app, press.learner.id, ending).await? else {
+        press.answer(tg, Some("stale-button")).await?;
+        return Ok(None);
+    };
+    press.answer(tg, None).await?;
+    Ok(Some(session))
 }
 
 /// An answer that found its session gone (ended elsewhere: a button, another command): nothing

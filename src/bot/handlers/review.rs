@@ -15,7 +15,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::{notice, reply};
-use super::practice_common::{after, close, nothing_asked};
+use super::practice_common::{after, close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::To;
@@ -186,13 +186,9 @@ pub async fn grade(
 
 /// "End": the session closes and its message shows how it went.
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    let ending = store::end(&app.db, learner.id, session_id);
-    let Some(session) = close(app, learner.id, ending).await? else {
-        return press.answer(tg, Some("stale-button")).await;
-    };
-    press.answer(tg, None).await?;
-    press.edit(tg, summary(app, learner.lang, &session, "review-stopped"), None).await
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    let Some(session) = end_pressed(app, tg, press, ending).await? else { return Ok(()) };
+    press.edit(tg, summary(app, press.learner.lang, &session, "review-stopped"), None).await
 }
 
 /// `/cancel` during a session: it ends, with its summary. `false` when no session was open.

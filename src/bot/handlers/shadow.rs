@@ -14,7 +14,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::{notice, reply};
-use super::practice_common::{close, nothing_asked};
+use super::practice_common::{close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Body, To};
@@ -162,14 +162,12 @@ pub async fn next(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> H
 
 /// "⏹ End".
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    let ending = store::end(&app.db, learner.id, session_id);
-    if close(app, learner.id, ending).await?.is_none() {
-        return press.answer(tg, Some("stale-button")).await;
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    if end_pressed(app, tg, press, ending).await?.is_none() {
+        return Ok(());
     }
-    press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
-    tg.outbox.text(To::chat(press.chat()), stopped(app, learner.lang), None).await?;
+    tg.outbox.text(To::chat(press.chat()), stopped(app, press.learner.lang), None).await?;
     Ok(())
 }
 
