@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use super::ending::end_row;
 use crate::practice::Mode;
 
 /// An open practice session.
@@ -127,9 +128,8 @@ pub async fn end(
     user_id: i64,
     id: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let Some(session) = open(db, user_id).await?.filter(|s| s.id == id) else { return Ok(None) };
-    let res = rows::Entity::delete_many().filter(rows::Column::Id.eq(id)).exec(db).await?;
-    Ok((res.rows_affected > 0).then_some(session))
+    let open = open(db, user_id).await?.filter(|s| s.id == id);
+    end_row::<rows::Entity, _>(db, rows::Column::Id, id, open).await
 }
 
 /// Keeps `note` with session `id` (shadowing: the native recording's length in seconds).
