@@ -115,6 +115,16 @@ pub async fn open_of(
     Ok(open(db, user_id).await?.filter(|s| s.mode == mode))
 }
 
+/// Ends whatever practice the learner has open and returns it (`/cancel`, whichever the mode);
+/// `None` when none was open (or another run ended it first).
+pub async fn end_open(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<Session>, StoreError> {
+    let Some(session) = open(db, user_id).await? else { return Ok(None) };
+    end_row::<rows::Entity, _>(db, rows::Column::Id, session.id, Some(session)).await
+}
+
 /// Closes whatever the learner had open (another command took over, or `/delete_me`).
 pub async fn close(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
     rows::Entity::delete_many().filter(rows::Column::UserId.eq(user_id)).exec(db).await?;

@@ -78,8 +78,7 @@ pub(super) async fn cancelled(
     msg: &Message,
     learner: &Learner,
 ) -> Result<bool, BotError> {
-    let Some(open) = store::open(&app.db, learner.id).await? else { return Ok(false) };
-    let ending = store::end(&app.db, learner.id, open.id);
+    let ending = store::end_open(&app.db, learner.id);
     let Some(session) = close(app, learner.id, ending).await? else { return Ok(false) };
     let text = match session.mode {
         Mode::Scene => super::scene::debriefed(app, learner, &session).await?,
