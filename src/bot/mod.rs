@@ -138,8 +138,7 @@ pub fn schema() -> UpdateHandler<BotError> {
                         .endpoint(shadow::typed),
                 ),
         )
-        .branch(dptree::filter_map(turns::voice_input).endpoint(turns::voice))
-        .branch(dptree::filter_map(turns::text_input).endpoint(turns::text))
+        .branch(dptree::filter_map(turns::turn_input).endpoint(turns::turn))
         .endpoint(misc::unsupported);
     let messages = Update::filter_message()
         // Admin commands only from `ADMIN_IDS` (checked first: a learner's message is not even

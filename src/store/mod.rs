@@ -11,6 +11,7 @@ pub mod batch;
 pub mod broadcasts;
 pub mod cards;
 pub mod conversations;
+mod ending;
 pub mod fencing;
 pub mod inbox;
 pub mod learners;

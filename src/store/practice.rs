@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use super::ending::end_row;
 use crate::practice::Mode;
 
 /// An open practice session.
@@ -114,16 +115,14 @@ pub async fn open_of(
     Ok(open(db, user_id).await?.filter(|s| s.mode == mode))
 }
 
-/// Ends the learner's open session of `mode` and returns it; None when none was open (or another
-/// run ended it first). What `/cancel` does in each mode.
+/// Ends whatever practice the learner has open and returns it (`/cancel`, whichever the mode);
+/// `None` when none was open (or another run ended it first).
 pub async fn end_open(
     db: &impl ConnectionTrait,
     user_id: i64,
-    mode: Mode,
 ) -> Result<Option<Session>, StoreError> {
-    let Some(session) = open_of(db, user_id, mode).await? else { return Ok(None) };
-    let res = rows::Entity::delete_many().filter(rows::Column::Id.eq(session.id)).exec(db).await?;
-    Ok((res.rows_affected > 0).then_some(session))
+    let Some(session) = open(db, user_id).await? else { return Ok(None) };
+    end_row::<rows::Entity, _>(db, rows::Column::Id, session.id, Some(session)).await
 }
 
 /// Closes whatever the learner had open (another command took over, or `/delete_me`).
@@ -139,9 +138,8 @@ pub async fn end(
     user_id: i64,
     id: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let Some(session) = open(db, user_id).await?.filter(|s| s.id == id) else { return Ok(None) };
-    let res = rows::Entity::delete_many().filter(rows::Column::Id.eq(id)).exec(db).await?;
-    Ok((res.rows_affected > 0).then_some(session))
+    let open = open(db, user_id).await?.filter(|s| s.id == id);
+    end_row::<rows::Entity, _>(db, rows::Column::Id, id, open).await
 }
 
 /// Keeps `note` with session `id` (shadowing: the native recording's length in seconds).

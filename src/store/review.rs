@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::StoreError;
 use super::cards;
+use super::ending::end_row;
 use crate::review::cards::{CardKind, CardRef};
 use crate::review::{Grade, Memory, schedule};
 
@@ -104,12 +105,8 @@ pub async fn end(
     user_id: i64,
     id: i64,
 ) -> Result<Option<Session>, StoreError> {
-    let Some(session) = open(db, user_id).await?.filter(|s| s.id == id) else { return Ok(None) };
-    let res = review_sessions::Entity::delete_many()
-        .filter(review_sessions::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok((res.rows_affected > 0).then_some(session))
+    let open = open(db, user_id).await?.filter(|s| s.id == id);
+    end_row::<review_sessions::Entity, _>(db, review_sessions::Column::Id, id, open).await
 }
 
 /// Grades the card at `position` of session `id` and moves the session on. `None` when that

@@ -19,7 +19,8 @@ use teloxide::types::{
 
 use super::access::{Gate, gate};
 use super::callbacks::Press;
-use super::misc::{notice, reply};
+use super::misc::notice;
+use super::practice_common::{after, close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Body, Quiz, To};
@@ -63,9 +64,7 @@ pub async fn typed(
 ) -> HandlerResult {
     let (app, tg, learner) = (app.as_ref(), tg.as_ref(), &learner);
     let Some(session) = store::open_of(&app.db, learner.id, Mode::Listen).await? else {
-        // Ended elsewhere (a button, another command): nothing waits for an answer any more.
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-        return notice(tg, &msg, learner.lang, "cancel-question", &[]).await;
+        return nothing_asked(app, tg, &msg, learner).await;
     };
     let items = dictation::decode(&session.subject);
     let Some(item) = items.get(session.position).copied() else {
@@ -174,31 +173,18 @@ pub async fn next(
 
 /// "⏹ End": the dictation ends with how it went.
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    let Some(session) = store::end(&app.db, learner.id, session_id).await? else {
-        return press.answer(tg, Some("stale-button")).await;
-    };
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    press.answer(tg, None).await?;
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    let Some(session) = end_pressed(app, tg, press, ending).await? else { return Ok(()) };
     press.edit_keyboard(tg, None).await?;
     tg.outbox
-        .text(To::chat(press.chat()), summary(app, learner.lang, &session, "listen-stopped"), None)
+        .text(To::chat(press.chat()), stopped(app, press.learner.lang, &session), None)
         .await?;
     Ok(())
 }
 
-/// `/cancel` during a dictation: it ends, with how it went. `false` when none was under way.
-pub async fn cancelled(
-    app: &App,
-    tg: &Telegram,
-    msg: &Message,
-    learner: &Learner,
-) -> Result<bool, BotError> {
-    let Some(session) = store::end_open(&app.db, learner.id, Mode::Listen).await? else {
-        return Ok(false);
-    };
-    reply(tg, msg, summary(app, learner.lang, &session, "listen-stopped"), None).await?;
-    Ok(true)
+/// How a dictation stopped before its end went ("⏹ End", `/cancel`).
+pub(super) fn stopped(app: &App, lang: Lang, session: &Session) -> String {
+    summary(app, lang, session, "listen-stopped")
 }
 
 /// Says the session's current item (after `prefix`, the verdict on the last answer), or its
@@ -221,8 +207,7 @@ async fn ask(
         tg.outbox.text(To::chat(chat).replying_to(reply_to), p, None).await?;
     }
     let Some(audio) = speak(app, learner, &item.cs).await else {
-        store::end(&app.db, learner.id, session.id).await?;
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        close(app, learner.id, store::end(&app.db, learner.id, session.id)).await?;
         tg.outbox.notice(To::chat(chat), lang, "listen-no-voice", &[]).await?;
         return Ok(());
     };
@@ -268,13 +253,8 @@ async fn finish(
     reply_to: Option<MessageId>,
     prefix: Option<String>,
 ) -> HandlerResult {
-    store::end(&app.db, learner.id, session.id).await?;
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    let done = summary(app, learner.lang, &session, "listen-done");
-    let text = match prefix {
-        Some(p) => format!("{p}\n\n{done}"),
-        None => done,
-    };
+    close(app, learner.id, store::end(&app.db, learner.id, session.id)).await?;
+    let text = after(prefix, summary(app, learner.lang, &session, "listen-done"));
     tg.outbox.text(To::chat(chat).replying_to(reply_to), text, None).await?;
     Ok(())
 }

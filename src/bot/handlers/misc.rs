@@ -177,12 +177,8 @@ pub async fn cancel(
                 return Ok(());
             }
         }
-        // So does a scene (with its debrief) or a dictation.
-        if !stopped
-            && (super::scene::cancelled(app, tg, msg, &learner).await?
-                || super::listen::cancelled(app, tg, msg, &learner).await?
-                || super::shadow::cancelled(app, tg, msg, &learner).await?)
-        {
+        // So does a scene (with its debrief), a dictation or shadowing.
+        if !stopped && super::practice_common::cancelled(app, tg, msg, &learner).await? {
             return Ok(());
         }
         // A placement test stops, and says so.

@@ -9,6 +9,7 @@ pub mod listen;
 pub mod misc;
 pub mod onboarding;
 pub mod placement;
+mod practice_common;
 pub mod privacy;
 pub mod remind;
 pub mod review;

@@ -15,6 +15,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
 use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::{notice, reply};
+use super::practice_common::{after, close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::To;
@@ -89,9 +90,7 @@ async fn answer(
     text: &str,
 ) -> HandlerResult {
     let Some(session) = store::open(&app.db, learner.id).await? else {
-        // The session ended elsewhere (a button): nothing waits for an answer any more.
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-        return notice(tg, msg, learner.lang, "cancel-question", &[]).await;
+        return nothing_asked(app, tg, msg, learner).await;
     };
     let Some(content) = current_content(app, learner, &session).await? else {
         return finish(app, tg, msg.chat.id, learner, session, Some(msg.id), None).await;
@@ -187,13 +186,9 @@ pub async fn grade(
 
 /// "End": the session closes and its message shows how it went.
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    let Some(session) = store::end(&app.db, learner.id, session_id).await? else {
-        return press.answer(tg, Some("stale-button")).await;
-    };
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    press.answer(tg, None).await?;
-    press.edit(tg, summary(app, learner.lang, &session, "review-stopped"), None).await
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    let Some(session) = end_pressed(app, tg, press, ending).await? else { return Ok(()) };
+    press.edit(tg, summary(app, press.learner.lang, &session, "review-stopped"), None).await
 }
 
 /// `/cancel` during a session: it ends, with its summary. `false` when no session was open.
@@ -257,11 +252,7 @@ async fn ask(
         learners::set_awaiting(&app.db, learner.id, Some(Awaiting::ReviewAnswer), app.clock.now())
             .await?;
     }
-    let card = card_text(app, learner.lang, &session, &content);
-    let text = match prefix {
-        Some(p) => format!("{p}\n\n{card}"),
-        None => card,
-    };
+    let text = after(prefix, card_text(app, learner.lang, &session, &content));
     let position = session.position as u32;
     let keyboard = InlineKeyboardMarkup::new([[
         button(
@@ -284,13 +275,8 @@ async fn finish(
     reply_to: Option<MessageId>,
     prefix: Option<String>,
 ) -> HandlerResult {
-    store::end(&app.db, learner.id, session.id).await?;
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    let done = summary(app, learner.lang, &session, "review-done");
-    let text = match prefix {
-        Some(p) => format!("{p}\n\n{done}"),
-        None => done,
-    };
+    close(app, learner.id, store::end(&app.db, learner.id, session.id)).await?;
+    let text = after(prefix, summary(app, learner.lang, &session, "review-done"));
     send_html(tg, chat, text, reply_to, None).await
 }
 

@@ -167,20 +167,6 @@ pub async fn after_turn(
     Ok(())
 }
 
-/// `/cancel` during a scene: it ends with its debrief. `false` when no scene was under way.
-pub async fn cancelled(
-    app: &App,
-    tg: &Telegram,
-    msg: &Message,
-    learner: &Learner,
-) -> Result<bool, BotError> {
-    let Some(session) = store::end_open(&app.db, learner.id, Mode::Scene).await? else {
-        return Ok(false);
-    };
-    reply(tg, msg, debriefed(app, learner, &session).await?, None).await?;
-    Ok(true)
-}
-
 /// The open scene session `id` and its scene.
 async fn scene_of(
     app: &App,
@@ -192,7 +178,11 @@ async fn scene_of(
 }
 
 /// The debrief of an ended session; its useful phrases go into the learner's review deck.
-async fn debriefed(app: &App, learner: &Learner, session: &Session) -> Result<String, BotError> {
+pub(super) async fn debriefed(
+    app: &App,
+    learner: &Learner,
+    session: &Session,
+) -> Result<String, BotError> {
     let Some(scene) = scenes::find(&session.subject) else {
         return Ok(app.i18n.tr(learner.lang, "practice-more", &[]));
     };

@@ -14,11 +14,12 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use super::access::{Gate, gate};
 use super::callbacks::Press;
 use super::misc::{notice, reply};
+use super::practice_common::{close, end_pressed, nothing_asked};
 use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Body, To};
 use crate::bot::turn_reply::TelegramTurn;
-use crate::bot::{BotError, HandlerResult, Telegram};
+use crate::bot::{HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
 use crate::practice::Mode;
 use crate::practice::shadow::{self, Attempt, Phrase, Said};
@@ -68,8 +69,7 @@ async fn present(
     let slow = super::listen::say(app, learner, &phrase.cs, speed * shadow::SLOW).await;
     let normal = super::listen::say(app, learner, &phrase.cs, speed).await;
     let (Some(slow), Some(normal)) = (slow, normal) else {
-        store::end(&app.db, learner.id, session.id).await?;
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        close(app, learner.id, store::end(&app.db, learner.id, session.id)).await?;
         tg.outbox.notice(To::chat(chat), lang, "shadow-no-voice", &[]).await?;
         return Ok(());
     };
@@ -103,12 +103,10 @@ pub async fn spoken(
 ) -> HandlerResult {
     let (app, tg, learner) = (app_arc.as_ref(), tg.as_ref(), &learner);
     let Some(session) = store::open_of(&app.db, learner.id, Mode::Shadow).await? else {
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-        return notice(tg, &msg, learner.lang, "cancel-question", &[]).await;
+        return nothing_asked(app, tg, &msg, learner).await;
     };
     let Some(phrase) = shadow::find(&session.subject) else {
-        store::end(&app.db, learner.id, session.id).await?;
-        learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
+        close(app, learner.id, store::end(&app.db, learner.id, session.id)).await?;
         return notice(tg, &msg, learner.lang, "shadow-no-voice", &[]).await;
     };
     if gate(app, tg, &msg, update.id.0 as i64, learner).await? == Gate::Closed {
@@ -164,33 +162,17 @@ pub async fn next(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> H
 
 /// "⏹ End".
 pub async fn end(app: &App, tg: &Telegram, press: &Press, session_id: i64) -> HandlerResult {
-    let learner = &press.learner;
-    if store::end(&app.db, learner.id, session_id).await?.is_none() {
-        return press.answer(tg, Some("stale-button")).await;
+    let ending = store::end(&app.db, press.learner.id, session_id);
+    if end_pressed(app, tg, press, ending).await?.is_none() {
+        return Ok(());
     }
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    press.answer(tg, None).await?;
     press.edit_keyboard(tg, None).await?;
-    tg.outbox.text(To::chat(press.chat()), stopped(app, learner.lang), None).await?;
+    tg.outbox.text(To::chat(press.chat()), stopped(app, press.learner.lang), None).await?;
     Ok(())
 }
 
-/// `/cancel` during shadowing: it ends. `false` when none was under way.
-pub async fn cancelled(
-    app: &App,
-    tg: &Telegram,
-    msg: &Message,
-    learner: &Learner,
-) -> Result<bool, BotError> {
-    if store::end_open(&app.db, learner.id, Mode::Shadow).await?.is_none() {
-        return Ok(false);
-    }
-    learners::set_awaiting(&app.db, learner.id, None, app.clock.now()).await?;
-    reply(tg, msg, stopped(app, learner.lang), None).await?;
-    Ok(true)
-}
-
-fn stopped(app: &App, lang: Lang) -> String {
+/// How shadowing stopped ("⏹ End", `/cancel`).
+pub(super) fn stopped(app: &App, lang: Lang) -> String {
     app.i18n.tr(lang, "shadow-stopped", &[]) + "\n" + &app.i18n.tr(lang, "practice-more", &[])
 }
 

@@ -57,41 +57,27 @@ pub fn clean_text(text: &str) -> String {
     text.chars().filter(|c| !junk(*c)).collect()
 }
 
-// What the tree injects by type, each named: grouping them would only hide which is which.
-#[allow(clippy::too_many_arguments)]
-pub async fn voice(
-    app: Arc<App>,
-    tg: Arc<Telegram>,
-    msg: Message,
-    update: Update,
-    fence: Arc<dyn Fence>,
-    learner: Learner,
-    input: AudioInput,
-    sender: Arc<Sender>,
-) -> HandlerResult {
-    // Spawned in a statement of its own: the turn's future is moved into its task, and this
-    // one keeps no room for it (awaited in the same statement, it did: ~28 KB a turn).
-    let turn = own_task(async move {
-        let known = sender.take_standing();
-        if gate_with(&app, &tg, &msg, update.id.0 as i64, &learner, known).await? == Gate::Closed {
-            return Ok(());
-        }
-        let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
-        answer(&app, &tg, to, &learner, Input::Audio(input)).await
-    });
-    turn.await
+/// What a turn answers: a voice (or other audio, see [`voice_input`]) or plain text (see
+/// [`text_input`]). A text message carries no audio, so which one it is never depends on order.
+pub fn turn_input(msg: Message) -> Option<Input> {
+    if msg.text().is_some() {
+        return text_input(msg).map(Input::Text);
+    }
+    voice_input(msg).map(Input::Audio)
 }
 
+/// A voice or text message that nothing else was waiting for: a turn, once the paid gate lets
+/// it through. One handler for both, as only the input differs.
 // What the tree injects by type, each named: grouping them would only hide which is which.
 #[allow(clippy::too_many_arguments)]
-pub async fn text(
+pub async fn turn(
     app: Arc<App>,
     tg: Arc<Telegram>,
     msg: Message,
     update: Update,
     fence: Arc<dyn Fence>,
     learner: Learner,
-    text: String,
+    input: Input,
     sender: Arc<Sender>,
 ) -> HandlerResult {
     // Spawned in a statement of its own: the turn's future is moved into its task, and this
@@ -102,7 +88,7 @@ pub async fn text(
             return Ok(());
         }
         let to = Asked { msg: &msg, update: &update, fence: fence.as_ref() };
-        answer(&app, &tg, to, &learner, Input::Text(text)).await
+        answer(&app, &tg, to, &learner, input).await
     });
     turn.await
 }

@@ -30,6 +30,7 @@
 //! A private chat's id is its user's id, so the learner marked is the chat's; a group (negative
 //! id) is nobody's learner and is never marked.
 
+mod address;
 mod edits;
 mod poll;
 mod retry;
@@ -48,6 +49,7 @@ use teloxide::types::{
     ReplyParameters,
 };
 
+use address::addressed;
 pub use edits::LastEdits;
 pub use poll::Quiz;
 pub use retry::{is_blocked, is_transient};
@@ -202,14 +204,8 @@ impl Outbox {
     ) -> Result<Message, OutboxError> {
         let to = to.into();
         self.deliver(to, "text", || {
-            let mut req = self.bot.send_message(to.chat, html.clone()).parse_mode(ParseMode::Html);
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            if let Some(k) = &keyboard {
-                req = req.reply_markup(k.clone());
-            }
-            req.into_future()
+            let req = self.bot.send_message(to.chat, html.clone()).parse_mode(ParseMode::Html);
+            addressed(req, &to, keyboard.as_ref()).into_future()
         })
         .await
     }
@@ -222,11 +218,7 @@ impl Outbox {
     ) -> Result<Message, OutboxError> {
         let to = to.into();
         self.deliver(to, "plain text", || {
-            let mut req = self.bot.send_message(to.chat, text.clone());
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            req.into_future()
+            addressed(self.bot.send_message(to.chat, text.clone()), &to, None).into_future()
         })
         .await
     }
@@ -252,18 +244,12 @@ impl Outbox {
     ) -> Result<Message, OutboxError> {
         let to = to.into();
         self.deliver(to, "voice", || {
-            let mut req = self.bot.send_voice(to.chat, voice.clone());
-            req = match &caption {
+            let req = self.bot.send_voice(to.chat, voice.clone());
+            let req = match &caption {
                 Body::Html(c) => req.caption(c.clone()).parse_mode(ParseMode::Html),
                 Body::Plain(c) => req.caption(c.clone()),
             };
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            if let Some(k) = &keyboard {
-                req = req.reply_markup(k.clone());
-            }
-            req.into_future()
+            addressed(req, &to, keyboard.as_ref()).into_future()
         })
         .await
     }
@@ -277,15 +263,12 @@ impl Outbox {
     ) -> Result<Message, OutboxError> {
         let to = to.into();
         self.deliver(to, "photo", || {
-            let mut req = self
+            let req = self
                 .bot
                 .send_photo(to.chat, photo.clone())
                 .caption(caption.clone())
                 .parse_mode(ParseMode::Html);
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            req.into_future()
+            addressed(req, &to, None).into_future()
         })
         .await
     }
@@ -299,15 +282,12 @@ impl Outbox {
     ) -> Result<Message, OutboxError> {
         let to = to.into();
         self.deliver(to, "document", || {
-            let mut req = self
+            let req = self
                 .bot
                 .send_document(to.chat, document.clone())
                 .caption(caption.clone())
                 .parse_mode(ParseMode::Html);
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            req.into_future()
+            addressed(req, &to, None).into_future()
         })
         .await
     }

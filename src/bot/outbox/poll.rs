@@ -4,6 +4,7 @@
 use teloxide::prelude::*;
 use teloxide::types::{InputPollOption, PollType};
 
+use super::address::addressed;
 use super::{Outbox, OutboxError, To};
 
 /// A quiz: the question, its options and the right one.
@@ -31,10 +32,7 @@ impl Outbox {
             if let Some(e) = &quiz.explanation {
                 req = req.explanation(e.clone());
             }
-            if let Some(r) = to.reply_parameters() {
-                req = req.reply_parameters(r);
-            }
-            req.into_future()
+            addressed(req, &to, None).into_future()
         })
         .await
     }

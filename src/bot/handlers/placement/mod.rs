@@ -22,7 +22,7 @@ use crate::app::App;
 use crate::bot::callback::Callback;
 use crate::bot::outbox::{Body, To};
 use crate::bot::turn_reply::TelegramTurn;
-use crate::bot::{HandlerResult, Telegram};
+use crate::bot::{BotError, HandlerResult, Telegram};
 use crate::i18n::{Arg, Lang};
 use crate::store::learners::{self, Awaiting, Learner};
 use crate::store::placement as store;
@@ -42,6 +42,28 @@ struct Origin<'a> {
     reply_to: Option<MessageId>,
     msg: &'a Message,
     update_id: i64,
+}
+
+impl<'a> Origin<'a> {
+    /// A message of the learner's: the answers go out as replies to it.
+    fn message(msg: &'a Message, update_id: i64) -> Self {
+        Origin { chat: msg.chat.id, reply_to: Some(msg.id), msg, update_id }
+    }
+
+    /// A press of one of the test's buttons: the answers follow in its chat.
+    fn press(press: &'a Press) -> Self {
+        Origin {
+            chat: press.chat(),
+            reply_to: None,
+            msg: &press.message,
+            update_id: press.update_id,
+        }
+    }
+
+    /// Whether the paid gate refuses the step asked from here (the learner is told why).
+    async fn refused(&self, app: &App, tg: &Telegram, learner: &Learner) -> Result<bool, BotError> {
+        Ok(gate(app, tg, self.msg, self.update_id, learner).await? == Gate::Closed)
+    }
 }
 
 /// `/placement`: starts the test, or — one under way — asks whether to carry on, start over
@@ -70,8 +92,8 @@ pub async fn command(
         tg.outbox.text(To::reply(msg), text, Some(keyboard)).await?;
         return Ok(());
     }
-    let from = Origin { chat: msg.chat.id, reply_to: Some(msg.id), msg, update_id };
-    if gate(app, tg, msg, update_id, learner).await? == Gate::Closed {
+    let from = Origin::message(msg, update_id);
+    if from.refused(app, tg, learner).await? {
         return Ok(());
     }
     begin(app, tg, learner, from).await
@@ -81,13 +103,8 @@ pub async fn command(
 /// buttons stay when the paid gate refuses (the learner was told why and can press again).
 pub async fn start_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerResult {
     press.answer(tg, None).await?;
-    let from = Origin {
-        chat: press.chat(),
-        reply_to: None,
-        msg: &press.message,
-        update_id: press.update_id,
-    };
-    if gate(app, tg, from.msg, from.update_id, &press.learner).await? == Gate::Closed {
+    let from = Origin::press(press);
+    if from.refused(app, tg, &press.learner).await? {
         return Ok(());
     }
     press.edit_keyboard(tg, None).await?;
@@ -102,13 +119,8 @@ pub async fn resume_pressed(app: &App, tg: &Telegram, press: &Press) -> HandlerR
     let Some(u) = store::under_way(&app.db, learner.id).await? else {
         return say(app, tg, press.chat(), learner.lang, "placement-none").await;
     };
-    let from = Origin {
-        chat: press.chat(),
-        reply_to: None,
-        msg: &press.message,
-        update_id: press.update_id,
-    };
-    if paid(u.step) && gate(app, tg, from.msg, from.update_id, learner).await? == Gate::Closed {
+    let from = Origin::press(press);
+    if paid(u.step) && from.refused(app, tg, learner).await? {
         return Ok(());
     }
     learners::set_awaiting(&app.db, learner.id, Some(Awaiting::Placement), app.clock.now()).await?;
@@ -189,28 +201,21 @@ pub async fn typed(
 ) -> HandlerResult {
     let (app, tg) = (app.as_ref(), tg.as_ref());
     let Some(u) = current(app, tg, &msg, &learner).await? else { return Ok(()) };
-    let from = Origin {
-        chat: msg.chat.id,
-        reply_to: Some(msg.id),
-        msg: &msg,
-        update_id: update.id.0 as i64,
-    };
+    let from = Origin::message(&msg, update.id.0 as i64);
     match ITEMS.get(u.step) {
         Some(Item::Dictation { .. }) => {
             let typed = text.trim();
             if typed.is_empty() {
                 return notice(tg, &msg, learner.lang, "placement-type-it", &[]).await;
             }
-            if paid(u.step + 1)
-                && gate(app, tg, &msg, from.update_id, &learner).await? == Gate::Closed
-            {
+            if paid(u.step + 1) && from.refused(app, tg, &learner).await? {
                 return Ok(());
             }
             advance(app, tg, &learner, u, typed, &from).await
         }
         Some(Item::Speak { .. }) => notice(tg, &msg, learner.lang, "placement-say-it", &[]).await,
         None => {
-            if gate(app, tg, &msg, from.update_id, &learner).await? == Gate::Closed {
+            if from.refused(app, tg, &learner).await? {
                 return Ok(());
             }
             grade(app, tg, &learner, u.answers, &from).await
@@ -231,16 +236,11 @@ pub async fn spoken(
 ) -> HandlerResult {
     let (app_ref, tg_ref) = (app.as_ref(), tg.as_ref());
     let Some(u) = current(app_ref, tg_ref, &msg, &learner).await? else { return Ok(()) };
-    let from = Origin {
-        chat: msg.chat.id,
-        reply_to: Some(msg.id),
-        msg: &msg,
-        update_id: update.id.0 as i64,
-    };
+    let from = Origin::message(&msg, update.id.0 as i64);
     if let Some(Item::Dictation { .. }) = ITEMS.get(u.step) {
         return notice(tg_ref, &msg, learner.lang, "placement-type-it", &[]).await;
     }
-    if gate(app_ref, tg_ref, &msg, from.update_id, &learner).await? == Gate::Closed {
+    if from.refused(app_ref, tg_ref, &learner).await? {
         return Ok(());
     }
     if u.step >= ITEMS.len() {
