@@ -12,8 +12,9 @@
 //!   builds [`app::App`] and [`bot::Telegram`], starts the jobs, then the intake.
 //! - [`jobs`]: background work with its own clock — daily reminders, the broadcast sender,
 //!   audio retention.
-//! - [`config`] (typed settings from the environment; one clear line per bad value) and
-//!   [`telemetry`] (the one tracing-subscriber set-up).
+//! - [`config`] (typed settings from the environment; one clear line per bad value),
+//!   [`telemetry`] (the one tracing-subscriber set-up) and [`alloc`] (mimalloc, as `main`
+//!   installs it).
 //!
 //! Updates in, answers out:
 //! - [`intake`]: the durable update loop — record every update before Telegram's confirmation,
@@ -111,6 +112,7 @@
 
 pub mod admin;
 pub mod ai;
+pub mod alloc;
 pub mod app;
 pub mod audio_store;
 pub mod bot;

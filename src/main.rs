@@ -23,8 +23,17 @@ enum Cmd {
     Migrate,
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    // First of all: it may start the program again with the allocator's options.
+    mluvme::alloc::tuned();
+    start()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn start() -> ExitCode {
     let cli = Cli::parse();
     // Read before anything logs; a bad value stops here, with the same line `Config` gives.
     match LogFormat::from_lookup(|k| std::env::var(k).ok()) {
