@@ -403,14 +403,7 @@ mod tests {
     /// `TEST_DATABASE_URL` (`scripts/test-all.sh` starts one).
     #[tokio::test]
     async fn independent_writes_on_postgres_are_one_statement_all_or_nothing() {
-        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but TEST_DATABASE_URL is not set"
-            );
-            eprintln!("SKIP postgres: TEST_DATABASE_URL is not set");
-            return;
-        };
+        let Some(url) = crate::store::test_postgres_url() else { return };
         let db = Database::connect(url.as_str()).await.unwrap();
         let table = format!("batch_{}", std::process::id());
         db.execute_unprepared(&format!(

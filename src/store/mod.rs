@@ -229,6 +229,21 @@ pub(crate) async fn test_learner(
     learners::find_or_create(db, &tg, chrono::Utc::now()).await.expect("the learner is stored").0
 }
 
+/// The suite's PostgreSQL (`TEST_DATABASE_URL`, which `scripts/test-all.sh` starts), or `None`
+/// after saying the test is skipped; with `CI=true` its absence fails the test instead.
+#[cfg(test)]
+pub(crate) fn test_postgres_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok();
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but TEST_DATABASE_URL is not set"
+        );
+        eprintln!("SKIP postgres: TEST_DATABASE_URL is not set");
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,14 +266,7 @@ mod tests {
     /// `TEST_DATABASE_URL` (`scripts/test-all.sh` starts one).
     #[tokio::test]
     async fn postgres_cancels_a_statement_that_runs_past_the_statement_timeout() {
-        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but TEST_DATABASE_URL is not set"
-            );
-            eprintln!("SKIP postgres: TEST_DATABASE_URL is not set");
-            return;
-        };
+        let Some(url) = test_postgres_url() else { return };
         // Connected without migrating: the server's own database is only asked questions.
         let db = connect_with(&url, Some(3), Some(Duration::from_secs(1))).await.unwrap();
         let backend = db.get_database_backend();
