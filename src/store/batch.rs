@@ -113,6 +113,7 @@ pub async fn write_independent(
 /// parameters renumbered after the ones before it.
 fn chained(statements: Vec<Statement>) -> Statement {
     let last = statements.len() - 1;
+    let mut withs = Vec::with_capacity(last);
     let mut sql = String::new();
     let mut values = Vec::new();
     for (i, s) in statements.into_iter().enumerate() {
@@ -122,21 +123,17 @@ fn chained(statements: Vec<Statement>) -> Statement {
             s.sql
         );
         let renumbered = renumbered(&s.sql, values.len());
-        if i == 0 && i < last {
-            sql.push_str("WITH ");
-        }
         if i < last {
-            sql.push_str(&format!("w{i} AS ({renumbered}), "));
+            withs.push(format!("w{i} AS ({renumbered})"));
         } else {
-            if sql.ends_with(", ") {
-                sql.truncate(sql.len() - 2);
-                sql.push(' ');
-            }
-            sql.push_str(&renumbered);
+            sql = renumbered;
         }
         if let Some(Values(v)) = s.values {
             values.extend(v);
         }
+    }
+    if !withs.is_empty() {
+        sql = format!("WITH {} {sql}", withs.join(", "));
     }
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
