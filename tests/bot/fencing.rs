@@ -128,6 +128,21 @@ async fn two_replicas(app: &mut TestApp, user: i64) -> (Replica, Replica, OpenAi
     (first, second, other_ai)
 }
 
+/// Which replica's model holds the turn: 0 for the first (`app.ai`), 1 for the second. Either
+/// may take the chat — the replica Telegram reached claims it at once, but the other claims
+/// every chat with pending work each second and may get there first on a busy machine — so the
+/// tests follow whichever did rather than assume.
+async fn taker(ais: [&OpenAiEmulator; 2]) -> usize {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(i) = (0..2).find(|&i| ais[i].held_requests(Endpoint::Chat) == 1) {
+            return i;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "neither replica's turn reached its model");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn turn_requests(ai: &OpenAiEmulator) -> usize {
     ai.requests().iter().filter(|r| r.endpoint == Endpoint::Chat && is_turn(&r.body)).count()
 }
@@ -174,66 +189,83 @@ async fn a_replica_frozen_past_its_lease_mid_turn_neither_answers_nor_pays_once_
     let (first, second, other_ai) = two_replicas(&mut app, 1701).await;
     let l = app.learner(1701, "en");
 
-    // The first replica takes the turn and is frozen while its model thinks.
-    let hold = app.ai.hold(Endpoint::Chat);
+    // The replica that takes the turn is frozen while its model thinks.
+    let ais = [&app.ai, &other_ai];
+    let mut holds = ais.map(|ai| Some(ai.hold(Endpoint::Chat)));
     let sent = l.send_text("Včera jsem byl v Praze a viděl jsem hrad.");
-    assert!(
-        app.ai.wait_until(PATIENCE, |ai| ai.held_requests(Endpoint::Chat) == 1).await,
-        "the first replica's turn reached its model"
-    );
-    first.signal("-STOP");
-    app.tg.balance_webhook(vec![second.base()]);
+    let frozen = taker(ais).await;
+    let live = 1 - frozen;
+    let replicas = [first, second];
+    replicas[frozen].signal("-STOP");
+    app.tg.balance_webhook(vec![replicas[live].base()]);
+    holds[live] = None;
 
-    // Its lease runs out; the second replica takes the chat over and answers.
+    // Its lease runs out; the other replica takes the chat over and answers.
     let replies = app.replies_to(&l, sent.message_id, true).await;
     assert!(replies.iter().any(|m| m.kind == BotMessageKind::Voice), "{replies:#?}");
 
-    // The first wakes up and its model answers: it finds the chat is not its own any more (or,
-    // unfenced, would answer a second time).
-    first.signal("-CONT");
-    drop(hold);
+    // The frozen one wakes up and its model answers: it finds the chat is not its own any more
+    // (or, unfenced, would answer a second time).
+    replicas[frozen].signal("-CONT");
+    holds[frozen] = None;
     let shown = || l.messages().len();
     let before = shown();
     // Polled: the emulator's own wait wakes on Telegram traffic only, and a fenced turn has none.
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !(first.has_logged("no longer holds the update") || shown() > before) {
-        assert!(tokio::time::Instant::now() < deadline, "the first replica never went on");
+    while !(replicas[frozen].has_logged("no longer holds the update") || shown() > before) {
+        assert!(tokio::time::Instant::now() < deadline, "the frozen replica never went on");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     app.settle().await;
     assert_eq!(shown(), before, "nothing more was shown: {:#?}", l.messages());
     answered_once(&app, 1701, sent.message_id).await;
-    assert_eq!(turn_requests(&other_ai), 1, "the second replica asked its model once");
+    assert_eq!(turn_requests(ais[live]), 1, "the live replica asked its model once");
     assert_eq!(
-        turn_requests(&app.ai),
+        turn_requests(ais[frozen]),
         1,
-        "the first replica's request in flight as it froze, and no other"
+        "the frozen replica's request in flight as it froze, and no other"
     );
-    assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced its answer");
-    first.stop().await;
-    second.stop().await;
+    assert_eq!(
+        ais[frozen].calls(Endpoint::Speech),
+        0,
+        "the frozen replica never voiced its answer"
+    );
+    for r in replicas {
+        r.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn a_turn_outlasting_a_stopping_replicas_grace_is_aborted_and_answered_once_by_the_other() {
     let mut app = spawn_app().await;
-    let (mut first, second, other_ai) = two_replicas(&mut app, 1702).await;
+    let (first, second, other_ai) = two_replicas(&mut app, 1702).await;
     let l = app.learner(1702, "en");
 
-    let hold = app.ai.hold(Endpoint::Chat);
+    let ais = [&app.ai, &other_ai];
+    let mut holds = ais.map(|ai| Some(ai.hold(Endpoint::Chat)));
     let sent = l.send_text("Dobrý den, mám rád knedlíky a pivo.");
-    assert!(app.ai.wait_until(PATIENCE, |ai| ai.held_requests(Endpoint::Chat) == 1).await);
-    app.tg.balance_webhook(vec![second.base()]);
-    // SIGTERM: the first replica keeps its lease through its 2-second grace, aborts the turn
-    // still waiting on its model, then gives the chat up.
-    first.signal("-TERM");
-    let status = tokio::time::timeout(PATIENCE, first.child.wait()).await.expect("stops").unwrap();
+    let stopping = taker(ais).await;
+    let other = 1 - stopping;
+    let mut replicas = [Some(first), Some(second)];
+    let mut stopped = replicas[stopping].take().unwrap();
+    let answering = replicas[other].take().unwrap();
+    app.tg.balance_webhook(vec![answering.base()]);
+    holds[other] = None;
+    // SIGTERM: the replica running the turn keeps its lease through its 2-second grace, aborts
+    // the turn still waiting on its model, then gives the chat up.
+    stopped.signal("-TERM");
+    let status =
+        tokio::time::timeout(PATIENCE, stopped.child.wait()).await.expect("stops").unwrap();
     assert!(status.success(), "{status:?}");
-    first.logged("aborting the turns left").await;
-    drop(hold); // too late: nobody is waiting for it
+    stopped.logged("aborting the turns left").await;
+    holds[stopping] = None; // too late: nobody is waiting for it
 
     answered_once(&app, 1702, sent.message_id).await;
-    assert_eq!(turn_requests(&other_ai), 1, "the second replica answered it");
-    assert_eq!(app.ai.calls(Endpoint::Speech), 0, "the first replica never voiced an answer");
-    second.stop().await;
+    assert_eq!(turn_requests(ais[other]), 1, "the other replica answered it");
+    assert_eq!(
+        ais[stopping].calls(Endpoint::Speech),
+        0,
+        "the stopped replica never voiced an answer"
+    );
+    answering.stop().await;
 }
