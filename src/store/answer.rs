@@ -1,6 +1,6 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
-//! streak and the stars — one transaction of one round trip on SQLite, however many mistakes and
-//! requests the turn had. A voice already made (while the answer streamed) is recorded with it;
+//! streak and the stars — one transaction of one round trip on SQLite and one statement on
+//! PostgreSQL, however many mistakes and requests the turn had. A voice already made (while the answer streamed) is recorded with it;
 //! one still to be made comes after it ([`record_voice`]), so a crash while it is being made
 //! costs the voice again at most, never the completion. The same round trip reads which of the
 //! reply's words the learner has saved already (its save buttons show them ticked).
@@ -13,10 +13,11 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{daily_stats, messages, mistakes, saved_words, stars, users};
+use entity::{messages, mistakes, saved_words, stars, users};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Statement,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -87,7 +88,7 @@ impl DaySoFar {
     }
 }
 
-/// Stores the answer and everything it changes: one transaction of one round trip on SQLite.
+/// Stores the answer and everything it changes, all or nothing, in one round trip.
 pub async fn record(
     db: &DatabaseConnection,
     a: &Answer<'_>,
@@ -109,24 +110,30 @@ pub async fn record(
         challenge_completed: challenge,
     };
 
-    // Honzík's message and the learner's saved words among the reply's first (they return
-    // rows), then everything else the answer changes.
+    // On PostgreSQL the whole answer is one statement (`batch::write_independent`): the writes
+    // change different rows, and the one that needs the answer's id reads it from the insert's
+    // `RETURNING`. SQLite sends them as one transaction of one round trip (`batch::write_atomic`).
+    let chained = backend == DbBackend::Postgres;
+    // Honzík's message first (its id comes back), on SQLite the learner's saved words among the
+    // reply's next, then everything else the answer changes.
     let mut statements = vec![returning(honzik_message(a, earned, now).build(backend), &["id"])];
-    for chunk in a.word_keys.chunks(super::sql::IN_CHUNK) {
-        statements.push(
-            saved_words::Entity::find()
-                .select_only()
-                .column(saved_words::Column::Normalized)
-                .filter(saved_words::Column::UserId.eq(a.user_id))
-                .filter(saved_words::Column::Normalized.is_in(chunk.iter().cloned()))
-                .build(backend),
-        );
+    let saved_among = |keys: &[String]| {
+        saved_words::Entity::find()
+            .select_only()
+            .column(saved_words::Column::Normalized)
+            .filter(saved_words::Column::UserId.eq(a.user_id))
+            .filter(saved_words::Column::Normalized.is_in(keys.iter().cloned()))
+            .build(backend)
+    };
+    if !chained {
+        statements.extend(a.word_keys.chunks(super::sql::IN_CHUNK).map(saved_among));
     }
     let totals = TurnTotals {
         turns: 1,
         words: crate::tutor::word_count(a.learner_text) as i32,
         score_sum: score as i64,
         scored_turns: 1,
+        challenge_done: challenge,
     };
     statements.push(usage::add_to_day(a.user_id, today, a.usage, totals).build(backend));
     statements.push(
@@ -197,35 +204,61 @@ pub async fn record(
             .filter(users::Column::Id.eq(a.user_id))
             .build(backend),
     );
-    if challenge {
-        statements.push(
-            daily_stats::Entity::update_many()
-                .col_expr(daily_stats::Column::ChallengeDone, Expr::value(true))
-                .filter(daily_stats::Column::UserId.eq(a.user_id))
-                .filter(daily_stats::Column::Day.eq(today))
-                .build(backend),
-        );
-    }
     if !a.usage.is_empty() {
-        // The requests are the answer's: found by its update, as its id is not known yet.
-        let answer = Query::select()
-            .column(messages::Column::Id)
-            .from(messages::Entity)
-            .and_where(messages::Column::UpdateId.eq(a.update_id))
-            .and_where(messages::Column::Role.eq("honzik"))
-            .to_owned();
-        let answer = Expr::SubQuery(None, Box::new(answer.into()));
+        // The requests are the answer's, whose id is not known yet: on PostgreSQL the insert's
+        // `RETURNING` gives it, on SQLite the answer is found by its update.
+        let answer = if chained {
+            Expr::cust(format!("(SELECT \"id\" FROM {})", batch::returned_by(0)))
+        } else {
+            let answer = Query::select()
+                .column(messages::Column::Id)
+                .from(messages::Entity)
+                .and_where(messages::Column::UpdateId.eq(a.update_id))
+                .and_where(messages::Column::Role.eq("honzik"))
+                .to_owned();
+            Expr::SubQuery(None, Box::new(answer.into()))
+        };
         statements.push(backend.build(&usage::ledger_of(a.user_id, answer, a.usage, today, now)));
     }
-    let rows = batch::write_atomic(db, statements).await?;
-    let [honzik, saved @ ..] = &rows[..] else {
+    let rows = if chained {
+        // The statement's own rows: the answer's id, beside each of its words already saved.
+        statements
+            .push(answer_and_saved((!a.word_keys.is_empty()).then(|| saved_among(a.word_keys))));
+        batch::write_independent(db, statements).await?
+    } else {
+        batch::write_atomic(db, statements).await?
+    };
+    let Some(honzik) = rows.first() else {
         return Err(StoreError::Corrupt("the answer's writes returned no rows".into()));
     };
+    // SQLite: the answer's row, then one row per saved word; PostgreSQL: the answer's id on
+    // every row, beside a saved word or none.
+    let saved = if chained { &rows[..] } else { &rows[1..] };
     let saved_words = saved
         .iter()
-        .map(|r| r.try_get::<String>("", "normalized"))
+        .map(|r| r.try_get::<Option<String>>("", "normalized"))
+        .filter_map(Result::transpose)
         .collect::<Result<HashSet<_>, _>>()?;
     Ok(Recorded { id: honzik.try_get("", "id")?, earned, saved_words })
+}
+
+/// The last statement of the answer on PostgreSQL: the id its first one returned, joined to
+/// `saved` (the learner's saved words among the reply's), one row when none is saved.
+fn answer_and_saved(saved: Option<Statement>) -> Statement {
+    let answer = batch::returned_by(0);
+    match saved {
+        Some(saved) => Statement {
+            sql: format!(
+                "SELECT {answer}.\"id\", s.\"normalized\" FROM {answer} LEFT JOIN ({}) s ON true",
+                saved.sql
+            ),
+            ..saved
+        },
+        None => Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT \"id\", NULL::text AS \"normalized\" FROM {answer}"),
+        ),
+    }
 }
 
 /// Honzík's message as first written: what it earned comes with the rest of the answer.

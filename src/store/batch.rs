@@ -13,7 +13,7 @@
 //! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
 //! there), and [`write_independent`], for writes that do not depend on each other, is one
 //! statement there (`WITH w0 AS (…), w1 AS (…) …`). Reads sent together ([`query_rows`]) take no
-//! transaction.
+//! transaction; on PostgreSQL they go at once, each on a pooled connection of its own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,8 +97,9 @@ pub async fn write_atomic(
 /// [`write`] for statements that each change rows none of the others changes, and read nothing
 /// the others write: on PostgreSQL one statement, all or nothing, in one round trip — the first
 /// ones as data-modifying `WITH` queries before the last. There all of them see the database as
-/// it was before the statement, hence independent; and only the last one's rows come back, so
-/// only the last may have `RETURNING`. On SQLite, [`write`].
+/// it was before the statement, hence independent — save for what an earlier one's `RETURNING`
+/// gives, which a later one may read as [`returned_by`] its position. Only the last one's rows
+/// come back. On SQLite, [`write`].
 pub async fn write_independent(
     db: &DatabaseConnection,
     statements: Vec<Statement>,
@@ -109,22 +110,23 @@ pub async fn write_independent(
     write(db, statements).await
 }
 
+/// What a later statement of [`write_independent`] on PostgreSQL reads to see the rows the
+/// `RETURNING` of statement `i` gave (a table expression: `SELECT "id" FROM w0`).
+pub fn returned_by(i: usize) -> String {
+    format!("w{i}")
+}
+
 /// PostgreSQL statements as one: `WITH w0 AS (s0), w1 AS (s1) s2`, each statement's `$n`
 /// parameters renumbered after the ones before it.
 fn chained(statements: Vec<Statement>) -> Statement {
     let last = statements.len() - 1;
-    let mut withs = Vec::with_capacity(last);
+    let mut withs: Vec<String> = Vec::with_capacity(last);
     let mut sql = String::new();
     let mut values = Vec::new();
     for (i, s) in statements.into_iter().enumerate() {
-        debug_assert!(
-            i == last || !s.sql.contains("RETURNING"),
-            "only the last of independent writes may return rows: {}",
-            s.sql
-        );
         let renumbered = renumbered(&s.sql, values.len());
         if i < last {
-            withs.push(format!("w{i} AS ({renumbered})"));
+            withs.push(format!("{} AS ({renumbered})", returned_by(i)));
         } else {
             sql = renumbered;
         }
@@ -132,6 +134,14 @@ fn chained(statements: Vec<Statement>) -> Statement {
             values.extend(v);
         }
     }
+    debug_assert!(
+        withs.iter().enumerate().all(|(i, w)| !w.contains("RETURNING")
+            || withs[i + 1..]
+                .iter()
+                .chain([&sql])
+                .any(|later| later.contains(&format!("FROM {}", returned_by(i))))),
+        "rows an earlier statement returns are lost unless a later one reads them: {withs:?}"
+    );
     if !withs.is_empty() {
         sql = format!("WITH {} {sql}", withs.join(", "));
     }
@@ -225,8 +235,9 @@ fn acquire_error(e: sqlx::Error) -> DbErr {
 }
 
 /// Statements sent together without a transaction (reads; [`write`] is for writes): on SQLite
-/// one multi-statement query (SQLite returns every statement's rows, in order), elsewhere one
-/// after another. Returns every row, in statement order.
+/// one multi-statement query (SQLite returns every statement's rows, in order); elsewhere all at
+/// once, each on a connection of the pool (one after another inside a transaction), so the wait
+/// is the longest one's rather than the sum. Returns every row, in statement order.
 pub async fn query_rows(
     db: &impl ConnectionTrait,
     statements: Vec<Statement>,
@@ -234,11 +245,8 @@ pub async fn query_rows(
     match db.get_database_backend() {
         DbBackend::Sqlite => Ok(db.query_all_raw(joined(statements)).await?),
         _ => {
-            let mut rows = Vec::new();
-            for s in statements {
-                rows.extend(db.query_all_raw(s).await?);
-            }
-            Ok(rows)
+            let each = statements.into_iter().map(|s| db.query_all_raw(s));
+            Ok(futures::future::try_join_all(each).await?.into_iter().flatten().collect())
         }
     }
 }

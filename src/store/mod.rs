@@ -244,6 +244,30 @@ pub(crate) fn test_postgres_url() -> Option<String> {
     url
 }
 
+/// The databases a store test runs on: SQLite (its directory kept with it), and a fresh,
+/// migrated database on the suite's PostgreSQL when there is one ([`test_postgres_url`]).
+#[cfg(test)]
+pub(crate) async fn test_dbs() -> Vec<(Option<tempfile::TempDir>, DatabaseConnection)> {
+    use sea_orm::ConnectionTrait;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let (dir, sqlite) = test_db().await;
+    let mut dbs = vec![(Some(dir), sqlite)];
+    if let Some(base) = test_postgres_url() {
+        let name = format!("mluvme_u{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let admin = sea_orm::Database::connect(&base).await.expect("TEST_DATABASE_URL reachable");
+        for sql in [format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")] {
+            admin.execute_unprepared(&sql).await.expect("a database of the test's own");
+        }
+        let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        let db = connect(url.as_str()).await.expect("PostgreSQL connects");
+        migrate(&db).await.expect("migrations apply");
+        dbs.push((None, db));
+    }
+    dbs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
 //! these three went one after another on every turn. On SQLite they are one multi-statement
 //! query now ([`batch::query_rows`]), each row tagged with the select it came from; PostgreSQL
-//! runs them one after another, as before. One failing fails the read (before, a failed focus or
+//! runs them at once, each on a pooled connection. One failing fails the read (before, a failed focus or
 //! scene read was passed over; on one connection the three fail together anyway).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -126,63 +126,65 @@ mod tests {
     use crate::store::{conversations, practice};
 
     #[tokio::test]
-    async fn the_three_reads_together_find_what_each_finds_alone() {
-        let (_dir, db) = crate::store::test_db().await;
-        let now = Utc::now();
-        let learner = crate::store::test_learner(&db, 9, "uk").await;
-        let c = conversations::current(&db, learner.id, now).await.unwrap();
+    async fn the_reads_together_find_what_each_finds_alone_on_sqlite_and_postgres() {
+        for (_dir, db) in crate::store::test_dbs().await {
+            let now = Utc::now();
+            let learner = crate::store::test_learner(&db, 9, "uk").await;
+            let c = conversations::current(&db, learner.id, now).await.unwrap();
 
-        // Nothing yet: no history, no focus, no session.
-        let empty =
-            read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
-        assert!(empty.history.is_empty() && empty.session.is_none());
-        assert_eq!(empty.conversation, c);
-        assert_eq!(empty.focus, [None, None]);
+            // Nothing yet: no history, no focus, no session.
+            let empty =
+                read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
+            assert!(empty.history.is_empty() && empty.session.is_none());
+            assert_eq!(empty.conversation, c);
+            assert_eq!(empty.focus, [None, None]);
 
-        // A conversation, recurring mistakes and a scene under way.
-        for (role, text) in [("learner", "Já jsem Taras."), ("honzik", "Ahoj, Tarasi!")] {
-            let sql = "INSERT INTO messages (user_id, chat_id, conversation_id, role, kind, text, \
-                       tokens, created_at, delivered_parts) VALUES ($1, $2, $3, $4, 'text', $5, 4, $6, 0)";
-            crate::store::sql::exec(
-                &db,
-                sql,
-                vec![
-                    learner.id.into(),
-                    learner.chat_id.into(),
-                    c.id.into(),
-                    role.into(),
-                    text.into(),
-                    now.into(),
-                ],
-            )
-            .await
-            .unwrap();
+            // A conversation, recurring mistakes and a scene under way.
+            for (role, text) in [("learner", "Já jsem Taras."), ("honzik", "Ahoj, Tarasi!")] {
+                let sql = "INSERT INTO messages (user_id, chat_id, conversation_id, role, kind, text, \
+                           tokens, created_at, delivered_parts) VALUES ($1, $2, $3, $4, 'text', $5, 4, $6, 0)";
+                crate::store::sql::exec(
+                    &db,
+                    sql,
+                    vec![
+                        learner.id.into(),
+                        learner.chat_id.into(),
+                        c.id.into(),
+                        role.into(),
+                        text.into(),
+                        now.into(),
+                    ],
+                )
+                .await
+                .unwrap();
+            }
+            let first: i64 = crate::store::sql::scalar(&db, "SELECT MIN(id) FROM messages", vec![])
+                .await
+                .unwrap()
+                .unwrap();
+            for category in ["case_endings", "case_endings", "case_endings", "word_order"] {
+                crate::store::sql::exec(
+                    &db,
+                    "INSERT INTO mistakes (message_id, user_id, original, corrected, explanation, \
+                     category, created_at) VALUES ($1, $2, 'a', 'b', 'c', $3, $4)",
+                    vec![first.into(), learner.id.into(), category.into(), now.into()],
+                )
+                .await
+                .unwrap();
+            }
+            practice::start(&db, learner.id, Mode::Scene, "hospoda", now).await.unwrap();
+
+            let both =
+                read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
+            let alone = conversations::unsummarized(&db, &c, i64::MAX, 10).await.unwrap();
+            let texts =
+                |h: &[Unsummarized]| h.iter().map(|u| u.turn.text.clone()).collect::<Vec<_>>();
+            assert_eq!(texts(&both.history), ["Já jsem Taras.", "Ahoj, Tarasi!"]);
+            assert_eq!(texts(&both.history), texts(&alone));
+            assert_eq!(both.focus, mistakes::focus(&db, learner.id, now).await.unwrap());
+            assert!(both.focus[0].is_some(), "three of a kind make a focus");
+            assert_eq!(both.session, practice::open(&db, learner.id).await.unwrap());
+            assert_eq!(both.session.map(|s| s.mode), Some(Mode::Scene));
         }
-        let first: i64 = crate::store::sql::scalar(&db, "SELECT MIN(id) FROM messages", vec![])
-            .await
-            .unwrap()
-            .unwrap();
-        for category in ["case_endings", "case_endings", "case_endings", "word_order"] {
-            crate::store::sql::exec(
-                &db,
-                "INSERT INTO mistakes (message_id, user_id, original, corrected, explanation, \
-                 category, created_at) VALUES ($1, $2, 'a', 'b', 'c', $3, $4)",
-                vec![first.into(), learner.id.into(), category.into(), now.into()],
-            )
-            .await
-            .unwrap();
-        }
-        practice::start(&db, learner.id, Mode::Scene, "hospoda", now).await.unwrap();
-
-        let both =
-            read(&db, c.id, (i64::MAX, 10), learner.id, (now, now.date_naive())).await.unwrap();
-        let alone = conversations::unsummarized(&db, &c, i64::MAX, 10).await.unwrap();
-        let texts = |h: &[Unsummarized]| h.iter().map(|u| u.turn.text.clone()).collect::<Vec<_>>();
-        assert_eq!(texts(&both.history), ["Já jsem Taras.", "Ahoj, Tarasi!"]);
-        assert_eq!(texts(&both.history), texts(&alone));
-        assert_eq!(both.focus, mistakes::focus(&db, learner.id, now).await.unwrap());
-        assert!(both.focus[0].is_some(), "three of a kind make a focus");
-        assert_eq!(both.session, practice::open(&db, learner.id).await.unwrap());
-        assert_eq!(both.session.map(|s| s.mode), Some(Mode::Scene));
     }
 }

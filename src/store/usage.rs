@@ -17,6 +17,8 @@ pub struct TurnTotals {
     pub words: i32,
     pub score_sum: i64,
     pub scored_turns: i32,
+    /// The turn completed the day's challenge: the day's row says so from then on.
+    pub challenge_done: bool,
 }
 
 /// Records a request and adds it to the learner's day (`day` in their timezone), atomically.
@@ -105,7 +107,7 @@ pub fn ledger_of(
 }
 
 /// One statement that adds requests (and a turn's totals) to the learner's day, creating the
-/// day's row if needed. `challenge_done` is left alone: the turn decides it from the returned row.
+/// day's row if needed. `challenge_done` only ever goes from false to true.
 pub fn add_to_day(
     user_id: i64,
     day: NaiveDate,
@@ -120,7 +122,7 @@ pub fn add_to_day(
         words: Set(turn.words),
         score_sum: Set(turn.score_sum),
         scored_turns: Set(turn.scored_turns),
-        challenge_done: Set(false),
+        challenge_done: Set(turn.challenge_done),
         prompt_tokens: Set(sum_i64(|u| u.prompt_tokens as i64)),
         completion_tokens: Set(sum_i64(|u| u.completion_tokens as i64)),
         stt_seconds: Set(usages.iter().map(|u| u.audio_seconds).sum()),
@@ -146,7 +148,13 @@ pub fn add_to_day(
                 C::CostMicros,
                 C::UnpricedRequests,
             ]
-            .map(add),
+            .map(add)
+            .into_iter()
+            .chain([(
+                C::ChallengeDone,
+                Expr::col((daily_stats::Entity, C::ChallengeDone))
+                    .or(Expr::col((Alias::new("excluded"), C::ChallengeDone))),
+            )]),
         )
         .to_owned();
     daily_stats::Entity::insert(row).on_conflict(on_conflict)
