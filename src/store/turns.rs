@@ -187,11 +187,14 @@ pub struct Transcript<'a> {
     pub day: NaiveDate,
 }
 
-pub async fn record_transcript(
+/// Stores checkpoint "transcribed" (one round trip, all or nothing: three different tables, none
+/// reading what another writes). The statements are built at once: the future owns them, so it
+/// may run as a task of its own while the turn reads its prompt (`turn::listen`).
+pub fn record_transcript(
     db: &DatabaseConnection,
     t: &Transcript<'_>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
     let backend = db.get_database_backend();
     let mut batch = Batch::new();
     batch.push(
@@ -204,8 +207,8 @@ pub async fn record_transcript(
     let usages = std::slice::from_ref(&t.usage);
     batch.push(backend, usage::ledger(t.user_id, Some(t.message_id), usages, t.day, now));
     batch.push(backend, usage::add_to_day(t.user_id, t.day, usages, TurnTotals::default()));
-    // One round trip, all or nothing: three different tables, none reading what another writes.
-    batch.run_independent(db).await
+    let db = db.clone();
+    async move { batch.run_independent(&db).await }
 }
 
 /// Forgets an audio path whose file was never downloaded or could not be written.

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
-use super::{Answered, Fence, Stop, memory, voice};
+use super::{Answered, Fence, Stop, listen, memory, voice};
 use crate::ai::chat::{ChatFailure, Completion, EarlyWords};
 use crate::ai::client::AiError;
 use crate::ai::meter::Usage;
@@ -31,23 +31,42 @@ pub(super) struct Asked {
     pub spoken: bool,
 }
 
+/// What the learner said: their words, the tokens counted with them (if they were), and their
+/// transcript while it is still being stored.
+pub(super) struct Said<'a> {
+    pub text: &'a str,
+    pub tokens: Option<usize>,
+    pub transcript: Option<listen::Storing>,
+}
+
 pub(super) async fn answer(
     app: &Arc<App>,
     fence: &dyn Fence,
     learner: &Learner,
     asked: &Asked,
-    (learner_text, learner_tokens): (&str, Option<usize>),
+    said: Said<'_>,
     voice_reply: bool,
     timings: &mut Timings,
 ) -> Result<Answered, Stop> {
     let Asked { conversation_id, message_id, chat_id, update_id, spoken } = *asked;
+    let Said { text: learner_text, tokens: learner_tokens, transcript } = said;
     let model = app.models.for_turn(learner.level);
     // The conversation's summary and history, the learner's recurring mistakes (they steer the
-    // talk) and a scene under way, read together (`store::prompt`).
+    // talk) and a scene under way, read together (`store::prompt`) while the transcript is
+    // stored: the history stops before the learner's message, so nothing read waits for it.
     let window = (message_id, memory::CONTEXT_WINDOW);
     let now = app.clock.now();
     let today = crate::progress::local_day(now, learner.tz);
-    let reads = prompt::read(&app.read, conversation_id, window, learner.id, (now, today)).await?;
+    let reads = prompt::read(&app.read, conversation_id, window, learner.id, (now, today));
+    let stored = async {
+        match transcript {
+            Some(storing) => storing.stored().await,
+            None => Ok(()),
+        }
+    };
+    let (reads, stored) = tokio::join!(reads, stored);
+    stored?;
+    let reads = reads?;
     let conversation = &reads.conversation;
     let history: Vec<_> = reads.history.into_iter().map(|m| m.turn).collect();
     let focus = reads.focus;

@@ -12,6 +12,7 @@ use crate::ai::{AiError, speech};
 use crate::app::App;
 use crate::audio_store::budget::Held;
 use crate::store;
+use crate::store::StoreError;
 use crate::store::learners::Learner;
 use crate::store::turns::{Timings, Transcript};
 use crate::tutor;
@@ -25,9 +26,26 @@ pub(super) struct Heard<'a> {
     pub model: &'a str,
 }
 
+/// Checkpoint "transcribed" on its way to the database while the answer's prompt is read
+/// (`compose::answer` waits for both before Honzík is asked): one round trip less of the
+/// learner's wait. A task of its own, so the paid transcription is recorded even if the turn
+/// stops meanwhile.
+pub(super) struct Storing(tokio::task::JoinHandle<Result<(), StoreError>>);
+
+impl Storing {
+    /// The transcript is stored (or could not be).
+    pub async fn stored(self) -> Result<(), StoreError> {
+        match self.0.await {
+            Ok(stored) => stored,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(StoreError::Corrupt("the transcript's write was cancelled".into())),
+        }
+    }
+}
+
 /// Downloads and checks the learner's audio, starts saving it, transcribes it (if the update is
-/// still this run's: speech-to-text is paid), and stores checkpoint "transcribed" with the
-/// request's cost.
+/// still this run's: speech-to-text is paid), and starts storing checkpoint "transcribed" with
+/// the request's cost ([`Storing`]).
 pub(super) async fn hear(
     app: &App,
     fetch: &impl Fetch,
@@ -35,7 +53,7 @@ pub(super) async fn hear(
     learner: &Learner,
     heard: &Heard<'_>,
     timings: &mut Timings,
-) -> Result<(String, Option<usize>), Stop> {
+) -> Result<(String, usize, Storing), Stop> {
     let Heard { message_id, audio_path, audio, model } = *heard;
     // `_held`: the audio's bytes stay counted until speech-to-text is done with them.
     let (bytes, measured, _held) = match fetched(app, fetch, audio, timings).await {
@@ -74,8 +92,15 @@ pub(super) async fn hear(
         usage,
         day: crate::progress::local_day(now, learner.tz),
     };
-    store::turns::record_transcript(&app.db, &transcript, now).await?;
-    Ok((self::heard(text)?, Some(tokens)))
+    let storing = Storing(tokio::spawn(store::turns::record_transcript(&app.db, &transcript, now)));
+    match self::heard(text) {
+        Ok(text) => Ok((text, tokens, storing)),
+        // Nothing to answer, but the transcription was paid for: stored before the turn ends.
+        Err(stop) => {
+            storing.stored().await?;
+            Err(stop)
+        }
+    }
 }
 
 /// A speech-to-text answer the bot could not read gets its own notice: the server is up, so the

@@ -373,16 +373,18 @@ async fn turn<S: Show>(
     let voice_reply = matches!(request.input, Input::Audio(_)) || learner.voice_replies;
     let _busy = show.busy(voice_reply);
 
-    // The learner's words, and their tokens where they were counted already (stored with them).
-    let (learner_text, learner_tokens) = match (&request.input, transcript) {
-        (Input::Text(text), _) => (checked_text(text)?, typed_tokens),
-        (Input::Audio(_), Some(text)) => (listen::heard(text)?, None),
+    // The learner's words, their tokens where they were counted already (stored with them), and
+    // a transcript still being stored.
+    let (learner_text, learner_tokens, storing) = match (&request.input, transcript) {
+        (Input::Text(text), _) => (checked_text(text)?, typed_tokens, None),
+        (Input::Audio(_), Some(text)) => (listen::heard(text)?, None, None),
         (Input::Audio(audio), None) => {
             let path = audio_path.as_deref();
             let heard = listen::Heard { message_id, audio_path: path, audio, model };
-            listen::hear(app, show, fence, learner, &heard, timings)
+            let (text, tokens, storing) = listen::hear(app, show, fence, learner, &heard, timings)
                 .instrument(tracing::info_span!("listen"))
-                .await?
+                .await?;
+            (text, Some(tokens), Some(storing))
         }
     };
     let answer = match answered {
@@ -402,7 +404,11 @@ async fn turn<S: Show>(
         None => {
             let spoken = typed.is_none();
             let asked = compose::Asked { conversation_id, message_id, chat_id, update_id, spoken };
-            let said = (learner_text.as_str(), learner_tokens);
+            let said = compose::Said {
+                text: learner_text.as_str(),
+                tokens: learner_tokens,
+                transcript: storing,
+            };
             compose::answer(app, fence, learner, &asked, said, voice_reply, timings)
                 .instrument(tracing::info_span!("answer"))
                 .await?
