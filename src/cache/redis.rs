@@ -3,6 +3,7 @@
 //! turn a cache miss or an unenforced limit, never a stall. Failures are logged once per
 //! [`WARN_EVERY`] (not once per turn), and the return of Redis once.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -87,7 +88,7 @@ impl Redis {
         let cmd = CustomCommand::new_static("PING", ClusterHash::Random, false);
         self.run(
             "ping",
-            self.client.with_options(&self.options).custom::<Value, Value>(cmd, vec![]),
+            Box::pin(self.client.with_options(&self.options).custom::<Value, Value>(cmd, vec![])),
         )
         .await
         .map(|_| ())
@@ -108,8 +109,8 @@ impl Redis {
         all.extend(keys.iter().map(|k| Value::from(*k)));
         all.extend(args);
         let cmd = CustomCommand::new_static("EVAL", ClusterHash::FirstKey, false);
-        self.run(what, self.client.with_options(&self.options).custom::<Value, Value>(cmd, all))
-            .await
+        let options = self.client.with_options(&self.options);
+        self.run(what, Box::pin(options.custom::<Value, Value>(cmd, all))).await
     }
 
     pub async fn get_bytes(
@@ -117,7 +118,8 @@ impl Redis {
         what: &'static str,
         key: &str,
     ) -> Result<Option<Bytes>, CacheError> {
-        self.run(what, self.client.with_options(&self.options).get::<Option<Bytes>, _>(key)).await
+        let options = self.client.with_options(&self.options);
+        self.run(what, Box::pin(options.get::<Option<Bytes>, _>(key))).await
     }
 
     pub async fn set_bytes(
@@ -130,18 +132,25 @@ impl Redis {
         let expire = Some(Expiration::PX(ttl.as_millis() as i64));
         self.run(
             what,
-            self.client
-                .with_options(&self.options)
-                .set::<(), _, _>(key, value, expire, None, false),
+            Box::pin(
+                self.client
+                    .with_options(&self.options)
+                    .set::<(), _, _>(key, value, expire, None, false),
+            ),
         )
         .await
     }
 
     /// One command, its failure logged (rate-limited) and its success after an outage noted.
+    ///
+    /// The command comes boxed: a fred command's future is ~7–14 KiB, and inline it made the
+    /// future of everything that may ask Redis — every send (the shared budget), every voice (the
+    /// speech cache), so every handler and turn held while it waits — that much larger, with
+    /// Redis or without (BENCHMARKS.md, issue 18, session 10).
     async fn run<T>(
         &self,
         what: &'static str,
-        command: impl Future<Output = Result<T, Error>>,
+        command: Pin<Box<impl Future<Output = Result<T, Error>>>>,
     ) -> Result<T, CacheError> {
         if !self.client.is_connected() {
             let e = CacheError::Unavailable;
