@@ -1,9 +1,10 @@
 //! Checkpoint "answered": Honzík's answer, its mistakes, the turn's usage, the day's stats, the
 //! streak and the stars — one transaction of one round trip on SQLite and one statement on
-//! PostgreSQL, however many mistakes and requests the turn had. A voice already made (while the answer streamed) is recorded with it;
-//! one still to be made comes after it ([`record_voice`]), so a crash while it is being made
-//! costs the voice again at most, never the completion. The same round trip reads which of the
-//! reply's words the learner has saved already (its save buttons show them ticked).
+//! PostgreSQL, however many mistakes and requests the turn had. A voice already made (while the
+//! answer streamed) is recorded with it; one still to be made comes after it ([`record_voice`]),
+//! so a crash while it is being made costs the voice again at most, never the completion. The
+//! same round trip reads which of the reply's words the learner has saved already (its save
+//! buttons show them ticked).
 //!
 //! What the turn earned is decided before anything is written, from the learner row and the day
 //! read when the turn started ([`DaySoFar`]): one learner's turns run one at a time (the
