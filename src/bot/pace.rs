@@ -331,9 +331,7 @@ impl Pacer {
     /// share of the budget.
     async fn global_slot(&self) -> Instant {
         let Some(shared) = &self.shared else { return self.lock().global_slot(Instant::now()) };
-        // Boxed (~7 KiB with its script's arguments): inline it made every send's future larger,
-        // Redis or not.
-        if let Some(reservation) = Box::pin(shared.budget.reserve()).await {
+        if let Some(reservation) = shared.budget.reserve().await {
             return Instant::now() + reservation.wait();
         }
         let replicas = shared.replicas.load(Ordering::Relaxed).max(1);
