@@ -160,13 +160,16 @@ async fn processed_updates_are_forgotten_after_their_retention_and_pending_ones_
     let db = app.db().await;
     db.execute_unprepared("INSERT INTO updates (update_id, chat_id, kind, payload, status, attempts, received_at) VALUES (999999, 620, 'message', '{}', 'pending', 0, '2026-01-01 00:00:00')").await.unwrap();
 
-    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    // The bot's clock, not the machine's: the updates were marked done at the harness's fixed
+    // time, so the machine's date would make them a week old once it passed a week after it.
+    let now = mluvme::progress::Clock::now(app.clock.as_ref());
+    let week_ago = now - chrono::Duration::days(7);
     assert_eq!(
         mluvme::store::inbox::purge(&db, week_ago).await.unwrap(),
         0,
         "nothing is older than the retention yet"
     );
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let tomorrow = now + chrono::Duration::days(1);
     assert_eq!(mluvme::store::inbox::purge(&db, tomorrow).await.unwrap() as i64, processed);
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM updates").await,
