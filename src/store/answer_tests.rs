@@ -9,16 +9,7 @@ async fn the_fifth_answer_of_a_day_earns_the_challenge_once_and_each_answer_keep
         let now = Utc::now();
         let learner = crate::store::test_learner(&db, 7, "ru").await;
         let conversation = conversations::current(&db, learner.id, now).await.unwrap();
-        let reply = HonzikReply {
-            honzik_response: "Ahoj!".into(),
-            translation: String::new(),
-            corrected_text: "Ahoj".into(),
-            mistakes: vec![],
-            correctness_score: 90,
-            suggestion: String::new(),
-            new_words: vec![],
-            scene: None,
-        };
+        let reply = reply_to_ahoj("Ahoj!");
         let mut answers = Vec::new();
         for update_id in 1..=6 {
             // The day as the turn's prompt read finds it.
@@ -78,16 +69,7 @@ async fn an_answer_comes_back_with_the_words_already_saved_and_keeps_a_voice_mad
             key: crate::words::normalize(czech),
         };
         crate::store::words::save(&db, learner.id, &word("pivo"), now).await.unwrap();
-        let reply = HonzikReply {
-            honzik_response: "Dáš si pivo?".into(),
-            translation: String::new(),
-            corrected_text: "Ahoj".into(),
-            mistakes: vec![],
-            correctness_score: 90,
-            suggestion: String::new(),
-            new_words: vec![],
-            scene: None,
-        };
+        let reply = reply_to_ahoj("Dáš si pivo?");
         let keys = ["pivo", "knedlík", "hospoda"].map(crate::words::normalize);
         let metrics = crate::metrics::Metrics::new(Default::default());
         let meter = crate::ai::meter::Meter::new(Default::default(), metrics.usage_counters());
@@ -143,4 +125,18 @@ fn a_day_read_before_midnight_counts_for_nothing_after_it() {
     let so_far = DaySoFar { day, turns: 4, challenge_done: true };
     assert_eq!(so_far.on(day), (4, true));
     assert_eq!(so_far.on(day.succ_opt().unwrap()), (0, false));
+}
+
+/// Honzík's `response` to a learner who said "Ahoj" without a mistake.
+fn reply_to_ahoj(response: &str) -> HonzikReply {
+    HonzikReply {
+        honzik_response: response.into(),
+        translation: String::new(),
+        corrected_text: "Ahoj".into(),
+        mistakes: vec![],
+        correctness_score: 90,
+        suggestion: String::new(),
+        new_words: vec![],
+        scene: None,
+    }
 }
