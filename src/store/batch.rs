@@ -13,7 +13,7 @@
 //! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
 //! there), and [`write_independent`], for writes that do not depend on each other, is one
 //! statement there (`WITH w0 AS (…), w1 AS (…) …`). Reads sent together ([`query_rows`]) take no
-//! transaction; on PostgreSQL they go at once, each on a pooled connection of its own.
+//! transaction.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -235,9 +235,9 @@ fn acquire_error(e: sqlx::Error) -> DbErr {
 }
 
 /// Statements sent together without a transaction (reads; [`write`] is for writes): on SQLite
-/// one multi-statement query (SQLite returns every statement's rows, in order); elsewhere all at
-/// once, each on a connection of the pool (one after another inside a transaction), so the wait
-/// is the longest one's rather than the sum. Returns every row, in statement order.
+/// one multi-statement query (SQLite returns every statement's rows, in order); elsewhere one
+/// after another, in order — a caller may rely on it (`store::prompt` reads a conversation's
+/// history before its summary). Returns every row, in statement order.
 pub async fn query_rows(
     db: &impl ConnectionTrait,
     statements: Vec<Statement>,
@@ -245,8 +245,11 @@ pub async fn query_rows(
     match db.get_database_backend() {
         DbBackend::Sqlite => Ok(db.query_all_raw(joined(statements)).await?),
         _ => {
-            let each = statements.into_iter().map(|s| db.query_all_raw(s));
-            Ok(futures::future::try_join_all(each).await?.into_iter().flatten().collect())
+            let mut rows = Vec::new();
+            for s in statements {
+                rows.extend(db.query_all_raw(s).await?);
+            }
+            Ok(rows)
         }
     }
 }

@@ -6,7 +6,7 @@
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
 //! these three went one after another on every turn. On SQLite they are one multi-statement
 //! query now ([`batch::query_rows`]), each row tagged with the select it came from; PostgreSQL
-//! runs them at once, each on a pooled connection. One failing fails the read (before, a failed focus or
+//! runs them one after another. One failing fails the read (before, a failed focus or
 //! scene read was passed over; on one connection the three fail together anyway).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -67,9 +67,11 @@ pub async fn read(
     let rows = batch::query_rows(
         db,
         vec![
+            // The history before the summary: a fold committed between the two reads then
+            // leaves a turn both in the summary and verbatim, never in neither.
+            tagged(history, "history").build(backend),
             tagged(conversations::Entity::find_by_id(conversation_id), "conversation")
                 .build(backend),
-            tagged(history, "history").build(backend),
             tagged(mistakes::focus_query(user_id, now), "focus").build(backend),
             tagged(open_query(user_id), "session").build(backend),
             tagged(
