@@ -13,7 +13,7 @@
 //! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
 //! there), and [`write_independent`], for writes that do not depend on each other, is one
 //! statement there (`WITH w0 AS (…), w1 AS (…) …`). Reads sent together ([`query_rows`]) take no
-//! transaction.
+//! transaction; `store::together` makes them one statement on PostgreSQL.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -236,8 +236,8 @@ fn acquire_error(e: sqlx::Error) -> DbErr {
 
 /// Statements sent together without a transaction (reads; [`write`] is for writes): on SQLite
 /// one multi-statement query (SQLite returns every statement's rows, in order); elsewhere one
-/// after another, in order — a caller may rely on it (`store::prompt` reads a conversation's
-/// history before its summary). Returns every row, in statement order.
+/// after another, in order (selects of different shapes go as one statement there:
+/// `store::together`). Returns every row, in statement order.
 pub async fn query_rows(
     db: &impl ConnectionTrait,
     statements: Vec<Statement>,

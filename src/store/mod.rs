@@ -27,6 +27,7 @@ pub mod review;
 pub mod shadow;
 pub mod sql;
 pub mod stats;
+mod together;
 pub mod turns;
 pub mod usage;
 pub mod words;

@@ -4,23 +4,23 @@
 //!
 //! Every statement costs the bot about as much CPU as any other, whatever it reads (the hand-off
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
-//! these three went one after another on every turn. On SQLite they are one multi-statement
-//! query now ([`batch::query_rows`]), each row tagged with the select it came from; PostgreSQL
-//! runs them one after another. One failing fails the read (before, a failed focus or
-//! scene read was passed over; on one connection the three fail together anyway).
+//! on PostgreSQL a round trip besides. These five go in one ([`together::read`]): one
+//! multi-statement query on SQLite, one statement on PostgreSQL — where all five then read
+//! one snapshot. One failing fails the read.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{conversations, daily_stats, messages, practice_sessions};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Select,
+    QueryTrait,
 };
+use serde::Deserialize;
 
 use super::answer::DaySoFar;
-use super::batch;
 use super::conversations::{Unsummarized, history_of, unsummarized_query};
 use super::practice::{Session, open_query};
+use super::together;
 use super::{StoreError, mistakes};
 use crate::tutor::MistakeCategory;
 
@@ -38,9 +38,6 @@ pub struct PromptReads {
     pub day: DaySoFar,
 }
 
-/// The column naming the select a row came from.
-const SOURCE: &str = "prompt_read";
-
 /// Reads conversation `conversation_id` and its history before `before_id` (at most `limit`
 /// messages), the focus of `user_id`'s mistakes as of `now`, their open practice session and
 /// their day `today` (in their time zone) so far.
@@ -51,7 +48,6 @@ pub async fn read(
     user_id: i64,
     (now, today): (DateTime<Utc>, NaiveDate),
 ) -> Result<PromptReads, StoreError> {
-    let backend = db.get_database_backend();
     // The history starts after the summary's last message, read by the same query.
     let summarized_through = Query::select()
         .column(conversations::Column::SummarizedThrough)
@@ -64,26 +60,23 @@ pub async fn read(
         before_id,
         limit,
     );
-    let rows = batch::query_rows(
+    let day = daily_stats::Entity::find()
+        .select_only()
+        .column(daily_stats::Column::Turns)
+        .column(daily_stats::Column::ChallengeDone)
+        .filter(daily_stats::Column::UserId.eq(user_id))
+        .filter(daily_stats::Column::Day.eq(today));
+    let rows = together::read(
         db,
         vec![
-            // The history before the summary: a fold committed between the two reads then
-            // leaves a turn both in the summary and verbatim, never in neither.
-            tagged(history, "history").build(backend),
-            tagged(conversations::Entity::find_by_id(conversation_id), "conversation")
-                .build(backend),
-            tagged(mistakes::focus_query(user_id, now), "focus").build(backend),
-            tagged(open_query(user_id), "session").build(backend),
-            tagged(
-                daily_stats::Entity::find()
-                    .select_only()
-                    .column(daily_stats::Column::Turns)
-                    .column(daily_stats::Column::ChallengeDone)
-                    .filter(daily_stats::Column::UserId.eq(user_id))
-                    .filter(daily_stats::Column::Day.eq(today)),
-                "day",
-            )
-            .build(backend),
+            // The history before the summary: where the reads are not one snapshot (SQLite's
+            // statements sent together), a fold committed between the two then leaves a turn
+            // both in the summary and verbatim, never in neither.
+            ("history", history.into_query()),
+            ("conversation", conversations::Entity::find_by_id(conversation_id).into_query()),
+            ("focus", mistakes::focus_query(user_id, now).into_query()),
+            ("session", open_query(user_id).into_query()),
+            ("day", day.into_query()),
         ],
     )
     .await?;
@@ -92,22 +85,26 @@ pub async fn read(
     let mut counts = Vec::new();
     let mut session = None;
     let mut day = DaySoFar { day: today, turns: 0, challenge_done: false };
-    for row in &rows {
-        match row.try_get::<String>("", SOURCE)?.as_str() {
-            "conversation" => {
-                conversation = Some(conversations::Model::from_query_result(row, "")?)
+    for row in rows {
+        match row.tag.as_str() {
+            "conversation" => conversation = Some(row.decode::<conversations::Model>()?),
+            "history" => history.push(row.decode::<messages::Model>()?),
+            "focus" => {
+                let Count { category, n } = row.decode()?;
+                counts.push((category, n));
             }
-            "history" => history.push(messages::Model::from_query_result(row, "")?),
-            "focus" => counts.push((row.try_get("", "category")?, row.try_get("", "n")?)),
             "day" => {
-                day.turns = Ord::max(row.try_get::<i32>("", "turns")?, 0) as u32;
-                day.challenge_done = row.try_get("", "challenge_done")?;
+                let Day { turns, challenge_done } = row.decode()?;
+                day.turns = Ord::max(turns, 0) as u32;
+                day.challenge_done = challenge_done;
             }
-            _ => session = practice_sessions::Model::from_query_result(row, "").ok(),
+            _ => session = row.decode::<practice_sessions::Model>().ok(),
         }
     }
     let conversation = conversation
         .ok_or_else(|| StoreError::Corrupt(format!("conversation {conversation_id} is gone")))?;
+    // Newest first, as the select orders them, whatever order the rows came in.
+    history.sort_unstable_by_key(|m| std::cmp::Reverse(m.id));
     Ok(PromptReads {
         conversation,
         history: history_of(history),
@@ -117,8 +114,18 @@ pub async fn read(
     })
 }
 
-fn tagged<E: EntityTrait>(select: Select<E>, source: &str) -> Select<E> {
-    select.expr_as(Expr::val(source), SOURCE)
+/// A row of the focus's select.
+#[derive(FromQueryResult, Deserialize)]
+struct Count {
+    category: String,
+    n: i64,
+}
+
+/// The day's row.
+#[derive(FromQueryResult, Deserialize)]
+struct Day {
+    turns: i32,
+    challenge_done: bool,
 }
 
 #[cfg(test)]

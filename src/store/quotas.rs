@@ -152,12 +152,8 @@ fn days_around(utc_day: NaiveDate) -> [NaiveDate; 3] {
     [utc_day.pred_opt().unwrap_or(utc_day), utc_day, utc_day.succ_opt().unwrap_or(utc_day)]
 }
 
-/// The select behind [`Standing`] (plain parameters: it is sent with the learner's read).
-pub(super) fn standing_around(
-    backend: sea_orm::DbBackend,
-    user_id: i64,
-    utc_day: NaiveDate,
-) -> sea_orm::Statement {
+/// The select behind [`Standing`]: one row, whatever is stored (the learner's read joins it).
+fn standing_around(user_id: i64, utc_day: NaiveDate) -> sea_orm::sea_query::SelectStatement {
     use entity::daily_stats::{Column as D, Entity as Days};
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
     let sub = |q: &mut SelectStatement| Expr::SubQuery(None, Box::new(q.to_owned().into()));
@@ -186,11 +182,11 @@ pub(super) fn standing_around(
             .and_where(Expr::col(D::Day).eq(day)));
         select.expr_as(spent, Alias::new(format!("spent_{i}")));
     }
-    backend.build(&select)
+    select
 }
 
 /// [`standing_around`]'s row.
-pub(super) fn standing_of(
+fn standing_of(
     row: &sea_orm::QueryResult,
     user_id: i64,
     utc_day: NaiveDate,
@@ -298,32 +294,33 @@ pub async fn spent_since_for(
 }
 
 /// The learner (as [`super::learners::find`]) and their [`Standing`] around `utc_day`, in one
-/// round trip on SQLite: what a voice or text message needs before it is paid for.
+/// statement: what a voice or text message needs before it is paid for. The standing's select
+/// is the one row, the learner joined to it where there is one (`LEFT JOIN … ON TRUE`): two round
+/// trips of every turn's were one on SQLite (statements sent together) but two on PostgreSQL.
 pub async fn find_with_standing(
     db: &impl ConnectionTrait,
     user_id: i64,
     utc_day: NaiveDate,
 ) -> Result<(Option<Learner>, Standing), StoreError> {
     use entity::{user_settings, users};
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, JoinType, Query};
     use sea_orm::{EntityTrait, FromQueryResult, QueryTrait};
-    let backend = db.get_database_backend();
     let learner =
-        users::Entity::find_by_id(user_id).find_also_related(user_settings::Entity).build(backend);
-    let standing = standing_around(backend, user_id, utc_day);
-    let rows = super::batch::query_rows(db, vec![learner, standing]).await?;
-    // The standing's row always comes, the learner's only for someone we know.
-    let Some((standing, learner)) = rows.split_last() else {
-        return Err(StoreError::Corrupt("the standing read returned no row".into()));
-    };
-    let learner = match learner.first() {
-        Some(row) => {
-            let user = users::Model::from_query_result(row, "A_")?;
-            user_settings::Model::from_query_result_optional(row, "B_")?
-                .map(|settings| Learner::from_rows(user, settings))
-        }
+        users::Entity::find_by_id(user_id).find_also_related(user_settings::Entity).into_query();
+    let select = Query::select()
+        .column(Asterisk)
+        .from_subquery(standing_around(user_id, utc_day), Alias::new("standing"))
+        .join_subquery(JoinType::LeftJoin, learner, Alias::new("learner"), Expr::cust("TRUE"))
+        .to_owned();
+    let row = db.query_one_raw(db.get_database_backend().build(&select)).await?;
+    let row = row.ok_or_else(|| StoreError::Corrupt("the standing read returned no row".into()))?;
+    // The learner's columns are NULL for someone we do not know.
+    let learner = match users::Model::from_query_result_optional(&row, "A_")? {
+        Some(user) => user_settings::Model::from_query_result_optional(&row, "B_")?
+            .map(|settings| Learner::from_rows(user, settings)),
         None => None,
     };
-    Ok((learner, standing_of(standing, user_id, utc_day)?))
+    Ok((learner, standing_of(&row, user_id, utc_day)?))
 }
 
 #[cfg(test)]
@@ -332,8 +329,13 @@ mod tests {
     use crate::store::{learners, usage};
 
     #[tokio::test]
-    async fn the_standing_read_with_the_learner_answers_as_its_own_read_for_every_day_near() {
-        let (_dir, db) = crate::store::test_db().await;
+    async fn the_standing_read_with_the_learner_answers_as_its_own_read_on_sqlite_and_postgres() {
+        for (_dir, db) in crate::store::test_dbs().await {
+            standing_read_answers_as_its_own(db).await;
+        }
+    }
+
+    async fn standing_read_answers_as_its_own(db: sea_orm::DatabaseConnection) {
         let now = Utc::now();
         let utc_day = now.date_naive();
         let fallback = Allowance::Daily(50_000);
