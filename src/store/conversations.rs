@@ -5,10 +5,11 @@ use entity::{conversations, messages};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
+use serde::Deserialize;
 
 use super::StoreError;
 use crate::tutor::{HistoryTurn, Role};
@@ -76,29 +77,43 @@ pub async fn unsummarized(
     limit: u64,
 ) -> Result<Vec<Unsummarized>, StoreError> {
     let after = Expr::value(c.summarized_through);
-    Ok(history_of(unsummarized_query(c.id, after, before_id, limit).all(db).await?))
+    let rows = unsummarized_query(c.id, after, before_id, limit).into_model().all(db).await?;
+    Ok(history_of(rows))
 }
 
 /// The select behind [`unsummarized`] (newest first): the messages of conversation `id` after
 /// `after` (its summary's last message: a value, or a sub-select where the conversation is read
-/// with it, `store::prompt`).
+/// with it, `store::prompt`). Only the columns a turn of history needs: a whole message carries
+/// Honzík's structured reply (`reply_json`, a kilobyte or more each) that nothing here reads.
 pub(super) fn unsummarized_query(
     id: i64,
     after: Expr,
     before_id: i64,
     limit: u64,
 ) -> sea_orm::Select<messages::Entity> {
+    use messages::Column as C;
     messages::Entity::find()
-        .filter(messages::Column::ConversationId.eq(id))
-        .filter(Expr::col((messages::Entity, messages::Column::Id)).gt(after))
-        .filter(messages::Column::Id.lt(before_id))
-        .filter(messages::Column::Text.is_not_null())
-        .order_by_desc(messages::Column::Id)
+        .select_only()
+        .columns([C::Id, C::Role, C::Text, C::Tokens])
+        .filter(C::ConversationId.eq(id))
+        .filter(Expr::col((messages::Entity, C::Id)).gt(after))
+        .filter(C::Id.lt(before_id))
+        .filter(C::Text.is_not_null())
+        .order_by_desc(C::Id)
         .limit(limit)
 }
 
-/// [`unsummarized_query`]'s rows as history, oldest first.
-pub(super) fn history_of(mut rows: Vec<messages::Model>) -> Vec<Unsummarized> {
+/// A row of [`unsummarized_query`].
+#[derive(FromQueryResult, Deserialize)]
+pub(super) struct HistoryRow {
+    pub id: i64,
+    role: String,
+    text: Option<String>,
+    tokens: i32,
+}
+
+/// [`unsummarized_query`]'s rows (newest first) as history, oldest first.
+pub(super) fn history_of(mut rows: Vec<HistoryRow>) -> Vec<Unsummarized> {
     rows.reverse();
     rows.into_iter()
         .map(|m| Unsummarized {

@@ -9,7 +9,7 @@
 //! one snapshot. One failing fails the read.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{conversations, daily_stats, messages, practice_sessions};
+use entity::{conversations, daily_stats, practice_sessions};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
@@ -18,7 +18,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::answer::DaySoFar;
-use super::conversations::{Unsummarized, history_of, unsummarized_query};
+use super::conversations::{HistoryRow, Unsummarized, history_of, unsummarized_query};
 use super::practice::{Session, open_query};
 use super::together;
 use super::{StoreError, mistakes};
@@ -88,7 +88,7 @@ pub async fn read(
     for row in rows {
         match row.tag.as_str() {
             "conversation" => conversation = Some(row.decode::<conversations::Model>()?),
-            "history" => history.push(row.decode::<messages::Model>()?),
+            "history" => history.push(row.decode::<HistoryRow>()?),
             "focus" => {
                 let Count { category, n } = row.decode()?;
                 counts.push((category, n));
