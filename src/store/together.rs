@@ -92,3 +92,56 @@ fn as_json(tag: &'static str, select: SelectStatement) -> SelectStatement {
         .from_subquery(select, Alias::new("r"))
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::users;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+
+    #[derive(FromQueryResult, serde::Deserialize)]
+    struct Id {
+        id: i64,
+    }
+
+    #[derive(FromQueryResult, serde::Deserialize)]
+    struct Total {
+        n: i64,
+    }
+
+    #[tokio::test]
+    async fn each_selects_rows_come_tagged_and_in_its_own_order_on_sqlite_and_postgres() {
+        for (_dir, db) in crate::store::test_dbs().await {
+            for id in [7, 9, 8] {
+                crate::store::test_learner(&db, id, "en").await;
+            }
+            let newest_first = users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .order_by_desc(users::Column::Id)
+                .into_query();
+            let total = Query::select()
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from(users::Entity)
+                .to_owned();
+            let nobody = users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(users::Column::Id.eq(1))
+                .into_query();
+            let selects = vec![("total", total), ("learners", newest_first), ("nobody", nobody)];
+            let mut ids = Vec::new();
+            let mut totals = Vec::new();
+            for row in read(&db, selects).await.unwrap() {
+                match row.tag.as_str() {
+                    "learners" => ids.push(row.decode::<Id>().unwrap().id),
+                    "total" => totals.push(row.decode::<Total>().unwrap().n),
+                    other => panic!("a row of {other:?}"),
+                }
+            }
+            assert_eq!(ids, [9, 8, 7]);
+            assert_eq!(totals, [3]);
+            assert!(read(&db, Vec::new()).await.unwrap().is_empty());
+        }
+    }
+}
