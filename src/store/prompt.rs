@@ -98,7 +98,8 @@ pub async fn read(
                 day.turns = Ord::max(turns, 0) as u32;
                 day.challenge_done = challenge_done;
             }
-            _ => session = row.decode::<practice_sessions::Model>().ok(),
+            "session" => session = Some(row.decode::<practice_sessions::Model>()?),
+            other => return Err(StoreError::Corrupt(format!("a row of no prompt read: {other}"))),
         }
     }
     let conversation = conversation
