@@ -48,7 +48,8 @@ impl Batch {
         self.statements.is_empty()
     }
 
-    /// The statements, for [`query_rows`] with one that returns rows.
+    /// The statements, for a caller adding one of its own (one that returns rows, or one sent
+    /// with them through [`write_independent`]).
     pub fn into_statements(self) -> Vec<Statement> {
         self.statements
     }
