@@ -21,6 +21,8 @@ pub async fn build(
     config: Config,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<App>, Arc<Telegram>)> {
+    // Beside the migrations rather than on the first turns (see `load_in_background`).
+    crate::tutor::budget::load_in_background(config.model_policy().models());
     let app = App::build(config, clock).await?;
     let tg = Arc::new(Telegram::connect(&app).await?);
     Ok((app, tg))

@@ -7,7 +7,9 @@
 //! Here: the history and fitting it. Counting tokens (a model's tokenizer, cutting a text to a
 //! count) is in `tokens`, re-exported, so callers keep naming `tutor::budget::*`.
 
-pub use tokens::{Encoding, count_tokens, encoding_for_model, truncate_to_tokens};
+pub use tokens::{
+    Encoding, count_tokens, encoding_for_model, load_in_background, truncate_to_tokens,
+};
 
 mod tokens;
 

@@ -60,6 +60,14 @@ impl ModelPolicy {
         }
     }
 
+    /// Every model this policy may choose: whose tokenizers a start loads ahead of the turns.
+    pub fn models(&self) -> impl Iterator<Item = &str> {
+        [&self.main, &self.simple]
+            .into_iter()
+            .chain(self.per_level.iter().flatten())
+            .map(String::as_str)
+    }
+
     pub fn for_summary(&self) -> &str {
         &self.simple
     }
@@ -86,6 +94,17 @@ mod tests {
         assert_eq!(p.escalation("big"), None, "the main model has nowhere to escalate");
         p.adaptive = false;
         assert_eq!(p.for_turn(Level::Beginner), "big");
+    }
+
+    #[test]
+    fn the_models_a_start_prepares_for_include_every_override() {
+        let mut p = ModelPolicy::new("big", "small", true);
+        p.per_level[2] = Some("huge".into());
+        let models: Vec<&str> = p.models().collect();
+        assert_eq!(models, ["big", "small", "huge"]);
+        for level in Level::ALL {
+            assert!(models.contains(&p.for_turn(level)), "{level:?}");
+        }
     }
 
     #[test]
