@@ -66,12 +66,10 @@ pub fn load_in_background<'a>(models: impl IntoIterator<Item = &'a str>) {
             encodings.push(encoding);
         }
     }
-    let spawned = std::thread::Builder::new()
-        .name("tokenizers".into())
-        .spawn(move || {
-            lowest_priority();
-            encodings.into_iter().for_each(|e| _ = bpe(e));
-        });
+    let spawned = std::thread::Builder::new().name("tokenizers".into()).spawn(move || {
+        lowest_priority();
+        encodings.into_iter().for_each(|e| _ = bpe(e));
+    });
     if let Err(e) = spawned {
         // Not fatal: the first count loads it, as it always could.
         tracing::warn!(error = %e, "could not load the tokenizers ahead of the first turn");
