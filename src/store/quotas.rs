@@ -80,27 +80,20 @@ pub async fn effective(
 }
 
 /// The allowance that applies to the learner and what they spent in their local `day`, in one
-/// round trip (checked before every turn: three lookups as one statement).
+/// round trip: [`Standing`]'s select around `day`, for when the one read beside the learner does
+/// not cover it.
 pub async fn standing(
     db: &impl ConnectionTrait,
     user_id: i64,
     day: NaiveDate,
     fallback: Allowance,
 ) -> Result<(Allowance, i64), StoreError> {
-    let backend = db.get_database_backend();
-    let sql = format!(
-        "SELECT (SELECT kind FROM quotas WHERE user_id = $1), (SELECT micros FROM quotas WHERE user_id = $1), \
-         (SELECT value FROM bot_settings WHERE key = '{DEFAULT_QUOTA}'), \
-         (SELECT CAST(cost_micros AS BIGINT) FROM daily_stats WHERE user_id = $1 AND day = $2)"
-    );
-    let row = db.query_one_raw(stmt(backend, &sql, vec![user_id.into(), day.into()])).await?;
-    let Some(row) = row else { return Ok((fallback, 0)) };
-    let (kind, micros): (Option<String>, Option<i64>) =
-        (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
-    let default: Option<String> = row.try_get_by_index(2)?;
-    let spent: Option<i64> = row.try_get_by_index(3)?;
-    let allowance = allowance_of(user_id, kind.zip(micros), default, fallback)?;
-    Ok((allowance, spent.unwrap_or(0)))
+    let select = standing_around(user_id, day);
+    let row = db.query_one_raw(db.get_database_backend().build(&select)).await?;
+    let row = row.ok_or_else(|| StoreError::Corrupt("the standing read returned no row".into()))?;
+    let read = standing_of(&row, user_id, day)?;
+    read.on(day, fallback)
+        .unwrap_or_else(|| Err(StoreError::Corrupt("a standing without its day".into())))
 }
 
 /// The learner's own allowance, else the default an admin set, else `fallback`.
@@ -329,13 +322,14 @@ mod tests {
     use crate::store::{learners, usage};
 
     #[tokio::test]
-    async fn the_standing_read_with_the_learner_answers_as_its_own_read_on_sqlite_and_postgres() {
+    async fn the_standing_read_with_the_learner_gives_the_allowance_that_applies_and_each_days_spend_on_sqlite_and_postgres()
+     {
         for (_dir, db) in crate::store::test_dbs().await {
-            standing_read_answers_as_its_own(db).await;
+            standing_read_gives_what_applies(db).await;
         }
     }
 
-    async fn standing_read_answers_as_its_own(db: sea_orm::DatabaseConnection) {
+    async fn standing_read_gives_what_applies(db: sea_orm::DatabaseConnection) {
         let now = Utc::now();
         let utc_day = now.date_naive();
         let fallback = Allowance::Daily(50_000);
@@ -352,28 +346,30 @@ mod tests {
             let paid = meter.speech("tts-1", characters, false);
             usage::record(&db, learner.id, None, &paid, day, now).await.unwrap();
         }
-        let check = |label: &'static str| {
+        let check = |expected: Allowance, label: &'static str| {
             let db = db.clone();
             async move {
                 let (found, standing) = find_with_standing(&db, learner.id, utc_day).await.unwrap();
                 let alone = learners::find(&db, learner.id).await.unwrap();
                 assert_eq!(format!("{found:?}"), format!("{alone:?}"), "{label}");
                 assert!(found.is_some());
-                for day in days_around(utc_day) {
-                    let alone = super::standing(&db, learner.id, day, fallback).await.unwrap();
-                    assert_eq!(standing.on(day, fallback).unwrap().unwrap(), alone, "{label}");
-                }
+                let [before, today, after] = days_around(utc_day).map(|day| {
+                    let (allowance, spent) = standing.on(day, fallback).unwrap().unwrap();
+                    assert_eq!(allowance, expected, "{label}, {day}");
+                    spent
+                });
+                assert!(0 < before && before < today, "{label}: 1,000 then 3,000 characters");
+                assert_eq!(after, 0, "{label}: nothing spent tomorrow");
                 let far = utc_day + chrono::Duration::days(2);
                 assert!(standing.on(far, fallback).is_none(), "a day not read is read again");
+                let read_again = super::standing(&db, learner.id, yesterday, fallback).await;
+                assert_eq!(read_again.unwrap(), (expected, before), "{label}: read on its own");
             }
         };
-        check("the fallback").await;
+        check(fallback, "the fallback").await;
         set_default(&db, Allowance::Daily(70_000), now).await.unwrap();
-        check("the default").await;
+        check(Allowance::Daily(70_000), "the default").await;
         set_own(&db, learner.id, Some(Allowance::Unlimited), now).await.unwrap();
-        check("their own").await;
-        let (_, standing) = find_with_standing(&db, learner.id, utc_day).await.unwrap();
-        let (_, spent) = standing.on(utc_day, fallback).unwrap().unwrap();
-        assert!(spent > 0, "today's spend is read");
+        check(Allowance::Unlimited, "their own").await;
     }
 }
