@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use emulators::openai::OpenAiEmulator;
@@ -12,135 +11,8 @@ use emulators::telegram::{BotMessageKind, SentEvent, TelegramEmulator};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::sync::mpsc;
 
-use super::options::Options;
-
-const LANGS: [&str; 3] = ["ru", "uk", "en"];
-const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "native"];
-/// Typed Czech by level, 5–20 words, some with a typical mistake.
-const PHRASES: [&[&str]; 4] = [
-    &[
-        "Ahoj, jak se máš? Já mám dobře.",
-        "Já jsem byl v Praha včera.",
-        "Dobře den, já mít rád pivo.",
-    ],
-    &[
-        "Rád bych si objednal knedlíky a jedno pivo, prosím.",
-        "Včera jsem byl v kině s kamarádem a film byl super.",
-    ],
-    &[
-        "Nedávno jsem dočetl knihu od Milana Kundery, která mě opravdu zaujala.",
-        "O víkendu pojedu do Brna na hokej.",
-    ],
-    &[
-        "Kdybych měl víc času, jezdil bych častěji na chalupu do Krkonoš.",
-        "Hospoda U Fleků je vyhlášená svým tmavým pivem.",
-    ],
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Action {
-    Voice,
-    Text,
-    Settings,
-    Stats,
-    /// `/scene` played through (see `practice`).
-    Scene,
-    /// `/listen` played to its quiz (see `practice`).
-    Listen,
-    /// `/shadow`: one phrase said after Honzík (see `practice`).
-    Shadow,
-    /// /start, the language, the level: one per learner, before the others.
-    Onboarding,
-}
-
-impl Action {
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Voice => "voice",
-            Action::Text => "text",
-            Action::Settings => "settings",
-            Action::Stats => "stats",
-            Action::Scene => "scene",
-            Action::Listen => "listen",
-            Action::Shadow => "shadow",
-            Action::Onboarding => "onboarding",
-        }
-    }
-
-    /// The scenarios a learner picks from, in the order of `Weights`' fields.
-    pub fn pick(w: super::options::Weights, r: u32) -> Action {
-        if r < w.voice {
-            Action::Voice
-        } else if r < w.voice + w.text {
-            Action::Text
-        } else if r < w.voice + w.text + w.settings {
-            Action::Settings
-        } else if r < w.voice + w.text + w.settings + w.stats {
-            Action::Stats
-        } else if r < w.voice + w.text + w.settings + w.stats + w.scene {
-            Action::Scene
-        } else if r < w.voice + w.text + w.settings + w.stats + w.scene + w.listen {
-            Action::Listen
-        } else {
-            Action::Shadow
-        }
-    }
-    /// Voice and text are turns: they go through Honzík and are checked for exactly one answer.
-    pub fn is_turn(self) -> bool {
-        matches!(self, Action::Voice | Action::Text)
-    }
-}
-
-/// How long a learner keeps playing.
-#[derive(Clone, Copy, Debug)]
-pub enum Until {
-    /// This many actions after onboarding.
-    Actions(usize),
-    /// No new action starts after this instant.
-    Deadline(Instant),
-}
-
-pub struct Script {
-    lang: &'static str,
-    level: usize,
-    weights: super::options::Weights,
-    until: Until,
-    think: (u64, u64),
-    timeout: Duration,
-    seed: u64,
-}
-
-impl Script {
-    pub fn new(opts: &Options, i: usize, until: Until) -> Script {
-        Script {
-            lang: LANGS[i % 3],
-            level: i % 4,
-            weights: opts.weights,
-            until,
-            think: opts.think_ms,
-            timeout: Duration::from_secs(opts.reply_timeout_s),
-            seed: i as u64,
-        }
-    }
-
-    /// The learner's actions, drawn one by one (the same sequence for the same learner).
-    pub fn actions(&self) -> impl Iterator<Item = Action> + use<> {
-        let mut rng = StdRng::seed_from_u64(self.seed);
-        let w = self.weights;
-        let total =
-            (w.voice + w.text + w.settings + w.stats + w.scene + w.listen + w.shadow).max(1);
-        let until = self.until;
-        let mut n = 0usize;
-        std::iter::from_fn(move || {
-            let more = match until {
-                Until::Actions(max) => n < max,
-                Until::Deadline(at) => Instant::now() < at,
-            };
-            n += 1;
-            more.then(|| Action::pick(w, rng.random_range(0..total)))
-        })
-    }
-}
+use super::progress::Progress;
+use super::script::{Action, LEVELS, PHRASES, Script};
 
 /// What happened to one action.
 #[derive(Clone, Debug)]
@@ -440,61 +312,4 @@ fn keyboard_id(tg: &TelegramEmulator, l: &emulators::telegram::Learner, reply_to
         .find(|m| m.reply_to == Some(reply_to))
         .map(|m| m.message_id)
         .unwrap_or(0)
-}
-
-/// The live progress bar (a no-op when disabled), and the count of turns finished.
-#[derive(Clone)]
-pub struct Progress(Option<indicatif::ProgressBar>, Arc<AtomicU64>);
-
-impl Progress {
-    pub fn new(opts: &Options) -> Progress {
-        if !opts.progress {
-            return Progress(None, Default::default());
-        }
-        let (bar, template) = match opts.duration {
-            Some(_) => (
-                indicatif::ProgressBar::no_length(),
-                "{elapsed_precise} {pos} actions · {per_sec} · {msg}",
-            ),
-            None => (
-                indicatif::ProgressBar::new((opts.users * opts.turns) as u64),
-                "{elapsed_precise} [{bar:40}] {pos}/{len} actions · {per_sec} · {msg}",
-            ),
-        };
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(template)
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        Progress(Some(bar), Default::default())
-    }
-
-    /// Voice and text turns finished so far (answered, noticed or timed out).
-    pub fn turns_done(&self) -> u64 {
-        self.1.load(Ordering::Relaxed)
-    }
-
-    pub fn onboarded(&self, rec: &Record) {
-        if let (Some(bar), Some(l)) = (&self.0, rec.latency()) {
-            bar.set_message(format!("last onboarding {} ms", l.as_millis()));
-        }
-    }
-
-    pub fn action_done(&self, rec: &Record) {
-        if rec.action.is_turn() {
-            self.1.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Some(bar) = &self.0 {
-            bar.inc(1);
-            if let Some(l) = rec.latency() {
-                bar.set_message(format!("last {} {} ms", rec.action.name(), l.as_millis()));
-            }
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish();
-        }
-    }
 }

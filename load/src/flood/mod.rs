@@ -9,9 +9,10 @@
 //! holding exactly the answered turns. Any violation makes the run fail.
 //!
 //! # Layout
-//! - [`options`]: what to run (users, turns or duration, mix, latencies, faults, database) and
-//!   the command line.
-//! - `learner`: one synthetic learner's script.
+//! - [`options`]: what to run (users, turns or duration, mix, latencies, faults, database);
+//!   [`cli`]: the command line that sets them.
+//! - `script`: what one synthetic learner will do; `learner`: playing it against the bot and
+//!   timing every reply; `progress`: the live progress bar.
 //! - `faults`: fault injection at steady rates (the OpenAI outage window and the kills are in
 //!   `run`).
 //! - [`timings`]: the bot's database after the run (answered turns, per-stage timings, overhead).
@@ -34,6 +35,7 @@
 //!   answer stored, nothing left pending in the bot's inbox after the graceful stop.
 
 mod chart;
+pub mod cli;
 pub mod cold;
 mod cost;
 mod faults;
@@ -41,7 +43,9 @@ mod learner;
 pub mod options;
 mod practice;
 mod process;
+mod progress;
 pub mod report;
+mod script;
 mod sends;
 pub mod timings;
 
@@ -49,9 +53,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use cli::Cli;
 use emulators::openai::{Endpoint, OpenAiConfig, OpenAiEmulator};
 use emulators::telegram::{SentEvent, TelegramConfig, TelegramEmulator};
-pub use options::{Cli, Options};
+pub use options::Options;
 pub use report::Report;
 use tokio::sync::{broadcast, mpsc};
 
@@ -85,7 +90,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let faults =
         tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
-    let progress = learner::Progress::new(opts);
+    let progress = progress::Progress::new(opts);
     let started = Instant::now();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
     let killer = Killer {
@@ -216,19 +221,19 @@ async fn play(
     tg: &Arc<TelegramEmulator>,
     ai: &Arc<OpenAiEmulator>,
     routes: &Routes,
-    progress: &learner::Progress,
+    progress: &progress::Progress,
     started: Instant,
 ) -> anyhow::Result<Vec<learner::Outcome>> {
     let until = match opts.duration {
-        Some(d) => learner::Until::Deadline(started + d),
-        None => learner::Until::Actions(opts.turns),
+        Some(d) => script::Until::Deadline(started + d),
+        None => script::Until::Actions(opts.turns),
     };
     let mut tasks = Vec::new();
     for i in 0..opts.users {
         let id = 1_000_000 + i as i64;
         let (tx, rx) = mpsc::unbounded_channel();
         routes.lock().insert(id, tx);
-        let script = learner::Script::new(opts, i, until);
+        let script = script::Script::new(opts, i, until);
         tasks.push(tokio::spawn(learner::play(
             tg.clone(),
             ai.clone(),
@@ -291,7 +296,7 @@ struct Killer {
     restart_after: Duration,
     bot: Arc<tokio::sync::Mutex<process::Fleet>>,
     ai: Arc<OpenAiEmulator>,
-    progress: learner::Progress,
+    progress: progress::Progress,
     started: Instant,
     kills: Arc<parking_lot::Mutex<Vec<report::KillSeen>>>,
 }

@@ -10,7 +10,8 @@ use emulators::telegram::{BotMessage, BotMessageKind, Learner, SentEvent, Telegr
 use rand::{Rng, rngs::StdRng};
 use tokio::sync::mpsc;
 
-use super::learner::{Action, Book, Record, wait};
+use super::learner::{Book, Record, wait};
+use super::script::Action;
 
 /// What the learner says in a scene and types in a dictation.
 const SCENE_LINE: &str = "Dobrý den, dám si jedno pivo a potom zaplatím, prosím.";

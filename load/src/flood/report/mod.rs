@@ -269,6 +269,7 @@ pub struct Inputs {
 
 mod build;
 mod table;
+mod tally;
 #[cfg(test)]
 mod tests;
 

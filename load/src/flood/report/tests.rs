@@ -8,8 +8,9 @@ use BotMessageKind::{Photo, Text, Voice};
 use emulators::openai::Endpoint;
 use emulators::telegram::BotMessageKind;
 
-use super::super::learner::{Action, Outcome, Record};
+use super::super::learner::{Outcome, Record};
 use super::super::options::Options;
+use super::super::script::Action;
 use super::super::timings::{DbView, TurnTiming};
 use super::*;
 
