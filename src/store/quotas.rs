@@ -322,8 +322,7 @@ mod tests {
     use crate::store::{learners, usage};
 
     #[tokio::test]
-    async fn the_standing_read_with_the_learner_gives_the_allowance_that_applies_and_each_days_spend_on_sqlite_and_postgres()
-     {
+    async fn the_gate_reads_what_applies_and_each_days_spend_on_sqlite_and_postgres() {
         for (_dir, db) in crate::store::test_dbs().await {
             standing_read_gives_what_applies(db).await;
         }
