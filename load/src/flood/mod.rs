@@ -91,6 +91,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         tokio::spawn(faults::inject(opts.faults.clone(), tg.clone(), ai.clone(), injected.clone()));
 
     let progress = progress::Progress::new(opts);
+    let generator_cpu = process::cpu_seconds("self");
     let started = Instant::now();
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
     let killer = Killer {
@@ -127,6 +128,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut bot = bot.lock().await;
     let usage = bot.usage();
+    let generator_cpu_seconds = process::cpu_seconds("self") - generator_cpu;
     bot.stop().await;
     if let Some(e) = kill_error {
         anyhow::bail!("restarting the bot after a kill failed: {e}");
@@ -140,6 +142,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         outcomes,
         elapsed,
         bot: usage,
+        generator_cpu_seconds,
         db,
         lagged: listener.lagged.load(std::sync::atomic::Ordering::Relaxed),
         sends: listener.sends.lock().clone(),

@@ -27,6 +27,19 @@ pub struct Usage {
     pub processes: u32,
 }
 
+/// The CPU seconds (user + system, every thread) of process `who`: a pid, or `self` for the
+/// generator's own (its emulators and learners; the bot's are its own process's). 0 when
+/// `/proc` cannot tell.
+pub fn cpu_seconds(who: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{who}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces): utime is 14th, stime 15th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields[0] is the state (3rd field overall), so utime (14th) is fields[11].
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 impl Bot {
     /// `paced`: whether the bot paces its sends to Telegram's limits. Off when the emulator
     /// enforces none, so the headroom regime measures the bot, not its pacer. `extra_env` comes
@@ -101,15 +114,9 @@ impl Bot {
             .find(|l| l.starts_with("VmHWM:"))
             .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
             .unwrap_or(0.0);
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the command name (which may contain spaces): utime is 14th, stime 15th.
-        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // fields[0] is the state (3rd field overall), so utime (14th) is fields[11].
         Usage {
             peak_rss_mib: kib / 1024.0,
-            cpu_seconds: (ticks(11) + ticks(12)) / 100.0,
+            cpu_seconds: cpu_seconds(&pid.to_string()),
             processes: 1,
         }
     }
@@ -227,4 +234,25 @@ impl Fleet {
 /// A port free on loopback right now (the bot binds it a moment later).
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_seconds;
+
+    #[test]
+    fn a_process_that_works_is_seen_spending_cpu() {
+        let before = cpu_seconds("self");
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut x = 0u64;
+        // Work until /proc shows it (a tick is 10 ms): a parse that read the wrong fields
+        // would never move.
+        while cpu_seconds("self") <= before && std::time::Instant::now() < give_up {
+            for i in 0..1_000_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
+        }
+        assert!(cpu_seconds("self") > before, "CPU seen: {before} s, then no more");
+        assert_eq!(cpu_seconds("no-such-process"), 0.0);
+    }
 }

@@ -74,6 +74,8 @@ impl Report {
             telegram,
             faults_injected: inp.injected,
             bot_cpu_ms_per_turn: per_turn(inp.bot.cpu_seconds * 1000.0),
+            generator_cpu_seconds: inp.generator_cpu_seconds,
+            generator_cpu_ms_per_turn: per_turn(inp.generator_cpu_seconds * 1000.0),
             bot: inp.bot,
             prompt_tokens_per_turn: per_turn(c.prompt_tokens as f64),
             completion_tokens_per_turn: per_turn(c.completion_tokens as f64),

@@ -185,6 +185,10 @@ pub struct Report {
     pub faults_injected: BTreeMap<String, u64>,
     pub bot: Usage,
     pub bot_cpu_ms_per_turn: f64,
+    /// The generator's own CPU (emulators and learners) while the learners played: what runs
+    /// beside the bot, so a headroom figure says what its machine spent on both.
+    pub generator_cpu_seconds: f64,
+    pub generator_cpu_ms_per_turn: f64,
     pub prompt_tokens_per_turn: f64,
     pub completion_tokens_per_turn: f64,
     pub cost_usd_per_turn: f64,
@@ -258,6 +262,8 @@ pub struct Inputs {
     pub outcomes: Vec<Outcome>,
     pub elapsed: Duration,
     pub bot: Usage,
+    /// The generator's own CPU seconds over `elapsed` and the settling after it.
+    pub generator_cpu_seconds: f64,
     pub db: DbView,
     pub lagged: u64,
     pub sends: SendTimes,

@@ -231,6 +231,11 @@ impl Report {
                 String::new()
             }
         );
+        let _ = writeln!(
+            s,
+            "generator beside it (emulators and learners): CPU {:.1} s ({:.1} ms per turn)",
+            self.generator_cpu_seconds, self.generator_cpu_ms_per_turn
+        );
         if self.violations.is_empty() {
             s.push_str(
                 "correctness: every turn answered exactly once, in order; database agrees\n",

@@ -111,6 +111,7 @@ fn inputs() -> Inputs {
         outcomes,
         elapsed: Duration::from_secs(10),
         bot: Usage { peak_rss_mib: 80.0, cpu_seconds: 0.5, processes: 1 },
+        generator_cpu_seconds: 0.3,
         db: DbView {
             answered: 4,
             turns,
@@ -149,6 +150,7 @@ fn scenarios_count_time_and_classify_every_action() {
     assert_eq!(r.errors, [("notice:upstream-busy".to_owned(), 1)].into());
     assert!((r.telegram.messages_per_turn - 2.0).abs() < 1e-9);
     assert!((r.bot_cpu_ms_per_turn - 100.0).abs() < 1e-9, "0.5 s over 5 turns");
+    assert!((r.generator_cpu_ms_per_turn - 60.0).abs() < 1e-9, "0.3 s over 5 turns");
     assert!((r.prompt_tokens_per_turn - 1000.0).abs() < 1e-9);
     assert!((r.cost_usd_per_turn - 0.002).abs() < 1e-12);
     assert_eq!((r.telegram.injected_429, r.telegram.throttled_429, r.telegram_429s), (3, 1, 1));
@@ -160,6 +162,7 @@ fn scenarios_count_time_and_classify_every_action() {
         "upstream per turn",
         "telegram: 5 sends",
         "faults injected: openai_5xx_chat 2, telegram_429 3",
+        "generator beside it (emulators and learners): CPU 0.3 s (60.0 ms per turn)",
         "correctness",
     ] {
         assert!(table.contains(needle), "{needle:?} missing from\n{table}");
@@ -342,6 +345,7 @@ fn an_empty_run_reports_zeros_not_nans() {
         outcomes: Vec::new(),
         elapsed: Duration::ZERO,
         bot: Usage::default(),
+        generator_cpu_seconds: 0.0,
         db: DbView::default(),
         lagged: 0,
         sends: SendTimes::from_secs(Vec::new()),
