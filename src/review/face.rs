@@ -20,7 +20,7 @@ pub struct Face {
     /// The right answer as shown once answered (a translation, a word, the whole corrected
     /// sentence).
     pub answer: String,
-    /// What a typed or spoken answer is checked against, each whole ([`super::check`]).
+    /// What a typed or spoken answer is checked against, each whole ([`super::check()`]).
     pub accepted: Vec<String>,
     /// Shown once answered: the example sentence the question would have given the answer away
     /// with, or the learner's sentence as they wrote it.

@@ -44,7 +44,7 @@ impl Readiness {
         self.checks.write().unwrap_or_else(|e| e.into_inner()).push((name, check));
     }
 
-    /// Runs every check (each within [`CHECK_TIMEOUT`]); the first failure as "name: reason".
+    /// Runs every check (each within `CHECK_TIMEOUT`); the first failure as "name: reason".
     pub async fn check(&self) -> Result<(), String> {
         let checks = self.checks.read().unwrap_or_else(|e| e.into_inner()).clone();
         for (name, check) in checks {

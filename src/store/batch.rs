@@ -7,7 +7,7 @@
 //! PostgreSQL's extended protocol takes one statement per query, so there they run one after
 //! another.
 //!
-//! Writes ([`write`], [`Batch::run`]) on SQLite go between `BEGIN` and `COMMIT` in that same
+//! Writes ([`write()`], [`Batch::run`]) on SQLite go between `BEGIN` and `COMMIT` in that same
 //! query, on a connection held until the transaction is over: all or nothing, and one commit
 //! instead of one per statement (a commit writes the changed pages to the WAL; it was a third
 //! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
@@ -54,7 +54,7 @@ impl Batch {
         self.statements
     }
 
-    /// Executes every statement, in order: all or nothing on SQLite ([`write`]).
+    /// Executes every statement, in order: all or nothing on SQLite ([`write()`]).
     pub async fn run(self, db: &DatabaseConnection) -> Result<(), StoreError> {
         write(db, self.statements).await.map(drop)
     }
@@ -81,7 +81,7 @@ pub async fn write(
     }
 }
 
-/// [`write`], all or nothing on every database (a transaction on PostgreSQL).
+/// [`write()`], all or nothing on every database (a transaction on PostgreSQL).
 pub async fn write_atomic(
     db: &DatabaseConnection,
     statements: Vec<Statement>,
@@ -95,12 +95,12 @@ pub async fn write_atomic(
     Ok(rows)
 }
 
-/// [`write`] for statements that each change rows none of the others changes, and read nothing
+/// [`write()`] for statements that each change rows none of the others changes, and read nothing
 /// the others write: on PostgreSQL one statement, all or nothing, in one round trip — the first
 /// ones as data-modifying `WITH` queries before the last. There all of them see the database as
 /// it was before the statement, hence independent — save for what an earlier one's `RETURNING`
 /// gives, which a later one may read as [`returned_by`] its position. Only the last one's rows
-/// come back. On SQLite, [`write`].
+/// come back. On SQLite, [`write()`].
 pub async fn write_independent(
     db: &DatabaseConnection,
     statements: Vec<Statement>,
@@ -178,7 +178,7 @@ fn renumbered(sql: &str, offset: usize) -> String {
     out
 }
 
-/// Statements sent to SQLite as one held transaction ([`write`]) and the microseconds they
+/// Statements sent to SQLite as one held transaction ([`write()`]) and the microseconds they
 /// took: sea-orm's statement callback (`mluvme_db_statements_total`) does not see them, so
 /// the metrics add these at scrape time.
 pub fn held_statements() -> (u64, u64) {
@@ -235,7 +235,7 @@ fn acquire_error(e: sqlx::Error) -> DbErr {
     }
 }
 
-/// Statements sent together without a transaction (reads; [`write`] is for writes): on SQLite
+/// Statements sent together without a transaction (reads; [`write()`] is for writes): on SQLite
 /// one multi-statement query (SQLite returns every statement's rows, in order); elsewhere one
 /// after another, in order (selects of different shapes go as one statement there:
 /// `store::together`). Returns every row, in statement order.

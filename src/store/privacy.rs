@@ -210,7 +210,7 @@ pub struct Removed {
 /// from the beginning, default settings in their interface language), bumping their deletion
 /// count. Updates still pending in their private chat (the one running this, and any queued
 /// behind it: sent after they confirmed) are left to finish. What they said in groups (the rows
-/// belong to the group's chat) keeps its row but loses its content ([`scrub_group_updates`]).
+/// belong to the group's chat) keeps its row but loses its content (`scrub_group_updates`).
 pub async fn delete_content(
     db: &DatabaseConnection,
     user_id: i64,

@@ -4,7 +4,7 @@
 //!
 //! Every statement costs the bot about as much CPU as any other, whatever it reads (the hand-off
 //! to the connection's thread and back, the pool, the decoding: BENCHMARKS.md, issue 18), and
-//! on PostgreSQL a round trip besides. These five go in one ([`together::read`]): one
+//! on PostgreSQL a round trip besides. These five go in one (`together::read`): one
 //! multi-statement query on SQLite, one statement on PostgreSQL — where all five then read
 //! one snapshot. One failing fails the read.
 

@@ -1,4 +1,4 @@
-//! Telegram's formatted-text parser: HTML (and, via [`super::markdown`],
+//! Telegram's formatted-text parser: HTML (and, via `super::markdown`,
 //! MarkdownV2 and legacy Markdown) to plain text plus message entities.
 //!
 //! It follows TDLib's `parse_html` (what the Bot API runs) closely, because

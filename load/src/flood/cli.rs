@@ -32,7 +32,7 @@ pub struct Cli {
     /// Think time between actions, ms, as MIN-MAX.
     #[arg(long, default_value = "0-0")]
     pub think_ms: String,
-    /// Scenario weights voice,text,settings,stats[,scene,listen[,shadow]] (the practice modes
+    /// Scenario weights `voice,text,settings,stats[,scene,listen[,shadow]]` (the practice modes
     /// weigh 0 unless given).
     #[arg(long, default_value = "70,20,5,5")]
     pub mix: String,

@@ -47,7 +47,7 @@ impl AccessCache {
         Ok(mode)
     }
 
-    /// The global cap and what was spent since UTC midnight (read at most every [`SPEND_TTL`]);
+    /// The global cap and what was spent since UTC midnight (read at most every `SPEND_TTL`);
     /// the spend is not read at all while there is no cap.
     pub async fn spend(
         &self,
