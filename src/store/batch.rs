@@ -17,7 +17,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use sea_orm::sqlx;
 use sea_orm::{
@@ -76,7 +75,9 @@ pub async fn write(
         return Ok(Vec::new());
     }
     match db.get_database_backend() {
-        DbBackend::Sqlite if statements.len() > 1 => sqlite_transaction(db, statements).await,
+        DbBackend::Sqlite => {
+            super::writer::write(db.get_sqlite_connection_pool(), statements).await
+        }
         _ => query_rows(db, statements).await,
     }
 }
@@ -185,49 +186,9 @@ pub fn held_statements() -> (u64, u64) {
     (HELD.0.load(Ordering::Relaxed), HELD.1.load(Ordering::Relaxed))
 }
 
-static HELD: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
+pub(super) static HELD: (AtomicU64, AtomicU64) = (AtomicU64::new(0), AtomicU64::new(0));
 
-/// `BEGIN IMMEDIATE; …; COMMIT` as one query on a connection of the writer's pool, held
-/// throughout.
-///
-/// Run as a task of its own: a turn dropped while SQLite works must not hand the connection
-/// back to the pool inside the transaction (the next statement of any turn would join it). A
-/// statement that fails leaves the transaction open, so it is rolled back on the same
-/// connection before the connection goes back; one that cannot be rolled back is closed.
-async fn sqlite_transaction(
-    db: &DatabaseConnection,
-    statements: Vec<Statement>,
-) -> Result<Vec<QueryResult>, StoreError> {
-    let pool = db.get_sqlite_connection_pool().clone();
-    let mut statement = joined(statements);
-    // IMMEDIATE: the write lock is taken at once, so with more than one writer connection
-    // (`DATABASE_MAX_CONNECTIONS`) a second one waits in the busy handler rather than failing
-    // when both try to upgrade a read to a write.
-    statement.sql = format!("BEGIN IMMEDIATE;\n{};\nCOMMIT", statement.sql);
-    let sql = statement.sql;
-    let values = statement.values.unwrap_or(Values(Vec::new()));
-    let task = tokio::spawn(async move {
-        let mut conn = pool.acquire().await.map_err(acquire_error)?;
-        let started = Instant::now();
-        let query =
-            sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), sea_query_sqlx::SqlxValues(values));
-        let result = query.fetch_all(&mut *conn).await;
-        let us = started.elapsed().as_micros() as u64;
-        HELD.0.fetch_add(1, Ordering::Relaxed);
-        HELD.1.fetch_add(us, Ordering::Relaxed);
-        tracing::trace!(target: "mluvme::db", us, failed = result.is_err(), "{sql}");
-        if result.is_err() && sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-            // Not in a transaction any more (SQLite rolled back itself), or the connection is
-            // broken: either way it must not go back as it is.
-            conn.close_on_drop();
-        }
-        result.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
-    });
-    let rows = task.await.map_err(|e| DbErr::Custom(format!("a write was cut short: {e}")))??;
-    Ok(rows.into_iter().map(QueryResult::from).collect())
-}
-
-fn acquire_error(e: sqlx::Error) -> DbErr {
+pub(super) fn acquire_error(e: sqlx::Error) -> DbErr {
     match e {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
@@ -259,7 +220,7 @@ pub async fn query_rows(
 /// plain `?` parameters, as sea-orm's builder writes them: SQLite reads a numbered `?2` against
 /// the values of the whole query, not of its own statement (sqlx binds each statement's plain
 /// `?`s from where the previous statement's ended, and a numbered one from the start).
-fn joined(statements: Vec<Statement>) -> Statement {
+pub(super) fn joined(statements: Vec<Statement>) -> Statement {
     let mut sql = String::new();
     let mut values = Vec::new();
     let several = statements.len() > 1;

@@ -31,6 +31,7 @@ mod together;
 pub mod turns;
 pub mod usage;
 pub mod words;
+mod writer;
 
 use std::time::Duration;
 
@@ -108,6 +109,7 @@ pub async fn open_readers(
         .acquire_timeout(Duration::from_secs(30))
         .max_connections(SQLITE_READERS)
         .min_connections(1)
+        .test_before_acquire(false)
         .map_sqlx_sqlite_opts(move |o| {
             // No journal mode: the file is in WAL already (the writer set it, and it persists).
             o.busy_timeout(statement_timeout)
@@ -117,6 +119,10 @@ pub async fn open_readers(
         });
     Ok(Database::connect(opts).await?)
 }
+
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next
+/// loan ([`connect_with`]).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 /// Opens the database named by `url`; `max_connections` None = the default for its kind.
 ///
@@ -145,6 +151,10 @@ pub async fn connect_with(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30));
     if is_sqlite(url) {
+        // An SQLite connection is a file in this process: nothing between can drop it, so the
+        // ping sqlx sends before lending it out (a round trip to its worker thread on every
+        // statement) only ever costs.
+        opts.test_before_acquire(false);
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let busy = statement_timeout.unwrap_or(Duration::from_secs(10));
         opts.max_connections(max_connections.unwrap_or(1)).min_connections(1).map_sqlx_sqlite_opts(
@@ -162,7 +172,12 @@ pub async fn connect_with(
             },
         );
     } else {
-        opts.max_connections(max_connections.unwrap_or(16)).min_connections(1);
+        // A round trip to the server before every statement, to find a connection the server,
+        // a proxy or a firewall dropped while it sat idle: only one idle long enough for that
+        // to be plausible is pinged; a busy pool's connections are lent out as they are.
+        opts.max_connections(max_connections.unwrap_or(16))
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
         if let Some(timeout) = statement_timeout {
             // A number of milliseconds we formatted ourselves: nothing from outside reaches it.
             let set: std::sync::Arc<str> =
