@@ -51,7 +51,8 @@
 //!   [`ai::upstream::Outage`] for waiting an outage out), [`ai::wire`] (servers' response bodies
 //!   read leniently: what OpenAI-compatible servers leave out is never required).
 //! - [`store`]: sea-orm queries and transactions (SQLite by default, PostgreSQL in production); a
-//!   turn's writes go in few round trips (`store::batch`), its prompt's reads in one
+//!   turn's writes go in few round trips (`store::batch`), on SQLite committed with other turns'
+//!   by one writer task (`store::writer`), its prompt's reads in one
 //!   (`store::together`), its checkpoints in `store::turns` and `store::answer`, the durable inbox
 //!   and its purge in `store::inbox`, chat leases and replica heartbeats in `store::leases`, the
 //!   usage ledger in `store::usage`, the learner's data rights in `store::privacy`.

@@ -7,10 +7,11 @@
 //! PostgreSQL's extended protocol takes one statement per query, so there they run one after
 //! another.
 //!
-//! Writes ([`write()`], [`Batch::run`]) on SQLite go between `BEGIN` and `COMMIT` in that same
-//! query, on a connection held until the transaction is over: all or nothing, and one commit
-//! instead of one per statement (a commit writes the changed pages to the WAL; it was a third
-//! of SQLite's own work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
+//! Writes ([`write()`], [`Batch::run`]) on SQLite go to the pool's writer task
+//! (`store::writer`), which commits the writes of many turns in one transaction, each write
+//! all or nothing: one loan of the connection and one commit for a group instead of one per
+//! statement (a commit writes the changed pages to the WAL; it was a third of SQLite's own
+//! work). [`write_atomic`] is all or nothing on PostgreSQL too (a transaction
 //! there), and [`write_independent`], for writes that do not depend on each other, is one
 //! statement there (`WITH w0 AS (…), w1 AS (…) …`). Reads sent together ([`query_rows`]) take no
 //! transaction; `store::together` makes them one statement on PostgreSQL.
@@ -65,8 +66,9 @@ impl Batch {
 }
 
 /// Writes sent together, returning every row their `RETURNING` clauses give, in statement
-/// order. On SQLite one round trip and one transaction: all or nothing. On PostgreSQL one
-/// statement after another, each committed alone: a failure part-way leaves the ones before it.
+/// order. On SQLite one query, all or nothing, committed with whatever other writes are
+/// queued (`store::writer`). On PostgreSQL one statement after another, each committed alone:
+/// a failure part-way leaves the ones before it.
 pub async fn write(
     db: &DatabaseConnection,
     statements: Vec<Statement>,
