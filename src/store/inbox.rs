@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::updates;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QueryTrait,
     sea_query::{Expr, ExprTrait},
 };
 use teloxide::types::Update;
@@ -50,7 +51,7 @@ pub const PENDING: &str = UpdateStatus::Pending.as_str();
 /// had been recorded before: redeliveries). A burst of a hundred updates from one getUpdates
 /// no longer waits for a hundred inserts before the first is handled.
 pub async fn record_batch(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     batch: &[Update],
     now: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
@@ -75,15 +76,13 @@ pub async fn record_batch(
     }
     let once =
         sea_orm::sea_query::OnConflict::column(updates::Column::UpdateId).do_nothing().to_owned();
-    match updates::Entity::insert_many(rows)
-        .on_conflict(once)
-        .try_insert()
-        .exec_with_returning_keys(db)
-        .await?
-    {
-        TryInsertResult::Inserted(ids) => Ok(ids.into_iter().collect()),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(Default::default()),
-    }
+    let mut insert = updates::Entity::insert_many(rows).on_conflict(once);
+    insert.query().returning_col(updates::Column::UpdateId);
+    let backend = db.get_database_backend();
+    // Through the writer (`store::batch`): on SQLite the batch is committed with the turns'
+    // writes queued beside it instead of waiting for the connection between them.
+    let rows = super::batch::write(db, vec![backend.build(insert.query())]).await?;
+    rows.iter().map(|r| r.try_get::<i64>("", "update_id").map_err(Into::into)).collect()
 }
 
 /// Updates recorded but not finished, oldest first: what a restart must resume.
