@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, Value};
 
 use super::StoreError;
 use super::inbox::{PENDING, UpdateStatus};
-use super::sql::{exec, scalar};
+use super::sql::scalar;
 
 /// The chat lease a run started under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub async fn held_until(
 /// else ran it). Returns whether it was marked; `false` means another replica owns it now (or
 /// it was finished already) and it is left alone.
 pub async fn finish(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     update_id: i64,
     error: Option<&str>,
     lease: Option<&Lease>,
@@ -98,7 +98,11 @@ pub async fn finish(
         );
         values.extend([l.chat.into(), l.holder.clone().into(), l.token.into()]);
     }
-    Ok(exec(db, &sql, values).await? == 1)
+    // Through the writer (`store::batch`): on SQLite committed with the turns' writes beside it.
+    sql.push_str(" RETURNING update_id");
+    let marked =
+        super::batch::write(db, vec![super::sql::stmt(db.get_database_backend(), &sql, values)]);
+    Ok(!marked.await?.is_empty())
 }
 
 /// [`finish`]'s "done" for a process without leases, as a statement to send with another write

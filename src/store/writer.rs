@@ -219,7 +219,7 @@ async fn commit(conn: &mut PoolConnection<Sqlite>, group: Vec<Write>) {
         }
     }
     let us = started.elapsed().as_micros() as u64;
-    HELD.0.fetch_add(statements as u64, Ordering::Relaxed);
+    HELD.0.fetch_add(writes as u64, Ordering::Relaxed);
     HELD.1.fetch_add(us, Ordering::Relaxed);
     tracing::trace!(target: "mluvme::db", us, writes, statements, "a group of writes");
     for (reply, outcome) in done {
