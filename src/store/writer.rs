@@ -41,8 +41,9 @@ use super::batch::{HELD, acquire_error, joined};
 /// few enough that a write queued behind a group does not wait long for it.
 const MOST_WRITES: usize = 128;
 
-/// How long a writer task waits for a write before it lets its pool go.
-const IDLE: Duration = Duration::from_secs(5);
+/// How long a writer task waits for a write before it lets its pool go (briefly in tests, so
+/// they meet the hand-over to a new task).
+const IDLE: Duration = if cfg!(test) { Duration::from_millis(30) } else { Duration::from_secs(5) };
 
 /// One write: its statements as one text, their values, how many statements, and where its
 /// outcome goes.
@@ -346,5 +347,27 @@ mod tests {
         // The connection went back out of the transaction: the next write is its own.
         batch::write(&db, vec![insert(3, Some("three"))]).await.unwrap();
         assert_eq!(stored(&db).await, vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_let_its_pool_go_is_followed_by_a_new_one() {
+        let (_dir, db) = table().await;
+        for a in 1..=3i64 {
+            batch::write(&db, vec![insert(a, Some("x"))]).await.unwrap();
+            // Longer than the writer waits for work: the next write meets a new task.
+            tokio::time::sleep(IDLE * 3).await;
+        }
+        // Writes spread around the moments writers leave and new ones start: none is lost.
+        let writes = (4..=60i64).map(|a| {
+            let db = db.clone();
+            async move {
+                tokio::time::sleep(IDLE * (a as u32 % 3)).await;
+                batch::write(&db, vec![insert(a, Some("x"))]).await
+            }
+        });
+        for outcome in futures::future::join_all(writes).await {
+            outcome.unwrap();
+        }
+        assert_eq!(stored(&db).await, (1..=60).collect::<Vec<i64>>());
     }
 }
