@@ -8,19 +8,18 @@
 //! write, each behind every turn that is ready to run.
 //!
 //! So the writes sent through `store::batch` go to one task per pool instead, which takes the
-//! connection once for every write queued meanwhile and sends them to SQLite as **one
-//! transaction in one query** (`BEGIN IMMEDIATE; …every write's statements…; COMMIT`): one
-//! hand-over and one commit for a group, however many turns are in it. Each write still gets
-//! its own rows back (SQLite ends every statement with a "done" the rows are split at) and its
-//! own outcome: when the group fails, it is rolled back and each write runs again alone, so a
-//! write that breaks a constraint fails by itself, as it would have without the others.
+//! connection once for every write queued meanwhile and commits them as **one transaction**
+//! (`BEGIN IMMEDIATE`, each write between `SAVEPOINT` and `RELEASE`, `COMMIT`): one hand-over
+//! and one commit for a group, however many turns are in it. Each write is still its own query
+//! with its own rows and its own outcome: one that breaks a constraint is rolled back to its
+//! savepoint and fails by itself, as it would have without the others.
 //!
 //! Writes made through sea-orm directly still take the pool's connection as before; the task
 //! gives the connection back after every group, so they are served in turn, never starved.
 //!
 //! The task belongs to its pool (found by the pool's address while the task keeps the pool
-//! alive) and ends when the pool has been idle a while or is closed: a test's database goes
-//! with its test; the bot's comes back with the next write.
+//! alive) and ends when no write has come for a while: a test's database goes with its test;
+//! the bot's writer comes back with the next write.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
