@@ -25,26 +25,10 @@ fn crafted(len: usize) -> Vec<u8> {
     out
 }
 
-/// `sample`'s audio pages repeated until the file plays about `seconds`.
+/// `sample` looped until the file plays about `seconds`.
 fn long_voice(sample: &[u8], seconds: f64) -> Vec<u8> {
-    let all: Vec<ogg::Page> = ogg::pages(sample).collect();
-    let (headers, audio) = all.split_at(2);
-    let step = audio.last().unwrap().granule;
-    let one = step as f64 / 48_000.0;
-    let mut out: Vec<u8> = headers.iter().flat_map(|p| p.raw.to_vec()).collect();
-    let mut sequence = 2u32;
-    for k in 0..(seconds / one).ceil() as u64 {
-        for p in audio {
-            let mut raw = p.raw.to_vec();
-            raw[6..14].copy_from_slice(&(p.granule + k * step).to_le_bytes());
-            raw[18..22].copy_from_slice(&sequence.to_le_bytes());
-            let crc = ogg::page_crc(&raw);
-            raw[22..26].copy_from_slice(&crc.to_le_bytes());
-            out.extend(raw);
-            sequence += 1;
-        }
-    }
-    out
+    let ogg::Length::Seconds(once) = ogg::length(sample) else { panic!("a sample measures") };
+    ogg::looped(sample, (seconds / once).ceil() as u64)
 }
 
 fn time<T>(f: impl Fn() -> T) -> (T, f64) {

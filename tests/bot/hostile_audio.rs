@@ -9,29 +9,6 @@ use mluvme::ai::speech::ogg;
 use crate::common::*;
 use crate::hostile::{learner, learner_messages, notice, seen};
 
-/// `sample` with its audio pages repeated `times` times (granules and sequence numbers continue,
-/// CRCs recomputed): a valid Ogg Opus file `times` as long as the sample.
-fn looped(sample: &[u8], times: u64) -> Vec<u8> {
-    let all: Vec<ogg::Page> = ogg::pages(sample).collect();
-    let (headers, audio) = all.split_at(2);
-    let step = audio.last().unwrap().granule;
-    let mut out: Vec<u8> = headers.iter().flat_map(|p| p.raw.to_vec()).collect();
-    let mut sequence = 2u32;
-    for k in 0..times {
-        for (i, p) in audio.iter().enumerate() {
-            let mut raw = p.raw.to_vec();
-            raw[5] = if k + 1 == times && i + 1 == audio.len() { 4 } else { 0 };
-            raw[6..14].copy_from_slice(&(p.granule + k * step).to_le_bytes());
-            raw[18..22].copy_from_slice(&sequence.to_le_bytes());
-            let crc = ogg::page_crc(&raw);
-            raw[22..26].copy_from_slice(&crc.to_le_bytes());
-            out.extend(raw);
-            sequence += 1;
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_truncated_ogg_is_answered_from_the_part_that_arrived() {
     let app = spawn_app().await;
@@ -89,7 +66,7 @@ async fn a_voice_that_claims_five_seconds_but_plays_five_minutes_is_refused_befo
 {
     let app = spawn_app().await;
     let l = learner(&app, 404).await;
-    let long = looped(samples::BEGINNER_AHOJ, 92);
+    let long = ogg::looped(samples::BEGINNER_AHOJ, 92);
     let ogg::Length::Seconds(real) = ogg::length(&long) else { panic!("measurable") };
     assert!(real > 295.0, "{real}");
     let sent = l.send_voice(long, 5);

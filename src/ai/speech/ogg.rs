@@ -16,8 +16,10 @@
 //! `ogg::page_crc` and the rest keep their paths.
 
 pub use framing::{Page, Pages, crc_budget, crc32, page_at, page_crc, pages};
+pub use longer::{looped, rewritten};
 
 mod framing;
+mod longer;
 
 /// What the pages of a file say about its length.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,33 +1,5 @@
 use super::*;
 
-/// `sample` with its audio pages repeated `times` times: granules and sequence numbers
-/// continue, CRCs are recomputed — a valid file `times` as long.
-fn looped(sample: &[u8], times: u64) -> Vec<u8> {
-    let all: Vec<Page> = pages(sample).collect();
-    let (headers, audio) = all.split_at(2);
-    let step = audio.last().unwrap().granule;
-    let mut out: Vec<u8> = headers.iter().flat_map(|p| p.raw.to_vec()).collect();
-    let mut sequence = 2u32;
-    for k in 0..times {
-        for (i, p) in audio.iter().enumerate() {
-            let last = k + 1 == times && i + 1 == audio.len();
-            out.extend(rewrite(p, p.granule + k * step, sequence, if last { 4 } else { 0 }));
-            sequence += 1;
-        }
-    }
-    out
-}
-
-fn rewrite(p: &Page, granule: u64, sequence: u32, header_type: u8) -> Vec<u8> {
-    let mut raw = p.raw.to_vec();
-    raw[5] = header_type;
-    raw[6..14].copy_from_slice(&granule.to_le_bytes());
-    raw[18..22].copy_from_slice(&sequence.to_le_bytes());
-    let crc = page_crc(&raw);
-    raw[22..26].copy_from_slice(&crc.to_le_bytes());
-    raw
-}
-
 fn secs(b: &[u8]) -> f64 {
     match length(b) {
         Length::Seconds(s) => s,
@@ -67,7 +39,7 @@ fn granules_that_lie_low_are_outvoted_by_the_packets() {
     let lying: Vec<u8> = pages(&long)
         .enumerate()
         .flat_map(|(i, p)| {
-            if i < 2 { p.raw.to_vec() } else { rewrite(&p, 48_000, p.sequence, p.header_type) }
+            if i < 2 { p.raw.to_vec() } else { rewritten(&p, 48_000, p.sequence, p.header_type) }
         })
         .collect();
     assert!(secs(&lying) > 180.0, "{}", secs(&lying));
